@@ -1,0 +1,66 @@
+"""Shared vocabulary of every layer: small frozen value types, nothing that does I/O.
+
+`VersionSpec` is what an execution environment needs to run one function version; `Invocation` is one
+request handed to it; `InvocationResult` is what came back. The control plane builds specs, the data
+plane (invoke/, sandbox/) consumes them; neither imports the other's internals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LATEST = "$LATEST"
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """Everything needed to start an execution environment for one function version.
+
+    `config_key` changes whenever code or configuration of the version changes; environments built
+    for an older key are retired and never handed new invocations.
+    """
+
+    function_name: str
+    function_arn: str  # unqualified
+    version: str  # "$LATEST" or a published number
+    runtime: str | None  # e.g. "python3.12", "nodejs20.x", "provided.al2023"
+    handler: str | None
+    code_dir: Path  # extracted deployment package, mounted read-only at /var/task
+    layer_dirs: tuple[Path, ...] = ()  # extracted layers, merged in order into /opt
+    memory_mb: int = 128
+    timeout_s: int = 3
+    ephemeral_mb: int = 512
+    environment: tuple[tuple[str, str], ...] = ()  # the user's variables, in order
+    region: str = "us-east-1"
+    account_id: str = "000000000000"
+    log_group: str = ""
+    log_format: str = "Text"
+    config_key: str = ""
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One request for an execution environment."""
+
+    request_id: str
+    payload: bytes
+    invoked_arn: str  # as invoked: qualified when a version or alias was used
+    client_context: str | None = None  # decoded JSON text, if the caller sent one
+    cognito_identity: str | None = None
+    trace_id: str = ""
+    tail_logs: bool = False
+
+
+@dataclass(frozen=True)
+class InvocationResult:
+    """What an invocation produced. `function_error` is "Unhandled" when the function failed;
+    `payload` is then Lambda's error document."""
+
+    payload: bytes
+    executed_version: str
+    function_error: str | None = None
+    log_tail: bytes | None = None  # last 4 KB of this invocation's log, when asked for
+    duration_ms: float = 0.0
+    init_duration_ms: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)

@@ -64,3 +64,13 @@ class InvocationResult:
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Who is calling and where: taken from the request by the wire layer, handed to providers."""
+
+    region: str
+    account_id: str
+    request_id: str
+    base_url: str  # how the caller reached Lamina, for URLs Lamina hands out (code locations)

@@ -1,0 +1,106 @@
+"""Service models from botocore, and the routing tables derived from them.
+
+botocore's JSON models are the single source of truth for operation routing, member locations, types
+and error shapes. A `ServiceCatalog` loads one model and compiles, once, what each request needs:
+for REST protocols a route table (method + URI template → operation), and for every operation the
+member plans used by the protocol modules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+from urllib.parse import unquote
+
+import botocore.session
+from botocore.model import OperationModel, ServiceModel, Shape
+
+
+@cache
+def _session() -> Any:
+    return botocore.session.get_session()
+
+
+@cache
+def load_service_model(name: str) -> ServiceModel:
+    return _session().get_service_model(name)
+
+
+@dataclass(frozen=True)
+class Route:
+    """One REST operation's URI template compiled to a regex over the still-encoded path."""
+
+    operation: OperationModel
+    pattern: re.Pattern[str]
+    static_query: tuple[tuple[str, str], ...]  # e.g. (("find", "LayerVersion"),)
+    literal_length: int  # more literal characters = more specific
+
+    def match(self, path: str, query: dict[str, list[str]]) -> dict[str, str] | None:
+        for key, value in self.static_query:
+            if query.get(key, [None])[0] != value:
+                return None
+        m = self.pattern.match(path)
+        if m is None:
+            return None
+        return {k: unquote(v) for k, v in m.groupdict().items()}
+
+
+def compile_route(operation: OperationModel) -> Route:
+    uri: str = operation.http["requestUri"]
+    path, _, query = uri.partition("?")
+    static_query: list[tuple[str, str]] = []
+    for part in filter(None, query.split("&")):
+        key, _, value = part.partition("=")
+        static_query.append((key, value))
+    regex = ["^"]
+    literal = 0
+    for token in re.split(r"(\{[^}]+\})", path.rstrip("/") or "/"):
+        if token.startswith("{"):
+            name = token[1:-1]
+            if name.endswith("+"):
+                regex.append(f"(?P<{name[:-1]}>.+)")
+            else:
+                regex.append(f"(?P<{name}>[^/]+)")
+        else:
+            literal += len(token)
+            regex.append(re.escape(token))
+    # A trailing "/" is accepted: older SDK models send e.g. GET /2016-08-19/account-settings/.
+    regex.append("/?$")
+    return Route(operation, re.compile("".join(regex)), tuple(static_query), literal + 100 * len(static_query))
+
+
+class RouteTable:
+    """Finds the operation for a REST request. Routes are grouped by method and sorted most specific
+    first, so `GET /layers?find=LayerVersion` wins over `GET /layers`."""
+
+    def __init__(self, model: ServiceModel) -> None:
+        by_method: dict[str, list[Route]] = {}
+        for name in model.operation_names:
+            op = model.operation_model(name)
+            by_method.setdefault(op.http["method"], []).append(compile_route(op))
+        for routes in by_method.values():
+            routes.sort(key=lambda r: -r.literal_length)
+        self._by_method = by_method
+
+    def find(
+        self, method: str, path: str, query: dict[str, list[str]]
+    ) -> tuple[OperationModel, dict[str, str]] | None:
+        for route in self._by_method.get(method, ()):
+            params = route.match(path, query)
+            if params is not None:
+                return route.operation, params
+        return None
+
+    def allowed_methods(self, path: str, query: dict[str, list[str]]) -> list[str]:
+        return [m for m, routes in self._by_method.items() if any(r.match(path, query) for r in routes)]
+
+
+def error_shapes(model: ServiceModel) -> dict[str, Shape]:
+    """Error code → modeled error shape (used for the message member's casing and extra members)."""
+    shapes: dict[str, Shape] = {}
+    for name in model.operation_names:
+        for shape in model.operation_model(name).error_shapes:
+            shapes[shape.error_code or shape.name] = shape
+    return shapes

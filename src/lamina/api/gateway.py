@@ -1,0 +1,187 @@
+"""The front door: tells AWS services apart on one port, routes to an operation, and turns the
+provider's result or error into a response.
+
+Requests are told apart the way AWS's own front ends do: the service in the SigV4 credential scope
+(`Authorization: AWS4-HMAC-SHA256 Credential=AKID/20240101/us-east-1/lambda/aws4_request, …`), then
+`X-Amz-Target` (json protocol), `Action` (query protocol), then the path. The HTTP layer only
+translates; providers never see HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.model import OperationModel, ServiceModel, Shape
+
+from lamina.api.catalog import RouteTable, error_shapes, load_service_model
+from lamina.api.faults import wire_error
+from lamina.api.messages import Request, Response
+from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
+from lamina.api.validation import Validator
+from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
+from lamina.types import CallContext
+
+log = logging.getLogger(__name__)
+
+_SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/")
+_SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
+
+Internal = Callable[[Request], Awaitable[Response] | Response | None]
+
+
+def snake(name: str) -> str:
+    return _SNAKE.sub("_", name).lower()
+
+
+@dataclass
+class ServiceBinding:
+    """One AWS service served on the port: its model, protocol, routes and provider."""
+
+    name: str
+    model: ServiceModel
+    protocol: RestJsonProtocol
+    routes: RouteTable
+    validator: Validator
+    provider: Any
+    errors: dict[str, Shape]
+    body_limits: dict[str, int]  # operation → max request bytes (AWS's 413 for that operation)
+
+    def handler(self, op: OperationModel) -> Callable[..., Any] | None:
+        return getattr(self.provider, snake(op.name), None)
+
+
+def bind_service(
+    name: str,
+    provider: Any,
+    skip_enums: frozenset[str] = frozenset(),
+    body_limits: dict[str, int] | None = None,
+) -> ServiceBinding:
+    model = load_service_model(name)
+    return ServiceBinding(
+        name=name,
+        model=model,
+        protocol=RestJsonProtocol(model),
+        routes=RouteTable(model),
+        validator=Validator(skip_enums),
+        provider=provider,
+        errors=error_shapes(model),
+        body_limits=body_limits or {},
+    )
+
+
+class Gateway:
+    def __init__(
+        self,
+        services: list[ServiceBinding],
+        default_region: str,
+        account_id: str,
+        base_url: str,
+        internal: Internal | None = None,
+    ) -> None:
+        self._services = {s.name: s for s in services}
+        self._rest = [s for s in services if s.model.protocol in ("rest-json", "rest-xml")]
+        self._default_region = default_region
+        self._account_id = account_id
+        self._base_url = base_url
+        self._internal = internal
+
+    # -- the request path -----------------------------------------------------------------------
+    async def handle(self, request: Request) -> Response:
+        request_id = str(uuid.uuid4())
+        request.request_id = request_id
+        try:
+            response = await self._dispatch(request)
+        except Exception:  # never let a bug become a dropped connection or an HTML 500
+            log.exception("internal error handling %s %s", request.method, request.path)
+            response = error_response("ServiceException", 500, "Internal error", {}, None)
+        response.headers.append(("x-amzn-RequestId", request_id))
+        return response
+
+    async def _dispatch(self, request: Request) -> Response:
+        if self._internal is not None:
+            internal = self._internal(request)
+            if internal is not None:
+                return await internal if not isinstance(internal, Response) else internal
+        service, region = self._identify(request)
+        if service is None:
+            return self._error(None, UnknownOperation("Unknown operation: " + request.method))
+        found = service.routes.find(request.method, request.path, request.query)
+        if found is None:
+            return self._error(service, UnknownOperation("Unknown operation: " + request.method))
+        op, uri_params = found
+        try:
+            limit = service.body_limits.get(op.name)
+            if limit is not None and len(request.body) > limit:
+                raise RequestTooLarge(
+                    f"Request must be smaller than {limit} bytes for the {op.name} operation"
+                )
+            params = service.protocol.parse(op, request, uri_params)
+            if op.input_shape is not None:
+                service.validator.validate(op.input_shape, params)
+            method = service.handler(op)
+            if method is None:
+                return self._not_implemented(service, op)
+            ctx = CallContext(region, self._account_id, request.request_id, self._base_url_for(request))
+            result = method(ctx, params)
+            if hasattr(result, "__await__"):
+                result = await result
+            return service.protocol.serialize(op, result)
+        except LaminaError as error:
+            return self._error(service, error)
+
+    def _identify(self, request: Request) -> tuple[ServiceBinding | None, str]:
+        auth = request.headers.get("authorization")
+        if auth:
+            m = _SCOPE.search(auth)
+            if m:
+                region, name = m.group(1), m.group(2)
+                return self._services.get(name), region
+        for service in self._rest:
+            if service.routes.find(request.method, request.path, request.query):
+                return service, self._default_region
+        return (self._rest[0] if self._rest else None), self._default_region
+
+    def _base_url_for(self, request: Request) -> str:
+        host = request.headers.get("host")
+        return f"http://{host}" if host else self._base_url
+
+    # -- errors ---------------------------------------------------------------------------------
+    def _error(self, service: ServiceBinding | None, error: LaminaError) -> Response:
+        code, status = wire_error(error)
+        shape = service.errors.get(code) if service is not None else None
+        return error_response(code, status, error.message, dict(error.fields), shape)
+
+    def _not_implemented(self, service: ServiceBinding, op: OperationModel) -> Response:
+        message = f"The {op.name} operation of {service.model.service_name} is not supported by Lamina yet."
+        return Response(
+            501,
+            [("x-amzn-ErrorType", "NotImplemented"), ("Content-Type", "application/json")],
+            json.dumps({"message": message}).encode(),
+        )
+
+    def too_large(self, request: Request) -> Response:
+        """The body exceeded the server's hard cap before it was read whole."""
+        request.request_id = str(uuid.uuid4())
+        op_name = "request"
+        for service in self._rest:
+            found = service.routes.find(request.method, request.path, request.query)
+            if found:
+                op_name = found[0].name
+                break
+        error = RequestTooLarge(f"Request must be smaller than {MAX_BODY} bytes for the {op_name} operation")
+        response = self._error(None, error)
+        response.headers.append(("x-amzn-RequestId", request.request_id))
+        return response
+
+    def bad_request(self) -> Response:
+        return error_response("InvalidRequestContentException", 400, "Malformed HTTP request", {}, None)
+
+
+# AWS rejects a CreateFunction/UpdateFunctionCode request body above this many bytes.
+MAX_BODY = 70167211

@@ -1,0 +1,159 @@
+"""Validation of parsed input against the model's constraints, worded as AWS words it.
+
+AWS reports every violated constraint in one ValidationException:
+`2 validation errors detected: Value '…' at 'memorySize' failed to satisfy constraint: …; Value …`.
+Member paths are lowerCamel and dotted (`routingConfig.additionalVersionWeights`); values are printed
+the way the Java service prints them (`[a, b]`, `{k=v}`, `2.0`, `null`).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Any
+
+from botocore.model import Shape
+
+from lamina.errors import ValidationFailed
+
+
+def camel(name: str) -> str:
+    return name[:1].lower() + name[1:]
+
+
+def render(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(render(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}={render(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, bytes):
+        return "java.nio.HeapByteBuffer"
+    return str(value)
+
+
+@cache
+def _regex(pattern: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(pattern, re.DOTALL)
+    except re.error:
+        return None  # a Java-only construct (e.g. \p{L}); the domain layer checks such fields itself
+
+
+def _constraint_texts(shape: Shape) -> list[str]:
+    """Every constraint of a shape, in the order AWS lists them inside `[...]`."""
+    meta = shape.metadata
+    texts: list[str] = []
+    if shape.type_name == "string":
+        if shape.enum:
+            texts.append("Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]")
+        if "max" in meta:
+            texts.append(f"Member must have length less than or equal to {meta['max']}")
+        if "min" in meta:
+            texts.append(f"Member must have length greater than or equal to {meta['min']}")
+        if "pattern" in meta:
+            texts.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+    elif shape.type_name in ("integer", "long", "double", "float"):
+        if "max" in meta:
+            texts.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")
+        if "min" in meta:
+            texts.append(f"Member must have value greater than or equal to {_num(meta['min'], shape)}")
+    texts.append("Member must not be null")
+    return texts
+
+
+def _num(value: Any, shape: Shape) -> str:
+    return repr(float(value)) if shape.type_name in ("double", "float") else str(value)
+
+
+class Validator:
+    """Checks a parsed input structure. `skip_enums` names shapes whose enum the service checks itself
+    with its own error (Lambda's Runtime answers InvalidParameterValueException, not ValidationException)."""
+
+    def __init__(self, skip_enums: frozenset[str] = frozenset()) -> None:
+        self._skip_enums = skip_enums
+
+    def validate(self, shape: Shape, params: dict[str, Any]) -> None:
+        errors: list[str] = []
+        self._structure(shape, params, "", errors)
+        if errors:
+            count = len(errors)
+            noun = "error" if count == 1 else "errors"
+            raise ValidationFailed(f"{count} validation {noun} detected: " + "; ".join(errors))
+
+    def _structure(self, shape: Shape, value: dict[str, Any], prefix: str, errors: list[str]) -> None:
+        required = shape.required_members
+        for name, member in shape.members.items():
+            path = f"{prefix}{camel(name)}"
+            v = value.get(name)
+            if v is None:
+                if name in required:
+                    errors.append(f"Value null at '{path}' failed to satisfy constraint: Member must not be null")
+                continue
+            self._value(member, v, path, errors)
+
+    def _value(self, shape: Shape, value: Any, path: str, errors: list[str]) -> None:
+        problem = self._scalar_problem(shape, value)
+        if problem:
+            errors.append(f"Value '{render(value)}' at '{path}' failed to satisfy constraint: {problem}")
+            return
+        kind = shape.type_name
+        if kind == "structure":
+            self._structure(shape, value, path + ".", errors)
+        elif kind == "list":
+            bad = any(v is None or self._scalar_problem(shape.member, v) for v in value)
+            if bad:
+                inner = ", ".join(_constraint_texts(shape.member))
+                errors.append(
+                    f"Value '{render(value)}' at '{path}' failed to satisfy constraint: "
+                    f"Member must satisfy constraint: [{inner}]"
+                )
+            elif shape.member.type_name == "structure":
+                for i, item in enumerate(value):
+                    self._structure(shape.member, item, f"{path}.{i + 1}.member.", errors)
+        elif kind == "map":
+            if any(self._scalar_problem(shape.key, k) for k in value):
+                inner = ", ".join(_constraint_texts(shape.key))
+                errors.append(
+                    f"Value '{render(value)}' at '{path}' failed to satisfy constraint: "
+                    f"Map keys must satisfy constraint: [{inner}]"
+                )
+            elif any(v is None or self._scalar_problem(shape.value, v) for v in value.values()):
+                inner = ", ".join(_constraint_texts(shape.value))
+                errors.append(
+                    f"Value '{render(value)}' at '{path}' failed to satisfy constraint: "
+                    f"Map value must satisfy constraint: [{inner}]"
+                )
+
+    def _scalar_problem(self, shape: Shape, value: Any) -> str | None:
+        meta = shape.metadata
+        kind = shape.type_name
+        if kind == "string":
+            if shape.enum and shape.name not in self._skip_enums and value not in shape.enum:
+                return "Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]"
+            if "max" in meta and len(value) > meta["max"]:
+                return f"Member must have length less than or equal to {meta['max']}"
+            if "min" in meta and len(value) < meta["min"]:
+                return f"Member must have length greater than or equal to {meta['min']}"
+            pattern = meta.get("pattern")
+            if pattern is not None:
+                regex = _regex(pattern)
+                if regex is not None and regex.fullmatch(value) is None:
+                    return f"Member must satisfy regular expression pattern: {pattern}"
+        elif kind in ("integer", "long", "double", "float"):
+            if "max" in meta and value > meta["max"]:
+                return f"Member must have value less than or equal to {_num(meta['max'], shape)}"
+            if "min" in meta and value < meta["min"]:
+                return f"Member must have value greater than or equal to {_num(meta['min'], shape)}"
+        elif kind in ("list", "map", "blob"):
+            size = len(value)
+            if "max" in meta and size > meta["max"]:
+                return f"Member must have length less than or equal to {meta['max']}"
+            if "min" in meta and size < meta["min"]:
+                return f"Member must have length greater than or equal to {meta['min']}"
+        return None

@@ -1,0 +1,106 @@
+"""Assembles the platform: store, control plane, data plane, providers, gateway and HTTP server.
+
+`Lamina` is what `lamina serve` runs and what tests start in-process or as a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import secrets
+from pathlib import Path
+from typing import Any
+
+from lamina import __version__
+from lamina.api.gateway import MAX_BODY, Gateway, bind_service
+from lamina.api.messages import Request, Response
+from lamina.api.server import serve
+from lamina.clock import Clock, SystemClock
+from lamina.config import Settings
+from lamina.functions.control import FunctionService
+from lamina.services.lambda_.provider import LambdaProvider
+from lamina.store.blobs import BlobStore
+from lamina.store.documents import SqliteStore
+
+log = logging.getLogger(__name__)
+
+
+def _secret(data_dir: Path) -> bytes:
+    """A per-installation key for signing code download URLs; kept so URLs survive a restart."""
+    path = data_dir / "url-secret"
+    if not path.exists():
+        path.write_bytes(secrets.token_bytes(32))
+        path.chmod(0o600)
+    return path.read_bytes()
+
+
+class Lamina:
+    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock = clock or SystemClock()
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = SqliteStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.blobs = BlobStore(settings.data_dir / "blobs")
+        self.functions = FunctionService(settings, self.store, self.blobs, self.clock)
+        self.lambda_provider = LambdaProvider(settings, self.functions, _secret(settings.data_dir))
+        lambda_service = bind_service(
+            "lambda",
+            self.lambda_provider,
+            skip_enums=frozenset({"Runtime"}),
+            body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456},
+        )
+        self.gateway = Gateway(
+            [lambda_service], settings.region, settings.account_id, settings.public_url, internal=self._internal
+        )
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        await self.functions.start()
+        self._server = await serve(
+            self.gateway.handle,
+            self.settings.host,
+            self.settings.port,
+            MAX_BODY,
+            self.gateway.too_large,
+            self.gateway.bad_request,
+        )
+
+    @property
+    def port(self) -> int:
+        assert self._server is not None
+        port: int = self._server.sockets[0].getsockname()[1]
+        return port
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+        self.functions.close()
+        self.store.close()
+
+    # -- Lamina's own endpoints -----------------------------------------------------------------
+    def health(self) -> dict[str, Any]:
+        return {
+            "status": "running",
+            "version": __version__,
+            "dataDir": str(self.settings.data_dir),
+            "services": {"lambda": "running"},
+        }
+
+    def _internal(self, request: Request) -> Response | None:
+        path = request.path
+        if not (path.startswith("/_lamina/") or path in ("/health", "/_lamina")):
+            return None
+        if path in ("/health", "/_lamina/health") and request.method == "GET":
+            return Response(200, [("Content-Type", "application/json")], json.dumps(self.health()).encode())
+        if path.startswith("/_lamina/code/") and request.method == "GET":
+            digest = path.rsplit("/", 1)[-1]
+            query = request.query
+            found = self.lambda_provider.code_path_if_signed(
+                digest, query.get("Expires", [""])[0], query.get("Signature", [""])[0]
+            )
+            if found is None:
+                return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code></Error>")
+            return Response(200, [("Content-Type", "application/zip")], Path(found).read_bytes())
+        return Response(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')

@@ -1,0 +1,73 @@
+"""The `lamina` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from lamina import __version__
+from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lamina", description="A self-hosted, AWS Lambda compatible platform.")
+    parser.add_argument("--version", action="version", version=f"lamina {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="start the platform on its embedded default (SQLite)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port (default {DEFAULT_PORT})")
+    serve.add_argument(
+        "--data-dir", type=Path, default=None, help=f"where state and code live (default {default_data_dir()})"
+    )
+    serve.add_argument("--region", default=DEFAULT_REGION, help=f"default region (default {DEFAULT_REGION})")
+    serve.add_argument("--account-id", default=DEFAULT_ACCOUNT, help=f"account id (default {DEFAULT_ACCOUNT})")
+    serve.add_argument(
+        "--state-transition-delay",
+        type=float,
+        default=0.0,
+        help="extra seconds functions stay Pending/InProgress after create/update (default 0)",
+    )
+    serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    return parser
+
+
+async def _serve(settings: Settings) -> None:
+    from lamina.app import Lamina
+
+    app = Lamina(settings)
+    await app.start()
+    print(f"Lamina {__version__} listening on http://{settings.host}:{app.port}", flush=True)
+    print(f"Data directory: {settings.data_dir}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("Lamina stopping", flush=True)
+    await app.stop()
+    print("Lamina stopped", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings(
+        host=args.host,
+        port=args.port,
+        data_dir=(args.data_dir or default_data_dir()).resolve(),
+        region=args.region,
+        account_id=args.account_id,
+        state_transition_delay=args.state_transition_delay,
+    )
+    import uvloop
+
+    uvloop.run(_serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""One typed settings object, built once at start-up and passed down. Nothing reads the environment
+at import time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+DEFAULT_PORT = 4566
+DEFAULT_REGION = "us-east-1"
+DEFAULT_ACCOUNT = "000000000000"
+
+
+def default_data_dir() -> Path:
+    """Per-user data directory: ~/.local/share/lamina on Linux ($XDG_DATA_HOME respected)."""
+    return Path(platformdirs.user_data_dir("lamina", appauthor=False))
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_PORT
+    data_dir: Path = Path(".lamina-data")
+    region: str = DEFAULT_REGION
+    account_id: str = DEFAULT_ACCOUNT
+    # Seconds a function stays Pending after create (and InProgress after an update) beyond the real
+    # preparation work. AWS takes seconds; 0 keeps local loops fast while the states stay observable.
+    state_transition_delay: float = 0.0
+    # Account limits reported by GetAccountSettings and enforced by the concurrency ledger.
+    concurrent_executions: int = 1000
+    # SQLite synchronous mode for control-plane writes: FULL survives power loss, NORMAL a crash.
+    sqlite_synchronous: str = "FULL"
+
+    @property
+    def public_url(self) -> str:
+        host = "localhost" if self.host in ("0.0.0.0", "127.0.0.1", "::") else self.host
+        return f"http://{host}:{self.port}"

@@ -1,0 +1,65 @@
+"""Function names, ARNs, partial ARNs and qualifiers, parsed as Lambda parses them.
+
+`FunctionName` may be `my-fn`, `my-fn:qualifier`, `123456789012:function:my-fn[:qualifier]` or
+`arn:aws:lambda:us-east-1:123456789012:function:my-fn[:qualifier]`. A qualifier may also come in a
+separate `Qualifier` parameter; when both are given they must agree.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lamina.errors import AccessDenied, InvalidParameter, NotFound
+
+_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"
+    r"(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$"
+)
+_PARTIAL = re.compile(r"^(?P<account>\d{12}):function:(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$")
+_SHORT = re.compile(r"^(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$")
+
+QUALIFIER_MISMATCH = "The derived qualifier from the function name does not match the specified qualifier."
+
+
+def function_arn(region: str, account: str, name: str, qualifier: str | None = None) -> str:
+    base = f"arn:aws:lambda:{region}:{account}:function:{name}"
+    return f"{base}:{qualifier}" if qualifier else base
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    name: str
+    qualifier: str | None
+    region: str
+    account: str
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.region, self.account, self.name)
+
+    @property
+    def qualified_arn(self) -> str:
+        return function_arn(self.region, self.account, self.name, self.qualifier)
+
+
+def parse_function(
+    value: str, region: str, account: str, qualifier: str | None = None
+) -> FunctionRef:
+    """Resolves any accepted form of FunctionName (already checked against the model's pattern)."""
+    m = _ARN.match(value) or _PARTIAL.match(value) or _SHORT.match(value)
+    if m is None:
+        raise InvalidParameter(f"Invalid function name: {value}", Type="User")
+    groups = m.groupdict()
+    arn_region = groups.get("region") or region
+    arn_account = groups.get("account") or account
+    if arn_region != region:
+        raise NotFound(
+            f"Functions from '{arn_region}' are not reachable in this region ('{region}')", Type="User"
+        )
+    if arn_account != account:
+        raise AccessDenied("")
+    derived = groups.get("qualifier")
+    if derived is not None and qualifier is not None and derived != qualifier:
+        raise InvalidParameter(QUALIFIER_MISMATCH, Type="User")
+    return FunctionRef(groups["name"], derived or qualifier, region, account)

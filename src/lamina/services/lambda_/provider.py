@@ -1,0 +1,141 @@
+"""The Lambda API provider: one method per operation, named as the operation in snake_case.
+
+Thin by design: turn the parsed request into calls on the control plane (functions/) or the data
+plane (invoke/) and shape the result as the operation's output. No HTTP here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+from lamina.config import Settings
+from lamina.errors import InvalidParameter, NotFound
+from lamina.functions import package
+from lamina.functions.control import FunctionService
+from lamina.functions.names import FunctionRef
+from lamina.types import CallContext
+
+MAX_LIST = 50
+CODE_URL_TTL = 600  # AWS's presigned code URLs are valid for 10 minutes
+TOTAL_CODE_SIZE = 80_530_636_800
+
+_TAGGABLE_ARN = "arn:aws:lambda:{region}:{account}:function:"
+
+
+class LambdaProvider:
+    def __init__(self, settings: Settings, functions: FunctionService, url_secret: bytes) -> None:
+        self._settings = settings
+        self._functions = functions
+        self._secret = url_secret
+
+    def _ref(self, ctx: CallContext, params: dict[str, Any]) -> FunctionRef:
+        return self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
+
+    # -- functions ------------------------------------------------------------------------------
+    async def create_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        config = await self._functions.create(ref, params)
+        return config.to_api()
+
+    def get_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._ref(ctx, params)
+        config = self._functions.config(ref)
+        entry = self._functions.entry(ref)
+        out: dict[str, Any] = {
+            "Configuration": config.to_api(),
+            "Code": {"RepositoryType": "S3", "Location": self.code_url(ctx.base_url, config.code_digest)},
+        }
+        if entry.tags:
+            out["Tags"] = dict(entry.tags)
+        if entry.reserved_concurrency is not None:
+            out["Concurrency"] = {"ReservedConcurrentExecutions": entry.reserved_concurrency}
+        return out
+
+    def get_function_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        return self._functions.config(self._ref(ctx, params)).to_api()
+
+    def list_functions(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = self._functions.functions(ctx.region)
+        marker = params.get("Marker")
+        start = 0
+        if marker:
+            names = [e.config.name for e in entries]
+            start = next((i for i, n in enumerate(names) if n >= marker), len(names))
+        size = min(params.get("MaxItems") or MAX_LIST, MAX_LIST)
+        page = entries[start : start + size]
+        out: dict[str, Any] = {"Functions": [e.config.to_api(listing=True) for e in page]}
+        if start + size < len(entries):
+            out["NextMarker"] = entries[start + size].config.name
+        return out
+
+    async def update_function_code(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return (await self._functions.update_code(ref, params)).to_api()
+
+    def update_function_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._functions.update_configuration(ref, params).to_api()
+
+    def delete_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self._functions.delete(self._ref(ctx, params))
+        return {"StatusCode": 204}
+
+    # -- tags -----------------------------------------------------------------------------------
+    def _tag_ref(self, ctx: CallContext, resource: str) -> FunctionRef:
+        prefix = _TAGGABLE_ARN.format(region=ctx.region, account=ctx.account_id)
+        if ":function:" not in resource:
+            raise NotFound(f"The resource you requested does not exist. ({resource})", Type="User")
+        if not resource.startswith(prefix):
+            return self._functions.resolve(resource, ctx.region, ctx.account_id)
+        return self._functions.resolve(resource, ctx.region, ctx.account_id)
+
+    def tag_resource(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        tags = params.get("Tags") or {}
+        if not tags:
+            raise InvalidParameter("An error occurred and the request cannot be processed.", Type="User")
+        self._functions.tag(self._tag_ref(ctx, params["Resource"]), tags)
+
+    def untag_resource(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._functions.untag(self._tag_ref(ctx, params["Resource"]), params["TagKeys"])
+
+    def list_tags(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Tags": self._functions.tags(self._tag_ref(ctx, params["Resource"]))}
+
+    # -- account --------------------------------------------------------------------------------
+    def get_account_settings(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        entries = [e for e in self._functions.all_entries() if e.config.region == ctx.region]
+        limit = self._settings.concurrent_executions
+        reserved = sum(e.reserved_concurrency or 0 for e in entries)
+        return {
+            "AccountLimit": {
+                "TotalCodeSize": TOTAL_CODE_SIZE,
+                "CodeSizeUnzipped": package.MAX_UNZIPPED,
+                "CodeSizeZipped": package.MAX_ZIPPED,
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": limit - reserved,
+            },
+            "AccountUsage": {
+                "TotalCodeSize": sum(e.config.code_size for e in entries),
+                "FunctionCount": len(entries),
+            },
+        }
+
+    # -- code download URLs ---------------------------------------------------------------------
+    def code_url(self, base_url: str, digest: str) -> str:
+        expires = int(time.time()) + CODE_URL_TTL
+        return f"{base_url}/_lamina/code/{digest}?Expires={expires}&Signature={self._sign(digest, expires)}"
+
+    def _sign(self, digest: str, expires: int) -> str:
+        return hmac.new(self._secret, f"{digest}:{expires}".encode(), hashlib.sha256).hexdigest()
+
+    def code_path_if_signed(self, digest: str, expires: str, signature: str) -> str | None:
+        """The package path for a valid, unexpired signed URL, else None."""
+        if not expires.isdigit() or int(expires) < time.time():
+            return None
+        if not hmac.compare_digest(self._sign(digest, int(expires)), signature):
+            return None
+        path = self._functions.code_path(digest)
+        return str(path) if path.exists() else None

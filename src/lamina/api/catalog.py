@@ -84,9 +84,7 @@ class RouteTable:
             routes.sort(key=lambda r: -r.literal_length)
         self._by_method = by_method
 
-    def find(
-        self, method: str, path: str, query: dict[str, list[str]]
-    ) -> tuple[OperationModel, dict[str, str]] | None:
+    def find(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[OperationModel, dict[str, str]] | None:
         for route in self._by_method.get(method, ()):
             params = route.match(path, query)
             if params is not None:

@@ -24,5 +24,5 @@ _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
 def wire_error(error: errors.LaminaError) -> tuple[str, int]:
     for cls in type(error).__mro__:
         if cls in _WIRE:
-            return _WIRE[cls]  # type: ignore[index]
+            return _WIRE[cls]
     return ("ServiceException", 500)

@@ -118,9 +118,7 @@ class Gateway:
         try:
             limit = service.body_limits.get(op.name)
             if limit is not None and len(request.body) > limit:
-                raise RequestTooLarge(
-                    f"Request must be smaller than {limit} bytes for the {op.name} operation"
-                )
+                raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the {op.name} operation")
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 
 import httptools
@@ -19,7 +19,7 @@ from lamina.api.messages import Request, Response
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Request], Awaitable[Response]]
+Handler = Callable[[Request], Coroutine[object, object, Response]]
 
 _REASONS = {
     100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
@@ -135,7 +135,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True
-        task = asyncio.get_running_loop().create_task(self._handler(request))
+        task: asyncio.Task[Response] = asyncio.get_running_loop().create_task(self._handler(request))
         task.add_done_callback(lambda t: self._finish(t, keep_alive))
 
     def _finish(self, task: asyncio.Task[Response], keep_alive: bool) -> None:

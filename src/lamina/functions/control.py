@@ -241,9 +241,16 @@ class FunctionService:
             vpc = params["VpcConfig"]
             subnets, groups = vpc.get("SubnetIds") or [], vpc.get("SecurityGroupIds") or []
             out["vpc_config"] = (
-                {"SubnetIds": subnets, "SecurityGroupIds": groups, "VpcId": "", **(
-                    {"Ipv6AllowedForDualStack": vpc["Ipv6AllowedForDualStack"]} if "Ipv6AllowedForDualStack" in vpc else {}
-                )}
+                {
+                    "SubnetIds": subnets,
+                    "SecurityGroupIds": groups,
+                    "VpcId": "",
+                    **(
+                        {"Ipv6AllowedForDualStack": vpc["Ipv6AllowedForDualStack"]}
+                        if "Ipv6AllowedForDualStack" in vpc
+                        else {}
+                    ),
+                }
                 if subnets or groups
                 else None
             )
@@ -342,19 +349,26 @@ class FunctionService:
             log.error("package of %s is missing; function marked Failed", config.arn)
             check_transition(config.state, State.FAILED)
             settled = config.changed(
-                config.last_modified, state=State.FAILED, state_reason="Code is missing",
+                config.last_modified,
+                state=State.FAILED,
+                state_reason="Code is missing",
                 state_reason_code="InternalError",
             )
         elif config.state == State.PENDING:
             check_transition(config.state, State.ACTIVE)
             settled = config.changed(
-                config.last_modified, state=State.ACTIVE, state_reason=None, state_reason_code=None,
+                config.last_modified,
+                state=State.ACTIVE,
+                state_reason=None,
+                state_reason_code=None,
                 last_update_status=UpdateStatus.SUCCESSFUL,
             )
         else:
             settled = config.changed(
-                config.last_modified, last_update_status=UpdateStatus.SUCCESSFUL,
-                last_update_status_reason=None, last_update_status_reason_code=None,
+                config.last_modified,
+                last_update_status=UpdateStatus.SUCCESSFUL,
+                last_update_status_reason=None,
+                last_update_status_reason_code=None,
             )
         self._commit(replace(entry, config=settled))
 

@@ -43,9 +43,7 @@ class FunctionRef:
         return function_arn(self.region, self.account, self.name, self.qualifier)
 
 
-def parse_function(
-    value: str, region: str, account: str, qualifier: str | None = None
-) -> FunctionRef:
+def parse_function(value: str, region: str, account: str, qualifier: str | None = None) -> FunctionRef:
     """Resolves any accepted form of FunctionName (already checked against the model's pattern)."""
     m = _ARN.match(value) or _PARTIAL.match(value) or _SHORT.match(value)
     if m is None:
@@ -54,9 +52,7 @@ def parse_function(
     arn_region = groups.get("region") or region
     arn_account = groups.get("account") or account
     if arn_region != region:
-        raise NotFound(
-            f"Functions from '{arn_region}' are not reachable in this region ('{region}')", Type="User"
-        )
+        raise NotFound(f"Functions from '{arn_region}' are not reachable in this region ('{region}')", Type="User")
     if arn_account != account:
         raise AccessDenied("")
     derived = groups.get("qualifier")

@@ -157,9 +157,7 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
     if kind == "map":
         if not isinstance(value, dict):
             raise _BadType(path, "Map")
-        return {
-            _from_json(shape.key, k, path): _from_json(shape.value, v, path) for k, v in value.items()
-        }
+        return {_from_json(shape.key, k, path): _from_json(shape.value, v, path) for k, v in value.items()}
     return value
 
 
@@ -279,8 +277,7 @@ class RestJsonProtocol:
             result: dict[str, Any] = _from_json(shape, data, "")
         except _BadType as bad:
             raise InvalidRequestContent(
-                f"Could not parse request body into json: Could not deserialize value at "
-                f"'{bad.path}' as {bad.expected}"
+                f"Could not parse request body into json: Could not deserialize value at '{bad.path}' as {bad.expected}"
             ) from None
         return result
 
@@ -315,16 +312,12 @@ class RestJsonProtocol:
         for name, shape in plan.body:
             value = result.get(name)
             if value is not None:
-                out[shape.serialization.get("name", name)] = (
-                    _to_json(shape, value) if _needs_walk(shape) else value
-                )
+                out[shape.serialization.get("name", name)] = _to_json(shape, value) if _needs_walk(shape) else value
         headers.append(("Content-Type", JSON_TYPE))
         return Response(status, headers, json.dumps(out, separators=(",", ":")).encode())
 
 
-def error_response(
-    code: str, status: int, message: str, fields: dict[str, object], shape: Shape | None
-) -> Response:
+def error_response(code: str, status: int, message: str, fields: dict[str, object], shape: Shape | None) -> Response:
     """AWS's rest-json error: code in `x-amzn-ErrorType`, a JSON body even for 5xx, the message under
     the member name the error shape uses (`message` or `Message`), and `Type` where the shape has it."""
     body: dict[str, object] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from email.utils import formatdate
 
@@ -30,13 +31,25 @@ _REASONS = {
 }  # fmt: skip
 
 
+_date_cache: list[tuple[int, str]] = [(0, "")]
+
+
+def _http_date() -> str:
+    """The Date header, formatted once per second (formatting per response costs more than routing)."""
+    now = int(time.time())
+    cached = _date_cache[0]
+    if cached[0] != now:
+        cached = _date_cache[0] = (now, formatdate(now, usegmt=True))
+    return cached[1]
+
+
 def encode_response(response: Response, keep_alive: bool) -> bytes:
     status = response.status
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
     for name, value in response.headers:
         lines.append(f"{name}: {value}")
     lines.append(f"Content-Length: {len(response.body)}")
-    lines.append(f"Date: {formatdate(usegmt=True)}")
+    lines.append(f"Date: {_http_date()}")
     if not keep_alive:
         lines.append("Connection: close")
     head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -1,0 +1,284 @@
+"""The execution data plane's front door: run one invocation of one function version, for real.
+
+    executor = Executor(SandboxSettings(), SystemClock(), data_dir)
+    await executor.start()
+    result = await executor.invoke(spec, invocation)   # InvocationResult, errors included
+    executor.retire(function_arn)                      # code or configuration changed
+    await executor.close()
+
+What happens on `invoke`: take the hottest idle environment of this exact configuration (`config_key`), or
+start one (zygote fork → sandbox → runtime init); hand it the event through its Runtime API; wait within
+the function's timeout; return the response, the function's error document, or Lambda's error document
+for timeouts, crashes and init failures. Function failures are results, never exceptions; the only
+exceptions are `CapacityExceeded` (every environment busy at `max_environments`) and platform bugs.
+
+Invariants: one invocation per environment at a time; an environment that timed out or crashed is never
+reused; `close()` leaves no process, cgroup or socket behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import shutil
+import uuid
+from collections import deque
+from collections.abc import Callable, Hashable
+from pathlib import Path
+
+from ..clock import Clock
+from ..logs.store import LogStore
+from ..sandbox import cgroups, isolation
+from ..sandbox.environment import Environment, EnvironmentState, InitFailure, SandboxContext
+from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
+from ..sandbox.settings import SandboxSettings
+from ..sandbox.zygote import RUNTIMES_DIR, ZygoteDied, ZygoteProcess
+from ..types import Invocation, InvocationResult, VersionSpec
+from .pool import EnvironmentPool
+
+log = logging.getLogger(__name__)
+
+# Host directories every sandbox sees read-only (merged-/usr hosts get symlinks for /bin, /lib...).
+SYSTEM_BINDS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc")
+
+
+class CapacityExceeded(Exception):
+    """Every environment slot is busy (`SandboxSettings.max_environments`); the caller should answer 429."""
+
+
+class Executor:
+    def __init__(self, settings: SandboxSettings, clock: Clock, data_dir: Path) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.data_dir = data_dir
+        self.logs = LogStore(
+            data_dir / "logs",
+            max_stream_bytes=settings.max_log_bytes_per_stream,
+            max_group_bytes=settings.max_log_bytes_per_group,
+        )
+        self._pool = EnvironmentPool()
+        self._zygotes: dict[str, ZygoteProcess] = {}
+        self._zygote_lock = asyncio.Lock()
+        self._cgroups: cgroups.CgroupPool | None = None
+        self._isolation: isolation.Isolation | None = None
+        self._ctx: SandboxContext | None = None
+        self._uids: deque[int] = deque(range(settings.uid_base, settings.uid_base + settings.uid_count))
+        self._reaper: asyncio.Task[None] | None = None
+        self._starting = 0
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        settings = self.settings
+        loop = asyncio.get_running_loop()
+        self.logs.start()
+        template_root = self.data_dir / "sandbox" / "root"
+        template_root.mkdir(parents=True, exist_ok=True)
+        layout = (
+            cgroups.CgroupLayout(cgroups.CgroupVersion.NONE, reason="fallback forced")
+            if settings.force_fallback
+            else cgroups.detect()
+        )
+        iso = isolation.preliminary(settings.force_fallback, layout, settings.network_namespace)
+        runtime_dir = settings.runtime_dir or RUNTIMES_DIR
+        self._ctx = SandboxContext(
+            settings=settings,
+            clock=self.clock,
+            store=self.logs,
+            isolation=iso,
+            cgroups=None,
+            template_root=template_root,
+            runtime_dir=runtime_dir,
+            release_uid=self._uids.append,
+        )
+        self._isolation = iso
+        zygote = await self._zygote_for(settings.default_python)
+        if iso.isolated and not zygote.isolate:
+            iso.level = isolation.IsolationLevel.FALLBACK
+            iso.network_namespace = False
+            iso.reasons.append(f"the host refused namespaces or mounts: {zygote.error}")
+            iso.cgroups = cgroups.CgroupLayout(cgroups.CgroupVersion.NONE, reason="fallback")
+        if iso.isolated and iso.cgroups.version is not cgroups.CgroupVersion.NONE:
+            pool = cgroups.CgroupPool(iso.cgroups, settings.cgroup_pool_size)
+            try:
+                await loop.run_in_executor(None, pool.start)
+                self._cgroups = pool
+                self._ctx.cgroups = pool
+            except OSError as exc:
+                iso.reasons.append(f"cgroups unusable: {exc}")
+                iso.cgroups = cgroups.CgroupLayout(cgroups.CgroupVersion.NONE, reason=str(exc))
+        isolation.warn_if_weak(iso)
+        self._ctx.node_version = await self._node_version()
+        self._reaper = loop.create_task(self._reap_forever())
+
+    async def _node_version(self) -> str:
+        node = shutil.which(self.settings.node_binary)
+        if node is None:
+            return ""
+        try:
+            proc = await asyncio.create_subprocess_exec(
+                node, "--version", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL
+            )
+            out, _ = await proc.communicate()
+        except OSError:
+            return ""
+        return out.decode().strip()
+
+    async def _zygote_for(self, python: str) -> ZygoteProcess:
+        zygote = self._zygotes.get(python)
+        if zygote is not None and zygote.alive:
+            return zygote
+        async with self._zygote_lock:
+            zygote = self._zygotes.get(python)
+            if zygote is not None and zygote.alive:
+                return zygote
+            if zygote is not None:
+                await zygote.close()
+            assert self._ctx is not None
+            template = None
+            if self._ctx.isolation.isolated:
+                template = {"root": str(self._ctx.template_root), "binds": self._binds()}
+            zygote = ZygoteProcess(python, template, preload=self.settings.use_zygote)
+            await zygote.start()
+            self._zygotes[python] = zygote
+            return zygote
+
+    def _binds(self) -> list[list[str]]:
+        assert self._ctx is not None
+        binds = [[path, path] for path in SYSTEM_BINDS]
+        binds.append([str(self._ctx.runtime_dir), "/var/runtime"])
+        node = shutil.which(self.settings.node_binary)
+        if node is not None:
+            prefix = os.path.dirname(os.path.dirname(os.path.realpath(node)))
+            if not prefix.startswith("/usr"):
+                binds.append([prefix, prefix])
+        return binds
+
+    async def close(self) -> None:
+        """Stop every environment and zygote; wait until their processes are gone."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        envs = list(self._pool)
+        for env in envs:
+            env.stop()
+        waiting = [env.dead for env in envs if not env.dead.done()]
+        if waiting:
+            await asyncio.wait(waiting, timeout=5)
+        for zygote in self._zygotes.values():
+            await zygote.close()
+        self._zygotes.clear()
+        if self._cgroups is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._cgroups.close)
+            self._cgroups = None
+        self.logs.flush()
+        self.logs.close()
+
+    def isolation_report(self) -> dict[str, object]:
+        report: dict[str, object] = {} if self._isolation is None else self._isolation.report()
+        report["zygote"] = self.settings.use_zygote
+        report["environments"] = len(self._pool)
+        report["idle_environments"] = len(self._pool.idle())
+        return report
+
+    # -- invoke ----------------------------------------------------------------------------------------
+
+    async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult:
+        if self._ctx is None or self._closed:
+            raise RuntimeError("the executor is not running")
+        key: Hashable = (spec.function_arn, spec.version, spec.config_key) if spec.config_key else spec
+        env = self._pool.take(key)
+        if env is None:
+            try:
+                choose_runtime(spec, self.settings)
+            except LaunchError as exc:
+                body = json.dumps({"errorType": exc.error_type, "errorMessage": exc.message}).encode()
+                return InvocationResult(body, spec.version, function_error="Unhandled")
+            env, failure = await self._start_environment(spec, key)
+            if failure is not None:
+                return await env.invoke(invocation, failure)
+        result = await env.invoke(invocation)
+        if env.state is EnvironmentState.IDLE:
+            if env.retired or self._closed:
+                env.stop()
+            else:
+                self._pool.give_back(env)
+        return result
+
+    async def _start_environment(self, spec: VersionSpec, key: Hashable) -> tuple[Environment, InitFailure | None]:
+        assert self._ctx is not None
+        if len(self._pool) + self._starting >= self.settings.max_environments:
+            victim = self._pool.least_recently_used_idle()
+            if victim is None:
+                raise CapacityExceeded(f"all {self.settings.max_environments} execution environments are busy")
+            self._pool.remove_idle(victim)
+            victim.stop()
+        self._starting += 1
+        try:
+            for attempt in (1, 2):
+                env = self._new_environment(spec, await self._zygote_for_spec(spec))
+                self._pool.add(env, key)
+                env.dead.add_done_callback(self._forget(env))
+                try:
+                    failure = await env.start()
+                except ZygoteDied:
+                    env.stop()
+                    if attempt == 2:
+                        raise
+                    continue
+                return env, failure
+        finally:
+            self._starting -= 1
+        raise AssertionError("unreachable")
+
+    def _forget(self, env: Environment) -> Callable[[asyncio.Future[None]], None]:
+        return lambda _f: self._pool.discard(env)
+
+    async def _zygote_for_spec(self, spec: VersionSpec) -> ZygoteProcess:
+        choice = choose_runtime(spec, self.settings)
+        python = choice.interpreter if choice.family is RuntimeFamily.PYTHON else self.settings.default_python
+        return await self._zygote_for(python)
+
+    def _new_environment(self, spec: VersionSpec, zygote: ZygoteProcess) -> Environment:
+        assert self._ctx is not None
+        choice = choose_runtime(spec, self.settings)
+        uid = self._uids.popleft() if self._uids else None
+        return Environment(self._ctx, spec, choice, zygote, uid, uuid.uuid4().hex)
+
+    def retire(self, function_arn: str, version: str | None = None) -> None:
+        for env in self._pool:
+            if env.spec.function_arn == function_arn and (version is None or env.spec.version == version):
+                env.retired = True
+                if env.state is EnvironmentState.IDLE:
+                    self._pool.remove_idle(env)
+                    env.stop()
+
+    # -- reaping ---------------------------------------------------------------------------------------
+
+    def reap_idle(self) -> int:
+        """Stop environments idle for longer than the idle timeout; returns how many."""
+        now = self.clock.monotonic()
+        reaped = 0
+        for env in self._pool.idle():
+            if now - env.last_used >= self.settings.idle_timeout_s:
+                self._pool.remove_idle(env)
+                env.stop()
+                reaped += 1
+        return reaped
+
+    async def _reap_forever(self) -> None:
+        interval = min(max(self.settings.idle_timeout_s / 10, 0.01), 30.0)
+        while True:
+            await self.clock.sleep(interval)
+            try:
+                self.reap_idle()
+            except Exception:  # the reaper must survive anything one environment does
+                log.exception("idle reaping failed")

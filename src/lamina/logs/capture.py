@@ -1,0 +1,168 @@
+"""Capture of one execution environment's stdout/stderr (one pipe) into log events.
+
+The pipe is read from the event loop without blocking. Output is split into events at newlines (Lambda
+does the same; runtimes join multi-line errors with carriage returns to keep them one event). Each event
+goes to the environment's log stream (through the store's queue) and, while an invocation runs, into that
+invocation's `InvocationLog`, whose last 4 KB are the `Tail` answer.
+
+Ordering invariant: whatever the runtime wrote before posting its result is in the invocation's log,
+because the platform calls `drain()` (a non-blocking read to the end of the pipe) before writing END.
+
+Bounds: at most `max_bytes_per_invocation` of output per invocation (or per init) is kept; the rest is read
+and discarded (cheaply, without splitting) so a flooding function cannot stall the pipe or the platform.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from ..clock import Clock
+from .store import LogStore
+
+TAIL_BYTES = 4096
+_READ_CHUNK = 65536
+_READS_PER_WAKEUP = 8
+_READS_PER_DRAIN = 64
+DROPPED = "Lamina: output over the per-invocation log limit was dropped"
+
+
+class InvocationLog:
+    """The log of one invocation as `Tail` returns it: the last 4 KB, whole lines preferred."""
+
+    __slots__ = ("buffer", "keep")
+
+    def __init__(self, keep: bool) -> None:
+        self.keep = keep
+        self.buffer = bytearray()
+
+    def add(self, message: str) -> None:
+        if not self.keep:
+            return
+        self.buffer += message.encode("utf-8", "replace") + b"\n"
+        if len(self.buffer) > 4 * TAIL_BYTES:
+            del self.buffer[: len(self.buffer) - TAIL_BYTES]
+
+    def tail(self) -> bytes:
+        return bytes(self.buffer[-TAIL_BYTES:])
+
+
+class OutputCapture:
+    def __init__(
+        self,
+        fd: int,
+        store: LogStore,
+        group: str,
+        stream: str,
+        clock: Clock,
+        max_bytes_per_invocation: int,
+    ) -> None:
+        self.fd = fd
+        self.store = store
+        self.group = group
+        self.stream = stream
+        self.clock = clock
+        self.max_bytes = max_bytes_per_invocation
+        self.current: InvocationLog | None = None
+        self.pending_init: list[str] = []  # init output, replayed into the first invocation's tail
+        self._partial = b""
+        self._bytes = 0
+        self._dropping = False
+        self._events: list[tuple[int, str]] = []
+        self.closed = False
+        self._loop = asyncio.get_running_loop()
+        os.set_blocking(fd, False)
+        self._loop.add_reader(fd, self._on_readable)
+
+    def begin(self, log: InvocationLog) -> None:
+        """Start attributing output to a new invocation."""
+        self.current = log
+        self._bytes = 0
+        self._dropping = False
+        for line in self.pending_init:
+            log.add(line)
+        self.pending_init = []
+
+    def finish(self) -> None:
+        self.current = None
+        self._bytes = 0
+        self._dropping = False
+
+    def platform(self, message: str) -> None:
+        """A line written by the platform itself (START, END, REPORT...)."""
+        self._events.append((int(self.clock.time() * 1000), message))
+        if self.current is not None:
+            self.current.add(message)
+        elif len(self.pending_init) < 64:
+            self.pending_init.append(message)
+
+    def drain(self) -> None:
+        """Read everything already in the pipe, now (see the ordering invariant)."""
+        if not self.closed:
+            self._read(unbounded=True)
+        self.commit()
+
+    def commit(self) -> None:
+        if self._events:
+            events, self._events = self._events, []
+            self.store.append(self.group, self.stream, events)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._read(unbounded=True)
+            self._stop()
+        if self._partial:
+            self._line(self._partial)
+            self._partial = b""
+        self.commit()
+
+    def _stop(self) -> None:
+        self.closed = True
+        self._loop.remove_reader(self.fd)
+        os.close(self.fd)
+
+    def _on_readable(self) -> None:
+        self._read(unbounded=False)
+        self.commit()
+
+    def _read(self, unbounded: bool) -> None:
+        reads = 0
+        # Even a drain is bounded: a background thread may be writing forever.
+        limit = _READS_PER_DRAIN if unbounded else _READS_PER_WAKEUP
+        while reads < limit:
+            reads += 1
+            try:
+                chunk = os.read(self.fd, _READ_CHUNK)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                if self._partial:
+                    self._line(self._partial)
+                    self._partial = b""
+                self._stop()
+                return
+            if self._dropping:
+                continue
+            self._bytes += len(chunk)
+            if self._bytes > self.max_bytes:
+                self._dropping = True
+                self._partial = b""
+                self._emit(DROPPED)
+                continue
+            data = self._partial + chunk if self._partial else chunk
+            lines = data.split(b"\n")
+            self._partial = lines.pop()
+            for raw in lines:
+                self._line(raw)
+
+    def _line(self, raw: bytes) -> None:
+        self._emit(raw.decode("utf-8", "replace"))
+
+    def _emit(self, message: str) -> None:
+        self._events.append((int(self.clock.time() * 1000), message))
+        if self.current is not None:
+            self.current.add(message)
+        elif len(self.pending_init) < 64:
+            self.pending_init.append(message)

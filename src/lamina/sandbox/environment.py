@@ -1,0 +1,451 @@
+"""One execution environment: a sandboxed process tree running one function version, one request at a time.
+
+Lifecycle (every transition goes through `_move`, checked against `TRANSITIONS`):
+
+    STARTING --runtime called `next`--> IDLE --invoke--> BUSY --answered--> IDLE
+    STARTING|IDLE|BUSY --stop() (timeout, crash, retire, reap, close)--> STOPPING --process gone--> DEAD
+    any --process exited on its own--> DEAD
+
+An environment is only ever handed an invocation in IDLE. After a timeout or a runtime exit it is never
+reused (Lambda resets its environment; we start a new one, which is as cheap). Its resources (cgroup, uid
+slot, Runtime API socket, log pipe) are released exactly once, when it becomes DEAD.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from ..clock import Clock
+from ..logs import report
+from ..logs.capture import InvocationLog, OutputCapture
+from ..logs.store import LogStore
+from ..types import Invocation, InvocationResult, VersionSpec
+from . import launch
+from .cgroups import Cgroup, CgroupPool
+from .isolation import Isolation
+from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply
+from .settings import SandboxSettings
+from .timer import Timer
+from .zygote import ZygoteProcess, describe_status
+
+log = logging.getLogger(__name__)
+
+
+class EnvironmentState(Enum):
+    STARTING = "starting"
+    IDLE = "idle"
+    BUSY = "busy"
+    STOPPING = "stopping"
+    DEAD = "dead"
+
+
+TRANSITIONS: dict[EnvironmentState, frozenset[EnvironmentState]] = {
+    EnvironmentState.STARTING: frozenset({EnvironmentState.IDLE, EnvironmentState.STOPPING, EnvironmentState.DEAD}),
+    EnvironmentState.IDLE: frozenset({EnvironmentState.BUSY, EnvironmentState.STOPPING, EnvironmentState.DEAD}),
+    EnvironmentState.BUSY: frozenset({EnvironmentState.IDLE, EnvironmentState.STOPPING, EnvironmentState.DEAD}),
+    EnvironmentState.STOPPING: frozenset({EnvironmentState.DEAD}),
+    EnvironmentState.DEAD: frozenset(),
+}
+
+
+@dataclass
+class SandboxContext:
+    """What every environment of one executor shares."""
+
+    settings: SandboxSettings
+    clock: Clock
+    store: LogStore
+    isolation: Isolation
+    cgroups: CgroupPool | None
+    template_root: Path
+    runtime_dir: Path
+    release_uid: Callable[[int], None]
+    node_version: str = ""
+
+
+@dataclass(frozen=True)
+class InitFailure:
+    """Why an environment could not start: the runtime's own init error document (`body`), or a platform
+    failure described by `message`, which the invocation's error document prefixes with its request id."""
+
+    error_type: str
+    body: bytes | None = None
+    message: str = ""
+    type_first: bool = True
+
+
+def error_document(error_type: str, message: str, type_first: bool = True) -> bytes:
+    doc = {"errorType": error_type, "errorMessage": message} if type_first else {
+        "errorMessage": message, "errorType": error_type,
+    }  # fmt: skip
+    return json.dumps(doc).encode()
+
+
+class Environment:
+    def __init__(
+        self,
+        ctx: SandboxContext,
+        spec: VersionSpec,
+        choice: launch.RuntimeChoice,
+        zygote: ZygoteProcess,
+        uid: int | None,
+        env_id: str,
+    ) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.choice = choice
+        self.zygote = zygote
+        self.uid = uid
+        self.id = env_id
+        self.state = EnvironmentState.STARTING
+        self.retired = False
+        self.pid = 0
+        self.last_used = ctx.clock.monotonic()
+        self.invocations = 0
+        self.init_duration_ms: float | None = None
+        self.group = spec.log_group or f"/aws/lambda/{spec.function_name}"
+        day = time.strftime("%Y/%m/%d", time.gmtime(ctx.clock.time()))
+        self.stream = f"{day}/[{spec.version}]{env_id}"
+        self.api = RuntimeApi(ctx.settings.max_response_bytes)
+        self.capture: OutputCapture | None = None
+        self.cgroup: Cgroup | None = None
+        self.exit_status: int | None = None
+        self.dead: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._oom = False
+        self._last_peak: int | None = None
+
+    def _move(self, new: EnvironmentState) -> None:
+        if new not in TRANSITIONS[self.state]:
+            raise RuntimeError(f"environment {self.id}: {self.state.value} -> {new.value} is not allowed")
+        self.state = new
+
+    # -- start -----------------------------------------------------------------------------------------
+
+    async def start(self) -> InitFailure | None:
+        """Start the runtime and wait for its first `next`. Returns None when ready, else how init failed,
+        to answer the triggering invocation with (the environment is then stopping or dead)."""
+        ctx = self.ctx
+        t0 = ctx.clock.monotonic()
+        isolated = ctx.isolation.isolated and self.zygote.isolate
+        paths = launch.paths_for(self.spec, isolated, ctx.runtime_dir)
+        read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
+        self.capture = OutputCapture(
+            read_fd, ctx.store, self.group, self.stream, ctx.clock, ctx.settings.max_log_bytes_per_invocation
+        )
+        version = self.zygote.full_version if self.choice.family is launch.RuntimeFamily.PYTHON else ""
+        self.capture.platform(report.init_start(self.choice.name, version))
+        note = launch.interpreter_note(self.choice, self._interpreter_version())
+        if note:
+            self.capture.platform(note)
+        handoff: tuple[Any, Any] | None = None
+        fds = [write_fd]
+        try:
+            if isolated and ctx.isolation.network_namespace:
+                import socket
+
+                handoff = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                fds.append(handoff[1].fileno())
+                address = f"127.0.0.1:{launch.RUNTIME_API_PORT}"
+            else:
+                address = await self.api.listen()
+            env = launch.environment_variables(
+                self.spec, self.choice, paths, address, self.stream, ctx.settings,
+                os.path.dirname(self.choice.interpreter or ctx.settings.default_python),
+            )  # fmt: skip
+            python_in_sandbox = "/var/lang/bin/python3" if isolated else self.zygote.python
+            spec_launch = launch.launch_for(
+                self.spec, self.choice, paths, env, ctx.settings.use_zygote, python_in_sandbox
+            )
+            plan = self._plan(isolated)
+            pid = await self.zygote.spawn(plan, spec_launch, fds)
+        except launch.LaunchError as exc:
+            os.close(write_fd)
+            self._close_handoff(handoff)
+            self.capture.platform(f"Lamina: {exc.message}")
+            self._release()
+            return InitFailure(exc.error_type, message=exc.message)
+        except Exception:
+            os.close(write_fd)
+            self._close_handoff(handoff)
+            self._release()
+            raise
+        os.close(write_fd)
+        self.pid = pid
+        self.zygote.watch(pid, self._on_exit)
+        if handoff is not None:
+            await self._receive_listener(handoff)
+        timer = Timer(ctx.clock, ctx.settings.init_timeout_s, self._init_timed_out)
+        try:
+            outcome = await self.api.ready
+        finally:
+            timer.cancel()
+        self.init_duration_ms = (ctx.clock.monotonic() - t0) * 1000.0
+        if outcome is None and self.state is EnvironmentState.STARTING:
+            self._move(EnvironmentState.IDLE)
+            return None
+        return self._init_failure(outcome)
+
+    def _interpreter_version(self) -> str:
+        if self.choice.family is launch.RuntimeFamily.PYTHON:
+            return self.zygote.full_version
+        if self.choice.family is launch.RuntimeFamily.NODE:
+            return self.ctx.node_version
+        return ""
+
+    def _plan(self, isolated: bool) -> dict[str, Any]:
+        ctx, spec = self.ctx, self.spec
+        plan: dict[str, Any] = {
+            "isolate": isolated,
+            "netns": isolated and ctx.isolation.network_namespace,
+            "root": str(ctx.template_root),
+            "task_dir": str(spec.code_dir),
+            "layers": [str(p) for p in spec.layer_dirs],
+            "tmp_mb": spec.ephemeral_mb,
+            "hostname": "localhost",
+            "api_port": launch.RUNTIME_API_PORT,
+        }
+        limits: dict[str, int] = {"NOFILE": 1024, "CORE": 0}
+        if isolated and self.uid is not None:
+            plan["uid"] = self.uid
+            plan["gid"] = self.uid
+            limits["NPROC"] = ctx.settings.pids_limit
+        if ctx.cgroups is not None and isolated:
+            self.cgroup = ctx.cgroups.acquire()
+            self.cgroup.configure(spec.memory_mb, ctx.settings.pids_limit)
+            plan["cgroup_procs"] = self.cgroup.procs_files
+        elif self.choice.family is not launch.RuntimeFamily.NODE:
+            # Without a memory cgroup, an address-space limit is the closest bound we have.
+            limits["AS"] = (spec.memory_mb + 384) * 1024 * 1024
+        plan["rlimits"] = limits
+        return plan
+
+    async def _receive_listener(self, handoff: tuple[Any, Any]) -> None:
+        import array
+        import socket
+
+        ours, theirs = handoff
+        theirs.close()
+        loop = asyncio.get_running_loop()
+        ours.setblocking(False)
+        fds = array.array("i")
+        try:
+            _msg, anc, _flags, _addr = await _recvmsg(loop, ours, socket.CMSG_SPACE(fds.itemsize))
+        finally:
+            ours.close()
+        for level, kind, data in anc:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                fds.frombytes(data[: fds.itemsize])
+        if fds:
+            await self.api.listen(socket.socket(fileno=fds[0]))
+
+    @staticmethod
+    def _close_handoff(handoff: tuple[Any, Any] | None) -> None:
+        if handoff is not None:
+            handoff[0].close()
+            handoff[1].close()
+
+    def _init_timed_out(self) -> None:
+        self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
+
+    def _init_failure(self, outcome: RuntimeReply | None) -> InitFailure:
+        assert self.capture is not None
+        self.capture.drain()
+        duration = self.init_duration_ms or 0.0
+        if outcome is not None and outcome.kind is ReplyKind.INIT_ERROR:
+            error_type = outcome.error_type or "Runtime.Unknown"
+            self.capture.platform(report.init_report(duration, "error", error_type))
+            self.stop()
+            return InitFailure(error_type, body=outcome.body)
+        if outcome is not None and outcome.kind is ReplyKind.TIMED_OUT:
+            self.capture.platform(report.init_report(duration, "timeout", None))
+            self.stop()
+            message = f"Error: Task timed out after {self.ctx.settings.init_timeout_s:.2f} seconds"
+            return InitFailure("Sandbox.Timedout", message=message, type_first=False)
+        how = describe_status(self.exit_status if self.exit_status is not None else -1)
+        self.capture.platform(report.init_report(duration, "error", "Runtime.ExitError"))
+        self.stop()
+        return InitFailure("Runtime.ExitError", message=f"Error: Runtime exited with error: {how}")
+
+    # -- invoke ----------------------------------------------------------------------------------------
+
+    async def invoke(self, invocation: Invocation, init_failure: InitFailure | None = None) -> InvocationResult:
+        """Run one invocation (or report `init_failure` as its outcome). Caller holds the environment."""
+        ctx, spec = self.ctx, self.spec
+        capture = self.capture
+        assert capture is not None
+        inv_log = InvocationLog(invocation.tail_logs)
+        capture.begin(inv_log)
+        request_id = invocation.request_id
+        capture.platform(report.start(request_id, spec.version))
+        init_ms = self.init_duration_ms if self.invocations == 0 else None
+        self.invocations += 1
+        if init_failure is not None:
+            body = init_failure.body
+            if body is None:
+                message = f"RequestId: {request_id} {init_failure.message}"
+                body = error_document(init_failure.error_type, message, init_failure.type_first)
+            status = "timeout" if init_failure.error_type == "Sandbox.Timedout" else "error"
+            error_type = init_failure.error_type
+            return self._finish(invocation, inv_log, body, "Unhandled", 0.0, init_ms, status, error_type)
+        self._move(EnvironmentState.BUSY)
+        clock = ctx.clock
+        started = clock.monotonic()
+        deadline_ms = int((clock.time() + spec.timeout_s) * 1000)
+        future = self.api.deliver(invocation, deadline_ms)
+        timer = Timer(clock, spec.timeout_s, self._invoke_timed_out)
+        try:
+            reply = await future
+        finally:
+            timer.cancel()
+        duration_ms = (clock.monotonic() - started) * 1000.0
+        self.last_used = clock.monotonic()
+        kind = reply.kind
+        if kind is ReplyKind.RESPONSE:
+            if self.state is EnvironmentState.BUSY:
+                self._move(EnvironmentState.IDLE)
+            return self._finish(invocation, inv_log, reply.body, None, duration_ms, init_ms)
+        if kind is ReplyKind.ERROR:
+            if self.state is EnvironmentState.BUSY:
+                self._move(EnvironmentState.IDLE)
+            return self._finish(invocation, inv_log, reply.body, "Unhandled", duration_ms, init_ms)
+        if kind is ReplyKind.TOO_LARGE:
+            if self.state is EnvironmentState.BUSY:
+                self._move(EnvironmentState.IDLE)
+            limit = ctx.settings.max_response_bytes
+            message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
+            body = error_document("Function.ResponseSizeTooLarge", message)
+            return self._finish(invocation, inv_log, body, "Unhandled", duration_ms, init_ms)
+        if kind is ReplyKind.TIMED_OUT:
+            self.stop()
+            capture.drain()
+            capture.platform(report.timed_out(clock.time(), request_id, spec.timeout_s))
+            message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout_s:.2f} seconds"
+            body = error_document("Sandbox.Timedout", message, type_first=False)
+            return self._finish(invocation, inv_log, body, "Unhandled", spec.timeout_s * 1000.0, init_ms, "timeout")
+        # The runtime process ended mid-invocation (crash, sys.exit, OOM kill).
+        how = describe_status(self.exit_status if self.exit_status is not None else -1)
+        line = report.runtime_exited(request_id, how)
+        capture.drain()
+        capture.platform(line)
+        error_type = "Runtime.OutOfMemory" if self._oom else "Runtime.ExitError"
+        capture.platform(error_type)
+        body = error_document("Runtime.ExitError", line)
+        return self._finish(invocation, inv_log, body, "Unhandled", duration_ms, init_ms, "error", error_type)
+
+    def _invoke_timed_out(self) -> None:
+        self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
+
+    def _finish(
+        self,
+        invocation: Invocation,
+        inv_log: InvocationLog,
+        payload: bytes,
+        function_error: str | None,
+        duration_ms: float,
+        init_ms: float | None,
+        status: str | None = None,
+        error_type: str | None = None,
+    ) -> InvocationResult:
+        capture = self.capture
+        assert capture is not None
+        capture.drain()
+        request_id = invocation.request_id
+        capture.platform(report.end(request_id))
+        capture.platform(
+            report.report(
+                request_id, duration_ms, self.spec.memory_mb, self.max_memory_mb(), init_ms, status, error_type
+            )
+        )
+        capture.finish()
+        capture.commit()
+        return InvocationResult(
+            payload=payload,
+            executed_version=self.spec.version,
+            function_error=function_error,
+            log_tail=inv_log.tail() if invocation.tail_logs else None,
+            duration_ms=duration_ms,
+            init_duration_ms=init_ms,
+        )
+
+    def max_memory_mb(self) -> int:
+        peak = self.cgroup.peak_memory_bytes() if self.cgroup is not None else self._last_peak
+        if peak is None and self.pid:
+            try:
+                with open(f"/proc/{self.pid}/status", "rb") as f:
+                    for line in f:
+                        if line.startswith(b"VmHWM:"):
+                            peak = int(line.split()[1]) * 1024
+                            break
+            except OSError:
+                peak = None
+        if not peak:
+            return 0
+        return min(self.spec.memory_mb, -(-peak // (1024 * 1024)))
+
+    # -- stop ------------------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Kill the whole process tree; resources are released when the exit is observed."""
+        if self.state in (EnvironmentState.STOPPING, EnvironmentState.DEAD):
+            return
+        self._move(EnvironmentState.STOPPING)
+        self.api.interrupt(RuntimeReply(ReplyKind.EXITED, b""))
+        if self.pid:
+            self.zygote.kill(self.pid)
+            if self.cgroup is not None:
+                self.cgroup.kill_all()
+        else:
+            self._release()
+
+    def _on_exit(self, status: int) -> None:
+        self.exit_status = status
+        if self.cgroup is not None:
+            self._oom = self.cgroup.oom_killed()
+            self._last_peak = self.cgroup.peak_memory_bytes()
+            self.cgroup.kill_all()  # orphans outside a pid namespace, if any
+        self.api.interrupt(RuntimeReply(ReplyKind.EXITED, b""))
+        self._release()
+
+    def _release(self) -> None:
+        if self.state is EnvironmentState.DEAD:
+            return
+        self.state = EnvironmentState.DEAD
+        self.api.close()
+        if self.capture is not None:
+            self.capture.close()
+        if self.cgroup is not None and self.ctx.cgroups is not None:
+            self.ctx.cgroups.release(self.cgroup)
+            self.cgroup = None
+        if self.uid is not None:
+            self.ctx.release_uid(self.uid)
+            self.uid = None
+        if not self.dead.done():
+            self.dead.set_result(None)
+
+
+async def _recvmsg(loop: asyncio.AbstractEventLoop, sock: Any, ancsize: int) -> Any:
+    fut: asyncio.Future[Any] = loop.create_future()
+
+    def ready() -> None:
+        try:
+            result = sock.recvmsg(1, ancsize)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            loop.remove_reader(sock.fileno())
+            fut.set_exception(exc)
+            return
+        loop.remove_reader(sock.fileno())
+        fut.set_result(result)
+
+    loop.add_reader(sock.fileno(), ready)
+    return await fut

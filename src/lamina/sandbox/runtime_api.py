@@ -1,0 +1,349 @@
+"""The Runtime API 2018-06-01, served to one execution environment from the platform's event loop.
+
+Every environment gets its own `RuntimeApi` (its own listening socket), so a request id or a `next` can only
+ever concern that environment. HTTP is parsed with httptools and answered with preformatted bytes: this is
+the warm-invoke hot path (a warm invoke is one `next` answer and one `response` request).
+
+Protocol states (one invocation at a time, as in Lambda):
+
+    INITIALIZING --next--> IDLE --deliver--> (next parked or pending) --event sent--> INVOKING
+    INVOKING --response|error--> IDLE (the following `next` parks until the next `deliver`)
+    INITIALIZING --init/error--> FAILED
+
+Error answers follow the RIE (spec §4): unknown or already answered request id → 400 InvalidRequestID,
+out-of-order call → 403 InvalidStateTransition, body over the limit → 413 RequestEntityTooLarge (the
+invocation then ends as Function.ResponseSizeTooLarge).
+
+Responses on one connection are written in request order even when a `next` is parked behind them (HTTP/1.1
+pipelining), so a runtime may send its result and its next `next` in one write.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import socket
+import time
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+import httptools
+
+from ..types import Invocation
+
+_PREFIX = b"/2018-06-01/runtime/"
+_NEXT = b"/2018-06-01/runtime/invocation/next"
+_INIT_ERROR = b"/2018-06-01/runtime/init/error"
+_INVOCATION = b"/2018-06-01/runtime/invocation/"
+_ERROR_TYPE_RE = re.compile(r"^(Runtime|Function)\.[A-Z][a-zA-Z]+$")
+
+
+def _reply(status: str, body: bytes, content_type: bytes = b"application/json") -> bytes:
+    return (
+        b"HTTP/1.1 " + status.encode() + b"\r\nContent-Type: " + content_type
+        + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    )  # fmt: skip
+
+
+def _error(status: str, error_type: str, message: str) -> bytes:
+    return _reply(status, json.dumps({"errorMessage": message, "errorType": error_type}).encode())
+
+
+ACCEPTED = _reply("202 Accepted", b'{"status":"OK"}')
+INVALID_REQUEST_ID = _error("400 Bad Request", "InvalidRequestID", "Invalid request ID")
+INVALID_STATE = _error("403 Forbidden", "InvalidStateTransition", "Invalid state transition")
+NOT_FOUND = _error("404 Not Found", "NotFound", "Unknown Runtime API path")
+TOO_LARGE_TEMPLATE = "Exceeded maximum allowed payload size ({} bytes)."
+
+
+class ApiState(Enum):
+    INITIALIZING = "initializing"
+    IDLE = "idle"
+    INVOKING = "invoking"
+    FAILED = "failed"
+
+
+class ReplyKind(Enum):
+    """How a phase (init or one invocation) ended; the last two come from the platform, not the runtime."""
+
+    RESPONSE = "response"
+    ERROR = "error"
+    TOO_LARGE = "too_large"
+    INIT_ERROR = "init_error"
+    EXITED = "exited"
+    TIMED_OUT = "timed_out"
+
+
+@dataclass(frozen=True)
+class RuntimeReply:
+    kind: ReplyKind
+    body: bytes
+    error_type: str | None = None
+    content_type: str | None = None
+
+
+def trace_header(trace_id: str) -> str:
+    if trace_id:
+        return trace_id
+    # X-Ray's format: Root=1-<epoch seconds, 8 hex>-<96 random bits>; Lambda always sends one.
+    raw = os.urandom(20).hex()
+    return f"Root=1-{int(time.time()):08x}-{raw[:24]};Parent={raw[24:40]};Sampled=0"
+
+
+def _header_safe(value: str) -> str:
+    if "\n" in value or "\r" in value:
+        try:
+            return json.dumps(json.loads(value), separators=(",", ":"))
+        except ValueError:
+            return value.replace("\r", " ").replace("\n", " ")
+    return value
+
+
+class RuntimeApi:
+    """One environment's Runtime API endpoint and protocol state (see the module docstring)."""
+
+    def __init__(self, max_response_bytes: int) -> None:
+        self.max_response_bytes = max_response_bytes
+        self.too_large_reply = _error(
+            "413 Request Entity Too Large", "RequestEntityTooLarge", TOO_LARGE_TEMPLATE.format(max_response_bytes)
+        )
+        self.state = ApiState.INITIALIZING
+        self.ready: asyncio.Future[RuntimeReply | None] = asyncio.get_running_loop().create_future()
+        self._result: asyncio.Future[RuntimeReply] | None = None
+        self._request_id = b""
+        self._event: bytes | None = None  # formatted `next` answer not yet sent
+        self._parked: deque[tuple[_Connection, list[bytes | None]]] = deque()
+        self._server: asyncio.Server | None = None
+        self._connections: set[_Connection] = set()
+        self.address = ""
+
+    async def listen(self, sock: socket.socket | None = None) -> str:
+        """Serve on `sock` (an already bound listener, e.g. inside a network namespace) or on a fresh
+        127.0.0.1 port. Returns host:port for AWS_LAMBDA_RUNTIME_API."""
+        if sock is None:
+            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            sock.bind(("127.0.0.1", 0))
+            sock.listen(64)
+        sock.setblocking(False)
+        host, port = sock.getsockname()[:2]
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_server(lambda: _Connection(self), sock=sock)
+        self.address = f"{host}:{port}"
+        return self.address
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for conn in list(self._connections):
+            conn.close()
+        self._connections.clear()
+        self._parked.clear()
+        if not self.ready.done():
+            self.ready.set_result(None)
+        if self._result is not None and not self._result.done():
+            self._result.cancel()
+
+    # -- platform side --------------------------------------------------------------------------------
+
+    def deliver(self, invocation: Invocation, deadline_ms: int) -> asyncio.Future[RuntimeReply]:
+        """Hand `invocation` to the runtime (now, if it is waiting in `next`) and return the future of its
+        answer. Only valid in IDLE."""
+        if self.state is not ApiState.IDLE:
+            raise RuntimeError(f"cannot deliver in state {self.state}")
+        head = [
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nLambda-Runtime-Aws-Request-Id: ",
+            invocation.request_id.encode(),
+            b"\r\nLambda-Runtime-Deadline-Ms: ",
+            str(deadline_ms).encode(),
+            b"\r\nLambda-Runtime-Invoked-Function-Arn: ",
+            invocation.invoked_arn.encode(),
+            b"\r\nLambda-Runtime-Trace-Id: ",
+            trace_header(invocation.trace_id).encode(),
+        ]
+        if invocation.client_context:
+            head += [b"\r\nLambda-Runtime-Client-Context: ", _header_safe(invocation.client_context).encode()]
+        if invocation.cognito_identity:
+            head += [b"\r\nLambda-Runtime-Cognito-Identity: ", _header_safe(invocation.cognito_identity).encode()]
+        head += [b"\r\nContent-Length: ", str(len(invocation.payload)).encode(), b"\r\n\r\n", invocation.payload]
+        self._request_id = invocation.request_id.encode()
+        self._result = asyncio.get_running_loop().create_future()
+        self.state = ApiState.INVOKING
+        self._event = b"".join(head)
+        if self._parked:
+            conn, cell = self._parked.popleft()
+            self._send_event(conn, cell)
+        return self._result
+
+    def _send_event(self, conn: _Connection, cell: list[bytes | None]) -> None:
+        cell[0] = self._event
+        self._event = None
+        conn.flush()
+
+    def interrupt(self, reply: RuntimeReply) -> None:
+        """End the current phase from outside (the process exited, or time ran out). Idempotent."""
+        self.state = ApiState.FAILED
+        if not self.ready.done():
+            self.ready.set_result(reply)
+        if self._result is not None and not self._result.done():
+            self._result.set_result(reply)
+        self._result = None
+
+    # -- runtime side ---------------------------------------------------------------------------------
+
+    def on_next(self, conn: _Connection, cell: list[bytes | None]) -> None:
+        if self.state is ApiState.INITIALIZING:
+            self.state = ApiState.IDLE
+            if not self.ready.done():
+                self.ready.set_result(None)
+        elif self.state is ApiState.FAILED:
+            cell[0] = INVALID_STATE
+            return
+        if self._event is not None:
+            self._send_event(conn, cell)
+        else:
+            self._parked.append((conn, cell))
+
+    def on_result(self, path: bytes, body: bytes, error_type: str | None, content_type: str | None) -> bytes:
+        """`path` is what follows /runtime/invocation/: "<id>/response" or "<id>/error"."""
+        request_id, _, action = path.rpartition(b"/")
+        if action not in (b"response", b"error"):
+            return NOT_FOUND
+        if self.state is not ApiState.INVOKING or self._result is None:
+            return INVALID_STATE if self.state is not ApiState.IDLE else INVALID_REQUEST_ID
+        if request_id != self._request_id or self._event is not None:
+            return INVALID_REQUEST_ID
+        result = self._result
+        self._result = None
+        self.state = ApiState.IDLE
+        if body is _TOO_LARGE:
+            result.set_result(RuntimeReply(ReplyKind.TOO_LARGE, b""))
+            return self.too_large_reply
+        if action == b"response":
+            result.set_result(RuntimeReply(ReplyKind.RESPONSE, body, content_type=content_type))
+        else:
+            kind = error_type if error_type and _ERROR_TYPE_RE.match(error_type) else None
+            result.set_result(RuntimeReply(ReplyKind.ERROR, body, error_type=kind or error_type))
+        return ACCEPTED
+
+    def on_init_error(self, body: bytes, error_type: str | None) -> bytes:
+        if self.state is not ApiState.INITIALIZING:
+            return INVALID_STATE
+        self.state = ApiState.FAILED
+        if not self.ready.done():
+            self.ready.set_result(RuntimeReply(ReplyKind.INIT_ERROR, body, error_type=error_type))
+        return ACCEPTED
+
+
+_TOO_LARGE = b"\x00too-large\x00"  # sentinel identity for an over-limit body
+
+
+class _Connection(asyncio.Protocol):
+    """One HTTP/1.1 connection from the runtime; answers are queued in request order (`cells`)."""
+
+    __slots__ = (
+        "api", "body", "cells", "close_after", "content_type", "error_type", "header_name", "parser",
+        "size", "transport", "url",
+    )  # fmt: skip
+
+    def __init__(self, api: RuntimeApi) -> None:
+        self.api = api
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: asyncio.Transport | None = None
+        self.cells: deque[list[bytes | None]] = deque()
+        self.url = b""
+        self.body: bytes | bytearray = b""
+        self.size = 0
+        self.error_type: str | None = None
+        self.content_type: str | None = None
+        self.close_after = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.api._connections.add(self)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.api._connections.discard(self)
+        self.api._parked = deque(p for p in self.api._parked if p[0] is not self)
+        self.transport = None
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            self.close()
+        except httptools.HttpParserError:
+            if self.transport is not None:
+                self.transport.write(_error("400 Bad Request", "InvalidRequest", "Malformed HTTP request"))
+            self.close()
+
+    # httptools callbacks
+
+    def on_message_begin(self) -> None:
+        self.url = b""
+        self.body = b""
+        self.size = 0
+        self.error_type = None
+        self.content_type = None
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        lower = name.lower()
+        if lower == b"lambda-runtime-function-error-type":
+            self.error_type = value.decode("latin-1")
+        elif lower == b"content-type":
+            self.content_type = value.decode("latin-1")
+
+    def on_body(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.api.max_response_bytes:
+            self.body = _TOO_LARGE
+        elif not self.body:
+            self.body = chunk
+        else:
+            if isinstance(self.body, bytes):
+                self.body = bytearray(self.body)
+            self.body += chunk
+
+    def on_message_complete(self) -> None:
+        cell: list[bytes | None] = [None]
+        self.cells.append(cell)
+        if not self.parser.should_keep_alive():
+            self.close_after = True
+        url = self.url
+        api = self.api
+        method = self.parser.get_method()
+        if url == _NEXT and method == b"GET":
+            api.on_next(self, cell)
+        elif url.startswith(_INVOCATION) and method == b"POST":
+            body = self.body if self.body is _TOO_LARGE else bytes(self.body)
+            cell[0] = api.on_result(url[len(_INVOCATION) :], body, self.error_type, self.content_type)
+        elif url == _INIT_ERROR and method == b"POST":
+            cell[0] = api.on_init_error(bytes(self.body), self.error_type)
+        else:
+            cell[0] = NOT_FOUND
+        self.flush()
+
+    def flush(self) -> None:
+        cells = self.cells
+        transport = self.transport
+        while cells and cells[0][0] is not None:
+            data = cells.popleft()[0]
+            if transport is not None:
+                assert data is not None
+                transport.write(data)
+        if self.close_after and not cells and transport is not None:
+            transport.close()

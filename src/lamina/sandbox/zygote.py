@@ -1,0 +1,227 @@
+"""The platform's side of a zygote (see `lamina.sandbox.child.zygote` for the zygote itself).
+
+A `ZygoteProcess` starts one interpreter with `-I -S` (no site-packages: nothing of the platform is
+importable by functions), talks to it over a SOCK_SEQPACKET pair from the event loop, and turns its
+messages into futures (spawn replies) and exit callbacks (environment ends).
+
+Invariant: an exit is delivered exactly once per spawned pid, even when it arrives before anyone watches
+it, and every watched pid gets an exit (status -1) if the zygote itself dies.
+"""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import json
+import logging
+import os
+import socket
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+SANDBOX_DIR = Path(__file__).resolve().parent
+RUNTIMES_DIR = SANDBOX_DIR / "runtimes"
+
+ExitCallback = Callable[[int], None]
+
+# What every Python environment is likely to import: paid once in the zygote, shared by every fork.
+PRELOAD = (
+    "lamina_runtime.bootstrap",
+    "json",
+    "logging",
+    "decimal",
+    "datetime",
+    "uuid",
+    "base64",
+    "hashlib",
+    "re",
+    "collections",
+    "functools",
+    "typing",
+    "dataclasses",
+    "enum",
+    "urllib.parse",
+    "email.utils",
+    "traceback",
+    "socket",
+    "threading",
+)
+
+
+class ZygoteDied(Exception):
+    pass
+
+
+class ZygoteProcess:
+    def __init__(self, python: str, template: dict[str, Any] | None, preload: bool) -> None:
+        self.python = python
+        self.template = template
+        self.preload = preload
+        self.isolate = False
+        self.error: str | None = None
+        self.pid = 0
+        self.version = ""
+        self.full_version = ""
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._sock: socket.socket | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready: asyncio.Future[dict[str, Any]] | None = None
+        self._pending: dict[int, asyncio.Future[int]] = {}
+        self._watchers: dict[int, ExitCallback] = {}
+        self._early_exits: dict[int, int] = {}
+        self._next_id = 0
+        self.alive = False
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        config = {
+            "control_fd": theirs.fileno(),
+            "path": [str(SANDBOX_DIR), str(RUNTIMES_DIR)],
+            "template": self.template,
+            "preload": list(PRELOAD) if self.preload else [],
+        }
+        code = "import sys; sys.path.insert(0, sys.argv[2]); from child import zygote; zygote.main()"
+        self._proc = subprocess.Popen(
+            [self.python, "-I", "-S", "-c", code, json.dumps(config), str(SANDBOX_DIR)],
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            close_fds=True,
+            # Forked environments inherit this process's memory, including its initial environment block
+            # (/proc/self/environ): it must hold nothing of the platform's.
+            env={"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"},
+        )
+        theirs.close()
+        ours.setblocking(False)
+        self._sock = ours
+        self._ready = self._loop.create_future()
+        self.alive = True
+        self._loop.add_reader(ours.fileno(), self._on_readable)
+        hello = await asyncio.wait_for(self._ready, 30)
+        self.isolate = bool(hello.get("isolate"))
+        self.error = hello.get("error")
+        self.pid = int(hello.get("pid", self._proc.pid))
+        self.version = str(hello.get("version", ""))
+        self.full_version = str(hello.get("full_version", ""))
+
+    def _on_readable(self) -> None:
+        assert self._sock is not None
+        while True:
+            try:
+                data = self._sock.recv(65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                self._on_death()
+                return
+            self._dispatch(json.loads(data))
+
+    def _dispatch(self, msg: dict[str, Any]) -> None:
+        if "exit" in msg:
+            pid, status = int(msg["exit"]), int(msg["status"])
+            callback = self._watchers.pop(pid, None)
+            if callback is None:
+                self._early_exits[pid] = status
+            else:
+                callback(status)
+        elif "id" in msg:
+            fut = self._pending.pop(int(msg["id"]), None)
+            if fut is not None and not fut.done():
+                if "pid" in msg:
+                    fut.set_result(int(msg["pid"]))
+                else:
+                    fut.set_exception(OSError(msg.get("error", "spawn failed")))
+        elif msg.get("ready") and self._ready is not None and not self._ready.done():
+            self._ready.set_result(msg)
+
+    def _on_death(self) -> None:
+        if not self.alive:
+            return
+        self.alive = False
+        if self._loop is not None and self._sock is not None:
+            self._loop.remove_reader(self._sock.fileno())
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(ZygoteDied("the zygote exited"))
+        self._pending.clear()
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(ZygoteDied("the zygote exited during start-up"))
+        watchers, self._watchers = self._watchers, {}
+        for callback in watchers.values():
+            callback(-1)
+
+    def _send(self, msg: dict[str, Any], fds: list[int] | None = None) -> None:
+        if not self.alive or self._sock is None:
+            raise ZygoteDied("the zygote is not running")
+        data = json.dumps(msg).encode()
+        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))] if fds else []
+        # A seqpacket send of a small message to a live peer does not block; the socket buffer holds many.
+        self._sock.setblocking(True)
+        try:
+            self._sock.sendmsg([data], ancillary)
+        finally:
+            self._sock.setblocking(False)
+
+    async def spawn(self, plan: dict[str, Any], launch: dict[str, Any], fds: list[int]) -> int:
+        assert self._loop is not None
+        self._next_id += 1
+        fut: asyncio.Future[int] = self._loop.create_future()
+        self._pending[self._next_id] = fut
+        self._send({"op": "spawn", "id": self._next_id, "plan": plan, "launch": launch}, fds)
+        return await fut
+
+    def watch(self, pid: int, callback: ExitCallback) -> None:
+        status = self._early_exits.pop(pid, None)
+        if status is not None:
+            callback(status)
+        elif not self.alive:
+            callback(-1)
+        else:
+            self._watchers[pid] = callback
+
+    def kill(self, pid: int) -> None:
+        if self.alive:
+            try:
+                self._send({"op": "kill", "pid": pid})
+            except (OSError, ZygoteDied):
+                pass
+
+    async def close(self) -> None:
+        if self._proc is None:
+            return
+        if self.alive:
+            try:
+                self._send({"op": "stop"})
+            except (OSError, ZygoteDied):
+                pass
+        proc = self._proc
+        for _ in range(500):
+            if proc.poll() is not None:
+                break
+            await asyncio.sleep(0.01)
+        else:
+            proc.kill()
+            proc.wait()
+        self._on_death()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        self._proc = None
+
+
+def describe_status(status: int) -> str:
+    """Lambda's wording for how a runtime process ended ("exit status 1", "signal: killed")."""
+    if status < 0:
+        return "signal: killed"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        names = {9: "killed", 15: "terminated", 11: "segmentation fault", 6: "aborted", 7: "bus error"}
+        return f"signal: {names.get(sig, str(sig))}"
+    return f"exit status {os.WEXITSTATUS(status)}"

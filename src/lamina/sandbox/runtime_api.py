@@ -29,6 +29,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from enum import Enum
+from typing import cast
 
 import httptools
 
@@ -262,8 +263,7 @@ class _Connection(asyncio.Protocol):
         self.close_after = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
         self.api._connections.add(self)
         sock = transport.get_extra_info("socket")
         if sock is not None:

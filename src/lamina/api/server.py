@@ -56,10 +56,6 @@ def encode_response(response: Response, keep_alive: bool) -> bytes:
     return head + response.body
 
 
-class TooLarge(Exception):
-    pass
-
-
 class HttpProtocol(asyncio.Protocol):
     """One connection. httptools calls the on_* methods while `data_received` feeds it bytes."""
 
@@ -80,6 +76,7 @@ class HttpProtocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._body_size = 0
+        self._oversize = False
         self._queue: list[tuple[Request, bool]] = []
         self._busy = False
         self._closing = False
@@ -94,9 +91,6 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except TooLarge:
-            request = self._request()
-            self._send(self._too_large(request), keep_alive=False)
         except httptools.HttpParserUpgrade:
             self._send(self._bad_request(), keep_alive=False)
         except httptools.HttpParserError:
@@ -108,6 +102,7 @@ class HttpProtocol(asyncio.Protocol):
         self._headers = {}
         self._body = []
         self._body_size = 0
+        self._oversize = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -120,18 +115,26 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body:
-            raise TooLarge()
+            self._oversize = True  # the body is read and dropped, so the client gets to read the 413
+            return
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
+        if self._oversize:
+            return
         self._body_size += len(body)
         if self._body_size > self._max_body:
-            raise TooLarge()
+            self._oversize = True
+            self._body = []
+            return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
         request = self._request()
+        if self._oversize:
+            self._send(self._too_large(request), keep_alive=False)
+            return
         keep_alive = self._parser.should_keep_alive()
         if self._busy:
             self._queue.append((request, keep_alive))

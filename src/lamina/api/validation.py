@@ -71,6 +71,16 @@ def _num(value: Any, shape: Shape) -> str:
     return repr(float(value)) if shape.type_name in ("double", "float") else str(value)
 
 
+_LOCATION_ORDER = {"querystring": 0, "header": 1, "headers": 1, "uri": 2}
+
+
+def _ordered(shape: Shape) -> list[tuple[str, Shape]]:
+    """Members in the order AWS validates them: query string and headers before the path, then the
+    body in model order (seen in recorded responses: a bad Qualifier is reported before FunctionName)."""
+    members = list(shape.members.items())
+    return sorted(members, key=lambda item: _LOCATION_ORDER.get(item[1].serialization.get("location", ""), 3))
+
+
 class Validator:
     """Checks a parsed input structure. `skip_enums` names shapes whose enum the service checks itself
     with its own error (Lambda's Runtime answers InvalidParameterValueException, not ValidationException)."""
@@ -88,7 +98,7 @@ class Validator:
 
     def _structure(self, shape: Shape, value: dict[str, Any], prefix: str, errors: list[str]) -> None:
         required = shape.required_members
-        for name, member in shape.members.items():
+        for name, member in _ordered(shape):
             path = f"{prefix}{camel(name)}"
             v = value.get(name)
             if v is None:
@@ -98,9 +108,10 @@ class Validator:
             self._value(member, v, path, errors)
 
     def _value(self, shape: Shape, value: Any, path: str, errors: list[str]) -> None:
-        problem = self._scalar_problem(shape, value)
-        if problem:
-            errors.append(f"Value '{render(value)}' at '{path}' failed to satisfy constraint: {problem}")
+        problems = self._scalar_problems(shape, value)
+        if problems:
+            for problem in problems:
+                errors.append(f"Value '{render(value)}' at '{path}' failed to satisfy constraint: {problem}")
             return
         kind = shape.type_name
         if kind == "structure":
@@ -130,30 +141,35 @@ class Validator:
                     f"Map value must satisfy constraint: [{inner}]"
                 )
 
-    def _scalar_problem(self, shape: Shape, value: Any) -> str | None:
+    def _scalar_problem(self, shape: Shape, value: Any) -> bool:
+        return bool(self._scalar_problems(shape, value))
+
+    def _scalar_problems(self, shape: Shape, value: Any) -> list[str]:
+        """Every constraint of `shape` that `value` violates, in the order AWS reports them."""
         meta = shape.metadata
         kind = shape.type_name
+        found: list[str] = []
         if kind == "string":
             if shape.enum and shape.name not in self._skip_enums and value not in shape.enum:
-                return "Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]"
+                return ["Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]"]
             if "max" in meta and len(value) > meta["max"]:
-                return f"Member must have length less than or equal to {meta['max']}"
+                found.append(f"Member must have length less than or equal to {meta['max']}")
             if "min" in meta and len(value) < meta["min"]:
-                return f"Member must have length greater than or equal to {meta['min']}"
+                found.append(f"Member must have length greater than or equal to {meta['min']}")
             pattern = meta.get("pattern")
             if pattern is not None:
                 regex = _regex(pattern)
                 if regex is not None and regex.fullmatch(value) is None:
-                    return f"Member must satisfy regular expression pattern: {pattern}"
+                    found.append(f"Member must satisfy regular expression pattern: {pattern}")
         elif kind in ("integer", "long", "double", "float"):
             if "max" in meta and value > meta["max"]:
-                return f"Member must have value less than or equal to {_num(meta['max'], shape)}"
+                found.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")
             if "min" in meta and value < meta["min"]:
-                return f"Member must have value greater than or equal to {_num(meta['min'], shape)}"
+                found.append(f"Member must have value greater than or equal to {_num(meta['min'], shape)}")
         elif kind in ("list", "map", "blob"):
             size = len(value)
             if "max" in meta and size > meta["max"]:
-                return f"Member must have length less than or equal to {meta['max']}"
+                found.append(f"Member must have length less than or equal to {meta['max']}")
             if "min" in meta and size < meta["min"]:
-                return f"Member must have length greater than or equal to {meta['min']}"
-        return None
+                found.append(f"Member must have length greater than or equal to {meta['min']}")
+        return found

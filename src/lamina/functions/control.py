@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -31,6 +32,7 @@ from lamina.types import LATEST, VersionSpec
 log = logging.getLogger(__name__)
 
 KIND = "function"
+_ALIAS_NAME = re.compile(r"^[a-zA-Z0-9-_]+$")
 REVISION_MISMATCH = (
     "The Revision Id provided does not match the latest Revision Id. "
     "Call the GetFunction/GetAlias API to retrieve the latest Revision Id"
@@ -134,7 +136,7 @@ class FunctionService:
             account_id=config.account,
             log_group=config.log_group,
             log_format=config.logging_config.get("LogFormat", "Text"),
-            config_key=f"{config.code_digest}:{config.revision_id}",
+            config_key=config.runtime_key(),
         )
 
     # -- create ---------------------------------------------------------------------------------
@@ -374,11 +376,17 @@ class FunctionService:
 
     # -- delete and tags ------------------------------------------------------------------------
     def delete(self, ref: FunctionRef) -> None:
+        """Deletes the function; with a version qualifier, that version (deleting a version that does
+        not exist succeeds, as on AWS)."""
         if ref.qualifier == LATEST:
             raise InvalidParameter("$LATEST version cannot be deleted without deleting the function.", Type="User")
+        if ref.qualifier is not None and not ref.qualifier.isdigit() and _ALIAS_NAME.match(ref.qualifier):
+            raise InvalidParameter("Deletion of aliases is not currently supported.", Type="User")
         entry = self._functions.get(f"{ref.region}/{ref.name}")
-        if entry is None or ref.qualifier is not None:
+        if entry is None:
             raise function_not_found(ref.arn)
+        if ref.qualifier is not None:
+            return  # no published versions exist yet
         self._store.delete(KIND, entry.key)
         del self._functions[entry.key]
         self._notify(None, entry.config.arn)
@@ -389,11 +397,14 @@ class FunctionService:
         rules.check_tags(tags)
         if len(merged) > rules.MAX_TAGS:
             raise InvalidParameter("Number of tags exceeds resource tag limit.", Type="User")
-        self._commit(replace(entry, tags=merged), notify=False)
+        self._commit(
+            replace(entry, tags=merged, config=replace(entry.config, revision_id=new_revision())), notify=False
+        )
 
     def untag(self, ref: FunctionRef, keys: list[str]) -> None:
         entry = self._taggable(ref)
-        self._commit(replace(entry, tags={k: v for k, v in entry.tags.items() if k not in keys}), notify=False)
+        kept = {k: v for k, v in entry.tags.items() if k not in keys}
+        self._commit(replace(entry, tags=kept, config=replace(entry.config, revision_id=new_revision())), notify=False)
 
     def tags(self, ref: FunctionRef) -> dict[str, str]:
         return dict(self._taggable(ref).tags)

@@ -12,12 +12,16 @@ from dataclasses import dataclass
 
 from lamina.errors import AccessDenied, InvalidParameter, NotFound
 
-_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-zA-Z-]*)?:lambda:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):function:"
-    r"(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$"
+# The model's FunctionName pattern with its groups named; parsing the way it matches means
+# `arn:aws:lambda:us-east-1:123456789012:function` names a function called "function", as on AWS.
+_FUNCTION = re.compile(
+    r"^(?:arn:(?:aws[a-zA-Z-]*)?:lambda:)?"
+    r"(?:(?P<region>[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d):)?"
+    r"(?:(?P<account>\d{12}):)?"
+    r"(?:function:)?"
+    r"(?P<name>[a-zA-Z0-9-_.]+)"
+    r"(?::(?P<qualifier>\$LATEST(?:\.PUBLISHED)?|[a-zA-Z0-9-_]+))?$"
 )
-_PARTIAL = re.compile(r"^(?P<account>\d{12}):function:(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$")
-_SHORT = re.compile(r"^(?P<name>[a-zA-Z0-9-_.]+)(?::(?P<qualifier>[^:]+))?$")
 
 QUALIFIER_MISMATCH = "The derived qualifier from the function name does not match the specified qualifier."
 
@@ -45,7 +49,7 @@ class FunctionRef:
 
 def parse_function(value: str, region: str, account: str, qualifier: str | None = None) -> FunctionRef:
     """Resolves any accepted form of FunctionName (already checked against the model's pattern)."""
-    m = _ARN.match(value) or _PARTIAL.match(value) or _SHORT.match(value)
+    m = _FUNCTION.match(value)
     if m is None:
         raise InvalidParameter(f"Invalid function name: {value}", Type="User")
     groups = m.groupdict()

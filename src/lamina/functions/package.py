@@ -78,7 +78,7 @@ def unpack(data: bytes, into: Path, max_zipped: int = MAX_ZIPPED, max_unzipped: 
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
         raise InvalidParameter(UNZIP_FAILED, Type="User") from None
     declared = sum(i.file_size for i in infos)
-    if declared > max_unzipped:
+    if declared >= max_unzipped:
         raise InvalidParameter(f"Unzipped size must be smaller than {max_unzipped} bytes", Type="User")
     for info in infos:
         _safe_name(info.filename)
@@ -128,7 +128,7 @@ def _extract(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path,
                     total += len(chunk)
                     if written > info.file_size:  # inflates past its declared size: a bomb
                         raise InvalidParameter(UNZIP_FAILED, Type="User")
-                    if total > limit:
+                    if total >= limit:
                         raise InvalidParameter(f"Unzipped size must be smaller than {limit} bytes", Type="User")
                     out.write(chunk)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError, OSError):

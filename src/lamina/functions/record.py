@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -83,6 +84,17 @@ class FunctionConfig:
 
     def changed(self, now: float, **changes: Any) -> FunctionConfig:
         return dataclasses.replace(self, last_modified=now, revision_id=new_revision(), **changes)
+
+    def runtime_key(self) -> str:
+        """Changes exactly when what an execution environment sees changes (code or configuration),
+        not on bookkeeping such as state transitions or tags."""
+        doc = self.to_doc()
+        for bookkeeping in (
+            "revision_id", "last_modified", "state", "state_reason", "state_reason_code", "last_update_status",
+            "last_update_status_reason", "last_update_status_reason_code", "description",
+        ):  # fmt: skip
+            doc.pop(bookkeeping, None)
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
 
     # -- persistence ----------------------------------------------------------------------------
     def to_doc(self) -> dict[str, Any]:

@@ -328,7 +328,7 @@ def error_response(code: str, status: int, message: str, fields: dict[str, objec
             key = "Message"
         if "Type" in members and "Type" not in fields:
             body["Type"] = "User" if status < 500 else "Service"
-    body[key] = message
+    body[key] = message or None  # AWS sends null, not "", for errors without a message
     body.update(fields)
     headers = [("x-amzn-ErrorType", code), ("Content-Type", JSON_TYPE)]
     retry_after = fields.get("retryAfterSeconds")

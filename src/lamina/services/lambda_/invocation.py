@@ -1,0 +1,116 @@
+"""Invoke, as the Lambda API defines it: headers in, the function's bytes (or Lambda's error
+document) out. The data plane behind it is any `Runner` (the sandbox executor in production).
+
+This is the hot path: a warm invoke does one dictionary lookup for the configuration, builds one
+`Invocation`, and awaits the environment. No database access.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import os
+import time
+import uuid
+from typing import Any, Protocol
+
+from lamina.errors import Conflict, InvalidParameter, InvalidRequestContent
+from lamina.functions.control import FunctionService
+from lamina.functions.record import FunctionConfig
+from lamina.functions.states import State
+from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
+
+MAX_SYNC_RESPONSE = 6_291_556  # 6 MiB + 100: larger responses become Function.ResponseSizeTooLarge
+
+
+class Runner(Protocol):
+    async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult: ...
+
+
+def _trace_id() -> str:
+    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
+
+
+class InvokeFront:
+    def __init__(self, functions: FunctionService, runner: Runner) -> None:
+        self._functions = functions
+        self._runner = runner
+        self._specs: dict[str, VersionSpec] = {}
+
+    def _spec(self, config: FunctionConfig) -> VersionSpec:
+        key = f"{config.region}/{config.name}/{config.version}/{config.revision_id}"
+        spec = self._specs.get(key)
+        if spec is None:
+            if len(self._specs) > 4096:
+                self._specs.clear()
+            spec = self._specs[key] = self._functions.spec(config)
+        return spec
+
+    async def invoke(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
+        config = self._functions.config(ref)
+        if config.state != State.ACTIVE:
+            raise Conflict(
+                "The operation cannot be performed at this time. The resource "
+                f"{config.arn} is currently in the following state: '{config.state}'. "
+                f"StateReasonCode: '{config.state_reason_code or ''}'",
+                Type="User",
+            )
+        invocation_type = params.get("InvocationType") or "RequestResponse"
+        payload: bytes = params.get("Payload") or b"{}"
+        _check_json(payload)
+        if invocation_type == "DryRun":
+            return {"StatusCode": 204}
+        if invocation_type == "Event":
+            raise InvalidParameter("Asynchronous invocation (InvocationType Event) is not supported yet.", Type="User")
+        client_context = _client_context(params.get("ClientContext"))
+        invoked_arn = ref.qualified_arn if ref.qualifier else ref.arn
+        invocation = Invocation(
+            request_id=ctx.request_id or str(uuid.uuid4()),
+            payload=payload,
+            invoked_arn=invoked_arn,
+            client_context=client_context,
+            trace_id=_trace_id(),
+            tail_logs=params.get("LogType") == "Tail",
+        )
+        result = await self._runner.invoke(self._spec(config), invocation)
+        out: dict[str, Any] = {
+            "StatusCode": 200,
+            "ExecutedVersion": result.executed_version,
+            "Payload": result.payload,
+        }
+        if len(result.payload) > MAX_SYNC_RESPONSE and result.function_error is None:
+            out["Payload"] = json.dumps(
+                {
+                    "errorMessage": f"Response payload size exceeded maximum allowed payload size "
+                    f"({MAX_SYNC_RESPONSE} bytes).",
+                    "errorType": "Function.ResponseSizeTooLarge",
+                }
+            ).encode()
+            out["FunctionError"] = "Unhandled"
+        elif result.function_error is not None:
+            out["FunctionError"] = result.function_error
+        if invocation.tail_logs and result.log_tail is not None:
+            out["LogResult"] = base64.b64encode(result.log_tail[-4096:]).decode()
+        return out
+
+
+def _check_json(payload: bytes) -> None:
+    try:
+        json.loads(payload)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequestContent(
+            f"Could not parse request body into json: Could not parse payload into json: {exc}"
+        ) from None
+
+
+def _client_context(header: str | None) -> str | None:
+    if not header:
+        return None
+    try:
+        decoded = base64.b64decode(header, validate=True).decode()
+        json.loads(decoded)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.") from None
+    return decoded

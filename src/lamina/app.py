@@ -19,6 +19,10 @@ from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.functions.control import FunctionService
+from lamina.functions.record import FunctionConfig
+from lamina.invoke.executor import Executor
+from lamina.sandbox.settings import SandboxSettings
+from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.provider import LambdaProvider
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
@@ -36,14 +40,18 @@ def _secret(data_dir: Path) -> bytes:
 
 
 class Lamina:
-    def __init__(self, settings: Settings, clock: Clock | None = None) -> None:
+    def __init__(self, settings: Settings, clock: Clock | None = None, sandbox: SandboxSettings | None = None) -> None:
         self.settings = settings
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SqliteStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.blobs = BlobStore(settings.data_dir / "blobs")
         self.functions = FunctionService(settings, self.store, self.blobs, self.clock)
-        self.lambda_provider = LambdaProvider(settings, self.functions, _secret(settings.data_dir))
+        self.executor = Executor(sandbox or SandboxSettings(), self.clock, settings.data_dir)
+        self.functions.on_change(self._retire)
+        self.lambda_provider = LambdaProvider(
+            settings, self.functions, _secret(settings.data_dir), InvokeFront(self.functions, self.executor)
+        )
         lambda_service = bind_service(
             "lambda",
             self.lambda_provider,
@@ -56,6 +64,7 @@ class Lamina:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
+        await self.executor.start()
         await self.functions.start()
         self._server = await serve(
             self.gateway.handle,
@@ -77,7 +86,12 @@ class Lamina:
             self._server.close()
             await self._server.wait_closed()
         self.functions.close()
+        await self.executor.close()
         self.store.close()
+
+    def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
+        """Code or configuration changed (or the function is gone): old environments get no new work."""
+        self.executor.retire(function_arn)
 
     # -- Lamina's own endpoints -----------------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -86,6 +100,7 @@ class Lamina:
             "version": __version__,
             "dataDir": str(self.settings.data_dir),
             "services": {"lambda": "running"},
+            "isolation": self.executor.isolation_report(),
         }
 
     def _internal(self, request: Request) -> Response | None:

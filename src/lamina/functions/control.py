@@ -422,9 +422,11 @@ class FunctionService:
 
     # -- persistence ----------------------------------------------------------------------------
     def _commit(self, entry: FunctionEntry, notify: bool = True) -> None:
+        """Store first, then cache; listeners hear only of changes an execution environment would see."""
         self._store.put(KIND, entry.key, entry.to_doc())
+        previous = self._functions.get(entry.key)
         self._functions[entry.key] = entry
-        if notify:
+        if notify and previous is not None and previous.config.runtime_key() != entry.config.runtime_key():
             self._notify(entry.config, entry.config.arn)
 
     def _notify(self, config: FunctionConfig | None, arn: str) -> None:

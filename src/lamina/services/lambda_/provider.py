@@ -16,20 +16,20 @@ from lamina.errors import InvalidParameter, NotFound
 from lamina.functions import package
 from lamina.functions.control import FunctionService
 from lamina.functions.names import FunctionRef
+from lamina.services.lambda_.invocation import InvokeFront
 from lamina.types import CallContext
 
 MAX_LIST = 50
 CODE_URL_TTL = 600  # AWS's presigned code URLs are valid for 10 minutes
 TOTAL_CODE_SIZE = 80_530_636_800
 
-_TAGGABLE_ARN = "arn:aws:lambda:{region}:{account}:function:"
-
 
 class LambdaProvider:
-    def __init__(self, settings: Settings, functions: FunctionService, url_secret: bytes) -> None:
+    def __init__(self, settings: Settings, functions: FunctionService, url_secret: bytes, invoker: InvokeFront) -> None:
         self._settings = settings
         self._functions = functions
         self._secret = url_secret
+        self.invoke = invoker.invoke
 
     def _ref(self, ctx: CallContext, params: dict[str, Any]) -> FunctionRef:
         return self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
@@ -85,11 +85,9 @@ class LambdaProvider:
 
     # -- tags -----------------------------------------------------------------------------------
     def _tag_ref(self, ctx: CallContext, resource: str) -> FunctionRef:
-        prefix = _TAGGABLE_ARN.format(region=ctx.region, account=ctx.account_id)
+        """Functions are the taggable resources so far (event source mappings come with their issue)."""
         if ":function:" not in resource:
-            raise NotFound(f"The resource you requested does not exist. ({resource})", Type="User")
-        if not resource.startswith(prefix):
-            return self._functions.resolve(resource, ctx.region, ctx.account_id)
+            raise NotFound("The resource you requested does not exist.", Type="User")
         return self._functions.resolve(resource, ctx.region, ctx.account_id)
 
     def tag_resource(self, ctx: CallContext, params: dict[str, Any]) -> None:

@@ -110,6 +110,7 @@ class OutputCapture:
     def close(self) -> None:
         if not self.closed:
             self._read(unbounded=True)
+        if not self.closed:
             self._stop()
         if self._partial:
             self._line(self._partial)

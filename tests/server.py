@@ -7,6 +7,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,9 +44,16 @@ class LaminaProcess:
             m = re.search(r"listening on http://[^:]+:(\d+)", line)
             if m:
                 self.port = int(m.group(1))
+                threading.Thread(target=self._drain, daemon=True).start()
                 return self
         self.kill()
         raise RuntimeError("lamina did not start:\n" + "".join(self.output))
+
+    def _drain(self) -> None:
+        """Keeps reading the server's output, so a chatty server never blocks on a full pipe."""
+        assert self.proc is not None and self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.output.append(line)
 
     @property
     def url(self) -> str:
@@ -71,8 +79,6 @@ class LaminaProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        rest = self.proc.stdout.read() if self.proc.stdout else ""
-        self.output.append(rest or "")
         return self.proc.returncode
 
     def kill(self) -> None:

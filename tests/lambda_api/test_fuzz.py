@@ -64,18 +64,8 @@ FUZZ_SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-# Known bugs (reported, not fixed here): the case id → reason. Each is a strict xfail.
-KNOWN_BUGS = {
-    "deeply-nested-array": "Lamina bug: json.loads RecursionError on deeply nested JSON -> 500",
-    "deeply-nested-object": "Lamina bug: json.loads RecursionError on deeply nested JSON -> 500",
-    "http-parse-error-request-id": "Lamina bug: HTTP-parser 400s carry no x-amzn-RequestId header",
-    "head-has-body": "Lamina bug: a HEAD response carries a body (breaks keep-alive clients)",
-    "too-large-is-400": "Lamina bug: httptools wraps TooLarge in HttpParserCallbackError -> 400, not 413",
-    "pipelined-response-lost": "Lamina bug: a parse error answers before (and drops) an earlier pipelined request",
-    "tags-other-account": "Lamina bug: another account's ARN -> 403 AccessDeniedException with an empty message",
-    "get-other-account": "Lamina bug: another account's ARN -> 403 AccessDeniedException with an empty message",
-    "env-surrogate": "Lamina bug: lone surrogate in an env var value -> UnicodeEncodeError -> 500",
-}
+# Known bugs: the case id → reason. Each is a strict xfail, so a fix turns it red until removed.
+KNOWN_BUGS: dict[str, str] = {}
 
 
 # -- raw HTTP -----------------------------------------------------------------------------------
@@ -699,7 +689,6 @@ def test_nasty_request(server: LaminaProcess, method: str, path: str, body: byte
     check(server, send(server, method, path, body))
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["env-surrogate"])
 def test_surrogates_in_valid_looking_values_do_not_500(server: LaminaProcess) -> None:
     """Lone surrogates (legal JSON escapes) in members with no pattern, on a throwaway function."""
     client = server.client()
@@ -776,14 +765,12 @@ def test_broken_http(server: LaminaProcess, data: bytes) -> None:
     assert healthy(server)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["http-parse-error-request-id"])
 def test_broken_http_reply_has_request_id(server: LaminaProcess) -> None:
     reply = send_raw(server, b"PUT /x HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n")
     assert reply is not None and reply.status == 400
     assert "x-amzn-requestid" in reply.headers
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["head-has-body"])
 def test_head_has_no_body(server: LaminaProcess) -> None:
     data = b"HEAD /2015-03-31/functions/fuzz-seed HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n"
     with socket.create_connection(("127.0.0.1", server.port), timeout=3) as sock:
@@ -808,7 +795,6 @@ def test_truncated_body(server: LaminaProcess, half_close: bool) -> None:
     assert healthy(server)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["pipelined-response-lost"])
 def test_pipelined_junk_after_valid_request(server: LaminaProcess) -> None:
     data = b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n" + b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" * 10
     reply = send_raw(server, data)
@@ -858,7 +844,6 @@ def test_huge_body_is_refused_and_server_survives(server: LaminaProcess, chunked
     assert healthy(server)
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["too-large-is-400"])
 def test_oversized_content_length_is_413(server: LaminaProcess) -> None:
     head = b"POST /2015-03-31/functions HTTP/1.1\r\nHost: x\r\nContent-Length: 83886080\r\n\r\n"
     reply = send_raw(server, head)

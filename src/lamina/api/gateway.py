@@ -178,7 +178,9 @@ class Gateway:
         return response
 
     def bad_request(self) -> Response:
-        return error_response("InvalidRequestContentException", 400, "Malformed HTTP request", {}, None)
+        response = error_response("InvalidRequestContentException", 400, "Malformed HTTP request", {}, None)
+        response.headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
+        return response
 
 
 # AWS rejects a CreateFunction/UpdateFunctionCode request body above this many bytes.

@@ -43,7 +43,8 @@ def _http_date() -> str:
     return cached[1]
 
 
-def encode_response(response: Response, keep_alive: bool) -> bytes:
+def encode_response(response: Response, keep_alive: bool, head: bool = False) -> bytes:
+    """Status line, headers and body; a response to HEAD has the headers of the GET but no body."""
     status = response.status
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
     for name, value in response.headers:
@@ -52,8 +53,8 @@ def encode_response(response: Response, keep_alive: bool) -> bytes:
     lines.append(f"Date: {_http_date()}")
     if not keep_alive:
         lines.append("Connection: close")
-    head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-    return head + response.body
+    header = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+    return header if head else header + response.body
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -77,7 +78,9 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_size = 0
         self._oversize = False
-        self._queue: list[tuple[Request, bool]] = []
+        self._head_request = False
+        # Requests waiting for the one in flight: (request, keep_alive), or (None, final error response).
+        self._queue: list[tuple[Request | None, bool | Response]] = []
         self._busy = False
         self._closing = False
 
@@ -91,10 +94,18 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserUpgrade:
-            self._send(self._bad_request(), keep_alive=False)
-        except httptools.HttpParserError:
-            self._send(self._bad_request(), keep_alive=False)
+        except (httptools.HttpParserUpgrade, httptools.HttpParserError):
+            self._fail(self._bad_request())
+
+    def _fail(self, response: Response) -> None:
+        """A request could not be parsed: answer it after every earlier request on this connection has
+        been answered (responses stay in order), then close; nothing more is read."""
+        if self._transport is not None:
+            self._transport.pause_reading()
+        if self._busy or self._queue:
+            self._queue.append((None, response))
+        else:
+            self._send(response, keep_alive=False)
 
     # -- httptools callbacks --------------------------------------------------------------------
     def on_message_begin(self) -> None:
@@ -115,26 +126,35 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._max_body:
-            self._oversize = True  # the body is read and dropped, so the client gets to read the 413
+            self._refuse_oversize()
             return
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _refuse_oversize(self) -> None:
+        """Answer 413 at once, then keep reading and dropping the body: a client that is still sending
+        reads the answer when it is done, instead of being reset mid-upload. Close when the body ends."""
+        self._oversize = True
+        if self._transport is not None and not self._closing:
+            self._transport.write(encode_response(self._too_large(self._request()), keep_alive=False))
 
     def on_body(self, body: bytes) -> None:
         if self._oversize:
             return
         self._body_size += len(body)
         if self._body_size > self._max_body:
-            self._oversize = True
             self._body = []
+            self._refuse_oversize()
             return
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        request = self._request()
         if self._oversize:
-            self._send(self._too_large(request), keep_alive=False)
+            self._closing = True
+            if self._transport is not None:
+                self._transport.close()
             return
+        request = self._request()
         keep_alive = self._parser.should_keep_alive()
         if self._busy:
             self._queue.append((request, keep_alive))
@@ -151,6 +171,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True
+        self._head_request = request.method == "HEAD"
         task: asyncio.Task[Response] = asyncio.get_running_loop().create_task(self._handler(request))
         task.add_done_callback(lambda t: self._finish(t, keep_alive))
 
@@ -165,13 +186,18 @@ class HttpProtocol(asyncio.Protocol):
             return
         self._send(task.result(), keep_alive)
         if self._queue and self._transport is not None:
-            request, ka = self._queue.pop(0)
-            self._start(request, ka)
+            request, then = self._queue.pop(0)
+            if request is None:
+                assert isinstance(then, Response)
+                self._send(then, keep_alive=False)
+            else:
+                assert isinstance(then, bool)
+                self._start(request, then)
 
     def _send(self, response: Response, keep_alive: bool) -> None:
         if self._transport is None or self._closing:
             return
-        self._transport.write(encode_response(response, keep_alive))
+        self._transport.write(encode_response(response, keep_alive, head=self._head_request))
         if not keep_alive:
             self._closing = True
             self._transport.close()

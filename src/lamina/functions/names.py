@@ -58,7 +58,10 @@ def parse_function(value: str, region: str, account: str, qualifier: str | None 
     if arn_region != region:
         raise NotFound(f"Functions from '{arn_region}' are not reachable in this region ('{region}')", Type="User")
     if arn_account != account:
-        raise AccessDenied("")
+        raise AccessDenied(
+            f"User: arn:aws:iam::{account}:root is not authorized to access {value}: "
+            "cross-account access is not supported by Lamina"
+        )
     derived = groups.get("qualifier")
     if derived is not None and qualifier is not None and derived != qualifier:
         raise InvalidParameter(QUALIFIER_MISMATCH, Type="User")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -21,6 +22,7 @@ from lamina.api.messages import Request, Response
 from lamina.errors import InvalidRequestContent, ValidationFailed
 
 JSON_TYPE = "application/json"
+_INTEGER = re.compile(r"^-?[0-9]{1,18}$")
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,11 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
     if kind == "string":
         if not isinstance(value, str):
             raise _BadType(path, "String")
+        if not value.isascii():
+            try:
+                value.encode()
+            except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape: not a real string
+                raise _BadType(path, "String") from None
         return value
     if kind in ("integer", "long"):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -166,6 +173,8 @@ def _from_text(shape: Shape, text: str, where: str) -> Any:
     kind = shape.type_name
     try:
         if kind in ("integer", "long"):
+            if not _INTEGER.match(text):
+                raise ValueError(text)
             return int(text)
         if kind in ("double", "float"):
             return float(text)
@@ -264,9 +273,10 @@ class RestJsonProtocol:
     def _json_body(self, shape: Shape, body: bytes) -> dict[str, Any]:
         try:
             data = json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            reason = "nesting too deep" if isinstance(exc, RecursionError) else str(exc).split("; use sys.")[0]
             raise InvalidRequestContent(
-                f"Could not parse request body into json: Could not parse payload into json: {exc}"
+                f"Could not parse request body into json: Could not parse payload into json: {reason}"
             ) from None
         if not isinstance(data, dict):
             raise InvalidRequestContent(

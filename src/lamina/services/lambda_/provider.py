@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from lamina.config import Settings
-from lamina.errors import InvalidParameter, NotFound
+from lamina.errors import AccessDenied, InvalidParameter, NotFound
 from lamina.functions import package
 from lamina.functions.control import FunctionService
 from lamina.functions.names import FunctionRef
@@ -36,7 +36,10 @@ class LambdaProvider:
 
     # -- functions ------------------------------------------------------------------------------
     async def create_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        try:
+            ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        except AccessDenied:
+            raise AccessDenied("") from None  # AWS answers a create in another account with no message
         config = await self._functions.create(ref, params)
         return config.to_api()
 

@@ -106,8 +106,22 @@ async def wait_until(predicate: Callable[[], bool], timeout: float = 10.0) -> No
         await asyncio.sleep(0.002)
 
 
+def _descends_from_us(pid: int) -> bool:
+    me = os.getpid()
+    for _ in range(6):
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                pid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            return False
+        if pid == me:
+            return True
+    return False
+
+
 def environment_pids() -> set[int]:
-    """Processes forked by a zygote of this test process (their parent runs `child import zygote`)."""
+    """Live processes forked by a zygote of this test process (other Lamina processes on the host are
+    not ours to count)."""
     found = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -119,14 +133,12 @@ def environment_pids() -> set[int]:
                 stat = f.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if b"from child import zygote" in cmd and stat[0] != b"Z":
+        if b"from child import zygote" in cmd and stat[0] != b"Z" and _descends_from_us(int(entry)):
             found.add(int(entry))
     return found
 
 
-def run_with_executor(
-    loop: Loop, data_dir: Path, body: Callable[[Executor], Awaitable[T]], **settings: Any
-) -> T:
+def run_with_executor(loop: Loop, data_dir: Path, body: Callable[[Executor], Awaitable[T]], **settings: Any) -> T:
     async def go() -> T:
         executor = await started_executor(data_dir, **settings)
         try:

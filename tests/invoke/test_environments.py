@@ -43,9 +43,7 @@ def test_warm_environment_is_reused(loop: Loop, executor: Executor, functions: F
     assert first.init_duration_ms is None
 
 
-def test_concurrent_invokes_get_separate_environments(
-    loop: Loop, executor: Executor, functions: Functions
-) -> None:
+def test_concurrent_invokes_get_separate_environments(loop: Loop, executor: Executor, functions: Functions) -> None:
     spec = functions.spec({"app.py": COUNTER})
 
     async def both() -> list[dict[str, object]]:
@@ -168,9 +166,7 @@ def test_idle_environments_are_reaped_in_virtual_time(loop: Loop, functions: Fun
     run_with_executor(loop, data_dir, body, clock=clock, idle_timeout_s=300)
 
 
-def test_memory_limit_kills_the_hog_and_next_invoke_works(
-    loop: Loop, executor: Executor, functions: Functions
-) -> None:
+def test_memory_limit_kills_the_hog_and_next_invoke_works(loop: Loop, executor: Executor, functions: Functions) -> None:
     spec = functions.spec(
         {
             "app.py": """

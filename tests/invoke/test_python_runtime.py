@@ -214,7 +214,7 @@ def test_init_errors(
     tail = result.log_tail.decode()
     assert "LAMBDA_WARNING: Unhandled exception." in tail
     assert f"[ERROR] {error_type}: " in tail
-    assert f"INIT_REPORT Init Duration: " in tail and f"Error Type: {error_type}" in tail
+    assert "INIT_REPORT Init Duration: " in tail and f"Error Type: {error_type}" in tail
     # Init failed: a later invoke tries again (and fails again), it does not hang on a dead environment.
     assert json.loads(loop.run(call(executor, spec)).payload)["errorType"] == error_type
 
@@ -241,7 +241,10 @@ def test_response_too_large(loop: Loop, executor: Executor, functions: Functions
 
 def test_exit_during_invoke_is_runtime_exit_error(loop: Loop, executor: Executor, functions: Functions) -> None:
     spec = functions.spec(
-        {"app.py": "import sys\ndef handler(event, context):\n    if event == 'exit':\n        sys.exit(3)\n    return 'ok'\n"}
+        {
+            "app.py": "import sys\ndef handler(event, context):\n"
+            "    if event == 'exit':\n        sys.exit(3)\n    return 'ok'\n"
+        }
     )
     result = loop.run(call(executor, spec, b'"exit"', request_id="req-exit"))
     assert result.function_error == "Unhandled"
@@ -256,7 +259,10 @@ def test_newer_runtime_name_runs_on_host_python_and_says_so(
     loop: Loop, executor: Executor, functions: Functions
 ) -> None:
     spec = functions.spec(
-        {"app.py": "import sys, os\ndef handler(e, c):\n    return [sys.version_info[:2], os.environ['AWS_EXECUTION_ENV']]\n"},
+        {
+            "app.py": "import sys, os\ndef handler(e, c):\n"
+            "    return [sys.version_info[:2], os.environ['AWS_EXECUTION_ENV']]\n"
+        },
         runtime="python3.13",
     )
     result = loop.run(call(executor, spec, tail_logs=True))

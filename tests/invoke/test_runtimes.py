@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
-
 from pathlib import Path
 
+import awslambdaric
 import pytest
 
-import awslambdaric
 from lamina.invoke.executor import Executor
 from tests.invoke.harness import Functions, Loop, call
 
@@ -90,13 +89,12 @@ def awslambdaric_layer(root: Path) -> Path:
     return root
 
 
-def test_official_awslambdaric_as_runtime(
-    loop: Loop, executor: Executor, functions: Functions, tmp_path: Path
-) -> None:
+def test_official_awslambdaric_as_runtime(loop: Loop, executor: Executor, functions: Functions, tmp_path: Path) -> None:
     layer = awslambdaric_layer(tmp_path / "ric")
     spec = functions.spec(
         {
-            "bootstrap": "#!/bin/sh\nexport PYTHONPATH=/opt/python\nexec /var/lang/bin/python3 -m awslambdaric \"$_HANDLER\"\n",
+            "bootstrap": "#!/bin/sh\nexport PYTHONPATH=/opt/python\n"
+            'exec /var/lang/bin/python3 -m awslambdaric "$_HANDLER"\n',
             "app.py": """
             count = 0
             def handler(event, context):
@@ -170,7 +168,11 @@ def test_nodejs_init_errors(loop: Loop, executor: Executor, functions: Functions
     assert doc["errorMessage"] == "Error: Cannot find module 'nothere'"
     undefined = functions.spec({"index.js": NODE_APP}, handler="index.nope", runtime="nodejs20.x")
     doc = json.loads(loop.run(call(executor, undefined)).payload)
-    assert doc == {**doc, "errorType": "Runtime.HandlerNotFound", "errorMessage": "index.nope is undefined or not exported"}
+    assert doc == {
+        **doc,
+        "errorType": "Runtime.HandlerNotFound",
+        "errorMessage": "index.nope is undefined or not exported",
+    }
 
 
 def test_nodejs_runtime_name_newer_than_host(loop: Loop, executor: Executor, functions: Functions) -> None:
@@ -186,6 +188,3 @@ def test_unsupported_runtime(loop: Loop, executor: Executor, functions: Function
     result = loop.run(call(executor, spec))
     assert result.function_error == "Unhandled"
     assert json.loads(result.payload)["errorType"] == "Runtime.InvalidRuntime"
-
-
-

@@ -20,11 +20,14 @@ def test_lines_match_lambda() -> None:
         "Max Memory Used: 40 MB\tInit Duration: 12.35 ms\t"
     )
     assert report.report("id-2", 15.74, 128, 56, None) == (
-        "REPORT RequestId: id-2\tDuration: 15.74 ms\tBilled Duration: 16 ms\tMemory Size: 128 MB\tMax Memory Used: 56 MB\t"
+        "REPORT RequestId: id-2\tDuration: 15.74 ms\tBilled Duration: 16 ms\tMemory Size: 128 MB\t"
+        "Max Memory Used: 56 MB\t"
     )
     assert report.billed_ms(900000.0, 544.9) == 900545
     assert report.report("id-3", 3000.0, 1024, 64, None, "timeout").endswith("\tStatus: timeout\t")
-    assert report.timed_out(1604987217.874, "id-4", 3) == "2020-11-10T05:46:57.874Z id-4 Task timed out after 3.00 seconds"
+    assert (
+        report.timed_out(1604987217.874, "id-4", 3) == "2020-11-10T05:46:57.874Z id-4 Task timed out after 3.00 seconds"
+    )
 
 
 def test_store_groups_streams_events_and_bounds(tmp_path: Path) -> None:

@@ -89,7 +89,8 @@ def test_error_init_error_too_large_and_states(loop: Loop) -> None:
         result = api.deliver(Invocation("r-2", b"{}", "arn"), 1)
         await waiting
         (accepted,) = await exchange(
-            address, post("invocation/r-2/error", b'{"errorType":"X"}', "Lambda-Runtime-Function-Error-Type: Function.Bad")
+            address,
+            post("invocation/r-2/error", b'{"errorType":"X"}', "Lambda-Runtime-Function-Error-Type: Function.Bad"),
         )
         assert accepted[0] == 202
         reply = await result
@@ -109,7 +110,9 @@ def test_error_init_error_too_large_and_states(loop: Loop) -> None:
 
         api2 = RuntimeApi(max_response_bytes=10)
         address2 = await api2.listen()
-        (init,) = await exchange(address2, post("init/error", b'{"errorType":"Runtime.X"}', "Lambda-Runtime-Function-Error-Type: Runtime.X"))
+        (init,) = await exchange(
+            address2, post("init/error", b'{"errorType":"Runtime.X"}', "Lambda-Runtime-Function-Error-Type: Runtime.X")
+        )
         assert init[0] == 202
         ready = await api2.ready
         assert ready is not None and ready.kind is ReplyKind.INIT_ERROR and ready.error_type == "Runtime.X"

@@ -35,6 +35,7 @@ from ..sandbox import cgroups, isolation
 from ..sandbox.environment import Environment, EnvironmentState, InitFailure, SandboxContext
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.settings import SandboxSettings
+from ..sandbox.spares import Spare, SparePool
 from ..sandbox.zygote import RUNTIMES_DIR, ZygoteDied, ZygoteProcess
 from ..types import Invocation, InvocationResult, VersionSpec
 from .pool import EnvironmentPool
@@ -61,6 +62,7 @@ class Executor:
         )
         self._pool = EnvironmentPool()
         self._zygotes: dict[str, ZygoteProcess] = {}
+        self._spares: dict[ZygoteProcess, SparePool] = {}
         self._zygote_lock = asyncio.Lock()
         self._cgroups: cgroups.CgroupPool | None = None
         self._isolation: isolation.Isolation | None = None
@@ -112,8 +114,22 @@ class Executor:
                 iso.reasons.append(f"cgroups unusable: {exc}")
                 iso.cgroups = cgroups.CgroupLayout(cgroups.CgroupVersion.NONE, reason=str(exc))
         isolation.warn_if_weak(iso)
+        self._ctx.take_spare = self._take_spare
         self._ctx.node_version = await self._node_version()
         self._reaper = loop.create_task(self._reap_forever())
+        self._take_spare(zygote)  # the first take only starts filling the pool
+
+    def _take_spare(self, zygote: ZygoteProcess) -> Spare | None:
+        assert self._ctx is not None
+        iso = self._ctx.isolation
+        if not iso.isolated or not zygote.isolate or self.settings.spare_environments <= 0:
+            return None
+        pool = self._spares.get(zygote)
+        if pool is None:
+            plan = {"isolate": True, "netns": iso.network_namespace}
+            pool = SparePool(zygote, self._cgroups, self.settings.spare_environments, plan, self.settings.pids_limit)
+            self._spares[zygote] = pool
+        return pool.take()
 
     async def _node_version(self) -> str:
         node = shutil.which(self.settings.node_binary)
@@ -137,6 +153,9 @@ class Executor:
             if zygote is not None and zygote.alive:
                 return zygote
             if zygote is not None:
+                spares = self._spares.pop(zygote, None)
+                if spares is not None:
+                    await spares.close()
                 await zygote.close()
             assert self._ctx is not None
             template = None
@@ -173,6 +192,9 @@ class Executor:
         waiting = [env.dead for env in envs if not env.dead.done()]
         if waiting:
             await asyncio.wait(waiting, timeout=5)
+        for spares in self._spares.values():
+            await spares.close()
+        self._spares.clear()
         for zygote in self._zygotes.values():
             await zygote.close()
         self._zygotes.clear()

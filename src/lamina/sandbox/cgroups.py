@@ -4,7 +4,7 @@ Why a pool: creating a cgroup (mkdir in cgroupfs) has a 10-15 ms tail on this cl
 would dominate a 5 ms cold start. `CgroupPool` keeps `size` empty groups ready, made in a worker thread;
 taking one costs three small writes (the limits). Used groups are destroyed in the worker thread too.
 
-Layout: each `Executor` owns ``<controller mount>/<own cgroup>/lamina-<pid>/env-<n>``, so several platform
+Layout: each `Executor` owns ``<controller mount>/<own cgroup>/lamina-<pid>-<n>/env-<n>``, so several platform
 processes on one host never touch each other's groups; a parent left by a dead process is removed at start.
 
 Invariants: a group handed out is empty and its limits are set before any process joins it (the process
@@ -128,6 +128,27 @@ class Cgroup:
         except (OSError, ValueError):
             return None
 
+    def reset_peak(self) -> None:
+        """Start a new peak (a reused group serves a new environment). Best effort: v2 needs Linux 6.12."""
+        name = "memory.max_usage_in_bytes" if self.version is CgroupVersion.V1 else "memory.peak"
+        with contextlib.suppress(OSError):
+            _write(self._file("memory", name), "0")
+
+    def oom_kills(self) -> int:
+        """How many times the kernel's OOM killer fired in this group (the memory limit was hit)."""
+        try:
+            if self.version is CgroupVersion.V1:
+                text = self._file("memory", "memory.oom_control").read_text()
+            else:
+                text = self._file("memory", "memory.events").read_text()
+        except OSError:
+            return 0
+        for line in text.splitlines():
+            key, _, value = line.partition(" ")
+            if key == "oom_kill":
+                return int(value.strip() or 0)
+        return 0
+
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer fired in this group (the memory limit was hit)."""
         try:
@@ -142,6 +163,12 @@ class Cgroup:
             if key == "oom_kill" and value.strip() not in ("", "0"):
                 return True
         return False
+
+    def pids_current(self) -> int:
+        try:
+            return int(self._file("pids", "pids.current").read_text())
+        except (OSError, ValueError):
+            return 0
 
     def pids(self) -> list[int]:
         found: set[int] = set()
@@ -193,10 +220,14 @@ def _write(path: Path, value: str) -> None:
 class CgroupPool:
     """Ready-made empty groups, refilled and reclaimed by one worker thread (see the module docstring)."""
 
+    _instances = 0
+
     def __init__(self, layout: CgroupLayout, size: int) -> None:
         self.layout = layout
         self.size = max(1, size)
-        self.parents = tuple(base / f"lamina-{os.getpid()}" for base in layout.bases)
+        CgroupPool._instances += 1
+        name = f"lamina-{os.getpid()}-{CgroupPool._instances}"  # several executors may share a process
+        self.parents = tuple(base / name for base in layout.bases)
         self._ready: deque[Cgroup] = deque()
         self._doomed: deque[Cgroup] = deque()
         self._counter = 0
@@ -218,9 +249,13 @@ class CgroupPool:
         self._thread.start()
 
     def _remove_stale(self) -> None:
+        with contextlib.suppress(OSError):
+            self._remove_stale_parents()
+
+    def _remove_stale_parents(self) -> None:
         for base in self.layout.bases:
             for parent in base.glob("lamina-*"):
-                pid = parent.name.removeprefix("lamina-")
+                pid = parent.name.removeprefix("lamina-").split("-")[0]
                 if not pid.isdigit() or Path(f"/proc/{pid}").exists():
                     continue
                 for child in parent.iterdir():

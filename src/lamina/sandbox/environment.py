@@ -34,6 +34,7 @@ from .cgroups import Cgroup, CgroupPool
 from .isolation import Isolation
 from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply
 from .settings import SandboxSettings
+from .spares import Spare
 from .timer import Timer
 from .zygote import ZygoteProcess, describe_status
 
@@ -69,6 +70,7 @@ class SandboxContext:
     template_root: Path
     runtime_dir: Path
     release_uid: Callable[[int], None]
+    take_spare: Callable[[ZygoteProcess], Spare | None] = lambda _zygote: None
     node_version: str = ""
 
 
@@ -122,6 +124,8 @@ class Environment:
         self.dead: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._oom = False
         self._last_peak: int | None = None
+        self._oom_before = 0
+        self.spare: Spare | None = None  # the resident hosting this environment, if any
 
     def _move(self, new: EnvironmentState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -165,8 +169,19 @@ class Environment:
             spec_launch = launch.launch_for(
                 self.spec, self.choice, paths, env, ctx.settings.use_zygote, python_in_sandbox
             )
-            plan = self._plan(isolated)
-            pid = await self.zygote.spawn(plan, spec_launch, fds)
+            spare = ctx.take_spare(self.zygote) if isolated else None
+            pid = -1
+            if spare is not None:
+                plan = self._plan(isolated, spare)
+                try:
+                    pid = await self.zygote.spawn(plan, spec_launch, fds, spare=spare.pid)
+                except OSError:
+                    pid = -1  # the resident died meanwhile: start from scratch
+                    self.cgroup = None
+                    self.spare = None
+            if pid < 0:
+                plan = self._plan(isolated)
+                pid = await self.zygote.spawn(plan, spec_launch, fds)
         except launch.LaunchError as exc:
             os.close(write_fd)
             self._close_handoff(handoff)
@@ -201,7 +216,7 @@ class Environment:
             return self.ctx.node_version
         return ""
 
-    def _plan(self, isolated: bool) -> dict[str, Any]:
+    def _plan(self, isolated: bool, spare: Spare | None = None) -> dict[str, Any]:
         ctx, spec = self.ctx, self.spec
         plan: dict[str, Any] = {
             "isolate": isolated,
@@ -218,8 +233,16 @@ class Environment:
             plan["uid"] = self.uid
             plan["gid"] = self.uid
             limits["NPROC"] = ctx.settings.pids_limit
-        if ctx.cgroups is not None and isolated:
-            self.cgroup = ctx.cgroups.acquire()
+        if spare is not None:
+            self.spare = spare
+            self.cgroup = spare.cgroup
+            if self.cgroup is not None:
+                self.cgroup.configure(spec.memory_mb, ctx.settings.pids_limit + 1)  # + the resident
+                self._oom_before = self.cgroup.oom_kills()
+        elif ctx.cgroups is not None and isolated:
+            self.spare = None
+            if self.cgroup is None:
+                self.cgroup = ctx.cgroups.acquire()
             self.cgroup.configure(spec.memory_mb, ctx.settings.pids_limit)
             plan["cgroup_procs"] = self.cgroup.procs_files
         elif self.choice.family is not launch.RuntimeFamily.NODE:
@@ -401,7 +424,7 @@ class Environment:
         self.api.interrupt(RuntimeReply(ReplyKind.EXITED, b""))
         if self.pid:
             self.zygote.kill(self.pid)
-            if self.cgroup is not None:
+            if self.cgroup is not None and self.spare is None:
                 self.cgroup.kill_all()
         else:
             self._release()
@@ -409,9 +432,10 @@ class Environment:
     def _on_exit(self, status: int) -> None:
         self.exit_status = status
         if self.cgroup is not None:
-            self._oom = self.cgroup.oom_killed()
+            self._oom = self.cgroup.oom_kills() > self._oom_before
             self._last_peak = self.cgroup.peak_memory_bytes()
-            self.cgroup.kill_all()  # orphans outside a pid namespace, if any
+            if self.spare is None:
+                self.cgroup.kill_all()  # orphans outside a pid namespace, if any
         self.api.interrupt(RuntimeReply(ReplyKind.EXITED, b""))
         self._release()
 
@@ -422,7 +446,11 @@ class Environment:
         self.api.close()
         if self.capture is not None:
             self.capture.close()
-        if self.cgroup is not None and self.ctx.cgroups is not None:
+        if self.spare is not None:
+            self.spare.pool.give_back(self.spare)  # the cgroup stays with its resident
+            self.spare = None
+            self.cgroup = None
+        elif self.cgroup is not None and self.ctx.cgroups is not None:
             self.ctx.cgroups.release(self.cgroup)
             self.cgroup = None
         if self.uid is not None:

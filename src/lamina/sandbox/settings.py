@@ -37,6 +37,7 @@ class SandboxSettings:
     python_interpreters: tuple[tuple[str, str], ...] = field(default_factory=_default_interpreters)
     node_binary: str = "node"
     cgroup_pool_size: int = 8
+    spare_environments: int = 4  # per zygote, forked and attached to a cgroup ahead of time
     pids_limit: int = 1024
     uid_base: int = 61000  # environments run as uid/gid uid_base + slot, never as root
     uid_count: int = 4096

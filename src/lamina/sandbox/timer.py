@@ -23,11 +23,12 @@ class Timer:
         if type(clock) is SystemClock:
             self._handle = loop.call_later(seconds, callback)
         else:
-            self._task = loop.create_task(self._wait(clock, seconds, callback))
+            # The deadline is fixed now, not when the task first runs: time may move in between.
+            self._task = loop.create_task(self._wait(clock, clock.monotonic() + seconds, callback))
 
     @staticmethod
-    async def _wait(clock: Clock, seconds: float, callback: Callable[[], None]) -> None:
-        await clock.sleep(seconds)
+    async def _wait(clock: Clock, deadline: float, callback: Callable[[], None]) -> None:
+        await clock.sleep(deadline - clock.monotonic())
         callback()
 
     def cancel(self) -> None:

@@ -73,6 +73,7 @@ class ZygoteProcess:
         self._pending: dict[int, asyncio.Future[int]] = {}
         self._watchers: dict[int, ExitCallback] = {}
         self._early_exits: dict[int, int] = {}
+        self._unwatched: set[int] = set()  # spawned, exit not yet watched: only these may exit "early"
         self._next_id = 0
         self.alive = False
 
@@ -127,14 +128,15 @@ class ZygoteProcess:
         if "exit" in msg:
             pid, status = int(msg["exit"]), int(msg["status"])
             callback = self._watchers.pop(pid, None)
-            if callback is None:
-                self._early_exits[pid] = status
-            else:
+            if callback is not None:
                 callback(status)
+            elif pid in self._unwatched:
+                self._early_exits[pid] = status  # ended before anyone watched it: keep for `watch`
         elif "id" in msg:
             fut = self._pending.pop(int(msg["id"]), None)
             if fut is not None and not fut.done():
                 if "pid" in msg:
+                    self._unwatched.add(int(msg["pid"]))
                     fut.set_result(int(msg["pid"]))
                 else:
                     fut.set_exception(OSError(msg.get("error", "spawn failed")))
@@ -169,15 +171,29 @@ class ZygoteProcess:
         finally:
             self._sock.setblocking(False)
 
-    async def spawn(self, plan: dict[str, Any], launch: dict[str, Any], fds: list[int]) -> int:
+    async def spawn(
+        self, plan: dict[str, Any], launch: dict[str, Any], fds: list[int], spare: int | None = None
+    ) -> int:
+        msg: dict[str, Any] = {"op": "spawn", "plan": plan, "launch": launch}
+        if spare is not None:
+            msg["spare"] = spare
+        return await self._request(msg, fds)
+
+    async def prefork(self, plan: dict[str, Any]) -> int:
+        return await self._request({"op": "prefork", "plan": plan}, [])
+
+    async def _request(self, msg: dict[str, Any], fds: list[int]) -> int:
         assert self._loop is not None
         self._next_id += 1
         fut: asyncio.Future[int] = self._loop.create_future()
         self._pending[self._next_id] = fut
-        self._send({"op": "spawn", "id": self._next_id, "plan": plan, "launch": launch}, fds)
+        msg["id"] = self._next_id
+        self._send(msg, fds)
         return await fut
 
     def watch(self, pid: int, callback: ExitCallback) -> None:
+        """Call `callback(status)` once `pid` exits; a later watch of the same pid replaces this one."""
+        self._unwatched.discard(pid)
         status = self._early_exits.pop(pid, None)
         if status is not None:
             callback(status)

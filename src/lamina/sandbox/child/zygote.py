@@ -7,7 +7,8 @@ Protocol (SOCK_SEQPACKET on the fd named by `control_fd`, one JSON object per pa
 
 * platform -> zygote: ``{"op": "spawn", "id": n, "plan": {...}, "launch": {...}}`` with the log pipe's
   write end (and, for a private network namespace, a hand-off socket) attached;
-  ``{"op": "kill", "pid": p}``; ``{"op": "stop"}``.
+  ``{"op": "prefork", "id": n, "plan": {...}}`` (a spare: forked and half-confined ahead of time; a later
+  spawn with ``"spare": pid`` completes it); ``{"op": "kill", "pid": p}``; ``{"op": "stop"}``.
 * zygote -> platform: ``{"ready": true, "isolate": bool, "error": str|null}`` once at start;
   ``{"id": n, "pid": p}`` or ``{"id": n, "error": str}`` per spawn; ``{"exit": p, "status": s}`` when an
   environment process ends (raw wait status).
@@ -20,6 +21,7 @@ platform's end closes, the zygote kills every environment and exits: no process 
 from __future__ import annotations
 
 import array
+import functools
 import gc
 import importlib
 import json
@@ -29,6 +31,7 @@ import signal
 import socket
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from . import confine, libc
@@ -39,6 +42,10 @@ class Zygote:
         self.config = config
         self.sock = socket.socket(fileno=int(config["control_fd"]))
         self.children: set[int] = set()
+        self.spares: dict[int, socket.socket] = {}  # resident pid -> its channel
+        self.waiting: dict[int, int] = {}  # resident pid -> spawn request id awaiting the environment's pid
+        self.hosted: set[int] = set()  # environments forked by residents
+        self.left = False  # True in forked children: the zygote's resources are closed
         self.isolate = False
         self.own_pidns = -1
         self.wake_r, self.wake_w = os.pipe()
@@ -97,7 +104,8 @@ class Zygote:
         )
         while True:
             try:
-                readable, _, _ = select.select([self.sock.fileno(), self.wake_r], [], [])
+                watched = [self.sock.fileno(), self.wake_r, *(c.fileno() for c in self.spares.values())]
+                readable, _, _ = select.select(watched, [], [])
             except InterruptedError:
                 continue
             if self.wake_r in readable:
@@ -106,6 +114,9 @@ class Zygote:
                 except BlockingIOError:
                     pass
                 self.reap()
+            for resident, channel in list(self.spares.items()):
+                if channel.fileno() in readable:
+                    self.from_resident(resident, channel)
             if self.sock.fileno() in readable:
                 msg, fds = self.receive()
                 if msg is None:
@@ -114,9 +125,11 @@ class Zygote:
                 op = msg.get("op")
                 if op == "spawn":
                     self.spawn(msg, fds)
+                elif op == "prefork":
+                    self.prefork(msg)
                 elif op == "kill":
                     pid = msg["pid"]
-                    if pid in self.children:
+                    if pid in self.children or pid in self.hosted:
                         kill_tree(pid)
                 elif op == "stop":
                     self.stop()
@@ -143,6 +156,9 @@ class Zygote:
                 return
             if pid in self.children:  # orphans re-parented to us (fallback mode) are reaped silently
                 self.children.discard(pid)
+                spare = self.spares.pop(pid, None)
+                if spare is not None:
+                    spare.close()
                 self.send({"exit": pid, "status": status})
 
     def stop(self) -> None:
@@ -155,10 +171,7 @@ class Zygote:
                 pass
         self.children.clear()
 
-    def spawn(self, msg: dict[str, Any], fds: list[int]) -> None:
-        plan = msg["plan"]
-        isolate = bool(plan.get("isolate")) and self.isolate
-        plan["isolate"] = isolate
+    def fork(self, isolate: bool) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = -1
@@ -167,34 +180,115 @@ class Zygote:
                 # The next child becomes pid 1 of a new pid namespace; afterwards our own children must go
                 # back to our namespace, hence the setns (in the parent only: the child cannot go back).
                 libc.unshare(libc.CLONE_NEWPID)
-            try:
-                pid = os.fork()
-            finally:
-                if isolate and pid != 0:
-                    libc.setns(self.own_pidns, libc.CLONE_NEWPID)
+            pid = os.fork()
+        finally:
+            if isolate and pid != 0:
+                libc.setns(self.own_pidns, libc.CLONE_NEWPID)
+        return pid
+
+    def spawn(self, msg: dict[str, Any], fds: list[int]) -> None:
+        plan = msg["plan"]
+        plan["isolate"] = bool(plan.get("isolate")) and self.isolate
+        spare = msg.get("spare")
+        if spare is not None:
+            self.hand_to_spare(int(spare), msg, fds)
+            return
+        try:
+            pid = self.fork(plan["isolate"])
         except OSError as exc:
             for fd in fds:
                 os.close(fd)
             self.send({"id": msg["id"], "error": str(exc)})
             return
         if pid == 0:
-            code = 127
-            try:
-                self.become_environment(msg, fds)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
-            except BaseException:
-                try:
-                    os.write(2, ("Lamina sandbox: " + traceback.format_exc()).encode())
-                except OSError:
-                    pass
-            os._exit(code)
+            self.child(lambda: self.become_environment(msg, fds))
         for fd in fds:
             os.close(fd)
         self.children.add(pid)
         self.send({"id": msg["id"], "pid": pid})
 
-    def become_environment(self, msg: dict[str, Any], fds: list[int]) -> None:
+    def prefork(self, msg: dict[str, Any]) -> None:
+        """Fork a spare environment: it does the slow, function-independent part of confinement now
+        (cgroup attach, namespaces) and waits for a `spawn` to finish the rest."""
+        plan = msg["plan"]
+        plan["isolate"] = bool(plan.get("isolate")) and self.isolate
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            # The resident stays in our pid namespace, so the pids it reports mean the same to the platform;
+            # each environment it forks gets a fresh one.
+            pid = self.fork(False)
+        except OSError as exc:
+            ours.close()
+            theirs.close()
+            self.send({"id": msg["id"], "error": str(exc)})
+            return
+        if pid == 0:
+            ours.close()
+            self.child(lambda: self.become_spare(plan, theirs))
+        theirs.close()
+        self.spares[pid] = ours
+        self.children.add(pid)
+        self.send({"id": msg["id"], "pid": pid})
+
+    def hand_to_spare(self, pid: int, msg: dict[str, Any], fds: list[int]) -> None:
+        channel = self.spares.get(pid)
+        try:
+            if channel is None:
+                raise OSError(f"no resident {pid}")
+            data = json.dumps(msg).encode()
+            channel.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
+        except OSError as exc:
+            self.send({"id": msg["id"], "error": str(exc)})
+        else:
+            self.waiting[pid] = msg["id"]
+        finally:
+            for fd in fds:
+                os.close(fd)
+
+    def from_resident(self, resident: int, channel: socket.socket) -> None:
+        try:
+            data = channel.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            channel.close()
+            self.spares.pop(resident, None)
+            request = self.waiting.pop(resident, None)
+            if request is not None:
+                self.send({"id": request, "error": "the resident exited"})
+            return
+        msg = json.loads(data)
+        if "pid" in msg:
+            self.hosted.add(msg["pid"])
+            request = self.waiting.pop(resident, None)
+            if request is not None:
+                self.send({"id": request, "pid": msg["pid"]})
+        elif "exit" in msg:
+            self.hosted.discard(msg["exit"])
+            self.send({"exit": msg["exit"], "status": msg["status"]})
+        elif "error" in msg:
+            request = self.waiting.pop(resident, None)
+            if request is not None:
+                self.send({"id": request, "error": msg["error"]})
+
+    def child(self, body: Callable[[], None]) -> None:
+        code = 127
+        try:
+            self.leave_zygote()
+            body()
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except BaseException:
+            try:
+                os.write(2, ("Lamina sandbox: " + traceback.format_exc()).encode())
+            except OSError:
+                pass
+        os._exit(code)
+
+    def leave_zygote(self) -> None:
+        if self.left:
+            return
+        self.left = True
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -203,6 +297,58 @@ class Zygote:
         os.close(self.wake_w)
         if self.own_pidns >= 0:
             os.close(self.own_pidns)
+            self.own_pidns = -1
+        for channel in self.spares.values():
+            channel.close()
+        self.spares.clear()
+
+    def become_spare(self, plan: dict[str, Any], channel: socket.socket) -> None:
+        """A resident: join the cgroup once (the slow part), then fork environments into it, one at a time,
+        for as long as the zygote keeps us. Environments are born in the cgroup, so they never attach."""
+        for procs in plan.get("cgroup_procs", ()):
+            with open(procs, "w") as f:
+                f.write(str(os.getpid()))
+        own_pidns = os.open("/proc/self/ns/pid", os.O_RDONLY | os.O_CLOEXEC) if plan["isolate"] else -1
+        self.own_pidns = own_pidns
+        while True:
+            fds = array.array("i")
+            data, ancdata, _flags, _addr = channel.recvmsg(1 << 20, socket.CMSG_SPACE(8 * fds.itemsize))
+            if not data:
+                os._exit(0)  # the zygote is gone or retired us
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
+            msg = json.loads(data)
+            msg["plan"].pop("cgroup_procs", None)
+            try:
+                pid = self.fork(msg["plan"]["isolate"])
+            except OSError as exc:
+                for fd in fds:
+                    os.close(fd)
+                channel.send(json.dumps({"error": str(exc)}).encode())
+                continue
+            if pid == 0:
+                channel.close()
+                if own_pidns >= 0:
+                    os.close(own_pidns)
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write("1000")  # the OOM killer must pick the environment, never its resident
+                self.child(functools.partial(self.become_environment, msg, list(fds)))
+            for fd in fds:
+                os.close(fd)
+            channel.send(json.dumps({"pid": pid}).encode())
+            while True:
+                try:
+                    _, status = os.waitpid(pid, 0)
+                    break
+                except InterruptedError:
+                    continue
+                except ChildProcessError:
+                    status = -1
+                    break
+            channel.send(json.dumps({"exit": pid, "status": status}).encode())
+
+    def become_environment(self, msg: dict[str, Any], fds: list[int]) -> None:
         log_fd = fds[0]
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
@@ -210,7 +356,9 @@ class Zygote:
         handoff = fds[1] if len(fds) > 1 else -1
         plan = msg["plan"]
         launch = msg["launch"]
-        confine.enter(plan)
+        if not plan.get("prepared"):
+            confine.prepare(plan)
+        confine.finish(plan)
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)

@@ -1,0 +1,128 @@
+"""Residents: one small forked process per prepared cgroup that forks environments *inside* it.
+
+Why: on this host a cgroup v1 attach (writing a pid to `cgroup.procs`) waits for an RCU grace period,
+10-15 ms, and while it waits every fork and exit on the machine stalls behind the same lock. A child is
+born in its parent's cgroup without any attach, so each resident attaches once, then forks environment
+after environment into its cgroup (one at a time; the group's limits are set per environment). A cold
+start is then: message the resident, fork, mount, pivot, drop privileges, import the handler.
+
+Invariants: a resident hosts at most one environment at a time; it is in the idle deque only while
+hosting none; its cgroup lives and dies with it; the pool refills itself in the background and keeps at
+most `2 * size` idle residents (the rest are stopped).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from .cgroups import Cgroup, CgroupPool
+from .zygote import ZygoteDied, ZygoteProcess
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class Spare:
+    pid: int
+    cgroup: Cgroup | None
+    pool: SparePool
+    alive: bool = True
+    used: bool = False
+
+
+class SparePool:
+    def __init__(
+        self, zygote: ZygoteProcess, cgroups: CgroupPool | None, size: int, plan: dict[str, Any], pids_limit: int
+    ) -> None:
+        self.zygote = zygote
+        self.cgroups = cgroups
+        self.size = size
+        self.plan = plan
+        self.pids_limit = pids_limit
+        self._ready: deque[Spare] = deque()
+        self._refilling: asyncio.Task[None] | None = None
+        self._closed = False
+        self._failures = 0
+
+    def take(self) -> Spare | None:
+        spare = self._ready.popleft() if self._ready else None
+        if spare is not None:
+            spare.used = True
+        self.refill()
+        return spare
+
+    def refill(self) -> None:
+        if self._closed or self.size <= 0 or not self.zygote.alive:
+            return
+        if self._refilling is None or self._refilling.done():
+            self._refilling = asyncio.get_running_loop().create_task(self._refill())
+
+    async def _refill(self) -> None:
+        while not self._closed and len(self._ready) < self.size and self.zygote.alive:
+            cgroup = None
+            if self.cgroups is not None:
+                cgroup = self.cgroups.acquire()
+                cgroup.configure(128, self.pids_limit)
+            plan = dict(self.plan)
+            if cgroup is not None:
+                plan["cgroup_procs"] = cgroup.procs_files
+            try:
+                pid = await self.zygote.prefork(plan)
+            except (OSError, ZygoteDied) as exc:
+                log.warning("cannot prepare a spare environment: %s", exc)
+                if cgroup is not None and self.cgroups is not None:
+                    self.cgroups.release(cgroup)
+                return
+            spare = Spare(pid, cgroup, self)
+            self._ready.append(spare)
+            self.zygote.watch(pid, functools.partial(self._on_exit, spare))
+
+    def give_back(self, spare: Spare) -> None:
+        """The environment it hosted is gone: the resident may host the next one."""
+        if spare.alive and not self._closed and len(self._ready) < 2 * self.size:
+            if spare.cgroup is not None:
+                spare.cgroup.reset_peak()
+            self._ready.append(spare)
+            self.refill()
+        else:
+            self._stop(spare)
+
+    def _stop(self, spare: Spare) -> None:
+        if spare.alive:
+            self.zygote.kill(spare.pid)  # its exit releases the cgroup
+        elif spare.cgroup is not None and self.cgroups is not None:
+            self.cgroups.release(spare.cgroup)
+            spare.cgroup = None
+
+    def _on_exit(self, spare: Spare, _status: int) -> None:
+        self._died(spare)
+
+    def _died(self, spare: Spare) -> None:
+        spare.alive = False
+        if not spare.used:
+            self._failures += 1
+            if self._failures >= 3:
+                log.warning("residents keep dying before use; cold starts will not use them")
+                self._closed = True
+        else:
+            self._failures = 0
+        if spare in self._ready:
+            self._ready.remove(spare)
+        if spare.cgroup is not None and self.cgroups is not None:
+            self.cgroups.release(spare.cgroup)
+            spare.cgroup = None
+
+    async def close(self) -> None:
+        self._closed = True
+        if self._refilling is not None:
+            self._refilling.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refilling
+        while self._ready:
+            self._stop(self._ready.popleft())

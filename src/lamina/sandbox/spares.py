@@ -100,12 +100,14 @@ class SparePool:
             self.cgroups.release(spare.cgroup)
             spare.cgroup = None
 
-    def _on_exit(self, spare: Spare, _status: int) -> None:
+    def _on_exit(self, spare: Spare, status: int) -> None:
+        if not spare.used and not self._closed:
+            log.warning("resident %s ended before use: status %s", spare.pid, status)
         self._died(spare)
 
     def _died(self, spare: Spare) -> None:
         spare.alive = False
-        if not spare.used:
+        if not spare.used and not self._closed:
             self._failures += 1
             if self._failures >= 3:
                 log.warning("residents keep dying before use; cold starts will not use them")

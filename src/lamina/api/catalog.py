@@ -72,27 +72,40 @@ def compile_route(operation: OperationModel) -> Route:
 
 
 class RouteTable:
-    """Finds the operation for a REST request. Routes are grouped by method and sorted most specific
-    first, so `GET /layers?find=LayerVersion` wins over `GET /layers`."""
+    """Finds the operation for a REST request. Routes are indexed by method, segment count and first
+    path segment (a warm Invoke tries one or two patterns, not the whole model), and sorted most
+    specific first, so `GET /layers?find=LayerVersion` wins over `GET /layers`."""
 
     def __init__(self, model: ServiceModel) -> None:
-        by_method: dict[str, list[Route]] = {}
+        index: dict[tuple[str, int, str], list[Route]] = {}
+        greedy: dict[str, list[Route]] = {}
         for name in model.operation_names:
             op = model.operation_model(name)
-            by_method.setdefault(op.http["method"], []).append(compile_route(op))
-        for routes in by_method.values():
+            route = compile_route(op)
+            path = op.http["requestUri"].partition("?")[0].rstrip("/") or "/"
+            if "+}" in path:
+                greedy.setdefault(op.http["method"], []).append(route)
+                continue
+            segments = path.strip("/").split("/")
+            index.setdefault((op.http["method"], len(segments), segments[0]), []).append(route)
+        for routes in (*index.values(), *greedy.values()):
             routes.sort(key=lambda r: -r.literal_length)
-        self._by_method = by_method
+        self._index = index
+        self._greedy = greedy
+        self._methods = {key[0] for key in index} | set(greedy)
 
     def find(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[OperationModel, dict[str, str]] | None:
-        for route in self._by_method.get(method, ()):
+        trimmed = path.rstrip("/") or "/"
+        segments = trimmed.strip("/").split("/")
+        for route in self._index.get((method, len(segments), segments[0]), ()):
+            params = route.match(path, query)
+            if params is not None:
+                return route.operation, params
+        for route in self._greedy.get(method, ()):
             params = route.match(path, query)
             if params is not None:
                 return route.operation, params
         return None
-
-    def allowed_methods(self, path: str, query: dict[str, list[str]]) -> list[str]:
-        return [m for m, routes in self._by_method.items() if any(r.match(path, query) for r in routes)]
 
 
 def error_shapes(model: ServiceModel) -> dict[str, Shape]:

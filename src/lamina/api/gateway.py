@@ -108,10 +108,11 @@ class Gateway:
             internal = self._internal(request)
             if internal is not None:
                 return await internal if not isinstance(internal, Response) else internal
-        service, region = self._identify(request)
+        service, region, found = self._identify(request)
         if service is None:
             return self._error(None, UnknownOperation("Unknown operation: " + request.method))
-        found = service.routes.find(request.method, request.path, request.query)
+        if found is None:
+            found = service.routes.find(request.method, request.path, request.query)
         if found is None:
             return self._error(service, UnknownOperation("Unknown operation: " + request.method))
         op, uri_params = found
@@ -133,17 +134,21 @@ class Gateway:
         except LaminaError as error:
             return self._error(service, error)
 
-    def _identify(self, request: Request) -> tuple[ServiceBinding | None, str]:
+    def _identify(
+        self, request: Request
+    ) -> tuple[ServiceBinding | None, str, tuple[OperationModel, dict[str, str]] | None]:
+        """The service (and region) a request is for, and its route when finding the service found it."""
         auth = request.headers.get("authorization")
         if auth:
             m = _SCOPE.search(auth)
             if m:
                 region, name = m.group(1), m.group(2)
-                return self._services.get(name), region
+                return self._services.get(name), region, None
         for service in self._rest:
-            if service.routes.find(request.method, request.path, request.query):
-                return service, self._default_region
-        return (self._rest[0] if self._rest else None), self._default_region
+            found = service.routes.find(request.method, request.path, request.query)
+            if found:
+                return service, self._default_region, found
+        return (self._rest[0] if self._rest else None), self._default_region, None
 
     def _base_url_for(self, request: Request) -> str:
         host = request.headers.get("host")

@@ -96,6 +96,7 @@ class Cgroup:
     def __init__(self, version: CgroupVersion, dirs: tuple[Path, ...]) -> None:
         self.version = version
         self.dirs = dirs
+        self._peak_fd: int | None = None  # kept open: opening a cgroupfs file costs ~70 µs, pread ~3 µs
 
     @property
     def procs_files(self) -> list[str]:
@@ -122,11 +123,20 @@ class Cgroup:
             _write(self._file("pids", "pids.max"), str(pids))
 
     def peak_memory_bytes(self) -> int | None:
+        """Read on every invoke (REPORT's Max Memory Used), so through one descriptor kept open."""
         name = "memory.max_usage_in_bytes" if self.version is CgroupVersion.V1 else "memory.peak"
         try:
-            return int(self._file("memory", name).read_text())
+            if self._peak_fd is None:
+                self._peak_fd = os.open(self._file("memory", name), os.O_RDONLY | os.O_CLOEXEC)
+            return int(os.pread(self._peak_fd, 64, 0))
         except (OSError, ValueError):
             return None
+
+    def _close_peak(self) -> None:
+        if self._peak_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._peak_fd)
+            self._peak_fd = None
 
     def reset_peak(self) -> None:
         """Start a new peak (a reused group serves a new environment). Best effort: v2 needs Linux 6.12."""
@@ -195,6 +205,7 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
 
     def remove(self) -> bool:
+        self._close_peak()
         ok = True
         for d in self.dirs:
             try:

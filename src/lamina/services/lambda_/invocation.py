@@ -15,10 +15,11 @@ import time
 import uuid
 from typing import Any, Protocol
 
-from lamina.errors import Conflict, InvalidParameter, InvalidRequestContent
+from lamina.errors import Conflict, InvalidParameter, InvalidRequestContent, Throttled
 from lamina.functions.control import FunctionService
 from lamina.functions.record import FunctionConfig
 from lamina.functions.states import State
+from lamina.invoke.executor import CapacityExceeded
 from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
 
 MAX_SYNC_RESPONSE = 6_291_556  # 6 MiB + 100: larger responses become Function.ResponseSizeTooLarge
@@ -29,7 +30,8 @@ class Runner(Protocol):
 
 
 def _trace_id() -> str:
-    return f"Root=1-{int(time.time()):08x}-{os.urandom(12).hex()};Parent={os.urandom(8).hex()};Sampled=0"
+    ids = os.urandom(20).hex()
+    return f"Root=1-{int(time.time()):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
 
 
 class InvokeFront:
@@ -74,7 +76,10 @@ class InvokeFront:
             trace_id=_trace_id(),
             tail_logs=params.get("LogType") == "Tail",
         )
-        result = await self._runner.invoke(self._spec(config), invocation)
+        try:
+            result = await self._runner.invoke(self._spec(config), invocation)
+        except CapacityExceeded:
+            raise Throttled("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded", Type="User") from None
         out: dict[str, Any] = {
             "StatusCode": 200,
             "ExecutedVersion": result.executed_version,

@@ -74,11 +74,14 @@ def _num(value: Any, shape: Shape) -> str:
 _LOCATION_ORDER = {"querystring": 0, "header": 1, "headers": 1, "uri": 2}
 
 
-def _ordered(shape: Shape) -> list[tuple[str, Shape]]:
+@cache
+def _ordered(shape: Shape) -> list[tuple[str, str, Shape]]:
     """Members in the order AWS validates them: query string and headers before the path, then the
     body in model order (seen in recorded responses: a bad Qualifier is reported before FunctionName)."""
-    members = list(shape.members.items())
-    return sorted(members, key=lambda item: _LOCATION_ORDER.get(item[1].serialization.get("location", ""), 3))
+    members = sorted(
+        shape.members.items(), key=lambda item: _LOCATION_ORDER.get(item[1].serialization.get("location", ""), 3)
+    )
+    return [(name, camel(name), member) for name, member in members]
 
 
 class Validator:
@@ -98,8 +101,8 @@ class Validator:
 
     def _structure(self, shape: Shape, value: dict[str, Any], prefix: str, errors: list[str]) -> None:
         required = shape.required_members
-        for name, member in _ordered(shape):
-            path = f"{prefix}{camel(name)}"
+        for name, camel_name, member in _ordered(shape):
+            path = f"{prefix}{camel_name}"
             v = value.get(name)
             if v is None:
                 if name in required:

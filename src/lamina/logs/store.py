@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote
 
+WRITE_INTERVAL = 0.05  # seconds between writer wake-ups while output keeps coming
+WAKE_BYTES = 1 << 20  # queued bytes that wake the writer at once
 TRUNCATED = "Lamina: log stream truncated: it reached its size limit; later output is dropped"
 
 
@@ -90,19 +92,24 @@ class LogStore:
                 return
             self._queued_bytes += size
             self._queue.append((group, stream, events))
-            self._wake.notify()
+            if self._queued_bytes > WAKE_BYTES:
+                self._wake.notify()
 
     def flush(self) -> None:
         """Wait until everything queued so far is on disk."""
         with self._lock:
+            self._wake.notify()
             while (self._queue or self._busy) and self._thread is not None:
                 self._idle.wait(1.0)
 
     def _run(self) -> None:
         while True:
             with self._lock:
+                # Wake every WRITE_INTERVAL (or early when much is queued), not per append: a thread
+                # switch per invocation costs the event loop more than the write itself.
+                self._wake.wait(WRITE_INTERVAL)
                 while not self._queue and not self._closing:
-                    self._wake.wait()
+                    self._wake.wait(WRITE_INTERVAL)
                 if not self._queue and self._closing:
                     return
                 batch = list(self._queue)

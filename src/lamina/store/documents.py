@@ -42,6 +42,12 @@ def _migrations() -> list[tuple[int, str]]:
     return sorted(found)
 
 
+def _statements(sql: str) -> list[str]:
+    """The statements of a migration file: `--` comments dropped (they may contain ';'), split on ';'."""
+    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
+    return [statement for statement in code.split(";") if statement.strip()]
+
+
 class SqliteStore:
     """SQLite in WAL mode. One connection, guarded by a lock, used from the event loop thread
     (control-plane writes are small and rare; the invoke path never touches the database)."""
@@ -65,7 +71,7 @@ class SqliteStore:
                 if version > current:
                     self._db.execute("BEGIN IMMEDIATE")
                     try:
-                        for statement in filter(str.strip, sql.split(";")):
+                        for statement in _statements(sql):
                             self._db.execute(statement)
                         self._db.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
                         self._db.execute("COMMIT")

@@ -20,6 +20,7 @@ from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.functions.control import FunctionService
 from lamina.functions.record import FunctionConfig
+from lamina.functions.releases import Releases
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.lambda_.invocation import InvokeFront
@@ -49,8 +50,14 @@ class Lamina:
         self.functions = FunctionService(settings, self.store, self.blobs, self.clock)
         self.executor = Executor(sandbox or SandboxSettings(), self.clock, settings.data_dir)
         self.functions.on_change(self._retire)
+        self.functions.on_version_deleted(self.executor.retire)
+        self.releases = Releases(self.functions, self.clock)
         self.lambda_provider = LambdaProvider(
-            settings, self.functions, _secret(settings.data_dir), InvokeFront(self.functions, self.executor)
+            settings,
+            self.functions,
+            self.releases,
+            _secret(settings.data_dir),
+            InvokeFront(self.functions, self.executor),
         )
         lambda_service = bind_service(
             "lambda",
@@ -90,8 +97,9 @@ class Lamina:
         self.store.close()
 
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
-        """Code or configuration changed (or the function is gone): old environments get no new work."""
-        self.executor.retire(function_arn)
+        """Code or configuration of $LATEST changed (or the function is gone): old environments get no
+        new work. Published versions never change, so only $LATEST's are retired on change."""
+        self.executor.retire(function_arn, None if config is None else "$LATEST")
 
     # -- Lamina's own endpoints -----------------------------------------------------------------
     def health(self) -> dict[str, Any]:

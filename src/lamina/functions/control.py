@@ -22,6 +22,7 @@ from lamina.clock import Clock
 from lamina.config import Settings
 from lamina.errors import Conflict, InvalidParameter, NotFound, PreconditionFailed, function_not_found
 from lamina.functions import package, rules
+from lamina.functions.alias import AliasConfig
 from lamina.functions.names import FunctionRef, parse_function
 from lamina.functions.record import FunctionConfig, new_revision
 from lamina.functions.states import CREATING_CODE, CREATING_REASON, State, UpdateStatus, check_transition
@@ -41,25 +42,54 @@ REVISION_MISMATCH = (
 
 @dataclass
 class FunctionEntry:
-    """A function: its $LATEST configuration and the settings that belong to the function as a whole."""
+    """A function: its $LATEST configuration, its published versions and aliases, and the settings that
+    belong to the function as a whole.
+
+    `changes` counts UpdateFunctionCode/Configuration calls; `published_changes` is its value at the
+    last PublishVersion, so a publish with nothing changed returns the latest version (spec §6).
+    """
 
     config: FunctionConfig
     tags: dict[str, str] = field(default_factory=dict)
     reserved_concurrency: int | None = None
+    versions: dict[str, FunctionConfig] = field(default_factory=dict)
+    aliases: dict[str, AliasConfig] = field(default_factory=dict)
+    next_version: int = 1
+    changes: int = 0
+    published_changes: int = -1
 
     @property
     def key(self) -> str:
         return f"{self.config.region}/{self.config.name}"
 
     def to_doc(self) -> dict[str, Any]:
-        return {"config": self.config.to_doc(), "tags": self.tags, "reserved_concurrency": self.reserved_concurrency}
+        return {
+            "config": self.config.to_doc(),
+            "tags": self.tags,
+            "reserved_concurrency": self.reserved_concurrency,
+            "versions": {n: v.to_doc() for n, v in self.versions.items()},
+            "aliases": {n: a.to_doc() for n, a in self.aliases.items()},
+            "next_version": self.next_version,
+            "changes": self.changes,
+            "published_changes": self.published_changes,
+        }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> FunctionEntry:
-        return cls(FunctionConfig.from_doc(doc["config"]), dict(doc.get("tags", {})), doc.get("reserved_concurrency"))
+        return cls(
+            FunctionConfig.from_doc(doc["config"]),
+            dict(doc.get("tags", {})),
+            doc.get("reserved_concurrency"),
+            {n: FunctionConfig.from_doc(v) for n, v in doc.get("versions", {}).items()},
+            {n: AliasConfig.from_doc(a) for n, a in doc.get("aliases", {}).items()},
+            doc.get("next_version", 1),
+            doc.get("changes", 0),
+            doc.get("published_changes", -1),
+        )
 
 
 Listener = Callable[[FunctionConfig | None, str], None]
+VersionListener = Callable[[str, str], None]  # (function_arn, version) of a deleted version
 
 
 class FunctionService:
@@ -73,13 +103,18 @@ class FunctionService:
         self._functions: dict[str, FunctionEntry] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._listeners: list[Listener] = []
+        self._version_listeners: list[VersionListener] = []
         for key, doc in store.load(KIND).items():
             self._functions[key] = FunctionEntry.from_doc(doc)
 
     def on_change(self, listener: Listener) -> None:
-        """`listener(new_config_or_None, function_arn)` runs after every committed change (the data plane
-        retires environments of an old configuration)."""
+        """`listener(new_config_or_None, function_arn)` runs after every committed change an execution
+        environment of $LATEST would see, and after a delete (None): the data plane retires environments
+        of the old configuration."""
         self._listeners.append(listener)
+
+    def on_version_deleted(self, listener: VersionListener) -> None:
+        self._version_listeners.append(listener)
 
     async def start(self) -> None:
         """Finishes transitions interrupted by a stop or crash: Pending/InProgress become settled."""
@@ -106,13 +141,37 @@ class FunctionService:
         return entry
 
     def config(self, ref: FunctionRef) -> FunctionConfig:
-        """The configuration a qualifier names (only $LATEST until versions exist)."""
+        """The configuration a qualifier names: $LATEST, a published version, or an alias's primary version."""
         entry = self._functions.get(f"{ref.region}/{ref.name}")
         if entry is None:
-            raise function_not_found(ref.arn if ref.qualifier in (None,) else ref.qualified_arn)
-        if ref.qualifier not in (None, LATEST):
-            raise function_not_found(ref.qualified_arn)
-        return entry.config
+            raise function_not_found(ref.arn if ref.qualifier is None else ref.qualified_arn)
+        qualifier = ref.qualifier
+        if qualifier is None or qualifier == LATEST:
+            return entry.config
+        if qualifier in entry.versions:
+            return entry.versions[qualifier]
+        alias = entry.aliases.get(qualifier)
+        if alias is not None and alias.function_version in entry.versions:
+            return entry.versions[alias.function_version]
+        if alias is not None and alias.function_version == LATEST:
+            return entry.config
+        raise function_not_found(ref.qualified_arn)
+
+    def invocation_target(self, ref: FunctionRef) -> FunctionConfig:
+        """The configuration one invocation runs: an alias's weighted routing picks the version per call."""
+        entry = self._functions.get(f"{ref.region}/{ref.name}")
+        qualifier = ref.qualifier
+        if entry is not None and qualifier is not None and qualifier in entry.aliases:
+            version = entry.aliases[qualifier].pick_version()
+            if version == LATEST:
+                return entry.config
+            config = entry.versions.get(version)
+            if config is not None:
+                return config
+        return self.config(ref)
+
+    def lookup(self, ref: FunctionRef) -> FunctionEntry | None:
+        return self._functions.get(f"{ref.region}/{ref.name}")
 
     def functions(self, region: str) -> list[FunctionEntry]:
         return sorted((e for e in self._functions.values() if e.config.region == region), key=lambda e: e.config.name)
@@ -270,9 +329,13 @@ class FunctionService:
 
     # -- updates --------------------------------------------------------------------------------
     def _check_updatable(self, entry: FunctionEntry, revision_id: str | None) -> None:
-        config = entry.config
-        if revision_id is not None and revision_id != config.revision_id:
+        if revision_id is not None and revision_id != entry.config.revision_id:
             raise PreconditionFailed(REVISION_MISMATCH, Type="User")
+        self.check_settled(entry)
+
+    def check_settled(self, entry: FunctionEntry) -> None:
+        """Updates and publishing wait until creation or the previous update has finished (409)."""
+        config = entry.config
         if config.state == State.PENDING:
             raise Conflict(
                 "The operation cannot be performed at this time. The resource "
@@ -305,7 +368,7 @@ class FunctionService:
         if params.get("DryRun"):
             return updated
         self._blobs.put(data)
-        self._commit(replace(entry, config=updated))
+        self._commit(replace(entry, config=updated, changes=entry.changes + 1))
         self._settle(entry.key, updated.revision_id)
         return updated
 
@@ -316,7 +379,7 @@ class FunctionService:
             rules.check_runtime(params["Runtime"])
         self._check_settings(params)
         updated = self._in_progress(entry.config, self._settings_from(params, entry.config))
-        self._commit(replace(entry, config=updated))
+        self._commit(replace(entry, config=updated, changes=entry.changes + 1))
         self._settle(entry.key, updated.revision_id)
         return updated
 
@@ -372,7 +435,19 @@ class FunctionService:
                 last_update_status_reason=None,
                 last_update_status_reason_code=None,
             )
-        self._commit(replace(entry, config=settled))
+        versions = {
+            number: version.changed(
+                version.last_modified,
+                state=State.ACTIVE,
+                state_reason=None,
+                state_reason_code=None,
+                last_update_status=UpdateStatus.SUCCESSFUL,
+            )
+            if version.state == State.PENDING and version.code_digest == settled.code_digest
+            else version
+            for number, version in entry.versions.items()
+        }
+        self._commit(replace(entry, config=settled, versions=versions))
 
     # -- delete and tags ------------------------------------------------------------------------
     def delete(self, ref: FunctionRef) -> None:
@@ -386,10 +461,25 @@ class FunctionService:
         if entry is None:
             raise function_not_found(ref.arn)
         if ref.qualifier is not None:
-            return  # no published versions exist yet
+            self._delete_version(entry, ref.qualifier)
+            return
         self._store.delete(KIND, entry.key)
         del self._functions[entry.key]
         self._notify(None, entry.config.arn)
+
+    def _delete_version(self, entry: FunctionEntry, version: str) -> None:
+        if version not in entry.versions:
+            return
+        users = sorted(a.name for a in entry.aliases.values() if a.references(version))
+        if users:
+            raise Conflict(
+                f"Unable to delete version because the following aliases reference it: [{', '.join(users)}]",
+                Type="User",
+            )
+        remaining = {n: v for n, v in entry.versions.items() if n != version}
+        self._commit(replace(entry, versions=remaining), notify=False)
+        for listener in self._version_listeners:
+            listener(entry.config.arn, version)
 
     def tag(self, ref: FunctionRef, tags: dict[str, str]) -> None:
         entry = self._taggable(ref)
@@ -421,6 +511,9 @@ class FunctionService:
         return entry
 
     # -- persistence ----------------------------------------------------------------------------
+    def commit(self, entry: FunctionEntry, notify: bool = True) -> None:
+        self._commit(entry, notify)
+
     def _commit(self, entry: FunctionEntry, notify: bool = True) -> None:
         """Store first, then cache; listeners hear only of changes an execution environment would see."""
         self._store.put(KIND, entry.key, entry.to_doc())
@@ -434,7 +527,7 @@ class FunctionService:
             listener(config, arn)
 
     def total_code_size(self) -> int:
-        return sum(e.config.code_size for e in self._functions.values())
+        return sum(e.config.code_size + sum(v.code_size for v in e.versions.values()) for e in self._functions.values())
 
     def code_path(self, digest: str) -> Path:
         return self._blobs.path(digest)

@@ -117,12 +117,13 @@ class FunctionConfig:
         return cls(**values)
 
     # -- the API view ---------------------------------------------------------------------------
-    def to_api(self, listing: bool = False) -> dict[str, Any]:
+    def to_api(self, listing: bool = False, arn: str | None = None) -> dict[str, Any]:
         """FunctionConfiguration with every field AWS returns, in AWS's defaults. List entries omit
-        the state fields and RuntimeVersionConfig, as ListFunctions does."""
+        the state fields and RuntimeVersionConfig, as ListFunctions does. `arn` overrides FunctionArn
+        (GetFunction by alias shows the alias ARN; an explicit $LATEST shows `:$LATEST`)."""
         out: dict[str, Any] = {
             "FunctionName": self.name,
-            "FunctionArn": self.version_arn,
+            "FunctionArn": arn or self.version_arn,
             "Role": self.role,
             "CodeSize": self.code_size,
             "Description": self.description,

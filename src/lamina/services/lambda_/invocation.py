@@ -51,7 +51,7 @@ class InvokeFront:
 
     async def invoke(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
-        config = self._functions.config(ref)
+        config = self._functions.invocation_target(ref)
         if config.state != State.ACTIVE:
             raise Conflict(
                 "The operation cannot be performed at this time. The resource "

@@ -16,6 +16,8 @@ from lamina.errors import AccessDenied, InvalidParameter, NotFound
 from lamina.functions import package
 from lamina.functions.control import FunctionService
 from lamina.functions.names import FunctionRef
+from lamina.functions.record import FunctionConfig
+from lamina.functions.releases import Releases
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.types import CallContext
 
@@ -25,9 +27,17 @@ TOTAL_CODE_SIZE = 80_530_636_800
 
 
 class LambdaProvider:
-    def __init__(self, settings: Settings, functions: FunctionService, url_secret: bytes, invoker: InvokeFront) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        functions: FunctionService,
+        releases: Releases,
+        url_secret: bytes,
+        invoker: InvokeFront,
+    ) -> None:
         self._settings = settings
         self._functions = functions
+        self._releases = releases
         self._secret = url_secret
         self.invoke = invoker.invoke
 
@@ -41,6 +51,8 @@ class LambdaProvider:
         except AccessDenied:
             raise AccessDenied("") from None  # AWS answers a create in another account with no message
         config = await self._functions.create(ref, params)
+        if params.get("Publish"):
+            self._releases.snapshot(self._functions.entry(ref), None, pending=True)
         return config.to_api()
 
     def get_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -48,7 +60,7 @@ class LambdaProvider:
         config = self._functions.config(ref)
         entry = self._functions.entry(ref)
         out: dict[str, Any] = {
-            "Configuration": config.to_api(),
+            "Configuration": self._shown(config, ref),
             "Code": {"RepositoryType": "S3", "Location": self.code_url(ctx.base_url, config.code_digest)},
         }
         if entry.tags:
@@ -58,25 +70,45 @@ class LambdaProvider:
         return out
 
     def get_function_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._functions.config(self._ref(ctx, params)).to_api()
+        ref = self._ref(ctx, params)
+        return self._shown(self._functions.config(ref), ref)
+
+    @staticmethod
+    def _shown(config: FunctionConfig, ref: FunctionRef) -> dict[str, Any]:
+        """Read by alias, FunctionArn is the alias's ARN; read as explicit $LATEST, it ends in `:$LATEST`."""
+        return config.to_api(arn=ref.qualified_arn if ref.qualifier and not ref.qualifier.isdigit() else None)
 
     def list_functions(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        entries = self._functions.functions(ctx.region)
+        configs: list[FunctionConfig] = []
+        every_version = params.get("FunctionVersion") == "ALL"
+        for entry in self._functions.functions(ctx.region):
+            configs.append(entry.config)
+            if every_version:
+                configs.extend(entry.versions[n] for n in sorted(entry.versions, key=int))
         marker = params.get("Marker")
         start = 0
         if marker:
-            names = [e.config.name for e in entries]
-            start = next((i for i, n in enumerate(names) if n >= marker), len(names))
+            keys = [f"{c.name}:{c.version}" for c in configs]
+            start = next((i for i, k in enumerate(keys) if k >= marker), len(keys))
         size = min(params.get("MaxItems") or MAX_LIST, MAX_LIST)
-        page = entries[start : start + size]
-        out: dict[str, Any] = {"Functions": [e.config.to_api(listing=True) for e in page]}
-        if start + size < len(entries):
-            out["NextMarker"] = entries[start + size].config.name
+        page = configs[start : start + size]
+        out: dict[str, Any] = {
+            "Functions": [
+                c.to_api(listing=True, arn=f"{c.arn}:$LATEST" if every_version and c.version == "$LATEST" else None)
+                for c in page
+            ]
+        }
+        if start + size < len(configs):
+            following = configs[start + size]
+            out["NextMarker"] = f"{following.name}:{following.version}"
         return out
 
     async def update_function_code(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
-        return (await self._functions.update_code(ref, params)).to_api()
+        updated = await self._functions.update_code(ref, params)
+        if params.get("Publish") and not params.get("DryRun"):
+            return self._releases.snapshot(self._functions.entry(ref), None, pending=True).to_api()
+        return updated.to_api()
 
     def update_function_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
@@ -85,6 +117,37 @@ class LambdaProvider:
     def delete_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         self._functions.delete(self._ref(ctx, params))
         return {"StatusCode": 204}
+
+    # -- versions and aliases -------------------------------------------------------------------
+    def publish_version(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._releases.publish(ref, params).to_api()
+
+    def list_versions_by_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._releases.list_versions(ref, params.get("Marker"), params.get("MaxItems"))
+
+    def create_alias(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._releases.create_alias(ref, params).to_api()
+
+    def get_alias(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._releases.get_alias(ref, params["Name"]).to_api()
+
+    def update_alias(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._releases.update_alias(ref, params["Name"], params).to_api()
+
+    def delete_alias(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        self._releases.delete_alias(ref, params["Name"])
+
+    def list_aliases(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        return self._releases.list_aliases(
+            ref, params.get("FunctionVersion"), params.get("Marker"), params.get("MaxItems")
+        )
 
     # -- tags -----------------------------------------------------------------------------------
     def _tag_ref(self, ctx: CallContext, resource: str) -> FunctionRef:

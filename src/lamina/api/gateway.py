@@ -52,24 +52,33 @@ def snake(name: str) -> str:
 
 @dataclass
 class ServiceBinding:
-    """One AWS service served on the port: its model, protocol, routes and provider."""
+    """One AWS service served on the port: its model, protocol, routes and providers.
+
+    A service's operations may be spread over several provider objects (one per resource family, e.g.
+    functions, layers, policies); the first that has a method named for the operation serves it."""
 
     name: str
     model: ServiceModel
     protocol: RestJsonProtocol
     routes: RouteTable
     validator: Validator
-    provider: Any
+    providers: tuple[Any, ...]
     errors: dict[str, Shape]
     body_limits: dict[str, int]  # operation → max request bytes (AWS's 413 for that operation)
 
     def handler(self, op: OperationModel) -> Callable[..., Any] | None:
-        return getattr(self.provider, snake(op.name), None)
+        name = snake(op.name)
+        for provider in self.providers:
+            method = getattr(provider, name, None)
+            if method is not None:
+                return method  # type: ignore[no-any-return]
+        return None
 
 
 def bind_service(
     name: str,
     provider: Any,
+    *more_providers: Any,
     skip_enums: frozenset[str] = frozenset(),
     body_limits: dict[str, int] | None = None,
 ) -> ServiceBinding:
@@ -80,7 +89,7 @@ def bind_service(
         protocol=RestJsonProtocol(model),
         routes=RouteTable(model),
         validator=Validator(skip_enums),
-        provider=provider,
+        providers=(provider, *more_providers),
         errors=error_shapes(model),
         body_limits=body_limits or {},
     )

@@ -19,16 +19,22 @@ from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.functions.control import FunctionService
+from lamina.functions.event_invoke_config import EventInvokeConfigs
 from lamina.functions.record import FunctionConfig
 from lamina.functions.releases import Releases
+from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
+from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.provider import LambdaProvider
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
+from lamina.store.event_queue_sqlite import SqliteEventQueue
 
 log = logging.getLogger(__name__)
+
+ASYNC_CONCURRENCY = 64  # async attempts in flight at once (bounded again by the executor's environments)
 
 
 def _secret(data_dir: Path) -> bytes:
@@ -49,6 +55,20 @@ class Lamina:
         self.blobs = BlobStore(settings.data_dir / "blobs")
         self.functions = FunctionService(settings, self.store, self.blobs, self.clock)
         self.executor = Executor(sandbox or SandboxSettings(), self.clock, settings.data_dir)
+        # Async invocation: the durable queue shares the database file (its table is migration 0002).
+        self.event_queue = SqliteEventQueue(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.event_invoke_configs = EventInvokeConfigs(self.store, self.functions, self.clock)
+        self.async_invoker = AsyncInvoker(
+            self.event_queue,
+            self.functions,
+            self.event_invoke_configs,
+            self.executor,
+            self.clock,
+            concurrency=min(ASYNC_CONCURRENCY, self.executor.settings.max_environments),
+        )
+        self.functions.on_change(self.event_invoke_configs.function_changed)
+        self.functions.on_change(self.async_invoker.function_changed)
+        self.invoke_front = InvokeFront(self.functions, self.executor, self.async_invoker)
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
         self.releases = Releases(self.functions, self.clock)
@@ -57,13 +77,14 @@ class Lamina:
             self.functions,
             self.releases,
             _secret(settings.data_dir),
-            InvokeFront(self.functions, self.executor),
+            self.invoke_front,
         )
+        EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
         lambda_service = bind_service(
             "lambda",
             self.lambda_provider,
             skip_enums=frozenset({"Runtime"}),
-            body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456},
+            body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )
         self.gateway = Gateway(
             [lambda_service], settings.region, settings.account_id, settings.public_url, internal=self._internal
@@ -73,6 +94,7 @@ class Lamina:
     async def start(self) -> None:
         await self.executor.start()
         await self.functions.start()
+        self.async_invoker.start()
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -92,8 +114,10 @@ class Lamina:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        await self.async_invoker.close()
         self.functions.close()
         await self.executor.close()
+        await self.event_queue.close()
         self.store.close()
 
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:

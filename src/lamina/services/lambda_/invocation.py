@@ -15,14 +15,16 @@ import time
 import uuid
 from typing import Any, Protocol
 
-from lamina.errors import Conflict, InvalidParameter, InvalidRequestContent, Throttled
+from lamina.errors import Conflict, InvalidParameter, InvalidRequestContent, RequestTooLarge, Throttled
 from lamina.functions.control import FunctionService
 from lamina.functions.record import FunctionConfig
 from lamina.functions.states import State
+from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.executor import CapacityExceeded
 from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
 
 MAX_SYNC_RESPONSE = 6_291_556  # 6 MiB + 100: larger responses become Function.ResponseSizeTooLarge
+MAX_EVENT_PAYLOAD = 1_048_576  # lambda-api.md §3: async (Event) requests up to 1 MB
 
 
 class Runner(Protocol):
@@ -35,9 +37,10 @@ def _trace_id() -> str:
 
 
 class InvokeFront:
-    def __init__(self, functions: FunctionService, runner: Runner) -> None:
+    def __init__(self, functions: FunctionService, runner: Runner, events: AsyncInvoker | None = None) -> None:
         self._functions = functions
         self._runner = runner
+        self._events = events
         self._specs: dict[str, VersionSpec] = {}
 
     def _spec(self, config: FunctionConfig) -> VersionSpec:
@@ -61,11 +64,20 @@ class InvokeFront:
             )
         invocation_type = params.get("InvocationType") or "RequestResponse"
         payload: bytes = params.get("Payload") or b"{}"
+        if invocation_type == "Event" and len(payload) > MAX_EVENT_PAYLOAD:
+            raise RequestTooLarge(
+                f"{len(payload)} byte payload is too large for the Event invocation type "
+                f"(limit {MAX_EVENT_PAYLOAD} bytes)"
+            )
         _check_json(payload)
         if invocation_type == "DryRun":
             return {"StatusCode": 204}
         if invocation_type == "Event":
-            raise InvalidParameter("Asynchronous invocation (InvocationType Event) is not supported yet.", Type="User")
+            if self._events is None:
+                raise InvalidParameter("Asynchronous invocation is not enabled on this server.", Type="User")
+            # Committed to the durable queue before the 202 (invoke/async_invoker.py).
+            await self._events.submit(ref, payload, ctx.request_id or str(uuid.uuid4()))
+            return {"StatusCode": 202, "Payload": b""}
         client_context = _client_context(params.get("ClientContext"))
         invoked_arn = ref.qualified_arn if ref.qualifier else ref.arn
         invocation = Invocation(

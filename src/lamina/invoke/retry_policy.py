@@ -79,6 +79,8 @@ def after_attempt(
         # §3: throttles and system errors go back to the queue with back-off, bounded only by the event's age.
         delay = throttle_delay(throttles)
     retry_at = now + delay
-    if retry_at - enqueued_at > settings.max_event_age_s:
-        return Decision(condition=Condition.EVENT_AGE_EXCEEDED)  # §3: the retry would come after its age
+    if retry_at - enqueued_at >= settings.max_event_age_s:
+        # §3: the retry would come at or after its maximum age (the recorded test_maxeventage: age 60 with
+        # ~60 s retry spacing gives EventAgeExceeded after one attempt).
+        return Decision(condition=Condition.EVENT_AGE_EXCEEDED)
     return Decision(retry_at=retry_at)

@@ -20,6 +20,7 @@ from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
+from lamina.functions.layers import LayerService
 from lamina.functions.record import FunctionConfig
 from lamina.functions.releases import Releases
 from lamina.invoke.async_invoker import AsyncInvoker
@@ -27,6 +28,7 @@ from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.invocation import InvokeFront
+from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.provider import LambdaProvider
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
@@ -53,7 +55,8 @@ class Lamina:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.store = SqliteStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.blobs = BlobStore(settings.data_dir / "blobs")
-        self.functions = FunctionService(settings, self.store, self.blobs, self.clock)
+        self.layers = LayerService(self.store, self.blobs, settings.data_dir / "layers", self.clock)
+        self.functions = FunctionService(settings, self.store, self.blobs, self.clock, self.layers)
         self.executor = Executor(sandbox or SandboxSettings(), self.clock, settings.data_dir)
         # Async invocation: the durable queue shares the database file (its table is migration 0002).
         self.event_queue = SqliteEventQueue(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
@@ -83,6 +86,7 @@ class Lamina:
         lambda_service = bind_service(
             "lambda",
             self.lambda_provider,
+            LayersApi(self.layers, self.lambda_provider.code_url),
             skip_enums=frozenset({"Runtime"}),
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )

@@ -23,6 +23,7 @@ from lamina.config import Settings
 from lamina.errors import Conflict, InvalidParameter, NotFound, PreconditionFailed, function_not_found
 from lamina.functions import package, rules
 from lamina.functions.alias import AliasConfig
+from lamina.functions.layers import LayerService
 from lamina.functions.names import FunctionRef, parse_function
 from lamina.functions.record import FunctionConfig, new_revision
 from lamina.functions.states import CREATING_CODE, CREATING_REASON, State, UpdateStatus, check_transition
@@ -93,8 +94,16 @@ VersionListener = Callable[[str, str], None]  # (function_arn, version) of a del
 
 
 class FunctionService:
-    def __init__(self, settings: Settings, store: DocumentStore, blobs: BlobStore, clock: Clock) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: DocumentStore,
+        blobs: BlobStore,
+        clock: Clock,
+        layers: LayerService | None = None,
+    ) -> None:
         self._settings = settings
+        self._layers = layers  # None: no layer control plane, so any `Layers` reference does not exist
         self._store = store
         self._blobs = blobs
         self._clock = clock
@@ -187,6 +196,7 @@ class FunctionService:
             runtime=config.runtime,
             handler=config.handler,
             code_dir=self.code_root / config.code_digest,
+            layer_dirs=self._layers.folders(config.layers) if self._layers is not None else (),
             memory_mb=config.memory_size,
             timeout_s=config.timeout,
             ephemeral_mb=config.ephemeral_storage,
@@ -215,7 +225,7 @@ class FunctionService:
                 Type="User",
             )
         rules.check_runtime(runtime)
-        self._check_settings(params)
+        self._check_settings(params, ref.region)
         tags = params.get("Tags") or {}
         rules.check_tags(tags)
         self._check_absent(ref)
@@ -261,7 +271,7 @@ class FunctionService:
             )
         raise InvalidParameter("Please provide a source for function code.", Type="User")
 
-    def _check_settings(self, params: dict[str, Any]) -> None:
+    def _check_settings(self, params: dict[str, Any], region: str) -> None:
         rules.check_limits(params.get("MemorySize"), params.get("Timeout"))
         environment = params.get("Environment")
         if environment is not None:
@@ -270,10 +280,11 @@ class FunctionService:
         if layers:
             if len(layers) > rules.MAX_LAYERS:
                 raise InvalidParameter("Cannot reference more than 5 layers.", Type="User")
-            raise InvalidParameter(f"Layer version {layers[0]} does not exist.", Type="User")
+            if self._layers is None:
+                raise InvalidParameter(f"Layer version {layers[0]} does not exist.", Type="User")
+            self._layers.check_references(layers, region)
 
-    @staticmethod
-    def _settings_from(params: dict[str, Any], base: FunctionConfig | None) -> dict[str, Any]:
+    def _settings_from(self, params: dict[str, Any], base: FunctionConfig | None) -> dict[str, Any]:
         """The configuration fields a Create/UpdateFunctionConfiguration request sets."""
         out: dict[str, Any] = {}
         simple = {
@@ -292,6 +303,9 @@ class FunctionService:
             out["environment"] = dict(params["Environment"].get("Variables") or {})
         if "Architectures" in params:
             out["architectures"] = tuple(params["Architectures"])
+        if "Layers" in params:  # checked by _check_settings
+            out["layers"] = tuple(params["Layers"])
+            out["layer_sizes"] = self._layers.code_sizes(params["Layers"]) if self._layers is not None else ()
         if "EphemeralStorage" in params:
             out["ephemeral_storage"] = params["EphemeralStorage"]["Size"]
         if "TracingConfig" in params:
@@ -377,7 +391,7 @@ class FunctionService:
         self._check_updatable(entry, params.get("RevisionId"))
         if "Runtime" in params:
             rules.check_runtime(params["Runtime"])
-        self._check_settings(params)
+        self._check_settings(params, ref.region)
         updated = self._in_progress(entry.config, self._settings_from(params, entry.config))
         self._commit(replace(entry, config=updated, changes=entry.changes + 1))
         self._settle(entry.key, updated.revision_id)

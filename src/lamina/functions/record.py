@@ -54,7 +54,8 @@ class FunctionConfig:
     architectures: tuple[str, ...] = ("x86_64",)
     ephemeral_storage: int = 512
     tracing_mode: str = "PassThrough"
-    layers: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()  # layer version ARNs, in the order they stack into /opt
+    layer_sizes: tuple[int, ...] = ()  # each layer's CodeSize when referenced (shown even once it is deleted)
     dead_letter_target: str | None = None
     kms_key_arn: str | None = None
     vpc_config: dict[str, Any] | None = None
@@ -101,6 +102,7 @@ class FunctionConfig:
         doc = dataclasses.asdict(self)
         doc["architectures"] = list(self.architectures)
         doc["layers"] = list(self.layers)
+        doc["layer_sizes"] = list(self.layer_sizes)
         doc["file_system_configs"] = list(self.file_system_configs)
         return doc
 
@@ -110,6 +112,7 @@ class FunctionConfig:
         values = {k: v for k, v in doc.items() if k in known}
         values["architectures"] = tuple(values.get("architectures", ("x86_64",)))
         values["layers"] = tuple(values.get("layers", ()))
+        values["layer_sizes"] = tuple(values.get("layer_sizes", ()))
         values["file_system_configs"] = tuple(values.get("file_system_configs", ()))
         values["state"] = State(values.get("state", State.ACTIVE))
         if values.get("last_update_status") is not None:
@@ -146,7 +149,8 @@ class FunctionConfig:
         if self.environment is not None:
             out["Environment"] = {"Variables": dict(self.environment)}
         if self.layers:
-            out["Layers"] = [{"Arn": arn, "CodeSize": 0} for arn in self.layers]
+            sizes = self.layer_sizes + (0,) * (len(self.layers) - len(self.layer_sizes))
+            out["Layers"] = [{"Arn": arn, "CodeSize": size} for arn, size in zip(self.layers, sizes, strict=True)]
         if self.dead_letter_target:
             out["DeadLetterConfig"] = {"TargetArn": self.dead_letter_target}
         if self.kms_key_arn:

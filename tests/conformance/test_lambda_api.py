@@ -19,7 +19,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from tests.conformance.snapshot import LIVE_ACCOUNT, KnownDifference, Replay, capture, known_difference, load
 from tests.conftest import make_zip
@@ -612,10 +614,199 @@ def revisions_basic(ctx: Ctx) -> None:
     rec.call("get_function_response_rev6", c.get_function, FunctionName=name)
 
 
+# -- TestLambdaVersions / TestLambdaAlias --------------------------------------------------------------
+
+
+@scenario("TestLambdaVersions::test_publish_version_on_create")
+def publish_on_create(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    created = capture(c.create_function, FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="index.handler",
+                      Code={"ZipFile": package(name)}, Publish=True)  # fmt: skip
+    rec.match("create_response", created)
+    wait_settled(c, name)
+    rec.call("get_function_result", c.get_function, FunctionName=name)
+    rec.call("get_function_version_result", c.get_function, FunctionName=name, Qualifier="1")
+    rec.call("get_function_latest_result", c.get_function, FunctionName=name, Qualifier="$LATEST")
+    rec.call("list_versions_result", c.list_versions_by_function, FunctionName=name)
+    rec.call("repeated_publish_response", c.publish_version, FunctionName=name)
+    rec.call("list_versions_result_after_publish", c.list_versions_by_function, FunctionName=name)
+
+
+@scenario("TestLambdaVersions::test_version_lifecycle")
+def version_lifecycle(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    rec.match("create_response", ctx.aws_create(FunctionName=name, Runtime=RUNTIME, Role=ROLE,
+              Handler="index.handler", Code={"ZipFile": package(name)}, Description="No version :("))  # fmt: skip
+    rec.call("get_function_result", c.get_function, FunctionName=name)
+    rec.call("list_versions_result", c.list_versions_by_function, FunctionName=name)
+    rec.call("first_update_response", c.update_function_configuration, FunctionName=name,
+             Description="First version :)")  # fmt: skip
+    wait_settled(c, name)
+    rec.call("first_update_get_function", c.get_function, FunctionName=name)
+    rec.call("first_publish_response", c.publish_version, FunctionName=name,
+             Description="First version description :)")  # fmt: skip
+    rec.call("first_publish_get_function", c.get_function, FunctionName=name, Qualifier="1")
+    rec.call("first_publish_get_function_config", c.get_function_configuration, FunctionName=name, Qualifier="1")
+    rec.call("second_update_response", c.update_function_configuration, FunctionName=name,
+             Description="Second version :))")  # fmt: skip
+    wait_settled(c, name)
+    rec.call("first_publish_get_function_after_update", c.get_function, FunctionName=name, Qualifier="1")
+    rec.call("second_publish_response", c.publish_version, FunctionName=name)
+    rec.call("third_publish_response", c.publish_version, FunctionName=name)
+    rec.call("list_versions_result_after_third_publish", c.list_versions_by_function, FunctionName=name)
+    capture(c.delete_function, FunctionName=name, Qualifier="1")
+    rec.call("list_versions_result_after_deletion_of_first_version", c.list_versions_by_function, FunctionName=name)
+
+
+def _publish_precondition(ctx: Ctx, error_name: str, **wrong: str) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    rec.match("create_response", ctx.aws_create(FunctionName=name, Runtime=RUNTIME, Role=ROLE,
+              Handler="index.handler", Code={"ZipFile": package(name)}))  # fmt: skip
+    rec.call("get_fn_response", c.get_function, FunctionName=name)
+    rec.call(error_name, c.publish_version, FunctionName=name, **wrong)
+    rec.call("publish_result", c.publish_version, FunctionName=name)
+
+
+@scenario("TestLambdaVersions::test_publish_with_wrong_sha256")
+def publish_wrong_sha(ctx: Ctx) -> None:
+    _publish_precondition(ctx, "publish_wrong_sha256_exc", CodeSha256="somenonexistentsha256")
+
+
+@scenario("TestLambdaVersions::test_publish_with_update")
+def publish_with_update(ctx: Ctx) -> None:
+    c, rec, name = ctx.slow, ctx.rec, ctx.name()
+    rec.match("create_response", ctx.aws_create(c, FunctionName=name, Runtime=RUNTIME, Role=ROLE,
+              Handler="index.handler", Code={"ZipFile": package(name)}))  # fmt: skip
+    rec.call("get_function_result", c.get_function, FunctionName=name)
+    rec.call("update_function_code_result", c.update_function_code, FunctionName=name,
+             ZipFile=package(name + "-2"), Publish=True)  # fmt: skip
+    rec.call("get_function_version_result", c.get_function, FunctionName=name, Qualifier="1")
+    rec.call("get_function_latest_result", c.get_function, FunctionName=name, Qualifier="$LATEST")
+    wait_settled(c, name)
+
+
+def _two_versions(ctx: Ctx, **create: Any) -> str:
+    """A function created as upstream's alias tests create theirs (environment testenv=staging)."""
+    rec, name = ctx.rec, ctx.name()
+    create.setdefault("Environment", {"Variables": {"testenv": "staging"}})
+    rec.match("create_response", ctx.aws_create(FunctionName=name, Runtime=RUNTIME, Role=ROLE,
+              Handler="index.handler", Code={"ZipFile": package(name)}, **create))  # fmt: skip
+    return name
+
+
+@scenario("TestLambdaAlias::test_alias_lifecycle")
+def alias_lifecycle(ctx: Ctx) -> None:
+    c, rec = ctx.client, ctx.rec
+    name = _two_versions(ctx)
+    rec.call("publish_v1", c.publish_version, FunctionName=name)
+    c.update_function_configuration(FunctionName=name, Environment={"Variables": {"testenv": "prod"}})
+    wait_settled(c, name)
+    rec.call("publish_v2", c.publish_version, FunctionName=name)
+    arn = f"arn:aws:lambda:{REGION}:{LIVE_ACCOUNT}:function:{name}"
+    rec.call("create_alias_1_1", c.create_alias, FunctionName=name, Name="aliasname1_1", FunctionVersion="1",
+             Description="custom-alias", RoutingConfig={"AdditionalVersionWeights": {"2": 0.2}})  # fmt: skip
+    rec.call("get_alias_1_1", c.get_alias, FunctionName=name, Name="aliasname1_1")
+    rec.call("get_function_alias_1_1", c.get_function, FunctionName=name, Qualifier="aliasname1_1")
+    rec.call("get_function_byarn_alias_1_1", c.get_function, FunctionName=f"{arn}:aliasname1_1")
+    rec.call("get_function_alias_notfound_exc", c.get_function, FunctionName=name, Qualifier="aliasdoesnotexist")
+    rec.call("get_function_alias_byarn_notfound_exc", c.get_function, FunctionName=f"{arn}:aliasdoesnotexist")
+    rec.call("create_alias_1_2", c.create_alias, FunctionName=name, Name="aliasname1_2", FunctionVersion="1",
+             Description="custom-alias")  # fmt: skip
+    rec.call("get_alias_1_2", c.get_alias, FunctionName=name, Name="aliasname1_2")
+    rec.call("create_alias_1_3", c.create_alias, FunctionName=name, Name="aliasname1_3", FunctionVersion="1")
+    rec.call("get_alias_1_3", c.get_alias, FunctionName=name, Name="aliasname1_3")
+    rec.call("create_alias_2", c.create_alias, FunctionName=name, Name="aliasname2", FunctionVersion="2",
+             Description="custom-alias")  # fmt: skip
+    rec.call("get_alias_2", c.get_alias, FunctionName=name, Name="aliasname2")
+    listed = c.list_aliases(FunctionName=name)
+    listed.pop("ResponseMetadata")  # this one recording has none
+    rec.match("list_aliases_for_fnname", listed)
+    rec.call("update_alias_1_1", c.update_alias, FunctionName=name, Name="aliasname1_1",
+             RoutingConfig={"AdditionalVersionWeights": {}})  # fmt: skip
+    rec.call("get_alias_1_1_after_update", c.get_alias, FunctionName=name, Name="aliasname1_1")
+    rec.call("list_aliases_for_fnname_after_update", c.list_aliases, FunctionName=name)
+    rec.call("update_alias_1_2", c.update_alias, FunctionName=name, Name="aliasname1_2", RoutingConfig={})
+    rec.call("get_alias_1_2_after_update", c.get_alias, FunctionName=name, Name="aliasname1_2")
+    rec.call("list_aliases_for_fnname_after_update_2", c.list_aliases, FunctionName=name)
+    rec.call("list_aliases_for_version", c.list_aliases, FunctionName=name, FunctionVersion="1")
+    rec.call("delete_alias_response", c.delete_alias, FunctionName=name, Name="aliasname1_1")
+    rec.call("list_aliases_for_fnname_afterdelete", c.list_aliases, FunctionName=name)
+
+
+@scenario("TestLambdaAlias::test_notfound_and_invalid_routingconfigs")
+def alias_routing_errors(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    created = capture(c.create_function, FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="index.handler",
+                      Code={"ZipFile": package(name)}, Publish=True,
+                      Environment={"Variables": {"testenv": "staging"}})  # fmt: skip
+    ctx.created.append((c, name))
+    rec.match("create_response", created)
+    wait_settled(c, name)
+    rec.call("publish_v1", c.publish_version, FunctionName=name)
+    c.update_function_configuration(FunctionName=name, Environment={"Variables": {"testenv": "prod"}})
+    wait_settled(c, name)
+    rec.call("publish_v2", c.publish_version, FunctionName=name)
+    alias = {"FunctionName": name, "Name": "custom", "FunctionVersion": "1"}
+    rec.call("routing_config_exc_toomany", c.create_alias, **alias,
+             RoutingConfig={"AdditionalVersionWeights": {"2": 0.5, "3": 0.5}})  # fmt: skip
+    rec.call(
+        "routing_config_exc_toohigh", c.create_alias, **alias, RoutingConfig={"AdditionalVersionWeights": {"2": 2}}
+    )
+    unchecked = boto3.client(  # botocore itself refuses a negative weight; send it as upstream did
+        "lambda", endpoint_url=c.meta.endpoint_url, region_name=REGION, aws_access_key_id="test",
+        aws_secret_access_key="test", config=Config(parameter_validation=False),
+    )  # fmt: skip
+    rec.call("routing_config_exc_subzero", unchecked.create_alias, **alias,
+             RoutingConfig={"AdditionalVersionWeights": {"2": -1}})  # fmt: skip
+    rec.call("routing_config_exc_sameversion", c.create_alias, **alias,
+             RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})  # fmt: skip
+    rec.call("target_version_doesnotexist", c.create_alias, **{**alias, "FunctionVersion": "10"})
+    rec.call("routing_config_exc_version_doesnotexist", c.create_alias, **alias,
+             RoutingConfig={"AdditionalVersionWeights": {"10": 0.5}})  # fmt: skip
+    rec.call("target_version_exc_version_latest", c.create_alias, **{**alias, "FunctionVersion": "$LATEST"},
+             RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}})  # fmt: skip
+    rec.call("routing_config_exc_version_latest", c.create_alias, **alias,
+             RoutingConfig={"AdditionalVersionWeights": {"$LATEST": 0.5}})  # fmt: skip
+    rec.call("create-alias-latest", c.create_alias, FunctionName=name, Name="custom-latest", FunctionVersion="$LATEST")
+    rec.call("routing_config_exc_fn_doesnotexist", c.create_alias, **{**alias, "FunctionName": f"{name}-unknown"},
+             RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})  # fmt: skip
+    rec.call("create_alias_empty_routingconfig", c.create_alias, FunctionName=name,
+             Name="custom-empty-routingconfig", FunctionVersion="1", RoutingConfig={})  # fmt: skip
+    rec.call("create_alias_response", c.create_alias, **alias, RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})
+    rec.call("routing_config_exc_already_exist", c.create_alias, **alias,
+             RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}})  # fmt: skip
+    rec.call("alias_does_not_exist_esc", c.get_alias, FunctionName=name, Name="non-existent")
+
+
+@scenario("TestLambdaAlias::test_alias_naming")
+def alias_naming(ctx: Ctx) -> None:
+    c, rec = ctx.client, ctx.rec
+    name = _two_versions(ctx)
+    rec.call("publish_v1", c.publish_version, FunctionName=name)
+    rec.call("create_alias_date", c.create_alias, FunctionName=name, Name="2024-01-02", FunctionVersion="1",
+             Description="custom-alias")  # fmt: skip
+    rec.call("get_alias_date", c.get_alias, FunctionName=name, Name="2024-01-02")
+    rec.call("create_alias_number_exception", c.create_alias, FunctionName=name, Name="2024", FunctionVersion="1",
+             Description="custom-alias")  # fmt: skip
+
+
+@scenario("TestLambdaAlias::test_non_existent_alias_deletion")
+def alias_delete_missing(ctx: Ctx) -> None:
+    name = _two_versions(ctx)
+    ctx.rec.call("delete_alias_response", ctx.client.delete_alias, FunctionName=name, Name="non-existent")
+
+
+@scenario("TestLambdaAlias::test_non_existent_alias_update")
+def alias_update_missing(ctx: Ctx) -> None:
+    name = _two_versions(ctx)
+    ctx.rec.call("update_alias_response", ctx.client.update_alias, FunctionName=name, Name="non-existent",
+                 Description="something")  # fmt: skip
+
+
 # -- the test -----------------------------------------------------------------------------------------
 
 
-SLOW = (code_location_zipfile, concurrent_code_updates, concurrent_config_updates)
+SLOW = (code_location_zipfile, concurrent_code_updates, concurrent_config_updates, publish_with_update)
 
 
 def _params() -> list[Any]:

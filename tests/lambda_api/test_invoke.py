@@ -211,12 +211,6 @@ def test_handler_exception_document(api: Any, app_fn: str) -> None:
     assert doc(invoke(api, app_fn, {"x": 1})) == {"echo": {"x": 1}}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Lamina bug: stackTrace frames carry Python 3.11+ caret lines ('           ^^^^^^^^^^^'); the "
-    "official runtime client formats (file, line, name, text) tuples, so AWS frames are exactly "
-    "'  File ..., in f\\n    code\\n'",
-)
 def test_handler_exception_stack_trace_exact(api: Any, app_fn: str) -> None:
     response = invoke(api, app_fn, {"action": "raise", "detail": "d2"})
     assert doc(response)["stackTrace"] == [
@@ -334,11 +328,6 @@ def test_payload_size_limit(api: Any, app_fn: str) -> None:
     assert message.startswith("Request must be smaller than 6291456 bytes for the ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Lamina bug: the 413 message names the operation 'Invoke'; AWS says "
-    "'Request must be smaller than 6291456 bytes for the InvokeFunction operation' (spec lambda-api.md)",
-)
 def test_payload_too_large_message(api: Any, app_fn: str) -> None:
     with pytest.raises(ClientError) as info:
         api.invoke(FunctionName=app_fn, Payload=b'"' + b"y" * 6_291_456 + b'"')

@@ -35,6 +35,10 @@ _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 Internal = Callable[[Request], Awaitable[Response] | Response | None]
 
 
+# Where AWS's own messages name an operation differently from botocore's model.
+_AWS_NAMES = {"Invoke": "InvokeFunction"}
+
+
 def new_request_id() -> str:
     """A random version-4 UUID string, as AWS request ids are. Not for secrets: getrandbits is several
     times cheaper than uuid4's os.urandom on the per-request path."""
@@ -139,7 +143,8 @@ class Gateway:
         try:
             limit = service.body_limits.get(op.name)
             if limit is not None and len(request.body) > limit:
-                raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the {op.name} operation")
+                name = _AWS_NAMES.get(op.name, op.name)
+                raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the {name} operation")
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)

@@ -45,7 +45,7 @@ def _regex(pattern: str) -> re.Pattern[str] | None:
         return None  # a Java-only construct (e.g. \p{L}); the domain layer checks such fields itself
 
 
-def _constraint_texts(shape: Shape) -> list[str]:
+def _constraint_texts(shape: Shape, not_null: bool = True) -> list[str]:
     """Every constraint of a shape, in the order AWS lists them inside `[...]`."""
     meta = shape.metadata
     texts: list[str] = []
@@ -63,7 +63,8 @@ def _constraint_texts(shape: Shape) -> list[str]:
             texts.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")
         if "min" in meta:
             texts.append(f"Member must have value greater than or equal to {_num(meta['min'], shape)}")
-    texts.append("Member must not be null")
+    if not_null:  # map keys cannot be null, so AWS does not list that constraint for them
+        texts.append("Member must not be null")
     return texts
 
 
@@ -132,7 +133,7 @@ class Validator:
                     self._structure(shape.member, item, f"{path}.{i + 1}.member.", errors)
         elif kind == "map":
             if any(self._scalar_problem(shape.key, k) for k in value):
-                inner = ", ".join(_constraint_texts(shape.key))
+                inner = ", ".join(_constraint_texts(shape.key, not_null=False))
                 errors.append(
                     f"Value '{render(value)}' at '{path}' failed to satisfy constraint: "
                     f"Map keys must satisfy constraint: [{inner}]"

@@ -82,7 +82,7 @@ def check_routing(primary: str, weights: dict[str, float]) -> None:
     if len(weights) > 1:
         raise InvalidParameter("Number of items in AdditionalVersionWeights cannot be greater than 1", Type="User")
     if primary == LATEST:
-        raise InvalidParameter("$LATEST is not supported for an alias pointing to more than 1 version")
+        raise InvalidParameter("$LATEST is not supported for an alias pointing to more than 1 version", Type=None)
     if primary in weights:
         raise InvalidParameter(
             f"Invalid function version {primary}. Function version {primary} is already included in routing "

@@ -103,7 +103,9 @@ class Releases:
         return alias
 
     def create_alias(self, ref: FunctionRef, params: dict[str, Any]) -> AliasConfig:
-        entry = self._functions.entry(ref)
+        entry = self._functions.lookup(ref)
+        if entry is None:  # AWS names the version the alias was to point at
+            raise function_not_found(f"{ref.arn}:{params['FunctionVersion']}")
         name = params["Name"]
         weights = dict((params.get("RoutingConfig") or {}).get("AdditionalVersionWeights") or {})
         version = params["FunctionVersion"]
@@ -122,7 +124,9 @@ class Releases:
 
     def update_alias(self, ref: FunctionRef, name: str, params: dict[str, Any]) -> AliasConfig:
         entry = self._functions.entry(ref)
-        alias = self._alias(entry, name)
+        alias = entry.aliases.get(name)
+        if alias is None:  # UpdateAlias words it differently from GetAlias
+            raise NotFound(f"Alias not found: {entry.config.arn}:{name}", Type="User")
         if params.get("RevisionId") is not None and params["RevisionId"] != alias.revision_id:
             raise PreconditionFailed(REVISION_MISMATCH, Type="User")
         version = params.get("FunctionVersion", alias.function_version)

@@ -340,6 +340,8 @@ def error_response(code: str, status: int, message: str, fields: dict[str, objec
             body["Type"] = "User" if status < 500 else "Service"
     body[key] = message or None  # AWS sends null, not "", for errors without a message
     body.update(fields)
+    if body.get("Type", "") is None:  # a few errors carry no Type on AWS: raised with Type=None
+        del body["Type"]
     headers = [("x-amzn-ErrorType", code), ("Content-Type", JSON_TYPE)]
     retry_after = fields.get("retryAfterSeconds")
     if retry_after is not None:

@@ -52,7 +52,9 @@ class LambdaProvider:
             raise AccessDenied("") from None  # AWS answers a create in another account with no message
         config = await self._functions.create(ref, params)
         if params.get("Publish"):
-            self._releases.snapshot(self._functions.entry(ref), None, pending=True)
+            # AWS answers with version 1's number and revision, but the unqualified ARN (recorded).
+            version = self._releases.snapshot(self._functions.entry(ref), None, pending=True)
+            return version.to_api(arn=version.arn)
         return config.to_api()
 
     def get_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

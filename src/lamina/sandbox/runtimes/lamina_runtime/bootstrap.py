@@ -123,7 +123,9 @@ def fault_from_exception(exc: BaseException, request_id: str | None) -> dict[str
         if "/bootstrap.py" not in frame.filename:
             frames = traceback.StackSummary.from_list(frames[index:])
             break
-    return make_error(str(exc), type(exc).__name__, traceback.format_list(frames), request_id)
+    # Plain (file, line, name, text) tuples, as the official client formats them: no 3.11 caret lines.
+    plain = [(f.filename, f.lineno, f.name, f.line) for f in frames]
+    return make_error(str(exc), type(exc).__name__, traceback.format_list(plain), request_id)
 
 
 def _reindent(line: str) -> str:

@@ -137,6 +137,7 @@ class Lamina:
             "dataDir": str(self.settings.data_dir),
             "services": {"lambda": "running"},
             "isolation": self.executor.isolation_report(),
+            "asyncInvocations": dict(self.async_invoker.stats),
         }
 
     def _internal(self, request: Request) -> Response | None:

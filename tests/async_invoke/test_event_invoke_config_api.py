@@ -157,7 +157,7 @@ def test_missing_things(lambda_client: Any, create_function: Callable[..., dict[
     c = lambda_client
     create_function(fn_name)
     wait_active(c, fn_name)
-    for name, method, kwargs in [
+    checks: list[tuple[str, Callable[..., Any], dict[str, Any]]] = [
         ("delete_function_not_found", c.delete_function_event_invoke_config, {"FunctionName": fn_name}),
         ("list_function_doesnotexist", c.list_function_event_invoke_configs, {"FunctionName": "doesnotexist"}),
         ("get_function_doesnotexist", c.get_function_event_invoke_config, {"FunctionName": "doesnotexist"}),
@@ -166,7 +166,8 @@ def test_missing_things(lambda_client: Any, create_function: Callable[..., dict[
             c.update_function_event_invoke_config,
             {"FunctionName": fn_name, "MaximumRetryAttempts": 1},
         ),
-    ]:
+    ]
+    for name, method, kwargs in checks:
         live = capture(method, **kwargs)
         assert live["Error"]["Code"] == "ResourceNotFoundException", (name, live)
     live = capture(c.get_function_event_invoke_config, FunctionName="doesnotexist")

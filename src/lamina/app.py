@@ -18,17 +18,22 @@ from lamina.api.messages import Request, Response
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
+from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
 from lamina.functions.layers import LayerService
+from lamina.functions.permissions import FunctionPolicies
 from lamina.functions.record import FunctionConfig
 from lamina.functions.releases import Releases
 from lamina.invoke.async_invoker import AsyncInvoker
+from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
+from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
+from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
@@ -71,7 +76,18 @@ class Lamina:
         )
         self.functions.on_change(self.event_invoke_configs.function_changed)
         self.functions.on_change(self.async_invoker.function_changed)
-        self.invoke_front = InvokeFront(self.functions, self.executor, self.async_invoker)
+        # Sync invokes take a concurrency lease first (invoke/concurrency.py); 429 when none is free.
+        self.concurrency = ConcurrencyLedger(settings.concurrent_executions)
+        self.concurrency_controls = ConcurrencyControls(
+            self.functions, self.store, self.concurrency, self.executor, self.clock
+        )
+        self.functions.on_change(self.concurrency_controls.function_changed)
+        self.functions.on_version_deleted(self.concurrency_controls.version_deleted)
+        self.policies = FunctionPolicies(self.functions, self.store)
+        self.functions.on_change(self.policies.function_changed)
+        self.functions.on_version_deleted(self.policies.version_deleted)
+        gate = ConcurrencyGate(self.executor, self.concurrency)
+        self.invoke_front = InvokeFront(self.functions, gate, self.async_invoker)
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
         self.releases = Releases(self.functions, self.clock)
@@ -87,6 +103,8 @@ class Lamina:
             "lambda",
             self.lambda_provider,
             LayersApi(self.layers, self.lambda_provider.code_url),
+            ConcurrencyApi(self.functions, self.concurrency_controls),
+            PermissionsApi(self.functions, self.policies),
             skip_enums=frozenset({"Runtime"}),
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )
@@ -99,6 +117,7 @@ class Lamina:
         await self.executor.start()
         await self.functions.start()
         self.async_invoker.start()
+        self.concurrency_controls.start()
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -119,6 +138,7 @@ class Lamina:
             self._server.close()
             await self._server.wait_closed()
         await self.async_invoker.close()
+        await self.concurrency_controls.close()
         self.functions.close()
         await self.executor.close()
         await self.event_queue.close()

@@ -4,6 +4,7 @@
     ├── NotFound                     ResourceNotFoundException (404)
     │   └── ProvisionedConfigNotFound  ProvisionedConcurrencyConfigNotFoundException (404)
     ├── InvalidParameter             InvalidParameterValueException (400)
+    ├── PolicyLengthExceeded         PolicyLengthExceededException (400): resource policy over 20 KB
     ├── ValidationFailed             ValidationException (400): request does not satisfy the model
     ├── InvalidRequestContent        InvalidRequestContentException (400): body is not what the model says
     ├── Conflict                     ResourceConflictException (409)
@@ -39,6 +40,10 @@ class ProvisionedConfigNotFound(NotFound):
 
 
 class InvalidParameter(LaminaError):
+    pass
+
+
+class PolicyLengthExceeded(LaminaError):
     pass
 
 

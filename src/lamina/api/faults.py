@@ -9,6 +9,7 @@ _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
     errors.ProvisionedConfigNotFound: ("ProvisionedConcurrencyConfigNotFoundException", 404),
     errors.NotFound: ("ResourceNotFoundException", 404),
     errors.InvalidParameter: ("InvalidParameterValueException", 400),
+    errors.PolicyLengthExceeded: ("PolicyLengthExceededException", 400),
     errors.ValidationFailed: ("ValidationException", 400),
     errors.InvalidRequestContent: ("InvalidRequestContentException", 400),
     errors.Conflict: ("ResourceConflictException", 409),

@@ -4,6 +4,8 @@
     await executor.start()
     result = await executor.invoke(spec, invocation)   # InvocationResult, errors included
     executor.retire(function_arn)                      # code or configuration changed
+    await executor.provision(spec, 3)                  # provisioned concurrency: 3 environments ahead
+    executor.unprovision(function_arn, version)        # ... and gone again
     await executor.close()
 
 What happens on `invoke`: take the hottest idle environment of this exact configuration (`config_key`), or
@@ -71,6 +73,9 @@ class Executor:
         self._reaper: asyncio.Task[None] | None = None
         self._starting = 0
         self._closed = False
+        # Provisioned concurrency: pool key → (spec, how many environments to keep initialised).
+        self._provisioned: dict[Hashable, tuple[VersionSpec, int]] = {}
+        self._refills: set[asyncio.Task[int]] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -182,6 +187,9 @@ class Executor:
         if self._closed:
             return
         self._closed = True
+        self._provisioned.clear()
+        for task in list(self._refills):
+            task.cancel()
         if self._reaper is not None:
             self._reaper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -216,7 +224,7 @@ class Executor:
     async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult:
         if self._ctx is None or self._closed:
             raise RuntimeError("the executor is not running")
-        key: Hashable = (spec.function_arn, spec.version, spec.config_key) if spec.config_key else spec
+        key = self._key(spec)
         env = self._pool.take(key)
         if env is None:
             try:
@@ -235,7 +243,9 @@ class Executor:
                 self._pool.give_back(env)
         return result
 
-    async def _start_environment(self, spec: VersionSpec, key: Hashable) -> tuple[Environment, InitFailure | None]:
+    async def _start_environment(
+        self, spec: VersionSpec, key: Hashable, provisioned: bool = False
+    ) -> tuple[Environment, InitFailure | None]:
         assert self._ctx is not None
         if len(self._pool) + self._starting >= self.settings.max_environments:
             victim = self._pool.least_recently_used_idle()
@@ -247,6 +257,7 @@ class Executor:
         try:
             for attempt in (1, 2):
                 env = self._new_environment(spec, await self._zygote_for_spec(spec))
+                env.provisioned = provisioned
                 self._pool.add(env, key)
                 env.dead.add_done_callback(self._forget(env))
                 try:
@@ -275,7 +286,78 @@ class Executor:
         uid = self._uids.popleft() if self._uids else None
         return Environment(self._ctx, spec, choice, zygote, uid, uuid.uuid4().hex)
 
+    # -- provisioned concurrency -----------------------------------------------------------------------
+
+    @staticmethod
+    def _key(spec: VersionSpec) -> Hashable:
+        return (spec.function_arn, spec.version, spec.config_key) if spec.config_key else spec
+
+    async def provision(self, spec: VersionSpec, count: int) -> int:
+        """Keep `count` environments of `spec` initialised ahead of requests (AWS_LAMBDA_INITIALIZATION_TYPE
+        provisioned-concurrency), never reaped, handed out before on-demand ones. Starts the missing ones
+        in parallel, stops any beyond `count`; returns how many are ready. An environment that dies (a
+        timeout, a crash) is replaced while the target stands."""
+        if self._ctx is None or self._closed:
+            raise RuntimeError("the executor is not running")
+        key = self._key(spec)
+        self._provisioned[key] = (spec, count)
+        live = [env for env in self._pool.provisioned(key) if env.state is not EnvironmentState.STOPPING]
+        for env in live[count:]:
+            env.provisioned = False  # an ordinary environment from now on: finishes its work, then stops
+            if env.state is EnvironmentState.IDLE:
+                self._pool.remove_idle(env)
+                env.stop()
+        missing = count - min(len(live), count)
+        if missing > 0:
+            choose_runtime(spec, self.settings)  # raises LaunchError for a runtime that cannot start
+            await asyncio.gather(*(self._start_provisioned(spec, key) for _ in range(missing)))
+        return self.provisioned_ready(spec)
+
+    def provisioned_ready(self, spec: VersionSpec) -> int:
+        key = self._key(spec)
+        ready = (EnvironmentState.IDLE, EnvironmentState.BUSY)
+        return sum(1 for env in self._pool.provisioned(key) if env.state in ready)
+
+    async def _start_provisioned(self, spec: VersionSpec, key: Hashable) -> None:
+        try:
+            env, failure = await self._start_environment(spec, key, provisioned=True)
+        except CapacityExceeded:
+            log.warning("no capacity for a provisioned environment of %s:%s", spec.function_arn, spec.version)
+            return
+        if failure is not None:
+            env.stop()
+            return
+        if self._provisioned.get(key) is None or self._closed:
+            env.stop()
+            return
+        env.dead.add_done_callback(lambda _f: self._refill(key))
+        self._pool.give_back(env)
+
+    def _refill(self, key: Hashable) -> None:
+        target = self._provisioned.get(key)
+        if target is None or self._closed:
+            return
+        task = asyncio.get_running_loop().create_task(self.provision(*target))
+        self._refills.add(task)
+        task.add_done_callback(self._refills.discard)
+
+    def unprovision(self, function_arn: str, version: str) -> None:
+        """Provisioned environments of that version become ordinary ones: idle ones stop now, busy ones
+        after their invocation."""
+        for key in [
+            k for k, (s, _n) in self._provisioned.items() if (s.function_arn, s.version) == (function_arn, version)
+        ]:
+            del self._provisioned[key]
+            for env in self._pool.provisioned(key):
+                env.provisioned = False
+                if env.state is EnvironmentState.IDLE:
+                    self._pool.remove_idle(env)
+                    env.stop()
+
     def retire(self, function_arn: str, version: str | None = None) -> None:
+        for key, (spec, _n) in list(self._provisioned.items()):
+            if spec.function_arn == function_arn and (version is None or spec.version == version):
+                del self._provisioned[key]
         for env in self._pool:
             if env.spec.function_arn == function_arn and (version is None or env.spec.version == version):
                 env.retired = True

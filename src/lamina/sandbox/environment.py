@@ -110,6 +110,9 @@ class Environment:
         self.id = env_id
         self.state = EnvironmentState.STARTING
         self.retired = False
+        # Provisioned concurrency: initialised ahead of any request, never reaped, and its first invoke
+        # is not a cold start (no Init Duration in its REPORT line).
+        self.provisioned = False
         self.pid = 0
         self.last_used = ctx.clock.monotonic()
         self.invocations = 0
@@ -165,6 +168,8 @@ class Environment:
                 self.spec, self.choice, paths, address, self.stream, ctx.settings,
                 os.path.dirname(self.choice.interpreter or ctx.settings.default_python),
             )  # fmt: skip
+            if self.provisioned:
+                env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
             python_in_sandbox = "/var/lang/bin/python3" if isolated else self.zygote.python
             spec_launch = launch.launch_for(
                 self.spec, self.choice, paths, env, ctx.settings.use_zygote, python_in_sandbox
@@ -309,7 +314,7 @@ class Environment:
         capture.begin(inv_log)
         request_id = invocation.request_id
         capture.platform(report.start(request_id, spec.version))
-        init_ms = self.init_duration_ms if self.invocations == 0 else None
+        init_ms = self.init_duration_ms if self.invocations == 0 and not self.provisioned else None
         self.invocations += 1
         if init_failure is not None:
             body = init_failure.body

@@ -172,7 +172,7 @@ class ConcurrencyControls:
             raise InvalidParameter(
                 "Specified ReservedConcurrentExecutions for function decreases account's "
                 f"UnreservedConcurrentExecution below its minimum value of [{ledger.min_unreserved}].",
-                Type="User",
+                Type=None,  # AWS sends these without a Type
             )
         self._functions.commit(replace(entry, reserved_concurrency=reserved), notify=False)
         ledger.set_reserved(arn, reserved)
@@ -267,13 +267,13 @@ class ConcurrencyControls:
             raise InvalidParameter(
                 f"Specified ConcurrentExecutions for function is greater than account's unreserved concurrency "
                 f"[{available}].",
-                Type="User",
+                Type=None,
             )
         if available - requested < ledger.min_unreserved:
             raise InvalidParameter(
                 "Specified ConcurrentExecutions for function decreases account's UnreservedConcurrentExecution "
                 f"below its minimum value of [{ledger.min_unreserved}].",
-                Type="User",
+                Type=None,  # AWS sends these without a Type
             )
 
     def _begin(self, config: ProvisionedConfig, version: str) -> None:

@@ -202,12 +202,13 @@ def launch_for(
 ) -> dict[str, Any]:
     """The zygote's `launch` message: run the Python runtime in the forked interpreter, or exec."""
     if choice.family is RuntimeFamily.PYTHON:
-        sys_path = [paths.task, f"{paths.opt}/python/lib/python{{version}}/site-packages", f"{paths.opt}/python"]
+        # Layers are built for the configured runtime (`python/lib/python3.12/site-packages` for python3.12);
+        # when the host runs it on another interpreter, that folder is searched before the interpreter's own
+        # (the same folder twice when they agree, which is harmless).
+        site = [f"python/lib/{choice.name}/site-packages", "python/lib/python{version}/site-packages", "python"]
+        sys_path = [paths.task, *(f"{paths.opt}/{p}" for p in site)]
         if not paths.isolated:
-            sys_path = [paths.task] + [
-                p for layer in reversed(spec.layer_dirs)
-                for p in (f"{layer}/python/lib/python{{version}}/site-packages", f"{layer}/python")
-            ]  # fmt: skip
+            sys_path = [paths.task] + [f"{layer}/{p}" for layer in reversed(spec.layer_dirs) for p in site]
         if use_zygote:
             return {
                 "mode": "python",

@@ -80,7 +80,13 @@ def test_reserved_zero_throttles_every_sync_invoke(
 def test_lease_released_after_function_error_and_timeout(
     lambda_client: Any, create_function: Callable[..., Any], fn_name: str
 ) -> None:
-    code = "import time\ndef handler(event, context):\n    if event.get('t'):\n        time.sleep(5)\n    raise ValueError('x')\n"
+    code = (
+        "import time\n"
+        "def handler(event, context):\n"
+        "    if event.get('t'):\n"
+        "        time.sleep(5)\n"
+        "    raise ValueError('x')\n"
+    )
     create_function(fn_name, Code={"ZipFile": make_zip({"app.py": code})}, Timeout=1)
     active(lambda_client, fn_name)
     lambda_client.put_function_concurrency(FunctionName=fn_name, ReservedConcurrentExecutions=1)

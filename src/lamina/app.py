@@ -166,6 +166,11 @@ class Lamina:
             return None
         if path in ("/health", "/_lamina/health") and request.method == "GET":
             return Response(200, [("Content-Type", "application/json")], json.dumps(self.health()).encode())
+        if path in ("/_lamina/async/pause", "/_lamina/async/resume") and request.method == "POST":
+            self.async_invoker.pause(path.endswith("/pause"))
+            return Response(
+                200, [("Content-Type", "application/json")], json.dumps({"paused": self.async_invoker.paused}).encode()
+            )
         if path.startswith("/_lamina/code/") and request.method == "GET":
             digest = path.rsplit("/", 1)[-1]
             query = request.query

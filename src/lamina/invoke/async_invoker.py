@@ -86,6 +86,7 @@ class AsyncInvoker:
         self._background: set[asyncio.Task[None]] = set()
         self._specs: dict[str, VersionSpec] = {}
         self._closed = False
+        self.paused = False
         self.stats: Counter[str] = Counter()
 
     # -- intake ---------------------------------------------------------------------------------
@@ -145,6 +146,12 @@ class AsyncInvoker:
             self.stats["dropped"] += dropped
             log.info("function %s deleted: %d queued async events dropped", function_key, dropped)
 
+    def pause(self, paused: bool) -> None:
+        """Holds (or releases) polling: events keep being accepted and stay queued. For operators and for
+        measuring intake apart from draining (bench/async_bench.py)."""
+        self.paused = paused
+        self._wake.set()
+
     @property
     def busy(self) -> int:
         return len(self._inflight)
@@ -164,7 +171,7 @@ class AsyncInvoker:
         while not self._closed:
             self._wake.clear()
             timeout: float | None = None
-            free = self._limit - len(self._inflight)
+            free = 0 if self.paused else self._limit - len(self._inflight)
             if free > 0:
                 try:
                     events = await self.queue.lease(self._clock.time(), free, LEASE_S)

@@ -8,13 +8,14 @@ import textwrap
 import time
 import uuid
 import zipfile
+from collections.abc import Mapping
 from typing import Any
 
 ACCOUNT = "000000000000"
 REGION = "us-east-1"
 
 
-def layer_zip(files: dict[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:
+def layer_zip(files: Mapping[str, str | bytes], executable: tuple[str, ...] = ()) -> bytes:
     """A zip whose text files are dedented; files named in `executable` get mode 0755, as `zip` keeps them."""
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as archive:

@@ -400,3 +400,18 @@ def test_layer_function_quota_exception(
         capture(partial(create, lambda_client, functions, unique("fn-layer")), Layers=arns),
     )
     rec.verify()
+
+
+@pytest.mark.parametrize("runtimes", ["runtimes0", "runtimes1", "runtimes2"])
+def test_layer_compatibilities(lambda_client: Any, layers: Publisher, runtimes: str) -> None:
+    """Every runtime AWS accepted for a layer (deprecated ones included), in the order it echoed them."""
+    rec = Layered(f"TestLambdaLayer::test_layer_compatibilities[{runtimes}]", REGION)
+    recorded = rec.recorded["publish_result"]
+    published = layers.publish(
+        unique("testlayer"),
+        DUMMY_LAYER,
+        CompatibleRuntimes=recorded["CompatibleRuntimes"],
+        CompatibleArchitectures=recorded["CompatibleArchitectures"],
+    )
+    rec.match("publish_result", published)
+    rec.verify()

@@ -124,7 +124,7 @@ def fault_from_exception(exc: BaseException, request_id: str | None) -> dict[str
             frames = traceback.StackSummary.from_list(frames[index:])
             break
     # Plain (file, line, name, text) tuples, as the official client formats them: no 3.11 caret lines.
-    plain = [(f.filename, f.lineno, f.name, f.line) for f in frames]
+    plain = [(f.filename, f.lineno or 0, f.name, f.line) for f in frames]
     return make_error(str(exc), type(exc).__name__, traceback.format_list(plain), request_id)
 
 

@@ -6,7 +6,7 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("-invoke]", "test_invalid_invoke", "[invoke]"), "Invoke (data plane; not part of this control-plane suite)"),
     (("TestLambdaRevisions::test_function_revisions_version",), "version/alias revisions not replayed yet"),
     (("TestLambdaLayer", "total_code_size"), "layers not built (or code-size deltas of upstream's own zips)"),
-    (("EventInvokeConfig", "event_invoke_config"), "event invoke config not built"),
+    (("EventInvokeConfig", "event_invoke_config"), "event invoke config: replayed in tests/async_invoke"),
     (("Concurrency", "concurrency"), "concurrency settings not built"),
     (("TestLambdaUrl", "url_config"), "function URLs not built"),
     (("EventSourceMapping", "event_source_mapping", "esm"), "event source mappings not built"),

@@ -75,6 +75,7 @@ class Lamina:
             concurrency=min(ASYNC_CONCURRENCY, self.executor.settings.max_environments),
         )
         self.functions.on_change(self.event_invoke_configs.function_changed)
+        self.functions.on_version_deleted(self.event_invoke_configs.version_deleted)
         self.functions.on_change(self.async_invoker.function_changed)
         # Sync invokes take a concurrency lease first (invoke/concurrency.py); 429 when none is free.
         self.concurrency = ConcurrencyLedger(settings.concurrent_executions)

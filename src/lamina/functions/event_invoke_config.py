@@ -161,6 +161,14 @@ class EventInvokeConfigs:
             self._store.delete(KIND, found.key)
             del self._configs[found.key]
 
+    def version_deleted(self, arn: str, version: str) -> None:
+        """`FunctionService.on_version_deleted` listener: a deleted version takes its config with it."""
+        *_, region, _account, _kind, name = arn.split(":")
+        key = f"{region}/{name}/{version}"
+        if key in self._configs:
+            self._store.delete(KIND, key)
+            del self._configs[key]
+
     def _commit(self, config: EventInvokeConfig) -> EventInvokeConfig:
         """Store first, then cache: an acknowledged config survives a crash."""
         self._store.put(KIND, config.key, config.to_doc())

@@ -36,6 +36,9 @@ class Spare:
     used: bool = False
 
 
+REFILL_DELAY = 0.05  # seconds between handing out a spare and preparing its replacement
+
+
 class SparePool:
     def __init__(
         self, zygote: ZygoteProcess, cgroups: CgroupPool | None, size: int, plan: dict[str, Any], pids_limit: int
@@ -54,16 +57,20 @@ class SparePool:
         spare = self._ready.popleft() if self._ready else None
         if spare is not None:
             spare.used = True
-        self.refill()
+        self.refill(after=REFILL_DELAY)
         return spare
 
-    def refill(self) -> None:
+    def refill(self, after: float = 0.0) -> None:
         if self._closed or self.size <= 0 or not self.zygote.alive:
             return
         if self._refilling is None or self._refilling.done():
-            self._refilling = asyncio.get_running_loop().create_task(self._refill())
+            self._refilling = asyncio.get_running_loop().create_task(self._refill(after))
 
-    async def _refill(self) -> None:
+    async def _refill(self, after: float = 0.0) -> None:
+        if after:
+            # Let the cold start that took a spare fork and settle first: preparing the replacement at the
+            # same moment (a fork, then a cgroup v1 attach that stalls forks machine-wide) slowed it down.
+            await asyncio.sleep(after)
         while not self._closed and len(self._ready) < self.size and self.zygote.alive:
             cgroup = None
             if self.cgroups is not None:

@@ -119,9 +119,10 @@ def _descends_from_us(pid: int) -> bool:
     return False
 
 
-def environment_pids() -> set[int]:
+def environment_pids(data_dir: Path | None = None) -> set[int]:
     """Live processes forked by a zygote of this test process (other Lamina processes on the host are
-    not ours to count)."""
+    not ours to count); with `data_dir`, only those of the executor using it (another executor of the
+    session may be preparing a spare meanwhile)."""
     found = set()
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -132,6 +133,8 @@ def environment_pids() -> set[int]:
             with open(f"/proc/{entry}/stat", "rb") as f:
                 stat = f.read().rsplit(b")", 1)[1].split()
         except OSError:
+            continue
+        if data_dir is not None and str(data_dir).encode() not in cmd:
             continue
         if b"from child import zygote" in cmd and stat[0] != b"Z" and _descends_from_us(int(entry)):
             found.add(int(entry))

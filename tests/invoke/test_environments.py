@@ -205,11 +205,11 @@ def test_retire_stops_idle_environments(loop: Loop, executor: Executor, function
 
 def test_close_leaves_no_process(loop: Loop, functions: Functions, data_dir: Path) -> None:
     spec = functions.spec({"app.py": COUNTER})
-    before = environment_pids()
+    before = environment_pids(data_dir)
 
     async def body(executor: Executor) -> None:
         await asyncio.gather(*(call(executor, spec, b'{"sleep": 0.1}') for _ in range(3)))
-        assert len(environment_pids() - before) >= 3
+        assert len(environment_pids(data_dir) - before) >= 3
 
     run_with_executor(loop, data_dir, body)
-    assert environment_pids() - before == set()
+    assert environment_pids(data_dir) - before == set()

@@ -79,8 +79,16 @@ class SparePool:
             plan = dict(self.plan)
             if cgroup is not None:
                 plan["cgroup_procs"] = cgroup.procs_files
+            forking = asyncio.ensure_future(self.zygote.prefork(plan))
             try:
-                pid = await self.zygote.prefork(plan)
+                # Shielded: a prefork cut short by close() would leave a resident nobody tracks.
+                pid = await asyncio.shield(forking)
+            except asyncio.CancelledError:
+                with contextlib.suppress(OSError, ZygoteDied):
+                    self.zygote.kill(await forking)
+                if cgroup is not None and self.cgroups is not None:
+                    self.cgroups.release(cgroup)
+                raise
             except (OSError, ZygoteDied) as exc:
                 log.warning("cannot prepare a spare environment: %s", exc)
                 if cgroup is not None and self.cgroups is not None:

@@ -63,6 +63,10 @@ class Lamina:
         self.layers = LayerService(self.store, self.blobs, settings.data_dir / "layers", self.clock)
         self.functions = FunctionService(settings, self.store, self.blobs, self.clock, self.layers)
         self.executor = Executor(sandbox or SandboxSettings(), self.clock, settings.data_dir)
+        # Every invoke, sync or async, takes a concurrency lease first (invoke/concurrency.py): sync callers
+        # get 429 when none is free, async events are retried with back-off as throttles.
+        self.concurrency = ConcurrencyLedger(settings.concurrent_executions)
+        gate = ConcurrencyGate(self.executor, self.concurrency)
         # Async invocation: the durable queue shares the database file (its table is migration 0002).
         self.event_queue = SqliteEventQueue(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.event_invoke_configs = EventInvokeConfigs(self.store, self.functions, self.clock)
@@ -70,15 +74,13 @@ class Lamina:
             self.event_queue,
             self.functions,
             self.event_invoke_configs,
-            self.executor,
+            gate,
             self.clock,
             concurrency=min(ASYNC_CONCURRENCY, self.executor.settings.max_environments),
         )
         self.functions.on_change(self.event_invoke_configs.function_changed)
         self.functions.on_version_deleted(self.event_invoke_configs.version_deleted)
         self.functions.on_change(self.async_invoker.function_changed)
-        # Sync invokes take a concurrency lease first (invoke/concurrency.py); 429 when none is free.
-        self.concurrency = ConcurrencyLedger(settings.concurrent_executions)
         self.concurrency_controls = ConcurrencyControls(
             self.functions, self.store, self.concurrency, self.executor, self.clock
         )
@@ -87,7 +89,6 @@ class Lamina:
         self.policies = FunctionPolicies(self.functions, self.store)
         self.functions.on_change(self.policies.function_changed)
         self.functions.on_version_deleted(self.policies.version_deleted)
-        gate = ConcurrencyGate(self.executor, self.concurrency)
         self.invoke_front = InvokeFront(self.functions, gate, self.async_invoker)
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)

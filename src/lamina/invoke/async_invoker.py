@@ -27,7 +27,7 @@ from dataclasses import replace
 from typing import Protocol
 
 from lamina.clock import Clock
-from lamina.errors import InvalidParameter, NotFound
+from lamina.errors import InvalidParameter, NotFound, Throttled
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
 from lamina.functions.names import FunctionRef, parse_function
@@ -246,7 +246,7 @@ class AsyncInvoker:
             result = await self._runner.invoke(
                 spec, Invocation(event.request_id, event.payload, event.invoked_arn, trace_id=_trace_id(now))
             )
-        except CapacityExceeded:
+        except (CapacityExceeded, Throttled):  # no environment slot, or no concurrency lease
             outcome, throttles = Outcome.THROTTLED, throttles + 1
             self.stats["throttled"] += 1
         except Exception:

@@ -3,6 +3,7 @@ a time (the others are throttled and retried with back-off, spec invoke-and-runt
 
 from __future__ import annotations
 
+import itertools
 import json
 import time
 from typing import Any
@@ -45,7 +46,7 @@ def test_reserved_concurrency_serialises_async_events(
             time.sleep(0.1)
         assert sorted({run[0] for run in collector.runs}) == [0, 1, 2, 3]
         spans = sorted(tuple(map(float, run[1].split(":"))) for run in collector.runs)
-        for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+        for (_, end), (start, _) in itertools.pairwise(spans):
             assert start >= end - 0.01, f"two runs overlapped under reserved concurrency 1: {spans}"
     finally:
         lambda_client.delete_function(FunctionName=fn_name)

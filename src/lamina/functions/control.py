@@ -112,6 +112,7 @@ class FunctionService:
         self._functions: dict[str, FunctionEntry] = {}
         self._timers: set[asyncio.TimerHandle] = set()
         self._listeners: list[Listener] = []
+        self._specs: dict[str, VersionSpec] = {}
         self._version_listeners: list[VersionListener] = []
         for key, doc in store.load(KIND).items():
             self._functions[key] = FunctionEntry.from_doc(doc)
@@ -187,6 +188,16 @@ class FunctionService:
 
     def all_entries(self) -> Iterable[FunctionEntry]:
         return self._functions.values()
+
+    def cached_spec(self, config: FunctionConfig) -> VersionSpec:
+        """`spec(config)`, built once per configuration revision: the invoke paths ask on every call."""
+        key = f"{config.region}/{config.name}/{config.version}/{config.revision_id}"
+        spec = self._specs.get(key)
+        if spec is None:
+            if len(self._specs) > 4096:
+                self._specs.clear()
+            spec = self._specs[key] = self.spec(config)
+        return spec
 
     def spec(self, config: FunctionConfig) -> VersionSpec:
         return VersionSpec(

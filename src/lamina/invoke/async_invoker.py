@@ -84,7 +84,6 @@ class AsyncInvoker:
         self._wake = asyncio.Event()
         self._dispatcher: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._specs: dict[str, VersionSpec] = {}
         self._closed = False
         self.paused = False
         self.stats: Counter[str] = Counter()
@@ -280,13 +279,7 @@ class AsyncInvoker:
         )
 
     def _spec(self, config: FunctionConfig) -> VersionSpec:
-        key = f"{config.region}/{config.name}/{config.version}/{config.revision_id}"
-        spec = self._specs.get(key)
-        if spec is None:
-            if len(self._specs) > 4096:
-                self._specs.clear()
-            spec = self._specs[key] = self._functions.spec(config)
-        return spec
+        return self._functions.cached_spec(config)
 
     @staticmethod
     def _last_response(event: QueuedEvent, config: FunctionConfig, status: int) -> Response:

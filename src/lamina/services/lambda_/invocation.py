@@ -41,16 +41,9 @@ class InvokeFront:
         self._functions = functions
         self._runner = runner
         self._events = events
-        self._specs: dict[str, VersionSpec] = {}
 
     def _spec(self, config: FunctionConfig) -> VersionSpec:
-        key = f"{config.region}/{config.name}/{config.version}/{config.revision_id}"
-        spec = self._specs.get(key)
-        if spec is None:
-            if len(self._specs) > 4096:
-                self._specs.clear()
-            spec = self._specs[key] = self._functions.spec(config)
-        return spec
+        return self._functions.cached_spec(config)
 
     async def invoke(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))

@@ -131,7 +131,13 @@ class Executor:
             return None
         pool = self._spares.get(zygote)
         if pool is None:
-            plan = {"isolate": True, "netns": iso.network_namespace}
+            assert self._ctx is not None
+            plan = {
+                "isolate": True,
+                "netns": iso.network_namespace,
+                "root": str(self._ctx.template_root),
+                "hostname": "localhost",
+            }
             pool = SparePool(zygote, self._cgroups, self.settings.spare_environments, plan, self.settings.pids_limit)
             self._spares[zygote] = pool
         return pool.take()

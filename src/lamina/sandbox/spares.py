@@ -3,8 +3,10 @@
 Why: on this host a cgroup v1 attach (writing a pid to `cgroup.procs`) waits for an RCU grace period,
 10-15 ms, and while it waits every fork and exit on the machine stalls behind the same lock. A child is
 born in its parent's cgroup without any attach, so each resident attaches once, then forks environment
-after environment into its cgroup (one at a time; the group's limits are set per environment). A cold
-start is then: message the resident, fork, mount, pivot, drop privileges, import the handler.
+after environment into its cgroup (one at a time; the group's limits are set per environment). It forks
+each environment ahead of need (pid 1 of a new pid namespace, namespaces unshared, /proc and /tmp
+mounted), so a cold start is: message the zygote (which answers with the waiting environment's pid at
+once), bind the code, pivot, drop privileges, import the handler.
 
 Invariants: a resident hosts at most one environment at a time; it is in the idle deque only while
 hosting none; its cgroup lives and dies with it; the pool refills itself in the background and keeps at

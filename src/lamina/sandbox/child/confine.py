@@ -98,6 +98,22 @@ def prepare(plan: Plan) -> None:
             _loopback_up()
 
 
+STAGED_TMP_MB = 512  # Lambda's default EphemeralStorage: /tmp is remounted only for other sizes
+
+
+def stage(plan: Plan) -> None:
+    """What an environment forked ahead of time mounts before it knows its function: /proc (it is already
+    pid 1 of its pid namespace), a root-owned /tmp of the default size, the host name. `finish` with
+    ``plan["staged"]`` then gives /tmp its owner and size."""
+    if not plan["isolate"]:
+        return
+    root = plan["root"]
+    tmp_options = f"size={STAGED_TMP_MB}m,mode=1777"
+    libc.mount("tmpfs", root + "/tmp", "tmpfs", libc.MS_NOSUID | libc.MS_NODEV, tmp_options)
+    libc.mount("proc", root + "/proc", "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
+    libc.sethostname(plan.get("hostname", "localhost"))
+
+
 def finish(plan: Plan) -> None:
     """The function-specific, fast half: mounts, private root, rlimits, unprivileged uid."""
     if plan["isolate"]:
@@ -120,8 +136,14 @@ def _mount_root(plan: Plan) -> None:
     root = plan["root"]
     uid, gid = plan.get("uid", 0), plan.get("gid", 0)
     flags_tmp = libc.MS_NOSUID | libc.MS_NODEV
-    tmp_options = f"size={plan['tmp_mb']}m,mode=1777,uid={uid},gid={gid}"
-    libc.mount("tmpfs", root + "/tmp", "tmpfs", flags_tmp, tmp_options)
+    staged = plan.get("staged", False)
+    if staged:
+        if plan["tmp_mb"] != STAGED_TMP_MB:
+            libc.mount("tmpfs", root + "/tmp", None, flags_tmp | libc.MS_REMOUNT, f"size={plan['tmp_mb']}m")
+        os.chown(root + "/tmp", uid, gid)
+    else:
+        tmp_options = f"size={plan['tmp_mb']}m,mode=1777,uid={uid},gid={gid}"
+        libc.mount("tmpfs", root + "/tmp", "tmpfs", flags_tmp, tmp_options)
     task = root + "/var/task"
     libc.mount(plan["task_dir"], task, None, _RO_BIND)
     libc.mount("none", task, None, _RO_REMOUNT)
@@ -135,12 +157,14 @@ def _mount_root(plan: Plan) -> None:
         lower = ":".join(reversed(layers))
         ro = libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV
         libc.mount("lamina-layers", opt, "overlay", ro, f"lowerdir={lower}")
-    libc.mount("proc", root + "/proc", "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
+    if not staged:
+        libc.mount("proc", root + "/proc", "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
     os.chdir(root)
     libc.pivot_root(".", ".")
     libc.umount2(".", libc.MNT_DETACH)
     os.chdir("/var/task")
-    libc.sethostname(plan.get("hostname", "localhost"))
+    if not staged:
+        libc.sethostname(plan.get("hostname", "localhost"))
 
 
 def _loopback_up() -> None:

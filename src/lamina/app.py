@@ -35,9 +35,12 @@ from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
+from lamina.services.sqs.engine import SqsEngine
+from lamina.services.sqs.provider import SqsProvider
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
+from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
 
@@ -110,8 +113,21 @@ class Lamina:
             skip_enums=frozenset({"Runtime"}),
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )
+        # SQS: queues in memory, written through to the same database file (migration 0003).
+        self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.sqs = SqsEngine(self.sqs_store, self.clock)
+        self.sqs.load()
+        sqs_service = bind_service(
+            "sqs",
+            SqsProvider(self.sqs, self.clock),
+            skip_enums=frozenset({"QueueAttributeName", "MessageSystemAttributeName"}),
+        )
         self.gateway = Gateway(
-            [lambda_service], settings.region, settings.account_id, settings.public_url, internal=self._internal
+            [lambda_service, sqs_service],
+            settings.region,
+            settings.account_id,
+            settings.public_url,
+            internal=self._internal,
         )
         self._server: asyncio.Server | None = None
 
@@ -144,6 +160,8 @@ class Lamina:
         self.functions.close()
         await self.executor.close()
         await self.event_queue.close()
+        await self.sqs.close()
+        await self.sqs_store.close()
         self.store.close()
 
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
@@ -157,7 +175,7 @@ class Lamina:
             "status": "running",
             "version": __version__,
             "dataDir": str(self.settings.data_dir),
-            "services": {"lambda": "running"},
+            "services": {"lambda": "running", "sqs": "running"},
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
         }

@@ -4,18 +4,33 @@
     ├── NotFound                     ResourceNotFoundException (404)
     │   └── ProvisionedConfigNotFound  ProvisionedConcurrencyConfigNotFoundException (404)
     ├── InvalidParameter             InvalidParameterValueException (400)
+    │   ├── MissingParameter         a required parameter is absent (SQS: MissingParameter)
+    │   ├── InvalidAttributeName     an unknown attribute name (SQS)
+    │   ├── InvalidAttributeValue    an attribute value out of range (SQS)
+    │   ├── InvalidBatchEntryId      a batch entry id of the wrong form (SQS)
+    │   ├── EmptyBatch               a batch request without entries (SQS)
+    │   ├── TooManyBatchEntries      more than 10 entries in a batch (SQS)
+    │   ├── BatchEntryIdsNotDistinct two entries of a batch share an id (SQS)
+    │   ├── InvalidReceiptHandle     a receipt handle that was never issued (SQS)
+    │   ├── MessageNotInflight       changing the visibility of a message not received (SQS)
+    │   └── InvalidMessageContents   characters outside what SQS accepts (SQS)
     ├── PolicyLengthExceeded         PolicyLengthExceededException (400): resource policy over 20 KB
     ├── ValidationFailed             ValidationException (400): request does not satisfy the model
     ├── InvalidRequestContent        InvalidRequestContentException (400): body is not what the model says
     ├── Conflict                     ResourceConflictException (409)
+    │   ├── AlreadyExists            same name, different settings (SQS: QueueAlreadyExists)
+    │   └── PurgeInProgress          a second PurgeQueue within 60 s (SQS, 403)
     ├── PreconditionFailed           PreconditionFailedException (412): RevisionId mismatch
     ├── RequestTooLarge              RequestEntityTooLargeException (413)
+    │   └── BatchTooLarge            a batch over the queue's size limit (SQS, 400)
     ├── Throttled                    TooManyRequestsException (429), with a `Reason`
     ├── UnknownOperation             UnknownOperationException (404): no operation at that path
     ├── AccessDenied                 AccessDeniedException (403)
     └── InternalFailure              ServiceException (500): a bug or an unexpected host failure
 
 Each error carries the message AWS shows and, where AWS adds them, extra body members (`fields`).
+Some services name the same failure differently (a missing queue is SQS's QueueDoesNotExist, not
+ResourceNotFoundException): `faults` maps per service, so the core raises the same classes everywhere.
 The message text is part of the compatibility contract: tests compare it with recorded AWS responses.
 """
 
@@ -43,6 +58,46 @@ class InvalidParameter(LaminaError):
     pass
 
 
+class MissingParameter(InvalidParameter):
+    pass
+
+
+class InvalidAttributeName(InvalidParameter):
+    pass
+
+
+class InvalidAttributeValue(InvalidParameter):
+    pass
+
+
+class InvalidBatchEntryId(InvalidParameter):
+    pass
+
+
+class EmptyBatch(InvalidParameter):
+    pass
+
+
+class TooManyBatchEntries(InvalidParameter):
+    pass
+
+
+class BatchEntryIdsNotDistinct(InvalidParameter):
+    pass
+
+
+class InvalidReceiptHandle(InvalidParameter):
+    pass
+
+
+class MessageNotInflight(InvalidParameter):
+    pass
+
+
+class InvalidMessageContents(InvalidParameter):
+    pass
+
+
 class PolicyLengthExceeded(LaminaError):
     pass
 
@@ -59,11 +114,23 @@ class Conflict(LaminaError):
     pass
 
 
+class AlreadyExists(Conflict):
+    pass
+
+
+class PurgeInProgress(Conflict):
+    pass
+
+
 class PreconditionFailed(LaminaError):
     pass
 
 
 class RequestTooLarge(LaminaError):
+    pass
+
+
+class BatchTooLarge(RequestTooLarge):
     pass
 
 

@@ -1,8 +1,15 @@
-"""The one place where domain errors become AWS error codes and HTTP statuses."""
+"""The one place where domain errors become AWS error codes and HTTP statuses.
+
+Most services share one vocabulary (`_WIRE`). A service that names failures its own way has a table in
+`_BY_SERVICE`, consulted first. json-protocol services that were once query services (SQS) also report the
+legacy query code, which botocore shows as `Error.Code` (header `x-amzn-query-error: <code>;Sender`).
+"""
 
 from __future__ import annotations
 
 from lamina import errors
+
+Wire = tuple[str, int, str | None]  # (error shape name, HTTP status, legacy query code or None)
 
 # Most specific first: the first class in an error's MRO found here wins.
 _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
@@ -21,9 +28,47 @@ _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
     errors.InternalFailure: ("ServiceException", 500),
 }
 
+_SQS = "AWS.SimpleQueueService."
+_BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
+    "sqs": {
+        errors.NotFound: ("QueueDoesNotExist", 400, _SQS + "NonExistentQueue"),
+        errors.AlreadyExists: ("QueueNameExists", 400, "QueueAlreadyExists"),
+        errors.PurgeInProgress: ("PurgeQueueInProgress", 403, _SQS + "PurgeQueueInProgress"),
+        errors.BatchTooLarge: ("BatchRequestTooLong", 400, _SQS + "BatchRequestTooLong"),
+        errors.MissingParameter: ("MissingRequiredParameterException", 400, "MissingParameter"),
+        errors.InvalidAttributeName: ("InvalidAttributeName", 400, "InvalidAttributeName"),
+        errors.InvalidAttributeValue: ("InvalidAttributeValue", 400, "InvalidAttributeValue"),
+        errors.InvalidBatchEntryId: ("InvalidBatchEntryId", 400, _SQS + "InvalidBatchEntryId"),
+        errors.EmptyBatch: ("EmptyBatchRequest", 400, _SQS + "EmptyBatchRequest"),
+        errors.TooManyBatchEntries: ("TooManyEntriesInBatchRequest", 400, _SQS + "TooManyEntriesInBatchRequest"),
+        errors.BatchEntryIdsNotDistinct: ("BatchEntryIdsNotDistinct", 400, _SQS + "BatchEntryIdsNotDistinct"),
+        errors.InvalidReceiptHandle: ("ReceiptHandleIsInvalid", 400, "ReceiptHandleIsInvalid"),
+        errors.MessageNotInflight: ("MessageNotInflight", 400, _SQS + "MessageNotInflight"),
+        errors.InvalidMessageContents: ("InvalidMessageContents", 400, "InvalidMessageContents"),
+        errors.InvalidParameter: ("InvalidParameterValueException", 400, "InvalidParameterValue"),
+        errors.ValidationFailed: ("ValidationException", 400, "ValidationError"),
+        errors.InvalidRequestContent: ("InvalidParameterValueException", 400, "InvalidParameterValue"),
+        errors.UnknownOperation: ("UnsupportedOperation", 400, _SQS + "UnsupportedOperation"),
+        errors.Throttled: ("RequestThrottled", 400, "RequestThrottled"),
+        errors.AccessDenied: ("InvalidSecurity", 403, _SQS + "InvalidSecurity"),
+    },
+}
+
 
 def wire_error(error: errors.LaminaError) -> tuple[str, int]:
     for cls in type(error).__mro__:
         if cls in _WIRE:
             return _WIRE[cls]
     return ("ServiceException", 500)
+
+
+def service_wire_error(service: str, error: errors.LaminaError) -> Wire:
+    """The wire form of an error as `service` reports it (its own table first, then the shared one)."""
+    table = _BY_SERVICE.get(service)
+    if table is not None:
+        for cls in type(error).__mro__:
+            found = table.get(cls)
+            if found is not None:
+                return found
+    code, status = wire_error(error)
+    return (code, status, None)

@@ -20,8 +20,9 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from lamina.api.catalog import RouteTable, error_shapes, load_service_model
-from lamina.api.faults import wire_error
+from lamina.api.faults import service_wire_error, wire_error
 from lamina.api.messages import Request, Response
+from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
 from lamina.api.validation import Validator
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
@@ -63,12 +64,19 @@ class ServiceBinding:
 
     name: str
     model: ServiceModel
-    protocol: RestJsonProtocol
-    routes: RouteTable
+    protocol: RestJsonProtocol | JsonProtocol
+    routes: RouteTable | None  # REST protocols route by method and path; json by X-Amz-Target
     validator: Validator
     providers: tuple[Any, ...]
     errors: dict[str, Shape]
     body_limits: dict[str, int]  # operation → max request bytes (AWS's 413 for that operation)
+
+    def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
+        if self.routes is not None:
+            return self.routes.find(request.method, request.path, request.query)
+        assert isinstance(self.protocol, JsonProtocol)
+        op = self.protocol.find(request)
+        return None if op is None else (op, {})
 
     def handler(self, op: OperationModel) -> Callable[..., Any] | None:
         name = snake(op.name)
@@ -87,11 +95,19 @@ def bind_service(
     body_limits: dict[str, int] | None = None,
 ) -> ServiceBinding:
     model = load_service_model(name)
+    protocols = model.metadata.get("protocols") or [model.protocol]
+    protocol: RestJsonProtocol | JsonProtocol
+    if "rest-json" in protocols:
+        protocol, routes = RestJsonProtocol(model), RouteTable(model)
+    elif "json" in protocols:
+        protocol, routes = JsonProtocol(model), None
+    else:
+        raise ValueError(f"{name}: none of the protocols {protocols} is served by Lamina yet")
     return ServiceBinding(
         name=name,
         model=model,
-        protocol=RestJsonProtocol(model),
-        routes=RouteTable(model),
+        protocol=protocol,
+        routes=routes,
         validator=Validator(skip_enums),
         providers=(provider, *more_providers),
         errors=error_shapes(model),
@@ -109,7 +125,8 @@ class Gateway:
         internal: Internal | None = None,
     ) -> None:
         self._services = {s.name: s for s in services}
-        self._rest = [s for s in services if s.model.protocol in ("rest-json", "rest-xml")]
+        self._rest = [s for s in services if s.routes is not None]
+        self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
         self._default_region = default_region
         self._account_id = account_id
         self._base_url = base_url
@@ -136,7 +153,7 @@ class Gateway:
         if service is None:
             return self._error(None, UnknownOperation("Unknown operation: " + request.method))
         if found is None:
-            found = service.routes.find(request.method, request.path, request.query)
+            found = service.route(request)
         if found is None:
             return self._error(service, UnknownOperation("Unknown operation: " + request.method))
         op, uri_params = found
@@ -169,8 +186,13 @@ class Gateway:
             if m:
                 region, name = m.group(1), m.group(2)
                 return self._services.get(name), region, None
+        if "x-amz-target" in request.headers:
+            for service in self._json:
+                op = service.protocol.find(request)  # type: ignore[union-attr]
+                if op is not None:
+                    return service, self._default_region, (op, {})
         for service in self._rest:
-            found = service.routes.find(request.method, request.path, request.query)
+            found = service.route(request)
             if found:
                 return service, self._default_region, found
         return (self._rest[0] if self._rest else None), self._default_region, None
@@ -181,6 +203,9 @@ class Gateway:
 
     # -- errors ---------------------------------------------------------------------------------
     def _error(self, service: ServiceBinding | None, error: LaminaError) -> Response:
+        if service is not None and isinstance(service.protocol, JsonProtocol):
+            code, status, query_code = service_wire_error(service.name, error)
+            return service.protocol.error_response(code, status, error.message, query_code)
         code, status = wire_error(error)
         shape = service.errors.get(code) if service is not None else None
         return error_response(code, status, error.message, dict(error.fields), shape)
@@ -198,7 +223,7 @@ class Gateway:
         request.request_id = new_request_id()
         op_name = "request"
         for service in self._rest:
-            found = service.routes.find(request.method, request.path, request.query)
+            found = service.route(request)
             if found:
                 op_name = found[0].name
                 break

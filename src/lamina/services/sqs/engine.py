@@ -1,0 +1,316 @@
+"""The SQS engine: every queue of the account in memory, written through to the store, and long polling.
+
+A receive that finds nothing waits on its queue's waiters (futures) until a send or a visibility change
+wakes it, the next delayed or in-flight message becomes visible, or `WaitTimeSeconds` runs out: no busy
+waiting. All timing comes from the injected clock: wall time (`clock.time()`) for what is persisted and
+shown, and the clock's `sleep` for waits, so unit tests run visibility, delay and retention in virtual time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+from lamina.clock import Clock
+from lamina.errors import AlreadyExists, InvalidReceiptHandle, MessageNotInflight, NotFound, PurgeInProgress
+from lamina.services.sqs import attributes as queue_attributes
+from lamina.services.sqs.queue import Message, Queue
+from lamina.store.sqs_sqlite import MessageRow, SqsStore
+
+NOT_FOUND = "The specified queue does not exist."
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """What the provider checked and prepared; the engine assigns ids, sequence and times."""
+
+    body: str
+    md5_body: str
+    attributes: dict[str, dict[str, Any]]
+    md5_attributes: str | None
+    system: dict[str, str]
+    delay: int | None
+    group: str | None = None
+    dedup_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Sent:
+    message: Message
+    sequence: str | None
+
+
+@dataclass(frozen=True)
+class Received:
+    message: Message
+    receipt_handle: str
+
+
+class SqsEngine:
+    def __init__(self, store: SqsStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._queues: dict[str, Queue] = {}  # arn → queue
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+
+    def load(self) -> None:
+        queues, messages = self._store.load()
+        for q in queues:
+            queue = Queue(q["name"], q["account"], q["region"], q["attributes"], q["tags"], q["created"], q["modified"])
+            self._queues[queue.arn] = queue
+        for row in messages:
+            owner = self._queues.get(row.queue_arn)
+            if owner is None:
+                continue
+            owner.messages[row.id] = Message.thaw(
+                row.id, row.seq, row.body, row.visible_at, row.receive_count, row.first_receive
+            )
+            owner.next_seq = max(owner.next_seq, row.seq + 1)
+
+    # -- queues ---------------------------------------------------------------------------------
+    def get(self, region: str, account: str, name: str) -> Queue:
+        queue = self._queues.get(f"arn:aws:sqs:{region}:{account}:{name}")
+        if queue is None:
+            raise NotFound(NOT_FOUND)
+        return queue
+
+    def by_arn(self, arn: str) -> Queue | None:
+        return self._queues.get(arn)
+
+    def queues(self, region: str, account: str) -> list[Queue]:
+        return sorted(
+            (q for q in self._queues.values() if q.region == region and q.account == account), key=lambda q: q.name
+        )
+
+    async def create(
+        self, region: str, account: str, name: str, attributes: dict[str, str], tags: dict[str, str]
+    ) -> Queue:
+        existing = self._queues.get(f"arn:aws:sqs:{region}:{account}:{name}")
+        if existing is not None:
+            for key, value in attributes.items():
+                current = existing.attributes.get(key, queue_attributes.DEFAULTS.get(key))
+                if current != value:
+                    raise AlreadyExists(
+                        f"A queue already exists with the same name and a different value for attribute {key}"
+                    )
+            return existing
+        now = self._clock.time()
+        merged = dict(queue_attributes.DEFAULTS)
+        if attributes.get("FifoQueue") == "true":
+            merged.update(queue_attributes.FIFO_DEFAULTS)
+        merged.update(attributes)
+        if "KmsMasterKeyId" in merged and "SqsManagedSseEnabled" not in attributes:
+            merged["SqsManagedSseEnabled"] = "false"
+            merged.setdefault("KmsDataKeyReusePeriodSeconds", "300")
+        queue = Queue(name, account, region, merged, dict(tags), now, now)
+        await self._store.put_queue(queue.arn, queue.snapshot())
+        self._queues[queue.arn] = queue
+        return queue
+
+    async def update(
+        self,
+        queue: Queue,
+        attributes: dict[str, str] | None = None,
+        tags: dict[str, str] | None = None,
+        untag: Sequence[str] = (),
+    ) -> None:
+        if attributes:
+            for key, value in attributes.items():
+                if value == "" and key in ("RedrivePolicy", "Policy", "RedriveAllowPolicy", "KmsMasterKeyId"):
+                    queue.attributes.pop(key, None)
+                else:
+                    queue.attributes[key] = value
+            queue.modified = self._clock.time()
+        if tags:
+            queue.tags.update(tags)
+        for key in untag:
+            queue.tags.pop(key, None)
+        await self._store.put_queue(queue.arn, queue.snapshot())
+        self._wake(queue)
+
+    async def delete(self, queue: Queue) -> None:
+        self._queues.pop(queue.arn, None)
+        await self._store.delete_queue(queue.arn)
+        self._wake(queue)
+
+    async def purge(self, queue: Queue) -> None:
+        now = self._clock.time()
+        if now - queue.last_purge < 60:
+            raise PurgeInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
+        queue.last_purge = now
+        queue.messages.clear()
+        await self._store.purge(queue.arn)
+
+    # -- sending --------------------------------------------------------------------------------
+    async def send(self, queue: Queue, new: Sequence[NewMessage]) -> list[Sent]:
+        """Appends the messages and returns once they are committed (a duplicate FIFO send returns the
+        original message, as AWS does within the 5-minute window)."""
+        now = self._clock.time()
+        results: list[Sent] = []
+        rows: list[MessageRow] = []
+        for item in new:
+            key = None
+            if queue.fifo and item.dedup_id is not None:
+                key = item.dedup_id
+                if queue.attributes.get("DeduplicationScope") == "messageGroup":
+                    key = f"{item.group}\x00{key}"
+                original = queue.duplicate(key, now)
+                if original is not None:
+                    results.append(Sent(original, original.system.get("SequenceNumber")))
+                    continue
+            delay = item.delay if item.delay is not None else queue.setting("DelaySeconds")
+            seq = queue.next_seq
+            queue.next_seq += 1
+            system = dict(item.system)
+            system["SentTimestamp"] = str(int(now * 1000))
+            sequence = None
+            if queue.fifo:
+                sequence = f"{18_000_000_000_000_000_000 + int(now * 1000) * 1000 + seq % 1000:020d}"
+                system["SequenceNumber"] = sequence
+            message = Message(
+                str(uuid.uuid4()),
+                seq,
+                item.body,
+                item.md5_body,
+                item.attributes,
+                item.md5_attributes,
+                system,
+                now,
+                now + delay,
+            )
+            queue.messages[message.id] = message
+            if key is not None:
+                queue.remember(key, message, now)
+            rows.append(MessageRow(message.id, queue.arn, seq, message.frozen(), message.visible_at, 0, None))
+            results.append(Sent(message, sequence))
+        if rows:
+            try:
+                await self._store.put_messages(rows)
+            except Exception:
+                for row in rows:
+                    queue.messages.pop(row.id, None)
+                raise
+            self._wake(queue)
+        return results
+
+    # -- receiving ------------------------------------------------------------------------------
+    async def receive(self, queue: Queue, limit: int, visibility: int | None, wait: float) -> list[Received]:
+        vis = visibility if visibility is not None else queue.setting("VisibilityTimeout")
+        deadline = self._clock.monotonic() + wait
+        while True:
+            got = await self._take(queue, limit, vis)
+            remaining = deadline - self._clock.monotonic()
+            if got or remaining <= 0 or queue.arn not in self._queues:
+                return got
+            now = self._clock.time()
+            change = queue.next_change(now)
+            timeout = remaining if change is None else max(0.0, min(remaining, change - now))
+            await self._wait(queue, timeout)
+
+    async def _take(self, queue: Queue, limit: int, visibility: int) -> list[Received]:
+        now = self._clock.time()
+        expired = queue.expired(now)
+        for m in expired:
+            del queue.messages[m.id]
+        if expired:
+            self._store.delete_messages_later([m.id for m in expired])
+        redrive = queue.redrive
+        dlq = self._queues.get(redrive[0]) if redrive else None
+        to_move: list[Message] = []
+        taken: list[Received] = []
+        for m in islice(queue.candidates(now), 0, None):
+            if dlq is not None and redrive is not None and m.receive_count >= redrive[1]:
+                to_move.append(m)
+                continue
+            taken.append(Received(m, self._handle(queue, m, queue.deliver(m, now, visibility))))
+            if len(taken) >= limit:
+                break
+        if taken:
+            self._store.update_receipts(
+                [(r.message.id, r.message.visible_at, r.message.receive_count, r.message.first_receive) for r in taken]
+            )
+        for m in to_move:
+            assert dlq is not None
+            await self._move(queue, m, dlq)
+        return taken
+
+    async def _move(self, source: Queue, message: Message, dlq: Queue) -> None:
+        """Redrive: the message leaves its queue for the dead-letter queue, keeping its id and body."""
+        source.messages.pop(message.id, None)
+        message.seq = dlq.next_seq
+        dlq.next_seq += 1
+        message.visible_at = 0.0
+        message.system["DeadLetterQueueSourceArn"] = source.arn
+        dlq.messages[message.id] = message
+        await self._store.move(message.id, dlq.arn, message.seq)
+        self._wake(dlq)
+
+    async def _wait(self, queue: Queue, timeout: float) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(queue.arn, set())
+        waiters.add(fut)
+        sleeper = asyncio.ensure_future(self._clock.sleep(timeout))
+        try:
+            await asyncio.wait((fut, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiters.discard(fut)
+            sleeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sleeper
+
+    def _wake(self, queue: Queue) -> None:
+        for fut in self._waiters.pop(queue.arn, ()):
+            if not fut.done():
+                fut.set_result(None)
+
+    # -- receipt handles ------------------------------------------------------------------------
+    @staticmethod
+    def _handle(queue: Queue, message: Message, nonce: str) -> str:
+        raw = f"{queue.name} {message.id} {nonce}".encode()
+        return base64.urlsafe_b64encode(raw).decode()
+
+    @staticmethod
+    def parse_handle(handle: str) -> tuple[str, str]:
+        try:
+            _, message_id, nonce = base64.urlsafe_b64decode(handle.encode()).decode().split(" ")
+        except (ValueError, UnicodeError):
+            raise InvalidReceiptHandle(f'The input receipt handle "{handle}" is not a valid receipt handle.') from None
+        return message_id, nonce
+
+    async def delete_message(self, queue: Queue, handle: str) -> None:
+        message_id, _ = self.parse_handle(handle)
+        if queue.messages.pop(message_id, None) is not None:
+            await self._store.delete_messages([message_id])
+
+    async def delete_messages(self, queue: Queue, handles: Sequence[str]) -> None:
+        ids = [self.parse_handle(h)[0] for h in handles]
+        gone = [i for i in ids if queue.messages.pop(i, None) is not None]
+        if gone:
+            await self._store.delete_messages(gone)
+
+    def change_visibility(self, queue: Queue, handle: str, timeout: int) -> None:
+        message_id, _ = self.parse_handle(handle)
+        message = queue.messages.get(message_id)
+        now = self._clock.time()
+        if message is None or message.receive_count == 0 or message.visible_at <= now:
+            raise MessageNotInflight(
+                f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not "
+                "exist or is not available for visibility timeout change."
+            )
+        message.visible_at = now + timeout
+        self._store.update_receipts([(message.id, message.visible_at, message.receive_count, message.first_receive)])
+        if timeout == 0:
+            self._wake(queue)
+
+    async def close(self) -> None:
+        for waiters in self._waiters.values():
+            for fut in waiters:
+                if not fut.done():
+                    fut.set_result(None)
+        self._waiters.clear()

@@ -1,0 +1,166 @@
+"""SQS queues and messages on SQLite, with group commit.
+
+The queue engine (services/sqs) keeps every queue in memory and writes through to this store. Writes are
+jobs for one writer thread that owns its connection: it takes every job waiting, runs them in ONE
+transaction and commits (one WAL fsync), then resolves their futures. A SendMessage awaits its commit, so an
+acknowledged message survives kill -9; receive-state updates (visibility, receive count) are submitted
+without waiting: after a crash a message may come back with a smaller receive count, never lost. Jobs run in
+submission order, so a delete always follows the receive that preceded it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
+_STOP: Any = object()
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    id: str
+    queue_arn: str
+    seq: int
+    body: dict[str, Any]  # the immutable part, as the engine serialises it
+    visible_at: float
+    receive_count: int
+    first_receive: float | None
+
+
+class SqsStore:
+    """Open after `SqliteStore` has migrated the database (tables from migration 0003)."""
+
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="lamina-sqs-store", daemon=True)
+        self._thread.start()
+        self.batches = 0
+
+    # -- loading (before the writer has work) ---------------------------------------------------
+    def load(self) -> tuple[list[dict[str, Any]], list[MessageRow]]:
+        queues = [json.loads(r[0]) for r in self._db.execute("SELECT body FROM sqs_queues").fetchall()]
+        messages = [
+            MessageRow(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6])
+            for r in self._db.execute(
+                "SELECT id, queue_arn, seq, body, visible_at, receive_count, first_receive FROM sqs_messages "
+                "ORDER BY queue_arn, seq"
+            )
+        ]
+        return queues, messages
+
+    # -- the writer thread ----------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            batch = [self._jobs.get()]
+            while True:
+                try:
+                    batch.append(self._jobs.get_nowait())
+                except queue.Empty:
+                    break
+            stop = any(job[0] is _STOP for job in batch)
+            self._commit([job for job in batch if job[0] is not _STOP])
+            if stop:
+                break
+        self._db.close()
+
+    def _commit(self, batch: list[Job]) -> None:
+        error: Exception | None = None
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for work, _ in batch:
+                    work(self._db)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        except Exception as exc:
+            error = exc
+        self.batches += 1
+        futures = [fut for _, fut in batch if fut is not None]
+        if not futures:
+            return
+
+        def settle() -> None:
+            for fut in futures:
+                if not fut.done():
+                    if error is not None:
+                        fut.set_exception(error)
+                    else:
+                        fut.set_result(None)
+
+        futures[0].get_loop().call_soon_threadsafe(settle)
+
+    async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._jobs.put((work, fut))
+        await fut
+
+    def _write_later(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        self._jobs.put((work, None))
+
+    # -- queues ---------------------------------------------------------------------------------
+    async def put_queue(self, arn: str, body: dict[str, Any]) -> None:
+        text = json.dumps(body)
+        await self._write(lambda db: db.execute("INSERT OR REPLACE INTO sqs_queues VALUES (?, ?)", (arn, text)))
+
+    async def delete_queue(self, arn: str) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM sqs_queues WHERE arn = ?", (arn,))
+            db.execute("DELETE FROM sqs_messages WHERE queue_arn = ?", (arn,))
+
+        await self._write(work)
+
+    async def purge(self, arn: str) -> None:
+        await self._write(lambda db: db.execute("DELETE FROM sqs_messages WHERE queue_arn = ?", (arn,)))
+
+    # -- messages -------------------------------------------------------------------------------
+    async def put_messages(self, rows: Sequence[MessageRow]) -> None:
+        values = [
+            (r.id, r.queue_arn, r.seq, json.dumps(r.body), r.visible_at, r.receive_count, r.first_receive) for r in rows
+        ]
+        await self._write(lambda db: db.executemany("INSERT INTO sqs_messages VALUES (?,?,?,?,?,?,?)", values))
+
+    def update_receipts(self, updates: Sequence[tuple[str, float, int, float | None]]) -> None:
+        """(id, visible_at, receive_count, first_receive) per message; not awaited (see the module doc)."""
+        values = [(v, c, f, i) for i, v, c, f in updates]
+        self._write_later(
+            lambda db: db.executemany(
+                "UPDATE sqs_messages SET visible_at = ?, receive_count = ?, first_receive = ? WHERE id = ?", values
+            )
+        )
+
+    async def move(self, message_id: str, queue_arn: str, seq: int) -> None:
+        await self._write(
+            lambda db: db.execute(
+                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, receive_count = 0, "
+                "first_receive = NULL WHERE id = ?",
+                (queue_arn, seq, message_id),
+            )
+        )
+
+    async def delete_messages(self, ids: Sequence[str]) -> None:
+        values = [(i,) for i in ids]
+        await self._write(lambda db: db.executemany("DELETE FROM sqs_messages WHERE id = ?", values))
+
+    def delete_messages_later(self, ids: Sequence[str]) -> None:
+        values = [(i,) for i in ids]
+        self._write_later(lambda db: db.executemany("DELETE FROM sqs_messages WHERE id = ?", values))
+
+    async def close(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._jobs.put((_STOP, None))
+        await asyncio.to_thread(self._thread.join)

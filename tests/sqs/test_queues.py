@@ -1,0 +1,154 @@
+"""Queue lifecycle through boto3: create (idempotent), URLs, list, attributes, tags, errors."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+
+def _code(exc: pytest.ExceptionInfo[ClientError]) -> tuple[str, str | None, int]:
+    r = exc.value.response
+    return r["Error"]["Code"], r["Error"].get("QueryErrorCode"), r["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_create_is_idempotent_with_same_attributes(sqs: Any) -> None:
+    name = f"q-{uuid.uuid4().hex[:10]}"
+    first = sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "5"})["QueueUrl"]
+    again = sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "5"})["QueueUrl"]
+    assert first == again
+    assert first.endswith(f"/000000000000/{name}")
+    with pytest.raises(ClientError) as exc:
+        sqs.create_queue(QueueName=name, Attributes={"DelaySeconds": "6"})
+    assert _code(exc) == ("QueueAlreadyExists", "QueueNameExists", 400)
+    assert exc.value.response["Error"]["Message"] == (
+        "A queue already exists with the same name and a different value for attribute DelaySeconds"
+    )
+    sqs.delete_queue(QueueUrl=first)
+
+
+def test_url_uses_the_host_the_client_used(sqs: Any, make_queue: Callable[..., str], lamina: Any) -> None:
+    url = make_queue()
+    assert url.startswith(lamina.url + "/000000000000/")
+    localhost = boto3.client(
+        "sqs",
+        endpoint_url=f"http://localhost:{lamina.port}",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    name = url.rsplit("/", 1)[1]
+    assert localhost.get_queue_url(QueueName=name)["QueueUrl"] == f"http://localhost:{lamina.port}/000000000000/{name}"
+    # a URL handed out under one host name works under another
+    assert localhost.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"].endswith(
+        ":" + name
+    )
+
+
+def test_missing_queue_is_queue_does_not_exist(sqs: Any, lamina: Any) -> None:
+    with pytest.raises(ClientError) as exc:
+        sqs.get_queue_url(QueueName="no-such-queue")
+    assert _code(exc) == ("AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", 400)
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.send_message(QueueUrl=f"{lamina.url}/000000000000/no-such-queue", MessageBody="x")
+
+
+def test_delete_queue(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    sqs.delete_queue(QueueUrl=url)
+    with pytest.raises(sqs.exceptions.QueueDoesNotExist):
+        sqs.get_queue_attributes(QueueUrl=url)
+
+
+def test_list_queues_prefix_and_pagination(sqs: Any) -> None:
+    prefix = f"p{uuid.uuid4().hex[:8]}"
+    urls = [sqs.create_queue(QueueName=f"{prefix}-{i}")["QueueUrl"] for i in range(5)]
+    listed = sqs.list_queues(QueueNamePrefix=prefix)
+    assert listed["QueueUrls"] == urls and "NextToken" not in listed
+    page = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=2)
+    assert page["QueueUrls"] == urls[:2]
+    rest = sqs.list_queues(QueueNamePrefix=prefix, MaxResults=10, NextToken=page["NextToken"])
+    assert rest["QueueUrls"] == urls[2:]
+    paged = [
+        u
+        for p in sqs.get_paginator("list_queues").paginate(QueueNamePrefix=prefix, MaxResults=2)
+        for u in p["QueueUrls"]
+    ]
+    assert paged == urls
+    assert "QueueUrls" not in sqs.list_queues(QueueNamePrefix="nothing-has-this-prefix")
+    for url in urls:
+        sqs.delete_queue(QueueUrl=url)
+
+
+def test_attributes_all_and_named(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue(VisibilityTimeout="20", ReceiveMessageWaitTimeSeconds="10")
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert set(attrs) == {
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesDelayed",
+        "ApproximateNumberOfMessagesNotVisible",
+        "CreatedTimestamp",
+        "DelaySeconds",
+        "LastModifiedTimestamp",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "QueueArn",
+        "ReceiveMessageWaitTimeSeconds",
+        "SqsManagedSseEnabled",
+        "VisibilityTimeout",
+    }
+    assert attrs["VisibilityTimeout"] == "20" and attrs["MaximumMessageSize"] == "1048576"
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"DelaySeconds": "420", "MaximumMessageSize": "2048"})
+    named = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds", "MaximumMessageSize"])
+    assert named["Attributes"] == {"DelaySeconds": "420", "MaximumMessageSize": "2048"}
+
+
+def test_attribute_errors(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    with pytest.raises(ClientError) as exc:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"FifoQueue": "true"})
+    assert _code(exc) == ("InvalidAttributeName", "InvalidAttributeName", 400)
+    with pytest.raises(ClientError) as exc:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"VisibilityTimeout": "50000"})
+    assert _code(exc)[0] == "InvalidAttributeValue"
+    fifo = make_queue(fifo=True)
+    with pytest.raises(ClientError) as exc:
+        sqs.set_queue_attributes(QueueUrl=fifo, Attributes={"FifoQueue": "false"})
+    assert exc.value.response["Error"]["Message"] == (
+        "Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported."
+    )
+
+
+def test_fifo_queue_defaults(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue(fifo=True)
+    attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attrs["FifoQueue"] == "true" and attrs["ContentBasedDeduplication"] == "false"
+    with pytest.raises(ClientError) as exc:
+        sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:8]}", Attributes={"FifoQueue": "true"})
+    assert _code(exc)[0] == "InvalidParameterValue"
+
+
+def test_tags(sqs: Any) -> None:
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}", tags={"a": "1"})["QueueUrl"]
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"a": "1"}
+    sqs.tag_queue(QueueUrl=url, Tags={"b": "2", "a": "3"})
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"a": "3", "b": "2"}
+    sqs.untag_queue(QueueUrl=url, TagKeys=["a", "b"])
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=url)
+    sqs.delete_queue(QueueUrl=url)
+
+
+def test_redrive_policy_attribute(sqs: Any, make_queue: Callable[..., str]) -> None:
+    dlq = make_queue()
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    src = make_queue(RedrivePolicy=json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": "3"}))
+    policy = sqs.get_queue_attributes(QueueUrl=src, AttributeNames=["RedrivePolicy"])["Attributes"]["RedrivePolicy"]
+    assert json.loads(policy) == {"deadLetterTargetArn": arn, "maxReceiveCount": 3}
+    assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [src]
+    with pytest.raises(ClientError):
+        make_queue(RedrivePolicy=json.dumps({"deadLetterTargetArn": arn + "-missing", "maxReceiveCount": 3}))

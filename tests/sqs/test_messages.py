@@ -86,10 +86,14 @@ def test_visibility_timeout_and_receive_count(sqs: Any, make_queue: Callable[...
     assert len(_receive(sqs, url, VisibilityTimeout=30)) == 1
 
 
-def test_change_visibility_of_a_message_not_in_flight(sqs: Any, make_queue: Callable[..., str]) -> None:
+def test_change_visibility_after_expiry_and_after_delete(sqs: Any, make_queue: Callable[..., str]) -> None:
     url = make_queue()
     sqs.send_message(QueueUrl=url, MessageBody="x")
     msg = _receive(sqs, url, VisibilityTimeout=0)[0]
+    # AWS accepts a change after the timeout ran out (recorded: visibility_timeout_expired)
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=5)
+    assert _receive(sqs, url) == []
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
     with pytest.raises(ClientError) as exc:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=5)
     assert exc.value.response["Error"]["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
@@ -224,6 +228,7 @@ def test_redrive_to_dead_letter_queue(sqs: Any, make_queue: Callable[..., str]) 
     assert _receive(sqs, src) == []  # the third receive moves it instead of delivering it
     [dead] = _receive(sqs, dlq, MessageSystemAttributeNames=["All"])
     assert dead["MessageId"] == sent["MessageId"] and dead["Body"] == "poison"
+    assert dead["Attributes"]["ApproximateReceiveCount"] == "3"  # carried over from the source queue
     assert dead["Attributes"]["DeadLetterQueueSourceArn"].endswith(src.rsplit("/", 1)[1])
 
 

@@ -143,10 +143,10 @@ class SqsStore:
         )
 
     async def move(self, message_id: str, queue_arn: str, seq: int) -> None:
+        """Redrive to a dead-letter queue: the receive count and first receive carry over, as on AWS."""
         await self._write(
             lambda db: db.execute(
-                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, receive_count = 0, "
-                "first_receive = NULL WHERE id = ?",
+                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0 WHERE id = ?",
                 (queue_arn, seq, message_id),
             )
         )

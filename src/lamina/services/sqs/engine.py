@@ -298,10 +298,12 @@ class SqsEngine:
         message_id, _ = self.parse_handle(handle)
         message = queue.messages.get(message_id)
         now = self._clock.time()
-        if message is None or message.receive_count == 0 or message.visible_at <= now:
+        # AWS accepts a change after the visibility timeout ran out; only a message never received (or
+        # gone) is not in flight.
+        if message is None or message.receive_count == 0:
             raise MessageNotInflight(
-                f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not "
-                "exist or is not available for visibility timeout change."
+                f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not "
+                "available for visibility timeout change."
             )
         message.visible_at = now + timeout
         self._store.update_receipts([(message.id, message.visible_at, message.receive_count, message.first_receive)])

@@ -1,0 +1,67 @@
+"""The aws CLI against Lamina's SQS: create-queue, send-message, receive-message, delete-message."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+AWS = Path(sys.executable).parent / "aws"
+
+
+@pytest.fixture
+def aws(tmp_path: Path, lamina: Any) -> Any:
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = us-east-1\noutput = json\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = test\naws_secret_access_key = test\n")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+    }
+
+    def run(*args: str) -> Any:
+        done = subprocess.run(
+            [str(AWS), "--endpoint-url", lamina.url, "sqs", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    return run
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_round_trip(aws: Any) -> None:
+    name = f"cli-{uuid.uuid4().hex[:10]}"
+    url = aws("create-queue", "--queue-name", name)["QueueUrl"]
+    assert url.endswith(f"/000000000000/{name}")
+    sent = aws(
+        "send-message",
+        "--queue-url",
+        url,
+        "--message-body",
+        "from the cli",
+        "--message-attributes",
+        '{"Foo": {"DataType": "String", "StringValue": "Bar"}}',
+    )
+    assert sent["MD5OfMessageAttributes"] == "ae7155c6026991b6d54b11589678bf9c"
+    got = aws("receive-message", "--queue-url", url, "--message-attribute-names", "All", "--wait-time-seconds", "1")
+    [msg] = got["Messages"]
+    assert msg["Body"] == "from the cli" and msg["MessageId"] == sent["MessageId"]
+    aws("delete-message", "--queue-url", url, "--receipt-handle", msg["ReceiptHandle"])
+    assert aws("receive-message", "--queue-url", url) is None
+    attrs = aws("get-queue-attributes", "--queue-url", url, "--attribute-names", "All")["Attributes"]
+    assert attrs["ApproximateNumberOfMessages"] == "0"
+    aws("delete-queue", "--queue-url", url)

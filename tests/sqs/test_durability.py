@@ -1,0 +1,54 @@
+"""kill -9: every message SendMessage acknowledged is there after a restart; deleted ones stay deleted."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+
+def test_messages_survive_kill_9(fresh_lamina: Callable[..., Any], tmp_path: Path) -> None:
+    data = tmp_path / "sqs-data"
+    server = fresh_lamina(data_dir=data)
+    sqs = server.client("sqs")
+    url = sqs.create_queue(QueueName="durable", Attributes={"VisibilityTimeout": "0"})["QueueUrl"]
+    fifo = sqs.create_queue(QueueName="durable.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+
+    def send(i: int) -> str:
+        client = server.client("sqs")
+        body = f"message-{i}"
+        client.send_message(
+            QueueUrl=url, MessageBody=body, MessageAttributes={"n": {"DataType": "Number", "StringValue": str(i)}}
+        )
+        return body
+
+    with ThreadPoolExecutor(8) as pool:
+        acked = set(pool.map(send, range(200)))
+    for i in range(3):
+        sqs.send_message(QueueUrl=fifo, MessageBody=f"f{i}", MessageGroupId="g", MessageDeduplicationId=f"d{i}")
+    got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    for m in got:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+    deleted = {m["Body"] for m in got}
+    server.kill()
+
+    restarted = fresh_lamina(data_dir=data)
+    sqs = restarted.client("sqs")
+    url = sqs.get_queue_url(QueueName="durable")["QueueUrl"]
+    seen: set[str] = set()
+    while True:
+        batch = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=["All"]
+        ).get("Messages", [])
+        if not batch:
+            break
+        for m in batch:
+            assert m["MessageAttributes"]["n"]["StringValue"] == m["Body"].split("-")[1]
+            seen.add(m["Body"])
+    assert seen == acked - deleted
+    fifo = sqs.get_queue_url(QueueName="durable.fifo")["QueueUrl"]
+    bodies = [m["Body"] for m in sqs.receive_message(QueueUrl=fifo, MaxNumberOfMessages=10)["Messages"]]
+    assert bodies == ["f0", "f1", "f2"]
+    attrs = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["FifoQueue"])["Attributes"]
+    assert attrs == {"FifoQueue": "true"}

@@ -33,3 +33,19 @@ def make_queue(sqs: Any) -> Iterator[Callable[..., str]]:
             sqs.delete_queue(QueueUrl=url)
         except sqs.exceptions.QueueDoesNotExist:
             pass
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.sqs.test_conformance import RESULTS, SQS_FILE
+
+    if not RESULTS:
+        return
+    matched = sum(ok for _, _, ok in RESULTS)
+    entries = {entry for entry, _, _ in RESULTS}
+    terminalreporter.section("SQS conformance (recorded AWS responses)")
+    terminalreporter.write_line(
+        f"sqs conformance: {matched} of {len(RESULTS)} recorded responses match ({len(entries)} entries of {SQS_FILE})"
+    )
+    for entry, name, ok in RESULTS:
+        if not ok:
+            terminalreporter.write_line(f"  MISMATCH -- {entry} :: {name}")

@@ -224,6 +224,10 @@ class SqsProvider:
                 raise InvalidParameter(f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
             if base != "Binary" and clean.get("StringValue") is None:
                 raise InvalidParameter(f"The message attribute '{name}' with type '{base}' must use field 'String'.")
+            if base != "Binary" and clean["StringValue"] == "":
+                raise InvalidParameter(
+                    f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'."
+                )
             size += len(name.encode()) + len(dtype.encode())
             size += len(clean["BinaryValue"]) if base == "Binary" else len(str(clean["StringValue"]).encode())
             attrs[name] = clean
@@ -451,11 +455,11 @@ class SqsProvider:
 
 
 def _attribute_filter(names: Iterable[str]) -> Callable[[str], bool]:
-    """MessageAttributeNames: `All` or `.*` for every attribute, `prefix.*` for a family, else exact names."""
+    """MessageAttributeNames: `All`, `*` or `.*` for every attribute, `prefix.*` for a family, else exact names."""
     exact: set[str] = set()
     prefixes: list[str] = []
     for name in names:
-        if name in ("All", ".*"):
+        if name in ("All", ".*", "*"):
             return lambda _: True
         if name.endswith(".*"):
             prefixes.append(name[:-1])

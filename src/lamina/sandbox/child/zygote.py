@@ -25,6 +25,7 @@ import contextlib
 import functools
 import gc
 import importlib
+import importlib.machinery
 import json
 import os
 import select
@@ -380,6 +381,7 @@ class Zygote:
         except OSError as exc:
             os.write(2, f"Lamina resident: cannot prepare an environment: {exc}\n".encode())
             os._exit(STANDBY_FAILED)
+        rehearse(plan["root"] if plan["isolate"] else "/nonexistent")
         fds = array.array("i")
         data, ancdata, _flags, _addr = channel.recvmsg(1 << 20, socket.CMSG_SPACE(8 * fds.itemsize))
         if not data:
@@ -417,6 +419,33 @@ class Zygote:
 
 
 STANDBY_FAILED = 121  # exit code of an environment forked ahead of time that could not confine itself
+
+
+def rehearse(root: str) -> None:
+    """Walk the code paths a cold start takes, with throwaway data, while standing by.
+
+    Each page of the zygote's memory that a cold start writes to (an object's refcount, an allocator
+    pool, the environment block) costs a copy-on-write fault, ~2-4 us on this VM; a cold start took ~560.
+    Taking most of them now, before the assignment, takes them off the critical path. Nothing here leaves
+    state behind: variables are removed, objects dropped, caches restored."""
+    env = {f"LAMINA_REHEARSAL_{i}": "x" * 48 for i in range(40)}
+    sample = {"op": "spawn", "id": 1, "plan": {"root": root, "rlimits": {"NOFILE": 1024}}, "launch": {"env": env}}
+    json.loads(json.dumps(sample))
+    os.environ.update(env)
+    for name in env:
+        del os.environ[name]
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    compile("def handler(event, context):\n    return None\n", "<rehearsal>", "exec")
+    where = os.path.join(root, "var", "task")
+    cached = dict(sys.path_importer_cache)
+    with contextlib.suppress(Exception):
+        importlib.machinery.PathFinder.find_spec("lamina_rehearsal_absent", [where])
+    sys.path_importer_cache.clear()
+    sys.path_importer_cache.update(cached)
+    runtime = sys.modules.get("lamina_runtime.bootstrap")
+    if runtime is not None and hasattr(runtime, "rehearse"):
+        runtime.rehearse()
 
 
 def kill_tree(pid: int) -> None:

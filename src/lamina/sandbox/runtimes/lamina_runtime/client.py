@@ -30,11 +30,27 @@ class RuntimeApiError(Exception):
     pass
 
 
+def _connect(host: str, port: int) -> socket.socket:
+    """The Runtime API listens on an IPv4 literal: connect without create_connection's resolver round
+    (~0.4 ms of a cold start); a host name still goes through it."""
+    try:
+        socket.inet_aton(host)
+    except OSError:
+        return socket.create_connection((host, port))
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.connect((host, port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class RuntimeClient:
     def __init__(self, address: str) -> None:
         host, _, port = address.rpartition(":")
         self.host = address
-        self.sock = socket.create_connection((host, int(port)))
+        self.sock = _connect(host, int(port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.pending_replies = 0

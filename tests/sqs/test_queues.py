@@ -152,3 +152,11 @@ def test_redrive_policy_attribute(sqs: Any, make_queue: Callable[..., str]) -> N
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == [src]
     with pytest.raises(ClientError):
         make_queue(RedrivePolicy=json.dumps({"deadLetterTargetArn": arn + "-missing", "maxReceiveCount": 3}))
+
+
+def test_operation_not_served_yet_is_a_clear_error(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    with pytest.raises(ClientError) as exc:
+        sqs.add_permission(QueueUrl=url, Label="l", AWSAccountIds=["111111111111"], Actions=["SendMessage"])
+    assert exc.value.response["Error"]["Code"] == "UnsupportedOperation"
+    assert "not supported by Lamina yet" in exc.value.response["Error"]["Message"]

@@ -212,6 +212,8 @@ class Gateway:
 
     def _not_implemented(self, service: ServiceBinding, op: OperationModel) -> Response:
         message = f"The {op.name} operation of {service.model.service_name} is not supported by Lamina yet."
+        if isinstance(service.protocol, JsonProtocol):
+            return service.protocol.error_response("UnsupportedOperation", 501, message, "UnsupportedOperation")
         return Response(
             501,
             [("x-amzn-ErrorType", "NotImplemented"), ("Content-Type", "application/json")],

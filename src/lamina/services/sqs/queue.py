@@ -158,8 +158,15 @@ class Queue:
 
     # -- receiving ------------------------------------------------------------------------------
     def expired(self, now: float) -> list[Message]:
+        """Messages past the retention period. Send order is (nearly) age order, so the scan stops at the
+        first young message; one redriven here from an older queue may outlive its period until then."""
         cutoff = now - self.setting("MessageRetentionPeriod")
-        return [m for m in self.messages.values() if m.sent_at <= cutoff]
+        old: list[Message] = []
+        for m in self.messages.values():
+            if m.sent_at > cutoff:
+                break
+            old.append(m)
+        return old
 
     def candidates(self, now: float) -> Iterator[Message]:
         """Visible messages in the order a receive takes them (FIFO: only heads of unblocked groups on)."""

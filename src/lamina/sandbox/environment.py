@@ -31,6 +31,7 @@ from ..logs.store import LogStore
 from ..types import Invocation, InvocationResult, VersionSpec
 from . import launch
 from .cgroups import Cgroup, CgroupPool
+from .child import libc
 from .isolation import Isolation
 from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply
 from .settings import SandboxSettings
@@ -176,14 +177,30 @@ class Environment:
             )
             spare = ctx.take_spare(self.zygote) if isolated else None
             pid = -1
+            mounts: list[int] = []
+            if spare is not None:
+                try:
+                    # The environment already pivoted into its private root: it gets its code (and
+                    # layers) as detached mounts.
+                    mounts = self._detached_mounts()
+                except OSError as exc:
+                    log.warning("cannot prepare the code mounts of %s: %s", self.spec.function_name, exc)
+                    spare.pool.give_back(spare)
+                    spare = None
             if spare is not None:
                 plan = self._plan(isolated, spare)
+                plan["mount_fds"] = {"task": len(fds)}
+                if len(mounts) > 1:
+                    plan["mount_fds"]["opt"] = len(fds) + 1
                 try:
-                    pid = await self.zygote.spawn(plan, spec_launch, fds, spare=spare.pid)
+                    pid = await self.zygote.spawn(plan, spec_launch, fds + mounts, spare=spare.pid)
                 except OSError:
                     pid = -1  # the resident died meanwhile: start from scratch
                     self.cgroup = None
                     self.spare = None
+                finally:
+                    for fd in mounts:
+                        os.close(fd)
             if pid < 0:
                 plan = self._plan(isolated)
                 pid = await self.zygote.spawn(plan, spec_launch, fds)
@@ -213,6 +230,22 @@ class Environment:
             self._move(EnvironmentState.IDLE)
             return None
         return self._init_failure(outcome)
+
+    def _detached_mounts(self) -> list[int]:
+        """The code directory, then the layers (one bind, or an overlay with later layers on top), as
+        detached mount descriptors for an environment that can no longer see host paths."""
+        fds = [libc.open_tree(str(self.spec.code_dir))]
+        try:
+            layers = [str(p) for p in self.spec.layer_dirs]
+            if len(layers) == 1:
+                fds.append(libc.open_tree(layers[0]))
+            elif layers:
+                # overlayfs stacks the leftmost lowerdir on top, and later layers must override earlier ones.
+                fds.append(libc.overlay_tree(":".join(reversed(layers))))
+        except OSError:
+            os.close(fds[0])
+            raise
+        return fds
 
     def _interpreter_version(self) -> str:
         if self.choice.family is launch.RuntimeFamily.PYTHON:

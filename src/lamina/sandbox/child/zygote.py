@@ -396,16 +396,19 @@ class Zygote:
         self.become_environment(msg, list(fds))
 
     def become_environment(self, msg: dict[str, Any], fds: list[int]) -> None:
+        """`fds`: the log pipe, then the hand-off socket if ``plan["netns"]``, then the detached mounts named
+        by ``plan["mount_fds"]`` (for an environment forked ahead of time)."""
         log_fd = fds[0]
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
         os.close(log_fd)
-        handoff = fds[1] if len(fds) > 1 else -1
         plan = msg["plan"]
         launch = msg["launch"]
+        mounts = {name: fds[index] for name, index in plan.get("mount_fds", {}).items() if index < len(fds)}
+        handoff = fds[1] if len(fds) > 1 and 1 not in plan.get("mount_fds", {}).values() else -1
         if not plan.get("prepared"):
             confine.prepare(plan)
-        confine.finish(plan)
+        confine.finish(plan, mounts)
         null = os.open("/dev/null", os.O_RDONLY)
         os.dup2(null, 0)
         os.close(null)

@@ -281,3 +281,92 @@ def test_trace_header_system_attribute(sqs: Any, make_queue: Callable[..., str])
     assert "MD5OfMessageSystemAttributes" in sent
     [msg] = _receive(sqs, url, MessageSystemAttributeNames=["AWSTraceHeader"])
     assert msg["Attributes"] == {"AWSTraceHeader": trace}
+
+
+def _fifo(sqs: Any, make_queue: Callable[..., str], sends: list[tuple[str, str]], **attributes: str) -> str:
+    url = make_queue(fifo=True, ContentBasedDeduplication="true", **attributes)
+    for body, group in sends:
+        sqs.send_message(QueueUrl=url, MessageBody=body, MessageGroupId=group)
+    return url
+
+
+def _bodies(sqs: Any, url: str, **kwargs: Any) -> list[str]:
+    return [m["Body"] for m in _receive(sqs, url, **kwargs)]
+
+
+def test_fifo_batches_are_grouped_and_groups_take_turns(sqs: Any, make_queue: Callable[..., str]) -> None:
+    # AWS-validated orderings (upstream test_fifo_receive_message_with_zero_visibility_timeout)
+    sends = [("g1-m1", "g1"), ("g2-m1", "g2"), ("g2-m2", "g2"), ("g3-m1", "g3"), ("g1-m2", "g1")]
+    url = _fifo(sqs, make_queue, sends)
+    assert _bodies(sqs, url, MaxNumberOfMessages=3, VisibilityTimeout=0) == ["g1-m1", "g1-m2", "g2-m1"]
+    assert _bodies(sqs, url, MaxNumberOfMessages=10, VisibilityTimeout=0) == [
+        "g3-m1",
+        "g1-m1",
+        "g1-m2",
+        "g2-m1",
+        "g2-m2",
+    ]
+
+
+def test_fifo_group_reopens_when_its_head_is_visible_again(sqs: Any, make_queue: Callable[..., str]) -> None:
+    # upstream test_fifo_message_group_visibility_after_terminate_visibility_timeout
+    url = _fifo(sqs, make_queue, [("g1-m1", "g1"), ("g1-m2", "g1"), ("g2-m1", "g2")], VisibilityTimeout="30")
+    got = _receive(sqs, url, MaxNumberOfMessages=2)
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"], VisibilityTimeout=0)
+    assert _bodies(sqs, url, MaxNumberOfMessages=3) == ["g2-m1", "g1-m1"]
+
+
+def test_fifo_partial_delete_keeps_the_group_in_flight(sqs: Any, make_queue: Callable[..., str]) -> None:
+    sends = [("g1-m1", "g1"), ("g2-m1", "g2"), ("g1-m2", "g1"), ("g2-m2", "g2"), ("g1-m3", "g1"), ("g3-m1", "g3")]
+    url = _fifo(sqs, make_queue, sends)
+    got = _receive(sqs, url, MaxNumberOfMessages=2)
+    assert [m["Body"] for m in got] == ["g1-m1", "g1-m2"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    assert _bodies(sqs, url, MaxNumberOfMessages=10) == ["g2-m1", "g2-m2", "g3-m1"]
+
+
+def test_fifo_batch_without_group_fails_whole(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue(fifo=True)
+    with pytest.raises(ClientError) as exc:
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": "a", "MessageBody": "x", "MessageGroupId": "g", "MessageDeduplicationId": "1"},
+                {"Id": "b", "MessageBody": "y", "MessageDeduplicationId": "2"},
+            ],
+        )
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert _receive(sqs, url) == []
+
+
+def test_batch_limit_is_fixed_while_message_limit_follows_the_queue(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue(MaximumMessageSize="2048")
+    attrs = {"k": {"DataType": "String", "StringValue": "x"}}
+    ok = sqs.send_message_batch(
+        QueueUrl=url,
+        Entries=[
+            {"Id": "1", "MessageBody": "a" * (2048 - 8), "MessageAttributes": attrs},
+            {"Id": "2", "MessageBody": "a"},
+        ],
+    )
+    assert len(ok["Successful"]) == 2
+
+
+def test_sse_attributes(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"KmsMasterKeyId": "testKeyId", "KmsDataKeyReusePeriodSeconds": "6000"}
+    )
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert (got["KmsMasterKeyId"], got["KmsDataKeyReusePeriodSeconds"], got["SqsManagedSseEnabled"]) == (
+        "testKeyId",
+        "6000",
+        "false",
+    )
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": ""})
+    got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert "KmsMasterKeyId" not in got and "KmsDataKeyReusePeriodSeconds" not in got
+    with pytest.raises(ClientError) as exc:
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "k", "SqsManagedSseEnabled": "true"})
+    assert exc.value.response["Error"]["Code"] == "InvalidAttributeName"

@@ -69,8 +69,10 @@ def check(attributes: Mapping[str, str], fifo: bool, creating: bool) -> dict[str
         if name in FIFO_ONLY and not fifo:
             if name == "FifoQueue" and creating and value.lower() == "false":
                 continue
+            if name in ("DeduplicationScope", "FifoThroughputLimit"):
+                raise InvalidAttributeName(f"You can specify the {name} only when FifoQueue is set to true.")
             raise InvalidAttributeName(f"Unknown Attribute {name}.")
-        if name == "FifoQueue" and not creating:
+        if name == "FifoQueue" and not creating and value.lower() != "true":
             raise _invalid(name, "Modifying queue type is not supported.")
         if name in _RANGES:
             low, high = _RANGES[name]
@@ -86,11 +88,10 @@ def check(attributes: Mapping[str, str], fifo: bool, creating: bool) -> dict[str
         elif name == "RedrivePolicy" and value:
             value = _redrive(value)
         out[name] = value
-    if "KmsMasterKeyId" in out and out.get("SqsManagedSseEnabled") == "true":
-        raise _invalid(
-            "SqsManagedSseEnabled",
-            "You can use one type of server-side encryption (SSE) at one time. "
-            "You can either enable KMS SSE or SQS SSE.",
+    if out.get("KmsMasterKeyId") and out.get("SqsManagedSseEnabled") == "true":
+        raise InvalidAttributeName(
+            "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or "
+            "SQS SSE."
         )
     return out
 

@@ -124,8 +124,13 @@ class SqsEngine:
             for key, value in attributes.items():
                 if value == "" and key in ("RedrivePolicy", "Policy", "RedriveAllowPolicy", "KmsMasterKeyId"):
                     queue.attributes.pop(key, None)
+                    if key == "KmsMasterKeyId":
+                        queue.attributes.pop("KmsDataKeyReusePeriodSeconds", None)
                 else:
                     queue.attributes[key] = value
+            if attributes.get("KmsMasterKeyId"):  # KMS encryption replaces SQS-managed encryption
+                queue.attributes["SqsManagedSseEnabled"] = "false"
+                queue.attributes.setdefault("KmsDataKeyReusePeriodSeconds", "300")
             queue.modified = self._clock.time()
         if tags:
             queue.tags.update(tags)
@@ -231,6 +236,8 @@ class SqsEngine:
             taken.append(Received(m, self._handle(queue, m, queue.deliver(m, now, visibility))))
             if len(taken) >= limit:
                 break
+        if taken and queue.fifo:
+            queue.served(dict.fromkeys(r.message.group for r in taken))
         if taken:
             self._store.update_receipts(
                 [(r.message.id, r.message.visible_at, r.message.receive_count, r.message.first_receive) for r in taken]

@@ -34,6 +34,7 @@ from lamina.services.sqs.engine import NOT_FOUND, NewMessage, Received, SqsEngin
 from lamina.services.sqs.queue import Queue
 from lamina.types import CallContext
 
+BATCH_LIMIT = 1_048_576  # bytes in one SendMessageBatch, whatever the queue's MaximumMessageSize
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _DEDUP = re.compile(r"^[!-~]{1,128}$")
@@ -343,9 +344,21 @@ class SqsProvider:
             )
             for e in entries
         )
-        limit = queue.setting("MaximumMessageSize")
-        if total > limit:
-            raise BatchTooLarge(f"Batch requests cannot be longer than {limit} bytes. You have sent {total} bytes.")
+        if total > BATCH_LIMIT:  # fixed: a queue's smaller MaximumMessageSize applies per message only
+            raise BatchTooLarge(
+                f"Batch requests cannot be longer than {BATCH_LIMIT} bytes. You have sent {total} bytes."
+            )
+        if queue.fifo:  # a FIFO batch without group or deduplication ids fails as a whole
+            for entry in entries:
+                if not entry.get("MessageGroupId"):
+                    raise InvalidParameter("The request must contain the parameter MessageGroupId.")
+                if entry.get("MessageDeduplicationId") is None and (
+                    queue.attributes.get("ContentBasedDeduplication") != "true"
+                ):
+                    raise InvalidParameter(
+                        "The queue should either have ContentBasedDeduplication enabled or MessageDeduplicationId "
+                        "provided explicitly"
+                    )
         prepared: list[tuple[str, NewMessage]] = []
         failed: list[dict[str, Any]] = []
         for entry in entries:

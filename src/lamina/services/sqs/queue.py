@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,6 +92,7 @@ class Queue:
     next_seq: int = 1
     dedup: dict[str, tuple[float, Message]] = field(default_factory=dict)  # dedup key → (expiry, message)
     last_purge: float = -1e18
+    group_order: dict[str | None, None] = field(default_factory=dict)  # FIFO: groups, least recently served first
 
     @property
     def arn(self) -> str:
@@ -169,21 +170,32 @@ class Queue:
         return old
 
     def candidates(self, now: float) -> Iterator[Message]:
-        """Visible messages in the order a receive takes them (FIFO: only heads of unblocked groups on)."""
+        """Visible messages in the order a receive takes them. FIFO: group by group (least recently served
+        first), each group in send order up to its first invisible message, as AWS returns them."""
         if not self.fifo:
             for m in self.messages.values():
                 if m.visible_at <= now:
                     yield m
             return
-        blocked: set[str | None] = set()
+        groups: dict[str | None, list[Message]] = {}
         for m in self.messages.values():
-            group = m.group
-            if group in blocked:
-                continue
-            if m.visible_at > now:
-                blocked.add(group)
-                continue
-            yield m
+            groups.setdefault(m.group, []).append(m)
+        for group in list(self.group_order):
+            if group not in groups:
+                del self.group_order[group]
+        for group in groups:
+            self.group_order.setdefault(group, None)
+        for group in list(self.group_order):
+            for m in groups[group]:
+                if m.visible_at > now:
+                    break  # the rest of the group waits behind its message in flight (or delayed)
+                yield m
+
+    def served(self, groups: Iterable[str | None]) -> None:
+        """FIFO: groups a receive took messages from go to the back, as AWS serves groups in turn."""
+        for group in groups:
+            self.group_order.pop(group, None)
+            self.group_order[group] = None
 
     def deliver(self, message: Message, now: float, visibility: int) -> str:
         message.receive_count += 1

@@ -371,7 +371,7 @@ class SqsProvider:
             {"Id": entry_id, **self._sent(s.message, s.sequence)}
             for (entry_id, _), s in zip(prepared, sent, strict=True)
         ]
-        return {"Successful": successful, "Failed": failed}
+        return _batch_result(successful, failed)
 
     @staticmethod
     def _failure(entry_id: str, error: LaminaError) -> dict[str, Any]:
@@ -444,7 +444,7 @@ class SqsProvider:
             handles.append(entry["ReceiptHandle"])
             successful.append({"Id": entry["Id"]})
         await self._engine.delete_messages(queue, handles)
-        return {"Successful": successful, "Failed": failed}
+        return _batch_result(successful, failed)
 
     def change_message_visibility(self, ctx: CallContext, params: dict[str, Any]) -> None:
         queue = self._queue(ctx, params["QueueUrl"])
@@ -464,7 +464,7 @@ class SqsProvider:
                 successful.append({"Id": entry["Id"]})
             except LaminaError as error:
                 failed.append(self._failure(entry["Id"], error))
-        return {"Successful": successful, "Failed": failed}
+        return _batch_result(successful, failed)
 
 
 def _attribute_filter(names: Iterable[str]) -> Callable[[str], bool]:
@@ -481,3 +481,13 @@ def _attribute_filter(names: Iterable[str]) -> Callable[[str], bool]:
     if not exact and not prefixes:
         return lambda _: False
     return lambda key: key in exact or any(key.startswith(p) for p in prefixes)
+
+
+def _batch_result(successful: list[dict[str, Any]], failed: list[dict[str, Any]]) -> dict[str, Any]:
+    """AWS leaves an empty `Successful` or `Failed` list out of a batch result."""
+    out: dict[str, Any] = {}
+    if successful:
+        out["Successful"] = successful
+    if failed:
+        out["Failed"] = failed
+    return out

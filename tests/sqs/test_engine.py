@@ -149,3 +149,17 @@ def test_state_survives_reload(tmp_path: Path) -> None:
 
     run(tmp_path, fill)
     run(tmp_path, check)
+
+
+def test_fifo_deduplication_survives_reload_for_queued_messages(tmp_path: Path) -> None:
+    async def fill(engine: SqsEngine, clock: ManualClock) -> None:
+        q = await _queue(engine, "f.fifo", FifoQueue="true")
+        await engine.send(q, [_new("a", group="g", dedup="d1")])
+
+    async def check(engine: SqsEngine, clock: ManualClock) -> None:
+        q = engine.get(REGION, ACCOUNT, "f.fifo")
+        [again] = await engine.send(q, [_new("a", group="g", dedup="d1")])
+        assert len(q.messages) == 1 and again.message.id == next(iter(q.messages))
+
+    run(tmp_path, fill)
+    run(tmp_path, check)

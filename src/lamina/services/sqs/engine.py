@@ -20,7 +20,7 @@ from typing import Any
 from lamina.clock import Clock
 from lamina.errors import AlreadyExists, InvalidReceiptHandle, MessageNotInflight, NotFound, PurgeInProgress
 from lamina.services.sqs import attributes as queue_attributes
-from lamina.services.sqs.queue import Message, Queue
+from lamina.services.sqs.queue import DEDUP_WINDOW, Message, Queue
 from lamina.store.sqs_sqlite import MessageRow, SqsStore
 
 NOT_FOUND = "The specified queue does not exist."
@@ -72,6 +72,18 @@ class SqsEngine:
                 row.id, row.seq, row.body, row.visible_at, row.receive_count, row.first_receive
             )
             owner.next_seq = max(owner.next_seq, row.seq + 1)
+        now = self._clock.time()
+        for queue in self._queues.values():  # FIFO deduplication resumes for the messages still queued
+            if queue.fifo:
+                for m in queue.messages.values():
+                    dedup = m.system.get("MessageDeduplicationId")
+                    if dedup is not None and m.sent_at + DEDUP_WINDOW > now:
+                        key = (
+                            f"{m.group}\x00{dedup}"
+                            if queue.attributes.get("DeduplicationScope") == "messageGroup"
+                            else dedup
+                        )
+                        queue.dedup[key] = (m.sent_at + DEDUP_WINDOW, m)
 
     # -- queues ---------------------------------------------------------------------------------
     def get(self, region: str, account: str, name: str) -> Queue:

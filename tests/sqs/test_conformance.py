@@ -150,6 +150,24 @@ def _sse_exclusive(sqs: Any, r: SqsReplay, lamina: Any) -> None:
         r.match("error", str(error))
 
 
+@scenario("TestSqsProvider::test_sse_queue_attributes[sqs]")
+def _sse_attributes(sqs: Any, r: SqsReplay, lamina: Any) -> None:
+    names = ["KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"]
+    url = sqs.create_queue(QueueName=_name())["QueueUrl"]
+    sqs.set_queue_attributes(
+        QueueUrl=url,
+        Attributes={
+            "KmsMasterKeyId": "testKeyId",
+            "KmsDataKeyReusePeriodSeconds": "6000",
+            "SqsManagedSseEnabled": "false",
+        },
+    )
+    r.call("sse_kms_attributes", sqs.get_queue_attributes, QueueUrl=url, AttributeNames=names)
+    url = sqs.create_queue(QueueName=_name())["QueueUrl"]
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"SqsManagedSseEnabled": "true"})
+    r.call("sse_sqs_attributes", sqs.get_queue_attributes, QueueUrl=url, AttributeNames=names)
+
+
 @scenario("TestSqsProvider::test_fifo_set_content_based_deduplication_strategy[sqs]")
 def _cbd_strategy(sqs: Any, r: SqsReplay, lamina: Any) -> None:
     url = sqs.create_queue(
@@ -459,7 +477,10 @@ def _message_attribute_names(sqs: Any, r: SqsReplay, lamina: Any) -> None:
     r.call("all_name", sqs.receive_message, QueueUrl=url, MessageAttributeNames=["All"])
     r.match("all_wildcard_asterisk", sqs.receive_message(QueueUrl=url, MessageAttributeNames=["*"])["Messages"][0])
     r.match("all_wildcard", sqs.receive_message(QueueUrl=url, MessageAttributeNames=[".*"])["Messages"][0])
-    r.match("only_non_existing_names", sqs.receive_message(QueueUrl=url, MessageAttributeNames=["Foo"])["Messages"][0])
+    r.match(
+        "only_non_existing_names",
+        sqs.receive_message(QueueUrl=url, MessageAttributeNames=["Foo", "Help"])["Messages"][0],
+    )
 
 
 @scenario("TestSqsProvider::test_send_empty_message[sqs]")

@@ -370,3 +370,56 @@ def test_sse_attributes(sqs: Any, make_queue: Callable[..., str]) -> None:
     with pytest.raises(ClientError) as exc:
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"KmsMasterKeyId": "k", "SqsManagedSseEnabled": "true"})
     assert exc.value.response["Error"]["Code"] == "InvalidAttributeName"
+
+
+def test_system_attribute_md5_matches_aws(sqs: Any, make_queue: Callable[..., str]) -> None:
+    # upstream test_system_attributes_have_no_effect_on_attr_md5 (validated against AWS)
+    url = make_queue()
+    attrs = {"timestamp": {"StringValue": "1493147359900", "DataType": "Number"}}
+    trace = {
+        "AWSTraceHeader": {
+            "DataType": "String",
+            "StringValue": "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1",
+        }
+    }
+    plain = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes=attrs)
+    traced = sqs.send_message(QueueUrl=url, MessageBody="test", MessageAttributes=attrs, MessageSystemAttributes=trace)
+    assert plain["MD5OfMessageAttributes"] == traced["MD5OfMessageAttributes"]
+    assert "MD5OfMessageSystemAttributes" not in plain
+    assert traced["MD5OfMessageSystemAttributes"] == "5ae4d5d7636402d80f4eb6d213245a88"
+
+
+def test_purge_clears_fifo_deduplication(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue(fifo=True)
+    sqs.send_message(QueueUrl=url, MessageBody="message-1", MessageGroupId="g", MessageDeduplicationId="d")
+    sqs.purge_queue(QueueUrl=url)
+    sqs.send_message(QueueUrl=url, MessageBody="message-2", MessageGroupId="g", MessageDeduplicationId="d")
+    assert _bodies(sqs, url) == ["message-2"]
+
+
+def test_invalid_attribute_names_and_values(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    sqs.send_message(
+        QueueUrl=url, MessageBody="ok", MessageAttributes={"attr.1": {"StringValue": "Valid", "DataType": "String"}}
+    )
+    bad = [
+        {"attr1": {"StringValue": f"Invalid-{chr(8)},{chr(11)}", "DataType": "String"}},
+        {"aWs.-Invalid-attr": {"StringValue": "Valid", "DataType": "String"}},
+        {"Invalid-!-attr": {"StringValue": "Valid", "DataType": "String"}},
+        {"L" * 257: {"StringValue": "Valid", "DataType": "String"}},
+        {"Attribute_name": {"StringValue": "Valid", "DataType": "Invalid"}},
+        {"Invalid.": {"StringValue": "Valid", "DataType": "String"}},
+    ]
+    for attributes in bad:
+        with pytest.raises(ClientError) as exc:
+            sqs.send_message(QueueUrl=url, MessageBody="x", MessageAttributes=attributes)
+        assert exc.value.response["Error"]["Code"] == "InvalidParameterValue", attributes
+    with pytest.raises(ClientError) as exc:
+        sqs.send_message(QueueUrl=url, MessageBody=f"Invalid-{chr(0)}")
+    assert exc.value.response["Error"]["Code"] == "InvalidMessageContents"
+
+
+def test_queue_name_works_as_queue_url(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    sent = sqs.send_message(QueueUrl=url.rsplit("/", 1)[1], MessageBody="Using name instead of URL")
+    assert sent["MD5OfMessageBody"] == "86a83f96652a1bfad3891e7d523750cb"

@@ -162,6 +162,7 @@ class SqsEngine:
             raise PurgeInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
         queue.last_purge = now
         queue.messages.clear()
+        queue.dedup.clear()  # AWS forgets deduplication ids with the purged messages
         await self._store.purge(queue.arn)
 
     # -- sending --------------------------------------------------------------------------------

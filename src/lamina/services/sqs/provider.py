@@ -36,6 +36,7 @@ from lamina.types import CallContext
 
 BATCH_LIMIT = 1_048_576  # bytes in one SendMessageBatch, whatever the queue's MaximumMessageSize
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+_ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _DEDUP = re.compile(r"^[!-~]{1,128}$")
 # Unicode SQS accepts: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF
@@ -211,6 +212,13 @@ class SqsProvider:
         attrs: dict[str, dict[str, Any]] = {}
         size = len(body.encode())
         for name, value in (entry.get("MessageAttributes") or {}).items():
+            if (
+                not _ATTRIBUTE_NAME.match(name)
+                or name.endswith(".")
+                or ".." in name
+                or (name.lower().startswith(("aws.", "amazon.")))
+            ):
+                raise InvalidParameter(f"Message (user) attribute name '{name}' is invalid.")
             clean = {k: v for k, v in value.items() if k in ("DataType", "StringValue", "BinaryValue")}
             dtype = str(clean.get("DataType", ""))
             if not dtype:
@@ -225,6 +233,13 @@ class SqsProvider:
                 raise InvalidParameter(f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
             if base != "Binary" and clean.get("StringValue") is None:
                 raise InvalidParameter(f"The message attribute '{name}' with type '{base}' must use field 'String'.")
+            if len(dtype) > 256:
+                raise InvalidParameter(f"Message (user) attribute '{name}' type must be shorter than 256 bytes.")
+            if base != "Binary" and _BAD_CHARS.search(str(clean["StringValue"])):
+                raise InvalidParameter(
+                    f"Message (user) attribute '{name}' must contain valid unicode characters: #x9 | #xA | #xD | "
+                    "#x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF"
+                )
             if base != "Binary" and clean["StringValue"] == "":
                 raise InvalidParameter(
                     f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'."

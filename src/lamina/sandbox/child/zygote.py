@@ -382,6 +382,7 @@ class Zygote:
             os.write(2, f"Lamina resident: cannot prepare an environment: {exc}\n".encode())
             os._exit(STANDBY_FAILED)
         rehearse(plan["root"] if plan["isolate"] else "/nonexistent")
+        forget_platform_modules()
         fds = array.array("i")
         data, ancdata, _flags, _addr = channel.recvmsg(1 << 20, socket.CMSG_SPACE(8 * fds.itemsize))
         if not data:
@@ -422,6 +423,13 @@ class Zygote:
 
 
 STANDBY_FAILED = 121  # exit code of an environment forked ahead of time that could not confine itself
+
+
+def forget_platform_modules() -> None:
+    """Functions must not be able to import the sandbox's own modules (their code keeps working: it holds
+    its globals)."""
+    for name in [m for m in sys.modules if m == "child" or m.startswith("child.")]:
+        del sys.modules[name]
 
 
 def rehearse(root: str) -> None:
@@ -483,8 +491,7 @@ def run(launch: dict[str, Any]) -> None:
     version = "{}.{}".format(*sys.version_info[:2])
     head = [p.replace("{version}", version) for p in launch["sys_path"]]
     sys.path[:] = head + BASE_PATH + ["/var/runtime" if launch.get("isolated") else launch["runtime_dir"]]
-    for name in [m for m in sys.modules if m == "child" or m.startswith("child.")]:
-        del sys.modules[name]
+    forget_platform_modules()
     sys.argv = ["/var/runtime/bootstrap", env.get("_HANDLER", "")]
     from lamina_runtime import bootstrap  # type: ignore[import-not-found,unused-ignore]
 

@@ -1,8 +1,8 @@
 """Replays the json-protocol (`[sqs]`) entries of test_sqs.snapshot.json that apply to what Lamina serves.
 
 Each scenario makes the calls upstream's test of the same id made (localstack tests/aws/services/sqs/
-test_sqs.py, read as facts from its source at a nearby commit; the few whose body was not read, e.g. the
-message system attribute filters and the SSE exclusivity error, are reconstructed from the recording) and
+test_sqs.py, read as facts from its source at a nearby commit; the calls of the message system attribute filters,
+whose body was not read, mirror its AttributeNames twin) and
 compares every response with the recording through tests/conformance/snapshot.py's normaliser.
 
 Timestamps in SQS attributes are recorded as the literal "timestamp"; live values are masked the same way
@@ -439,7 +439,7 @@ def _attribute_names(sqs: Any, r: SqsReplay, lamina: Any) -> None:
         MessageAttributeNames=["All"],
     )
     r.call("single_attribute", sqs.receive_message, QueueUrl=url, AttributeNames=["SenderId"])
-    r.call("multiple_attributes", sqs.receive_message, QueueUrl=url, AttributeNames=["SenderId", "Foo"])
+    r.call("multiple_attributes", sqs.receive_message, QueueUrl=url, AttributeNames=["SenderId", "SequenceNumber"])
 
 
 @scenario("TestSqsProvider::test_receive_message_message_system_attribute_names_filters[sqs]")
@@ -461,7 +461,7 @@ def _system_names(sqs: Any, r: SqsReplay, lamina: Any) -> None:
         "multiple_attributes",
         sqs.receive_message,
         QueueUrl=url,
-        MessageSystemAttributeNames=["SenderId", "Foo"],
+        MessageSystemAttributeNames=["SenderId", "SequenceNumber"],
     )
 
 

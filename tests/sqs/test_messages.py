@@ -96,10 +96,17 @@ def test_change_visibility_after_expiry_and_after_delete(sqs: Any, make_queue: C
     sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
     with pytest.raises(ClientError) as exc:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=5)
-    assert exc.value.response["Error"]["Code"] == "AWS.SimpleQueueService.MessageNotInflight"
+    handle = msg["ReceiptHandle"]
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert exc.value.response["Error"]["Message"] == (
+        f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not "
+        "available for visibility timeout change."
+    )
     with pytest.raises(ClientError) as exc:
         sqs.delete_message(QueueUrl=url, ReceiptHandle="garbage")
     assert exc.value.response["Error"]["Code"] == "ReceiptHandleIsInvalid"
+    assert exc.value.response["Error"]["Message"] == 'The input receipt handle "garbage" is not a valid receipt handle.'
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)  # deleting twice is not an error
 
 
 def test_delay_seconds_queue_and_message(sqs: Any, make_queue: Callable[..., str]) -> None:

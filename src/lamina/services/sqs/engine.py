@@ -18,7 +18,7 @@ from itertools import islice
 from typing import Any
 
 from lamina.clock import Clock
-from lamina.errors import AlreadyExists, InvalidReceiptHandle, MessageNotInflight, NotFound, PurgeInProgress
+from lamina.errors import AlreadyExists, InvalidParameter, InvalidReceiptHandle, NotFound, PurgeInProgress
 from lamina.services.sqs import attributes as queue_attributes
 from lamina.services.sqs.queue import DEDUP_WINDOW, Message, Queue
 from lamina.store.sqs_sqlite import MessageRow, SqsStore
@@ -318,10 +318,10 @@ class SqsEngine:
         message_id, _ = self.parse_handle(handle)
         message = queue.messages.get(message_id)
         now = self._clock.time()
-        # AWS accepts a change after the visibility timeout ran out; only a message never received (or
-        # gone) is not in flight.
+        # AWS accepts a change after the visibility timeout ran out; a message deleted (or never received)
+        # is an invalid parameter (upstream test_change_visibility_on_deleted_message_raises_invalid_parameter_value).
         if message is None or message.receive_count == 0:
-            raise MessageNotInflight(
+            raise InvalidParameter(
                 f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not "
                 "available for visibility timeout change."
             )

@@ -52,3 +52,28 @@ def test_messages_survive_kill_9(fresh_lamina: Callable[..., Any], tmp_path: Pat
     assert bodies == ["f0", "f1", "f2"]
     attrs = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["FifoQueue"])["Attributes"]
     assert attrs == {"FifoQueue": "true"}
+
+
+def test_shutdown_does_not_wait_for_long_polls(fresh_lamina: Callable[..., Any], tmp_path: Path) -> None:
+    import threading
+    import time
+
+    server = fresh_lamina(data_dir=tmp_path / "poll-data")
+    sqs = server.client("sqs", read_timeout=30)
+    url = sqs.create_queue(QueueName="idle")["QueueUrl"]
+    answers: list[Any] = []
+
+    def poll() -> None:
+        try:
+            answers.append(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=20))
+        except Exception as error:  # the server went away: also an answer, and not a 20 s wait
+            answers.append(error)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    time.sleep(0.5)
+    start = time.monotonic()
+    assert server.stop() == 0
+    assert time.monotonic() - start < 5
+    poller.join(5)
+    assert answers and not poller.is_alive()

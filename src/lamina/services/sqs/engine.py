@@ -58,6 +58,7 @@ class SqsEngine:
         self._clock = clock
         self._queues: dict[str, Queue] = {}  # arn → queue
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._closed = False  # set on shutdown: long polls answer empty at once
 
     def load(self) -> None:
         queues, messages = self._store.load()
@@ -224,7 +225,7 @@ class SqsEngine:
         while True:
             got = await self._take(queue, limit, vis)
             remaining = deadline - self._clock.monotonic()
-            if got or remaining <= 0 or queue.arn not in self._queues:
+            if got or remaining <= 0 or self._closed or queue.arn not in self._queues:
                 return got
             now = self._clock.time()
             change = queue.next_change(now)
@@ -331,6 +332,7 @@ class SqsEngine:
             self._wake(queue)
 
     async def close(self) -> None:
+        self._closed = True
         for waiters in self._waiters.values():
             for fut in waiters:
                 if not fut.done():

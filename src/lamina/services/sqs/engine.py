@@ -14,7 +14,6 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import islice
 from typing import Any
 
 from lamina.clock import Clock
@@ -243,15 +242,15 @@ class SqsEngine:
         dlq = self._queues.get(redrive[0]) if redrive else None
         to_move: list[Message] = []
         taken: list[Received] = []
-        for m in islice(queue.candidates(now), 0, None):
+        for m in queue.candidates(now):
             if dlq is not None and redrive is not None and m.receive_count >= redrive[1]:
                 to_move.append(m)
                 continue
             taken.append(Received(m, self._handle(queue, m, queue.deliver(m, now, visibility))))
             if len(taken) >= limit:
                 break
-        if taken and queue.fifo:
-            queue.served(dict.fromkeys(r.message.group for r in taken))
+        if taken:
+            queue.served([r.message for r in taken])
         if taken:
             self._store.update_receipts(
                 [(r.message.id, r.message.visible_at, r.message.receive_count, r.message.first_receive) for r in taken]

@@ -3,7 +3,8 @@
 Times are wall-clock seconds from the injected clock (they are persisted and shown to users). The queue
 never does I/O: the engine (`engine.py`) persists what changes and wakes long pollers.
 
-Invariants: `messages` is ordered by `seq`; a message is visible when `visible_at <= now` (a delayed
+Invariants: `messages` is ordered by `seq` in a FIFO queue (a standard queue moves a received message to
+the back); a message is visible when `visible_at <= now` (a delayed
 message has `visible_at` in the future and `receive_count == 0`; an in-flight one has been received).
 In a FIFO queue a group with a message in flight (or an earlier message still delayed) yields nothing,
 so each group is delivered strictly in order.
@@ -92,6 +93,7 @@ class Queue:
     next_seq: int = 1
     dedup: dict[str, tuple[float, Message]] = field(default_factory=dict)  # dedup key → (expiry, message)
     last_purge: float = -1e18
+    retention_checked: float = -1e18
     group_order: dict[str | None, None] = field(default_factory=dict)  # FIFO: groups, least recently served first
 
     @property
@@ -159,15 +161,13 @@ class Queue:
 
     # -- receiving ------------------------------------------------------------------------------
     def expired(self, now: float) -> list[Message]:
-        """Messages past the retention period. Send order is (nearly) age order, so the scan stops at the
-        first young message; one redriven here from an older queue may outlive its period until then."""
+        """Messages past the retention period: a full scan, at most once a second per queue (standard
+        queues keep received messages at the back, so send order is not age order)."""
+        if now - self.retention_checked < 1.0:
+            return []
+        self.retention_checked = now
         cutoff = now - self.setting("MessageRetentionPeriod")
-        old: list[Message] = []
-        for m in self.messages.values():
-            if m.sent_at > cutoff:
-                break
-            old.append(m)
-        return old
+        return [m for m in self.messages.values() if m.sent_at <= cutoff]
 
     def candidates(self, now: float) -> Iterator[Message]:
         """Visible messages in the order a receive takes them. FIFO: group by group (least recently served
@@ -191,12 +191,6 @@ class Queue:
                     break  # the rest of the group waits behind its message in flight (or delayed)
                 yield m
 
-    def served(self, groups: Iterable[str | None]) -> None:
-        """FIFO: groups a receive took messages from go to the back, as AWS serves groups in turn."""
-        for group in groups:
-            self.group_order.pop(group, None)
-            self.group_order[group] = None
-
     def deliver(self, message: Message, now: float, visibility: int) -> str:
         message.receive_count += 1
         if message.first_receive is None:
@@ -204,3 +198,16 @@ class Queue:
         message.visible_at = now + visibility
         message.receipt = secrets.token_hex(8)
         return message.receipt
+
+    def served(self, messages: Iterable[Message]) -> None:
+        """After a receive. Standard: the received messages go to the back, so the next receive finds visible
+        messages at the front instead of stepping over everything in flight (standard queues promise no
+        order). FIFO: the groups served go to the back, as AWS serves groups in turn."""
+        if self.fifo:
+            for group in dict.fromkeys(m.group for m in messages):
+                self.group_order.pop(group, None)
+                self.group_order[group] = None
+            return
+        for m in messages:
+            if self.messages.pop(m.id, None) is not None:
+                self.messages[m.id] = m

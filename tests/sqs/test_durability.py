@@ -73,7 +73,7 @@ def test_shutdown_does_not_wait_for_long_polls(fresh_lamina: Callable[..., Any],
     poller.start()
     time.sleep(0.5)
     start = time.monotonic()
-    assert server.stop() == 0
-    assert time.monotonic() - start < 5
+    assert server.stop(timeout=15) == 0  # a graceful exit, not the kill after the timeout
+    assert time.monotonic() - start < 15  # well before the 20 s the poll would have waited
     poller.join(5)
     assert answers and not poller.is_alive()

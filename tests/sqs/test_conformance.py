@@ -574,6 +574,48 @@ def _dlq(sqs: Any, r: SqsReplay, lamina: Any) -> None:
     r.match("dlq-messages", dead["Messages"])
 
 
+@scenario("TestSqsProvider::test_sqs_permission_lifecycle[sqs]")
+def _permissions(sqs: Any, r: SqsReplay, lamina: Any) -> None:
+    url = sqs.create_queue(QueueName=_name())["QueueUrl"]
+    account = "000000000000"
+
+    def policy(name: str) -> None:
+        got = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+        if "Attributes" in got:  # upstream's sqs_api transformer shows the policy parsed
+            got["Attributes"]["Policy"] = json.loads(got["Attributes"]["Policy"])
+        r.match(name, got)
+
+    label, label2 = "crossaccountpermission", "crossaccountpermission2"
+    r.call(
+        "add-permission-response",
+        sqs.add_permission,
+        QueueUrl=url,
+        AWSAccountIds=[account, "668614515564"],
+        Actions=["ReceiveMessage"],
+        Label=label,
+    )
+    policy("get-queue-policy-attribute")
+    r.call("remove-permission-response", sqs.remove_permission, QueueUrl=url, Label=label)
+    policy("get-queue-policy-attribute-after-removal")
+    sqs.add_permission(QueueUrl=url, AWSAccountIds=[account], Actions=["ReceiveMessage"], Label=label)
+    policy("get-queue-policy-attribute-first-account-same-label")
+    r.call(
+        "get-queue-policy-attribute-second-account-same-label",
+        sqs.add_permission,
+        QueueUrl=url,
+        AWSAccountIds=["668614515564"],
+        Actions=["ReceiveMessage"],
+        Label=label,
+    )
+    sqs.add_permission(QueueUrl=url, AWSAccountIds=[account], Actions=["ReceiveMessage"], Label=label2)
+    policy("get-queue-policy-attribute-second-account-different-label")
+    sqs.remove_permission(QueueUrl=url, Label=label)
+    policy("get-queue-policy-attribute-delete-first-permission")
+    sqs.remove_permission(QueueUrl=url, Label=label2)
+    policy("get-queue-policy-attribute-delete-second-permission")
+    r.call("get-queue-policy-attribute-delete-non-existent-label", sqs.remove_permission, QueueUrl=url, Label=label2)
+
+
 @pytest.mark.parametrize("test_id", sorted(SCENARIOS))
 def test_recorded(test_id: str, sqs: Any, lamina: Any) -> None:
     replay = SqsReplay(test_id, lamina.url)

@@ -156,7 +156,21 @@ def test_redrive_policy_attribute(sqs: Any, make_queue: Callable[..., str]) -> N
 
 def test_operation_not_served_yet_is_a_clear_error(sqs: Any, make_queue: Callable[..., str]) -> None:
     url = make_queue()
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     with pytest.raises(ClientError) as exc:
-        sqs.add_permission(QueueUrl=url, Label="l", AWSAccountIds=["111111111111"], Actions=["SendMessage"])
+        sqs.list_message_move_tasks(SourceArn=arn)
     assert exc.value.response["Error"]["Code"] == "UnsupportedOperation"
     assert "not supported by Lamina yet" in exc.value.response["Error"]["Message"]
+
+
+def test_permissions_live_in_the_policy_attribute(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    sqs.add_permission(
+        QueueUrl=url, Label="l1", AWSAccountIds=["111122223333"], Actions=["SendMessage", "ReceiveMessage"]
+    )
+    policy = json.loads(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"])
+    [statement] = policy["Statement"]
+    assert statement["Principal"] == {"AWS": "arn:aws:iam::111122223333:root"}
+    assert statement["Action"] == ["SQS:SendMessage", "SQS:ReceiveMessage"]
+    sqs.remove_permission(QueueUrl=url, Label="l1")
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])

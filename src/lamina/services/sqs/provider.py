@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -189,6 +190,41 @@ class SqsProvider:
     def list_queue_tags(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         tags = self._queue(ctx, params["QueueUrl"]).tags
         return {"Tags": dict(tags)} if tags else {}
+
+    # -- permissions (statements in the queue's Policy attribute) --------------------------------------
+    async def add_permission(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        queue = self._queue(ctx, params["QueueUrl"])
+        label: str = params["Label"]
+        policy = json.loads(queue.attributes.get("Policy") or "null") or {
+            "Version": "2008-10-17",
+            "Id": f"{queue.arn}/SQSDefaultPolicy",
+            "Statement": [],
+        }
+        if any(statement.get("Sid") == label for statement in policy.get("Statement", [])):
+            raise _invalid(label, "Label", "Already exists.")
+        principals = [f"arn:aws:iam::{account}:root" for account in reversed(params["AWSAccountIds"])]
+        actions = [f"SQS:{action}" for action in params["Actions"]]
+        policy.setdefault("Statement", []).append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+                "Action": actions[0] if len(actions) == 1 else actions,
+                "Resource": queue.arn,
+            }
+        )
+        await self._engine.update(queue, attributes={"Policy": json.dumps(policy)})
+
+    async def remove_permission(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        queue = self._queue(ctx, params["QueueUrl"])
+        label: str = params["Label"]
+        policy = json.loads(queue.attributes.get("Policy") or "null") or {}
+        statements = policy.get("Statement", [])
+        kept = [statement for statement in statements if statement.get("Sid") != label]
+        if len(kept) == len(statements):
+            raise _invalid(label, "Label", "can't find label.")
+        policy["Statement"] = kept
+        await self._engine.update(queue, attributes={"Policy": json.dumps(policy) if kept else ""})
 
     def list_dead_letter_source_queues(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         target = self._queue(ctx, params["QueueUrl"])

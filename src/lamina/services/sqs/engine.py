@@ -68,9 +68,7 @@ class SqsEngine:
             owner = self._queues.get(row.queue_arn)
             if owner is None:
                 continue
-            owner.messages[row.id] = Message.thaw(
-                row.id, row.seq, row.body, row.visible_at, row.receive_count, row.first_receive
-            )
+            owner.add(Message.thaw(row.id, row.seq, row.body, row.visible_at, row.receive_count, row.first_receive))
             owner.next_seq = max(owner.next_seq, row.seq + 1)
         now = self._clock.time()
         for queue in self._queues.values():  # FIFO deduplication resumes for the messages still queued
@@ -161,7 +159,7 @@ class SqsEngine:
         if now - queue.last_purge < 60:
             raise PurgeInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
         queue.last_purge = now
-        queue.messages.clear()
+        queue.clear()
         queue.dedup.clear()  # AWS forgets deduplication ids with the purged messages
         await self._store.purge(queue.arn)
 
@@ -202,7 +200,7 @@ class SqsEngine:
                 now,
                 now + delay,
             )
-            queue.messages[message.id] = message
+            queue.add(message)
             if key is not None:
                 queue.remember(key, message, now)
             rows.append(MessageRow(message.id, queue.arn, seq, message.frozen(), message.visible_at, 0, None))
@@ -212,7 +210,7 @@ class SqsEngine:
                 await self._store.put_messages(rows)
             except Exception:
                 for row in rows:
-                    queue.messages.pop(row.id, None)
+                    queue.remove(row.id)
                 raise
             self._wake(queue)
         return results
@@ -235,7 +233,7 @@ class SqsEngine:
         now = self._clock.time()
         expired = queue.expired(now)
         for m in expired:
-            del queue.messages[m.id]
+            queue.remove(m.id)
         if expired:
             self._store.delete_messages_later([m.id for m in expired])
         redrive = queue.redrive
@@ -262,12 +260,12 @@ class SqsEngine:
 
     async def _move(self, source: Queue, message: Message, dlq: Queue) -> None:
         """Redrive: the message leaves its queue for the dead-letter queue, keeping its id and body."""
-        source.messages.pop(message.id, None)
+        source.remove(message.id)
         message.seq = dlq.next_seq
         dlq.next_seq += 1
         message.visible_at = 0.0
         message.system["DeadLetterQueueSourceArn"] = source.arn
-        dlq.messages[message.id] = message
+        dlq.add(message)
         await self._store.move(message.id, dlq.arn, message.seq)
         self._wake(dlq)
 
@@ -305,12 +303,12 @@ class SqsEngine:
 
     async def delete_message(self, queue: Queue, handle: str) -> None:
         message_id, _ = self.parse_handle(handle)
-        if queue.messages.pop(message_id, None) is not None:
+        if queue.remove(message_id) is not None:
             await self._store.delete_messages([message_id])
 
     async def delete_messages(self, queue: Queue, handles: Sequence[str]) -> None:
         ids = [self.parse_handle(h)[0] for h in handles]
-        gone = [i for i in ids if queue.messages.pop(i, None) is not None]
+        gone = [i for i in ids if queue.remove(i) is not None]
         if gone:
             await self._store.delete_messages(gone)
 

@@ -94,6 +94,7 @@ class Queue:
     dedup: dict[str, tuple[float, Message]] = field(default_factory=dict)  # dedup key → (expiry, message)
     last_purge: float = -1e18
     retention_checked: float = -1e18
+    groups: dict[str | None, dict[str, Message]] = field(default_factory=dict)  # FIFO: each group in send order
     group_order: dict[str | None, None] = field(default_factory=dict)  # FIFO: groups, least recently served first
 
     @property
@@ -125,6 +126,29 @@ class Queue:
             "created": self.created,
             "modified": self.modified,
         }
+
+    # -- membership (the only ways messages enter and leave, so the FIFO group index stays true) ----------
+    def add(self, message: Message) -> None:
+        self.messages[message.id] = message
+        if self.fifo:
+            self.groups.setdefault(message.group, {})[message.id] = message
+            self.group_order.setdefault(message.group, None)
+
+    def remove(self, message_id: str) -> Message | None:
+        message = self.messages.pop(message_id, None)
+        if message is not None and self.fifo:
+            group = self.groups.get(message.group)
+            if group is not None:
+                group.pop(message_id, None)
+                if not group:
+                    del self.groups[message.group]
+                    self.group_order.pop(message.group, None)
+        return message
+
+    def clear(self) -> None:
+        self.messages.clear()
+        self.groups.clear()
+        self.group_order.clear()
 
     # -- counting -------------------------------------------------------------------------------
     def counts(self, now: float) -> tuple[int, int, int]:
@@ -177,16 +201,8 @@ class Queue:
                 if m.visible_at <= now:
                     yield m
             return
-        groups: dict[str | None, list[Message]] = {}
-        for m in self.messages.values():
-            groups.setdefault(m.group, []).append(m)
         for group in list(self.group_order):
-            if group not in groups:
-                del self.group_order[group]
-        for group in groups:
-            self.group_order.setdefault(group, None)
-        for group in list(self.group_order):
-            for m in groups[group]:
+            for m in self.groups.get(group, {}).values():
                 if m.visible_at > now:
                     break  # the rest of the group waits behind its message in flight (or delayed)
                 yield m

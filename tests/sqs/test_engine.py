@@ -163,3 +163,26 @@ def test_fifo_deduplication_survives_reload_for_queued_messages(tmp_path: Path) 
 
     run(tmp_path, fill)
     run(tmp_path, check)
+
+
+def test_redriven_message_stays_in_the_dead_letter_queue_after_reload(tmp_path: Path) -> None:
+    async def fill(engine: SqsEngine, clock: ManualClock) -> None:
+        dlq = await _queue(engine, "dlq")
+        q = await _queue(
+            engine, "src", RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
+        )
+        await engine.send(q, [_new("poison"), _new("fine")])
+        assert len(await engine.receive(q, 10, 0, 0)) == 2
+        got = await engine.receive(q, 10, 0, 0)  # both past maxReceiveCount: both move
+        assert got == [] and len(dlq.messages) == 2
+
+    async def check(engine: SqsEngine, clock: ManualClock) -> None:
+        src = engine.get(REGION, ACCOUNT, "src")
+        dlq = engine.get(REGION, ACCOUNT, "dlq")
+        assert src.messages == {}
+        assert sorted(m.body for m in dlq.messages.values()) == ["fine", "poison"]
+        assert {m.receive_count for m in dlq.messages.values()} == {1}
+        assert all(m.system["DeadLetterQueueSourceArn"] == src.arn for m in dlq.messages.values())
+
+    run(tmp_path, fill)
+    run(tmp_path, check)

@@ -142,12 +142,14 @@ class SqsStore:
             )
         )
 
-    async def move(self, message_id: str, queue_arn: str, seq: int) -> None:
-        """Redrive to a dead-letter queue: the receive count and first receive carry over, as on AWS."""
+    async def move(self, message_id: str, queue_arn: str, seq: int, body: dict[str, Any]) -> None:
+        """Redrive to a dead-letter queue: the receive count and first receive carry over, as on AWS; the
+        body is rewritten for the system attributes the move adds (DeadLetterQueueSourceArn)."""
+        text = json.dumps(body)
         await self._write(
             lambda db: db.execute(
-                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0 WHERE id = ?",
-                (queue_arn, seq, message_id),
+                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ? WHERE id = ?",
+                (queue_arn, seq, text, message_id),
             )
         )
 

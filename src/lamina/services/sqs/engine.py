@@ -266,7 +266,7 @@ class SqsEngine:
         message.visible_at = 0.0
         message.system["DeadLetterQueueSourceArn"] = source.arn
         dlq.add(message)
-        await self._store.move(message.id, dlq.arn, message.seq)
+        await self._store.move(message.id, dlq.arn, message.seq, message.frozen())
         self._wake(dlq)
 
     async def _wait(self, queue: Queue, timeout: float) -> None:

@@ -47,3 +47,35 @@ def test_errors_carry_type_and_query_code(lamina: Any) -> None:
 def test_lambda_is_unaffected(lamina: Any) -> None:
     with urllib.request.urlopen(lamina.url + "/2015-03-31/functions/", timeout=10) as response:
         assert response.status == 200 and "Functions" in json.loads(response.read())
+
+
+def test_hostile_requests_get_4xx_not_5xx(lamina: Any) -> None:
+    root = lamina.url + "/"
+    _, _, created = post(root, "CreateQueue", {"QueueName": f"hostile-{uuid.uuid4().hex[:8]}"})
+    url = created["QueueUrl"]
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("SendMessage", {}),
+        ("SendMessage", {"QueueUrl": 5, "MessageBody": "x"}),
+        ("ReceiveMessage", {"QueueUrl": url, "MaxNumberOfMessages": "ten"}),
+        ("DeleteMessage", {"QueueUrl": url, "ReceiptHandle": ""}),
+        (
+            "CreateQueue",
+            {"QueueName": "y", "Attributes": {"RedrivePolicy": '{"deadLetterTargetArn": 5, "maxReceiveCount": 1}'}},
+        ),
+        ("CreateQueue", {"QueueName": "y", "Attributes": {"RedrivePolicy": "[1]"}}),
+        ("SendMessageBatch", {"QueueUrl": url, "Entries": [{"Id": "a"}]}),
+        (
+            "SendMessage",
+            {
+                "QueueUrl": url,
+                "MessageBody": "x",
+                "MessageAttributes": {"a": {"DataType": "Binary", "BinaryValue": "!!"}},
+            },
+        ),
+        ("NoSuchOperation", {}),
+    ]
+    for action, body in cases:
+        status, _, answer = post(root, action, body)
+        assert 400 <= status < 500, (action, body, answer)
+        assert answer["__type"].startswith("com.amazonaws.sqs#"), answer
+    post(root, "DeleteQueue", {"QueueUrl": url})

@@ -188,9 +188,11 @@ class Gateway:
                 return self._services.get(name), region, None
         if "x-amz-target" in request.headers:
             for service in self._json:
-                op = service.protocol.find(request)  # type: ignore[union-attr]
-                if op is not None:
-                    return service, self._default_region, (op, {})
+                protocol = service.protocol
+                assert isinstance(protocol, JsonProtocol)
+                if protocol.owns(request):
+                    op = protocol.find(request)
+                    return service, self._default_region, None if op is None else (op, {})
         for service in self._rest:
             found = service.route(request)
             if found:

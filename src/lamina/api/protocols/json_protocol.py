@@ -28,6 +28,10 @@ class JsonProtocol:
         self._namespace = f"com.amazonaws.{model.metadata.get('endpointPrefix', model.service_name)}#"
         self._ops = {name: model.operation_model(name) for name in model.operation_names}
 
+    def owns(self, request: Request) -> bool:
+        """Whether `X-Amz-Target` names this service (an unknown operation of it is still its error)."""
+        return request.headers.get("x-amz-target", "").rpartition(".")[0] == self.target_prefix
+
     def find(self, request: Request) -> OperationModel | None:
         """The operation named by `X-Amz-Target`, when it is addressed to this service."""
         target = request.headers.get("x-amz-target", "")

@@ -101,7 +101,7 @@ def _redrive(value: str) -> str:
         policy = json.loads(value)
     except ValueError:
         raise _invalid("RedrivePolicy", "Redrive policy is not a valid JSON map.") from None
-    if not isinstance(policy, dict) or "deadLetterTargetArn" not in policy:
+    if not isinstance(policy, dict) or not isinstance(policy.get("deadLetterTargetArn"), str):
         raise _invalid("RedrivePolicy", "Redrive policy does not contain mandatory attribute: deadLetterTargetArn.")
     if "maxReceiveCount" not in policy:
         raise _invalid("RedrivePolicy", "Redrive policy does not contain mandatory attribute: maxReceiveCount.")

@@ -102,7 +102,7 @@ class SqsProvider:
     def _check_redrive(self, ctx: CallContext, attrs: Mapping[str, str]) -> None:
         raw = attrs.get("RedrivePolicy")
         if raw:
-            arn = raw.split('"deadLetterTargetArn":"', 1)[1].split('"', 1)[0]
+            arn = str(json.loads(raw)["deadLetterTargetArn"])  # checked by attributes.check
             if not arn.startswith("arn:aws:sqs:"):
                 raise InvalidParameter(
                     f"Value {raw} for parameter RedrivePolicy is invalid. "

@@ -186,3 +186,11 @@ def test_redriven_message_stays_in_the_dead_letter_queue_after_reload(tmp_path: 
 
     run(tmp_path, fill)
     run(tmp_path, check)
+
+
+def test_concurrent_creates_of_one_name_share_the_queue(tmp_path: Path) -> None:
+    async def test(engine: SqsEngine, clock: ManualClock) -> None:
+        first, second = await asyncio.gather(_queue(engine, "same"), _queue(engine, "same"))
+        assert first is second
+
+    run(tmp_path, test)

@@ -119,8 +119,14 @@ class SqsEngine:
             merged["SqsManagedSseEnabled"] = "false"
             merged.setdefault("KmsDataKeyReusePeriodSeconds", "300")
         queue = Queue(name, account, region, merged, dict(tags), now, now)
-        await self._store.put_queue(queue.arn, queue.snapshot())
+        # Registered before the commit is awaited, so a concurrent CreateQueue of the same name finds it
+        # (and compares attributes) instead of replacing it.
         self._queues[queue.arn] = queue
+        try:
+            await self._store.put_queue(queue.arn, queue.snapshot())
+        except Exception:
+            self._queues.pop(queue.arn, None)
+            raise
         return queue
 
     async def update(

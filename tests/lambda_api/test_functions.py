@@ -317,3 +317,9 @@ def test_oversize_zip_is_a_413(lambda_client: Any, fn_name: str) -> None:
             FunctionName=fn_name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": big}
         )
     assert _error(info) == ("RequestEntityTooLargeException", "Zipped size must be smaller than 52428800 bytes", 413)
+
+
+def test_account_concurrency_limit_is_configurable(fresh_lamina: Callable[..., LaminaProcess]) -> None:
+    client = fresh_lamina("--concurrent-executions", "50").client()
+    limit = client.get_account_settings()["AccountLimit"]
+    assert (limit["ConcurrentExecutions"], limit["UnreservedConcurrentExecutions"]) == (50, 50)

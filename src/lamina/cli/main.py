@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
         default=0.0,
         help="extra seconds functions stay Pending/InProgress after create/update (default 0)",
     )
+    serve.add_argument(
+        "--concurrent-executions",
+        type=int,
+        default=1000,
+        help="the account's concurrency limit, as GetAccountSettings reports it (default 1000)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -62,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         region=args.region,
         account_id=args.account_id,
         state_transition_delay=args.state_transition_delay,
+        concurrent_executions=args.concurrent_executions,
     )
     import uvloop
 

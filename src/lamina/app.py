@@ -27,6 +27,7 @@ from lamina.functions.record import FunctionConfig
 from lamina.functions.releases import Releases
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
+from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -117,6 +118,8 @@ class Lamina:
         self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.sqs = SqsEngine(self.sqs_store, self.clock)
         self.sqs.load()
+        # Async outcomes and dead letters can now go to SQS queues (invoke/destinations/sqs_queue.py).
+        self.async_invoker.destinations.register("sqs", SqsQueueTarget(self.sqs))
         sqs_service = bind_service(
             "sqs",
             SqsProvider(self.sqs, self.clock),

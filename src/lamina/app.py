@@ -21,23 +21,29 @@ from lamina.config import Settings
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
+from lamina.functions.event_source_mappings import EventSourceMappings
 from lamina.functions.layers import LayerService
 from lamina.functions.permissions import FunctionPolicies
 from lamina.functions.record import FunctionConfig
 from lamina.functions.releases import Releases
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
+from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
+from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
+from lamina.services.sns.engine import SnsEngine
+from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
 from lamina.services.sqs.provider import SqsProvider
+from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
@@ -104,6 +110,15 @@ class Lamina:
             _secret(settings.data_dir),
             self.invoke_front,
         )
+        # SQS: queues in memory, written through to the same database file (migration 0003).
+        self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.sqs = SqsEngine(self.sqs_store, self.clock)
+        self.sqs.load()
+        # SQS event source mappings: durable records (documents) and one poller per enabled mapping.
+        self.event_source_mappings = EventSourceMappings(self.store, self.functions, self.sqs, self.clock)
+        self.event_source_mappings.load()
+        self.sqs_pollers = SqsPollers(self.sqs, self.functions, gate, self.clock)
+        self.event_source_mappings.on_change(self.sqs_pollers.mapping_changed)
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
         lambda_service = bind_service(
             "lambda",
@@ -111,13 +126,10 @@ class Lamina:
             LayersApi(self.layers, self.lambda_provider.code_url),
             ConcurrencyApi(self.functions, self.concurrency_controls),
             PermissionsApi(self.functions, self.policies),
+            EventSourceMappingApi(self.event_source_mappings),
             skip_enums=frozenset({"Runtime"}),
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )
-        # SQS: queues in memory, written through to the same database file (migration 0003).
-        self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
-        self.sqs = SqsEngine(self.sqs_store, self.clock)
-        self.sqs.load()
         # Async outcomes and dead letters can now go to SQS queues (invoke/destinations/sqs_queue.py).
         self.async_invoker.destinations.register("sqs", SqsQueueTarget(self.sqs))
         sqs_service = bind_service(
@@ -125,8 +137,22 @@ class Lamina:
             SqsProvider(self.sqs, self.clock),
             skip_enums=frozenset({"QueueAttributeName", "MessageSystemAttributeName"}),
         )
+        # SNS: topics and subscriptions are documents; fan-out to SQS (engine), Lambda (async queue) and http.
+        self.sns = SnsEngine(
+            self.store,
+            self.sqs,
+            self.clock,
+            settings.public_url,
+            lambda_submit=self.async_invoker.submit_arn,
+            lambda_allowed=lambda arn, qualifier, topic: self.policies.allows(
+                arn, "sns.amazonaws.com", source_arn=topic, qualifier=qualifier
+            ),
+        )
+        self.sns.load()
+        self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
+        sns_service = bind_service("sns", SnsProvider(self.sns))
         self.gateway = Gateway(
-            [lambda_service, sqs_service],
+            [lambda_service, sqs_service, sns_service],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -139,6 +165,7 @@ class Lamina:
         await self.functions.start()
         self.async_invoker.start()
         self.concurrency_controls.start()
+        self.event_source_mappings.start()
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -160,9 +187,12 @@ class Lamina:
             await self._server.wait_closed()
         await self.async_invoker.close()
         await self.concurrency_controls.close()
+        await self.event_source_mappings.close()
+        await self.sqs_pollers.close()
         self.functions.close()
         await self.executor.close()
         await self.event_queue.close()
+        await self.sns.close()
         await self.sqs.close()
         await self.sqs_store.close()
         self.store.close()
@@ -178,7 +208,7 @@ class Lamina:
             "status": "running",
             "version": __version__,
             "dataDir": str(self.settings.data_dir),
-            "services": {"lambda": "running", "sqs": "running"},
+            "services": {"lambda": "running", "sqs": "running", "sns": "running"},
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
         }

@@ -17,6 +17,7 @@
     ├── PolicyLengthExceeded         PolicyLengthExceededException (400): resource policy over 20 KB
     ├── ValidationFailed             ValidationException (400): request does not satisfy the model
     ├── InvalidRequestContent        InvalidRequestContentException (400): body is not what the model says
+    ├── ResourceInUse                ResourceInUseException (400): the resource is changing state
     ├── Conflict                     ResourceConflictException (409)
     │   ├── AlreadyExists            same name, different settings (SQS: QueueAlreadyExists)
     │   └── PurgeInProgress          a second PurgeQueue within 60 s (SQS, 403)
@@ -107,6 +108,10 @@ class ValidationFailed(LaminaError):
 
 
 class InvalidRequestContent(LaminaError):
+    pass
+
+
+class ResourceInUse(LaminaError):
     pass
 
 

@@ -19,6 +19,7 @@ _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
     errors.PolicyLengthExceeded: ("PolicyLengthExceededException", 400),
     errors.ValidationFailed: ("ValidationException", 400),
     errors.InvalidRequestContent: ("InvalidRequestContentException", 400),
+    errors.ResourceInUse: ("ResourceInUseException", 400),
     errors.Conflict: ("ResourceConflictException", 409),
     errors.PreconditionFailed: ("PreconditionFailedException", 412),
     errors.RequestTooLarge: ("RequestEntityTooLargeException", 413),

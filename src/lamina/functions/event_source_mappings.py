@@ -1,0 +1,326 @@
+"""Event source mappings for SQS queues (spec/lambda-api.md §12): durable records, AWS's validation and
+state machine. Pollers (lamina/sources) follow the records through `on_change` listeners.
+
+States: a new mapping is `Creating` (or `Disabled` when created with Enabled=false); an update is
+`Updating` (`Enabling`/`Disabling` when it flips Enabled); after `SETTLE_S` the mapping settles in
+`Enabled` or `Disabled`. Update/Delete during Creating/Updating answer ResourceInUseException. Delete
+answers the mapping with State `Deleting` and removes it once settled. A restart settles every
+transitional state at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid as uuids
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from lamina.clock import Clock
+from lamina.errors import Conflict, InvalidParameter, NotFound, ResourceInUse
+from lamina.functions.control import FunctionService
+from lamina.functions.names import FunctionRef
+from lamina.services.sqs.engine import SqsEngine
+from lamina.sources import patterns
+from lamina.store.documents import DocumentStore
+
+KIND = "event-source-mapping"
+SETTLE_S = 0.3
+MAX_FILTERS = 5
+MAX_LIST = 100
+NOT_FOUND = "The resource you requested does not exist."
+INVALID_FILTER = "Invalid filter pattern definition."
+WINDOW_NEEDED = "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10"
+NO_QUEUE = (
+    "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
+    "SQS Error Message: The specified queue does not exist."
+)
+TRANSITIONAL = frozenset({"Creating", "Enabling", "Disabling", "Updating", "Deleting"})
+
+
+@dataclass(frozen=True)
+class Mapping:
+    uuid: str
+    region: str
+    account: str
+    source_arn: str
+    function_arn: str  # as mapped: qualified when a version or alias was named
+    batch_size: int
+    window: int
+    enabled: bool
+    state: str
+    last_modified: float
+    response_types: list[str] = field(default_factory=list)
+    filters: list[str] | None = None  # the pattern strings
+    max_concurrency: int | None = None
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account}:event-source-mapping:{self.uuid}"
+
+    @property
+    def fifo(self) -> bool:
+        return self.source_arn.endswith(".fifo")
+
+    def to_api(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "UUID": self.uuid,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.window,
+            "EventSourceArn": self.source_arn,
+            "FunctionArn": self.function_arn,
+            "LastModified": self.last_modified,
+            "State": self.state,
+            "StateTransitionReason": "USER_INITIATED",
+            "FunctionResponseTypes": list(self.response_types),
+            "EventSourceMappingArn": self.arn,
+        }
+        if self.filters is not None:
+            out["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in self.filters]}
+        if self.max_concurrency is not None:
+            out["ScalingConfig"] = {"MaximumConcurrency": self.max_concurrency}
+        return out
+
+    def to_doc(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Mapping:
+        return cls(**doc)
+
+
+Listener = Callable[[Mapping | None, str], None]
+
+
+class EventSourceMappings:
+    def __init__(self, store: DocumentStore, functions: FunctionService, sqs: SqsEngine, clock: Clock) -> None:
+        self._store = store
+        self._functions = functions
+        self._sqs = sqs
+        self._clock = clock
+        self._mappings: dict[str, Mapping] = {}
+        self._listeners: list[Listener] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def on_change(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def load(self) -> None:
+        """Loads the mappings, settling whatever a stop left in a transitional state."""
+        for key, doc in self._store.load(KIND).items():
+            mapping = Mapping.from_doc(doc)
+            if mapping.state == "Deleting":
+                self._store.delete(KIND, key)
+                continue
+            if mapping.state in TRANSITIONAL:
+                mapping = replace(mapping, state="Enabled" if mapping.enabled else "Disabled")
+                self._store.put(KIND, key, mapping.to_doc())
+            self._mappings[mapping.uuid] = mapping
+
+    def start(self) -> None:
+        for mapping in list(self._mappings.values()):
+            self._notify(mapping)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+    def all(self) -> list[Mapping]:
+        return list(self._mappings.values())
+
+    # -- validation -------------------------------------------------------------------------------
+    def _function(self, name: str, region: str, account: str) -> tuple[FunctionRef, str]:
+        ref = self._functions.resolve(name, region, account)
+        try:
+            self._functions.config(ref)
+        except NotFound:
+            raise InvalidParameter("Function does not exist", Type="User") from None
+        return ref, ref.qualified_arn if ref.qualifier else ref.arn
+
+    @staticmethod
+    def _filters(criteria: Any) -> list[str] | None:
+        if criteria is None:
+            return None
+        filters = criteria.get("Filters") if isinstance(criteria, dict) else None
+        if filters is None:
+            return None
+        if len(filters) > MAX_FILTERS:
+            raise InvalidParameter(
+                f"Number of filters exceeds the limit of {MAX_FILTERS} for this event source mapping.", Type="User"
+            )
+        out = []
+        for f in filters:
+            try:
+                patterns.check(f.get("Pattern"))
+            except patterns.InvalidPattern:
+                raise InvalidParameter(INVALID_FILTER, Type="User") from None
+            out.append(f["Pattern"])
+        return out
+
+    def _check_sizes(self, mapping: Mapping) -> None:
+        if mapping.fifo and mapping.batch_size > 10:
+            raise InvalidParameter("Batch size for FIFO queues must be between 1 and 10.", Type="User")
+        if mapping.batch_size > 10 and mapping.window < 1:
+            raise InvalidParameter(WINDOW_NEEDED, Type="User")
+
+    # -- operations -------------------------------------------------------------------------------
+    def create(self, region: str, account: str, params: dict[str, Any]) -> Mapping:
+        source = params.get("EventSourceArn")
+        if not source or not source.startswith("arn:aws:sqs:"):
+            raise InvalidParameter("Unrecognized event source.", Type="User")
+        ref, function_arn = self._function(params["FunctionName"], region, account)
+        if params.get("DestinationConfig"):
+            raise InvalidParameter(
+                "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"
+            )
+        if params.get("StartingPosition") is not None:
+            raise InvalidParameter(f"Unsupported starting position for arn type: {source}", Type="User")
+        if self._sqs.by_arn(source) is None:
+            raise InvalidParameter(NO_QUEUE, Type="User")
+        enabled = params.get("Enabled")
+        enabled = True if enabled is None else bool(enabled)
+        scaling = params.get("ScalingConfig") or {}
+        mapping = Mapping(
+            uuid=str(uuids.uuid4()),
+            region=region,
+            account=account,
+            source_arn=source,
+            function_arn=function_arn,
+            batch_size=params.get("BatchSize") or 10,
+            window=params.get("MaximumBatchingWindowInSeconds") or 0,
+            enabled=enabled,
+            state="Creating" if enabled else "Disabled",
+            last_modified=self._clock.time(),
+            response_types=list(params.get("FunctionResponseTypes") or []),
+            filters=self._filters(params.get("FilterCriteria")),
+            max_concurrency=scaling.get("MaximumConcurrency"),
+        )
+        self._check_sizes(mapping)
+        for other in self._mappings.values():
+            if other.source_arn == source and other.function_arn == function_arn:
+                raise Conflict(
+                    f'An event source mapping with SQS arn (" {source} ") and function (" {ref.name} ") already '
+                    f"exists. Please update or delete the existing mapping with UUID {other.uuid}",
+                    Type="User",
+                )
+        self._put(mapping)
+        if mapping.state == "Creating":
+            self._settle(mapping)
+        return mapping
+
+    def get(self, uuid: str) -> Mapping:
+        mapping = self._mappings.get(uuid)
+        if mapping is None:
+            raise NotFound(NOT_FOUND, Type="User")
+        return mapping
+
+    def _check_idle(self, mapping: Mapping) -> None:
+        if mapping.state in ("Creating", "Updating", "Enabling", "Disabling", "Deleting"):
+            raise ResourceInUse(
+                f"Cannot update the event source mapping because it is in use. State: {mapping.state}",
+                Type="User",
+            )
+
+    def update(self, uuid: str, params: dict[str, Any]) -> Mapping:
+        mapping = self.get(uuid)
+        self._check_idle(mapping)
+        changes: dict[str, Any] = {}
+        if params.get("FunctionName"):
+            _, changes["function_arn"] = self._function(params["FunctionName"], mapping.region, mapping.account)
+        if params.get("DestinationConfig"):
+            raise InvalidParameter(
+                "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"
+            )
+        if params.get("BatchSize") is not None:
+            changes["batch_size"] = params["BatchSize"]
+        if params.get("MaximumBatchingWindowInSeconds") is not None:
+            changes["window"] = params["MaximumBatchingWindowInSeconds"]
+        if params.get("FunctionResponseTypes") is not None:
+            changes["response_types"] = list(params["FunctionResponseTypes"])
+        if "FilterCriteria" in params:
+            changes["filters"] = self._filters(params["FilterCriteria"])
+        if params.get("ScalingConfig") is not None:
+            changes["max_concurrency"] = params["ScalingConfig"].get("MaximumConcurrency")
+        state = "Updating"
+        if params.get("Enabled") is not None:
+            enabled = bool(params["Enabled"])
+            if enabled != mapping.enabled:
+                state = "Enabling" if enabled else "Disabling"
+            changes["enabled"] = enabled
+        updated = replace(mapping, **changes, state=state, last_modified=self._clock.time())
+        self._check_sizes(updated)
+        self._put(updated)
+        self._settle(updated)
+        return updated
+
+    def delete(self, uuid: str) -> Mapping:
+        mapping = self.get(uuid)
+        if mapping.state in ("Creating", "Updating"):
+            raise ResourceInUse(
+                f"Cannot delete the event source mapping because it is in use. State: {mapping.state}",
+                Type="User",
+            )
+        deleting = replace(mapping, state="Deleting")
+        self._mappings[uuid] = deleting
+        self._store.delete(KIND, uuid)
+        self._notify(deleting)  # pollers stop at once
+        self._settle(deleting)
+        return deleting
+
+    def list(
+        self, source: str | None, function: str | None, region: str, account: str, marker: str | None, limit: int | None
+    ) -> tuple[list[Mapping], str | None]:
+        found = [m for m in self._mappings.values() if m.region == region and m.account == account]
+        if source:
+            found = [m for m in found if m.source_arn == source]
+        if function:
+            ref = self._functions.resolve(function, region, account)
+            arn = ref.qualified_arn if ref.qualifier else ref.arn
+            found = [
+                m
+                for m in found
+                if m.function_arn == arn or (not ref.qualifier and m.function_arn.startswith(arn + ":"))
+            ]
+        found.sort(key=lambda m: (m.last_modified, m.uuid))
+        start = 0
+        if marker:
+            for i, m in enumerate(found):
+                if m.uuid == marker:
+                    start = i
+                    break
+        size = min(limit or MAX_LIST, MAX_LIST)
+        page = found[start : start + size]
+        rest = found[start + size :]
+        return page, rest[0].uuid if rest else None
+
+    # -- internals --------------------------------------------------------------------------------
+    def _put(self, mapping: Mapping) -> None:
+        self._mappings[mapping.uuid] = mapping
+        self._store.put(KIND, mapping.uuid, mapping.to_doc())
+
+    def _notify(self, mapping: Mapping | None, uuid: str | None = None) -> None:
+        for listener in self._listeners:
+            listener(mapping, uuid or (mapping.uuid if mapping else ""))
+
+    def _settle(self, mapping: Mapping) -> None:
+        task = asyncio.get_running_loop().create_task(self._finish(mapping))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _finish(self, mapping: Mapping) -> None:
+        await self._clock.sleep(SETTLE_S)
+        current = self._mappings.get(mapping.uuid)
+        if current is None or current.state != mapping.state or current.last_modified != mapping.last_modified:
+            return
+        if mapping.state == "Deleting":
+            del self._mappings[mapping.uuid]
+            self._notify(None, mapping.uuid)
+            return
+        settled = replace(mapping, state="Enabled" if mapping.enabled else "Disabled")
+        self._put(settled)
+        self._notify(settled)

@@ -1,0 +1,89 @@
+"""The issue's must-show: 1,000 messages through a mapping whose function fails some of them with a partial
+batch response. Every message is processed successfully exactly once, or lands in the queue's DLQ after
+maxReceiveCount: nothing lost, nothing stuck."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from tests.esm.collector import POST, Collector
+from tests.esm.conftest import queue_counts, wait_for, wait_settled
+
+HANDLER = (
+    POST
+    + """
+def handler(event, context):
+    ok, failures = [], []
+    for r in event["Records"]:
+        n = json.loads(r["body"])["n"]
+        first = r["attributes"]["ApproximateReceiveCount"] == "1"
+        if n % 10 == 0 or (n % 7 == 0 and first):   # poison, or fails once then succeeds
+            failures.append({"itemIdentifier": r["messageId"]})
+        else:
+            ok.append(n)
+    post({"ok": ok, "failed": len(failures)})
+    return {"batchItemFailures": failures}
+"""
+)
+
+TOTAL = 1000
+
+
+@pytest.mark.slow
+def test_thousand_messages_partial_batch_nothing_lost(
+    lambda_client: Any, sqs: Any, make_queue: Any, make_function: Any, mappings: list[str]
+) -> None:
+    dlq_url, dlq_arn = make_queue()
+    url, arn = make_queue(
+        VisibilityTimeout="1",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    )
+    with Collector() as collector:
+        fn = make_function(HANDLER, env={"COLLECTOR": collector.url})
+        for start in range(0, TOTAL, 10):
+            sqs.send_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(start, start + 10)],
+            )
+        started = time.monotonic()
+        esm = lambda_client.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName=fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+        )
+        mappings.append(esm["UUID"])
+        assert esm["State"] == "Creating"
+        assert esm["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+        poison = {n for n in range(TOTAL) if n % 10 == 0}
+
+        def done() -> bool:
+            return queue_counts(sqs, dlq_url)[0] >= len(poison) and queue_counts(sqs, url) == (0, 0, 0)
+
+        wait_for(done, timeout=50, interval=0.25)
+        elapsed = time.monotonic() - started
+        posts = collector.snapshot()
+
+    successes = Counter(n for p in posts for n in p["ok"])
+    expected_ok = set(range(TOTAL)) - poison
+    assert set(successes) == expected_ok, "every good message processed"
+    assert all(c == 1 for c in successes.values()), [n for n, c in successes.items() if c > 1]
+    dead: set[int] = set()
+    while True:
+        got = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+        if not got.get("Messages"):
+            break
+        for m in got["Messages"]:
+            dead.add(json.loads(m["Body"])["n"])
+            assert m["Attributes"]["ApproximateReceiveCount"] == "3"  # 2 in the source queue + this one
+        sqs.delete_message_batch(
+            QueueUrl=dlq_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(got["Messages"])],
+        )
+    assert dead == poison
+    assert queue_counts(sqs, url) == (0, 0, 0)
+    print(f"\n1,000 messages, partial batches: settled in {elapsed:.1f} s")
+    assert wait_settled(lambda_client, esm["UUID"]) == "Enabled"

@@ -53,6 +53,23 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.Throttled: ("RequestThrottled", 400, "RequestThrottled"),
         errors.AccessDenied: ("InvalidSecurity", 403, _SQS + "InvalidSecurity"),
     },
+    # SNS (query protocol): the code is the XML <Code>; the third element is unused there.
+    "sns": {
+        errors.NotFound: ("NotFound", 404, None),
+        errors.InvalidAttributeValue: ("ParameterValueInvalid", 400, None),
+        errors.InvalidBatchEntryId: ("InvalidBatchEntryId", 400, None),
+        errors.EmptyBatch: ("EmptyBatchRequest", 400, None),
+        errors.TooManyBatchEntries: ("TooManyEntriesInBatchRequest", 400, None),
+        errors.BatchEntryIdsNotDistinct: ("BatchEntryIdsNotDistinct", 400, None),
+        errors.BatchTooLarge: ("BatchRequestTooLong", 400, None),
+        errors.InvalidParameter: ("InvalidParameter", 400, None),
+        errors.ValidationFailed: ("ValidationError", 400, None),
+        errors.InvalidRequestContent: ("InvalidParameter", 400, None),
+        errors.Conflict: ("InvalidParameter", 400, None),
+        errors.UnknownOperation: ("InvalidAction", 400, None),
+        errors.AccessDenied: ("AuthorizationError", 403, None),
+        errors.Throttled: ("Throttled", 429, None),
+    },
 }
 
 

@@ -23,6 +23,7 @@ from lamina.api.catalog import RouteTable, error_shapes, load_service_model
 from lamina.api.faults import service_wire_error, wire_error
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
+from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
 from lamina.api.validation import Validator
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
@@ -64,7 +65,7 @@ class ServiceBinding:
 
     name: str
     model: ServiceModel
-    protocol: RestJsonProtocol | JsonProtocol
+    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
     routes: RouteTable | None  # REST protocols route by method and path; json by X-Amz-Target
     validator: Validator
     providers: tuple[Any, ...]
@@ -74,7 +75,7 @@ class ServiceBinding:
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
         if self.routes is not None:
             return self.routes.find(request.method, request.path, request.query)
-        assert isinstance(self.protocol, JsonProtocol)
+        assert isinstance(self.protocol, JsonProtocol | QueryProtocol)
         op = self.protocol.find(request)
         return None if op is None else (op, {})
 
@@ -96,11 +97,13 @@ def bind_service(
 ) -> ServiceBinding:
     model = load_service_model(name)
     protocols = model.metadata.get("protocols") or [model.protocol]
-    protocol: RestJsonProtocol | JsonProtocol
+    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
     if "rest-json" in protocols:
         protocol, routes = RestJsonProtocol(model), RouteTable(model)
     elif "json" in protocols:
         protocol, routes = JsonProtocol(model), None
+    elif "query" in protocols:
+        protocol, routes = QueryProtocol(model), None
     else:
         raise ValueError(f"{name}: none of the protocols {protocols} is served by Lamina yet")
     return ServiceBinding(
@@ -127,6 +130,7 @@ class Gateway:
         self._services = {s.name: s for s in services}
         self._rest = [s for s in services if s.routes is not None]
         self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
+        self._query = [s for s in services if isinstance(s.protocol, QueryProtocol)]
         self._default_region = default_region
         self._account_id = account_id
         self._base_url = base_url
@@ -155,7 +159,7 @@ class Gateway:
         if found is None:
             found = service.route(request)
         if found is None:
-            return self._error(service, UnknownOperation("Unknown operation: " + request.method))
+            return self._error(service, UnknownOperation("Unknown operation: " + request.method), request.request_id)
         op, uri_params = found
         try:
             limit = service.body_limits.get(op.name)
@@ -172,9 +176,11 @@ class Gateway:
             result = method(ctx, params)
             if hasattr(result, "__await__"):
                 result = await result
+            if isinstance(service.protocol, QueryProtocol):
+                return service.protocol.serialize(op, result, request.request_id)
             return service.protocol.serialize(op, result)
         except LaminaError as error:
-            return self._error(service, error)
+            return self._error(service, error, request.request_id)
 
     def _identify(
         self, request: Request
@@ -193,6 +199,11 @@ class Gateway:
                 if protocol.owns(request):
                     op = protocol.find(request)
                     return service, self._default_region, None if op is None else (op, {})
+        if self._query and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+            for service in self._query:
+                op = service.route(request)
+                if op is not None:
+                    return service, self._default_region, op
         for service in self._rest:
             found = service.route(request)
             if found:
@@ -204,7 +215,10 @@ class Gateway:
         return f"http://{host}" if host else self._base_url
 
     # -- errors ---------------------------------------------------------------------------------
-    def _error(self, service: ServiceBinding | None, error: LaminaError) -> Response:
+    def _error(self, service: ServiceBinding | None, error: LaminaError, request_id: str = "") -> Response:
+        if service is not None and isinstance(service.protocol, QueryProtocol):
+            code, status, _ = service_wire_error(service.name, error)
+            return service.protocol.error_response(code, status, error.message, request_id)
         if service is not None and isinstance(service.protocol, JsonProtocol):
             code, status, query_code = service_wire_error(service.name, error)
             return service.protocol.error_response(code, status, error.message, query_code)
@@ -216,6 +230,8 @@ class Gateway:
         message = f"The {op.name} operation of {service.model.service_name} is not supported by Lamina yet."
         if isinstance(service.protocol, JsonProtocol):
             return service.protocol.error_response("UnsupportedOperation", 501, message, "UnsupportedOperation")
+        if isinstance(service.protocol, QueryProtocol):
+            return service.protocol.error_response("NotImplemented", 501, message, "")
         return Response(
             501,
             [("x-amzn-ErrorType", "NotImplemented"), ("Content-Type", "application/json")],

@@ -1,0 +1,2 @@
+-- SNS keeps its topics and subscriptions as documents (kinds sns-topic, sns-subscription) in the resources
+-- table of 0001; this migration only reserves the number so later migrations keep their order.

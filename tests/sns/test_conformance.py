@@ -1,0 +1,1 @@
+RESULTS: list[tuple[str, str, bool]] = []

@@ -193,7 +193,8 @@ class Environment:
                 if len(mounts) > 1:
                     plan["mount_fds"]["opt"] = len(fds) + 1
                 try:
-                    pid = await self.zygote.spawn(plan, spec_launch, fds + mounts, spare=spare.pid)
+                    msg = {"op": "spawn", "plan": plan, "launch": spec_launch}
+                    pid = await spare.assign(msg, fds + mounts)
                 except OSError:
                     pid = -1  # the resident died meanwhile: start from scratch
                     self.cgroup = None

@@ -5,8 +5,8 @@ Why: on this host a cgroup v1 attach (writing a pid to `cgroup.procs`) waits for
 born in its parent's cgroup without any attach, so each resident attaches once, then forks environment
 after environment into its cgroup (one at a time; the group's limits are set per environment). It forks
 each environment ahead of need (pid 1 of a new pid namespace, namespaces unshared, /proc and /tmp
-mounted), so a cold start is: message the zygote (which answers with the waiting environment's pid at
-once), bind the code, pivot, drop privileges, import the handler.
+mounted, pivoted into its private root), so a cold start is: send the assignment straight to that
+environment on the resident's channel, attach the code, drop privileges, import the handler.
 
 Invariants: a resident hosts at most one environment at a time; it is in the idle deque only while
 hosting none; its cgroup lives and dies with it; the pool refills itself in the background and keeps at
@@ -15,10 +15,13 @@ most `2 * size` idle residents (the rest are stopped).
 
 from __future__ import annotations
 
+import array
 import asyncio
 import contextlib
 import functools
+import json
 import logging
+import socket
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +39,42 @@ class Spare:
     pool: SparePool
     alive: bool = True
     used: bool = False
+    channel: socket.socket | None = None  # assignments, read by the environment standing by
+    standby: int | None = None  # pid of the environment standing by, not yet assigned
+    waiter: asyncio.Future[int] | None = None  # an assignment sent before its environment stood by
+
+    def on_standby(self, pid: int) -> None:
+        if self.standby is not None:
+            self.pool.zygote.discard_exit(self.standby)  # it ended unassigned; the resident forked another
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(pid)
+            self.waiter = None
+        else:
+            self.standby = pid
+
+    async def assign(self, msg: dict[str, Any], fds: list[int]) -> int:
+        """Send a spawn message straight to the environment standing by; returns its pid."""
+        if self.channel is None or not self.alive:
+            raise OSError("the resident exited")
+        ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))]
+        self.channel.sendmsg([json.dumps(msg).encode()], ancillary)
+        if self.standby is not None:
+            pid, self.standby = self.standby, None
+            return pid
+        self.waiter = asyncio.get_running_loop().create_future()
+        return await self.waiter
+
+    def close(self) -> None:
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(OSError("the resident exited"))
+        self.waiter = None
+        if self.standby is not None:
+            self.pool.zygote.discard_exit(self.standby)
+            self.standby = None
+        self.pool.zygote.forget_resident(self.pid)
 
 
 REFILL_DELAY = 0.01  # seconds between handing out a spare and preparing its replacement
@@ -83,13 +122,17 @@ class SparePool:
             plan = dict(self.plan)
             if cgroup is not None:
                 plan["cgroup_procs"] = cgroup.procs_files
-            forking = asyncio.ensure_future(self.zygote.prefork(plan))
+            spare = Spare(0, cgroup, self)
+            forking = asyncio.ensure_future(self.zygote.prefork(plan, spare.on_standby))
             try:
                 # Shielded: a prefork cut short by close() would leave a resident nobody tracks.
-                pid = await asyncio.shield(forking)
+                pid, channel = await asyncio.shield(forking)
             except asyncio.CancelledError:
                 with contextlib.suppress(OSError, ZygoteDied):
-                    self.zygote.kill(await forking)
+                    pid, channel = await forking
+                    channel.close()
+                    self.zygote.forget_resident(pid)
+                    self.zygote.kill(pid)
                 if cgroup is not None and self.cgroups is not None:
                     self.cgroups.release(cgroup)
                 raise
@@ -98,7 +141,7 @@ class SparePool:
                 if cgroup is not None and self.cgroups is not None:
                     self.cgroups.release(cgroup)
                 return
-            spare = Spare(pid, cgroup, self)
+            spare.pid, spare.channel = pid, channel
             self._ready.append(spare)
             self.zygote.watch(pid, functools.partial(self._on_exit, spare))
 
@@ -113,6 +156,7 @@ class SparePool:
             self._stop(spare)
 
     def _stop(self, spare: Spare) -> None:
+        spare.close()
         if spare.alive:
             self.zygote.kill(spare.pid)  # its exit releases the cgroup
         elif spare.cgroup is not None and self.cgroups is not None:
@@ -126,6 +170,7 @@ class SparePool:
 
     def _died(self, spare: Spare) -> None:
         spare.alive = False
+        spare.close()
         if not spare.used and not self._closed:
             self._failures += 1
             if self._failures >= 3:

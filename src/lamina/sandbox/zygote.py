@@ -78,6 +78,9 @@ class ZygoteProcess:
         self._early_exits: dict[int, int] = {}
         self._unwatched: set[int] = set()  # spawned, exit not yet watched: only these may exit "early"
         self._next_id = 0
+        self._received: dict[int, list[int]] = {}  # request id -> descriptors that came with its answer
+        self._standby_callbacks: dict[int, Callable[[int], None]] = {}  # resident pid -> on_standby(pid)
+        self._early_standby: dict[int, int] = {}  # resident pid -> standby pid announced before registration
         self.alive = False
 
     async def start(self) -> None:
@@ -116,19 +119,41 @@ class ZygoteProcess:
     def _on_readable(self) -> None:
         assert self._sock is not None
         while True:
+            fds = array.array("i")
             try:
-                data = self._sock.recv(65536)
+                data, ancdata, _flags, _addr = self._sock.recvmsg(65536, socket.CMSG_SPACE(4 * fds.itemsize))
             except BlockingIOError:
                 return
             except OSError:
-                data = b""
+                data, ancdata = b"", []
+            for level, kind, payload in ancdata:
+                if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+                    fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
             if not data:
+                for fd in fds:
+                    os.close(fd)
                 self._on_death()
                 return
-            self._dispatch(json.loads(data))
+            msg = json.loads(data)
+            if fds:
+                if "id" in msg and int(msg["id"]) in self._pending:
+                    self._received[int(msg["id"])] = list(fds)
+                else:
+                    for fd in fds:
+                        os.close(fd)
+            self._dispatch(msg)
 
     def _dispatch(self, msg: dict[str, Any]) -> None:
-        if "exit" in msg:
+        if "standby" in msg:
+            # A resident forked the environment it will host next; it may exit before anyone watches it.
+            pid = int(msg["pid"])
+            self._unwatched.add(pid)
+            on_standby = self._standby_callbacks.get(int(msg["standby"]))
+            if on_standby is not None:
+                on_standby(pid)
+            else:  # read in the same batch as the prefork answer, before `prefork` registered its callback
+                self._early_standby[int(msg["standby"])] = pid
+        elif "exit" in msg:
             pid, status = int(msg["exit"]), int(msg["status"])
             callback = self._watchers.pop(pid, None)
             if callback is not None:
@@ -174,16 +199,41 @@ class ZygoteProcess:
         finally:
             self._sock.setblocking(False)
 
-    async def spawn(
-        self, plan: dict[str, Any], launch: dict[str, Any], fds: list[int], spare: int | None = None
-    ) -> int:
-        msg: dict[str, Any] = {"op": "spawn", "plan": plan, "launch": launch}
-        if spare is not None:
-            msg["spare"] = spare
-        return await self._request(msg, fds)
+    async def spawn(self, plan: dict[str, Any], launch: dict[str, Any], fds: list[int]) -> int:
+        return await self._request({"op": "spawn", "plan": plan, "launch": launch}, fds)
 
-    async def prefork(self, plan: dict[str, Any]) -> int:
-        return await self._request({"op": "prefork", "plan": plan}, [])
+    async def prefork(self, plan: dict[str, Any], on_standby: Callable[[int], None]) -> tuple[int, socket.socket]:
+        """Start a resident; returns its pid and the channel that takes assignments for the environments it
+        forks ahead of time. `on_standby(pid)` is called each time such an environment is ready."""
+        assert self._loop is not None
+        self._next_id += 1
+        request = self._next_id
+        fut: asyncio.Future[int] = self._loop.create_future()
+        self._pending[request] = fut
+        self._send({"op": "prefork", "plan": plan, "id": request})
+        try:
+            pid = await fut
+        finally:
+            fds = self._received.pop(request, [])
+        if len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            self.kill(pid)
+            raise OSError("the zygote sent no assignment channel")
+        self._standby_callbacks[pid] = on_standby
+        early = self._early_standby.pop(pid, None)
+        if early is not None:
+            on_standby(early)
+        return pid, socket.socket(fileno=fds[0])
+
+    def forget_resident(self, pid: int) -> None:
+        self._standby_callbacks.pop(pid, None)
+        self._early_standby.pop(pid, None)
+
+    def discard_exit(self, pid: int) -> None:
+        """An environment nobody will watch (a resident's standby that was never assigned)."""
+        self._unwatched.discard(pid)
+        self._early_exits.pop(pid, None)
 
     async def _request(self, msg: dict[str, Any], fds: list[int]) -> int:
         assert self._loop is not None

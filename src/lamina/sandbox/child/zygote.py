@@ -7,11 +7,14 @@ Protocol (SOCK_SEQPACKET on the fd named by `control_fd`, one JSON object per pa
 
 * platform -> zygote: ``{"op": "spawn", "id": n, "plan": {...}, "launch": {...}}`` with the log pipe's
   write end (and, for a private network namespace, a hand-off socket) attached;
-  ``{"op": "prefork", "id": n, "plan": {...}}`` (a spare: forked and half-confined ahead of time; a later
-  spawn with ``"spare": pid`` completes it); ``{"op": "kill", "pid": p}``; ``{"op": "stop"}``.
+  ``{"op": "prefork", "id": n, "plan": {...}}`` (a resident: joins a cgroup once, then forks environments
+  into it ahead of need); ``{"op": "kill", "pid": p}``; ``{"op": "stop"}``.
 * zygote -> platform: ``{"ready": true, "isolate": bool, "error": str|null}`` once at start;
-  ``{"id": n, "pid": p}`` or ``{"id": n, "error": str}`` per spawn; ``{"exit": p, "status": s}`` when an
-  environment process ends (raw wait status).
+  ``{"id": n, "pid": p}`` or ``{"id": n, "error": str}`` per spawn or prefork (a prefork's answer carries
+  the resident's assignment channel); ``{"standby": resident, "pid": p}`` when a resident's next
+  environment stands by; ``{"exit": p, "status": s}`` when an environment process ends (raw wait status).
+* platform -> environment standing by, on its resident's assignment channel (not through us, who may be
+  busy forking): the spawn message and descriptors, as above.
 
 Invariants: the zygote is single-threaded (so fork is safe) and every environment is its direct child, so it
 alone reaps them and a pid it reports is never reused before the platform hears of the exit. When the
@@ -45,8 +48,6 @@ class Zygote:
         self.sock = socket.socket(fileno=int(config["control_fd"]))
         self.children: set[int] = set()
         self.spares: dict[int, socket.socket] = {}  # resident pid -> its channel
-        self.waiting: dict[int, int] = {}  # resident pid -> spawn request id awaiting the environment's pid
-        self.standby: dict[int, int] = {}  # resident pid -> its environment forked ahead, not yet assigned
         self.hosted: set[int] = set()  # environments forked by residents
         self.left = False  # True in forked children: the zygote's resources are closed
         self.isolate = False
@@ -162,10 +163,6 @@ class Zygote:
                 spare = self.spares.pop(pid, None)
                 if spare is not None:
                     spare.close()
-                self.standby.pop(pid, None)
-                request = self.waiting.pop(pid, None)
-                if request is not None:
-                    self.send({"id": request, "error": "the resident exited"})
                 self.send({"exit": pid, "status": status})
 
     def stop(self) -> None:
@@ -196,10 +193,6 @@ class Zygote:
     def spawn(self, msg: dict[str, Any], fds: list[int]) -> None:
         plan = msg["plan"]
         plan["isolate"] = bool(plan.get("isolate")) and self.isolate
-        spare = msg.get("spare")
-        if spare is not None:
-            self.hand_to_spare(int(spare), msg, fds)
-            return
         try:
             pid = self.fork(plan["isolate"])
         except OSError as exc:
@@ -220,42 +213,33 @@ class Zygote:
         plan = msg["plan"]
         plan["isolate"] = bool(plan.get("isolate")) and self.isolate
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        # Assignments go from the platform straight to the environment standing by (no hop through us,
+        # who may be busy forking): the platform gets one end, the resident the other.
+        platform_end, resident_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             # The resident stays in our pid namespace, so the pids it reports mean the same to the platform;
             # each environment it forks gets a fresh one.
             pid = self.fork(False)
         except OSError as exc:
-            ours.close()
-            theirs.close()
+            for sock in (ours, theirs, platform_end, resident_end):
+                sock.close()
             self.send({"id": msg["id"], "error": str(exc)})
             return
         if pid == 0:
             ours.close()
-            self.child(lambda: self.become_spare(plan, theirs))
+            platform_end.close()
+            self.child(lambda: self.become_spare(plan, theirs, resident_end))
         theirs.close()
+        resident_end.close()
         self.spares[pid] = ours
         self.children.add(pid)
-        self.send({"id": msg["id"], "pid": pid})
-
-    def hand_to_spare(self, pid: int, msg: dict[str, Any], fds: list[int]) -> None:
-        channel = self.spares.get(pid)
+        reply = json.dumps({"id": msg["id"], "pid": pid}).encode()
         try:
-            if channel is None:
-                raise OSError(f"no resident {pid}")
-            data = json.dumps(msg).encode()
-            channel.sendmsg([data], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-        except OSError as exc:
-            self.send({"id": msg["id"], "error": str(exc)})
-        else:
-            standby = self.standby.pop(pid, None)
-            if standby is None:
-                self.waiting[pid] = msg["id"]  # still forking it: answered by its `standby` message
-            else:
-                self.hosted.add(standby)
-                self.send({"id": msg["id"], "pid": standby})
+            self.sock.sendmsg(
+                [reply], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [platform_end.fileno()]))]
+            )
         finally:
-            for fd in fds:
-                os.close(fd)
+            platform_end.close()
 
     def from_resident(self, resident: int, channel: socket.socket) -> None:
         try:
@@ -265,28 +249,14 @@ class Zygote:
         if not data:
             channel.close()
             self.spares.pop(resident, None)
-            self.standby.pop(resident, None)
-            request = self.waiting.pop(resident, None)
-            if request is not None:
-                self.send({"id": request, "error": "the resident exited"})
             return
         msg = json.loads(data)
         if "standby" in msg:
-            request = self.waiting.pop(resident, None)
-            if request is None:
-                self.standby[resident] = msg["standby"]
-            else:
-                self.hosted.add(msg["standby"])
-                self.send({"id": request, "pid": msg["standby"]})
+            self.hosted.add(msg["standby"])
+            self.send({"standby": resident, "pid": msg["standby"]})
         elif "exit" in msg:
-            if self.standby.get(resident) == msg["exit"]:
-                del self.standby[resident]  # ended before its assignment; the resident forks another
             self.hosted.discard(msg["exit"])
             self.send({"exit": msg["exit"], "status": msg["status"]})
-        elif "error" in msg:
-            request = self.waiting.pop(resident, None)
-            if request is not None:
-                self.send({"id": request, "error": msg["error"]})
 
     def child(self, body: Callable[[], None]) -> None:
         code = 127
@@ -319,14 +289,14 @@ class Zygote:
             channel.close()
         self.spares.clear()
 
-    def become_spare(self, plan: dict[str, Any], channel: socket.socket) -> None:
+    def become_spare(self, plan: dict[str, Any], channel: socket.socket, assignments: socket.socket) -> None:
         """A resident: join the cgroup once (the slow part), then fork environments into it, one at a time,
         for as long as the zygote keeps us. Environments are born in the cgroup, so they never attach.
 
         Each environment is forked *ahead* of its cold start (a fork costs 1.5-2.5 ms here): it enters its
-        namespaces, mounts what does not depend on the function and stands by, reading its assignment from
-        our channel itself. The zygote learns its pid from our ``standby`` message and answers a spawn at
-        once; meanwhile we only wait for the environment to end, report it, and prepare the next one."""
+        namespaces, mounts and pivots, and stands by, reading its assignment from the platform's channel
+        itself. The platform learns its pid from our ``standby`` message (relayed by the zygote); meanwhile
+        we only wait for the environment to end, report it, and prepare the next one."""
         for procs in plan.get("cgroup_procs", ()):
             with open(procs, "w") as f:
                 f.write(str(os.getpid()))
@@ -339,7 +309,8 @@ class Zygote:
                 os.write(2, f"Lamina resident: cannot fork an environment: {exc}\n".encode())
                 os._exit(1)  # the zygote fails any spawn waiting for us; the platform starts from scratch
             if pid == 0:
-                self.child(functools.partial(self.stand_by, plan, channel))
+                channel.close()
+                self.child(functools.partial(self.stand_by, plan, assignments))
             try:
                 channel.send(json.dumps({"standby": pid}).encode())
             except OSError:
@@ -357,13 +328,17 @@ class Zygote:
                 os._exit(1)  # it would fail again: let the platform know this way of starting does not work
             try:
                 channel.send(json.dumps({"exit": pid, "status": status}).encode())
-                # The zygote retired us (its end is closed): no next environment.
-                if channel.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
-                    os._exit(0)
-            except BlockingIOError:
-                pass
             except OSError:
                 os._exit(0)
+            # The zygote or the platform retired us (their end is closed): no next environment.
+            for sock in (channel, assignments):
+                try:
+                    if sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b"":
+                        os._exit(0)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    os._exit(0)
 
     def stand_by(self, plan: dict[str, Any], channel: socket.socket) -> None:
         """An environment forked ahead of time: pid 1 of its pid namespace, in its resident's cgroup. Do the

@@ -10,7 +10,10 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("EventInvokeConfig", "event_invoke_config"), "event invoke config: replayed in tests/async_invoke"),
     (("Concurrency", "concurrency"), "concurrency: replayed in tests/concurrency"),
     (("TestLambdaUrl", "url_config"), "function URLs not built"),
-    (("EventSourceMapping", "event_source_mapping", "esm"), "event source mappings not built"),
+    (
+        ("EventSourceMapping", "event_source_mapping", "esm"),
+        "event source mappings: SQS entries replayed in tests/esm (stream and Kafka sources not built)",
+    ),
     (("CodeSigning", "code_signing"), "code signing not built"),
     (("TestLambdaPermissions", "permissions"), "resource policies: replayed in tests/policies (or not reproducible)"),
     (("TestLambdaImages",), "container images not supported"),

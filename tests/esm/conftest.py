@@ -110,3 +110,17 @@ def queue_counts(sqs: Any, url: str) -> tuple[int, int, int]:
         int(attrs["ApproximateNumberOfMessagesNotVisible"]),
         int(attrs["ApproximateNumberOfMessagesDelayed"]),
     )
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.conformance.snapshot import RESULTS
+    from tests.esm.test_api_conformance import ENTRIES
+
+    mine = [r for r in RESULTS if r.entry in ENTRIES]
+    if not mine:
+        return
+    matched = sum(r.status == "match" for r in mine)
+    terminalreporter.section("event source mapping conformance (recorded AWS responses)")
+    terminalreporter.write_line(
+        f"esm conformance: {matched} of {len(mine)} recorded responses match ({len({r.entry for r in mine})} entries)"
+    )

@@ -78,7 +78,7 @@ def wait_settled(lambda_client: Any, uuid_: str, timeout: float = 10.0) -> str:
     state = ""
     while time.monotonic() < deadline:
         try:
-            state = lambda_client.get_event_source_mapping(UUID=uuid_)["State"]
+            state = str(lambda_client.get_event_source_mapping(UUID=uuid_)["State"])
         except lambda_client.exceptions.ResourceNotFoundException:
             return "Gone"
         if state in ("Enabled", "Disabled"):

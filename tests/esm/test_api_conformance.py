@@ -146,8 +146,12 @@ def test_default_batch_size(lambda_client: Any, make_queue: Any, fn: str, cleanu
 
 @pytest.mark.parametrize("label", ["None", "simple string", "invalid_filter2", "invalid_filter3"])
 def test_invalid_event_filter(lambda_client: Any, make_queue: Any, fn: str, label: str) -> None:
-    invalid = {"None": None, "simple string": "simple string", "invalid_filter2": {"eventSource": "aws:sqs"}}
-    value = invalid.get(label, {"eventSource": []})
+    invalid: dict[str, Any] = {
+        "None": None,
+        "simple string": "simple string",
+        "invalid_filter2": {"eventSource": "aws:sqs"},
+    }
+    value: Any = invalid.get(label, {"eventSource": []})
     r = EsmReplay(f"TestSQSEventSourceMapping::test_sqs_invalid_event_filter[{label}]", integration=True)
     _, arn = make_queue()
     pattern = value if isinstance(value, str) else json.dumps(value)

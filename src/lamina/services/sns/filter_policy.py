@@ -177,9 +177,8 @@ def _condition(condition: Any, value: Any) -> bool:
         return value is None
     if isinstance(condition, bool) or isinstance(value, bool):
         return condition is value
-    if isinstance(condition, int | float):
-        number = _number(value) if isinstance(value, str) else value
-        return isinstance(number, int | float) and float(number) == float(condition)
+    if isinstance(condition, int | float):  # a number matches numbers only (a String attribute "10" does not)
+        return isinstance(value, int | float) and float(value) == float(condition)
     if isinstance(condition, str):
         return isinstance(value, str) and value == condition
     if isinstance(condition, dict):
@@ -191,10 +190,9 @@ def _condition(condition: Any, value: Any) -> bool:
         if op == "equals-ignore-case":
             return isinstance(value, str) and isinstance(arg, str) and value.lower() == arg.lower()
         if op == "numeric":
-            number = _number(value) if isinstance(value, str) else value
-            if not isinstance(number, int | float) or isinstance(number, bool):
+            if not isinstance(value, int | float) or isinstance(value, bool):
                 return False
-            return all(_compare(arg[i], float(number), float(arg[i + 1])) for i in range(0, len(arg), 2))
+            return all(_compare(arg[i], float(value), float(arg[i + 1])) for i in range(0, len(arg), 2))
     return False
 
 

@@ -1,0 +1,77 @@
+"""The aws CLI against Lamina's SNS: create-topic, subscribe, publish (delivered to an SQS queue), and an error."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+AWS = Path(sys.executable).parent / "aws"
+
+
+@pytest.fixture
+def aws(tmp_path: Path, lamina: Any) -> Any:
+    config = tmp_path / "config"
+    config.write_text("[default]\nregion = us-east-1\noutput = json\n")
+    credentials = tmp_path / "credentials"
+    credentials.write_text("[default]\naws_access_key_id = test\naws_secret_access_key = test\n")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+        "AWS_CONFIG_FILE": str(config),
+        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
+    }
+
+    def run(*args: str, ok: bool = True) -> Any:
+        done = subprocess.run(
+            [str(AWS), "--endpoint-url", lamina.url, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        if not ok:
+            assert done.returncode != 0
+            return done.stderr
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    return run
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_topic_subscribe_publish(aws: Any) -> None:
+    name = f"cli-{uuid.uuid4().hex[:10]}"
+    topic = aws("sns", "create-topic", "--name", name, "--tags", "Key=team,Value=lamina")["TopicArn"]
+    assert topic.endswith(f":{name}")
+    url = aws("sqs", "create-queue", "--queue-name", name)["QueueUrl"]
+    queue_arn = aws("sqs", "get-queue-attributes", "--queue-url", url, "--attribute-names", "QueueArn")["Attributes"][
+        "QueueArn"
+    ]
+    sub = aws(
+        "sns", "subscribe", "--topic-arn", topic, "--protocol", "sqs", "--notification-endpoint", queue_arn,
+        "--attributes", json.dumps({"FilterPolicy": json.dumps({"kind": ["wanted"]})}),
+    )["SubscriptionArn"]  # fmt: skip
+    assert sub.startswith(topic + ":")
+    assert [t["TopicArn"] for t in aws("sns", "list-topics")["Topics"]].count(topic) == 1
+    aws("sns", "publish", "--topic-arn", topic, "--message", "skipped",
+        "--message-attributes", json.dumps({"kind": {"DataType": "String", "StringValue": "other"}}))  # fmt: skip
+    wanted = json.dumps({"kind": {"DataType": "String", "StringValue": "wanted"}})
+    published = aws("sns", "publish", "--topic-arn", topic, "--message", "hello from the CLI", "--subject", "Hi",
+                    "--message-attributes", wanted)  # fmt: skip
+    received = aws("sqs", "receive-message", "--queue-url", url, "--wait-time-seconds", "5")["Messages"]
+    assert len(received) == 1
+    body = json.loads(received[0]["Body"])
+    assert body["MessageId"] == published["MessageId"]
+    assert body["Message"] == "hello from the CLI" and body["Subject"] == "Hi"
+    assert aws("sns", "list-subscriptions-by-topic", "--topic-arn", topic)["Subscriptions"][0]["SubscriptionArn"] == sub
+    error = aws("sns", "get-topic-attributes", "--topic-arn", topic + "-missing", ok=False)
+    assert "NotFound" in error and "Topic does not exist" in error
+    aws("sns", "delete-topic", "--topic-arn", topic)
+    aws("sqs", "delete-queue", "--queue-url", url)

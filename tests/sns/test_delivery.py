@@ -295,3 +295,18 @@ def test_dead_letter_topic_gets_the_event_and_its_attributes(
         }
     finally:
         lambda_client.delete_function(FunctionName=name)
+
+
+def test_unsubscribe_url_unsubscribes(sns: Any, sqs: Any, make_topic: Any, make_queue: Any) -> None:
+    import urllib.request
+
+    topic = make_topic()
+    url, qarn = make_queue()
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn)["SubscriptionArn"]
+    sns.publish(TopicArn=topic, Message="first")
+    [message] = _drain(sqs, url, 1)
+    with urllib.request.urlopen(json.loads(message["Body"])["UnsubscribeURL"]) as response:
+        body = response.read().decode()
+    assert "<UnsubscribeResponse" in body and "<RequestId>" in body
+    assert sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"] == []
+    assert sub not in [s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]]

@@ -199,7 +199,8 @@ class Gateway:
                 if protocol.owns(request):
                     op = protocol.find(request)
                     return service, self._default_region, None if op is None else (op, {})
-        if self._query and request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        form = request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded")
+        if self._query and (form or "Action" in request.query):  # e.g. SNS's UnsubscribeURL, a plain GET
             for service in self._query:
                 op = service.route(request)
                 if op is not None:

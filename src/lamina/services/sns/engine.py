@@ -106,6 +106,7 @@ class Message:
     timestamp: float
     group_id: str | None = None
     dedup_id: str | None = None
+    base_url: str | None = None  # how the publisher reached Lamina (for UnsubscribeURL)
 
     def text_for(self, protocol: str) -> str:
         if self.structure is None:
@@ -287,8 +288,9 @@ class SnsEngine:
         region = topic_arn.split(":")[3]
         return f"https://sns.{region}.amazonaws.com/SimpleNotificationService-{hashlib.md5(self._key).hexdigest()}.pem"
 
-    def _unsubscribe_url(self, sub: Subscription) -> str:
-        return f"{self.base_url}/?Action=Unsubscribe&SubscriptionArn={sub.arn}"
+    def _unsubscribe_url(self, sub: Subscription, message: Message) -> str:
+        base = (message.base_url or self.base_url).rstrip("/")
+        return f"{base}/?Action=Unsubscribe&SubscriptionArn={sub.arn}"
 
     def notification(self, sub: Subscription, message: Message) -> dict[str, Any]:
         """The JSON SNS delivers to SQS and HTTP endpoints (keys as AWS orders them)."""
@@ -304,7 +306,7 @@ class SnsEngine:
         body["SignatureVersion"] = "1"
         body["Signature"] = self._signature(message)
         body["SigningCertURL"] = self._cert_url(message.topic_arn)
-        body["UnsubscribeURL"] = self._unsubscribe_url(sub)
+        body["UnsubscribeURL"] = self._unsubscribe_url(sub, message)
         if message.attributes:
             body["MessageAttributes"] = _typed_attributes(message.attributes)
         return body
@@ -320,7 +322,7 @@ class SnsEngine:
             "SignatureVersion": "1",
             "Signature": self._signature(message),
             "SigningCertUrl": self._cert_url(message.topic_arn),
-            "UnsubscribeUrl": self._unsubscribe_url(sub),
+            "UnsubscribeUrl": self._unsubscribe_url(sub, message),
             "MessageAttributes": _typed_attributes(message.attributes),
         }
         return {
@@ -336,6 +338,7 @@ class SnsEngine:
         structure: dict[str, Any] | None,
         group_id: str | None = None,
         dedup_id: str | None = None,
+        base_url: str | None = None,
     ) -> Message:
         return Message(
             message_id=str(uuid.uuid4()),
@@ -347,6 +350,7 @@ class SnsEngine:
             timestamp=self._clock.time(),
             group_id=group_id,
             dedup_id=dedup_id,
+            base_url=base_url,
         )
 
     async def close(self) -> None:

@@ -415,7 +415,9 @@ class SnsProvider:
                 "Invalid parameter: MessageDeduplicationId Reason: The request includes MessageDeduplicationId "
                 "parameter that is not valid for this topic type"
             )
-        return self._engine.new_message(topic.arn, text, subject, attributes, structure, group, dedup)
+        return self._engine.new_message(
+            topic.arn, text, subject, attributes, structure, group, dedup, ctx.base_url or None
+        )
 
     async def publish(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("PhoneNumber"):

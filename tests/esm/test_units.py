@@ -161,3 +161,60 @@ def test_batching_window_in_virtual_time(tmp_path: Path) -> None:
         await store.close()
 
     asyncio.run(asyncio.wait_for(main(), 10))
+
+
+class GatedRunner:
+    """Holds every invocation until released, counting how many are in flight at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.in_flight = 0
+        self.peak = 0
+        self.records = 0
+
+    async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult:
+        self.in_flight += 1
+        self.peak = max(self.peak, self.in_flight)
+        await self.release.wait()
+        self.in_flight -= 1
+        self.records += len(json.loads(invocation.payload)["Records"])
+        return InvocationResult(b"null", "$LATEST")
+
+
+async def _until(check: Any) -> None:
+    """Waits for the store's thread (SQLite commits) without advancing the virtual clock."""
+    for _ in range(5000):
+        if check():
+            return
+        await asyncio.sleep(0.001)
+    raise AssertionError("condition not reached")
+
+
+def test_scales_with_depth_up_to_max_concurrency(tmp_path: Path) -> None:
+    async def main() -> None:
+        SqliteStore(tmp_path / "lamina.db", "OFF").close()
+        store = SqsStore(tmp_path / "lamina.db", "OFF")
+        clock = ManualClock()
+        engine = SqsEngine(store, clock)
+        queue = await engine.create(REGION, ACCOUNT, "q", {"VisibilityTimeout": "300"}, {})
+        bodies = [str(i) for i in range(100)]
+        await engine.send(queue, [NewMessage(b, md5_text(b), {}, None, {"SenderId": ACCOUNT}, None) for b in bodies])
+        runner = GatedRunner()
+        mapping = _mapping(source_arn=queue.arn, response_types=[], max_concurrency=3)
+        poller = SqsPoller(mapping, engine, cast(Any, _functions()), runner, clock)
+        poller.start()
+        await _settle()
+        assert runner.in_flight == 3 and poller.workers == 3  # a backlog: scaled up to MaximumConcurrency
+        runner.release.set()
+        await _until(lambda: runner.records == 100)
+        assert runner.peak == 3
+        assert queue.counts(clock.time()) == (0, 0, 0)
+        await _until(lambda: len(clock._sleepers) >= 3)  # every worker is in its long poll
+        clock.advance(20.1)  # the empty long polls end: workers retire down to one
+        await _until(lambda: poller.workers == 1)
+        await poller.stop()
+        assert poller.workers == 0
+        await engine.close()
+        await store.close()
+
+    asyncio.run(asyncio.wait_for(main(), 10))

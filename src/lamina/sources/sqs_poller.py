@@ -192,6 +192,7 @@ class SqsPoller:
                 return
             if not batch:
                 if len(self._workers) > 1:
+                    del self._workers[me]  # now, so workers retiring together keep the last one
                     return  # the queue is drained: scale down
                 continue
             if len(batch) >= min(self.mapping.batch_size, 10):

@@ -44,7 +44,7 @@ def test_thousand_messages_partial_batch_nothing_lost(
         RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
     )
     with Collector() as collector:
-        fn = make_function(HANDLER, env={"COLLECTOR": collector.url})
+        fn = make_function(HANDLER, env={"COLLECTOR": collector.url}, Timeout=1)
         for start in range(0, TOTAL, 10):
             sqs.send_message_batch(
                 QueueUrl=url,

@@ -72,7 +72,7 @@ def test_fifo_keeps_order_per_group(
 ) -> None:
     url, arn = make_queue(fifo=True, ContentBasedDeduplication="true", VisibilityTimeout="2")
     with Collector() as collector:
-        fn = make_function(RECORDER, env={"COLLECTOR": collector.url})
+        fn = make_function(RECORDER, env={"COLLECTOR": collector.url}, Timeout=2)
         for i in range(60):
             group = f"g{i % 3}"
             sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"g": group, "i": i}), MessageGroupId=group)
@@ -161,6 +161,18 @@ def test_disable_enable_and_delete(
         time.sleep(1.0)
         assert len(_records(collector)) == 2
         assert queue_counts(sqs, url) == (1, 0, 0)
+
+
+def test_visibility_timeout_below_function_timeout_is_refused(
+    lambda_client: Any, make_queue: Any, make_function: Any
+) -> None:
+    _, arn = make_queue(VisibilityTimeout="2")
+    fn = make_function(RECORDER, Timeout=5)
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException) as e:
+        lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn)
+    assert e.value.response["Error"]["Message"] == (
+        "Queue visibility timeout: 2 seconds is less than Function timeout: 5 seconds"
+    )
 
 
 @pytest.mark.slow

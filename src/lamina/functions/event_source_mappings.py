@@ -134,13 +134,26 @@ class EventSourceMappings:
         return list(self._mappings.values())
 
     # -- validation -------------------------------------------------------------------------------
-    def _function(self, name: str, region: str, account: str) -> tuple[FunctionRef, str]:
+    def _function(self, name: str, region: str, account: str) -> tuple[FunctionRef, str, int]:
         ref = self._functions.resolve(name, region, account)
         try:
-            self._functions.config(ref)
+            config = self._functions.config(ref)
         except NotFound:
             raise InvalidParameter("Function does not exist", Type="User") from None
-        return ref, ref.qualified_arn if ref.qualifier else ref.arn
+        return ref, ref.qualified_arn if ref.qualifier else ref.arn, config.timeout
+
+    def _check_visibility(self, source: str, function_timeout: int) -> None:
+        """AWS refuses a queue whose visibility timeout is shorter than the function's timeout."""
+        queue = self._sqs.by_arn(source)
+        if queue is None:
+            raise InvalidParameter(NO_QUEUE, Type="User")
+        visibility = queue.setting("VisibilityTimeout")
+        if visibility < function_timeout:
+            raise InvalidParameter(
+                f"Queue visibility timeout: {visibility} seconds is less than Function timeout: "
+                f"{function_timeout} seconds",
+                Type="User",
+            )
 
     @staticmethod
     def _filters(criteria: Any) -> list[str] | None:
@@ -173,15 +186,14 @@ class EventSourceMappings:
         source = params.get("EventSourceArn")
         if not source or not source.startswith("arn:aws:sqs:"):
             raise InvalidParameter("Unrecognized event source.", Type="User")
-        ref, function_arn = self._function(params["FunctionName"], region, account)
+        ref, function_arn, function_timeout = self._function(params["FunctionName"], region, account)
         if params.get("DestinationConfig"):
             raise InvalidParameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"
             )
         if params.get("StartingPosition") is not None:
             raise InvalidParameter(f"Unsupported starting position for arn type: {source}", Type="User")
-        if self._sqs.by_arn(source) is None:
-            raise InvalidParameter(NO_QUEUE, Type="User")
+        self._check_visibility(source, function_timeout)
         enabled = params.get("Enabled")
         enabled = True if enabled is None else bool(enabled)
         scaling = params.get("ScalingConfig") or {}
@@ -231,7 +243,10 @@ class EventSourceMappings:
         self._check_idle(mapping)
         changes: dict[str, Any] = {}
         if params.get("FunctionName"):
-            _, changes["function_arn"] = self._function(params["FunctionName"], mapping.region, mapping.account)
+            _, changes["function_arn"], function_timeout = self._function(
+                params["FunctionName"], mapping.region, mapping.account
+            )
+            self._check_visibility(mapping.source_arn, function_timeout)
         if params.get("DestinationConfig"):
             raise InvalidParameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"

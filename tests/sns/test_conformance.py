@@ -230,6 +230,7 @@ def _unsubscribe_wrong_arn(sns: Any, sqs: Any, r: SnsReplay) -> None:
     r.call("invalid-unsubscribe-arn-1", sns.unsubscribe, SubscriptionArn="randomstring")
     r.call("invalid-unsubscribe-arn-2", sns.unsubscribe, SubscriptionArn="arn:aws:sns:us-east-1:random")
     r.call("invalid-unsubscribe-arn-3", sns.unsubscribe, SubscriptionArn="arn:aws:sns:us-east-1:111111111111:random")
+    r.call("invalid-unsubscribe-arn-4", sns.unsubscribe, SubscriptionArn="")
 
 
 @scenario("TestSNSSubscriptionSQS::test_publish_sqs_from_sns")
@@ -249,6 +250,165 @@ def _publish_sqs_from_sns(sns: Any, sqs: Any, r: SnsReplay) -> None:
     attrs = {"attr1": {"DataType": "Number", "StringValue": "100.12"}}
     sns.publish(TopicArn=arn, Message="Test msg", MessageAttributes=attrs)
     r.match("message-raw-false", sqs.receive_message(QueueUrl=url, MessageAttributeNames=["All"], WaitTimeSeconds=5))
+
+
+@scenario("TestSNSTopicCrud::test_tags")
+def _tags(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    duplicated = [{"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}, {"Key": "k2", "Value": "v2"}]
+    r.call("duplicate-key-error", sns.tag_resource, ResourceArn=arn, Tags=duplicated)
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k1", "Value": "v1"}, {"Key": "k2", "Value": "v2"}])
+    tags = sns.list_tags_for_resource(ResourceArn=arn)
+    tags["Tags"].sort(key=lambda t: t["Key"])
+    r.match("list-created-tags", tags)
+    sns.untag_resource(ResourceArn=arn, TagKeys=["k1"])
+    r.call("list-after-delete-tags", sns.list_tags_for_resource, ResourceArn=arn)
+    sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "k2", "Value": "v2b"}])
+    r.call("list-after-update-tags", sns.list_tags_for_resource, ResourceArn=arn)
+
+
+@scenario("TestSNSTopicCrud::test_create_duplicate_topic_with_more_tags")
+def _duplicate_more_tags(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    name = _name()
+    sns.create_topic(Name=name)
+    r.call("exception-duplicate", sns.create_topic, Name=name, Tags=[{"Key": "key1", "Value": "value1"}])
+
+
+@scenario("TestSNSTopicCrud::test_create_duplicate_topic_check_idempotency")
+def _duplicate_idempotency(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    name = _name()
+    tags = [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]
+    r.call("response-created", sns.create_topic, Name=name, Tags=tags)
+    for index, again in enumerate([tags, [tags[0]], []]):
+        r.call(f"response-same-arn-{index}", sns.create_topic, Name=name, Tags=again)
+
+
+@scenario("TestSNSTopicCrud::test_create_topic_after_delete_with_new_tags")
+def _after_delete_new_tags(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    name = _name()
+    topic = r.call("topic-0", sns.create_topic, Name=name, Tags=[{"Key": "Name", "Value": "pqr"}])
+    sns.delete_topic(TopicArn=topic["TopicArn"])
+    r.call("topic-1", sns.create_topic, Name=name, Tags=[{"Key": "Name", "Value": "abc"}])
+
+
+@scenario("TestSNSTopicCrudV2::test_create_topic_should_be_idempotent")
+def _topic_idempotent(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    name = _name()
+    arn = sns.create_topic(Name=name)["TopicArn"]
+    sns.set_topic_attributes(TopicArn=arn, AttributeName="DisplayName", AttributeValue="AlreadySet")
+    r.call("topic-attrs-idempotent-1", sns.get_topic_attributes, TopicArn=arn)
+    arn = sns.create_topic(Name=name)["TopicArn"]
+    r.call("topic-attrs-idempotent-2", sns.get_topic_attributes, TopicArn=arn)
+
+
+@scenario("TestSNSTopicCrudV2::test_create_topic_name_constraints")
+def _name_constraints(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    r.call("valid-name-max-length", sns.create_topic, Name="a" * 256)
+    r.call("name-too-short", sns.create_topic, Name="")
+    r.call("name-too-long", sns.create_topic, Name="a" * 257)
+    for index, c in enumerate([":", ";", "!", "@", "|", "^", "%", " "]):
+        if f"name-invalid-char-{index}" in r.recorded:
+            r.call(f"name-invalid-char-{index}", sns.create_topic, Name=f"bad{c}name")
+    sns.delete_topic(TopicArn=f"arn:aws:sns:{REGION}:000000000000:{'a' * 256}")
+
+
+@scenario("TestSNSTopicCrudV2::test_topic_get_attributes_with_fifo_false")
+def _fifo_false(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name(), Attributes={"FifoTopic": "false"})["TopicArn"]
+    r.call("get-attrs-standard-topic", sns.get_topic_attributes, TopicArn=arn)
+    r.call(
+        "set-fifo-false-after-creation",
+        sns.set_topic_attributes,
+        TopicArn=arn,
+        AttributeName="FifoTopic",
+        AttributeValue="false",
+    )
+
+
+@scenario("TestSNSSubscriptionCrud::test_create_subscriptions_with_attributes")
+def _subscriptions_with_attributes(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    _, qarn = _queue(sqs)
+    attributes = {"RawMessageDelivery": "wrongvalue", "FilterPolicyScope": "MessageBody", "FilterPolicy": ""}
+    r.call(
+        "subscribe-wrong-attr",
+        sns.subscribe,
+        TopicArn=arn,
+        Protocol="sqs",
+        Endpoint=qarn,
+        Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )
+    attributes["RawMessageDelivery"] = "TrUe"
+    sub = r.call(
+        "subscribe", sns.subscribe, TopicArn=arn, Protocol="sqs", Endpoint=qarn, Attributes=attributes,
+        ReturnSubscriptionArn=True,
+    )["SubscriptionArn"]  # fmt: skip
+    r.call("get-attrs", sns.get_subscription_attributes, SubscriptionArn=sub)
+    wrong = f"{sub[:-8]}{uuid.uuid4().hex[:8]}"
+    r.call("get-attrs-nonexistent-sub", sns.get_subscription_attributes, SubscriptionArn=wrong)
+
+
+@scenario("TestSNSSubscriptionCrud::test_not_found_error_on_set_subscription_attributes")
+def _set_attributes_not_found(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    _, qarn = _queue(sqs)
+    sub = r.call("sub", sns.subscribe, TopicArn=arn, Protocol="sqs", Endpoint=qarn)["SubscriptionArn"]
+    r.call("sub-attrs", sns.get_subscription_attributes, SubscriptionArn=sub)
+    r.call("subscriptions-for-topic-before-unsub", sns.list_subscriptions_by_topic, TopicArn=arn)
+    sns.unsubscribe(SubscriptionArn=sub)
+    r.call(
+        "sub-not-found",
+        sns.set_subscription_attributes,
+        SubscriptionArn=sub,
+        AttributeName="RawMessageDelivery",
+        AttributeValue="true",
+    )
+    r.call("subscriptions-for-topic-after-unsub", sns.list_subscriptions_by_topic, TopicArn=arn)
+
+
+@scenario("TestSNSSubscriptionCrud::test_validate_set_sub_attributes")
+def _validate_set_sub_attributes(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    _, qarn = _queue(sqs)
+    sub = sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)["SubscriptionArn"]
+    for name, attribute, value in [
+        ("fake-attribute", "FakeAttribute", "test-value"),
+        ("raw-message-wrong-value", "RawMessageDelivery", "test-ValUe"),
+        ("raw-message-empty-value", "RawMessageDelivery", ""),
+        ("fake-arn-redrive-policy", "RedrivePolicy", json.dumps({"deadLetterTargetArn": "fake-arn"})),
+    ]:
+        r.call(
+            name, sns.set_subscription_attributes, SubscriptionArn=sub, AttributeName=attribute, AttributeValue=value
+        )
+
+
+@scenario("TestSNSSubscriptionCrud::test_subscribe_idempotency")
+def _subscribe_idempotency(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    _, qarn = _queue(sqs)
+
+    def subscribe(name: str, attributes: dict[str, str] | None = None) -> Any:
+        kwargs: dict[str, Any] = {} if attributes is None else {"Attributes": attributes}
+        return r.call(
+            name, sns.subscribe, TopicArn=arn, Protocol="sqs", Endpoint=qarn, ReturnSubscriptionArn=True, **kwargs
+        )
+
+    sub = subscribe("subscribe", {"RawMessageDelivery": "true"})["SubscriptionArn"]
+    r.call("get-sub-attrs", sns.get_subscription_attributes, SubscriptionArn=sub)
+    subscribe("subscribe-exact-same-raw", {"RawMessageDelivery": "true"})
+    subscribe("subscribe-idempotent", {"RawMessageDelivery": "true", "FilterPolicyScope": "MessageAttributes"})
+    subscribe("subscribe-idempotent-no-attributes")
+    subscribe("subscribe-idempotent-empty-attributes", {})
+    subscribe("subscribe-missing-attributes", {"FilterPolicyScope": "MessageAttributes"})
+    subscribe("subscribe-diff-attributes", {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageBody"})
+
+
+@scenario("TestSNSPublishCrud::test_publish_wrong_arn_format")
+def _publish_wrong_arn(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    r.call("invalid-topic-arn", sns.publish, TopicArn="randomstring", Message="test")
+    r.call("invalid-topic-arn-1", sns.publish, TopicArn="arn:randomstring", Message="test")
+    r.call("empty-topic", sns.publish, TopicArn="", Message="test")
 
 
 @pytest.mark.parametrize("test_id", sorted(SCENARIOS))

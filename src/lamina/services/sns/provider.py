@@ -52,6 +52,7 @@ SUBSCRIPTION_ATTRIBUTES = {
     "SubscriptionRoleArn",
     "ReplayPolicy",
 }
+_SUBSCRIPTION_DEFAULTS = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
 _EFFECTIVE_DELIVERY_POLICY = json.dumps(
     {
         "http": {
@@ -102,7 +103,7 @@ def _default_policy(arn: str, account: str) -> str:
 
 
 def _check_arn(value: str | None, param: str) -> list[str]:
-    if not value:
+    if value is None or (value == "" and param == "SubscriptionArn"):
         raise InvalidParameter(f"Invalid parameter: {param} Reason: no value for required parameter")
     parts = value.split(":")
     if len(parts) < 6:
@@ -151,7 +152,7 @@ class SnsProvider:
         arn = f"arn:aws:sns:{ctx.region}:{ctx.account_id}:{name}"
         existing = self._engine.topics.get(arn)
         if existing is not None:
-            if params.get("Tags") is not None and tags != existing.tags:
+            if any(existing.tags.get(k) != v for k, v in tags.items()):  # a subset of the tags is fine
                 raise InvalidParameter("Invalid parameter: Tags Reason: Topic already exists with different tags")
             for key, value in attributes.items():
                 if existing.attributes.get(key, "") != value and key != "FifoTopic":
@@ -265,14 +266,13 @@ class SnsProvider:
                 raise InvalidParameter("Invalid parameter: Lambda endpoint ARN")
         elif not endpoint.startswith(f"{protocol}://"):
             raise InvalidParameter("Invalid parameter: Endpoint must match the specified protocol")
-        attributes = self._sub_attributes(
-            dict(params.get("Attributes") or {}), "Invalid parameter: Attributes Reason: "
-        )
+        wanted = dict(params.get("Attributes") or {})
+        attributes = self._sub_attributes(dict(wanted), "Invalid parameter: Attributes Reason: ")
         for sub in self._engine.subscriptions_of(topic.arn):
             if sub.protocol == protocol and sub.endpoint == endpoint:
-                current = {k: v for k, v in sub.attributes.items() if k in SUBSCRIPTION_ATTRIBUTES}
-                wanted = {k: v for k, v in attributes.items()}
-                if params.get("Attributes") and any(current.get(k) != v for k, v in wanted.items()):
+                current = {**_SUBSCRIPTION_DEFAULTS, **sub.attributes}
+                requested = {k: v.lower() if k == "RawMessageDelivery" else v for k, v in wanted.items()}
+                if any(current.get(k, "") != v for k, v in requested.items()):
                     raise InvalidParameter(
                         "Invalid parameter: Attributes Reason: Subscription already exists with different attributes"
                     )
@@ -307,6 +307,9 @@ class SnsProvider:
                 target = policy.get("deadLetterTargetArn", "") if isinstance(policy, dict) else ""
                 if len(str(target).split(":")) < 6:
                     raise InvalidParameter(f"{prefix}RedrivePolicy: deadLetterTargetArn is an invalid arn")
+        if "FilterPolicy" in attributes and not attributes["FilterPolicy"]:
+            del attributes["FilterPolicy"]  # an empty policy is no policy (and no scope)
+            attributes.pop("FilterPolicyScope", None)
         if attributes.get("FilterPolicy") and "FilterPolicyScope" not in attributes:
             attributes["FilterPolicyScope"] = "MessageAttributes"
         return attributes
@@ -425,7 +428,7 @@ class SnsProvider:
                 "Invalid parameter: PhoneNumber Reason: SMS delivery is not supported by Lamina "
                 "(publish to a topic or an endpoint ARN instead)"
             )
-        if params.get("TopicArn"):
+        if "TopicArn" in params:
             topic = self._topic(ctx, params["TopicArn"])
         elif params.get("TargetArn"):
             _check_arn(params["TargetArn"], "TargetArn")

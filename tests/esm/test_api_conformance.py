@@ -203,3 +203,119 @@ def test_fifo_enable_states(lambda_client: Any, make_queue: Any, fn: str, cleanu
 
 def test_clean_is_used() -> None:
     assert clean({"a": 1}) == {"a": 1}
+
+
+def _integration_entries(prefix: str, key: str) -> list[str]:
+    data = json.loads((RECORDED / INTEGRATION_FILE).read_text())
+    out = []
+    for full, entry in data.items():
+        test_id = full.removeprefix(INTEGRATION_PREFIX)
+        if test_id.startswith(prefix) and key in entry["recorded-content"]:
+            out.append(test_id)
+    return out
+
+
+class ParsedPatternReplay(EsmReplay):
+    """The recordings show each filter Pattern parsed (upstream's snapshot transformer); so is the live one."""
+
+    def match(self, name: str, live: Any) -> Any:
+        super().match(name, live)
+        got = self.live[name]
+        for f in (got.get("FilterCriteria") or {}).get("Filters", []):
+            f["Pattern"] = json.loads(f["Pattern"])
+        if "batch_size[" in self.test_id and "MaximumBatchingWindowInSeconds" in got:
+            got["MaximumBatchingWindowInSeconds"] = "maximum-batching-window-in-seconds"  # upstream masks it
+        return live
+
+
+@pytest.mark.parametrize(
+    "test_id",
+    _integration_entries("TestSQSEventSourceMapping::test_sqs_event_filter[", "create_event_source_mapping_response"),
+)
+def test_filter_create_responses(lambda_client: Any, make_queue: Any, fn: str, cleanup: Any, test_id: str) -> None:
+    r = ParsedPatternReplay(test_id, integration=True)
+    recorded = r.recorded["create_event_source_mapping_response"]
+    _, arn = make_queue()
+    cleanup(
+        r.call(
+            "create_event_source_mapping_response",
+            lambda_client.create_event_source_mapping,
+            EventSourceArn=arn,
+            FunctionName=fn,
+            MaximumBatchingWindowInSeconds=1,
+            FilterCriteria={
+                "Filters": [{"Pattern": json.dumps(f["Pattern"])} for f in recorded["FilterCriteria"]["Filters"]]
+            },
+        )
+    )
+    r.verify()
+
+
+@pytest.mark.parametrize(
+    ("test_id", "args"),
+    [
+        ("TestSQSEventSourceMapping::test_sqs_event_source_mapping", {"MaximumBatchingWindowInSeconds": 1}),
+        *[
+            (
+                f"TestSQSEventSourceMapping::test_sqs_event_source_mapping_batch_size[{n}]",
+                {"BatchSize": n, "MaximumBatchingWindowInSeconds": 1},
+            )
+            for n in (15, 100, 1000, 10000)
+        ],
+        (
+            "TestSQSEventSourceMapping::test_sqs_event_source_mapping_batching_reserved_concurrency",
+            {"BatchSize": 20, "MaximumBatchingWindowInSeconds": 1, "ScalingConfig": {"MaximumConcurrency": 2}},
+        ),
+    ],
+)
+def test_create_responses(
+    lambda_client: Any, make_queue: Any, fn: str, cleanup: Any, test_id: str, args: dict[str, Any]
+) -> None:
+    r = ParsedPatternReplay(test_id, integration=True)
+    _, arn = make_queue()
+    cleanup(
+        r.call(
+            "create-event-source-mapping-response",
+            lambda_client.create_event_source_mapping,
+            EventSourceArn=arn,
+            FunctionName=fn,
+            **args,
+        )
+    )
+    r.verify()
+
+
+def test_report_batch_item_failures_create(lambda_client: Any, make_queue: Any, fn: str, cleanup: Any) -> None:
+    r = EsmReplay("test_report_batch_item_failures", integration=True)
+    _, arn = make_queue(fifo=True)
+    cleanup(
+        r.call(
+            "create_event_source_mapping",
+            lambda_client.create_event_source_mapping,
+            EventSourceArn=arn,
+            FunctionName=fn,
+            BatchSize=10,
+            FunctionResponseTypes=["ReportBatchItemFailures"],
+        )
+    )
+    r.verify()
+
+
+def test_update_function_name(lambda_client: Any, make_queue: Any, fn: str, cleanup: Any) -> None:
+    r = EsmReplay("TestSQSEventSourceMapping::test_sqs_event_source_mapping_update", integration=True)
+    _, arn = make_queue()
+    version = lambda_client.publish_version(FunctionName=fn)["Version"]
+    got = cleanup(
+        r.call(
+            "create-event-source-mapping-response",
+            lambda_client.create_event_source_mapping,
+            EventSourceArn=arn,
+            FunctionName=fn,
+            MaximumBatchingWindowInSeconds=1,
+        )
+    )
+    wait_settled(lambda_client, got["UUID"])
+    r.call("updated_esm", lambda_client.update_event_source_mapping, UUID=got["UUID"], FunctionName=f"{fn}:{version}")
+    wait_settled(lambda_client, got["UUID"])
+    r.call("updated_event_source_mapping", lambda_client.get_event_source_mapping, UUID=got["UUID"])
+    r.verify()

@@ -472,6 +472,73 @@ def _by_target_arn(sns: Any, sqs: Any, r: SnsReplay) -> None:
     r.match("receive-target-arn", _receive(sqs, url))
 
 
+WRONG_ATTRIBUTES: dict[str, dict[str, dict[str, Any]]] = {
+    "missing_string_attr": {"attr1": {"DataType": "String", "StringValue": ""}},
+    "fully_missing_string_attr": {"attr1": {"DataType": "String"}},
+    "missing_binary_attr": {"attr1": {"DataType": "Binary", "BinaryValue": b""}},
+    "str_attr_binary_value": {"attr1": {"DataType": "String", "BinaryValue": b"123"}},
+    "int_attr_binary_value": {"attr1": {"DataType": "Number", "BinaryValue": b"123"}},
+    "binary_attr_string_value": {"attr1": {"DataType": "Binary", "StringValue": "123"}},
+    "invalid_attr_string_value": {"attr1": {"DataType": "InvalidType", "StringValue": "123"}},
+    "too_long_name": {"a" * 257: {"DataType": "String", "StringValue": "123"}},
+    "invalid_name": {"a^*?": {"DataType": "String", "StringValue": "123"}},
+    "invalid_name_2": {".abc": {"DataType": "String", "StringValue": "123"}},
+    "invalid_name_3": {"abc.": {"DataType": "String", "StringValue": "123"}},
+    "invalid_name_4": {"a..bc": {"DataType": "String", "StringValue": "123"}},
+}
+
+
+@scenario("TestSNSSubscriptionSQS::test_empty_or_wrong_message_attributes")
+def _wrong_attributes(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    _, qarn = _queue(sqs)
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
+    for name, attributes in WRONG_ATTRIBUTES.items():
+        if name in r.recorded:
+            r.call(name, sns.publish, TopicArn=arn, Message="test message", MessageAttributes=attributes)
+        if f"batch-{name}" in r.recorded:
+            entries = [{"Id": "1", "Message": "test-batch", "MessageAttributes": attributes}]
+            r.call(f"batch-{name}", sns.publish_batch, TopicArn=arn, PublishBatchRequestEntries=entries)
+
+
+@scenario("TestSNSSubscriptionSQS::test_message_attributes_prefixes")
+def _attribute_prefixes(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    _, qarn = _queue(sqs)
+    sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn)
+    for name, data_type in [
+        ("publish-error", "String."),
+        ("publish-error-2", "Stringprefixed"),
+        ("publish-ok-1", "String.prefixed"),
+        ("publish-ok-2", "String.  prefixed."),
+    ]:
+        attributes = {"attr1": {"DataType": data_type, "StringValue": "prefixed-1"}}
+        r.call(name, sns.publish, TopicArn=arn, Message="test message", MessageAttributes=attributes)
+
+
+@scenario("TestSNSSubscriptionSQSFifo::test_validations_for_fifo")
+def _validations_for_fifo(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    topic = sns.create_topic(Name=_name())["TopicArn"]
+    fifo_topic = sns.create_topic(Name=_name(".fifo"), Attributes={"FifoTopic": "true"})["TopicArn"]
+    fifo_url = sqs.create_queue(QueueName=f"queue-{uuid.uuid4().hex[:8]}.fifo", Attributes={"FifoQueue": "true"})[
+        "QueueUrl"
+    ]
+    fifo_arn = sqs.get_queue_attributes(QueueUrl=fifo_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    _, queue_arn = _queue(sqs)
+    r.call("not-fifo-topic", sns.subscribe, TopicArn=topic, Protocol="sqs", Endpoint=fifo_arn)
+    sub = sns.subscribe(TopicArn=fifo_topic, Protocol="sqs", Endpoint=fifo_arn)["SubscriptionArn"]
+    r.call(
+        "regular-queue-for-dlq-of-fifo-topic",
+        sns.set_subscription_attributes,
+        SubscriptionArn=sub,
+        AttributeName="RedrivePolicy",
+        AttributeValue=json.dumps({"deadLetterTargetArn": queue_arn}),
+    )
+    r.call("no-msg-group-id", sns.publish, TopicArn=fifo_topic, Message="test")
+    r.call("no-dedup-policy", sns.publish, TopicArn=fifo_topic, Message="test", MessageGroupId="g")
+    r.call("no-msg-dedup-regular-topic", sns.publish, TopicArn=topic, Message="test", MessageDeduplicationId="d")
+
+
 @pytest.mark.parametrize("test_id", sorted(SCENARIOS))
 def test_recorded(test_id: str, sns: Any, sqs: Any) -> None:
     replay = SnsReplay(test_id)

@@ -351,6 +351,8 @@ class SnsProvider:
         name = params["AttributeName"]
         value = params.get("AttributeValue") or ""
         attributes = dict(sub.attributes)
+        if name == "RedrivePolicy" and value:
+            self._check_fifo_dead_letter(sub, value)
         if name == "FilterPolicy" and not value:
             attributes.pop("FilterPolicy", None)
             attributes.pop("FilterPolicyScope", None)
@@ -359,6 +361,21 @@ class SnsProvider:
         self._engine.save_subscription(
             Subscription(sub.arn, sub.topic_arn, sub.protocol, sub.endpoint, sub.owner, attributes)
         )
+
+    def _check_fifo_dead_letter(self, sub: Subscription, value: str) -> None:
+        """A FIFO subscription (FIFO queue on a FIFO topic) needs a FIFO dead-letter queue."""
+        topic = self._engine.topics.get(sub.topic_arn)
+        if topic is None or not topic.fifo or not sub.endpoint.endswith(".fifo"):
+            return
+        try:
+            target = str(json.loads(value).get("deadLetterTargetArn", ""))
+        except (ValueError, AttributeError):
+            return  # reported by _sub_attributes
+        if target and not target.endswith(".fifo"):
+            raise InvalidParameter(
+                "Invalid parameter: RedrivePolicy: must use a FIFO queue as DLQ for a FIFO Subscription "
+                "to a FIFO Topic."
+            )
 
     def list_subscriptions(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         subs = sorted(
@@ -503,8 +520,8 @@ def _check_attributes(attributes: dict[str, dict[str, Any]], where: str) -> dict
                 f"Invalid non-alphanumeric character '#x{ord(bad):X}' was found in the message attribute name. "
                 "Can only include alphanumeric characters, hyphens, underscores, or dots."
             )
-        base = data_type.split(".", 1)[0]
-        if base not in ("String", "Number", "Binary"):
+        base, dot, custom = data_type.partition(".")
+        if base not in ("String", "Number", "Binary") or (dot and not custom):
             raise InvalidAttributeValue(
                 f"The message attribute '{name}' has an invalid message attribute type, the set of supported type "
                 "prefixes is Binary, Number, and String."

@@ -41,6 +41,8 @@ def _shape(value: Any, key: str = "") -> Any:
                 return value
         if key == "Timestamp":
             return "date"
+        if key in ("SentTimestamp", "ApproximateFirstReceiveTimestamp"):
+            return "timestamp"
         if key == "MD5OfBody" and len(value) == 32:  # the recordings mask every body digest alike
             return "<md5-hash>"
         if key == "Signature" and value:  # and every signature
@@ -537,6 +539,37 @@ def _validations_for_fifo(sns: Any, sqs: Any, r: SnsReplay) -> None:
     r.call("no-msg-group-id", sns.publish, TopicArn=fifo_topic, Message="test")
     r.call("no-dedup-policy", sns.publish, TopicArn=fifo_topic, Message="test", MessageGroupId="g")
     r.call("no-msg-dedup-regular-topic", sns.publish, TopicArn=topic, Message="test", MessageDeduplicationId="d")
+
+
+def _redrive_sqs(raw: bool) -> Scenario:
+    def run(sns: Any, sqs: Any, r: SnsReplay) -> None:
+        arn = sns.create_topic(Name=_name())["TopicArn"]
+        url, qarn = _queue(sqs)
+        dlq_url, dlq_arn = _queue(sqs)
+        attributes = {"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})}
+        if raw:
+            attributes["RawMessageDelivery"] = "true"
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=qarn, Attributes=attributes)
+        sqs.delete_queue(QueueUrl=url)
+        message_attributes: dict[str, dict[str, Any]] = {
+            "attr1": {"DataType": "Number", "StringValue": "111"},
+            "attr2": {"DataType": "Binary", "BinaryValue": b"\x02\x03\x04"},
+        }
+        sns.publish(TopicArn=arn, Message="test_dlq_after_sqs_endpoint_deleted", MessageAttributes=message_attributes)
+        received = sqs.receive_message(
+            QueueUrl=dlq_url, AttributeNames=["All"], MessageAttributeNames=["All"], WaitTimeSeconds=5
+        )
+        for message in received.get("Messages", []):
+            if "MD5OfMessageAttributes" in message:
+                assert message["MD5OfMessageAttributes"] == md5_attributes(message_attributes)
+                message["MD5OfMessageAttributes"] = "<md5-hash>"  # as recorded
+        r.match("messages", received)
+
+    return run
+
+
+SCENARIOS["TestSNSSubscriptionSQS::test_redrive_policy_sqs_queue_subscription[True]"] = _redrive_sqs(True)
+SCENARIOS["TestSNSSubscriptionSQS::test_redrive_policy_sqs_queue_subscription[False]"] = _redrive_sqs(False)
 
 
 @pytest.mark.parametrize("test_id", sorted(SCENARIOS))

@@ -351,3 +351,31 @@ def test_http_subscription_gets_a_post(sns: Any, make_topic: Any) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_failed_lambda_delivery_goes_to_the_subscription_dead_letter_queue(
+    sns: Any, sqs: Any, make_topic: Any, make_queue: Any
+) -> None:
+    """No resource policy for SNS (here: no function at all): the delivery fails and the subscription's
+    RedrivePolicy moves the notification to its dead-letter queue."""
+    topic = make_topic()
+    dlq_url, dlq_arn = make_queue()
+    function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:missing-{uuid.uuid4().hex[:8]}"
+    sub = sns.subscribe(
+        TopicArn=topic,
+        Protocol="lambda",
+        Endpoint=function_arn,
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn})},
+    )["SubscriptionArn"]
+    attributes = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert json.loads(attributes["RedrivePolicy"]) == {"deadLetterTargetArn": dlq_arn}
+    sns.publish(
+        TopicArn=topic,
+        Message="test_redrive_policy",
+        MessageAttributes={"attr1": {"DataType": "Number", "StringValue": "1"}},
+    )
+    [message] = _drain(sqs, dlq_url, 1)
+    body = json.loads(message["Body"])
+    assert body["Type"] == "Notification" and body["Message"] == "test_redrive_policy"
+    assert body["MessageAttributes"] == {"attr1": {"Type": "Number", "Value": "1"}}
+    assert body["UnsubscribeURL"].endswith(sub)

@@ -33,6 +33,7 @@ from lamina.invoke.destinations.record import timestamp
 from lamina.services.sns import filter_policy
 from lamina.services.sqs.digests import md5_attributes, md5_text
 from lamina.services.sqs.engine import NewMessage, SqsEngine
+from lamina.services.sqs.queue import Queue
 from lamina.store.documents import DocumentStore
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,7 @@ class SnsEngine:
         self.subscriptions: dict[str, Subscription] = {}
         self.delivered: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
+        self.dead_lettered: Counter[str] = Counter()
         self._background: set[asyncio.Task[None]] = set()
         self._key = secrets.token_bytes(32)
 
@@ -182,16 +184,36 @@ class SnsEngine:
                 await self._deliver(sub, message)
             except Exception as exc:
                 self.failed[sub.protocol] += 1
+                dead_letter = await self._dead_letter(sub, message)
                 log.error(
-                    "SNS message %s of %s could not be delivered to %s (%s): %s",
+                    "SNS message %s of %s could not be delivered to %s (%s): %s%s",
                     message.message_id,
                     topic.arn,
                     sub.endpoint,
                     sub.arn,
                     exc,
+                    f"; moved to the subscription's dead-letter queue {dead_letter}" if dead_letter else "",
                 )
             else:
                 self.delivered[sub.protocol] += 1
+
+    async def _dead_letter(self, sub: Subscription, message: Message) -> str | None:
+        """The subscription's RedrivePolicy: the message as an SQS subscriber would have received it goes to the
+        dead-letter queue. Returns the queue's ARN when it was moved there."""
+        try:
+            target = json.loads(sub.attributes.get("RedrivePolicy") or "{}").get("deadLetterTargetArn")
+        except (ValueError, AttributeError):
+            return None
+        queue = self._sqs.by_arn(target) if isinstance(target, str) else None
+        if queue is None:
+            return None
+        try:
+            await self._sqs_send(queue, sub, message)
+        except Exception as exc:
+            log.error("SNS message %s could not be moved to %s either: %s", message.message_id, target, exc)
+            return None
+        self.dead_lettered[sub.protocol] += 1
+        return str(target)
 
     @staticmethod
     def _wanted(sub: Subscription, message: Message) -> bool:
@@ -223,6 +245,9 @@ class SnsEngine:
         queue = self._sqs.by_arn(sub.endpoint)
         if queue is None:
             raise RuntimeError(f"queue {sub.endpoint} does not exist")
+        await self._sqs_send(queue, sub, message)
+
+    async def _sqs_send(self, queue: Queue, sub: Subscription, message: Message) -> None:
         attributes: dict[str, dict[str, Any]] = {}
         if sub.raw:
             body = message.text_for("sqs")
@@ -238,7 +263,7 @@ class SnsEngine:
             md5_body=md5_text(body),
             attributes=attributes,
             md5_attributes=md5_attributes(attributes) if attributes else None,
-            system={},
+            system={"SenderId": message.topic_arn.split(":")[4]},  # AWS: the SNS service's id
             delay=None,
             group=group,
             dedup_id=dedup,

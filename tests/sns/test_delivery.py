@@ -379,3 +379,35 @@ def test_failed_lambda_delivery_goes_to_the_subscription_dead_letter_queue(
     assert body["Type"] == "Notification" and body["Message"] == "test_redrive_policy"
     assert body["MessageAttributes"] == {"attr1": {"Type": "Number", "Value": "1"}}
     assert body["UnsubscribeURL"].endswith(sub)
+
+
+@pytest.mark.slow
+def test_lambda_notification_matches_the_recording(
+    sns: Any, sqs: Any, lambda_client: Any, make_topic: Any, make_queue: Any
+) -> None:
+    """TestSNSSubscriptionLambda::test_python_lambda_subscribe_sns_topic: the `Sns` record the function receives."""
+    from tests.sns.test_conformance import SnsReplay
+
+    replay = SnsReplay("TestSNSSubscriptionLambda::test_python_lambda_subscribe_sns_topic")
+    topic = make_topic()
+    outcome_url, outcome_arn = make_queue()
+    name = f"fn-{uuid.uuid4().hex[:12]}"
+    function_arn = _function(lambda_client, name)
+    try:
+        lambda_client.put_function_event_invoke_config(
+            FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": outcome_arn}}
+        )
+        lambda_client.add_permission(
+            FunctionName=name,
+            StatementId="sns",
+            Action="lambda:InvokeFunction",
+            Principal="sns.amazonaws.com",
+            SourceArn=topic,
+        )
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=function_arn)
+        sns.publish(TopicArn=topic, Subject="[Subject] Test subject", Message="Hello world.")
+        [record] = [json.loads(m["Body"]) for m in _drain(sqs, outcome_url, 1, timeout=60)]
+        replay.match("notification", record["requestPayload"]["Records"][0]["Sns"])
+        replay.verify()
+    finally:
+        lambda_client.delete_function(FunctionName=name)

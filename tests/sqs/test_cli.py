@@ -3,29 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-AWS = Path(sys.executable).parent / "aws"
+from tests.aws_cli import AWS, cli_environment
 
 
 @pytest.fixture
 def aws(tmp_path: Path, lamina: Any) -> Any:
-    config = tmp_path / "config"
-    config.write_text("[default]\nregion = us-east-1\noutput = json\n")
-    credentials = tmp_path / "credentials"
-    credentials.write_text("[default]\naws_access_key_id = test\naws_secret_access_key = test\n")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
-        "AWS_CONFIG_FILE": str(config),
-        "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
-    }
+    env = cli_environment(tmp_path)
 
     def run(*args: str) -> Any:
         done = subprocess.run(

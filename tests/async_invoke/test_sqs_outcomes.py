@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,28 @@ def handler(event, context):
         raise Exception("Test exception (this is intentional)")
     return {"ok": True, "event": event}
 """
+
+
+RECORDED = Path(__file__).resolve().parents[3] / "shared/conformance/aws-recorded"
+FAILURE_ENTRY = (
+    "tests/aws/services/lambda_/test_lambda_destinations.py::TestLambdaDestinationSqs::"
+    "test_assess_lambda_destination_invocation[payload1]"
+)
+
+
+def _recorded_failure_record() -> dict[str, Any]:
+    snapshot = json.loads((RECORDED / "services__lambda___test_lambda_destinations.snapshot.json").read_text())
+    body: dict[str, Any] = snapshot[FAILURE_ENTRY]["recorded-content"]["receive_message_result"]["Messages"][0]["Body"]
+    return body
+
+
+def _shape(value: Any) -> Any:
+    """Keys and types, not values: what must match a recorded record whose ids and times are placeholders."""
+    if isinstance(value, dict):
+        return {k: _shape(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shape(v) for v in value[:1]]
+    return type(value).__name__
 
 
 def _receive(sqs: Any, url: str, timeout: float = 20.0) -> dict[str, Any]:
@@ -71,6 +94,12 @@ def test_destination_records_reach_sqs(lambda_client: Any, fn_name: str, queue: 
 
         lambda_client.invoke(FunctionName=fn_name, InvocationType="Event", Payload=json.dumps({"raise_error": 1}))
         failure = json.loads(_receive(sqs, url)["Body"])
+        recorded = _recorded_failure_record()
+        assert _shape(failure) == _shape(recorded)  # the record AWS delivered for the same failing handler
+        assert list(failure) == list(recorded)  # and in the same key order
+        assert failure["responsePayload"]["stackTrace"][0].endswith(
+            'in handler\n    raise Exception("Test exception (this is intentional)")\n'
+        )
         assert failure["requestContext"]["condition"] == "RetriesExhausted"
         assert failure["requestContext"]["approximateInvokeCount"] == 1
         assert failure["requestPayload"] == {"raise_error": 1}

@@ -21,7 +21,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 
-RECORDED = Path("/work/shared/conformance/aws-recorded")
+# The project's shared/ folder sits beside the repository (as in CI: a clone of main with ../shared beside it).
+RECORDED = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "aws-recorded"
 API_FILE = "services__lambda___test_lambda_api.snapshot.json"
 UPSTREAM_PREFIX = "tests/aws/services/lambda_/test_lambda_api.py::"
 

@@ -124,3 +124,16 @@ def test_actual_total_size_limit_is_enforced_while_inflating(tmp_path: Path) -> 
     with pytest.raises(InvalidParameter, match="Unzipped size"):
         package.unpack(data, tmp_path, max_unzipped=5000)
     assert _left_on_disk(tmp_path) == []
+
+
+def test_unsupported_compression_method_is_refused(tmp_path: Path) -> None:
+    """zipfile raises NotImplementedError for a method it cannot read: still AWS's unzip error."""
+    data = bytearray(make_zip({"app.py": "x = 1\n"}))
+    archive = zipfile.ZipFile(io.BytesIO(bytes(data)))
+    local = archive.infolist()[0].header_offset
+    central = bytes(data).rfind(b"PK\x01\x02")
+    data[local + 8 : local + 10] = (99).to_bytes(2, "little")  # compression method in the local header
+    data[central + 10 : central + 12] = (99).to_bytes(2, "little")  # and in the central directory
+    with pytest.raises(InvalidParameter, match="Could not unzip"):
+        package.unpack(bytes(data), tmp_path)
+    assert _left_on_disk(tmp_path) == []

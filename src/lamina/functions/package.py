@@ -72,10 +72,11 @@ def unpack(data: bytes, into: Path, max_zipped: int = MAX_ZIPPED, max_unzipped: 
     if len(data) > max_zipped:
         raise RequestTooLarge(f"Zipped size must be smaller than {max_zipped} bytes")
     package = describe(data)
+    # RuntimeError covers zipfile's NotImplementedError for compression methods it cannot read.
     try:
         archive = zipfile.ZipFile(BytesIO(data))
         infos = archive.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, NotImplementedError):
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, RuntimeError):
         raise InvalidParameter(UNZIP_FAILED, Type="User") from None
     declared = sum(i.file_size for i in infos)
     if declared >= max_unzipped:
@@ -131,7 +132,7 @@ def _extract(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path,
                     if total >= limit:
                         raise InvalidParameter(f"Unzipped size must be smaller than {limit} bytes", Type="User")
                     out.write(chunk)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, NotImplementedError, ValueError, OSError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, ValueError, OSError):
             raise InvalidParameter(UNZIP_FAILED, Type="User") from None
         mode = (info.external_attr >> 16) & 0o777
         dest.chmod(0o755 if mode & 0o111 else 0o644)

@@ -72,7 +72,7 @@ def unpack(data: bytes, into: Path, max_zipped: int = MAX_ZIPPED, max_unzipped: 
     if len(data) > max_zipped:
         raise RequestTooLarge(f"Zipped size must be smaller than {max_zipped} bytes")
     package = describe(data)
-    # RuntimeError covers zipfile's NotImplementedError for compression methods it cannot read.
+    # zipfile raises a RuntimeError subclass for compression methods it cannot read: still a broken zip.
     try:
         archive = zipfile.ZipFile(BytesIO(data))
         infos = archive.infolist()

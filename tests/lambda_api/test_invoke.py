@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -26,7 +25,6 @@ from tests.lambda_api.invoke_support import (
     request_id,
     wait_active,
 )
-from tests.server import LaminaProcess
 
 APP = """
 import decimal
@@ -102,20 +100,6 @@ REPORT = re.compile(
     r"(?:Init Duration: (?P<init>\d+\.\d{2}) ms\t)?"
     r"(?:Status: (?P<status>\w+)\t(?:Error Type: (?P<error_type>[\w.]+)\t)?)?"
 )
-
-
-@pytest.fixture(scope="module")
-def api(lamina: LaminaProcess) -> Any:
-    return client(lamina)
-
-
-@pytest.fixture(scope="module")
-def deployer(api: Any) -> Iterator[Deployer]:
-    deployer = Deployer(api)
-    try:
-        yield deployer
-    finally:
-        deployer.delete_all()
 
 
 @pytest.fixture(scope="module")

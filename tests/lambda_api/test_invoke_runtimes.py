@@ -8,7 +8,6 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -16,25 +15,10 @@ from typing import Any
 import awslambdaric
 import pytest
 
-from tests.lambda_api.invoke_support import Deployer, arn, body, client, doc, log_tail, request_id
-from tests.server import LaminaProcess
+from tests.lambda_api.invoke_support import Deployer, arn, body, doc, log_tail, request_id
 
 HOST_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"
 STREAM = re.compile(r"\d{4}/\d\d/\d\d/\[\$LATEST\][0-9a-f]{32}")
-
-
-@pytest.fixture(scope="module")
-def api(lamina: LaminaProcess) -> Any:
-    return client(lamina)
-
-
-@pytest.fixture(scope="module")
-def deployer(api: Any) -> Iterator[Deployer]:
-    deployer = Deployer(api)
-    try:
-        yield deployer
-    finally:
-        deployer.delete_all()
 
 
 def invoke(api: Any, name: str, event: Any, **kwargs: Any) -> dict[str, Any]:

@@ -161,18 +161,7 @@ class Cgroup:
 
     def oom_killed(self) -> bool:
         """Whether the kernel's OOM killer fired in this group (the memory limit was hit)."""
-        try:
-            if self.version is CgroupVersion.V1:
-                text = self._file("memory", "memory.oom_control").read_text()
-            else:
-                text = self._file("memory", "memory.events").read_text()
-        except OSError:
-            return False
-        for line in text.splitlines():
-            key, _, value = line.partition(" ")
-            if key == "oom_kill" and value.strip() not in ("", "0"):
-                return True
-        return False
+        return self.oom_kills() > 0
 
     def pids_current(self) -> int:
         try:

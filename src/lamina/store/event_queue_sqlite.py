@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from lamina.invoke.event_queue import EventState, QueuedEvent
+from lamina.store.group_commit import take_batch
 
 T = TypeVar("T")
 Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any]]
@@ -73,18 +74,9 @@ class SqliteEventQueue:
     # -- the writer thread ----------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            first = self._jobs.get()
-            if first[0] is _STOP:
-                break
-            batch = [first]
-            while True:
-                try:
-                    batch.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(job[0] is _STOP for job in batch)
-            batch = [job for job in batch if job[0] is not _STOP]
-            self._commit(batch)
+            batch, stop = take_batch(self._jobs, _STOP)
+            if batch:
+                self._commit(batch)
             if stop:
                 break
         self._db.close()

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lamina.store.group_commit import take_batch
+
 Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
 _STOP: Any = object()
 
@@ -63,14 +65,8 @@ class SqsStore:
     # -- the writer thread ----------------------------------------------------------------------
     def _run(self) -> None:
         while True:
-            batch = [self._jobs.get()]
-            while True:
-                try:
-                    batch.append(self._jobs.get_nowait())
-                except queue.Empty:
-                    break
-            stop = any(job[0] is _STOP for job in batch)
-            self._commit([job for job in batch if job[0] is not _STOP])
+            batch, stop = take_batch(self._jobs, _STOP)
+            self._commit(batch)
             if stop:
                 break
         self._db.close()

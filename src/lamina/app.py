@@ -15,6 +15,7 @@ from typing import Any
 from lamina import __version__
 from lamina.api.gateway import MAX_BODY, Gateway, bind_service
 from lamina.api.messages import Request, Response
+from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
@@ -43,6 +44,7 @@ from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
 from lamina.services.sqs.provider import SqsProvider
+from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_model
 from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import SqliteStore
@@ -132,11 +134,15 @@ class Lamina:
         )
         # Async outcomes and dead letters can now go to SQS queues (invoke/destinations/sqs_queue.py).
         self.async_invoker.destinations.register("sqs", SqsQueueTarget(self.sqs))
-        sqs_service = bind_service(
-            "sqs",
-            SqsProvider(self.sqs, self.clock),
-            skip_enums=frozenset({"QueueAttributeName", "MessageSystemAttributeName"}),
+        sqs_provider = SqsProvider(self.sqs, self.clock)
+        sqs_enums = frozenset({"QueueAttributeName", "MessageSystemAttributeName"})
+        sqs_service = bind_service("sqs", sqs_provider, skip_enums=sqs_enums)
+        # SQS's query protocol (form posts, XML answers) for SDKs from before 2023, beside the json protocol
+        # (errors carry <Detail/>; a request may be posted to the queue's URL instead of naming QueueUrl).
+        sqs_query = QueryProtocol(
+            query_model(), error_detail=True, no_detail=NO_DETAIL, path_member="QueueUrl", messages=QUERY_MESSAGES
         )
+        sqs_service.query_twin = bind_service("sqs", sqs_provider, skip_enums=sqs_enums, query=sqs_query)
         # SNS: topics and subscriptions are documents; fan-out to SQS (engine), Lambda (async queue) and http.
         self.sns = SnsEngine(
             self.store,

@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
+import botocore.session
 import pytest
+from botocore.config import Config
 
 from tests.server import LaminaProcess
 
@@ -12,6 +15,27 @@ from tests.server import LaminaProcess
 @pytest.fixture(scope="session")
 def sqs(lamina: LaminaProcess) -> Any:
     return lamina.client("sqs")
+
+
+# botocore 1.31.64's SQS model (documentation stripped), the last that spoke the query protocol: a client built
+# from it is an older SDK, form posts out and XML back, independent of the model Lamina derives for that protocol.
+QUERY_MODELS = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def sqs_query(lamina: LaminaProcess) -> Any:
+    session = botocore.session.get_session()
+    session.get_component("data_loader").search_paths.insert(0, str(QUERY_MODELS))
+    client = session.create_client(
+        "sqs",
+        endpoint_url=lamina.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+    assert client.meta.service_model.protocol == "query"
+    return client
 
 
 @pytest.fixture

@@ -71,6 +71,8 @@ class ServiceBinding:
     providers: tuple[Any, ...]
     errors: dict[str, Shape]
     body_limits: dict[str, int]  # operation → max request bytes (AWS's 413 for that operation)
+    # The same service on the query protocol, for requests without X-Amz-Target (SQS's older SDKs)
+    query_twin: ServiceBinding | None = None
 
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
         if self.routes is not None:
@@ -94,8 +96,9 @@ def bind_service(
     *more_providers: Any,
     skip_enums: frozenset[str] = frozenset(),
     body_limits: dict[str, int] | None = None,
+    query: QueryProtocol | None = None,
 ) -> ServiceBinding:
-    model = load_service_model(name)
+    model = query.model if query is not None else load_service_model(name)
     protocols = model.metadata.get("protocols") or [model.protocol]
     protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
     if "rest-json" in protocols:
@@ -103,7 +106,7 @@ def bind_service(
     elif "json" in protocols:
         protocol, routes = JsonProtocol(model), None
     elif "query" in protocols:
-        protocol, routes = QueryProtocol(model), None
+        protocol, routes = query or QueryProtocol(model), None
     else:
         raise ValueError(f"{name}: none of the protocols {protocols} is served by Lamina yet")
     return ServiceBinding(
@@ -131,6 +134,7 @@ class Gateway:
         self._rest = [s for s in services if s.routes is not None]
         self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
         self._query = [s for s in services if isinstance(s.protocol, QueryProtocol)]
+        self._query += [s.query_twin for s in services if s.query_twin is not None]
         self._default_region = default_region
         self._account_id = account_id
         self._base_url = base_url
@@ -180,7 +184,7 @@ class Gateway:
                 return service.protocol.serialize(op, result, request.request_id)
             return service.protocol.serialize(op, result)
         except LaminaError as error:
-            return self._error(service, error, request.request_id)
+            return self._error(service, error, request.request_id, op.name)
 
     def _identify(
         self, request: Request
@@ -191,7 +195,10 @@ class Gateway:
             m = _SCOPE.search(auth)
             if m:
                 region, name = m.group(1), m.group(2)
-                return self._services.get(name), region, None
+                bound = self._services.get(name)
+                if bound is not None and bound.query_twin is not None and "x-amz-target" not in request.headers:
+                    bound = bound.query_twin
+                return bound, region, None
         if "x-amz-target" in request.headers:
             for service in self._json:
                 protocol = service.protocol
@@ -205,6 +212,10 @@ class Gateway:
                 op = service.route(request)
                 if op is not None:
                     return service, self._default_region, op
+            for service in self._query:  # an unknown Action of the API its Version names is that API's error
+                assert isinstance(service.protocol, QueryProtocol)
+                if service.protocol.speaks(request):
+                    return service, self._default_region, None
         for service in self._rest:
             found = service.route(request)
             if found:
@@ -216,10 +227,12 @@ class Gateway:
         return f"http://{host}" if host else self._base_url
 
     # -- errors ---------------------------------------------------------------------------------
-    def _error(self, service: ServiceBinding | None, error: LaminaError, request_id: str = "") -> Response:
+    def _error(
+        self, service: ServiceBinding | None, error: LaminaError, request_id: str = "", operation: str = ""
+    ) -> Response:
         if service is not None and isinstance(service.protocol, QueryProtocol):
-            code, status, _ = service_wire_error(service.name, error)
-            return service.protocol.error_response(code, status, error.message, request_id)
+            code, status, query_code = service_wire_error(service.name, error)
+            return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
         if service is not None and isinstance(service.protocol, JsonProtocol):
             code, status, query_code = service_wire_error(service.name, error)
             return service.protocol.error_response(code, status, error.message, query_code)

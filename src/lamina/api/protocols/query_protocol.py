@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qs
@@ -30,11 +31,28 @@ _CONTENT_TYPE = "text/xml"
 
 
 class QueryProtocol:
-    def __init__(self, model: ServiceModel) -> None:
+    """`error_detail`: errors carry an empty `<Detail/>` (SQS's do), except those of the operations in
+    `no_detail` (SQS's DeleteMessageBatch and ChangeMessageVisibilityBatch). `path_member`: a member a request may give
+    by posting to its path instead (SQS's QueueUrl: `POST /<account>/<queue>`). `messages`: error messages this
+    protocol words differently, by error code (SQS's query API says "... for this wsdl version.")."""
+
+    def __init__(
+        self,
+        model: ServiceModel,
+        *,
+        error_detail: bool = False,
+        no_detail: frozenset[str] = frozenset(),
+        path_member: str | None = None,
+        messages: Mapping[str, str] | None = None,
+    ) -> None:
         self.model = model
         self.namespace: str = model.metadata.get("xmlNamespace", "")
         self.version: str = model.metadata.get("apiVersion", "")
         self._ops = {name: model.operation_model(name) for name in model.operation_names}
+        self._error_detail = error_detail
+        self._no_detail = no_detail
+        self._path_member = path_member
+        self._messages = dict(messages or {})
 
     def _form(self, request: Request) -> dict[str, str]:
         text = request.body.decode("utf-8", "replace") if request.body else ""
@@ -47,7 +65,17 @@ class QueryProtocol:
         return "Action" in self._form(request)
 
     def find(self, request: Request) -> OperationModel | None:
-        return self._ops.get(self._form(request).get("Action", ""))
+        """The operation named by `Action`, unless `Version` names another API (SNS and SQS share names
+        such as AddPermission)."""
+        form = self._form(request)
+        version = form.get("Version")
+        if version is not None and version != self.version:
+            return None
+        return self._ops.get(form.get("Action", ""))
+
+    def speaks(self, request: Request) -> bool:
+        """Whether the request's `Version` is this API's."""
+        return self._form(request).get("Version") == self.version
 
     def action(self, request: Request) -> str:
         return self._form(request).get("Action", "")
@@ -75,6 +103,11 @@ class QueryProtocol:
             else:
                 node[last] = value
         result: dict[str, Any] = _structure(shape, tree)
+        member = self._path_member
+        if member is not None and member in shape.members and member not in result:
+            parts = request.path.strip("/").split("/")
+            if len(parts) == 2 and all(parts):
+                result[member] = "/" + "/".join(parts)
         return result
 
     # -- responses ------------------------------------------------------------------------------
@@ -91,11 +124,14 @@ class QueryProtocol:
         body += f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>"
         return Response(200, [("Content-Type", _CONTENT_TYPE)], body.encode())
 
-    def error_response(self, code: str, status: int, message: str, request_id: str) -> Response:
+    def error_response(self, code: str, status: int, message: str, request_id: str, operation: str = "") -> Response:
         kind = "Sender" if status < 500 else "Receiver"
+        message = self._messages.get(code, message)
+        detail = "<Detail/>" if self._error_detail and operation not in self._no_detail else ""
         body = (
             f'<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
-            f"<Message>{escape(message)}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
+            f"<Message>{escape(message)}</Message>{detail}</Error><RequestId>{request_id}</RequestId>"
+            "</ErrorResponse>"
         )
         return Response(status, [("Content-Type", _CONTENT_TYPE)], body.encode())
 
@@ -106,10 +142,20 @@ def _structure(shape: Shape, node: Any) -> dict[str, Any]:
     if not isinstance(node, dict):
         return out
     for name, member in shape.members.items():
-        key = member.serialization.get("name", name)
+        key = _wire_name(member, name)
         if key in node:
             out[name] = _value(member, node[key])
     return out
+
+
+def _wire_name(member: Shape, name: str) -> str:
+    """A member's name on the wire, as botocore's serializer and parser name it: a flattened list takes its
+    members' element name (SQS's `AttributeName.1`, `<QueueUrl>`), else the member's locationName."""
+    if member.type_name == "list" and member.serialization.get("flattened"):
+        element = member.member.serialization.get("name")
+        if element:
+            return str(element)
+    return str(member.serialization.get("name", name))
 
 
 def _value(shape: Shape, node: Any) -> Any:
@@ -169,9 +215,17 @@ def _member_xml(shape: Shape, result: dict[str, Any]) -> list[str]:
         value = result.get(name)
         if value is None:
             continue
-        tag = member.serialization.get("name", name)
+        tag = _wire_name(member, name)
         if member.type_name == "list" and member.serialization.get("flattened"):
             parts.extend(f"<{tag}>{_xml(member.member, v)}</{tag}>" for v in value)
+        elif member.type_name == "map" and member.serialization.get("flattened"):
+            key_tag = member.key.serialization.get("name", "key")
+            value_tag = member.value.serialization.get("name", "value")
+            parts.extend(
+                f"<{tag}><{key_tag}>{escape(str(k))}</{key_tag}>"
+                f"<{value_tag}>{_xml(member.value, v)}</{value_tag}></{tag}>"
+                for k, v in value.items()
+            )
         else:
             parts.append(f"<{tag}>{_xml(member, value)}</{tag}>")
     return parts

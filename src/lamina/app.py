@@ -153,6 +153,7 @@ class Lamina:
             lambda_allowed=lambda arn, qualifier, topic: self.policies.allows(
                 arn, "sns.amazonaws.com", source_arn=topic, qualifier=qualifier
             ),
+            data_dir=settings.data_dir,  # the signing key and certificate, and the sms/email outbox
         )
         self.sns.load()
         self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
@@ -221,6 +222,8 @@ class Lamina:
 
     def _internal(self, request: Request) -> Response | None:
         path = request.path
+        if request.method == "GET" and path == f"/{self.sns.signer.cert_name}":  # SNS's SigningCertURL
+            return Response(200, [("Content-Type", "application/x-x509-ca-cert")], self.sns.signer.cert_pem)
         if not (path.startswith("/_lamina/") or path in ("/health", "/_lamina")):
             return None
         if path in ("/health", "/_lamina/health") and request.method == "GET":

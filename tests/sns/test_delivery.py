@@ -312,47 +312,6 @@ def test_unsubscribe_url_unsubscribes(sns: Any, sqs: Any, make_topic: Any, make_
     assert sub not in [s["SubscriptionArn"] for s in sns.list_subscriptions()["Subscriptions"]]
 
 
-def test_http_subscription_gets_a_post(sns: Any, make_topic: Any) -> None:
-    import http.server
-    import queue
-    import threading
-
-    got: queue.Queue[tuple[dict[str, str], bytes]] = queue.Queue()
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            got.put(({k.lower(): v for k, v in self.headers.items()}, body))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        topic = make_topic()
-        endpoint = f"http://127.0.0.1:{server.server_address[1]}/hook"
-        sub = sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=endpoint)["SubscriptionArn"]
-        published = sns.publish(TopicArn=topic, Message="over http", Subject="S")
-        headers, body = got.get(timeout=10)
-        assert headers["x-amz-sns-message-type"] == "Notification"
-        assert headers["x-amz-sns-subscription-arn"] == sub
-        assert headers["x-amz-sns-topic-arn"] == topic
-        notification = json.loads(body)
-        assert notification["MessageId"] == published["MessageId"]
-        assert notification["Message"] == "over http" and notification["Subject"] == "S"
-        sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true")
-        sns.publish(TopicArn=topic, Message="raw over http")
-        headers, body = got.get(timeout=10)
-        assert body == b"raw over http" and headers["x-amz-sns-rawdelivery"] == "true"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_failed_lambda_delivery_goes_to_the_subscription_dead_letter_queue(
     sns: Any, sqs: Any, make_topic: Any, make_queue: Any
 ) -> None:

@@ -143,7 +143,8 @@ def test_subscribe_errors(sns: Any, make_topic: Any) -> None:
         Attributes={"FilterPolicy": "{invalid"},
     )
     assert err["Code"] == "InvalidParameter" and "FilterPolicy: failed to parse JSON" in err["Message"]
-    assert _error(sns.subscribe, TopicArn=topic, Protocol="email", Endpoint="a@b.c")["Code"] == "InvalidParameter"
+    err = _error(sns.subscribe, TopicArn=topic, Protocol="application", Endpoint="arn:aws:sns:us-east-1:1:endpoint/x")
+    assert err["Code"] == "InvalidParameter" and "mobile push" in err["Message"]
 
 
 def test_delete_topic_removes_its_subscriptions(sns: Any, make_queue: Any) -> None:
@@ -167,8 +168,8 @@ def test_publish_errors(sns: Any, make_topic: Any) -> None:
     assert _error(sns.publish, TopicArn=topic, Message="{x", MessageStructure="json")["Message"] == (
         "Invalid parameter: Message Structure - JSON message body failed to parse"
     )
-    err = _error(sns.publish, PhoneNumber="+15551234567", Message="x")
-    assert err["Code"] == "InvalidParameter" and "SMS" in err["Message"]
+    err = _error(sns.publish, PhoneNumber="+1a234", Message="x")
+    assert err["Message"] == "Invalid parameter: PhoneNumber Reason: +1a234 is not valid to publish to"
     err = _error(
         sns.publish, TopicArn=topic, Message="x", MessageAttributes={"attr1": {"DataType": "String", "StringValue": ""}}
     )

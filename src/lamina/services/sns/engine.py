@@ -7,7 +7,16 @@ they survive a restart. Publishing hands each matching subscription its message 
   `RawMessageDelivery` is true (then the body is the message and the attributes become SQS message attributes);
 - `lambda`: an async invoke (the durable async queue) with SNS's event shape, only when the function's resource
   policy allows `sns.amazonaws.com` with the topic as SourceArn (as on AWS, otherwise the delivery fails);
-- `http`/`https`: a POST of the notification JSON in the background (best effort, as a loopback helper).
+- `http`/`https`: a POST in the background with AWS's headers, retried on 5xx, timeouts and connection errors
+  along the subscription's effective DeliveryPolicy (delivery_policy.py), waiting on the injected clock; a 4xx is
+  a client error and is not retried. A delivery that exhausts its retries goes to the RedrivePolicy DLQ;
+- `sms`, `email`, `email-json`: no carrier or mail server here, so the message is appended to the local outbox
+  (`<data-dir>/sns/outbox/sms.jsonl`, `email.jsonl`) where users can read what would have been sent.
+
+http/https/email/email-json subscriptions start pending: SNS sends a SubscriptionConfirmation (an email one goes to
+the outbox and Lamina's log) whose Token or SubscribeURL confirms it; only confirmed subscriptions get
+notifications. Messages carry real signatures (signing.py). FIFO topics deduplicate for 5 minutes at the topic
+level (kept as documents, so a restart doesn't forget) and number messages with increasing SequenceNumbers.
 
 A delivery that fails is counted and logged; it never fails the Publish (AWS accepts the message first).
 """
@@ -17,20 +26,22 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
-import hmac
 import json
 import logging
 import secrets
+import urllib.error
 import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lamina.clock import Clock
 from lamina.invoke.destinations.record import timestamp
-from lamina.services.sns import filter_policy
+from lamina.services.sns import delivery_policy, filter_policy
+from lamina.services.sns.signing import Signer
 from lamina.services.sqs.digests import md5_attributes, md5_text
 from lamina.services.sqs.engine import NewMessage, SqsEngine
 from lamina.services.sqs.queue import Queue
@@ -40,11 +51,24 @@ log = logging.getLogger(__name__)
 
 TOPIC_KIND = "sns-topic"
 SUBSCRIPTION_KIND = "sns-subscription"
+TOKEN_KIND = "sns-token"  # confirmation tokens: subscribe, and restore-after-unsubscribe
+DEDUP_KIND = "sns-dedup"  # FIFO topics' deduplication ids within the 5-minute window
+DEDUP_WINDOW = 300.0
+TOKEN_LIFETIME = 3 * 86400.0  # how long Lamina keeps a confirmation token
+CONFIRMED_PROTOCOLS = frozenset({"http", "https", "email", "email-json"})  # need a confirmation
+USER_AGENT = "Amazon Simple Notification Service Agent"
+HTTP_TIMEOUT = 15.0
 
 # (function_arn, qualifier or None, topic_arn) → allowed?
 PolicyCheck = Callable[[str, str | None, str], bool]
 # (function ARN possibly qualified, payload) → committed async invoke
 LambdaSubmit = Callable[[str, bytes], Awaitable[None]]
+# (url, body, headers) → HTTP status; raises OSError for connection errors and timeouts
+HttpPost = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
+
+
+class DeliveryFailed(Exception):
+    pass
 
 
 @dataclass
@@ -78,6 +102,8 @@ class Subscription:
     endpoint: str
     owner: str
     attributes: dict[str, str] = field(default_factory=dict)
+    pending: bool = False  # waiting for ConfirmSubscription / a visit of the SubscribeURL
+    authenticated: bool = True  # ConfirmationWasAuthenticated
 
     @property
     def raw(self) -> bool:
@@ -91,7 +117,22 @@ class Subscription:
             "endpoint": self.endpoint,
             "owner": self.owner,
             "attributes": self.attributes,
+            "pending": self.pending,
+            "authenticated": self.authenticated,
         }
+
+    @staticmethod
+    def from_doc(doc: dict[str, Any]) -> Subscription:
+        return Subscription(
+            doc["arn"],
+            doc["topic_arn"],
+            doc["protocol"],
+            doc["endpoint"],
+            doc["owner"],
+            dict(doc["attributes"]),
+            bool(doc.get("pending", False)),
+            bool(doc.get("authenticated", True)),
+        )
 
 
 @dataclass
@@ -106,8 +147,9 @@ class Message:
     structure: dict[str, Any] | None  # MessageStructure=json: per-protocol messages
     timestamp: float
     group_id: str | None = None
-    dedup_id: str | None = None
+    dedup_id: str | None = None  # on a FIFO topic: the given id, or the SHA-256 of the message (content-based)
     base_url: str | None = None  # how the publisher reached Lamina (for UnsubscribeURL)
+    sequence: str | None = None  # FIFO topics: the topic's sequence number for this message
 
     def text_for(self, protocol: str) -> str:
         if self.structure is None:
@@ -125,6 +167,9 @@ class SnsEngine:
         base_url: str,
         lambda_submit: LambdaSubmit | None = None,
         lambda_allowed: PolicyCheck | None = None,
+        data_dir: Path | None = None,
+        signer: Signer | None = None,
+        http_post: HttpPost | None = None,
     ) -> None:
         self._store = store
         self._sqs = sqs
@@ -137,18 +182,36 @@ class SnsEngine:
         self.delivered: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.dead_lettered: Counter[str] = Counter()
-        self._background: set[asyncio.Task[None]] = set()
-        self._key = secrets.token_bytes(32)
+        self.retried: Counter[str] = Counter()
+        self._background: set[asyncio.Task[Any]] = set()
+        self.outbox = (data_dir / "sns" / "outbox") if data_dir is not None else None
+        self.signer = signer or Signer(data_dir / "sns" if data_dir is not None else None)
+        self._http_post = http_post or _urllib_post
+        self._tokens: dict[str, dict[str, Any]] = {}
+        self._dedup: dict[str, dict[str, Any]] = {}  # "topic\nid" → {message_id, sequence, expires}
+        self._sequence: dict[str, int] = {}
+        self._next_slot: dict[str, float] = {}  # throttlePolicy: subscription → next permitted send (monotonic)
 
     def load(self) -> None:
         for doc in self._store.load(TOPIC_KIND).values():
             topic = Topic(doc["arn"], doc["name"], dict(doc["attributes"]), dict(doc.get("tags") or {}))
             self.topics[topic.arn] = topic
         for doc in self._store.load(SUBSCRIPTION_KIND).values():
-            sub = Subscription(
-                doc["arn"], doc["topic_arn"], doc["protocol"], doc["endpoint"], doc["owner"], dict(doc["attributes"])
-            )
+            sub = Subscription.from_doc(doc)
             self.subscriptions[sub.arn] = sub
+        now = self._clock.time()
+        for key, doc in self._store.load(TOKEN_KIND).items():
+            if now - float(doc.get("created", 0)) > TOKEN_LIFETIME:
+                self._store.delete(TOKEN_KIND, key)
+            else:
+                self._tokens[key] = doc
+        for key, doc in self._store.load(DEDUP_KIND).items():
+            if float(doc["expires"]) <= now:
+                self._store.delete(DEDUP_KIND, key)
+            else:
+                self._dedup[key] = doc
+                topic_arn = key.split("\n", 1)[0]
+                self._sequence[topic_arn] = max(self._sequence.get(topic_arn, 0), int(doc["sequence"]))
 
     # -- persistence ----------------------------------------------------------------------------
     def save_topic(self, topic: Topic) -> None:
@@ -175,27 +238,183 @@ class SnsEngine:
     def subscriptions_of(self, topic_arn: str) -> list[Subscription]:
         return [s for s in self.subscriptions.values() if s.topic_arn == topic_arn]
 
+    # -- confirmation -----------------------------------------------------------------------------
+    def _new_token(self, sub: Subscription, purpose: str) -> str:
+        token = secrets.token_hex(144)  # AWS's tokens are 288 hex digits
+        doc: dict[str, Any] = {
+            "topic_arn": sub.topic_arn,
+            "subscription_arn": sub.arn,
+            "purpose": purpose,
+            "created": self._clock.time(),
+        }
+        if purpose == "unsubscribe":
+            doc["subscription"] = sub.to_doc()  # what visiting the SubscribeURL restores
+        self._store.put(TOKEN_KIND, token, doc)
+        self._tokens[token] = doc
+        return token
+
+    @staticmethod
+    def subscribe_url(base_url: str, topic_arn: str, token: str) -> str:
+        return f"{base_url.rstrip('/')}/?Action=ConfirmSubscription&TopicArn={topic_arn}&Token={token}"
+
+    def request_confirmation(self, sub: Subscription, base_url: str | None) -> str:
+        """Sends the SubscriptionConfirmation (http/https: POSTed; email: outbox and log). Returns the token."""
+        base = (base_url or self.base_url).rstrip("/")
+        token = self._new_token(sub, "subscribe")
+        text = (
+            f"You have chosen to subscribe to the topic {sub.topic_arn}.\n"
+            "To confirm the subscription, visit the SubscribeURL included in this message."
+        )
+        body = self._confirmation("SubscriptionConfirmation", sub, text, token, base)
+        if sub.protocol in ("http", "https"):
+            self._post_in_background(sub, body, "SubscriptionConfirmation", None)
+        else:
+            log.warning(
+                "SNS subscription %s of %s to %s is pending confirmation: confirm with ConfirmSubscription "
+                "(Token=%s) or visit %s",
+                sub.arn,
+                sub.topic_arn,
+                sub.endpoint,
+                token,
+                body["SubscribeURL"],
+            )
+            self._write_outbox(
+                "email",
+                {
+                    "Timestamp": body["Timestamp"],
+                    "To": sub.endpoint,
+                    "Protocol": sub.protocol,
+                    "Subject": "AWS Notification - Subscription Confirmation",
+                    "Type": "SubscriptionConfirmation",
+                    "TopicArn": sub.topic_arn,
+                    "SubscriptionArn": sub.arn,
+                    "Token": token,
+                    "SubscribeURL": body["SubscribeURL"],
+                    "Message": text,
+                },
+            )
+        return token
+
+    def confirm(self, token: str, authenticated: bool) -> str | None:
+        """ConfirmSubscription / a visit of the SubscribeURL: the subscription's ARN, or None for an unknown
+        token. Confirming twice is fine (AWS answers with the same ARN)."""
+        doc = self._tokens.get(token)
+        if doc is None or self._clock.time() - float(doc.get("created", 0)) > TOKEN_LIFETIME:
+            return None
+        sub = self.subscriptions.get(doc["subscription_arn"])
+        if sub is None:
+            if doc["purpose"] != "unsubscribe" or doc["topic_arn"] not in self.topics:
+                return None
+            sub = Subscription.from_doc(doc["subscription"])  # restoring what Unsubscribe removed
+        if sub.pending or sub.arn not in self.subscriptions:
+            sub = Subscription(
+                sub.arn,
+                sub.topic_arn,
+                sub.protocol,
+                sub.endpoint,
+                sub.owner,
+                sub.attributes,
+                pending=False,
+                authenticated=authenticated,
+            )
+            self.save_subscription(sub)
+        return sub.arn
+
+    def unsubscribe(self, sub: Subscription, base_url: str | None) -> None:
+        """Deletes the subscription; a confirmed http/https endpoint gets an UnsubscribeConfirmation whose
+        SubscribeURL restores it."""
+        self.delete_subscription(sub)
+        for token, doc in list(self._tokens.items()):
+            if doc["subscription_arn"] == sub.arn and doc["purpose"] == "subscribe":
+                self._store.delete(TOKEN_KIND, token)
+                del self._tokens[token]
+        if sub.protocol in ("http", "https") and not sub.pending:
+            base = (base_url or self.base_url).rstrip("/")
+            token = self._new_token(sub, "unsubscribe")
+            text = (
+                f"You have chosen to deactivate subscription {sub.arn}.\n"
+                "To cancel this operation and restore the subscription, visit the SubscribeURL included in this "
+                "message."
+            )
+            body = self._confirmation("UnsubscribeConfirmation", sub, text, token, base)
+            self._post_in_background(sub, body, "UnsubscribeConfirmation", None)
+
+    def _confirmation(self, kind: str, sub: Subscription, text: str, token: str, base: str) -> dict[str, Any]:
+        topic = self.topics.get(sub.topic_arn)
+        version = _signature_version(topic)
+        body: dict[str, Any] = {
+            "Type": kind,
+            "MessageId": str(uuid.uuid4()),
+            "Token": token,
+            "TopicArn": sub.topic_arn,
+            "Message": text,
+            "SubscribeURL": self.subscribe_url(base, sub.topic_arn, token),
+            "Timestamp": timestamp(self._clock.time()),
+            "SignatureVersion": version,
+        }
+        body["Signature"] = self.signer.sign(body, version)
+        body["SigningCertURL"] = self.signer.cert_url(base)
+        return body
+
+    # -- FIFO -----------------------------------------------------------------------------------
+    def deduplicated(self, topic: Topic, message: Message) -> tuple[str, str] | None:
+        """On a FIFO topic: (MessageId, SequenceNumber) of the message this one duplicates within 5 minutes."""
+        if not topic.fifo or message.dedup_id is None:
+            return None
+        doc = self._dedup.get(f"{topic.arn}\n{message.dedup_id}")
+        if doc is None or float(doc["expires"]) <= self._clock.time():
+            return None
+        return str(doc["message_id"]), str(doc["sequence"])
+
+    def _remember(self, topic: Topic, message: Message) -> None:
+        now = self._clock.time()
+        for key, doc in list(self._dedup.items()):
+            if float(doc["expires"]) <= now:
+                self._store.delete(DEDUP_KIND, key)
+                del self._dedup[key]
+        sequence = max(self._sequence.get(topic.arn, 0) + 1, int(now * 1_000_000) * 1000)
+        self._sequence[topic.arn] = sequence
+        message.sequence = f"{sequence:020d}"
+        key = f"{topic.arn}\n{message.dedup_id}"
+        doc = {"message_id": message.message_id, "sequence": message.sequence, "expires": now + DEDUP_WINDOW}
+        self._store.put(DEDUP_KIND, key, doc)
+        self._dedup[key] = doc
+
     # -- publishing -----------------------------------------------------------------------------
-    async def publish(self, topic: Topic, message: Message) -> None:
+    async def publish(self, topic: Topic, message: Message) -> tuple[str, str | None]:
+        """Fans the message out; returns (MessageId, SequenceNumber). A FIFO duplicate within the deduplication
+        window is not delivered again and answers with the original's ids."""
+        if topic.fifo:
+            if message.dedup_id is None:
+                message.dedup_id = hashlib.sha256(message.message.encode()).hexdigest()
+            original = self.deduplicated(topic, message)
+            if original is not None:
+                return original
+            self._remember(topic, message)
         for sub in self.subscriptions_of(topic.arn):
-            if not self._wanted(sub, message):
+            if sub.pending or not self._wanted(sub, message):
                 continue
             try:
                 await self._deliver(sub, message)
             except Exception as exc:
-                self.failed[sub.protocol] += 1
-                dead_letter = await self._dead_letter(sub, message)
-                log.error(
-                    "SNS message %s of %s could not be delivered to %s (%s): %s%s",
-                    message.message_id,
-                    topic.arn,
-                    sub.endpoint,
-                    sub.arn,
-                    exc,
-                    f"; moved to the subscription's dead-letter queue {dead_letter}" if dead_letter else "",
-                )
+                await self._failed(sub, message, exc)
             else:
-                self.delivered[sub.protocol] += 1
+                if sub.protocol not in ("http", "https"):
+                    self.delivered[sub.protocol] += 1
+        return message.message_id, message.sequence
+
+    async def _failed(self, sub: Subscription, message: Message, exc: BaseException) -> None:
+        self.failed[sub.protocol] += 1
+        dead_letter = await self._dead_letter(sub, message)
+        log.error(
+            "SNS message %s of %s could not be delivered to %s (%s): %s%s",
+            message.message_id,
+            sub.topic_arn,
+            sub.endpoint,
+            sub.arn,
+            exc,
+            f"; moved to the subscription's dead-letter queue {dead_letter}" if dead_letter else "",
+        )
 
     async def _dead_letter(self, sub: Subscription, message: Message) -> str | None:
         """The subscription's RedrivePolicy: the message as an SQS subscriber would have received it goes to the
@@ -234,10 +453,11 @@ class SnsEngine:
         elif sub.protocol == "lambda":
             await self._to_lambda(sub, message)
         elif sub.protocol in ("http", "https"):
-            body = json.dumps(self.notification(sub, message)).encode()
-            task = asyncio.get_running_loop().create_task(self._post(sub, message, body))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._post_in_background(sub, self.notification(sub, message), "Notification", message)
+        elif sub.protocol == "sms":
+            self.send_sms(sub.endpoint, message, sub)
+        elif sub.protocol in ("email", "email-json"):
+            self._to_email(sub, message)
         else:
             raise RuntimeError(f"protocol {sub.protocol} is not delivered by Lamina")
 
@@ -257,7 +477,9 @@ class SnsEngine:
         group = message.group_id if queue.fifo else None
         dedup = None
         if queue.fifo:
-            dedup = message.dedup_id or hashlib.sha256(body.encode()).hexdigest()
+            # AWS passes the topic's deduplication id on (content-based: the SHA-256 of the message)
+            dedup = message.dedup_id or hashlib.sha256(message.message.encode()).hexdigest()
+            group = group or "default"
         new = NewMessage(
             body=body,
             md5_body=md5_text(body),
@@ -281,72 +503,175 @@ class SnsEngine:
             )
         await self._lambda_submit(sub.endpoint, json.dumps(self.lambda_event(sub, message)).encode())
 
-    async def _post(self, sub: Subscription, message: Message, body: bytes) -> None:
-        headers = {
-            "Content-Type": "text/plain; charset=UTF-8",
-            "x-amz-sns-message-type": "Notification",
-            "x-amz-sns-message-id": message.message_id,
-            "x-amz-sns-topic-arn": sub.topic_arn,
-            "x-amz-sns-subscription-arn": sub.arn,
+    # -- sms and email: the local outbox --------------------------------------------------------
+    def _write_outbox(self, name: str, entry: dict[str, Any]) -> None:
+        if self.outbox is None:
+            log.info("SNS %s (no outbox): %s", name, json.dumps(entry))
+            return
+        self.outbox.mkdir(parents=True, exist_ok=True)
+        with (self.outbox / f"{name}.jsonl").open("a", encoding="utf-8") as f:
+            f.write(json.dumps(entry, ensure_ascii=False) + "\n")
+            f.flush()
+
+    def send_sms(self, phone: str, message: Message, sub: Subscription | None = None) -> None:
+        entry: dict[str, Any] = {
+            "Timestamp": timestamp(message.timestamp),
+            "MessageId": message.message_id,
+            "PhoneNumber": phone,
+            "Message": message.text_for("sms"),
         }
-        if sub.raw:
-            body = message.text_for(sub.protocol).encode()
-            headers["x-amz-sns-rawdelivery"] = "true"
+        if sub is not None:
+            entry["TopicArn"] = sub.topic_arn
+            entry["SubscriptionArn"] = sub.arn
+        if message.attributes:
+            entry["MessageAttributes"] = _typed_attributes(message.attributes)
+        self._write_outbox("sms", entry)
 
-        def send() -> None:
-            request = urllib.request.Request(sub.endpoint, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(request, timeout=15) as response:
-                response.read()
+    def _to_email(self, sub: Subscription, message: Message) -> None:
+        topic = self.topics.get(sub.topic_arn)
+        if sub.protocol == "email-json":
+            body = json.dumps(self.notification(sub, message))
+        else:
+            body = (
+                f"{message.text_for('email')}\n\n--\nIf you wish to stop receiving notifications from this topic, "
+                f"please click or visit the link below to unsubscribe:\n{self._unsubscribe_url(sub, message)}"
+            )
+        display = (topic.attributes.get("DisplayName") if topic else "") or "AWS Notifications"
+        self._write_outbox(
+            "email",
+            {
+                "Timestamp": timestamp(message.timestamp),
+                "MessageId": message.message_id,
+                "From": f"{display} <no-reply@sns.amazonaws.com>",
+                "To": sub.endpoint,
+                "Protocol": sub.protocol,
+                "Subject": message.subject or "AWS Notification Message",
+                "Type": "Notification",
+                "TopicArn": sub.topic_arn,
+                "SubscriptionArn": sub.arn,
+                "Body": body,
+            },
+        )
 
+    # -- http/https -----------------------------------------------------------------------------
+    def _post_in_background(self, sub: Subscription, body: dict[str, Any], kind: str, message: Message | None) -> None:
+        task = asyncio.get_running_loop().create_task(self.post(sub, body, kind, message))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    def _effective_policy(self, sub: Subscription) -> dict[str, Any]:
+        topic = self.topics.get(sub.topic_arn)
+        topic_text = topic.attributes.get("DeliveryPolicy") if topic else None
         try:
-            await asyncio.to_thread(send)
-        except Exception as exc:
-            self.failed[sub.protocol] += 1
-            log.error("SNS message %s could not be POSTed to %s: %s", message.message_id, sub.endpoint, exc)
+            return delivery_policy.effective_subscription_policy(sub.attributes.get("DeliveryPolicy"), topic_text)
+        except Exception:
+            return delivery_policy.effective_subscription_policy(None, None)
+
+    async def post(self, sub: Subscription, body: dict[str, Any], kind: str, message: Message | None) -> bool:
+        """POSTs one message to an http/https endpoint with AWS's headers, retrying along the effective delivery
+        policy. A Notification that exhausts its retries (or meets a 4xx) goes to the dead-letter queue."""
+        policy = self._effective_policy(sub)
+        headers = {
+            "x-amz-sns-message-type": kind,
+            "x-amz-sns-message-id": str(body["MessageId"]),
+            "x-amz-sns-topic-arn": sub.topic_arn,
+            "Content-Type": delivery_policy.DEFAULT_CONTENT_TYPE,
+            "User-Agent": USER_AGENT,
+        }
+        if kind != "SubscriptionConfirmation":
+            headers["x-amz-sns-subscription-arn"] = sub.arn
+        payload = json.dumps(body).encode()
+        if kind == "Notification":
+            request_policy = policy.get("requestPolicy") or {}
+            headers["Content-Type"] = request_policy.get("headerContentType") or delivery_policy.DEFAULT_CONTENT_TYPE
+            if sub.raw and message is not None:
+                payload = message.text_for(sub.protocol).encode()
+                headers["x-amz-sns-rawdelivery"] = "true"
+        delays = delivery_policy.retry_delays(policy["healthyRetryPolicy"])
+        rate = (policy.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
+        attempt = 0
+        while True:
+            if rate:
+                await self._throttle(sub.arn, float(rate))
+            try:
+                status = await self._http_post(sub.endpoint, payload, headers)
+            except Exception as exc:  # connection refused, timeout, TLS failure: retried
+                reason, retry = f"{type(exc).__name__}: {exc}", True
+            else:
+                if 200 <= status < 300:
+                    if kind == "Notification":
+                        self.delivered[sub.protocol] += 1
+                    return True
+                reason, retry = f"HTTP {status}", status >= 500
+            if not retry or attempt >= len(delays):
+                break
+            log.info(
+                "SNS %s %s to %s failed (%s); retry %d of %d in %.3gs",
+                kind,
+                body["MessageId"],
+                sub.endpoint,
+                reason,
+                attempt + 1,
+                len(delays),
+                delays[attempt],
+            )
+            self.retried[sub.protocol] += 1
+            await self._clock.sleep(delays[attempt])
+            attempt += 1
+        if kind == "Notification" and message is not None:
+            await self._failed(sub, message, DeliveryFailed(f"{reason} after {attempt + 1} attempt(s)"))
+        else:
+            log.error("SNS %s %s could not be POSTed to %s: %s", kind, body["MessageId"], sub.endpoint, reason)
+        return False
+
+    async def _throttle(self, key: str, rate: float) -> None:
+        now = self._clock.monotonic()
+        slot = max(now, self._next_slot.get(key, now))
+        self._next_slot[key] = slot + 1.0 / rate
+        if slot > now:
+            await self._clock.sleep(slot - now)
 
     # -- message shapes -------------------------------------------------------------------------
-    def _signature(self, message: Message) -> str:
-        digest = hmac.new(self._key, f"{message.message_id}{message.message}".encode(), hashlib.sha256).digest()
-        return base64.b64encode(digest * 8).decode()
-
-    def _cert_url(self, topic_arn: str) -> str:
-        region = topic_arn.split(":")[3]
-        return f"https://sns.{region}.amazonaws.com/SimpleNotificationService-{hashlib.md5(self._key).hexdigest()}.pem"
-
     def _unsubscribe_url(self, sub: Subscription, message: Message) -> str:
         base = (message.base_url or self.base_url).rstrip("/")
         return f"{base}/?Action=Unsubscribe&SubscriptionArn={sub.arn}"
 
     def notification(self, sub: Subscription, message: Message) -> dict[str, Any]:
-        """The JSON SNS delivers to SQS and HTTP endpoints (keys as AWS orders them)."""
-        body: dict[str, Any] = {
-            "Type": "Notification",
-            "MessageId": message.message_id,
-            "TopicArn": message.topic_arn,
-        }
+        """The JSON SNS delivers to SQS and HTTP endpoints (keys as AWS orders them). FIFO topics' messages carry
+        a SequenceNumber and no signature (as AWS delivers them)."""
+        body: dict[str, Any] = {"Type": "Notification", "MessageId": message.message_id}
+        if message.sequence is not None:
+            body["SequenceNumber"] = message.sequence
+        body["TopicArn"] = message.topic_arn
         if message.subject is not None:
             body["Subject"] = message.subject
         body["Message"] = message.text_for(sub.protocol)
         body["Timestamp"] = timestamp(message.timestamp)
-        body["SignatureVersion"] = "1"
-        body["Signature"] = self._signature(message)
-        body["SigningCertURL"] = self._cert_url(message.topic_arn)
+        if message.sequence is None:
+            version = _signature_version(self.topics.get(message.topic_arn))
+            body["SignatureVersion"] = version
+            body["Signature"] = self.signer.sign(body, version)
+            body["SigningCertURL"] = self.signer.cert_url(message.base_url or self.base_url)
         body["UnsubscribeURL"] = self._unsubscribe_url(sub, message)
         if message.attributes:
             body["MessageAttributes"] = _typed_attributes(message.attributes)
         return body
 
     def lambda_event(self, sub: Subscription, message: Message) -> dict[str, Any]:
-        sns = {
+        version = _signature_version(self.topics.get(message.topic_arn))
+        signed = {
             "Type": "Notification",
             "MessageId": message.message_id,
             "TopicArn": message.topic_arn,
             "Subject": message.subject,
             "Message": message.text_for("lambda"),
             "Timestamp": timestamp(message.timestamp),
-            "SignatureVersion": "1",
-            "Signature": self._signature(message),
-            "SigningCertUrl": self._cert_url(message.topic_arn),
+        }
+        sns = {
+            **signed,
+            "SignatureVersion": version,
+            "Signature": self.signer.sign(signed, version),
+            "SigningCertUrl": self.signer.cert_url(message.base_url or self.base_url),
             "UnsubscribeUrl": self._unsubscribe_url(sub, message),
             "MessageAttributes": _typed_attributes(message.attributes),
         }
@@ -378,6 +703,11 @@ class SnsEngine:
             base_url=base_url,
         )
 
+    async def idle(self) -> None:
+        """Waits until no http/https delivery is in flight (tests: after virtual time has run out the retries)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
+
     async def close(self) -> None:
         for task in list(self._background):
             task.cancel()
@@ -386,6 +716,23 @@ class SnsEngine:
                 await task
             except BaseException:
                 pass
+
+
+def _signature_version(topic: Topic | None) -> str:
+    return "2" if topic is not None and topic.attributes.get("SignatureVersion") == "2" else "1"
+
+
+async def _urllib_post(url: str, body: bytes, headers: dict[str, str]) -> int:
+    def send() -> int:
+        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT) as response:
+                response.read()
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return int(error.code)
+
+    return await asyncio.to_thread(send)
 
 
 def _typed_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:

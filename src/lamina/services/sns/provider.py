@@ -19,8 +19,8 @@ from lamina.errors import (
     TooManyBatchEntries,
     ValidationFailed,
 )
-from lamina.services.sns import filter_policy
-from lamina.services.sns.engine import Message, SnsEngine, Subscription, Topic
+from lamina.services.sns import delivery_policy, filter_policy
+from lamina.services.sns.engine import CONFIRMED_PROTOCOLS, Message, SnsEngine, Subscription, Topic
 from lamina.types import CallContext
 
 MAX_MESSAGE = 262_144
@@ -29,7 +29,20 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]+$")
 _ATTR_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 ALL_PROTOCOLS = {"http", "https", "email", "email-json", "sms", "sqs", "application", "lambda", "firehose"}
-SERVED_PROTOCOLS = {"http", "https", "sqs", "lambda"}
+SERVED_PROTOCOLS = {"http", "https", "sqs", "lambda", "sms", "email", "email-json"}
+RAW_PROTOCOLS = {"http", "https", "sqs", "firehose"}  # the protocols RawMessageDelivery applies to
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_E164 = re.compile(r"^\+?[1-9][0-9]{1,14}$")
+
+
+def valid_sms_endpoint(endpoint: str) -> bool:
+    """As AWS accepts them: E.164 digits, optionally separated by single '.', '-' or '/' (not at either end)."""
+    if re.search(r"[./-]{2,}", endpoint) or re.search(r"(^[./-]|[./-]$)", endpoint):
+        return False
+    return bool(_E164.match(re.sub(r"[./-]", "", endpoint)))
+
+
 TOPIC_ATTRIBUTES = {
     "DisplayName",
     "Policy",
@@ -53,24 +66,17 @@ SUBSCRIPTION_ATTRIBUTES = {
     "ReplayPolicy",
 }
 _SUBSCRIPTION_DEFAULTS = {"RawMessageDelivery": "false", "FilterPolicyScope": "MessageAttributes"}
-_EFFECTIVE_DELIVERY_POLICY = json.dumps(
-    {
-        "http": {
-            "defaultHealthyRetryPolicy": {
-                "minDelayTarget": 20,
-                "maxDelayTarget": 20,
-                "numRetries": 3,
-                "numMaxDelayRetries": 0,
-                "numNoDelayRetries": 0,
-                "numMinDelayRetries": 0,
-                "backoffFunction": "linear",
-            },
-            "disableSubscriptionOverrides": False,
-            "defaultRequestPolicy": {"headerContentType": "text/plain; charset=UTF-8"},
-        }
-    },
-    separators=(",", ":"),
-)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _check_topic_attribute(name: str, value: str) -> None:
+    if name == "DeliveryPolicy" and value:
+        delivery_policy.topic_policy(value)
+    elif name == "SignatureVersion" and value not in ("1", "2"):
+        raise InvalidParameter("Invalid parameter: SignatureVersion")
 
 
 def _default_policy(arn: str, account: str) -> str:
@@ -145,9 +151,10 @@ class SnsProvider:
         base = name[:-5] if name.endswith(".fifo") else name
         if not _TOPIC_NAME.match(base) or (name.endswith(".fifo") != fifo):
             raise InvalidParameter("Invalid parameter: Topic Name")
-        for key in attributes:
+        for key, value in attributes.items():
             if key not in TOPIC_ATTRIBUTES:
                 raise InvalidParameter("Invalid parameter: AttributeName")
+            _check_topic_attribute(key, value)
         tags = _tags(params)
         arn = f"arn:aws:sns:{ctx.region}:{ctx.account_id}:{name}"
         existing = self._engine.topics.get(arn)
@@ -186,14 +193,17 @@ class SnsProvider:
     def get_topic_attributes(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         topic = self._topic(ctx, params.get("TopicArn"))
         subs = self._engine.subscriptions_of(topic.arn)
+        pending = sum(1 for s in subs if s.pending)
         attributes = {
             "DisplayName": "",
             "Policy": _default_policy(topic.arn, topic.account),
-            "EffectiveDeliveryPolicy": _EFFECTIVE_DELIVERY_POLICY,
+            "EffectiveDeliveryPolicy": _compact(
+                delivery_policy.effective_topic_policy(topic.attributes.get("DeliveryPolicy"))
+            ),
             "Owner": topic.account,
-            "SubscriptionsConfirmed": str(len(subs)),
+            "SubscriptionsConfirmed": str(len(subs) - pending),
             "SubscriptionsDeleted": "0",
-            "SubscriptionsPending": "0",
+            "SubscriptionsPending": str(pending),
             "TopicArn": topic.arn,
         }
         attributes.update(topic.attributes)
@@ -205,6 +215,7 @@ class SnsProvider:
         if name not in TOPIC_ATTRIBUTES or name == "FifoTopic":
             raise InvalidParameter("Invalid parameter: AttributeName")
         value = params.get("AttributeValue")
+        _check_topic_attribute(name, value or "")
         attributes = dict(topic.attributes)
         if value in (None, "") and name in ("DeliveryPolicy", "Policy"):
             attributes.pop(name, None)
@@ -239,17 +250,19 @@ class SnsProvider:
         return {"Tags": [{"Key": k, "Value": v} for k, v in topic.tags.items()]}
 
     # -- subscriptions --------------------------------------------------------------------------
-    def subscribe(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def subscribe(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         topic_arn = params.get("TopicArn")
         _check_arn(topic_arn, "TopicArn")
         protocol = params.get("Protocol", "")
         if protocol not in ALL_PROTOCOLS:
             raise InvalidParameter(f"Invalid parameter: Amazon SNS does not support this protocol string: {protocol}")
         topic = self._topic(ctx, topic_arn)
+        if topic.fifo and protocol != "sqs":
+            raise InvalidParameter(f"Invalid parameter: Invalid protocol type: {protocol}")
         if protocol not in SERVED_PROTOCOLS:
             raise InvalidParameter(
-                f"Invalid parameter: Protocol Reason: Lamina delivers to sqs, lambda, http and https "
-                f"subscriptions; {protocol} is not supported"
+                f"Invalid parameter: Protocol Reason: Lamina delivers to sqs, lambda, http, https, email, "
+                f"email-json and sms subscriptions; {protocol} (mobile push and Firehose) is not supported"
             )
         endpoint = params.get("Endpoint") or ""
         if protocol == "sqs":
@@ -264,10 +277,17 @@ class SnsProvider:
         elif protocol == "lambda":
             if not endpoint.startswith("arn:") or len(endpoint.split(":")) < 7:
                 raise InvalidParameter("Invalid parameter: Lambda endpoint ARN")
+        elif protocol == "sms":
+            if not valid_sms_endpoint(endpoint):
+                raise InvalidParameter(f"Invalid SMS endpoint: {endpoint}")
+        elif protocol in ("email", "email-json"):
+            if not _EMAIL.match(endpoint):
+                raise InvalidParameter("Invalid parameter: Email address")
         elif not endpoint.startswith(f"{protocol}://"):
             raise InvalidParameter("Invalid parameter: Endpoint must match the specified protocol")
         wanted = dict(params.get("Attributes") or {})
-        attributes = self._sub_attributes(dict(wanted), "Invalid parameter: Attributes Reason: ")
+        attributes = self._sub_attributes(dict(wanted), "Invalid parameter: Attributes Reason: ", protocol)
+        return_arn = params.get("ReturnSubscriptionArn") in (True, "true")
         for sub in self._engine.subscriptions_of(topic.arn):
             if sub.protocol == protocol and sub.endpoint == endpoint:
                 current = {**_SUBSCRIPTION_DEFAULTS, **sub.attributes}
@@ -276,13 +296,31 @@ class SnsProvider:
                     raise InvalidParameter(
                         "Invalid parameter: Attributes Reason: Subscription already exists with different attributes"
                     )
+                if sub.pending:  # asked again: SNS sends a new confirmation
+                    self._engine.request_confirmation(sub, ctx.base_url or None)
+                    return {"SubscriptionArn": sub.arn if return_arn else "pending confirmation"}
                 return {"SubscriptionArn": sub.arn}
-        sub = Subscription(f"{topic.arn}:{uuid.uuid4()}", topic.arn, protocol, endpoint, ctx.account_id, attributes)
+        pending = protocol in CONFIRMED_PROTOCOLS
+        sub = Subscription(
+            f"{topic.arn}:{uuid.uuid4()}",
+            topic.arn,
+            protocol,
+            endpoint,
+            ctx.account_id,
+            attributes,
+            pending=pending,
+            authenticated=not pending,
+        )
         self._engine.save_subscription(sub)
+        if pending:
+            self._engine.request_confirmation(sub, ctx.base_url or None)
+            return {"SubscriptionArn": sub.arn if return_arn else "pending confirmation"}
         return {"SubscriptionArn": sub.arn}
 
     @staticmethod
-    def _sub_attributes(attributes: dict[str, str], prefix: str = "Invalid parameter: ") -> dict[str, str]:
+    def _sub_attributes(
+        attributes: dict[str, str], prefix: str = "Invalid parameter: ", protocol: str | None = None
+    ) -> dict[str, str]:
         for name, value in list(attributes.items()):
             if name not in SUBSCRIPTION_ATTRIBUTES:
                 raise InvalidParameter("Invalid parameter: AttributeName")
@@ -291,7 +329,13 @@ class SnsProvider:
                     raise InvalidParameter(
                         f"{prefix}RawMessageDelivery: Invalid value [{value}]. Must be true or false."
                     )
+                if value.lower() == "true" and protocol is not None and protocol not in RAW_PROTOCOLS:
+                    raise InvalidParameter(
+                        f"Invalid parameter: Delivery protocol [{protocol}] does not support raw message delivery."
+                    )
                 attributes[name] = value.lower()
+            elif name == "DeliveryPolicy" and value:
+                attributes[name] = _compact(delivery_policy.subscription_policy(value))
             elif name == "FilterPolicy" and value:
                 filter_policy.parse_policy(value)
             elif name == "FilterPolicyScope" and value not in ("MessageAttributes", "MessageBody"):
@@ -321,22 +365,22 @@ class SnsProvider:
             raise NotFound("Subscription does not exist")
         return sub
 
-    def unsubscribe(self, ctx: CallContext, params: dict[str, Any]) -> None:
+    async def unsubscribe(self, ctx: CallContext, params: dict[str, Any]) -> None:
         arn = params.get("SubscriptionArn")
         parts = _check_arn(arn, "SubscriptionArn")
         if len(parts) != 7:
             raise InvalidParameter("Invalid parameter: SubscriptionId")
         sub = self._engine.subscriptions.get(arn or "")
         if sub is not None:
-            self._engine.delete_subscription(sub)
+            self._engine.unsubscribe(sub, ctx.base_url or None)
 
     def get_subscription_attributes(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         sub = self._subscription(params.get("SubscriptionArn"))
         attributes = {
-            "ConfirmationWasAuthenticated": "true",
+            "ConfirmationWasAuthenticated": "true" if sub.authenticated else "false",
             "Endpoint": sub.endpoint,
             "Owner": sub.owner,
-            "PendingConfirmation": "false",
+            "PendingConfirmation": "true" if sub.pending else "false",
             "Protocol": sub.protocol,
             "RawMessageDelivery": "false",
             "SubscriptionArn": sub.arn,
@@ -344,6 +388,13 @@ class SnsProvider:
             "TopicArn": sub.topic_arn,
         }
         attributes.update(sub.attributes)
+        if sub.protocol in ("http", "https"):
+            topic = self._engine.topics.get(sub.topic_arn)
+            attributes["EffectiveDeliveryPolicy"] = _compact(
+                delivery_policy.effective_subscription_policy(
+                    sub.attributes.get("DeliveryPolicy"), topic.attributes.get("DeliveryPolicy") if topic else None
+                )
+            )
         return {"Attributes": attributes}
 
     def set_subscription_attributes(self, ctx: CallContext, params: dict[str, Any]) -> None:
@@ -357,9 +408,18 @@ class SnsProvider:
             attributes.pop("FilterPolicy", None)
             attributes.pop("FilterPolicyScope", None)
         else:
-            attributes.update(self._sub_attributes({name: value}))
+            attributes.update(self._sub_attributes({name: value}, protocol=sub.protocol))
         self._engine.save_subscription(
-            Subscription(sub.arn, sub.topic_arn, sub.protocol, sub.endpoint, sub.owner, attributes)
+            Subscription(
+                sub.arn,
+                sub.topic_arn,
+                sub.protocol,
+                sub.endpoint,
+                sub.owner,
+                attributes,
+                sub.pending,
+                sub.authenticated,
+            )
         )
 
     def _check_fifo_dead_letter(self, sub: Subscription, value: str) -> None:
@@ -390,8 +450,20 @@ class SnsProvider:
         return _page(subs, params.get("NextToken"), "Subscriptions", _sub_entry)
 
     def confirm_subscription(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        self._topic(ctx, params.get("TopicArn"))
-        raise InvalidParameter("Invalid token")
+        """By token (AWS confirms even when TopicArn names another topic of the region); a malformed TopicArn or
+        one of another region is "Invalid parameter: Topic", a token that isn't hex "Invalid token", an unknown
+        one "Invalid parameter: Token" (as recorded from AWS)."""
+        parts = str(params.get("TopicArn") or "").split(":")
+        if len(parts) < 6 or parts[3] != ctx.region:
+            raise InvalidParameter("Invalid parameter: Topic")
+        token = str(params.get("Token") or "")
+        if not _HEX.match(token):
+            raise InvalidParameter("Invalid token")
+        authenticated = str(params.get("AuthenticateOnUnsubscribe", "")).lower() == "true"
+        arn = self._engine.confirm(token, authenticated)
+        if arn is None:
+            raise InvalidParameter("Invalid parameter: Token")
+        return {"SubscriptionArn": arn}
 
     # -- publishing -----------------------------------------------------------------------------
     def _message(
@@ -440,11 +512,17 @@ class SnsProvider:
         )
 
     async def publish(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("PhoneNumber"):
-            raise InvalidParameter(
-                "Invalid parameter: PhoneNumber Reason: SMS delivery is not supported by Lamina "
-                "(publish to a topic or an endpoint ARN instead)"
-            )
+        phone = params.get("PhoneNumber")
+        if phone is not None and "TopicArn" not in params and not params.get("TargetArn"):
+            if not _E164.match(phone):
+                raise InvalidParameter(f"Invalid parameter: PhoneNumber Reason: {phone} is not valid to publish to")
+            text = params.get("Message")
+            if text is None or text == "":
+                raise InvalidParameter("Invalid parameter: Empty message")
+            attributes = _check_attributes(params.get("MessageAttributes") or {}, "messageAttributes")
+            message = self._engine.new_message("", text, None, attributes, None)
+            self._engine.send_sms(phone, message)
+            return {"MessageId": message.message_id}
         if "TopicArn" in params:
             topic = self._topic(ctx, params["TopicArn"])
         elif params.get("TargetArn"):
@@ -458,10 +536,10 @@ class SnsProvider:
         else:
             raise InvalidParameter("Invalid parameter: TopicArn or TargetArn Reason: no value for required parameter")
         message = self._message(ctx, topic, params)
-        await self._engine.publish(topic, message)
-        result: dict[str, Any] = {"MessageId": message.message_id}
-        if topic.fifo:
-            result["SequenceNumber"] = f"{int(message.timestamp * 1e6):020d}"
+        message_id, sequence = await self._engine.publish(topic, message)
+        result: dict[str, Any] = {"MessageId": message_id}
+        if sequence is not None:
+            result["SequenceNumber"] = sequence
         return result
 
     async def publish_batch(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -490,10 +568,10 @@ class SnsProvider:
         ]
         successful = []
         for entry, message in zip(entries, messages, strict=True):
-            await self._engine.publish(topic, message)
-            item = {"Id": entry["Id"], "MessageId": message.message_id}
-            if topic.fifo:
-                item["SequenceNumber"] = f"{int(message.timestamp * 1e6):020d}"
+            message_id, sequence = await self._engine.publish(topic, message)
+            item = {"Id": entry["Id"], "MessageId": message_id}
+            if sequence is not None:
+                item["SequenceNumber"] = sequence
             successful.append(item)
         return {"Successful": successful, "Failed": []}
 
@@ -541,7 +619,7 @@ def _check_attributes(attributes: dict[str, dict[str, Any]], where: str) -> dict
 
 def _sub_entry(sub: Subscription) -> dict[str, Any]:
     return {
-        "SubscriptionArn": sub.arn,
+        "SubscriptionArn": "PendingConfirmation" if sub.pending else sub.arn,
         "Owner": sub.owner,
         "Protocol": sub.protocol,
         "Endpoint": sub.endpoint,

@@ -541,6 +541,104 @@ def _validations_for_fifo(sns: Any, sqs: Any, r: SnsReplay) -> None:
     r.call("no-msg-dedup-regular-topic", sns.publish, TopicArn=topic, Message="test", MessageDeduplicationId="d")
 
 
+@scenario("TestSNSSubscriptionCrud::test_sns_confirm_subscription_wrong_token")
+def _confirm_wrong_token(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    token = "51b2ff3edb475b7d91550e0ab6edf0c1de2a34e6" * 7 + "1c9ab6e6"  # hex, 288 digits, no such token
+    r.call("topic-not-exists", sns.confirm_subscription, TopicArn=arn[:-1] + "i", Token=token)
+    r.call("invalid-token", sns.confirm_subscription, TopicArn=arn, Token="randomtoken")
+    r.call("token-not-exists", sns.confirm_subscription, TopicArn=arn, Token=token)
+
+
+@scenario("TestSNSSubscriptionHttp::test_http_subscription_response")
+def _http_subscription_response(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.match("topic-arn", {"TopicArn": arn})
+    endpoint = "http://127.0.0.1:9/sns-endpoint"  # nothing listens: the confirmation just fails
+    r.call("subscription", sns.subscribe, TopicArn=arn, Protocol="http", Endpoint=endpoint)
+    r.call(
+        "subscription-with-arn",
+        sns.subscribe,
+        TopicArn=arn,
+        Protocol="http",
+        Endpoint=endpoint,
+        ReturnSubscriptionArn=True,
+    )
+
+
+@scenario("TestSNSSMS::test_subscribe_sms_endpoint")
+def _subscribe_sms_endpoint(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    sub = r.call("subscribe-sms-endpoint", sns.subscribe, TopicArn=arn, Protocol="sms", Endpoint="+123123123")
+    r.call("subscribe-sms-attrs", sns.get_subscription_attributes, SubscriptionArn=sub["SubscriptionArn"])
+
+
+@scenario("TestSNSSubscriptionCrudV2::test_subscribe_sms")
+def _subscribe_sms(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.bindings.values.setdefault("<topic>", arn.split(":")[-1])
+    r.call("subscribe-sms-1", sns.subscribe, TopicArn=arn, Protocol="sms", Endpoint="+15551234567")
+
+
+@scenario("TestSNSSubscriptionCrudV2::test_subscribe_sms_obscure_phone_number")
+def _subscribe_sms_obscure(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.bindings.values.setdefault("<topic>", arn.split(":")[-1])
+    r.call("subscribe-sms-2", sns.subscribe, TopicArn=arn, Protocol="sms", Endpoint="+15/55-123.4567")
+
+
+@scenario("TestSNSSubscriptionCrudV2::test_subscribe_bad_sms")
+def _subscribe_bad_sms(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.call("subscribe-bad-sms", sns.subscribe, TopicArn=arn, Protocol="sms", Endpoint="invalid-number")
+
+
+@scenario("TestSNSSubscriptionCrudV2::test_subscribe_invalid_sms")
+def _subscribe_invalid_sms(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    for number in ("+15--551234567", "NAA+15551234567", "+15551234567.", "/+15551234567"):
+        r.call(f"subscribe-bad-sms-{number}", sns.subscribe, TopicArn=arn, Protocol="sms", Endpoint=number)
+
+
+@scenario("TestSNSSMS::test_publish_wrong_phone_format")
+def _publish_wrong_phone_format(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.call("invalid-number", sns.publish, PhoneNumber="+1a234", Message="message")
+    r.call("wrong-format", sns.publish, PhoneNumber="NAA+15551234567", Message="message")
+    r.call("wrong-endpoint", sns.subscribe, TopicArn=arn, Protocol="sms", Endpoint="NAA+15551234567")
+
+
+def _fifo_to_fifo_queue(content_based: bool, queue_content_based: bool | None = None) -> Scenario:
+    def run(sns: Any, sqs: Any, r: SnsReplay) -> None:
+        topic_attributes = {"FifoTopic": "true"}
+        queue_attributes = {"FifoQueue": "true"}
+        if content_based:
+            topic_attributes["ContentBasedDeduplication"] = "true"
+        if content_based if queue_content_based is None else queue_content_based:
+            queue_attributes["ContentBasedDeduplication"] = "true"
+        arn = sns.create_topic(Name=_name(".fifo"), Attributes=topic_attributes)["TopicArn"]
+        url = sqs.create_queue(QueueName=f"queue-{uuid.uuid4().hex[:8]}.fifo", Attributes=queue_attributes)["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)
+        kwargs = {"MessageGroupId": "message-group-id-1"}
+        if not content_based:
+            kwargs["MessageDeduplicationId"] = "message-deduplication-id-1"
+        sns.publish(TopicArn=arn, Message="Test", **kwargs)
+        received = r.call("messages", sqs.receive_message, QueueUrl=url, WaitTimeSeconds=10, AttributeNames=["All"])
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=received["Messages"][0]["ReceiptHandle"])
+        sns.publish(TopicArn=arn, Message="Test", **kwargs)  # a duplicate within the topic's window
+        r.call("dedup-messages", sqs.receive_message, QueueUrl=url, WaitTimeSeconds=1, AttributeNames=["All"])
+
+    return run
+
+
+SCENARIOS["TestSNSSubscriptionSQSFifo::test_message_to_fifo_sqs[True]"] = _fifo_to_fifo_queue(True)
+SCENARIOS["TestSNSSubscriptionSQSFifo::test_message_to_fifo_sqs[False]"] = _fifo_to_fifo_queue(False)
+SCENARIOS["TestSNSSubscriptionSQSFifo::test_publish_to_fifo_topic_deduplication_on_topic_level"] = _fifo_to_fifo_queue(
+    True, queue_content_based=False
+)
+
+
 def _redrive_sqs(raw: bool) -> Scenario:
     def run(sns: Any, sqs: Any, r: SnsReplay) -> None:
         arn = sns.create_topic(Name=_name())["TopicArn"]

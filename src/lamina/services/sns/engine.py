@@ -480,12 +480,16 @@ class SnsEngine:
             # AWS passes the topic's deduplication id on (content-based: the SHA-256 of the message)
             dedup = message.dedup_id or hashlib.sha256(message.message.encode()).hexdigest()
             group = group or "default"
+        system = {"SenderId": message.topic_arn.split(":")[4]}  # AWS: the SNS service's id
+        if group is not None and dedup is not None:
+            system["MessageGroupId"] = group
+            system["MessageDeduplicationId"] = dedup
         new = NewMessage(
             body=body,
             md5_body=md5_text(body),
             attributes=attributes,
             md5_attributes=md5_attributes(attributes) if attributes else None,
-            system={"SenderId": message.topic_arn.split(":")[4]},  # AWS: the SNS service's id
+            system=system,
             delay=None,
             group=group,
             dedup_id=dedup,

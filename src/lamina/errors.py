@@ -2,7 +2,8 @@
 
     LaminaError                      any failure the platform reports to a caller
     ├── NotFound                     ResourceNotFoundException (404)
-    │   └── ProvisionedConfigNotFound  ProvisionedConcurrencyConfigNotFoundException (404)
+    │   ├── ProvisionedConfigNotFound  ProvisionedConcurrencyConfigNotFoundException (404)
+    │   └── ArnNotFound              a resource named by ARN is missing (SQS move tasks: ResourceNotFoundException)
     ├── InvalidParameter             InvalidParameterValueException (400)
     │   ├── MissingParameter         a required parameter is absent (SQS: MissingParameter)
     │   ├── InvalidAttributeName     an unknown attribute name (SQS)
@@ -20,11 +21,13 @@
     ├── ResourceInUse                ResourceInUseException (400): the resource is changing state
     ├── Conflict                     ResourceConflictException (409)
     │   ├── AlreadyExists            same name, different settings (SQS: QueueAlreadyExists)
-    │   └── PurgeInProgress          a second PurgeQueue within 60 s (SQS, 403)
+    │   ├── PurgeInProgress          a second PurgeQueue within 60 s (SQS, 403)
+    │   └── QueueDeletedRecently     a queue created within 60 s of deleting one of that name (SQS, 400)
     ├── PreconditionFailed           PreconditionFailedException (412): RevisionId mismatch
     ├── RequestTooLarge              RequestEntityTooLargeException (413)
     │   └── BatchTooLarge            a batch over the queue's size limit (SQS, 400)
     ├── Throttled                    TooManyRequestsException (429), with a `Reason`
+    ├── OverLimit                    a quota is reached (SQS: OverLimit, 403)
     ├── UnknownOperation             UnknownOperationException (404): no operation at that path
     ├── AccessDenied                 AccessDeniedException (403)
     └── InternalFailure              ServiceException (500): a bug or an unexpected host failure
@@ -52,6 +55,10 @@ class NotFound(LaminaError):
 
 
 class ProvisionedConfigNotFound(NotFound):
+    pass
+
+
+class ArnNotFound(NotFound):
     pass
 
 
@@ -127,6 +134,10 @@ class PurgeInProgress(Conflict):
     pass
 
 
+class QueueDeletedRecently(Conflict):
+    pass
+
+
 class PreconditionFailed(LaminaError):
     pass
 
@@ -140,6 +151,10 @@ class BatchTooLarge(RequestTooLarge):
 
 
 class Throttled(LaminaError):
+    pass
+
+
+class OverLimit(LaminaError):
     pass
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -306,6 +307,42 @@ def _visibility_expired(sqs: Any, r: SqsReplay, lamina: Any) -> None:
         ReceiptHandle=handle,
         VisibilityTimeout=1,
     )
+
+
+def _delete_after_timeout(fifo: bool, extend: bool, name: str) -> Scenario:
+    """A 1-second visibility timeout runs out before the delete (upstream sleeps the same way)."""
+
+    def run(sqs: Any, r: SqsReplay, lamina: Any) -> None:
+        attributes = {"VisibilityTimeout": "1"}
+        if fifo:
+            attributes.update(FifoQueue="true", ContentBasedDeduplication="true")
+        url = sqs.create_queue(QueueName=_name(".fifo" if fifo else ""), Attributes=attributes)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody="foobar", **({"MessageGroupId": "1"} if fifo else {}))
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)
+        handle = got["Messages"][0]["ReceiptHandle"]
+        if fifo:
+            r.match("received_sqs_message", got)
+        if extend:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=4)
+        time.sleep(1.2)
+        if fifo:
+            r.call(name, sqs.delete_message, QueueUrl=url, ReceiptHandle=handle)
+        else:  # the newest handle still deletes on a standard queue: the queue is empty
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+            r.call(name, sqs.receive_message, QueueUrl=url)
+
+    return run
+
+
+SCENARIOS["TestSqsProvider::test_delete_after_visibility_timeout[sqs]"] = _delete_after_timeout(
+    False, False, "delete_after_timeout_queue_empty"
+)
+SCENARIOS["TestSqsProvider::test_fifo_delete_after_visibility_timeout[sqs]"] = _delete_after_timeout(
+    True, False, "delete_after_timeout_fifo"
+)
+SCENARIOS["TestSqsProvider::test_fifo_delete_after_visibility_timeout_extended[sqs]"] = _delete_after_timeout(
+    True, True, "delete_after_timeout_fifo_extended"
+)
 
 
 @scenario("TestSqsProvider::test_fifo_message_attributes[sqs]")

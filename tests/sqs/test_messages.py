@@ -89,10 +89,20 @@ def test_visibility_timeout_and_receive_count(sqs: Any, make_queue: Callable[...
 def test_change_visibility_after_expiry_and_after_delete(sqs: Any, make_queue: Callable[..., str]) -> None:
     url = make_queue()
     sqs.send_message(QueueUrl=url, MessageBody="x")
-    msg = _receive(sqs, url, VisibilityTimeout=0)[0]
-    # AWS accepts a change after the timeout ran out (recorded: visibility_timeout_expired)
-    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=5)
-    assert _receive(sqs, url) == []
+    old = _receive(sqs, url, VisibilityTimeout=0)[0]
+    # AWS accepts a change after the timeout ran out and changes nothing (recorded: visibility_timeout_expired;
+    # LocalStack's AWS-validated fix #9632): the message stays visible
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=old["ReceiptHandle"], VisibilityTimeout=5)
+    msg = _receive(sqs, url, VisibilityTimeout=30)[0]
+    # the first receive's handle no longer acts on the message: a change is refused, a delete succeeds
+    # without deleting (a standard queue)
+    with pytest.raises(ClientError) as exc:
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=old["ReceiptHandle"], VisibilityTimeout=5)
+    assert exc.value.response["Error"]["Code"] == "InvalidParameterValue"
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=old["ReceiptHandle"])
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"])[
+        "Attributes"
+    ] == {"ApproximateNumberOfMessagesNotVisible": "1"}
     sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
     with pytest.raises(ClientError) as exc:
         sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"], VisibilityTimeout=5)

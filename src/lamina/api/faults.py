@@ -32,7 +32,10 @@ _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
 _SQS = "AWS.SimpleQueueService."
 _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
     "sqs": {
+        errors.ArnNotFound: ("ResourceNotFoundException", 404, "ResourceNotFoundException"),
         errors.NotFound: ("QueueDoesNotExist", 400, _SQS + "NonExistentQueue"),
+        errors.QueueDeletedRecently: ("QueueDeletedRecently", 400, _SQS + "QueueDeletedRecently"),
+        errors.OverLimit: ("OverLimit", 403, "OverLimit"),
         errors.AlreadyExists: ("QueueNameExists", 400, "QueueAlreadyExists"),
         errors.PurgeInProgress: ("PurgeQueueInProgress", 403, _SQS + "PurgeQueueInProgress"),
         errors.BatchTooLarge: ("BatchRequestTooLong", 400, _SQS + "BatchRequestTooLong"),

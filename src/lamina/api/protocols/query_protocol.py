@@ -145,6 +145,8 @@ def _structure(shape: Shape, node: Any) -> dict[str, Any]:
         key = _wire_name(member, name)
         if key in node:
             out[name] = _value(member, node[key])
+        elif member.type_name == "list" and node.get(member.serialization.get("name", name)) == "":
+            out[name] = []  # botocore sends an empty list as `Member=`, under the member's own name
     return out
 
 

@@ -17,12 +17,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina.clock import Clock
-from lamina.errors import AlreadyExists, InvalidParameter, InvalidReceiptHandle, NotFound, PurgeInProgress
+from lamina.errors import (
+    AlreadyExists,
+    InvalidParameter,
+    InvalidReceiptHandle,
+    NotFound,
+    OverLimit,
+    PurgeInProgress,
+    QueueDeletedRecently,
+)
 from lamina.services.sqs import attributes as queue_attributes
 from lamina.services.sqs.queue import DEDUP_WINDOW, Message, Queue
 from lamina.store.sqs_sqlite import MessageRow, SqsStore
 
 NOT_FOUND = "The specified queue does not exist."
+RECREATE_WAIT = 60.0  # seconds after DeleteQueue before a queue of the same name may be created
+# Messages in flight (received, not deleted) a queue allows: a short poll beyond it is OverLimit on a standard
+# queue, a long poll (and any FIFO receive) just gets nothing more (quotas-queues / quotas-fifo in the SQS
+# Developer Guide: approximately 120,000 for standard queues, 120,000 for FIFO queues).
+IN_FLIGHT_LIMIT = 120_000
+# The OverLimit error as AWS words it for too many messages in flight (a recorded ErrorResponse of AWS).
+_OVER_LIMIT = (
+    "Too many messages have been received without being deleted.\n"
+    "Please delete your received messages or let them timeout before receiving more."
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +76,8 @@ class SqsEngine:
         self._queues: dict[str, Queue] = {}  # arn → queue
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._closed = False  # set on shutdown: long polls answer empty at once
+        self._deleted: dict[str, float] = {}  # arn → when DeleteQueue removed it (for QueueDeletedRecently)
+        self.in_flight_limit = IN_FLIGHT_LIMIT
 
     def load(self) -> None:
         queues, messages = self._store.load()
@@ -111,6 +131,12 @@ class SqsEngine:
                     )
             return existing
         now = self._clock.time()
+        arn = f"arn:aws:sqs:{region}:{account}:{name}"
+        self._deleted = {k: t for k, t in self._deleted.items() if now - t < RECREATE_WAIT}
+        if arn in self._deleted:
+            raise QueueDeletedRecently(
+                "You must wait 60 seconds after deleting a queue before you can create another with the same name."
+            )
         merged = dict(queue_attributes.DEFAULTS)
         if attributes.get("FifoQueue") == "true":
             merged.update(queue_attributes.FIFO_DEFAULTS)
@@ -157,6 +183,7 @@ class SqsEngine:
 
     async def delete(self, queue: Queue) -> None:
         self._queues.pop(queue.arn, None)
+        self._deleted[queue.arn] = self._clock.time()
         await self._store.delete_queue(queue.arn)
         self._wake(queue)
 
@@ -226,7 +253,8 @@ class SqsEngine:
         vis = visibility if visibility is not None else queue.setting("VisibilityTimeout")
         deadline = self._clock.monotonic() + wait
         while True:
-            got = await self._take(queue, limit, vis)
+            room = self._room(queue, wait)
+            got = await self._take(queue, min(limit, room), vis) if room > 0 else []
             remaining = deadline - self._clock.monotonic()
             if got or remaining <= 0 or self._closed or queue.arn not in self._queues:
                 return got
@@ -234,6 +262,17 @@ class SqsEngine:
             change = queue.next_change(now)
             timeout = remaining if change is None else max(0.0, min(remaining, change - now))
             await self._wait(queue, timeout)
+
+    def _room(self, queue: Queue, wait: float) -> int:
+        """How many more messages may go in flight. Counting is a scan, so it only happens once the queue holds
+        enough messages to reach the limit at all."""
+        if len(queue.messages) < self.in_flight_limit:
+            return self.in_flight_limit
+        _, flight, _ = queue.counts(self._clock.time())
+        room = self.in_flight_limit - flight
+        if room <= 0 and not queue.fifo and wait <= 0:
+            raise OverLimit(_OVER_LIMIT)
+        return room
 
     async def _take(self, queue: Queue, limit: int, visibility: int) -> list[Received]:
         now = self._clock.time()
@@ -250,7 +289,8 @@ class SqsEngine:
             if dlq is not None and redrive is not None and m.receive_count >= redrive[1]:
                 to_move.append(m)
                 continue
-            taken.append(Received(m, self._handle(queue, m, queue.deliver(m, now, visibility))))
+            queue.deliver(m, now, visibility)
+            taken.append(Received(m, self._handle(queue, m)))
             if len(taken) >= limit:
                 break
         if taken:
@@ -294,41 +334,78 @@ class SqsEngine:
                 fut.set_result(None)
 
     # -- receipt handles ------------------------------------------------------------------------
+    # A handle names its queue, its message and the receive it came from (the receive count, which the store
+    # keeps, so handles stay valid across a restart). Only the newest receive's handle acts on the message:
+    # DeleteMessage with an older one succeeds without deleting on a standard queue ("If you use an old
+    # ReceiptHandle, the request will succeed, but the message might not be deleted", API reference,
+    # DeleteMessage) and fails on a FIFO queue, as does the newest one once its visibility timeout ran out
+    # ("The receipt handle has expired.", recorded test_fifo_delete_after_visibility_timeout).
     @staticmethod
-    def _handle(queue: Queue, message: Message, nonce: str) -> str:
-        raw = f"{queue.name} {message.id} {nonce}".encode()
-        return base64.urlsafe_b64encode(raw).decode()
+    def _handle(queue: Queue, message: Message) -> str:
+        raw = f"{queue.name} {message.id} {message.receive_count}"
+        return base64.urlsafe_b64encode(raw.encode()).decode()
 
     @staticmethod
-    def parse_handle(handle: str) -> tuple[str, str]:
+    def parse_handle(queue: Queue, handle: str) -> tuple[str, int]:
+        """(message id, receive count) of a handle this queue issued; ReceiptHandleIsInvalid otherwise."""
         try:
-            _, message_id, nonce = base64.urlsafe_b64decode(handle.encode()).decode().split(" ")
+            name, message_id, count = base64.urlsafe_b64decode(handle.encode()).decode().split(" ")
+            if name != queue.name:
+                raise ValueError(name)
+            return message_id, int(count)
         except (ValueError, UnicodeError):
             raise InvalidReceiptHandle(f'The input receipt handle "{handle}" is not a valid receipt handle.') from None
-        return message_id, nonce
+
+    def deletable(self, queue: Queue, handle: str) -> str | None:
+        """The id of the message a DeleteMessage with this handle deletes, None when it succeeds without
+        deleting (already deleted, or an older receive's handle on a standard queue); raises AWS's errors."""
+        message_id, count = self.parse_handle(queue, handle)
+        message = queue.messages.get(message_id)
+        if message is None:
+            return None
+        latest = count == message.receive_count and count > 0
+        if queue.fifo and (not latest or message.visible_at <= self._clock.time()):
+            raise InvalidParameter(
+                f"Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."
+            )
+        return message_id if latest else None
 
     async def delete_message(self, queue: Queue, handle: str) -> None:
-        message_id, _ = self.parse_handle(handle)
-        if queue.remove(message_id) is not None:
+        message_id = self.deletable(queue, handle)
+        if message_id is not None and queue.remove(message_id) is not None:
             await self._store.delete_messages([message_id])
 
     async def delete_messages(self, queue: Queue, handles: Sequence[str]) -> None:
-        ids = [self.parse_handle(h)[0] for h in handles]
+        """Deletes what each handle may delete; a handle that may not is skipped (pollers delete this way)."""
+        ids: list[str] = []
+        for handle in handles:
+            try:
+                message_id = self.deletable(queue, handle)
+            except InvalidParameter:
+                continue
+            if message_id is not None:
+                ids.append(message_id)
+        await self.remove(queue, ids)
+
+    async def remove(self, queue: Queue, ids: Sequence[str]) -> None:
         gone = [i for i in ids if queue.remove(i) is not None]
         if gone:
             await self._store.delete_messages(gone)
 
     def change_visibility(self, queue: Queue, handle: str, timeout: int) -> None:
-        message_id, _ = self.parse_handle(handle)
+        """A deleted message, one never received, or an older receive's handle is an invalid parameter; the
+        newest handle after its timeout ran out is accepted and changes nothing (the message stays visible;
+        recorded visibility_timeout_expired, and LocalStack's AWS-validated fix #9632)."""
+        message_id, count = self.parse_handle(queue, handle)
         message = queue.messages.get(message_id)
         now = self._clock.time()
-        # AWS accepts a change after the visibility timeout ran out; a message deleted (or never received)
-        # is an invalid parameter (upstream test_change_visibility_on_deleted_message_raises_invalid_parameter_value).
-        if message is None or message.receive_count == 0:
+        if message is None or message.receive_count == 0 or count != message.receive_count:
             raise InvalidParameter(
                 f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not exist or is not "
                 "available for visibility timeout change."
             )
+        if message.visible_at <= now:
+            return
         message.visible_at = now + timeout
         self._store.update_receipts([(message.id, message.visible_at, message.receive_count, message.first_receive)])
         if timeout == 0:

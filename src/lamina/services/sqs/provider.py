@@ -27,6 +27,7 @@ from lamina.errors import (
     LaminaError,
     MissingParameter,
     NotFound,
+    OverLimit,
     TooManyBatchEntries,
 )
 from lamina.services.sqs import attributes as queue_attributes
@@ -36,6 +37,9 @@ from lamina.services.sqs.queue import Queue
 from lamina.types import CallContext
 
 BATCH_LIMIT = 1_048_576  # bytes in one SendMessageBatch, whatever the queue's MaximumMessageSize
+MAX_MESSAGE_ATTRIBUTES = 10  # per message (quotas-messages in the SQS Developer Guide)
+MAX_TAGS = 50  # per queue (quotas-queues)
+MAX_POLICY_ACTIONS = 7  # "An Amazon SQS policy can have a maximum of 7 actions" (AddPermission)
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -96,7 +100,9 @@ class SqsProvider:
             )
         checked = queue_attributes.check(given, fifo, creating=True)
         self._check_redrive(ctx, checked)
-        queue = await self._engine.create(ctx.region, ctx.account_id, name, checked, params.get("tags") or {})
+        tags = params.get("tags") or {}
+        _check_tags(name, tags)
+        queue = await self._engine.create(ctx.region, ctx.account_id, name, checked, tags)
         return {"QueueUrl": self._url(ctx, queue)}
 
     def _check_redrive(self, ctx: CallContext, attrs: Mapping[str, str]) -> None:
@@ -182,7 +188,12 @@ class SqsProvider:
         await self._engine.purge(self._queue(ctx, params["QueueUrl"]))
 
     async def tag_queue(self, ctx: CallContext, params: dict[str, Any]) -> None:
-        await self._engine.update(self._queue(ctx, params["QueueUrl"]), tags=params.get("Tags") or {})
+        queue = self._queue(ctx, params["QueueUrl"])
+        tags = params.get("Tags") or {}
+        if not tags:
+            raise MissingParameter("The request must contain the parameter Tags.")
+        _check_tags(queue.name, {**queue.tags, **tags})
+        await self._engine.update(queue, tags=tags)
 
     async def untag_queue(self, ctx: CallContext, params: dict[str, Any]) -> None:
         await self._engine.update(self._queue(ctx, params["QueueUrl"]), untag=params.get("TagKeys") or [])
@@ -202,6 +213,8 @@ class SqsProvider:
         }
         if any(statement.get("Sid") == label for statement in policy.get("Statement", [])):
             raise _invalid(label, "Label", "Already exists.")
+        if len(params["Actions"]) > MAX_POLICY_ACTIONS:
+            raise OverLimit(f"{len(params['Actions'])} Actions were found, maximum allowed is {MAX_POLICY_ACTIONS}.")
         principals = [f"arn:aws:iam::{account}:root" for account in reversed(params["AWSAccountIds"])]
         actions = [f"SQS:{action}" for action in params["Actions"]]
         policy.setdefault("Statement", []).append(
@@ -247,7 +260,12 @@ class SqsProvider:
             )
         attrs: dict[str, dict[str, Any]] = {}
         size = len(body.encode())
-        for name, value in (entry.get("MessageAttributes") or {}).items():
+        given = entry.get("MessageAttributes") or {}
+        if len(given) > MAX_MESSAGE_ATTRIBUTES:
+            raise InvalidParameter(
+                f"Number of message attributes [{len(given)}] exceeds the allowed maximum [{MAX_MESSAGE_ATTRIBUTES}]."
+            )
+        for name, value in given.items():
             if (
                 not _ATTRIBUTE_NAME.match(name)
                 or name.endswith(".")
@@ -485,16 +503,17 @@ class SqsProvider:
         entries = self._check_batch(params.get("Entries"), "DeleteMessageBatchRequestEntry")
         successful: list[dict[str, Any]] = []
         failed: list[dict[str, Any]] = []
-        handles: list[str] = []
+        ids: list[str] = []
         for entry in entries:
             try:
-                self._engine.parse_handle(entry["ReceiptHandle"])
+                message_id = self._engine.deletable(queue, entry["ReceiptHandle"])
             except LaminaError as error:
                 failed.append(self._failure(entry["Id"], error))
                 continue
-            handles.append(entry["ReceiptHandle"])
+            if message_id is not None:
+                ids.append(message_id)
             successful.append({"Id": entry["Id"]})
-        await self._engine.delete_messages(queue, handles)
+        await self._engine.remove(queue, ids)
         return _batch_result(successful, failed)
 
     def change_message_visibility(self, ctx: CallContext, params: dict[str, Any]) -> None:
@@ -511,11 +530,20 @@ class SqsProvider:
         failed: list[dict[str, Any]] = []
         for entry in entries:
             try:
-                self._engine.change_visibility(queue, entry["ReceiptHandle"], entry.get("VisibilityTimeout", 0))
+                timeout = entry.get("VisibilityTimeout", 0)
+                if not 0 <= timeout <= 43200:
+                    raise _invalid(timeout, "VisibilityTimeout", "Must be >= 0 and <= 43200, if provided.")
+                self._engine.change_visibility(queue, entry["ReceiptHandle"], timeout)
                 successful.append({"Id": entry["Id"]})
             except LaminaError as error:
                 failed.append(self._failure(entry["Id"], error))
         return _batch_result(successful, failed)
+
+
+def _check_tags(queue_name: str, tags: Mapping[str, str]) -> None:
+    """At most 50 tags on a queue, counting those it has (worded as moto words it; AWS's own text unrecorded)."""
+    if len(tags) > MAX_TAGS:
+        raise InvalidParameter(f"Too many tags added for queue {queue_name}.")
 
 
 def _attribute_filter(names: Iterable[str]) -> Callable[[str], bool]:

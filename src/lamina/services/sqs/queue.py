@@ -13,7 +13,6 @@ so each group is delivered strictly in order.
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +35,6 @@ class Message:
     visible_at: float
     receive_count: int = 0
     first_receive: float | None = None
-    receipt: str = ""  # the newest receipt handle's nonce
 
     @property
     def group(self) -> str | None:
@@ -207,13 +205,11 @@ class Queue:
                     break  # the rest of the group waits behind its message in flight (or delayed)
                 yield m
 
-    def deliver(self, message: Message, now: float, visibility: int) -> str:
+    def deliver(self, message: Message, now: float, visibility: int) -> None:
         message.receive_count += 1
         if message.first_receive is None:
             message.first_receive = now
         message.visible_at = now + visibility
-        message.receipt = secrets.token_hex(8)
-        return message.receipt
 
     def served(self, messages: Iterable[Message]) -> None:
         """After a receive. Standard: the received messages go to the back, so the next receive finds visible

@@ -173,6 +173,7 @@ class Lamina:
         self.async_invoker.start()
         self.concurrency_controls.start()
         self.event_source_mappings.start()
+        self.sns.start()  # http/https deliveries a stop interrupted
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,

@@ -310,3 +310,24 @@ def test_signing_cert_is_served(lamina: Any, sns: Any, make_topic: Any, make_que
     body = json.loads(message["Body"])
     assert body["SigningCertURL"].startswith(lamina.url + "/SimpleNotificationService-")
     verify_signature(body)
+
+
+def test_an_interrupted_retry_schedule_resumes_after_a_restart(fresh_lamina: Any, http_endpoint: HttpEndpoint) -> None:
+    server = fresh_lamina()
+    sns = server.client("sns")
+    topic = sns.create_topic(Name="resume")["TopicArn"]
+    policy = {"healthyRetryPolicy": {"numRetries": 3, "minDelayTarget": 2, "maxDelayTarget": 2}}
+    _confirmed(sns, topic, http_endpoint, DeliveryPolicy=json.dumps(policy))
+    http_endpoint.status = 500
+    published = sns.publish(TopicArn=topic, Message="survives")
+    assert http_endpoint.next()[0]["x-amz-sns-message-id"] == published["MessageId"]  # attempt 1 fails
+    first_url = server.url
+    server.stop()
+    http_endpoint.status = 200
+    server = fresh_lamina(data_dir=server.data_dir)
+    headers, body = http_endpoint.next(timeout=10)  # the retry, from the new process
+    assert headers["x-amz-sns-message-id"] == published["MessageId"]
+    assert isinstance(body, dict) and body["Message"] == "survives"
+    # signed with the same key (kept in the data directory), served by the new process on its own port
+    verify_signature({**body, "SigningCertURL": body["SigningCertURL"].replace(first_url, server.url)})
+    assert http_endpoint.nothing(3.0)  # delivered: no further attempts

@@ -53,6 +53,7 @@ TOPIC_KIND = "sns-topic"
 SUBSCRIPTION_KIND = "sns-subscription"
 TOKEN_KIND = "sns-token"  # confirmation tokens: subscribe, and restore-after-unsubscribe
 DEDUP_KIND = "sns-dedup"  # FIFO topics' deduplication ids within the 5-minute window
+DELIVERY_KIND = "sns-delivery"  # http/https deliveries not finished yet (resumed after a restart)
 DEDUP_WINDOW = 300.0
 TOKEN_LIFETIME = 3 * 86400.0  # how long Lamina keeps a confirmation token
 CONFIRMED_PROTOCOLS = frozenset({"http", "https", "email", "email-json"})  # need a confirmation
@@ -191,6 +192,7 @@ class SnsEngine:
         self._dedup: dict[str, dict[str, Any]] = {}  # "topic\nid" → {message_id, sequence, expires}
         self._sequence: dict[str, int] = {}
         self._next_slot: dict[str, float] = {}  # throttlePolicy: subscription → next permitted send (monotonic)
+        self._unfinished: dict[str, dict[str, Any]] = {}  # http/https deliveries found at load, for start()
 
     def load(self) -> None:
         for doc in self._store.load(TOPIC_KIND).values():
@@ -212,6 +214,22 @@ class SnsEngine:
                 self._dedup[key] = doc
                 topic_arn = key.split("\n", 1)[0]
                 self._sequence[topic_arn] = max(self._sequence.get(topic_arn, 0), int(doc["sequence"]))
+        self._unfinished = self._store.load(DELIVERY_KIND)
+
+    def start(self) -> None:
+        """Resumes the http/https deliveries (and their retry schedules) a stop or crash interrupted."""
+        for key, doc in self._unfinished.items():
+            sub = Subscription.from_doc(doc["subscription"])
+            kind = str(doc["kind"])
+            if kind == "Notification":
+                current = self.subscriptions.get(sub.arn)
+                if current is None or current.pending:  # unsubscribed since: nothing to deliver
+                    self._store.delete(DELIVERY_KIND, key)
+                    continue
+                sub = current
+            message = _message_from_doc(doc["message"]) if doc.get("message") else None
+            self._post_in_background(sub, doc["body"], kind, message, key, int(doc["attempt"]), float(doc["due"]))
+        self._unfinished = {}
 
     # -- persistence ----------------------------------------------------------------------------
     def save_topic(self, topic: Topic) -> None:
@@ -558,10 +576,43 @@ class SnsEngine:
         )
 
     # -- http/https -----------------------------------------------------------------------------
-    def _post_in_background(self, sub: Subscription, body: dict[str, Any], kind: str, message: Message | None) -> None:
-        task = asyncio.get_running_loop().create_task(self.post(sub, body, kind, message))
+    def _post_in_background(
+        self,
+        sub: Subscription,
+        body: dict[str, Any],
+        kind: str,
+        message: Message | None,
+        key: str | None = None,
+        attempt: int = 0,
+        due: float | None = None,
+    ) -> None:
+        """Records the delivery (so a restart resumes it) and runs it in the background."""
+        if key is None:
+            key = f"{sub.arn}\n{kind}\n{body['MessageId']}"
+            self._save_delivery(key, sub, body, kind, message, 0, self._clock.time())
+        task = asyncio.get_running_loop().create_task(self.post(sub, body, kind, message, key, attempt, due))
         self._background.add(task)
         task.add_done_callback(self._background.discard)
+
+    def _save_delivery(
+        self,
+        key: str,
+        sub: Subscription,
+        body: dict[str, Any],
+        kind: str,
+        message: Message | None,
+        attempt: int,
+        due: float,
+    ) -> None:
+        doc = {
+            "subscription": sub.to_doc(),
+            "kind": kind,
+            "body": body,
+            "message": _message_to_doc(message) if message is not None else None,
+            "attempt": attempt,
+            "due": due,
+        }
+        self._store.put(DELIVERY_KIND, key, doc)
 
     def _effective_policy(self, sub: Subscription) -> dict[str, Any]:
         topic = self.topics.get(sub.topic_arn)
@@ -571,9 +622,37 @@ class SnsEngine:
         except Exception:
             return delivery_policy.effective_subscription_policy(None, None)
 
-    async def post(self, sub: Subscription, body: dict[str, Any], kind: str, message: Message | None) -> bool:
+    async def post(
+        self,
+        sub: Subscription,
+        body: dict[str, Any],
+        kind: str,
+        message: Message | None,
+        key: str | None = None,
+        attempt: int = 0,
+        due: float | None = None,
+    ) -> bool:
         """POSTs one message to an http/https endpoint with AWS's headers, retrying along the effective delivery
-        policy. A Notification that exhausts its retries (or meets a 4xx) goes to the dead-letter queue."""
+        policy. A Notification that exhausts its retries (or meets a 4xx) goes to the dead-letter queue. With a
+        `key`, progress is recorded so a restart resumes at `attempt`, due at wall-clock `due`."""
+        try:
+            return await self._post(sub, body, kind, message, key, attempt, due)
+        finally:
+            if key is not None and not _cancelling():
+                self._store.delete(DELIVERY_KIND, key)
+
+    async def _post(
+        self,
+        sub: Subscription,
+        body: dict[str, Any],
+        kind: str,
+        message: Message | None,
+        key: str | None,
+        attempt: int,
+        due: float | None,
+    ) -> bool:
+        if due is not None and due > self._clock.time():
+            await self._clock.sleep(due - self._clock.time())
         policy = self._effective_policy(sub)
         headers = {
             "x-amz-sns-message-type": kind,
@@ -593,7 +672,6 @@ class SnsEngine:
                 headers["x-amz-sns-rawdelivery"] = "true"
         delays = delivery_policy.retry_delays(policy["healthyRetryPolicy"])
         rate = (policy.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
-        attempt = 0
         while True:
             if rate:
                 await self._throttle(sub.arn, float(rate))
@@ -620,6 +698,8 @@ class SnsEngine:
                 delays[attempt],
             )
             self.retried[sub.protocol] += 1
+            if key is not None:
+                self._save_delivery(key, sub, body, kind, message, attempt + 1, self._clock.time() + delays[attempt])
             await self._clock.sleep(delays[attempt])
             attempt += 1
         if kind == "Notification" and message is not None:
@@ -720,6 +800,51 @@ class SnsEngine:
                 await task
             except BaseException:
                 pass
+
+
+def _cancelling() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
+def _message_to_doc(message: Message) -> dict[str, Any]:
+    attributes = {
+        name: {k: {"b64": base64.b64encode(v).decode()} if isinstance(v, bytes) else v for k, v in attribute.items()}
+        for name, attribute in message.attributes.items()
+    }
+    return {
+        "message_id": message.message_id,
+        "topic_arn": message.topic_arn,
+        "message": message.message,
+        "subject": message.subject,
+        "attributes": attributes,
+        "structure": message.structure,
+        "timestamp": message.timestamp,
+        "group_id": message.group_id,
+        "dedup_id": message.dedup_id,
+        "base_url": message.base_url,
+        "sequence": message.sequence,
+    }
+
+
+def _message_from_doc(doc: dict[str, Any]) -> Message:
+    attributes = {
+        name: {k: base64.b64decode(v["b64"]) if isinstance(v, dict) else v for k, v in attribute.items()}
+        for name, attribute in doc["attributes"].items()
+    }
+    return Message(
+        message_id=doc["message_id"],
+        topic_arn=doc["topic_arn"],
+        message=doc["message"],
+        subject=doc["subject"],
+        attributes=attributes,
+        structure=doc["structure"],
+        timestamp=doc["timestamp"],
+        group_id=doc["group_id"],
+        dedup_id=doc["dedup_id"],
+        base_url=doc["base_url"],
+        sequence=doc["sequence"],
+    )
 
 
 def _signature_version(topic: Topic | None) -> str:

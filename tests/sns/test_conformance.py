@@ -639,6 +639,98 @@ SCENARIOS["TestSNSSubscriptionSQSFifo::test_publish_to_fifo_topic_deduplication_
 )
 
 
+def _fifo_dlq(raw: bool) -> Scenario:
+    def run(sns: Any, sqs: Any, r: SnsReplay) -> None:
+        arn = sns.create_topic(Name=_name(".fifo"), Attributes={"FifoTopic": "true"})["TopicArn"]
+        r.call("topic-attrs", sns.get_topic_attributes, TopicArn=arn)
+
+        def fifo_queue(prefix: str) -> tuple[str, str]:
+            url = sqs.create_queue(QueueName=f"{prefix}-{uuid.uuid4().hex[:8]}.fifo", Attributes={"FifoQueue": "true"})
+            url = url["QueueUrl"]
+            return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+        url, queue_arn = fifo_queue("queue")
+        sub = sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn)["SubscriptionArn"]
+        if raw:
+            sns.set_subscription_attributes(
+                SubscriptionArn=sub, AttributeName="RawMessageDelivery", AttributeValue="true"
+            )
+        dlq_url, dlq_arn = fifo_queue("dlq")
+        sns.set_subscription_attributes(
+            SubscriptionArn=sub,
+            AttributeName="RedrivePolicy",
+            AttributeValue=json.dumps({"deadLetterTargetArn": dlq_arn}),
+        )
+        sqs.delete_queue(QueueUrl=url)
+        group = "complexMessageGroupId"
+        entries = [
+            {
+                "Id": "1",
+                "MessageGroupId": group,
+                "Message": "Test Message with two attributes",
+                "Subject": "Subject",
+                "MessageAttributes": {
+                    "attr1": {"DataType": "Number", "StringValue": "99.12"},
+                    "attr2": {"DataType": "Number", "StringValue": "109.12"},
+                },
+                "MessageDeduplicationId": "MessageDeduplicationId-1",
+            },
+            {
+                "Id": "2",
+                "MessageGroupId": group,
+                "Message": "Test Message with one attribute",
+                "Subject": "Subject",
+                "MessageAttributes": {"attr1": {"DataType": "Number", "StringValue": "19.12"}},
+                "MessageDeduplicationId": "MessageDeduplicationId-2",
+            },
+            {
+                "Id": "3",
+                "MessageGroupId": group,
+                "Message": "Test Message without attribute",
+                "Subject": "Subject",
+                "MessageDeduplicationId": "MessageDeduplicationId-3",
+            },
+        ]
+        r.call("publish-batch-response-fifo", sns.publish_batch, TopicArn=arn, PublishBatchRequestEntries=entries)
+
+        def drain(expect: int) -> dict[str, Any]:
+            messages: list[dict[str, Any]] = []
+            for _ in range(10):
+                got = sqs.receive_message(
+                    QueueUrl=dlq_url,
+                    MessageAttributeNames=["All"],
+                    AttributeNames=["All"],
+                    MaxNumberOfMessages=10,
+                    WaitTimeSeconds=1,
+                    VisibilityTimeout=1,
+                ).get("Messages", [])
+                for message in got:
+                    if "MD5OfMessageAttributes" in message:
+                        message["MD5OfMessageAttributes"] = "<md5-hash>"  # as recorded
+                    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+                messages.extend(got)
+                if len(messages) >= expect:
+                    break
+            return {"Messages": messages}
+
+        r.match("batch-messages-in-dlq", drain(3))
+        r.call(
+            "publish-response-fifo",
+            sns.publish,
+            TopicArn=arn,
+            Message="test-message",
+            MessageGroupId="message-group-id-1",
+            MessageDeduplicationId="message-deduplication-id-1",
+        )
+        r.match("messages-in-dlq", drain(1))
+
+    return run
+
+
+SCENARIOS["TestSNSSubscriptionSQSFifo::test_publish_fifo_messages_to_dlq[True]"] = _fifo_dlq(True)
+SCENARIOS["TestSNSSubscriptionSQSFifo::test_publish_fifo_messages_to_dlq[False]"] = _fifo_dlq(False)
+
+
 def _redrive_sqs(raw: bool) -> Scenario:
     def run(sns: Any, sqs: Any, r: SnsReplay) -> None:
         arn = sns.create_topic(Name=_name())["TopicArn"]

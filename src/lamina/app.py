@@ -157,7 +157,7 @@ class Lamina:
         )
         self.sns.load()
         self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
-        sns_service = bind_service("sns", SnsProvider(self.sns))
+        sns_service = bind_service("sns", SnsProvider(self.sns, settings.region))
         self.gateway = Gateway(
             [lambda_service, sqs_service, sns_service],
             settings.region,

@@ -11,6 +11,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from typing import Any
 
 import pytest
@@ -331,3 +332,20 @@ def test_an_interrupted_retry_schedule_resumes_after_a_restart(fresh_lamina: Any
     # signed with the same key (kept in the data directory), served by the new process on its own port
     verify_signature({**body, "SigningCertURL": body["SigningCertURL"].replace(first_url, server.url)})
     assert http_endpoint.nothing(3.0)  # delivered: no further attempts
+
+
+def test_subscribe_url_confirms_a_topic_of_another_region(lamina: Any, http_endpoint: HttpEndpoint) -> None:
+    """Lamina's SubscribeURL can't name a region in its host as AWS's does; the token's topic decides."""
+    sns = lamina.client("sns", region="eu-west-1")
+    topic = sns.create_topic(Name=f"eu-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    try:
+        sns.subscribe(TopicArn=topic, Protocol="http", Endpoint=http_endpoint.url)
+        confirmation = _confirmation(http_endpoint)[1]
+        us_topic = topic.replace("eu-west-1", "us-west-2")
+        assert _get(confirmation["SubscribeURL"].replace(topic, us_topic))[0] == 400  # not the token's region
+        status, xml = _get(confirmation["SubscribeURL"])
+        assert status == 200 and "<ConfirmSubscriptionResponse" in xml
+        [listed] = sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        assert listed["SubscriptionArn"].startswith(topic + ":")
+    finally:
+        sns.delete_topic(TopicArn=topic)

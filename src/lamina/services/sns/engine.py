@@ -313,6 +313,10 @@ class SnsEngine:
             )
         return token
 
+    def token_region(self, token: str) -> str | None:
+        doc = self._tokens.get(token)
+        return str(doc["topic_arn"]).split(":")[3] if doc is not None else None
+
     def confirm(self, token: str, authenticated: bool) -> str | None:
         """ConfirmSubscription / a visit of the SubscribeURL: the subscription's ARN, or None for an unknown
         token. Confirming twice is fine (AWS answers with the same ARN)."""

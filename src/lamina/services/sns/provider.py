@@ -130,8 +130,10 @@ def _tags(params: dict[str, Any]) -> dict[str, str]:
 
 
 class SnsProvider:
-    def __init__(self, engine: SnsEngine) -> None:
+    def __init__(self, engine: SnsEngine, default_region: str | None = None) -> None:
         self._engine = engine
+        # the region of unsigned requests (a GET of a SubscribeURL): Lamina's one endpoint serves every region
+        self._default_region = default_region
 
     # -- topics ---------------------------------------------------------------------------------
     def _topic(self, ctx: CallContext, arn: str | None, param: str = "TopicArn") -> Topic:
@@ -454,9 +456,15 @@ class SnsProvider:
         one of another region is "Invalid parameter: Topic", a token that isn't hex "Invalid token", an unknown
         one "Invalid parameter: Token" (as recorded from AWS)."""
         parts = str(params.get("TopicArn") or "").split(":")
-        if len(parts) < 6 or parts[3] != ctx.region:
+        if len(parts) < 6:
             raise InvalidParameter("Invalid parameter: Topic")
         token = str(params.get("Token") or "")
+        if parts[3] != ctx.region:
+            # On AWS a SubscribeURL names its region in the host; Lamina's URLs all point at its one port, so a
+            # request in the default region may confirm a topic of the token's own region.
+            token_region = self._engine.token_region(token)
+            if ctx.region != self._default_region or token_region != parts[3]:
+                raise InvalidParameter("Invalid parameter: Topic")
         if not _HEX.match(token):
             raise InvalidParameter("Invalid token")
         authenticated = str(params.get("AuthenticateOnUnsubscribe", "")).lower() == "true"

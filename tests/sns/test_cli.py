@@ -65,3 +65,22 @@ def test_cli_topic_subscribe_publish(aws: Any) -> None:
     assert "NotFound" in error and "Topic does not exist" in error
     aws("sns", "delete-topic", "--topic-arn", topic)
     aws("sqs", "delete-queue", "--queue-url", url)
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_email_confirmation_and_sms(aws: Any, lamina: Any) -> None:
+    """The documented way to find a confirmation: the outbox; then confirm-subscription and publish --phone-number."""
+    topic = aws("sns", "create-topic", "--name", f"cli-{uuid.uuid4().hex[:10]}")["TopicArn"]
+    address = f"{uuid.uuid4().hex[:8]}@example.com"
+    pending = aws("sns", "subscribe", "--topic-arn", topic, "--protocol", "email", "--notification-endpoint", address)
+    assert pending["SubscriptionArn"] == "pending confirmation"
+    outbox = lamina.data_dir / "sns" / "outbox" / "email.jsonl"
+    [confirmation] = [e for e in map(json.loads, outbox.read_text().splitlines()) if e["To"] == address]
+    confirmed = aws("sns", "confirm-subscription", "--topic-arn", topic, "--token", confirmation["Token"])
+    assert confirmed["SubscriptionArn"].startswith(topic + ":")
+    error = aws("sns", "confirm-subscription", "--topic-arn", topic, "--token", "nothex", ok=False)
+    assert "InvalidParameter" in error and "Invalid token" in error
+    published = aws("sns", "publish", "--phone-number", "+15550001111", "--message", "hi by text")
+    sms = lamina.data_dir / "sns" / "outbox" / "sms.jsonl"
+    assert any(json.loads(line)["MessageId"] == published["MessageId"] for line in sms.read_text().splitlines())
+    aws("sns", "delete-topic", "--topic-arn", topic)

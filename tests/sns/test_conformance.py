@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import difflib
 import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 
 from lamina.services.sqs.digests import md5_attributes
 from tests.conformance.snapshot import RECORDED, Bindings, _dump, _expand, capture, clean, unify
+from tests.sns.conftest import HttpEndpoint
 
 SNS_FILE = "services__sns__test_sns.snapshot.json"
 PREFIX = "tests/aws/services/sns/test_sns.py::"
@@ -729,6 +733,85 @@ def _fifo_dlq(raw: bool) -> Scenario:
 
 SCENARIOS["TestSNSSubscriptionSQSFifo::test_publish_fifo_messages_to_dlq[True]"] = _fifo_dlq(True)
 SCENARIOS["TestSNSSubscriptionSQSFifo::test_publish_fifo_messages_to_dlq[False]"] = _fifo_dlq(False)
+
+
+def _xml(text: str) -> dict[str, Any]:
+    """An XML response as xmltodict shapes it (what the upstream test snapshots), without namespaces."""
+
+    def convert(element: ElementTree.Element) -> Any:
+        children = list(element)
+        if not children:
+            return element.text or None
+        return {child.tag.split("}")[-1]: convert(child) for child in children}
+
+    root = ElementTree.fromstring(text)
+    return {root.tag.split("}")[-1]: convert(root)}
+
+
+def _get(url: str) -> dict[str, Any]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            status, text = response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        status, text = error.code, error.read().decode()
+    parsed = _xml(text)
+    for fields in parsed.values():
+        if isinstance(fields, dict) and "ResponseMetadata" in fields:
+            fields["ResponseMetadata"] = {"HTTPHeaders": {}, "HTTPStatusCode": status}
+    return parsed
+
+
+def _headers(headers: dict[str, str]) -> dict[str, str]:
+    """As the upstream test's server (werkzeug) shows them: Title-Case names; the recording masks two values."""
+    shown = {"-".join(p.capitalize() for p in name.split("-")): value for name, value in headers.items()}
+    shown["Connection"], shown["Content-Length"] = "connection", "content--length"
+    return shown
+
+
+def _external_http_endpoint(raw: bool) -> Scenario:
+    def run(sns: Any, sqs: Any, r: SnsReplay) -> None:
+        endpoint = HttpEndpoint()
+        try:
+            topic = sns.create_topic(Name=_name())["TopicArn"]
+            attributes = {"RawMessageDelivery": "true"} if raw else {}
+            sub = sns.subscribe(
+                TopicArn=topic,
+                Protocol="http",
+                Endpoint=endpoint.url,
+                Attributes=attributes,
+                ReturnSubscriptionArn=True,
+            )["SubscriptionArn"]
+            headers, confirmation = endpoint.next()
+            assert isinstance(confirmation, dict)
+            r.match("subscription-confirmation", confirmation)
+            r.match("http-confirm-sub-headers", _headers(headers))
+            token, url = confirmation["Token"], confirmation["SubscribeURL"]
+            service = url.rsplit("/", 1)[0]
+            confirm = f"{service}/?Action=ConfirmSubscription"
+            r.match("broken-topic-arn-confirm", _get(f"{confirm}&TopicArn=not-an-arn&Token={token}"))
+            r.match("broken-token-confirm", _get(f"{confirm}&TopicArn={topic}&Token=abc123"))
+            elsewhere = topic.replace(f":{REGION}:", ":eu-central-1:")
+            r.match("different-region-arn-confirm", _get(f"{confirm}&TopicArn={elsewhere}&Token={token}"))
+            nonexistent = topic[:-1] + ("a" if topic[-1] != "a" else "b")
+            r.match("nonexistent-token-confirm", _get(f"{confirm}&TopicArn={nonexistent}&Token={token}"))
+            r.match("confirm-subscribe", _get(url))
+            sns.publish(TopicArn=topic, Message="test_external_http_endpoint")
+            headers, message = endpoint.next()
+            if raw:
+                r.match("http-message-headers-raw", _headers(headers))
+            else:
+                r.match("http-message", message)
+                r.match("http-message-headers", _headers(headers))
+            r.match("unsubscribe-response", _get(f"{service}/?Action=Unsubscribe&SubscriptionArn={sub}"))
+            r.match("unsubscribe-request", endpoint.next()[1])
+        finally:
+            endpoint.close()
+
+    return run
+
+
+SCENARIOS["TestSNSSubscriptionHttp::test_subscribe_external_http_endpoint[True]"] = _external_http_endpoint(True)
+SCENARIOS["TestSNSSubscriptionHttp::test_subscribe_external_http_endpoint[False]"] = _external_http_endpoint(False)
 
 
 def _redrive_sqs(raw: bool) -> Scenario:

@@ -664,6 +664,7 @@ class SnsEngine:
             "x-amz-sns-topic-arn": sub.topic_arn,
             "Content-Type": delivery_policy.DEFAULT_CONTENT_TYPE,
             "User-Agent": USER_AGENT,
+            "Accept-Encoding": "gzip,deflate",  # as AWS sends it (recorded)
         }
         if kind != "SubscriptionConfirmation":
             headers["x-amz-sns-subscription-arn"] = sub.arn

@@ -165,3 +165,29 @@ def test_retry_delays() -> None:
 def test_invalid_delivery_policies(policy: str) -> None:
     with pytest.raises(InvalidParameter):
         delivery_policy.subscription_policy(policy)
+
+
+def test_fifo_deduplication_window_is_five_minutes(tmp_path: Path) -> None:
+    async def test(sns: SnsEngine, sqs: SqsEngine, endpoint: Endpoint) -> None:
+        clock = endpoint.clock
+        arn = f"{TOPIC}.fifo"
+        sns.save_topic(Topic(arn, "t.fifo", {"FifoTopic": "true"}))
+        queue = await sqs.create(REGION, ACCOUNT, "q.fifo", {"FifoQueue": "true"}, {})
+        sns.save_subscription(Subscription(f"{arn}:s", arn, "sqs", queue.arn, ACCOUNT, {"RawMessageDelivery": "true"}))
+
+        async def publish(text: str, dedup: str) -> tuple[str, str | None]:
+            message = sns.new_message(arn, text, None, {}, None, group_id="g", dedup_id=dedup)
+            return await sns.publish(sns.topics[arn], message)
+
+        first = await publish("one", "d")
+        clock.advance(299)
+        assert await publish("one again", "d") == first  # inside the window: the original's ids, not delivered
+        other = await publish("other", "e")
+        clock.advance(2)  # "d" has expired, "e" hasn't
+        later = await publish("one, later", "d")
+        assert later[0] != first[0] and int(later[1] or 0) > int(other[1] or 0)
+        assert await publish("other again", "e") == other
+        bodies = [r.message.body for r in await sqs.receive(queue, 10, None, 0)]
+        assert bodies == ["one", "other", "one, later"]  # each once
+
+    run(tmp_path, [], test)

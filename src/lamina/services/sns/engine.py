@@ -207,7 +207,8 @@ class SnsEngine:
                 self._store.delete(TOKEN_KIND, key)
             else:
                 self._tokens[key] = doc
-        for key, doc in self._store.load(DEDUP_KIND).items():
+        remembered = sorted(self._store.load(DEDUP_KIND).items(), key=lambda item: float(item[1]["expires"]))
+        for key, doc in remembered:  # in expiry order, which _remember relies on
             if float(doc["expires"]) <= now:
                 self._store.delete(DEDUP_KIND, key)
             else:
@@ -390,10 +391,12 @@ class SnsEngine:
 
     def _remember(self, topic: Topic, message: Message) -> None:
         now = self._clock.time()
-        for key, doc in list(self._dedup.items()):
-            if float(doc["expires"]) <= now:
-                self._store.delete(DEDUP_KIND, key)
-                del self._dedup[key]
+        while self._dedup:  # oldest first (insertion order is expiry order): stop at the first one still fresh
+            key, doc = next(iter(self._dedup.items()))
+            if float(doc["expires"]) > now:
+                break
+            self._store.delete(DEDUP_KIND, key)
+            del self._dedup[key]
         sequence = max(self._sequence.get(topic.arn, 0) + 1, int(now * 1_000_000) * 1000)
         self._sequence[topic.arn] = sequence
         message.sequence = f"{sequence:020d}"

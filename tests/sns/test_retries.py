@@ -95,14 +95,19 @@ def test_default_policy_retries_three_times_twenty_seconds_apart_then_dead_lette
     run(tmp_path, [500, 503, OSError("connection refused"), 502], test)
 
 
-def test_a_client_error_is_not_retried(tmp_path: Path) -> None:
+def test_a_client_error_counts_as_delivered(tmp_path: Path) -> None:
+    """SNS retries server-side errors only: an endpoint that answers 4xx got the message (no retry, no DLQ)."""
+
     async def test(sns: SnsEngine, sqs: SqsEngine, endpoint: Endpoint) -> None:
-        _subscribe(sns)
+        dlq = await sqs.create(REGION, ACCOUNT, "dlq", {}, {})
+        _subscribe(sns, {"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq.arn})})
         await sns.publish(sns.topics[TOPIC], sns.new_message(TOPIC, "hello", None, {}, None))
         await settle(endpoint.clock, 100)
-        assert len(endpoint.calls) == 1 and sns.failed["http"] == 1
+        await sns.idle()
+        assert len(endpoint.calls) == 1 and sns.delivered["http"] == 1 and sns.failed["http"] == 0
+        assert await sqs.receive(dlq, 10, None, 0) == []
 
-    run(tmp_path, [404], test)
+    run(tmp_path, [429], test)
 
 
 def test_success_after_a_retry_stops_retrying(tmp_path: Path) -> None:

@@ -8,8 +8,9 @@ they survive a restart. Publishing hands each matching subscription its message 
 - `lambda`: an async invoke (the durable async queue) with SNS's event shape, only when the function's resource
   policy allows `sns.amazonaws.com` with the topic as SourceArn (as on AWS, otherwise the delivery fails);
 - `http`/`https`: a POST in the background with AWS's headers, retried on 5xx, timeouts and connection errors
-  along the subscription's effective DeliveryPolicy (delivery_policy.py), waiting on the injected clock; a 4xx is
-  a client error and is not retried. A delivery that exhausts its retries goes to the RedrivePolicy DLQ;
+  along the subscription's effective DeliveryPolicy (delivery_policy.py), waiting on the injected clock. Any other
+  answer (2xx-4xx) counts as delivered, as SNS counts it (a 4xx is logged). A delivery that exhausts its retries
+  goes to the RedrivePolicy DLQ;
 - `sms`, `email`, `email-json`: no carrier or mail server here, so the message is appended to the local outbox
   (`<data-dir>/sns/outbox/sms.jsonl`, `email.jsonl`) where users can read what would have been sent.
 
@@ -640,7 +641,7 @@ class SnsEngine:
         due: float | None = None,
     ) -> bool:
         """POSTs one message to an http/https endpoint with AWS's headers, retrying along the effective delivery
-        policy. A Notification that exhausts its retries (or meets a 4xx) goes to the dead-letter queue. With a
+        policy. A Notification that exhausts its retries goes to the dead-letter queue. With a
         `key`, progress is recorded so a restart resumes at `attempt`, due at wall-clock `due`."""
         try:
             return await self._post(sub, body, kind, message, key, attempt, due)
@@ -686,14 +687,22 @@ class SnsEngine:
             try:
                 status = await self._http_post(sub.endpoint, payload, headers)
             except Exception as exc:  # connection refused, timeout, TLS failure: retried
-                reason, retry = f"{type(exc).__name__}: {exc}", True
+                reason = f"{type(exc).__name__}: {exc}"
             else:
-                if 200 <= status < 300:
+                if status < 500:  # SNS retries server-side errors only; the endpoint answered
+                    if status >= 300:
+                        log.warning(
+                            "SNS %s %s to %s was answered with HTTP %d (not retried)",
+                            kind,
+                            body["MessageId"],
+                            sub.endpoint,
+                            status,
+                        )
                     if kind == "Notification":
                         self.delivered[sub.protocol] += 1
                     return True
-                reason, retry = f"HTTP {status}", status >= 500
-            if not retry or attempt >= len(delays):
+                reason = f"HTTP {status}"
+            if attempt >= len(delays):
                 break
             log.info(
                 "SNS %s %s to %s failed (%s); retry %d of %d in %.3gs",

@@ -152,6 +152,8 @@ class Message:
     dedup_id: str | None = None  # on a FIFO topic: the given id, or the SHA-256 of the message (content-based)
     base_url: str | None = None  # how the publisher reached Lamina (for UnsubscribeURL)
     sequence: str | None = None  # FIFO topics: the topic's sequence number for this message
+    # (message text, SignatureVersion) → signature: one RSA signature per message however many subscribers
+    signatures: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
     def text_for(self, protocol: str) -> str:
         if self.structure is None:
@@ -751,12 +753,19 @@ class SnsEngine:
         if message.sequence is None:
             version = _signature_version(self.topics.get(message.topic_arn))
             body["SignatureVersion"] = version
-            body["Signature"] = self.signer.sign(body, version)
+            body["Signature"] = self._signed(message, body, version)
             body["SigningCertURL"] = self.signer.cert_url(message.base_url or self.base_url)
         body["UnsubscribeURL"] = self._unsubscribe_url(sub, message)
         if message.attributes:
             body["MessageAttributes"] = _typed_attributes(message.attributes)
         return body
+
+    def _signed(self, message: Message, fields: dict[str, Any], version: str) -> str:
+        key = (str(fields["Message"]), version)
+        signature = message.signatures.get(key)
+        if signature is None:
+            signature = message.signatures[key] = self.signer.sign(fields, version)
+        return signature
 
     def lambda_event(self, sub: Subscription, message: Message) -> dict[str, Any]:
         version = _signature_version(self.topics.get(message.topic_arn))
@@ -771,7 +780,7 @@ class SnsEngine:
         sns = {
             **signed,
             "SignatureVersion": version,
-            "Signature": self.signer.sign(signed, version),
+            "Signature": self._signed(message, signed, version),
             "SigningCertUrl": self.signer.cert_url(message.base_url or self.base_url),
             "UnsubscribeUrl": self._unsubscribe_url(sub, message),
             "MessageAttributes": _typed_attributes(message.attributes),

@@ -298,6 +298,14 @@ def test_bad_delivery_policy_changes_nothing(sns: Any, make_topic: Any, http_end
             sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=bad)
         assert e.value.response["Error"]["Code"] == "InvalidParameter"
     assert "DeliveryPolicy" not in sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    good = json.dumps({"healthyRetryPolicy": {"numRetries": 5}})
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue=good)
+    effective = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]["EffectiveDeliveryPolicy"]
+    assert json.loads(effective)["healthyRetryPolicy"]["numRetries"] == 5
+    sns.set_subscription_attributes(SubscriptionArn=sub, AttributeName="DeliveryPolicy", AttributeValue="")
+    attributes = sns.get_subscription_attributes(SubscriptionArn=sub)["Attributes"]
+    assert "DeliveryPolicy" not in attributes
+    assert json.loads(attributes["EffectiveDeliveryPolicy"])["healthyRetryPolicy"]["numRetries"] == 3
     sns.unsubscribe(SubscriptionArn=sub)
 
 

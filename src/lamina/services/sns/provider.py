@@ -409,6 +409,8 @@ class SnsProvider:
         if name == "FilterPolicy" and not value:
             attributes.pop("FilterPolicy", None)
             attributes.pop("FilterPolicyScope", None)
+        elif name == "DeliveryPolicy" and not value:
+            attributes.pop("DeliveryPolicy", None)  # back to the topic's (or AWS's default) policy
         else:
             attributes.update(self._sub_attributes({name: value}, protocol=sub.protocol))
         self._engine.save_subscription(

@@ -196,3 +196,16 @@ def test_fifo_deduplication_window_is_five_minutes(tmp_path: Path) -> None:
         assert bodies == ["one", "other", "one, later"]  # each once
 
     run(tmp_path, [], test)
+
+
+def test_retries_end_when_the_subscription_is_gone(tmp_path: Path) -> None:
+    async def test(sns: SnsEngine, sqs: SqsEngine, endpoint: Endpoint) -> None:
+        sub = _subscribe(sns)
+        await sns.publish(sns.topics[TOPIC], sns.new_message(TOPIC, "hello", None, {}, None))
+        await settle(endpoint.clock, 10)
+        sns.delete_subscription(sub)
+        await settle(endpoint.clock, 100)
+        await sns.idle()
+        assert len(endpoint.calls) == 1
+
+    run(tmp_path, [500] * 5, test)

@@ -684,6 +684,9 @@ class SnsEngine:
         delays = delivery_policy.retry_delays(policy["healthyRetryPolicy"])
         rate = (policy.get("throttlePolicy") or {}).get("maxReceivesPerSecond")
         while True:
+            if kind == "Notification" and attempt > 0 and sub.arn not in self.subscriptions:
+                log.info("SNS %s to %s: the subscription is gone, retries end", body["MessageId"], sub.endpoint)
+                return False
             if rate:
                 await self._throttle(sub.arn, float(rate))
             try:

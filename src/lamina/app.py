@@ -43,6 +43,7 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
+from lamina.services.sqs.move_tasks import MoveTasks, MoveTasksApi
 from lamina.services.sqs.provider import SqsProvider
 from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_model
 from lamina.sources.sqs_poller import SqsPollers
@@ -116,6 +117,9 @@ class Lamina:
         self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.sqs = SqsEngine(self.sqs_store, self.clock)
         self.sqs.load()
+        # Message move tasks (DLQ redrive): task records are documents, each message moves in one SQS transaction.
+        self.sqs_moves = MoveTasks(self.sqs, self.store, self.clock)
+        self.sqs_moves.load()
         # SQS event source mappings: durable records (documents) and one poller per enabled mapping.
         self.event_source_mappings = EventSourceMappings(self.store, self.functions, self.sqs, self.clock)
         self.event_source_mappings.load()
@@ -136,13 +140,14 @@ class Lamina:
         self.async_invoker.destinations.register("sqs", SqsQueueTarget(self.sqs))
         sqs_provider = SqsProvider(self.sqs, self.clock)
         sqs_enums = frozenset({"QueueAttributeName", "MessageSystemAttributeName"})
-        sqs_service = bind_service("sqs", sqs_provider, skip_enums=sqs_enums)
+        sqs_moves_api = MoveTasksApi(self.sqs_moves)
+        sqs_service = bind_service("sqs", sqs_provider, sqs_moves_api, skip_enums=sqs_enums)
         # SQS's query protocol (form posts, XML answers) for SDKs from before 2023, beside the json protocol
         # (errors carry <Detail/>; a request may be posted to the queue's URL instead of naming QueueUrl).
         sqs_query = QueryProtocol(
             query_model(), error_detail=True, no_detail=NO_DETAIL, path_member="QueueUrl", messages=QUERY_MESSAGES
         )
-        sqs_service.query_twin = bind_service("sqs", sqs_provider, skip_enums=sqs_enums, query=sqs_query)
+        sqs_service.query_twin = bind_service("sqs", sqs_provider, sqs_moves_api, skip_enums=sqs_enums, query=sqs_query)
         # SNS: topics and subscriptions are documents; fan-out to SQS (engine), Lambda (async queue) and http.
         self.sns = SnsEngine(
             self.store,
@@ -173,6 +178,7 @@ class Lamina:
         self.async_invoker.start()
         self.concurrency_controls.start()
         self.event_source_mappings.start()
+        self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
         self._server = await serve(
             self.gateway.handle,
@@ -201,6 +207,7 @@ class Lamina:
         await self.executor.close()
         await self.event_queue.close()
         await self.sns.close()
+        await self.sqs_moves.close()
         await self.sqs.close()
         await self.sqs_store.close()
         self.store.close()

@@ -154,15 +154,6 @@ def test_redrive_policy_attribute(sqs: Any, make_queue: Callable[..., str]) -> N
         make_queue(RedrivePolicy=json.dumps({"deadLetterTargetArn": arn + "-missing", "maxReceiveCount": 3}))
 
 
-def test_operation_not_served_yet_is_a_clear_error(sqs: Any, make_queue: Callable[..., str]) -> None:
-    url = make_queue()
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    with pytest.raises(ClientError) as exc:
-        sqs.list_message_move_tasks(SourceArn=arn)
-    assert exc.value.response["Error"]["Code"] == "UnsupportedOperation"
-    assert "not supported by Lamina yet" in exc.value.response["Error"]["Message"]
-
-
 def test_permissions_live_in_the_policy_attribute(sqs: Any, make_queue: Callable[..., str]) -> None:
     url = make_queue()
     sqs.add_permission(

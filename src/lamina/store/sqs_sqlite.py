@@ -138,13 +138,15 @@ class SqsStore:
             )
         )
 
-    async def move(self, message_id: str, queue_arn: str, seq: int, body: dict[str, Any]) -> None:
-        """Redrive to a dead-letter queue: the receive count and first receive carry over, as on AWS; the
-        body is rewritten for the system attributes the move adds (DeadLetterQueueSourceArn)."""
+    async def move(self, message_id: str, queue_arn: str, seq: int, body: dict[str, Any], reset: bool = False) -> None:
+        """A message changes queue in one statement. Redrive to a dead-letter queue: the receive count and first
+        receive carry over, as on AWS, and the body is rewritten for the system attributes the move adds
+        (DeadLetterQueueSourceArn). A message move task (`reset`) starts the receive state afresh."""
         text = json.dumps(body)
+        receives = ", receive_count = 0, first_receive = NULL" if reset else ""
         await self._write(
             lambda db: db.execute(
-                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ? WHERE id = ?",
+                f"UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ?{receives} WHERE id = ?",
                 (queue_arn, seq, text, message_id),
             )
         )

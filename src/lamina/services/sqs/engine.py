@@ -113,6 +113,9 @@ class SqsEngine:
     def by_arn(self, arn: str) -> Queue | None:
         return self._queues.get(arn)
 
+    def all_queues(self) -> list[Queue]:
+        return list(self._queues.values())
+
     def queues(self, region: str, account: str) -> list[Queue]:
         return sorted(
             (q for q in self._queues.values() if q.region == region and q.account == account), key=lambda q: q.name
@@ -314,6 +317,21 @@ class SqsEngine:
         dlq.add(message)
         await self._store.move(message.id, dlq.arn, message.seq, message.frozen())
         self._wake(dlq)
+
+    async def relocate(self, source: Queue, message: Message, destination: Queue) -> None:
+        """A message move task's move: the message leaves its dead-letter queue for `destination` as a message
+        not yet received there (receive count reset, no DeadLetterQueueSourceArn), keeping id, body, attributes
+        and SentTimestamp. One store transaction, so after a crash it is in exactly one of the two queues."""
+        source.remove(message.id)
+        message.seq = destination.next_seq
+        destination.next_seq += 1
+        message.visible_at = 0.0
+        message.receive_count = 0
+        message.first_receive = None
+        message.system.pop("DeadLetterQueueSourceArn", None)
+        destination.add(message)
+        await self._store.move(message.id, destination.arn, message.seq, message.frozen(), reset=True)
+        self._wake(destination)
 
     async def _wait(self, queue: Queue, timeout: float) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -77,3 +77,42 @@ def test_shutdown_does_not_wait_for_long_polls(fresh_lamina: Callable[..., Any],
     assert time.monotonic() - start < 15  # well before the 20 s the poll would have waited
     poller.join(5)
     assert answers and not poller.is_alive()
+
+
+def test_a_move_task_survives_kill_9_without_losing_or_doubling_a_message(
+    fresh_lamina: Callable[..., Any], tmp_path: Path
+) -> None:
+    import json
+    import time
+
+    data = tmp_path / "move-data"
+    server = fresh_lamina(data_dir=data)
+    sqs = server.client("sqs")
+    dlq = sqs.create_queue(QueueName="move-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})
+    src = sqs.create_queue(QueueName="move-src", Attributes={"RedrivePolicy": policy})["QueueUrl"]
+    bodies = {f"m{i}" for i in range(6)}
+    sqs.send_message_batch(QueueUrl=src, Entries=[{"Id": b, "MessageBody": b} for b in sorted(bodies)])
+    received = 0
+    while received < 6:
+        received += len(
+            sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=0).get("Messages", [])
+        )
+    assert "Messages" not in sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10)  # all in the DLQ now
+    sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=2)
+    time.sleep(1.2)  # a second's worth moves, then the server dies mid-task
+    server.kill()
+
+    sqs = fresh_lamina(data_dir=data).client("sqs")
+    for _ in range(100):
+        [task] = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"]
+        if task["Status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    assert task["Status"] == "COMPLETED" and task["ApproximateNumberOfMessagesToMove"] == 6
+    seen: list[str] = []
+    while batch := sqs.receive_message(QueueUrl=src, MaxNumberOfMessages=10, VisibilityTimeout=60).get("Messages"):
+        seen += [m["Body"] for m in batch]
+    assert sorted(seen) == sorted(bodies)  # each exactly once
+    assert "Messages" not in sqs.receive_message(QueueUrl=dlq)

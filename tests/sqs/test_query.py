@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -183,3 +184,21 @@ def test_form_errors_are_xml_with_aws_statuses(lamina: Any) -> None:
     status, _, root = form(url, {"Action": "NoSuchAction", "Version": "2012-11-05"})
     assert 400 <= status < 500 and root.tag == NS + "ErrorResponse"
     form(url, {"Action": "DeleteQueue", "Version": "2012-11-05"})
+
+
+def test_bodies_come_back_byte_for_byte(sqs_query: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    body = '"&quot;&quot;\r\n<x a="1">\t\U0001f600</x>'  # upstream test_send_receive_message_encoded_content, and more
+    sqs_query.send_message(
+        QueueUrl=url, MessageBody=body, MessageAttributes={"a": {"DataType": "String", "StringValue": "\r"}}
+    )
+    [message] = sqs_query.receive_message(QueueUrl=url, MessageAttributeNames=["All"])["Messages"]
+    assert message["Body"] == body and message["MessageAttributes"]["a"]["StringValue"] == "\r"
+
+
+def test_a_plain_get_with_action_in_the_query_string(lamina: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    with urllib.request.urlopen(f"{lamina.url}/?Action=ListQueues&Version=2012-11-05", timeout=10) as response:
+        root = ET.fromstring(response.read())
+    assert root.tag == NS + "ListQueuesResponse"
+    assert url in [e.text for e in root.findall(f"{NS}ListQueuesResult/{NS}QueueUrl")]

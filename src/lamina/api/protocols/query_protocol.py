@@ -256,4 +256,13 @@ def _xml(shape: Shape, value: Any) -> str:
         if isinstance(value, int | float):
             value = datetime.fromtimestamp(value, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         return escape(str(value))
-    return escape(str(value))
+    return _text(str(value))
+
+
+def _text(value: str) -> str:
+    """XML text, with a carriage return as a character reference: a parser turns a literal one into a newline,
+    and SQS bodies must come back byte for byte (AWS writes `&#xD;` too)."""
+    return escape(value, _CR)
+
+
+_CR = {"\r": "&#xD;"}

@@ -155,6 +155,7 @@ class Environment:
         if note:
             self.capture.platform(note)
         handoff: tuple[Any, Any] | None = None
+        channel: tuple[Any, Any] | None = None
         fds = [write_fd]
         try:
             if isolated and ctx.isolation.network_namespace:
@@ -175,6 +176,16 @@ class Environment:
             spec_launch = launch.launch_for(
                 self.spec, self.choice, paths, env, ctx.settings.use_zygote, python_in_sandbox
             )
+            if spec_launch["mode"] == "python":
+                # Lamina's own runtime also gets a connected Unix socket to the Runtime API: a write on it
+                # costs the platform far less than one on loopback TCP (no TCP stack run in the writer's
+                # context), and this is the warm-invoke hot path. AWS_LAMBDA_RUNTIME_API stays served for
+                # anything else in the environment.
+                import socket
+
+                channel = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+                spec_launch["channel_fd"] = len(fds)
+                fds.append(channel[1].fileno())
             spare = ctx.take_spare(self.zygote) if isolated else None
             pid = -1
             mounts: list[int] = []
@@ -208,15 +219,20 @@ class Environment:
         except launch.LaunchError as exc:
             os.close(write_fd)
             self._close_handoff(handoff)
+            self._close_handoff(channel)
             self.capture.platform(f"Lamina: {exc.message}")
             self._release()
             return InitFailure(exc.error_type, message=exc.message)
         except Exception:
             os.close(write_fd)
             self._close_handoff(handoff)
+            self._close_handoff(channel)
             self._release()
             raise
         os.close(write_fd)
+        if channel is not None:
+            channel[1].close()
+            await self.api.attach(channel[0])
         self.pid = pid
         self.zygote.watch(pid, self._on_exit)
         if handoff is not None:

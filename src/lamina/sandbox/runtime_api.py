@@ -135,6 +135,13 @@ class RuntimeApi:
         self.address = f"{host}:{port}"
         return self.address
 
+    async def attach(self, sock: socket.socket) -> None:
+        """Serve the Runtime API on an already connected socket too (one end of a socketpair whose other
+        end the runtime holds)."""
+        sock.setblocking(False)
+        loop = asyncio.get_running_loop()
+        await loop.connect_accepted_socket(lambda: _Connection(self), sock=sock)
+
     def close(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -266,7 +273,7 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
         self.api._connections.add(self)
         sock = transport.get_extra_info("socket")
-        if sock is not None:
+        if sock is not None and sock.family != socket.AF_UNIX:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def connection_lost(self, exc: Exception | None) -> None:

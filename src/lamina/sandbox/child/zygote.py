@@ -77,6 +77,9 @@ class Zygote:
                 importlib.import_module(name)
             except Exception as exc:  # a missing optional module must not stop the zygote
                 print(f"lamina zygote: cannot preload {name}: {exc}", file=sys.stderr)
+        if self.config.get("memory_merge"):
+            with contextlib.suppress(OSError):
+                libc.prctl(libc.PR_SET_MEMORY_MERGE, 1)
         try:
             # In fallback mode a function's orphans come to us, so they are reaped rather than left behind.
             libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
@@ -381,7 +384,10 @@ class Zygote:
         plan = msg["plan"]
         launch = msg["launch"]
         mounts = {name: fds[index] for name, index in plan.get("mount_fds", {}).items() if index < len(fds)}
-        handoff = fds[1] if len(fds) > 1 and 1 not in plan.get("mount_fds", {}).values() else -1
+        handoff = fds[1] if plan.get("netns") and len(fds) > 1 else -1
+        channel_at = launch.get("channel_fd")
+        if channel_at is not None:
+            launch["channel_fd"] = fds[channel_at] if channel_at < len(fds) else None
         if not plan.get("prepared"):
             confine.prepare(plan)
         confine.finish(plan, mounts)
@@ -457,7 +463,11 @@ def run(launch: dict[str, Any]) -> None:
         except OSError as exc:
             os.write(2, f"Lamina sandbox: cannot execute {argv[0]}: {exc.strerror}\n".encode())
             os._exit(127)
-    os.closerange(3, 65536)
+    channel = launch.get("channel_fd")
+    if channel is not None and channel != 3:
+        os.dup2(channel, 3)
+        channel = 3
+    os.closerange(3 if channel is None else 4, 65536)
     os.environ.clear()
     os.environ.update(env)
     import time
@@ -470,7 +480,7 @@ def run(launch: dict[str, Any]) -> None:
     sys.argv = ["/var/runtime/bootstrap", env.get("_HANDLER", "")]
     from lamina_runtime import bootstrap  # type: ignore[import-not-found,unused-ignore]
 
-    sys.exit(bootstrap.main(env.get("_HANDLER", "")))
+    sys.exit(bootstrap.main(env.get("_HANDLER", ""), channel))
 
 
 BASE_PATH: list[str] = []

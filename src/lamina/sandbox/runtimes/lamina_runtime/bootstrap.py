@@ -250,10 +250,12 @@ def handle(client: RuntimeClient, function: Callable[[Any, Any], Any], event: Ev
         client.post_response(event.request_id, result, content_type)
 
 
-def main(handler: str) -> int:
+def main(handler: str, channel_fd: int | None = None) -> int:
+    """`channel_fd`: a socket already connected to the Runtime API (the platform's Unix socket), used
+    instead of connecting to AWS_LAMBDA_RUNTIME_API."""
     global _request_id  # noqa: PLW0603 - the log filter reads it, as awslambdaric's global does
     _unbuffered_stdio()
-    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"])
+    client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"], channel_fd)
     runtime = os.environ.get("AWS_EXECUTION_ENV", "").removeprefix("AWS_Lambda_")
     ensure_ascii = runtime not in _UNESCAPED_RUNTIMES
     error: dict[str, Any] | None = None

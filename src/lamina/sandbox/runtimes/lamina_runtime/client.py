@@ -47,11 +47,14 @@ def _connect(host: str, port: int) -> socket.socket:
 
 
 class RuntimeClient:
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, channel_fd: int | None = None) -> None:
         host, _, port = address.rpartition(":")
         self.host = address
-        self.sock = _connect(host, int(port))
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if channel_fd is not None:
+            self.sock = socket.socket(fileno=channel_fd)
+        else:
+            self.sock = _connect(host, int(port))
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.pending_replies = 0
         self.next_request = f"GET {_PREFIX}invocation/next HTTP/1.1\r\nHost: {address}\r\n\r\n".encode()

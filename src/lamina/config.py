@@ -32,6 +32,8 @@ class Settings:
     concurrent_executions: int = 1000
     # SQLite synchronous mode for control-plane writes: FULL survives power loss, NORMAL a crash.
     sqlite_synchronous: str = "FULL"
+    # Kernel same-page merging for idle environments (sandbox/memory_merge.py): "auto", "on" or "off".
+    memory_merge: str = "auto"
 
     @property
     def public_url(self) -> str:

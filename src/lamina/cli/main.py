@@ -37,6 +37,12 @@ def _parser() -> argparse.ArgumentParser:
         default=1000,
         help="the account's concurrency limit, as GetAccountSettings reports it (default 1000)",
     )
+    serve.add_argument(
+        "--memory-merge",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="let the kernel merge identical pages of idle environments (KSM); auto: when root (default auto)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         account_id=args.account_id,
         state_transition_delay=args.state_transition_delay,
         concurrent_executions=args.concurrent_executions,
+        memory_merge=args.memory_merge,
     )
     import uvloop
 

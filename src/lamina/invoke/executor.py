@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..logs.store import LogStore
-from ..sandbox import cgroups, isolation
+from ..sandbox import cgroups, isolation, memory_merge
 from ..sandbox.environment import Environment, EnvironmentState, InitFailure, SandboxContext
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.settings import SandboxSettings
@@ -76,6 +76,7 @@ class Executor:
         # Provisioned concurrency: pool key → (spec, how many environments to keep initialised).
         self._provisioned: dict[Hashable, tuple[VersionSpec, int]] = {}
         self._refills: set[asyncio.Task[int]] = set()
+        self._memory_merge = memory_merge.MemoryMerge(False, "not started")
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -91,6 +92,9 @@ class Executor:
             else cgroups.detect()
         )
         iso = isolation.preliminary(settings.force_fallback, layout, settings.network_namespace)
+        self._memory_merge = memory_merge.configure(settings.memory_merge)
+        if not self._memory_merge.enabled:
+            log.info("no same-page merging of idle environments: %s", self._memory_merge.reason)
         runtime_dir = settings.runtime_dir or RUNTIMES_DIR
         self._ctx = SandboxContext(
             settings=settings,
@@ -172,7 +176,9 @@ class Executor:
             template = None
             if self._ctx.isolation.isolated:
                 template = {"root": str(self._ctx.template_root), "binds": self._binds()}
-            zygote = ZygoteProcess(python, template, preload=self.settings.use_zygote)
+            zygote = ZygoteProcess(
+                python, template, preload=self.settings.use_zygote, memory_merge=self._memory_merge.enabled
+            )
             await zygote.start()
             self._zygotes[python] = zygote
             return zygote
@@ -221,6 +227,7 @@ class Executor:
     def isolation_report(self) -> dict[str, object]:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()
         report["zygote"] = self.settings.use_zygote
+        report["memory_merge"] = self._memory_merge.report()
         report["environments"] = len(self._pool)
         report["idle_environments"] = len(self._pool.idle())
         return report

@@ -60,10 +60,11 @@ class ZygoteDied(Exception):
 
 
 class ZygoteProcess:
-    def __init__(self, python: str, template: dict[str, Any] | None, preload: bool) -> None:
+    def __init__(self, python: str, template: dict[str, Any] | None, preload: bool, memory_merge: bool = False) -> None:
         self.python = python
         self.template = template
         self.preload = preload
+        self.memory_merge = memory_merge
         self.isolate = False
         self.error: str | None = None
         self.pid = 0
@@ -91,6 +92,7 @@ class ZygoteProcess:
             "path": [str(SANDBOX_DIR), str(RUNTIMES_DIR)],
             "template": self.template,
             "preload": list(PRELOAD) if self.preload else [],
+            "memory_merge": self.memory_merge,
         }
         code = "import sys; sys.path.insert(0, sys.argv[2]); from child import zygote; zygote.main()"
         self._proc = subprocess.Popen(

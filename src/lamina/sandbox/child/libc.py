@@ -30,6 +30,7 @@ MNT_DETACH = 2
 PR_SET_PDEATHSIG = 1
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
+PR_SET_MEMORY_MERGE = 67  # Linux 6.4+: every anonymous page of this process and its forks may be merged by KSM
 
 _SYS_PIVOT_ROOT = 155  # x86_64
 _SYS_PIVOT_ROOT_AARCH64 = 41

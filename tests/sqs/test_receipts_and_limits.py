@@ -139,3 +139,21 @@ def test_in_flight_limit(tmp_path: Path) -> None:
         assert await engine.receive(f, 10, None, 0) == []  # FIFO: no error, nothing more
 
     run(tmp_path, test)
+
+
+def test_visibility_extends_to_twelve_hours_after_the_receive(tmp_path: Path) -> None:
+    async def test(engine: SqsEngine, clock: ManualClock) -> None:
+        q = await _queue(engine, VisibilityTimeout="43200")
+        await engine.send(q, [_new("m")])
+        [got] = await engine.receive(q, 1, None, 0)
+        clock.advance(100)
+        engine.change_visibility(q, got.receipt_handle, 43100)  # exactly 12 hours after the receive
+        with pytest.raises(InvalidParameter) as info:
+            engine.change_visibility(q, got.receipt_handle, 43101)
+        assert info.value.message == (
+            "Value 43101 for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the "
+            "message is beyond the limit [43200 seconds]."
+        )
+        assert q.counts(clock.time()) == (0, 1, 0)
+
+    run(tmp_path, test)

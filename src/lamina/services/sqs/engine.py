@@ -36,6 +36,7 @@ RECREATE_WAIT = 60.0  # seconds after DeleteQueue before a queue of the same nam
 # queue, a long poll (and any FIFO receive) just gets nothing more (quotas-queues / quotas-fifo in the SQS
 # Developer Guide: approximately 120,000 for standard queues, 120,000 for FIFO queues).
 IN_FLIGHT_LIMIT = 120_000
+MAX_VISIBILITY = 43_200  # seconds a message may stay invisible after a receive, extensions included (12 hours)
 # The OverLimit error as AWS words it for too many messages in flight (a recorded ErrorResponse of AWS).
 _OVER_LIMIT = (
     "Too many messages have been received without being deleted.\n"
@@ -424,6 +425,11 @@ class SqsEngine:
             )
         if message.visible_at <= now:
             return
+        if message.received_at is not None and now + timeout - message.received_at > MAX_VISIBILITY:
+            raise InvalidParameter(  # the wording of AWS's answer as a client quotes it
+                f"Value {timeout} for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for "
+                f"the message is beyond the limit [{MAX_VISIBILITY} seconds]."
+            )
         message.visible_at = now + timeout
         self._store.update_receipts([(message.id, message.visible_at, message.receive_count, message.first_receive)])
         if timeout == 0:

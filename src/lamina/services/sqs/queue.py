@@ -35,6 +35,7 @@ class Message:
     visible_at: float
     receive_count: int = 0
     first_receive: float | None = None
+    received_at: float | None = None  # the newest receive (not stored: after a restart the 12-hour cap is not checked)
 
     @property
     def group(self) -> str | None:
@@ -210,6 +211,7 @@ class Queue:
         if message.first_receive is None:
             message.first_receive = now
         message.visible_at = now + visibility
+        message.received_at = now
 
     def served(self, messages: Iterable[Message]) -> None:
         """After a receive. Standard: the received messages go to the back, so the next receive finds visible

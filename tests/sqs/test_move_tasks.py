@@ -148,7 +148,9 @@ def test_validation_changes_nothing(tmp_path: Path) -> None:
     async def test(engine: SqsEngine, moves: MoveTasks, clock: ManualClock) -> None:
         src, dlq = await _dlq_with_sources(engine)
         missing = f"arn:aws:sqs:{REGION}:{ACCOUNT}:missing"
+        fifo = await _queue(engine, "f.fifo", FifoQueue="true")
         cases: list[tuple[str, str | None, int | None, type[Exception], str]] = [
+            (dlq.arn, fifo.arn, None, InvalidParameter, "same queue type"),
             (missing, None, None, ArnNotFound, "SourceArn parameter doesn't exist"),
             (src.arn, None, None, InvalidParameter, "Source queue must be configured as a Dead Letter Queue."),
             (dlq.arn, missing, None, ArnNotFound, "DestinationArn parameter doesn't exist"),

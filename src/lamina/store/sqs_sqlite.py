@@ -138,16 +138,26 @@ class SqsStore:
             )
         )
 
-    async def move(self, message_id: str, queue_arn: str, seq: int, body: dict[str, Any], reset: bool = False) -> None:
-        """A message changes queue in one statement. Redrive to a dead-letter queue: the receive count and first
-        receive carry over, as on AWS, and the body is rewritten for the system attributes the move adds
-        (DeadLetterQueueSourceArn). A message move task (`reset`) starts the receive state afresh."""
+    async def move(self, message_id: str, queue_arn: str, seq: int, body: dict[str, Any]) -> None:
+        """Redrive to a dead-letter queue, in one statement: the receive count and first receive carry over, as
+        on AWS, and the body is rewritten for the system attributes the move adds (DeadLetterQueueSourceArn)."""
         text = json.dumps(body)
-        receives = ", receive_count = 0, first_receive = NULL" if reset else ""
         await self._write(
             lambda db: db.execute(
-                f"UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ?{receives} WHERE id = ?",
+                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ? WHERE id = ?",
                 (queue_arn, seq, text, message_id),
+            )
+        )
+
+    async def relocate(self, moves: Sequence[tuple[str, str, int, dict[str, Any]]]) -> None:
+        """A message move task's batch, (id, queue, seq, body) each, in one transaction: every message changes
+        queue with its receive state started afresh, or none does."""
+        values = [(arn, seq, json.dumps(body), message_id) for message_id, arn, seq, body in moves]
+        await self._write(
+            lambda db: db.executemany(
+                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ?, receive_count = 0, "
+                "first_receive = NULL WHERE id = ?",
+                values,
             )
         )
 

@@ -319,20 +319,27 @@ class SqsEngine:
         await self._store.move(message.id, dlq.arn, message.seq, message.frozen())
         self._wake(dlq)
 
-    async def relocate(self, source: Queue, message: Message, destination: Queue) -> None:
-        """A message move task's move: the message leaves its dead-letter queue for `destination` as a message
-        not yet received there (receive count reset, no DeadLetterQueueSourceArn), keeping id, body, attributes
-        and SentTimestamp. One store transaction, so after a crash it is in exactly one of the two queues."""
-        source.remove(message.id)
-        message.seq = destination.next_seq
-        destination.next_seq += 1
-        message.visible_at = 0.0
-        message.receive_count = 0
-        message.first_receive = None
-        message.system.pop("DeadLetterQueueSourceArn", None)
-        destination.add(message)
-        await self._store.move(message.id, destination.arn, message.seq, message.frozen(), reset=True)
-        self._wake(destination)
+    async def relocate(self, source: Queue, moves: Sequence[tuple[Message, Queue]]) -> None:
+        """A message move task's batch: each message leaves its dead-letter queue for its destination as a
+        message not yet received there (receive count reset, no DeadLetterQueueSourceArn), keeping id, body,
+        attributes and SentTimestamp. One store transaction, so after a crash each message is in exactly one
+        of its two queues."""
+        rows: list[tuple[str, str, int, dict[str, Any]]] = []
+        for message, destination in moves:
+            source.remove(message.id)
+            message.seq = destination.next_seq
+            destination.next_seq += 1
+            message.visible_at = 0.0
+            message.receive_count = 0
+            message.first_receive = None
+            message.received_at = None
+            message.system.pop("DeadLetterQueueSourceArn", None)
+            destination.add(message)
+            rows.append((message.id, destination.arn, message.seq, message.frozen()))
+        if rows:
+            await self._store.relocate(rows)
+        for destination in {d.arn: d for _, d in moves}.values():
+            self._wake(destination)
 
     async def _wait(self, queue: Queue, timeout: float) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

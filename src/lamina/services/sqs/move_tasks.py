@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections import deque
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
@@ -127,10 +128,13 @@ class MoveTasks:
         if not any(q.redrive is not None and q.redrive[0] == source_arn for q in self._engine.all_queues()):
             raise InvalidParameter("Source queue must be configured as a Dead Letter Queue.")
         if destination_arn is not None:
-            if self._engine.by_arn(destination_arn) is None:
+            destination = self._engine.by_arn(destination_arn)
+            if destination is None:
                 raise ArnNotFound("The resource that you specified for the DestinationArn parameter doesn't exist.")
             if destination_arn == source_arn:
                 raise InvalidParameter("Source queue arn and destination queue arn cannot be the same.")
+            if destination.fifo != source.fifo:  # a FIFO queue's messages need their group ids, and only they have them
+                raise InvalidParameter("The source queue and destination queue must be of the same queue type.")
         if rate is not None and not 1 <= rate <= MAX_RATE:
             raise InvalidParameter(
                 f"Value {rate} for parameter MaxNumberOfMessagesPerSecond is invalid. "
@@ -178,37 +182,48 @@ class MoveTasks:
         runner.add_done_callback(lambda _: self._runners.pop(task.task_id, None))
 
     async def _run(self, task: MoveTask) -> None:
+        """Walks the task's messages in send order, a batch (or a second's worth) per turn; a message in flight
+        goes to the back of the line until it is visible again; one deleted meanwhile is simply gone."""
         try:
+            start = self._engine.by_arn(task.source_arn)
+            queued = sorted(start.messages.values(), key=lambda m: m.seq) if start is not None else []
+            pending = deque(m.id for m in queued if self._movable(m, task.until_seq, task.destination_arn))
             while task.status is Status.RUNNING:
                 source = self._engine.by_arn(task.source_arn)
                 if source is None:
                     self._fail(task)
                     return
-                now = self._clock.time()
-                left = [m for m in source.messages.values() if self._movable(m, task.until_seq, task.destination_arn)]
-                if not left:
+                if not pending:
                     task.status = Status.COMPLETED
                     break
-                ready = [m for m in left if m.visible_at <= now][: task.rate or BATCH]
-                for message in ready:
-                    if task.status is not Status.RUNNING:
-                        break
+                now = self._clock.time()
+                budget = task.rate or BATCH
+                batch: list[tuple[Message, Queue]] = []
+                later: list[str] = []
+                while pending and len(batch) < budget:
+                    message = source.messages.get(pending.popleft())
+                    if message is None or not self._movable(message, task.until_seq, task.destination_arn):
+                        continue
+                    if message.visible_at > now:
+                        later.append(message.id)
+                        continue
                     destination = self._destination(task, message)
                     if destination is None:
                         self._fail(task)
                         return
-                    if source.messages.get(message.id) is message and message.visible_at <= self._clock.time():
-                        await self._engine.relocate(source, message, destination)
-                        task.moved += 1
+                    batch.append((message, destination))
+                pending.extend(later)
+                await self._engine.relocate(source, batch)
+                task.moved += len(batch)
                 self._save(task)
                 # a rate is per second; without one, yield between batches (and wait for messages in flight)
-                await self._clock.sleep(1.0 if task.rate or not ready else 0)
+                await self._clock.sleep(1.0 if task.rate or (pending and not batch) else 0)
             if task.status is Status.CANCELLING:
                 task.status = Status.CANCELLED
             self._save(task)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # a store failure: the task ends FAILED, its messages stay where they are
+        except Exception as error:  # a store failure: the task ends FAILED; the store keeps every message once
             log.exception("message move task %s failed", task.task_id)
             task.status, task.failure = Status.FAILED, type(error).__name__
             self._save(task)

@@ -146,7 +146,12 @@ class Lamina:
         # SQS's query protocol (form posts, XML answers) for SDKs from before 2023, beside the json protocol
         # (errors carry <Detail/>; a request may be posted to the queue's URL instead of naming QueueUrl).
         sqs_query = QueryProtocol(
-            query_model(), error_detail=True, no_detail=NO_DETAIL, path_member="QueueUrl", messages=QUERY_MESSAGES
+            query_model(),
+            error_detail=True,
+            no_detail=NO_DETAIL,
+            declaration=True,
+            path_member="QueueUrl",
+            messages=QUERY_MESSAGES,
         )
         sqs_service.query_twin = bind_service("sqs", sqs_provider, sqs_moves_api, skip_enums=sqs_enums, query=sqs_query)
         # SNS: topics and subscriptions are documents; fan-out to SQS (engine), Lambda (async queue) and http.

@@ -199,6 +199,10 @@ def test_bodies_come_back_byte_for_byte(sqs_query: Any, make_queue: Callable[...
 def test_a_plain_get_with_action_in_the_query_string(lamina: Any, make_queue: Callable[..., str]) -> None:
     url = make_queue()
     with urllib.request.urlopen(f"{lamina.url}/?Action=ListQueues&Version=2012-11-05", timeout=10) as response:
-        root = ET.fromstring(response.read())
+        raw = response.read()
+    assert raw.startswith(
+        b'<?xml version="1.0"?><ListQueuesResponse xmlns="http://queue.amazonaws.com/doc/2012-11-05/">'
+    )
+    root = ET.fromstring(raw)
     assert root.tag == NS + "ListQueuesResponse"
     assert url in [e.text for e in root.findall(f"{NS}ListQueuesResult/{NS}QueueUrl")]

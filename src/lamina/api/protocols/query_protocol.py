@@ -32,7 +32,8 @@ _CONTENT_TYPE = "text/xml"
 
 class QueryProtocol:
     """`error_detail`: errors carry an empty `<Detail/>` (SQS's do), except those of the operations in
-    `no_detail` (SQS's DeleteMessageBatch and ChangeMessageVisibilityBatch). `path_member`: a member a request may give
+    `no_detail` (SQS's DeleteMessageBatch and ChangeMessageVisibilityBatch). `declaration`: answers start with
+    `<?xml version="1.0"?>` (SQS's do). `path_member`: a member a request may give
     by posting to its path instead (SQS's QueueUrl: `POST /<account>/<queue>`). `messages`: error messages this
     protocol words differently, by error code (SQS's query API says "... for this wsdl version.")."""
 
@@ -41,6 +42,7 @@ class QueryProtocol:
         model: ServiceModel,
         *,
         error_detail: bool = False,
+        declaration: bool = False,
         no_detail: frozenset[str] = frozenset(),
         path_member: str | None = None,
         messages: Mapping[str, str] | None = None,
@@ -50,6 +52,7 @@ class QueryProtocol:
         self.version: str = model.metadata.get("apiVersion", "")
         self._ops = {name: model.operation_model(name) for name in model.operation_names}
         self._error_detail = error_detail
+        self._declaration = '<?xml version="1.0"?>' if declaration else ""
         self._no_detail = no_detail
         self._path_member = path_member
         self._messages = dict(messages or {})
@@ -118,7 +121,7 @@ class QueryProtocol:
         if shape is not None and result:
             inner = "".join(_member_xml(shape, result))
         wrapper = shape.serialization.get("resultWrapper") if shape is not None else None
-        body = f'<{name}Response xmlns="{self.namespace}">'
+        body = f'{self._declaration}<{name}Response xmlns="{self.namespace}">'
         if wrapper:
             body += f"<{wrapper}>{inner}</{wrapper}>"
         body += f"<ResponseMetadata><RequestId>{request_id}</RequestId></ResponseMetadata></{name}Response>"
@@ -129,7 +132,8 @@ class QueryProtocol:
         message = self._messages.get(code, message)
         detail = "<Detail/>" if self._error_detail and operation not in self._no_detail else ""
         body = (
-            f'<ErrorResponse xmlns="{self.namespace}"><Error><Type>{kind}</Type><Code>{escape(code)}</Code>'
+            f'{self._declaration}<ErrorResponse xmlns="{self.namespace}">'
+            f"<Error><Type>{kind}</Type><Code>{escape(code)}</Code>"
             f"<Message>{escape(message)}</Message>{detail}</Error><RequestId>{request_id}</RequestId>"
             "</ErrorResponse>"
         )

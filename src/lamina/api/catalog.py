@@ -71,6 +71,9 @@ def compile_route(operation: OperationModel) -> Route:
     return Route(operation, re.compile("".join(regex)), tuple(static_query), literal + 100 * len(static_query))
 
 
+_RECENT_ROUTES = 4096  # paths remembered by RouteTable.find before it starts over
+
+
 class RouteTable:
     """Finds the operation for a REST request. Routes are indexed by method, segment count and first
     path segment (a warm Invoke tries one or two patterns, not the whole model), and sorted most
@@ -93,8 +96,24 @@ class RouteTable:
         self._index = index
         self._greedy = greedy
         self._methods = {key[0] for key in index} | set(greedy)
+        self._recent: dict[tuple[str, str], tuple[OperationModel, dict[str, str]] | None] = {}
 
     def find(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[OperationModel, dict[str, str]] | None:
+        if query:
+            return self._find(method, path, query)
+        # Hot paths (Invoke) repeat the same few paths: remember what a query-less path resolved to.
+        key = (method, path)
+        hit = self._recent.get(key)
+        if hit is None:
+            hit = self._find(method, path, query)
+            if len(self._recent) >= _RECENT_ROUTES:
+                self._recent.clear()
+            self._recent[key] = hit
+        return None if hit is None else (hit[0], dict(hit[1]))
+
+    def _find(
+        self, method: str, path: str, query: dict[str, list[str]]
+    ) -> tuple[OperationModel, dict[str, str]] | None:
         trimmed = path.rstrip("/") or "/"
         segments = trimmed.strip("/").split("/")
         for route in self._index.get((method, len(segments), segments[0]), ()):

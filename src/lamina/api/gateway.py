@@ -14,7 +14,7 @@ import logging
 import random
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.model import OperationModel, ServiceModel, Shape
@@ -35,6 +35,7 @@ _SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 Internal = Callable[[Request], Awaitable[Response] | Response | None]
+_UNSET = object()
 
 
 # Where AWS's own messages name an operation differently from botocore's model.
@@ -71,6 +72,7 @@ class ServiceBinding:
     providers: tuple[Any, ...]
     errors: dict[str, Shape]
     body_limits: dict[str, int]  # operation → max request bytes (AWS's 413 for that operation)
+    _handlers: dict[str, Any] = field(default_factory=dict)  # operation name → bound provider method
     # The same service on the query protocol, for requests without X-Amz-Target (SQS's older SDKs)
     query_twin: ServiceBinding | None = None
 
@@ -82,12 +84,16 @@ class ServiceBinding:
         return None if op is None else (op, {})
 
     def handler(self, op: OperationModel) -> Callable[..., Any] | None:
-        name = snake(op.name)
-        for provider in self.providers:
-            method = getattr(provider, name, None)
-            if method is not None:
-                return method  # type: ignore[no-any-return]
-        return None
+        found = self._handlers.get(op.name, _UNSET)
+        if found is _UNSET:
+            found = None
+            name = snake(op.name)
+            for provider in self.providers:
+                found = getattr(provider, name, None)
+                if found is not None:
+                    break
+            self._handlers[op.name] = found
+        return found  # type: ignore[no-any-return]
 
 
 def bind_service(

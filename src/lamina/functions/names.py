@@ -7,6 +7,7 @@ separate `Qualifier` parameter; when both are given they must agree.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -47,6 +48,7 @@ class FunctionRef:
         return function_arn(self.region, self.account, self.name, self.qualifier)
 
 
+@functools.lru_cache(maxsize=4096)  # pure, and on the invoke path: the same few names come back
 def parse_function(value: str, region: str, account: str, qualifier: str | None = None) -> FunctionRef:
     """Resolves any accepted form of FunctionName (already checked against the model's pattern)."""
     m = _FUNCTION.match(value)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
+import random
 import time
 import uuid
 from typing import Any, Protocol
@@ -32,7 +32,8 @@ class Runner(Protocol):
 
 
 def _trace_id() -> str:
-    ids = os.urandom(20).hex()
+    # X-Ray ids are identifiers, not secrets: getrandbits is several times cheaper than os.urandom.
+    ids = f"{random.getrandbits(160):040x}"
     return f"Root=1-{int(time.time()):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
 
 

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from .client import Event, RuntimeClient
-from .context import LambdaContext, parse_json_header
+from .context import LambdaContext, forget_static_fields, parse_json_header
 
 MALFORMED_HANDLER_NAME = "Runtime.MalformedHandlerName"
 IMPORT_MODULE_ERROR = "Runtime.ImportModuleError"
@@ -254,6 +254,7 @@ def main(handler: str, channel_fd: int | None = None) -> int:
     """`channel_fd`: a socket already connected to the Runtime API (the platform's Unix socket), used
     instead of connecting to AWS_LAMBDA_RUNTIME_API."""
     global _request_id  # noqa: PLW0603 - the log filter reads it, as awslambdaric's global does
+    forget_static_fields()  # read from this environment's variables, not the zygote's
     _unbuffered_stdio()
     client = RuntimeClient(os.environ["AWS_LAMBDA_RUNTIME_API"], channel_fd)
     runtime = os.environ.get("AWS_EXECUTION_ENV", "").removeprefix("AWS_Lambda_")
@@ -319,3 +320,4 @@ def rehearse() -> None:
     client.next_request = b""
     event = client.next(already_requested=True)
     handle(client, lambda _event, _context: None, event, True)
+    forget_static_fields()

@@ -52,6 +52,22 @@ def _fill(obj: Any, values: dict[str, Any]) -> Any:
     return obj
 
 
+_STATIC: list[tuple[str | None, ...]] = []
+
+
+def _static_fields() -> tuple[str | None, ...]:
+    """The fields that come from the environment's variables, read once (os.environ decodes per read)."""
+    if not _STATIC:
+        env = os.environ
+        names = ("LOG_GROUP_NAME", "LOG_STREAM_NAME", "FUNCTION_NAME", "FUNCTION_MEMORY_SIZE", "FUNCTION_VERSION")
+        _STATIC.append(tuple(env.get(f"AWS_LAMBDA_{name}") for name in names))
+    return _STATIC[0]
+
+
+def forget_static_fields() -> None:
+    _STATIC.clear()
+
+
 class LambdaContext:
     def __init__(
         self,
@@ -62,13 +78,13 @@ class LambdaContext:
         invoked_function_arn: str,
         tenant_id: str | None = None,
     ) -> None:
-        env = os.environ
+        static = _static_fields()
         self.aws_request_id = request_id
-        self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME")
-        self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME")
-        self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME")
-        self.memory_limit_in_mb = env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-        self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION")
+        self.log_group_name = static[0]
+        self.log_stream_name = static[1]
+        self.function_name = static[2]
+        self.memory_limit_in_mb = static[3]
+        self.function_version = static[4]
         self.invoked_function_arn = invoked_function_arn
         self.tenant_id = tenant_id
         self.client_context: ClientContext | None = None

@@ -165,3 +165,15 @@ def test_permissions_live_in_the_policy_attribute(sqs: Any, make_queue: Callable
     assert statement["Action"] == ["SQS:SendMessage", "SQS:ReceiveMessage"]
     sqs.remove_permission(QueueUrl=url, Label="l1")
     assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])
+
+
+def test_dead_letter_source_queues_are_paginated(sqs: Any, make_queue: Callable[..., str]) -> None:
+    dlq = make_queue()
+    arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 3})
+    sources = sorted(make_queue(RedrivePolicy=policy) for _ in range(3))
+    first = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2)
+    assert first["queueUrls"] == sources[:2] and first["NextToken"]
+    rest = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2, NextToken=first["NextToken"])
+    assert rest["queueUrls"] == sources[2:] and "NextToken" not in rest
+    assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == sources

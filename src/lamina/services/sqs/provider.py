@@ -131,6 +131,15 @@ class SqsProvider:
     def list_queues(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("QueueNamePrefix") or ""
         queues = [q for q in self._engine.queues(ctx.region, ctx.account_id) if q.name.startswith(prefix)]
+        page, token = self._page(queues, params)
+        result: dict[str, Any] = {"NextToken": token} if token else {}
+        if page:
+            result["QueueUrls"] = [self._url(ctx, q) for q in page]
+        return result
+
+    @staticmethod
+    def _page(queues: list[Queue], params: Mapping[str, Any]) -> tuple[list[Queue], str | None]:
+        """`MaxResults` (1 to 1000) queues after `NextToken`, in name order, and the token of the next page."""
         token = params.get("NextToken")
         if token:
             try:
@@ -141,15 +150,10 @@ class SqsProvider:
         limit = params.get("MaxResults")
         if limit is not None and not 1 <= limit <= 1000:
             raise _invalid(limit, "MaxResults", "MaxResults must be an integer between 1 and 1000.")
-        result: dict[str, Any] = {}
         if limit is not None and len(queues) > limit:
             queues = queues[:limit]
-            result["NextToken"] = base64.b64encode(queues[-1].name.encode()).decode()
-        else:
-            queues = queues[:1000]
-        if queues:
-            result["QueueUrls"] = [self._url(ctx, q) for q in queues]
-        return result
+            return queues, base64.b64encode(queues[-1].name.encode()).decode()
+        return queues[:1000], None
 
     def get_queue_attributes(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         queue = self._queue(ctx, params["QueueUrl"])
@@ -242,11 +246,15 @@ class SqsProvider:
     def list_dead_letter_source_queues(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         target = self._queue(ctx, params["QueueUrl"])
         sources = [
-            self._url(ctx, q)
+            q
             for q in self._engine.queues(ctx.region, ctx.account_id)
             if q.redrive is not None and q.redrive[0] == target.arn
         ]
-        return {"queueUrls": sources}
+        page, token = self._page(sources, params)  # paginated as ListQueues is
+        result: dict[str, Any] = {"queueUrls": [self._url(ctx, q) for q in page]}
+        if token:
+            result["NextToken"] = token
+        return result
 
     # -- sending --------------------------------------------------------------------------------
     def _prepare(self, ctx: CallContext, queue: Queue, entry: Mapping[str, Any]) -> NewMessage:

@@ -151,6 +151,8 @@ def test_validation_changes_nothing(tmp_path: Path) -> None:
         fifo = await _queue(engine, "f.fifo", FifoQueue="true")
         cases: list[tuple[str, str | None, int | None, type[Exception], str]] = [
             (dlq.arn, fifo.arn, None, InvalidParameter, "same queue type"),
+            ("dlq", None, None, InvalidParameter, "You must use this format to specify the SourceArn"),
+            (dlq.arn, "invalid", None, InvalidParameter, "You must use this format to specify the DestinationArn"),
             (missing, None, None, ArnNotFound, "SourceArn parameter doesn't exist"),
             (src.arn, None, None, InvalidParameter, "Source queue must be configured as a Dead Letter Queue."),
             (dlq.arn, missing, None, ArnNotFound, "DestinationArn parameter doesn't exist"),

@@ -122,6 +122,12 @@ class MoveTasks:
 
     # -- the API ----------------------------------------------------------------------------------
     def start_task(self, source_arn: str, destination_arn: str | None, rate: int | None) -> MoveTask:
+        for name, arn in (("SourceArn", source_arn), ("DestinationArn", destination_arn)):
+            if arn is not None and (not arn.startswith("arn:") or len(arn.split(":")) != 6):
+                raise InvalidParameter(
+                    f"You must use this format to specify the {name}: "
+                    "arn:<partition>:<service>:<region>:<account-id>:<resource-id>"
+                )
         source = self._engine.by_arn(source_arn)
         if source is None:
             raise ArnNotFound("The resource that you specified for the SourceArn parameter doesn't exist.")

@@ -1,21 +1,24 @@
 """SQS pollers: one per enabled event source mapping, on the event loop, calling the SQS engine directly.
 
-A poller runs 1..N workers (N = ScalingConfig.MaximumConcurrency, else `DEFAULT_MAX_WORKERS`). Each worker
-gathers a batch (up to BatchSize, within MaximumBatchingWindowInSeconds), drops and deletes the messages no
-filter matches, invokes the function synchronously through the concurrency-gated runner with SQS's event
-shape, and deletes what succeeded. Failures are left to the queue: they become visible again after the
-visibility timeout and move to the dead-letter queue after maxReceiveCount (the engine's redrive).
+A poller runs workers, each processing one batch at a time: it gathers a batch (up to BatchSize, within
+MaximumBatchingWindowInSeconds), drops and deletes the messages no filter matches, invokes the function
+synchronously through the concurrency-gated runner with SQS's event shape, and deletes what succeeded.
+Failures are left to the queue: they become visible again after the visibility timeout and move to the
+dead-letter queue after maxReceiveCount (the engine's redrive).
 
-Scaling with depth: a worker that received a full batch starts another worker (up to N); a worker whose
-long poll came back empty retires unless it is the last one. FIFO queues keep per-group order because the
-engine never hands out a message of a group that has one in flight.
+How many workers run is AWS's ramp (`scaling.Scaler`): five batches at once when messages arrive, up to 300
+more per minute while messages are still waiting (a full batch, or the once-a-second look at the queue),
+never more than ScalingConfig.MaximumConcurrency, 1,000, the function's reserved concurrency or the
+account's unreserved pool; throttles and function errors take concurrency away. A worker whose long poll
+came back empty retires unless it is the last one, and a worker above the allowed number retires after its
+batch. FIFO queues keep per-group order because the engine never hands out a message of a group that has
+one in flight.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import uuid
@@ -30,11 +33,12 @@ from lamina.invoke.executor import CapacityExceeded
 from lamina.services.sqs.engine import Received, SqsEngine
 from lamina.services.sqs.queue import Queue
 from lamina.sources import patterns
+from lamina.sources.scaling import Scaler
 from lamina.types import Invocation, InvocationResult, VersionSpec
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_WORKERS = 5
+TICK_S = 1.0  # how often a poller looks at its queue to keep scaling while every worker is busy
 LONG_POLL_S = 20.0
 IDLE_BACKOFF_S = 1.0  # the function or queue is missing: look again this much later
 THROTTLE_BACKOFF_S = (0.05, 0.1, 0.2, 0.5, 1.0)
@@ -42,6 +46,18 @@ THROTTLE_BACKOFF_S = (0.05, 0.1, 0.2, 0.5, 1.0)
 
 class Runner(Protocol):
     async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult: ...
+
+
+class Ledger(Protocol):
+    """What the concurrency ledger (invoke/concurrency.py) tells a poller about the room it has."""
+
+    def reserved(self, function_arn: str) -> int | None: ...
+
+    def unreserved_pool(self, region: str) -> int: ...
+
+
+def unqualified(function_arn: str) -> str:
+    return ":".join(function_arn.split(":")[:7])
 
 
 def record(received: Received, queue: Queue) -> dict[str, Any]:
@@ -130,32 +146,59 @@ def failed_ids(mapping: Mapping, result: InvocationResult, ids: list[str]) -> se
 
 class SqsPoller:
     def __init__(
-        self, mapping: Mapping, sqs: SqsEngine, functions: FunctionService, runner: Runner, clock: Clock
+        self,
+        mapping: Mapping,
+        sqs: SqsEngine,
+        functions: FunctionService,
+        runner: Runner,
+        clock: Clock,
+        ledger: Ledger | None = None,
     ) -> None:
         self.mapping = mapping
         self._sqs = sqs
         self._functions = functions
         self._runner = runner
         self._clock = clock
+        self._ledger = ledger
         self._filters = [json.loads(p) for p in mapping.filters or []]
-        self._max_workers = mapping.max_concurrency or DEFAULT_MAX_WORKERS
-        self._workers: dict[asyncio.Task[None], bool] = {}  # task → receiving (cancellable)
+        self.scaler = Scaler(clock, mapping.max_concurrency)
+        self._workers: dict[asyncio.Task[None], bool] = {}  # task → waiting (receiving or backing off: cancellable)
+        self._ticker: asyncio.Task[None] | None = None
         self._stopping = False
-        self.stats = {"batches": 0, "invocations": 0, "deleted": 0, "failed": 0, "filtered": 0}
+        self.peak = 0  # the most workers at once
+        self.stats = {"batches": 0, "invocations": 0, "deleted": 0, "failed": 0, "filtered": 0, "throttled": 0}
 
     @property
     def workers(self) -> int:
         return len(self._workers)
 
+    def ceiling(self) -> int | None:
+        """The function's reserved concurrency, else the account's unreserved pool (None: no ledger)."""
+        if self._ledger is None:
+            return None
+        reserved = self._ledger.reserved(unqualified(self.mapping.function_arn))
+        return reserved if reserved is not None else self._ledger.unreserved_pool(self.mapping.region)
+
+    def allowed(self) -> int:
+        return self.scaler.allowed(self.ceiling())
+
     def start(self) -> None:
         self._spawn()
+        self._ticker = asyncio.get_running_loop().create_task(self._tick())
 
     def _spawn(self) -> None:
-        if self._stopping or len(self._workers) >= self._max_workers:
+        if self._stopping:
             return
         task = asyncio.get_running_loop().create_task(self._work())
         self._workers[task] = False
+        self.peak = max(self.peak, len(self._workers))
         task.add_done_callback(self._done)
+
+    def _fill(self) -> None:
+        """Starts workers up to the allowed number of batches."""
+        allowed = self.allowed()
+        while not self._stopping and len(self._workers) < allowed:
+            self._spawn()
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._workers.pop(task, None)
@@ -167,17 +210,45 @@ class SqsPoller:
     async def stop(self) -> None:
         """Stops polling: workers waiting for messages stop now, a batch being invoked finishes."""
         self._stopping = True
-        for task, receiving in list(self._workers.items()):
-            if receiving:
+        tasks = list(self._workers)
+        if self._ticker is not None:
+            self._ticker.cancel()
+            tasks.append(self._ticker)
+        for task, waiting in list(self._workers.items()):
+            if waiting:
                 task.cancel()
-        for task in list(self._workers):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        # gather, not awaiting each under suppress(CancelledError): a stop that is itself cancelled must end.
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _tick(self) -> None:
+        """Keeps the ramp going while every worker is busy invoking: once a second, messages still
+        waiting in the queue grow the allowed number of batches. A worker that is receiving (or in its
+        batching window) will take what is visible, so then there is no backlog to scale for."""
+        while not self._stopping:
+            await self._clock.sleep(TICK_S)
+            queue = self._sqs.by_arn(self.mapping.source_arn)
+            if queue is None:
+                continue
+            busy = not any(self._workers.values())
+            if busy and next(iter(queue.candidates(self._clock.time())), None) is not None:
+                self.scaler.waiting(self.ceiling())
+                self._fill()
+            else:
+                self.scaler.slack(len(self._workers))
+
+    def _retire(self, me: asyncio.Task[None]) -> bool:
+        """Leaves the pool now (so workers retiring together keep the last one)."""
+        if len(self._workers) <= 1:
+            return False
+        del self._workers[me]
+        return True
 
     async def _work(self) -> None:
         me = asyncio.current_task()
         assert me is not None
         while not self._stopping:
+            if len(self._workers) > self.allowed() and self._retire(me):
+                return  # scaled down (back-off, or a lower ceiling)
             queue = self._sqs.by_arn(self.mapping.source_arn)
             target = self._target()
             if queue is None or target is None:
@@ -191,12 +262,16 @@ class SqsPoller:
             if self._stopping and not batch:
                 return
             if not batch:
-                if len(self._workers) > 1:
-                    del self._workers[me]  # now, so workers retiring together keep the last one
-                    return  # the queue is drained: scale down
+                retired = self._retire(me)
+                self.scaler.slack(len(self._workers))  # the queue is drained: scale down
+                if retired:
+                    return
                 continue
-            if len(batch) >= min(self.mapping.batch_size, 10):
-                self._spawn()  # a full batch: there may be more, scale up
+            if len(batch) >= self.mapping.batch_size:
+                self.scaler.waiting(self.ceiling())  # a full batch: messages are still waiting
+                self._fill()
+            else:
+                self.scaler.slack(len(self._workers))
             await self._process(queue, batch)
 
     def _target(self) -> tuple[VersionSpec, str] | None:
@@ -238,6 +313,8 @@ class SqsPoller:
         result = await self._invoke(queue, records)
         if result is None:
             return  # throttled throughout: the messages come back after the visibility timeout
+        if result.function_error is not None and "ReportBatchItemFailures" not in self.mapping.response_types:
+            self.scaler.backed_off()
         ids = [rec["messageId"] for rec in records]
         failed = failed_ids(self.mapping, result, ids)
         done = [handles[i] for i in ids if i not in failed]
@@ -258,9 +335,19 @@ class SqsPoller:
                 self.stats["invocations"] += 1
                 return await self._runner.invoke(spec, invocation)
             except (Throttled, CapacityExceeded):
+                self.stats["throttled"] += 1
+                self.scaler.backed_off()
                 if backoff is None:
                     return None
+                me = asyncio.current_task()
+                mine = me is not None and me in self._workers
+                if mine:
+                    assert me is not None
+                    self._workers[me] = True  # a stop may cancel the back-off: the batch comes back anyway
                 await self._clock.sleep(backoff)
+                if mine:
+                    assert me is not None
+                    self._workers[me] = False
             except Exception:
                 log.exception("SQS poller: invoking %s failed", invoked_arn)
                 return None
@@ -270,11 +357,20 @@ class SqsPoller:
 class SqsPollers:
     """Keeps one poller per enabled mapping (an `EventSourceMappings.on_change` listener)."""
 
-    def __init__(self, sqs: SqsEngine, functions: FunctionService, runner: Runner, clock: Clock) -> None:
+    def __init__(
+        self,
+        sqs: SqsEngine,
+        functions: FunctionService,
+        runner: Runner,
+        clock: Clock,
+        ledger: Ledger | None = None,
+    ) -> None:
         self._sqs = sqs
         self._functions = functions
         self._runner = runner
         self._clock = clock
+        # The ConcurrencyGate the app passes as the runner carries the ledger; an explicit one wins.
+        self._ledger: Ledger | None = ledger if ledger is not None else getattr(runner, "ledger", None)
         self.pollers: dict[str, SqsPoller] = {}
         self._stopping: set[asyncio.Task[None]] = set()
 
@@ -285,7 +381,7 @@ class SqsPollers:
         if old is not None:
             self._stop_later(old)
         if mapping is not None and mapping.state == "Enabled":
-            poller = SqsPoller(mapping, self._sqs, self._functions, self._runner, self._clock)
+            poller = SqsPoller(mapping, self._sqs, self._functions, self._runner, self._clock, self._ledger)
             self.pollers[uuid] = poller
             poller.start()
 

@@ -163,6 +163,45 @@ def test_disable_enable_and_delete(
         assert queue_counts(sqs, url) == (1, 0, 0)
 
 
+SLOW_RECORDER = (
+    POST
+    + """
+import time
+
+def handler(event, context):
+    post({"enter": context.aws_request_id})
+    time.sleep(0.4)
+    post({"leave": context.aws_request_id})
+    return {}
+"""
+)
+
+
+def test_concurrency_is_bounded_by_maximum_concurrency(
+    lambda_client: Any, sqs: Any, make_queue: Any, make_function: Any, mappings: list[str]
+) -> None:
+    """A backlog would start five batches at once; ScalingConfig.MaximumConcurrency 2 keeps two running,
+    as the function itself sees (enter/leave posts in the order they happened)."""
+    url, arn = make_queue()
+    for i in range(12):
+        sqs.send_message(QueueUrl=url, MessageBody=str(i))
+    with Collector() as collector:
+        fn = make_function(SLOW_RECORDER, env={"COLLECTOR": collector.url})
+        esm = lambda_client.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName=fn, BatchSize=1, ScalingConfig={"MaximumConcurrency": 2}
+        )
+        mappings.append(esm["UUID"])
+        assert esm["ScalingConfig"] == {"MaximumConcurrency": 2}
+        posts = wait_for(lambda: (p := collector.snapshot()) and len(p) >= 24 and p, timeout=60)
+    running = peak = 0
+    for post in posts:
+        running += 1 if "enter" in post else -1
+        peak = max(peak, running)
+    assert peak == 2
+    assert len({p["enter"] for p in posts if "enter" in p}) == 12
+    wait_for(lambda: queue_counts(sqs, url) == (0, 0, 0))
+
+
 def test_visibility_timeout_below_function_timeout_is_refused(
     lambda_client: Any, make_queue: Any, make_function: Any
 ) -> None:

@@ -83,6 +83,14 @@ def test_scaler_arithmetic() -> None:
     clock.advance(3600)
     capped.waiting()
     assert capped.allowed() == 1000  # AWS's per-mapping maximum
+    provisioned = Scaler(clock, pollers=(2, 200))  # provisioned mode: 10 invokes per poller, 3x faster
+    assert provisioned.allowed() == 20
+    clock.advance(12)
+    provisioned.waiting()
+    assert provisioned.allowed() == 200
+    clock.advance(3600)
+    provisioned.waiting()
+    assert provisioned.allowed() == 2000
 
 
 def test_concurrency_over_virtual_minutes(tmp_path: Path) -> None:

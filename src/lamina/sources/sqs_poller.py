@@ -161,7 +161,7 @@ class SqsPoller:
         self._clock = clock
         self._ledger = ledger
         self._filters = [json.loads(p) for p in mapping.filters or []]
-        self.scaler = Scaler(clock, mapping.max_concurrency)
+        self.scaler = Scaler(clock, mapping.max_concurrency, mapping.provisioned)
         self._workers: dict[asyncio.Task[None], bool] = {}  # task → waiting (receiving or backing off: cancellable)
         self._ticker: asyncio.Task[None] | None = None
         self._stopping = False

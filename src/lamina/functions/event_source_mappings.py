@@ -191,7 +191,9 @@ class EventSourceMappings:
         return ref, ref.qualified_arn if ref.qualifier else ref.arn, config.timeout
 
     def _check_visibility(self, source: str, function_timeout: int) -> None:
-        """AWS refuses a queue whose visibility timeout is shorter than the function's timeout."""
+        """AWS refuses a queue whose visibility timeout is shorter than the function's timeout: 400
+        InvalidParameterValueException, Type User, "Queue visibility timeout: 60 seconds is less than Function
+        timeout: 180 seconds" (github-aws-runners/terraform-aws-github-runner#465, the SDK's dump of it)."""
         queue = self._sqs.by_arn(source)
         if queue is None:
             raise InvalidParameter(NO_QUEUE, Type="User")
@@ -211,6 +213,9 @@ class EventSourceMappings:
         if filters is None:
             return None
         if len(filters) > MAX_FILTERS:
+            # AWS documents an error here ("If you attempt to add more filters than your current quota
+            # permits, Lambda will return an error", invocation-eventfiltering.html) but no public record of
+            # its wording was found: this message is Lamina's, unverified.
             raise InvalidParameter(
                 f"Number of filters exceeds the limit of {MAX_FILTERS} for this event source mapping.", Type="User"
             )
@@ -240,6 +245,8 @@ class EventSourceMappings:
                 "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"
             )
         if params.get("StartingPosition") is not None:
+            # recorded from AWS for a DynamoDB stream ARN (test_create_event_source_validation); the same
+            # template is assumed for a queue ARN.
             raise InvalidParameter(f"Unsupported starting position for arn type: {source}", Type="User")
         self._check_visibility(source, function_timeout)
         enabled = params.get("Enabled")

@@ -12,11 +12,12 @@ import pytest
 
 from lamina.clock import ManualClock
 from lamina.errors import Throttled
+from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
 from lamina.services.sqs.digests import md5_text
 from lamina.services.sqs.engine import NewMessage, SqsEngine
 from lamina.services.sqs.queue import Queue
 from lamina.sources.scaling import Scaler
-from lamina.sources.sqs_poller import SqsPoller
+from lamina.sources.sqs_poller import SqsPoller, SqsPollers
 from lamina.store.documents import SqliteStore
 from lamina.store.sqs_sqlite import SqsStore
 from lamina.types import Invocation, InvocationResult, VersionSpec
@@ -210,3 +211,19 @@ def test_throttles_hold_the_ramp_back(tmp_path: Path) -> None:
         await env.close()
 
     asyncio.run(asyncio.wait_for(main(), 30))
+
+
+def test_pollers_read_the_ledger_of_the_concurrency_gate() -> None:
+    """The app hands SqsPollers the ConcurrencyGate as its runner; the gate's ledger is where the reserved
+    concurrency and the unreserved pool come from."""
+    ledger = ConcurrencyLedger(50)
+    ledger.set_reserved(f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:g", 7)
+    gate = ConcurrencyGate(cast(Any, None), ledger)
+    pollers = SqsPollers(cast(Any, None), cast(Any, None), gate, ManualClock())
+    reserved = SqsPoller(
+        _mapping(function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:g:3"), cast(Any, None), cast(Any, None),
+        gate, ManualClock(), pollers._ledger,
+    )  # fmt: skip
+    assert reserved.ceiling() == 7
+    unreserved = SqsPoller(_mapping(), cast(Any, None), cast(Any, None), gate, ManualClock(), pollers._ledger)
+    assert unreserved.ceiling() == 43  # 50 less the other function's reservation

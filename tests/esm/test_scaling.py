@@ -227,3 +227,31 @@ def test_pollers_read_the_ledger_of_the_concurrency_gate() -> None:
     assert reserved.ceiling() == 7
     unreserved = SqsPoller(_mapping(), cast(Any, None), cast(Any, None), gate, ManualClock(), pollers._ledger)
     assert unreserved.ceiling() == 43  # 50 less the other function's reservation
+
+
+def test_fifo_concurrency_is_capped_by_message_groups(tmp_path: Path) -> None:
+    async def main() -> None:
+        env = Env(tmp_path)
+        queue = await env.engine.create(
+            REGION, ACCOUNT, "q.fifo", {"FifoQueue": "true", "VisibilityTimeout": "900"}, {}
+        )
+        messages = [
+            NewMessage(str(i), md5_text(str(i)), {}, None, {"SenderId": ACCOUNT, "MessageGroupId": g}, None, group=g)
+            for i, g in ((i, f"g{i % 3}") for i in range(60))
+        ]
+        for m in messages:
+            await env.engine.send(queue, [m])
+        runner = GatedRunner()
+        mapping = _mapping(source_arn=queue.arn, batch_size=1, response_types=[], max_concurrency=10)
+        poller = SqsPoller(mapping, env.engine, cast(Any, _functions()), runner, env.clock)
+        poller.start()
+        await _until(lambda: runner.in_flight == 3)
+        env.clock.advance(60)
+        await _settle()
+        assert runner.in_flight == 3 and poller.allowed() == 3  # three groups, MaximumConcurrency 10
+        runner.release.set()
+        await _until(lambda: runner.records == 60)
+        await poller.stop()
+        await env.close()
+
+    asyncio.run(asyncio.wait_for(main(), 30))

@@ -9,10 +9,10 @@ dead-letter queue after maxReceiveCount (the engine's redrive).
 How many workers run is AWS's ramp (`scaling.Scaler`): five batches at once when messages arrive, up to 300
 more per minute while messages are still waiting (a full batch, or the once-a-second look at the queue),
 never more than ScalingConfig.MaximumConcurrency, 1,000, the function's reserved concurrency or the
-account's unreserved pool; throttles and function errors take concurrency away. A worker whose long poll
-came back empty retires unless it is the last one, and a worker above the allowed number retires after its
-batch. FIFO queues keep per-group order because the engine never hands out a message of a group that has
-one in flight.
+account's unreserved pool (nor, for a FIFO queue, its number of message groups); throttles and function
+errors take concurrency away. A worker whose long poll came back empty retires unless it is the last one,
+and a worker above the allowed number retires after its batch. FIFO queues keep per-group order because the
+engine never hands out a message of a group that has one in flight.
 """
 
 from __future__ import annotations
@@ -187,7 +187,15 @@ class SqsPoller:
         return self._ceiling
 
     def allowed(self) -> int:
-        return self.scaler.allowed(self.ceiling())
+        ceiling = self.ceiling()
+        if self.mapping.fifo:
+            # "For FIFO queues, concurrent invocations are capped at the number of message group IDs
+            # (messageGroupId) or the maximum concurrency setting, whichever is lower" (services-sqs-scaling).
+            queue = self._sqs.by_arn(self.mapping.source_arn)
+            if queue is not None:
+                groups = max(1, len(queue.groups))
+                ceiling = groups if ceiling is None else min(ceiling, groups)
+        return self.scaler.allowed(ceiling)
 
     def start(self) -> None:
         self._spawn()

@@ -162,3 +162,40 @@ def test_platform_survives_killing_its_runtime_api(loop: Loop, executor: Executo
     )
     assert loop.run(call(executor, spec)).payload == b'"done"'
     assert loop.run(call(executor, spec)).payload == b'"done"'
+
+
+def test_cannot_reach_another_environments_runtime_api(loop: Loop, executor: Executor, functions: Functions) -> None:
+    """Without a network namespace every Runtime API port is on the host's loopback. A function that finds
+    another environment's port (here: handed to it) must not be able to take that environment's events:
+    the connection is closed at once because its socket belongs to another uid."""
+    victim = functions.spec(
+        {"app.py": "import os\ndef handler(event, context):\n    return os.environ['AWS_LAMBDA_RUNTIME_API']\n"}
+    )
+    thief = functions.spec(
+        {
+            "app.py": """
+            import socket
+            def handler(event, context):
+                host, port = event.split(":")
+                s = socket.socket()
+                s.settimeout(2)
+                s.connect((host, int(port)))
+                s.sendall(b"GET /2018-06-01/runtime/invocation/next HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+                try:
+                    return "answered: " + s.recv(100).decode() if s.recv(1, socket.MSG_PEEK) else "closed"
+                except (TimeoutError, socket.timeout):
+                    return "parked"
+                except ConnectionResetError:
+                    return "closed"
+            """
+        }
+    )
+    if not executor.isolation_report().get("unprivileged_uid") or executor.isolation_report()["namespaces"] == [
+        "mount", "pid", "ipc", "uts", "net"
+    ]:  # fmt: skip
+        pytest.skip("environments share a uid here, or each has its own network")
+    address = json.loads(loop.run(call(executor, victim)).payload)
+    stolen = json.loads(loop.run(call(executor, thief, json.dumps(address).encode())).payload)
+    assert stolen == "closed"
+    # The victim's own runtime is untouched and keeps getting its events.
+    assert json.loads(loop.run(call(executor, victim)).payload) == address

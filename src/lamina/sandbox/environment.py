@@ -165,6 +165,8 @@ class Environment:
                 fds.append(handoff[1].fileno())
                 address = f"127.0.0.1:{launch.RUNTIME_API_PORT}"
             else:
+                if isolated and self.uid is not None:
+                    self.api.allowed_uid = self.uid  # other functions share this network: only ours may call
                 address = await self.api.listen()
             env = launch.environment_variables(
                 self.spec, self.choice, paths, address, self.stream, ctx.settings,

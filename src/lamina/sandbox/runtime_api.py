@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import re
 import socket
@@ -34,6 +35,9 @@ from typing import cast
 import httptools
 
 from ..types import Invocation
+from .peer_uid import peer_uid
+
+log = logging.getLogger(__name__)
 
 _PREFIX = b"/2018-06-01/runtime/"
 _NEXT = b"/2018-06-01/runtime/invocation/next"
@@ -120,6 +124,9 @@ class RuntimeApi:
         self._server: asyncio.Server | None = None
         self._connections: set[_Connection] = set()
         self.address = ""
+        # When set, a TCP connection is served only if the kernel says its socket belongs to this uid (the
+        # environment's own): without a network namespace, other functions can reach the port.
+        self.allowed_uid: int | None = None
 
     async def listen(self, sock: socket.socket | None = None) -> str:
         """Serve on `sock` (an already bound listener, e.g. inside a network namespace) or on a fresh
@@ -247,6 +254,25 @@ class RuntimeApi:
 
 
 _TOO_LARGE = b"\x00too-large\x00"  # sentinel identity for an over-limit body
+_unverifiable: list[str] = []  # the reason peers could not be checked, logged once
+
+
+def _owned_by(sock: socket.socket, uid: int) -> bool:
+    """Whether the peer of this loopback TCP connection is a socket of `uid`. When the kernel cannot say
+    (sock_diag unavailable), the connection is let through and that is logged once."""
+    try:
+        local, peer = sock.getsockname(), sock.getpeername()
+    except OSError:
+        return False
+    owner = peer_uid(local[:2], peer[:2]) if sock.family == socket.AF_INET else None
+    if owner is None:
+        if not _unverifiable:
+            _unverifiable.append("sock_diag")
+            log.warning("cannot tell which user connects to a Runtime API port: peers are not checked")
+        return True
+    if owner != uid:
+        log.warning("refused a Runtime API connection from uid %d (the environment runs as uid %d)", owner, uid)
+    return owner == uid
 
 
 class _Connection(asyncio.Protocol):
@@ -274,6 +300,9 @@ class _Connection(asyncio.Protocol):
         self.api._connections.add(self)
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family != socket.AF_UNIX:
+            if self.api.allowed_uid is not None and not _owned_by(sock, self.api.allowed_uid):
+                self.close()
+                return
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def connection_lost(self, exc: Exception | None) -> None:

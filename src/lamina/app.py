@@ -40,6 +40,7 @@ from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
+from lamina.services.lambda_.tags_api import TagsApi
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
@@ -129,6 +130,7 @@ class Lamina:
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
         lambda_service = bind_service(
             "lambda",
+            TagsApi(self.lambda_provider, self.event_source_mappings),  # functions' and mappings' tags
             self.lambda_provider,
             LayersApi(self.layers, self.lambda_provider.code_url),
             ConcurrencyApi(self.functions, self.concurrency_controls),

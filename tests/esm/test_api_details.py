@@ -118,3 +118,21 @@ def test_tags_by_arn(tmp_path: Path) -> None:
     reloaded.load()
     assert reloaded.tags(mapping.arn) == {"b": "2"}  # durable
     store.close()
+
+
+def test_tags_through_boto3(lambda_client: Any, make_queue: Any, make_function: Any, mappings: list[str]) -> None:
+    """Tags given at create, then Tag/Untag/ListTags on the mapping's ARN, through the Lambda API."""
+    _, arn = make_queue()
+    esm = lambda_client.create_event_source_mapping(
+        EventSourceArn=arn, FunctionName=make_function(ECHO), Tags={"team": "payments"}
+    )
+    mappings.append(esm["UUID"])
+    mapping_arn = esm["EventSourceMappingArn"]
+    assert lambda_client.list_tags(Resource=mapping_arn)["Tags"] == {"team": "payments"}
+    lambda_client.tag_resource(Resource=mapping_arn, Tags={"env": "test"})
+    lambda_client.untag_resource(Resource=mapping_arn, TagKeys=["team"])
+    assert lambda_client.list_tags(Resource=mapping_arn)["Tags"] == {"env": "test"}
+    missing = mapping_arn.rsplit(":", 1)[0] + ":00000000-0000-4000-8000-000000000000"
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as e:
+        lambda_client.list_tags(Resource=missing)
+    assert e.value.response["Error"]["Message"] == f"Event source mapping not found: {missing}"

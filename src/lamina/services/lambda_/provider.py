@@ -153,7 +153,7 @@ class LambdaProvider:
 
     # -- tags -----------------------------------------------------------------------------------
     def _tag_ref(self, ctx: CallContext, resource: str) -> FunctionRef:
-        """Functions are the taggable resources so far (event source mappings come with their issue)."""
+        """A function's ARN (event source mappings' tags are served by tags_api.py)."""
         if ":function:" not in resource:
             raise NotFound("The resource you requested does not exist.", Type="User")
         return self._functions.resolve(resource, ctx.region, ctx.account_id)

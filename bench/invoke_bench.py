@@ -359,6 +359,14 @@ def main() -> None:
             rps32, _ = throughput(server.port, "bench-noop", 32, args.seconds)
             cold = cold_starts(server, args.cold)
             recycled = recycled_cold_starts(server, args.cold)
+        finally:
+            server.stop()
+    # Idle memory on a server of its own: only the idle environments (and their residents and spares) exist,
+    # so what the kernel's page merging has to scan is what is being measured.
+    with tempfile.TemporaryDirectory() as data:
+        server = LaminaProcess(Path(data)).start()
+        try:
+            client = server.client()
             idle_names = [f"bench-idle-{i}" for i in range(20)]
             for name in idle_names:
                 client.create_function(FunctionName=name, Runtime="python3.12", Role=ROLE,

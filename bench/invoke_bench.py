@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.server import ROLE, LaminaProcess
+from tests.server import ROLE, LaminaProcess, descendants
 
 HANDLER = "def handler(event, context):\n    return None\n"
 
@@ -206,23 +206,6 @@ def _uss_kb(pid: int) -> int | None:
     return total
 
 
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int(Path(entry, "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
-
-
 def _cmdline(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
@@ -274,13 +257,13 @@ class IdleMemory:
 
     def __init__(self, server: LaminaProcess, names: list[str], settle_s: float) -> None:
         assert server.proc is not None
-        before = set(_descendants(server.proc.pid))
+        before = set(descendants(server.proc.pid))
         lean = LeanClient(server.port)
         for name in names:
             lean.call(_request(name))
         lean.close()
         time.sleep(0.5)
-        self.new = [p for p in _descendants(server.proc.pid) if p not in before]
+        self.new = [p for p in descendants(server.proc.pid) if p not in before]
         self.envs = len(names)
         self.first = self._measure()
         self.settled: tuple[float, float, int] | None = None

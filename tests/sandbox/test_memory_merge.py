@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from lamina.sandbox import memory_merge
-from tests.server import LaminaProcess
+from tests.server import LaminaProcess, descendants
 
 
 def _ksm(tmp_path: Path, run: str) -> Path:
@@ -65,28 +65,6 @@ def test_old_kernel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert "6.4" in result.reason
 
 
-def _children(pid: int) -> list[int]:
-    found: list[int] = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
-                found.append(int(entry))
-    return found
-
-
-def _descendants(pid: int) -> list[int]:
-    out, todo = [], [pid]
-    while todo:
-        kids = _children(todo.pop())
-        out += kids
-        todo += kids
-    return out
-
-
 def test_environments_opt_in_when_health_says_enabled(
     lamina: LaminaProcess, create_function: Callable[..., dict[str, Any]], lambda_client: Any, fn_name: str
 ) -> None:
@@ -100,7 +78,7 @@ def test_environments_opt_in_when_health_says_enabled(
     assert lambda_client.invoke(FunctionName=fn_name, Payload=b"{}")["StatusCode"] == 200
     assert lamina.proc is not None
     # Environments run as uid 61000 and up once assigned (spares forked ahead of time are still root).
-    environments = [p for p in _descendants(lamina.proc.pid) if os.stat(f"/proc/{p}").st_uid >= 61000]
+    environments = [p for p in descendants(lamina.proc.pid) if os.stat(f"/proc/{p}").st_uid >= 61000]
     stats = [Path(f"/proc/{p}/ksm_stat") for p in environments]
     stats = [s for s in stats if s.exists()]
     if not merge["enabled"] or not stats:

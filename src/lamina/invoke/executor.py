@@ -93,8 +93,8 @@ class Executor:
         )
         iso = isolation.preliminary(settings.force_fallback, layout, settings.network_namespace)
         self._memory_merge = memory_merge.configure(settings.memory_merge)
-        if not self._memory_merge.enabled:
-            log.info("no same-page merging of idle environments: %s", self._memory_merge.reason)
+        merge = self._memory_merge
+        log.info("same-page merging of idle environments: %s (%s)", "on" if merge.enabled else "off", merge.reason)
         runtime_dir = settings.runtime_dir or RUNTIMES_DIR
         self._ctx = SandboxContext(
             settings=settings,

@@ -1,12 +1,16 @@
 """CPU time of the Invoke front alone: HTTP parsing, routing, validation, InvokeFront and the response bytes.
 
 The whole Lamina app is built in this process on a temporary data directory; one function is created
-through the Lambda provider, and its runner is replaced by one that answers at once, so no environment or
-socket is involved. Requests are fed to the HTTP protocol object with an in-memory transport. Printed: the
-minimum and median over batches of the main thread's CPU time per invoke (the minimum is the figure least
-disturbed by whatever else the machine runs).
+through the Lambda provider, and the executor behind the concurrency gate is replaced by a runner that
+answers at once, so no environment or socket is involved (the concurrency lease is still taken). Requests
+are fed to the HTTP protocol object with an in-memory transport. Printed: the minimum and median over
+batches of the main thread's CPU time per invoke (the minimum is the figure least disturbed by whatever
+else the machine runs).
 
-    .venv/bin/python bench/invoke_front.py [--batches 8] [--per-batch 3000]
+    .venv/bin/python bench/invoke_front.py [--batches 8] [--per-batch 3000] [--other-functions 1000]
+
+`--other-functions N` makes the concurrency ledger know N more functions (as after N other functions were
+invoked): a warm invoke's cost must not grow with how many functions the account has.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from lamina.api.server import HttpProtocol
 from lamina.app import Lamina
 from lamina.config import Settings
 from lamina.functions.states import State
+from lamina.invoke.concurrency import ConcurrencyGate
 from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
 
 REQUEST = b"POST /2015-03-31/functions/front/invocations HTTP/1.1\r\nHost: bench\r\nContent-Length: 2\r\n\r\n{}"
@@ -57,7 +62,7 @@ class MemoryTransport:
         pass
 
 
-async def run(batches: int, per_batch: int) -> list[float]:
+async def run(batches: int, per_batch: int, other_functions: int) -> list[float]:
     with tempfile.TemporaryDirectory() as data:
         app = Lamina(Settings(data_dir=Path(data), port=0))
         await app.functions.start()
@@ -68,7 +73,11 @@ async def run(batches: int, per_batch: int) -> list[float]:
         params = {"FunctionName": "front", "Runtime": "python3.12", "Role": "arn:aws:iam::000000000000:role/r",
                   "Handler": "app.handler", "Code": {"ZipFile": code.getvalue()}}  # fmt: skip
         await app.lambda_provider.create_function(ctx, params)
-        app.invoke_front._runner = InstantRunner()
+        gate = app.invoke_front._runner
+        assert isinstance(gate, ConcurrencyGate)
+        gate._runner = InstantRunner()  # the concurrency lease is still taken, the executor is not reached
+        for i in range(other_functions):
+            app.concurrency.acquire(f"arn:aws:lambda:us-east-1:000000000000:function:other-{i}").release()
         protocol = HttpProtocol(app.gateway.handle, 1 << 30, app.gateway.too_large, app.gateway.bad_request)
         transport = MemoryTransport()
         protocol.connection_made(transport)  # type: ignore[arg-type]
@@ -101,11 +110,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--batches", type=int, default=8)
     parser.add_argument("--per-batch", type=int, default=3000)
+    parser.add_argument("--other-functions", type=int, default=0)
     args = parser.parse_args()
-    samples = uvloop.run(run(args.batches, args.per_batch))
+    samples = uvloop.run(run(args.batches, args.per_batch, args.other_functions))
     print(
-        f"Invoke front (runner stubbed), main-thread CPU per invoke: min {min(samples):.1f} us, "
-        f"median {statistics.median(samples):.1f} us over {args.batches} batches of {args.per_batch}"
+        f"Invoke front (runner stubbed, {args.other_functions} other functions), main-thread CPU per invoke: "
+        f"min {min(samples):.1f} us, median {statistics.median(samples):.1f} us "
+        f"over {args.batches} batches of {args.per_batch}"
     )
 
 

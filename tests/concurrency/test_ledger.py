@@ -72,3 +72,24 @@ def test_provisioned_not_ready_serves_nothing() -> None:
 def test_min_unreserved_follows_small_limits() -> None:
     assert ConcurrencyLedger(1000).min_unreserved == 100
     assert ConcurrencyLedger(50).min_unreserved == 50
+
+
+def test_unreserved_pool_follows_every_change() -> None:
+    """The pool is remembered between invokes (summing over every function per invoke made an invoke's cost
+    grow with the number of functions), so every change to reservations or provisioned counts must show."""
+    ledger = ConcurrencyLedger(1000)
+    for i in range(2000):
+        ledger.acquire(f"{B}-{i}").release()  # many functions known to the ledger
+    assert ledger.unreserved_pool("us-east-1") == 1000
+    ledger.set_reserved(A, 300)
+    assert ledger.unreserved_pool("us-east-1") == 700
+    ledger.set_provisioned(B, "1", 50, ready=50)
+    assert ledger.unreserved_pool("us-east-1") == 650
+    ledger.set_reserved(A, None)
+    assert ledger.unreserved_pool("us-east-1") == 950
+    ledger.set_provisioned(B, "1", None)
+    assert ledger.unreserved_pool("us-east-1") == 1000
+    ledger.set_reserved(A, 10)
+    ledger.forget(A)
+    assert ledger.unreserved_pool("us-east-1") == 1000
+    assert ledger.unreserved_pool("eu-west-1") == 1000

@@ -83,6 +83,9 @@ class ConcurrencyLedger:
         self.limit = limit
         self._functions: dict[str, _Function] = defaultdict(_Function)
         self._unreserved_busy: dict[str, int] = defaultdict(int)  # region → unreserved leases held
+        # region → unreserved pool size; summing over every function on each invoke made an invoke's cost
+        # grow with the number of functions. Cleared whenever a reservation or provisioned count changes.
+        self._pools: dict[str, int] = {}
 
     # -- what the control plane tells it -------------------------------------------------------------
     @property
@@ -91,6 +94,7 @@ class ConcurrencyLedger:
 
     def set_reserved(self, function_arn: str, reserved: int | None) -> None:
         self._functions[function_arn].reserved = reserved
+        self._pools.clear()
 
     def reserved(self, function_arn: str) -> int | None:
         found = self._functions.get(function_arn)
@@ -105,10 +109,12 @@ class ConcurrencyLedger:
         else:
             fn.provisioned[target] = requested
             fn.ready[target] = min(ready, requested)
+        self._pools.clear()
 
     def forget(self, function_arn: str) -> None:
         """The function is gone; leases still held are released harmlessly."""
         self._functions.pop(function_arn, None)
+        self._pools.clear()
 
     # -- what the API reports and checks ---------------------------------------------------------------
     def reserved_total(self, region: str, excluding: str | None = None) -> int:
@@ -127,7 +133,10 @@ class ConcurrencyLedger:
         )
 
     def unreserved_pool(self, region: str) -> int:
-        return self.limit - self.reserved_total(region) - self.unreserved_provisioned(region)
+        pool = self._pools.get(region)
+        if pool is None:
+            pool = self._pools[region] = self.limit - self.reserved_total(region) - self.unreserved_provisioned(region)
+        return pool
 
     def provisioned_total(self, function_arn: str, excluding: str | None = None) -> int:
         fn = self._functions.get(function_arn)

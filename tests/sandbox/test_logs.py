@@ -53,6 +53,12 @@ def test_store_groups_streams_events_and_bounds(tmp_path: Path) -> None:
         names = [s.name for s in store.streams("/aws/lambda/f")]
         assert "2024/01/01/[$LATEST]aa" not in names
         assert "2024/01/02/[$LATEST]3" in names
+        assert sum(s.stored_bytes for s in store.streams("/aws/lambda/f")) <= 300
+        for n in range(3):  # another group's writes never count against this one
+            store.append("/aws/lambda/g", f"2024/01/03/[$LATEST]{n}", [(4000, "z" * 60)])
+            store.flush()
+        assert [s.name for s in store.streams("/aws/lambda/f")] == names
+        assert len(store.streams("/aws/lambda/g")) == 3
     finally:
         store.close()
 

@@ -64,12 +64,16 @@ class LogStore:
         self._closing = False
         self._thread: threading.Thread | None = None
         self._sizes: dict[Path, int] = {}
+        # Per group folder: the total of its streams' sizes, so a write checks the group's limit without
+        # walking every stream Lamina has ever written (that walk grew with the number of environments).
+        self._group_totals: dict[Path, int] = {}
+        self._made: set[Path] = set()  # group folders known to exist
         self._full: set[Path] = set()
 
     def start(self) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         for path in self.root.glob("*/*.log"):
-            self._sizes[path] = path.stat().st_size
+            self._grow(path, path.stat().st_size)
         self._thread = threading.Thread(target=self._run, name="lamina-logs", daemon=True)
         self._thread.start()
 
@@ -141,26 +145,36 @@ class LogStore:
                     break
                 size += len(line)
                 lines.append(line)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            if path.parent not in self._made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._made.add(path.parent)
             data = "".join(lines).encode("utf-8", "replace")
-            with open(path, "ab") as f:
+            try:
+                f = open(path, "ab")  # noqa: SIM115 - closed below
+            except FileNotFoundError:  # the folder was removed under us: make it again
+                path.parent.mkdir(parents=True, exist_ok=True)
+                f = open(path, "ab")  # noqa: SIM115
+            with f:
                 f.write(data)
-            self._sizes[path] = self._sizes.get(path, 0) + len(data)
-            self._enforce_group_limit(path.parent)
+            self._grow(path, len(data))
+            if self._group_totals[path.parent] > self.max_group_bytes:
+                self._enforce_group_limit(path.parent)
+
+    def _grow(self, path: Path, size: int) -> None:
+        self._sizes[path] = self._sizes.get(path, 0) + size
+        self._group_totals[path.parent] = self._group_totals.get(path.parent, 0) + size
 
     def _enforce_group_limit(self, group_dir: Path) -> None:
+        """Oldest streams first, until the group fits; rare, so it may walk every stream."""
         members = [(p, s) for p, s in self._sizes.items() if p.parent == group_dir]
-        total = sum(s for _, s in members)
-        if total <= self.max_group_bytes:
-            return
         members.sort(key=lambda item: _mtime(item[0]))
         for path, size in members[:-1]:  # never delete the stream being written
             with contextlib.suppress(FileNotFoundError):
                 path.unlink()
             self._sizes.pop(path, None)
             self._full.discard(path)
-            total -= size
-            if total <= self.max_group_bytes:
+            self._group_totals[group_dir] -= size
+            if self._group_totals[group_dir] <= self.max_group_bytes:
                 return
 
     def _path(self, group: str, stream: str) -> Path:

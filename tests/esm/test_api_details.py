@@ -132,6 +132,8 @@ def test_tags_through_boto3(lambda_client: Any, make_queue: Any, make_function: 
     lambda_client.tag_resource(Resource=mapping_arn, Tags={"env": "test"})
     lambda_client.untag_resource(Resource=mapping_arn, TagKeys=["team"])
     assert lambda_client.list_tags(Resource=mapping_arn)["Tags"] == {"env": "test"}
+    wait_settled(lambda_client, esm["UUID"])  # tags given while the mapping was Creating survive its settling
+    assert lambda_client.list_tags(Resource=mapping_arn)["Tags"] == {"env": "test"}
     missing = mapping_arn.rsplit(":", 1)[0] + ":00000000-0000-4000-8000-000000000000"
     with pytest.raises(lambda_client.exceptions.ResourceNotFoundException) as e:
         lambda_client.list_tags(Resource=missing)

@@ -416,6 +416,7 @@ class EventSourceMappings:
             del self._mappings[mapping.uuid]
             self._notify(None, mapping.uuid)
             return
-        settled = replace(mapping, state="Enabled" if mapping.enabled else "Disabled")
+        # From the current record: what changed meanwhile without a new state (tags) must survive.
+        settled = replace(current, state="Enabled" if current.enabled else "Disabled")
         self._put(settled)
         self._notify(settled)

@@ -96,7 +96,7 @@ class RouteTable:
         self._index = index
         self._greedy = greedy
         self._methods = {key[0] for key in index} | set(greedy)
-        self._recent: dict[tuple[str, str], tuple[OperationModel, dict[str, str]] | None] = {}
+        self._recent: dict[tuple[str, str], tuple[OperationModel, dict[str, str]]] = {}
 
     def find(self, method: str, path: str, query: dict[str, list[str]]) -> tuple[OperationModel, dict[str, str]] | None:
         if query:
@@ -106,10 +106,12 @@ class RouteTable:
         hit = self._recent.get(key)
         if hit is None:
             hit = self._find(method, path, query)
+            if hit is None:
+                return None  # misses are not remembered: junk paths must not push out the hot ones
             if len(self._recent) >= _RECENT_ROUTES:
                 self._recent.clear()
             self._recent[key] = hit
-        return None if hit is None else (hit[0], dict(hit[1]))
+        return hit[0], dict(hit[1])
 
     def _find(
         self, method: str, path: str, query: dict[str, list[str]]

@@ -145,9 +145,12 @@ class RuntimeApi:
     async def attach(self, sock: socket.socket) -> None:
         """Serve the Runtime API on an already connected socket too (one end of a socketpair whose other
         end the runtime holds)."""
-        sock.setblocking(False)
-        loop = asyncio.get_running_loop()
-        await loop.connect_accepted_socket(lambda: _Connection(self), sock=sock)
+        try:
+            sock.setblocking(False)
+            await asyncio.get_running_loop().connect_accepted_socket(lambda: _Connection(self), sock=sock)
+        except BaseException:
+            sock.close()
+            raise
 
     def close(self) -> None:
         if self._server is not None:

@@ -33,9 +33,12 @@ def _address(host: str) -> bytes:
     return socket.inet_aton(host) + bytes(12)
 
 
+NOT_FOUND = -1  # the kernel answered: there is no such socket (it may have closed already)
+
+
 def peer_uid(local: tuple[str, int], peer: tuple[str, int]) -> int | None:
-    """The uid owning the IPv4 TCP socket at `peer` that is connected to our `local`; None when the kernel
-    cannot say (no such socket, netlink refused)."""
+    """The uid owning the IPv4 TCP socket at `peer` that is connected to our `local`; `NOT_FOUND` when the
+    kernel says there is no such socket, None when it cannot be asked (no sock_diag, netlink refused)."""
     source, source_port = peer
     destination, destination_port = local
     body = _REQUEST.pack(
@@ -62,7 +65,9 @@ def peer_uid(local: tuple[str, int], peer: tuple[str, int]) -> int | None:
     offset = 0
     while offset + _HEADER.size <= len(data):
         length, kind, _flags, _seq, _pid = _HEADER.unpack_from(data, offset)
-        if kind in (NLMSG_DONE, NLMSG_ERROR) or length < _HEADER.size:
+        if kind == NLMSG_ERROR:
+            return NOT_FOUND
+        if kind == NLMSG_DONE or length < _HEADER.size:
             return None
         if kind == SOCK_DIAG_BY_FAMILY and length >= _HEADER.size + _MESSAGE.size:
             return int(_MESSAGE.unpack_from(data, offset + _HEADER.size)[8])

@@ -35,6 +35,7 @@ from typing import cast
 import httptools
 
 from ..types import Invocation
+from .peer_uid import NOT_FOUND as NO_SUCH_SOCKET
 from .peer_uid import peer_uid
 
 log = logging.getLogger(__name__)
@@ -261,8 +262,9 @@ _unverifiable: list[str] = []  # the reason peers could not be checked, logged o
 
 
 def _owned_by(sock: socket.socket, uid: int) -> bool:
-    """Whether the peer of this loopback TCP connection is a socket of `uid`. When the kernel cannot say
-    (sock_diag unavailable), the connection is let through and that is logged once."""
+    """Whether the peer of this loopback TCP connection is a socket of `uid`. When the kernel cannot be
+    asked (sock_diag unavailable), the connection is let through and that is logged once; a peer the kernel
+    does not know is refused."""
     try:
         local, peer = sock.getsockname(), sock.getpeername()
     except OSError:
@@ -273,6 +275,8 @@ def _owned_by(sock: socket.socket, uid: int) -> bool:
             _unverifiable.append("sock_diag")
             log.warning("cannot tell which user connects to a Runtime API port: peers are not checked")
         return True
+    if owner == NO_SUCH_SOCKET:
+        return False
     if owner != uid:
         log.warning("refused a Runtime API connection from uid %d (the environment runs as uid %d)", owner, uid)
     return owner == uid

@@ -49,6 +49,14 @@ def test_auto_starts_a_stopped_ksmd_as_root(tmp_path: Path) -> None:
     result = memory_merge.configure("auto", ksm)
     assert result.enabled
     assert (ksm / "run").read_text() == "1"
+    memory_merge.release(result)  # Lamina started it, so Lamina stops it again
+    assert (ksm / "run").read_text() == "0"
+
+
+def test_a_running_ksmd_is_left_running(tmp_path: Path) -> None:
+    ksm = _ksm(tmp_path, "1")
+    memory_merge.release(memory_merge.configure("auto", ksm))
+    assert (ksm / "run").read_text() == "1\n"
 
 
 def test_auto_respects_a_host_that_asked_to_unmerge(tmp_path: Path) -> None:

@@ -93,8 +93,6 @@ class Executor:
         )
         iso = isolation.preliminary(settings.force_fallback, layout, settings.network_namespace)
         self._memory_merge = memory_merge.configure(settings.memory_merge)
-        merge = self._memory_merge
-        log.info("same-page merging of idle environments: %s (%s)", "on" if merge.enabled else "off", merge.reason)
         runtime_dir = settings.runtime_dir or RUNTIMES_DIR
         self._ctx = SandboxContext(
             settings=settings,
@@ -108,6 +106,12 @@ class Executor:
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)
+        if self._memory_merge.enabled and zygote.merge_error:
+            self._memory_merge = memory_merge.MemoryMerge(
+                False, f"the kernel refused PR_SET_MEMORY_MERGE: {zygote.merge_error}", self._memory_merge.started
+            )
+        merge = self._memory_merge
+        log.info("same-page merging of idle environments: %s (%s)", "on" if merge.enabled else "off", merge.reason)
         if iso.isolated and not zygote.isolate:
             iso.level = isolation.IsolationLevel.FALLBACK
             iso.network_namespace = False
@@ -223,6 +227,7 @@ class Executor:
             self._cgroups = None
         self.logs.flush()
         self.logs.close()
+        memory_merge.release(self._memory_merge)
 
     def isolation_report(self) -> dict[str, object]:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()

@@ -9,8 +9,9 @@ memory of each environment.
 
 How: zygotes opt in with `prctl(PR_SET_MEMORY_MERGE)` (Linux 6.4+), which every fork inherits, and the
 kernel's `ksmd` must be running (`/sys/kernel/mm/ksm/run` = 1). Lamina turns `ksmd` on only when allowed
-(`mode="on"`, or `"auto"` as root) and says so at start-up and in `/health`; the scan rate stays the
-host's (`pages_to_scan`, `sleep_millisecs`). Where the host has no KSM it is reported and nothing changes.
+(`mode="on"`, or `"auto"` as root), says so at start-up and in `/health`, and stops it again when it shuts
+down if it was the one that started it; the scan rate stays the host's (`pages_to_scan`,
+`sleep_millisecs`). Where the host has no KSM it is reported and nothing changes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ KSM = Path("/sys/kernel/mm/ksm")
 class MemoryMerge:
     enabled: bool
     reason: str
+    started: Path | None = None  # the `run` file Lamina switched on (and switches off again on close)
 
     def report(self) -> dict[str, object]:
         return {"enabled": self.enabled, "reason": self.reason}
@@ -67,4 +69,13 @@ def configure(mode: str, ksm: Path = KSM) -> MemoryMerge:
     except OSError as exc:
         return MemoryMerge(False, f"cannot start ksmd: {exc.strerror}")
     log.info("started the kernel's same-page merging (%s = 1) to share identical environment pages", run)
-    return MemoryMerge(True, "ksmd started by Lamina")
+    return MemoryMerge(True, "ksmd started by Lamina", started=run)
+
+
+def release(merge: MemoryMerge) -> None:
+    """Put ksmd back as Lamina found it: stopped, if Lamina started it (pages already merged stay merged)."""
+    if merge.started is not None:
+        try:
+            merge.started.write_text("0")
+        except OSError as exc:
+            log.warning("cannot stop ksmd again (%s): %s", merge.started, exc.strerror)

@@ -47,7 +47,9 @@ class SandboxSettings:
     max_response_bytes: int = 6291556
     extra_env: tuple[tuple[str, str], ...] = ()
     runtime_dir: Path | None = None  # Lamina's runtimes; default: the package's `sandbox/runtimes`
-    memory_merge: str = "auto"  # KSM for environments: "auto" (as root), "on" or "off" (memory_merge.py)
+    # KSM for environments: "auto" (as root), "on" or "off" (memory_merge.py). Off unless asked, so that an
+    # Executor built directly (tests, embedding) leaves the host alone; `lamina serve` asks for "auto".
+    memory_merge: str = "off"
 
     def python_for(self, runtime: str) -> str:
         for name, path in self.python_interpreters:

@@ -70,6 +70,7 @@ class ZygoteProcess:
         self.pid = 0
         self.version = ""
         self.full_version = ""
+        self.merge_error: str | None = None  # the zygote could not opt in to same-page merging
         self._proc: subprocess.Popen[bytes] | None = None
         self._sock: socket.socket | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -117,6 +118,7 @@ class ZygoteProcess:
         self.pid = int(hello.get("pid", self._proc.pid))
         self.version = str(hello.get("version", ""))
         self.full_version = str(hello.get("full_version", ""))
+        self.merge_error = hello.get("merge_error")
 
     def _on_readable(self) -> None:
         assert self._sock is not None

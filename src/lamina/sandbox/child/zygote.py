@@ -50,6 +50,7 @@ class Zygote:
         self.spares: dict[int, socket.socket] = {}  # resident pid -> its channel
         self.hosted: set[int] = set()  # environments forked by residents
         self.left = False  # True in forked children: the zygote's resources are closed
+        self.merge_error: str | None = None  # why PR_SET_MEMORY_MERGE was refused, if it was
         self.isolate = False
         self.own_pidns = -1
         self.wake_r, self.wake_w = os.pipe()
@@ -78,8 +79,10 @@ class Zygote:
             except Exception as exc:  # a missing optional module must not stop the zygote
                 print(f"lamina zygote: cannot preload {name}: {exc}", file=sys.stderr)
         if self.config.get("memory_merge"):
-            with contextlib.suppress(OSError):
+            try:
                 libc.prctl(libc.PR_SET_MEMORY_MERGE, 1)
+            except OSError as exc:  # reported in the hello: /health must not claim merging that is off
+                self.merge_error = str(exc)
         try:
             # In fallback mode a function's orphans come to us, so they are reaped rather than left behind.
             libc.prctl(libc.PR_SET_CHILD_SUBREAPER, 1)
@@ -107,6 +110,7 @@ class Zygote:
                 "pid": os.getpid(),
                 "version": "{}.{}".format(*sys.version_info[:2]),
                 "full_version": sys.version.split()[0],
+                "merge_error": self.merge_error,
             }
         )
         while True:

@@ -21,13 +21,15 @@ def loop() -> Iterator[Loop]:
 @pytest.fixture(scope="module")
 def executor(loop: Loop, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Executor]:
     """One sandboxed executor per test module; closed (every process killed) even when tests fail."""
-    before = environment_pids()
-    ex = loop.run(started_executor(tmp_path_factory.mktemp("lamina-data")))
+    data_dir = tmp_path_factory.mktemp("lamina-data")
+    # Only this executor's processes: a session-wide `lamina serve` may be refilling its spares meanwhile.
+    before = environment_pids(data_dir)
+    ex = loop.run(started_executor(data_dir))
     try:
         yield ex
     finally:
         loop.run(ex.close())
-        leftovers = environment_pids() - before
+        leftovers = environment_pids(data_dir) - before
         assert not leftovers, f"processes left behind: {leftovers}"
 
 

@@ -219,9 +219,10 @@ class MoveTasks:
                         return
                     batch.append((message, destination))
                 pending.extend(later)
-                await self._engine.relocate(source, batch)
-                task.moved += len(batch)
-                self._save(task)
+                if batch:  # an empty round (messages still in flight) has nothing new to record
+                    await self._engine.relocate(source, batch)
+                    task.moved += len(batch)
+                    self._save(task)
                 # a rate is per second; without one, yield between batches (and wait for messages in flight)
                 await self._clock.sleep(1.0 if task.rate or (pending and not batch) else 0)
             if task.status is Status.CANCELLING:

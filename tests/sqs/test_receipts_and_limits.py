@@ -157,3 +157,24 @@ def test_visibility_extends_to_twelve_hours_after_the_receive(tmp_path: Path) ->
         assert q.counts(clock.time()) == (0, 1, 0)
 
     run(tmp_path, test)
+
+
+def test_a_handle_from_before_a_redrive_acts_on_nothing(tmp_path: Path) -> None:
+    """A message moved to another queue and back starts its receive count again; a handle from its first
+    stay must not become the newest receive's handle again."""
+
+    async def test(engine: SqsEngine, clock: ManualClock) -> None:
+        source = await _queue(engine, "src", VisibilityTimeout="10")
+        other = await _queue(engine, "other", VisibilityTimeout="10")
+        await engine.send(source, [_new("m")])
+        [old] = await engine.receive(source, 1, None, 0)
+        await engine.relocate(source, [(source.messages[next(iter(source.messages))], other)])
+        await engine.relocate(other, [(other.messages[next(iter(other.messages))], source)])
+        [new] = await engine.receive(source, 1, None, 0)
+        assert new.receipt_handle != old.receipt_handle
+        await engine.delete_message(source, old.receipt_handle)  # succeeds, deletes nothing
+        assert len(source.messages) == 1
+        await engine.delete_message(source, new.receipt_handle)
+        assert source.messages == {}
+
+    run(tmp_path, test)

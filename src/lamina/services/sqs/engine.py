@@ -360,24 +360,30 @@ class SqsEngine:
                 fut.set_result(None)
 
     # -- receipt handles ------------------------------------------------------------------------
-    # A handle names its queue, its message and the receive it came from (the receive count, which the store
-    # keeps, so handles stay valid across a restart). Only the newest receive's handle acts on the message:
-    # DeleteMessage with an older one succeeds without deleting on a standard queue ("If you use an old
-    # ReceiptHandle, the request will succeed, but the message might not be deleted", API reference,
-    # DeleteMessage) and fails on a FIFO queue, as does the newest one once its visibility timeout ran out
-    # ("The receipt handle has expired.", recorded test_fifo_delete_after_visibility_timeout).
+    # A handle names its queue, its message and the receive it came from: the message's sequence number in
+    # the queue (new each time a move brings the message back) and its receive count, both kept by the
+    # store, so handles stay valid across a restart but not across a redrive. Only the newest receive's
+    # handle acts on the message: DeleteMessage with an older one succeeds without deleting on a standard
+    # queue ("If you use an old ReceiptHandle, the request will succeed, but the message might not be
+    # deleted", API reference, DeleteMessage) and fails on a FIFO queue, as does the newest one once its
+    # visibility timeout ran out ("The receipt handle has expired.", recorded
+    # test_fifo_delete_after_visibility_timeout).
     @staticmethod
     def _handle(queue: Queue, message: Message) -> str:
-        raw = f"{queue.name} {message.id} {message.receive_count}"
+        raw = f"{queue.name} {message.id} {message.receive_count} {message.seq}"
         return base64.urlsafe_b64encode(raw.encode()).decode()
 
     @staticmethod
     def parse_handle(queue: Queue, handle: str) -> tuple[str, int]:
-        """(message id, receive count) of a handle this queue issued; ReceiptHandleIsInvalid otherwise."""
+        """(message id, receive count) of a handle this queue issued; ReceiptHandleIsInvalid otherwise. A
+        handle from before the message was moved away and back names an older receive (count -1)."""
         try:
-            name, message_id, count = base64.urlsafe_b64decode(handle.encode()).decode().split(" ")
+            name, message_id, count, seq = base64.urlsafe_b64decode(handle.encode()).decode().split(" ")
             if name != queue.name:
                 raise ValueError(name)
+            message = queue.messages.get(message_id)
+            if message is not None and message.seq != int(seq):
+                return message_id, -1
             return message_id, int(count)
         except (ValueError, UnicodeError):
             raise InvalidReceiptHandle(f'The input receipt handle "{handle}" is not a valid receipt handle.') from None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import json
 import logging
@@ -880,6 +881,11 @@ def _signature_version(topic: Topic | None) -> str:
     return "2" if topic is not None and topic.attributes.get("SignatureVersion") == "2" else "1"
 
 
+# HTTP/S deliveries block a thread each (up to HTTP_TIMEOUT); they get threads of their own, so endpoints
+# that hang cannot take the event loop's default executor from everything else that uses it.
+_HTTP_THREADS = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="lamina-sns-http")
+
+
 async def _urllib_post(url: str, body: bytes, headers: dict[str, str]) -> int:
     def send() -> int:
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")
@@ -890,7 +896,7 @@ async def _urllib_post(url: str, body: bytes, headers: dict[str, str]) -> int:
         except urllib.error.HTTPError as error:
             return int(error.code)
 
-    return await asyncio.to_thread(send)
+    return await asyncio.get_running_loop().run_in_executor(_HTTP_THREADS, send)
 
 
 def _typed_attributes(attributes: dict[str, dict[str, Any]]) -> dict[str, dict[str, str]]:

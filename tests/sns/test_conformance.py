@@ -70,6 +70,7 @@ class SnsReplay:
         return self.match(name, capture(method, **kwargs))
 
     def verify(self) -> None:
+        assert self.live, f"{self.test_id}: the scenario compared nothing with the recording"
         bindings = Bindings(dict(self.bindings.values), dict(self.bindings.owners))
         failures = []
         for name, recorded in self.recorded.items():

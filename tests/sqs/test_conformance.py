@@ -58,6 +58,7 @@ class SqsReplay(Replay):
         return live
 
     def verify(self) -> None:
+        assert self.live, f"{self.test_id}: the scenario compared nothing with the recording"
         bindings = Bindings(dict(self.bindings.values), dict(self.bindings.owners))
         failures = []
         for name, recorded in self.recorded.items():

@@ -154,6 +154,31 @@ def _dump(value: Any) -> list[str]:
     return json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False).splitlines()
 
 
+def verify_responses(
+    test_id: str,
+    recorded: dict[str, Any],
+    live: dict[str, Any],
+    bindings: Bindings,
+    results: list[tuple[str, str, bool]],
+) -> None:
+    """Compare each reproduced response with its recording, in recorded (= call) order so placeholder
+    numbering follows first appearance; every outcome goes to `results` (the summary), and any difference,
+    or a scenario that compared nothing, fails with the diffs."""
+    assert live, f"{test_id}: the scenario compared nothing with the recording"
+    bindings = Bindings(dict(bindings.values), dict(bindings.owners))
+    failures = []
+    for name, entry in recorded.items():
+        if name not in live:
+            continue
+        expected = _expand(entry)
+        normalised = unify(expected, live[name], bindings)
+        results.append((test_id, name, normalised == expected))
+        if normalised != expected:
+            diff = difflib.unified_diff(_dump(expected), _dump(normalised), "recorded", "lamina", lineterm="")
+            failures.append(f"--- {name}\n" + "\n".join(diff))
+    assert not failures, f"{test_id}: {len(failures)} response(s) differ\n" + "\n".join(failures)
+
+
 # Where Lamina knowingly differs: (text in the recording, what Lamina says instead, why). An entry whose
 # recording contains such text is expected to fail (xfail strict, raises=KnownDifference) when it matches only
 # after the replacement; any other difference is still a plain failure.

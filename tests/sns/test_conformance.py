@@ -8,7 +8,6 @@ signatures as "<signature>"."""
 
 from __future__ import annotations
 
-import difflib
 import json
 import urllib.error
 import urllib.request
@@ -20,7 +19,7 @@ from xml.etree import ElementTree
 import pytest
 
 from lamina.services.sqs.digests import md5_attributes
-from tests.conformance.snapshot import RECORDED, Bindings, _dump, _expand, capture, clean, unify
+from tests.conformance.snapshot import RECORDED, Bindings, capture, clean, verify_responses
 from tests.sns.conftest import HttpEndpoint
 
 SNS_FILE = "services__sns__test_sns.snapshot.json"
@@ -70,19 +69,7 @@ class SnsReplay:
         return self.match(name, capture(method, **kwargs))
 
     def verify(self) -> None:
-        assert self.live, f"{self.test_id}: the scenario compared nothing with the recording"
-        bindings = Bindings(dict(self.bindings.values), dict(self.bindings.owners))
-        failures = []
-        for name, recorded in self.recorded.items():
-            if name not in self.live:
-                continue
-            expected = _expand(recorded)
-            normalised = unify(expected, self.live[name], bindings)
-            RESULTS.append((self.test_id, name, normalised == expected))
-            if normalised != expected:
-                diff = difflib.unified_diff(_dump(expected), _dump(normalised), "recorded", "lamina", lineterm="")
-                failures.append(f"--- {name}\n" + "\n".join(diff))
-        assert not failures, f"{self.test_id}: {len(failures)} response(s) differ\n" + "\n".join(failures)
+        verify_responses(self.test_id, self.recorded, self.live, self.bindings, RESULTS)
 
 
 Scenario = Callable[[Any, Any, SnsReplay], None]

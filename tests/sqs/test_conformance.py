@@ -11,7 +11,6 @@ before comparison. Queue URLs are compared by their account and name (the record
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import time
@@ -21,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.conformance.snapshot import RECORDED, Bindings, Replay, _dump, _expand, clean, unify
+from tests.conformance.snapshot import RECORDED, Bindings, Replay, clean, verify_responses
 
 SQS_FILE = "services__sqs__test_sqs.snapshot.json"
 PREFIX = "tests/aws/services/sqs/test_sqs.py::"
@@ -58,23 +57,7 @@ class SqsReplay(Replay):
         return live
 
     def verify(self) -> None:
-        assert self.live, f"{self.test_id}: the scenario compared nothing with the recording"
-        bindings = Bindings(dict(self.bindings.values), dict(self.bindings.owners))
-        failures = []
-        for name, recorded in self.recorded.items():
-            if name not in self.live:
-                continue
-            expected = _expand(recorded)
-            normalised = unify(expected, self.live[name], bindings)
-            RESULTS.append((self.test_id, name, normalised == expected))
-            if normalised != expected:
-                failures.append(
-                    f"--- {name}\n"
-                    + "\n".join(
-                        difflib.unified_diff(_dump(expected), _dump(normalised), "recorded", "lamina", lineterm="")
-                    )
-                )
-        assert not failures, f"{self.test_id}: {len(failures)} response(s) differ\n" + "\n".join(failures)
+        verify_responses(self.test_id, self.recorded, self.live, self.bindings, RESULTS)
 
 
 def _name(suffix: str = "") -> str:

@@ -160,8 +160,6 @@ class SqsPoller:
         self._runner = runner
         self._clock = clock
         self._ledger = ledger
-        self._ceiling: int | None = None
-        self._ceiling_at: float | None = None
         self._filters = [json.loads(p) for p in mapping.filters or []]
         self.scaler = Scaler(clock, mapping.max_concurrency, mapping.provisioned)
         self._workers: dict[asyncio.Task[None], bool] = {}  # task → waiting (receiving or backing off: cancellable)
@@ -175,16 +173,12 @@ class SqsPoller:
         return len(self._workers)
 
     def ceiling(self) -> int | None:
-        """The function's reserved concurrency, else the account's unreserved pool (None: no ledger).
-        Looked up at most once per TICK_S: the pool is a sum over the region's functions."""
+        """The function's reserved concurrency, else the account's unreserved pool (None: no ledger). Both
+        are lookups: the ledger keeps each region's pool, so a change shows at the next decision."""
         if self._ledger is None:
             return None
-        now = self._clock.monotonic()
-        if self._ceiling_at is None or now - self._ceiling_at >= TICK_S:
-            reserved = self._ledger.reserved(unqualified(self.mapping.function_arn))
-            self._ceiling = reserved if reserved is not None else self._ledger.unreserved_pool(self.mapping.region)
-            self._ceiling_at = now
-        return self._ceiling
+        reserved = self._ledger.reserved(unqualified(self.mapping.function_arn))
+        return reserved if reserved is not None else self._ledger.unreserved_pool(self.mapping.region)
 
     def allowed(self) -> int:
         ceiling = self.ceiling()

@@ -36,7 +36,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.server import ROLE, LaminaProcess, descendants
+from tests.server import ROLE, LaminaProcess, cpu_seconds, descendants
 
 HANDLER = "def handler(event, context):\n    return None\n"
 
@@ -228,12 +228,11 @@ def _ksmd_cpu_s() -> float:
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
+                name = Path(f"/proc/{entry}/comm").read_text().strip()
             except OSError:
                 continue
-            if "(ksmd)" in stat:
-                fields = stat[stat.rindex(")") + 2 :].split()
-                return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if name == "ksmd":
+                return cpu_seconds(int(entry))
     return 0.0
 
 

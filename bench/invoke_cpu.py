@@ -20,18 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from invoke_bench import _zip, throughput  # the same no-op function and wrk driver as the invoke bench
-from tests.server import ROLE, LaminaProcess, descendants
+from tests.server import ROLE, LaminaProcess, cpu_seconds, descendants
 
 TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _cpu(pid: int) -> float:
-    """utime + stime of a process (all its threads), in seconds; 0 once it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def _softirq() -> float:
@@ -43,13 +34,13 @@ def measure(server: LaminaProcess, clients: int, seconds: int) -> dict[str, floa
     assert server.proc is not None
     throughput(server.port, "bench-cpu", clients, 2)  # environments started, caches warm
     others = descendants(server.proc.pid)
-    server_before = _cpu(server.proc.pid)
-    others_before = {p: _cpu(p) for p in others}
+    server_before = cpu_seconds(server.proc.pid)
+    others_before = {p: cpu_seconds(p) for p in others}
     softirq_before = _softirq()
     rate, _ = throughput(server.port, "bench-cpu", clients, seconds)
     invokes = rate * seconds
-    server_cpu = _cpu(server.proc.pid) - server_before
-    runtime_cpu = sum(_cpu(p) - others_before.get(p, 0.0) for p in descendants(server.proc.pid))
+    server_cpu = cpu_seconds(server.proc.pid) - server_before
+    runtime_cpu = sum(cpu_seconds(p) - others_before.get(p, 0.0) for p in descendants(server.proc.pid))
     return {
         "rate": rate,
         "server_us": server_cpu / invokes * 1e6,

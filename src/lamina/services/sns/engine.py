@@ -597,13 +597,20 @@ class SnsEngine:
         attempt: int = 0,
         due: float | None = None,
     ) -> None:
-        """Records the delivery (so a restart resumes it) and runs it in the background."""
+        """Records the delivery (so a restart resumes it) and runs it in the background; the record goes once
+        the delivery ends, unless it was cancelled by a stop (then the next start resumes it)."""
         if key is None:
             key = f"{sub.arn}\n{kind}\n{body['MessageId']}"
             self._save_delivery(key, sub, body, kind, message, 0, self._clock.time())
         task = asyncio.get_running_loop().create_task(self.post(sub, body, kind, message, key, attempt, due))
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+
+        def ended(done: asyncio.Task[bool]) -> None:
+            self._background.discard(done)
+            if not done.cancelled():
+                self._store.delete(DELIVERY_KIND, key)
+
+        task.add_done_callback(ended)
 
     def _save_delivery(
         self,
@@ -646,22 +653,6 @@ class SnsEngine:
         """POSTs one message to an http/https endpoint with AWS's headers, retrying along the effective delivery
         policy. A Notification that exhausts its retries goes to the dead-letter queue. With a
         `key`, progress is recorded so a restart resumes at `attempt`, due at wall-clock `due`."""
-        try:
-            return await self._post(sub, body, kind, message, key, attempt, due)
-        finally:
-            if key is not None and not _cancelling():
-                self._store.delete(DELIVERY_KIND, key)
-
-    async def _post(
-        self,
-        sub: Subscription,
-        body: dict[str, Any],
-        kind: str,
-        message: Message | None,
-        key: str | None,
-        attempt: int,
-        due: float | None,
-    ) -> bool:
         if due is not None and due > self._clock.time():
             await self._clock.sleep(due - self._clock.time())
         policy = self._effective_policy(sub)
@@ -830,11 +821,6 @@ class SnsEngine:
                 await task
             except BaseException:
                 pass
-
-
-def _cancelling() -> bool:
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
 
 
 def _message_to_doc(message: Message) -> dict[str, Any]:

@@ -97,10 +97,14 @@ class OutputCapture:
             self.pending_init.append(message)
 
     def drain(self) -> None:
-        """Read everything already in the pipe, now (see the ordering invariant)."""
+        """Read everything already in the pipe, now (see the ordering invariant), and hand it to the store."""
+        self.read_pending()
+        self.commit()
+
+    def read_pending(self) -> None:
+        """Read everything already in the pipe, now, keeping it for the next `commit()`."""
         if not self.closed:
             self._read(unbounded=True)
-        self.commit()
 
     def commit(self) -> None:
         if self._events:

@@ -437,7 +437,7 @@ class Environment:
     ) -> InvocationResult:
         capture = self.capture
         assert capture is not None
-        capture.drain()
+        capture.read_pending()  # the function's output before END; one commit below takes it all
         request_id = invocation.request_id
         capture.platform(report.end(request_id))
         capture.platform(

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+
+import pytest
 
 from lamina.sandbox.runtime_api import ApiState, ReplyKind, RuntimeApi
 from lamina.types import Invocation
@@ -117,5 +120,42 @@ def test_error_init_error_too_large_and_states(loop: Loop) -> None:
         ready = await api2.ready
         assert ready is not None and ready.kind is ReplyKind.INIT_ERROR and ready.error_type == "Runtime.X"
         api2.close()
+
+    loop.run(body())
+
+
+def test_private_channel_sends_a_pipelined_posts_202_with_the_next_event(loop: Loop) -> None:
+    """On Lamina's own runtime's socketpair, `POST …/response` + `GET …/next` in one write get their two
+    answers in one write, when the next event exists (the runtime then wakes once per invoke); over TCP the
+    202 goes out at once, as above."""
+
+    async def body() -> None:
+        api = RuntimeApi(max_response_bytes=100)
+        ours, theirs = socket.socketpair()
+        theirs.setblocking(False)
+        await api.attach(ours)
+        loop = asyncio.get_running_loop()
+
+        async def read_until(end: bytes) -> bytes:
+            data = b""
+            while not data.endswith(end):
+                data += await asyncio.wait_for(loop.sock_recv(theirs, 65536), 5)
+            return data
+
+        await loop.sock_sendall(theirs, get_next())
+        await asyncio.wait_for(api.ready, 5)
+        first = api.deliver(Invocation(request_id="r-1", payload=b"{}", invoked_arn="arn"), 0)
+        await read_until(b"{}")
+        await loop.sock_sendall(theirs, post("invocation/r-1/response", b'"ok"') + get_next())
+        assert (await asyncio.wait_for(first, 5)).body == b'"ok"'
+        # The platform has parsed both requests (the post's result is in): had it answered the post, the
+        # 202 would be readable now.
+        with pytest.raises(BlockingIOError):
+            theirs.recv(65536)
+        api.deliver(Invocation(request_id="r-2", payload=b"[2]", invoked_arn="arn"), 0)
+        together = await read_until(b"[2]")
+        assert together.startswith(b"HTTP/1.1 202 Accepted") and b"r-2" in together
+        theirs.close()
+        api.close()
 
     loop.run(body())

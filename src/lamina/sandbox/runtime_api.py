@@ -148,7 +148,7 @@ class RuntimeApi:
         end the runtime holds)."""
         try:
             sock.setblocking(False)
-            await asyncio.get_running_loop().connect_accepted_socket(lambda: _Connection(self), sock=sock)
+            await asyncio.get_running_loop().connect_accepted_socket(lambda: _Connection(self, True), sock=sock)
         except BaseException:
             sock.close()
             raise
@@ -286,12 +286,13 @@ class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection from the runtime; answers are queued in request order (`cells`)."""
 
     __slots__ = (
-        "api", "body", "cells", "close_after", "content_type", "error_type", "header_name", "parser",
+        "api", "body", "cells", "close_after", "content_type", "error_type", "header_name", "hold", "parser",
         "size", "transport", "url",
     )  # fmt: skip
 
-    def __init__(self, api: RuntimeApi) -> None:
+    def __init__(self, api: RuntimeApi, hold: bool = False) -> None:
         self.api = api
+        self.hold = hold  # Lamina's own runtime on its private channel: see `flush`
         self.parser = httptools.HttpRequestParser(self)
         self.transport: asyncio.Transport | None = None
         self.cells: deque[list[bytes | None]] = deque()
@@ -326,10 +327,16 @@ class _Connection(asyncio.Protocol):
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
             self.close()
+            return
         except httptools.HttpParserError:
+            self.flush()
             if self.transport is not None:
                 self.transport.write(_error("400 Bad Request", "InvalidRequest", "Malformed HTTP request"))
             self.close()
+            return
+        # Answer after the whole read is parsed, not per message: a `next` pipelined behind a post is then
+        # already queued when the post's 202 is ready, and the two go out together (see `flush`).
+        self.flush()
 
     # httptools callbacks
 
@@ -378,15 +385,15 @@ class _Connection(asyncio.Protocol):
             cell[0] = api.on_init_error(bytes(self.body), self.error_type)
         else:
             cell[0] = NOT_FOUND
-        self.flush()
 
     def flush(self) -> None:
         """Write the answers that are ready, in request order, in one write.
 
-        When a runtime pipelines `POST …/response` and `GET …/next` (Lamina's own client does), the 202
-        for the post waits and goes out together with the next event: the runtime, which has nothing to
-        do until that event, then wakes once per invocation instead of twice. A runtime that does not
-        pipeline has no pending `next` behind its post, and gets its 202 at once.
+        On Lamina's own runtime's private channel (`hold`), which pipelines `POST …/response` and
+        `GET …/next` in one write, the 202 for the post waits and goes out together with the next event:
+        the runtime, which has nothing to do until that event, then wakes once per invocation instead of
+        twice, and the platform writes once. Every other connection gets each answer as soon as it is
+        ready, as from AWS's Runtime API.
         """
         cells = self.cells
         transport = self.transport
@@ -395,7 +402,7 @@ class _Connection(asyncio.Protocol):
             data = cells.popleft()[0]
             assert data is not None
             ready.append(data)
-        if ready and cells and not self.close_after:
+        if ready and cells and self.hold and not self.close_after:
             cells.extendleft([data] for data in reversed(ready))
             return
         if transport is not None and ready:

@@ -7,6 +7,7 @@ allows it and the platform answers in order), so a warm invoke costs the runtime
 
 from __future__ import annotations
 
+import select
 import socket
 from dataclasses import dataclass
 
@@ -57,6 +58,8 @@ class RuntimeClient:
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = bytearray()
         self.pending_replies = 0
+        self.poller = select.poll()
+        self.poller.register(self.sock, select.POLLIN)
         self.next_request = f"GET {_PREFIX}invocation/next HTTP/1.1\r\nHost: {address}\r\n\r\n".encode()
 
     def _read_response(self) -> tuple[int, dict[str, str], bytes]:
@@ -65,6 +68,7 @@ class RuntimeClient:
             end = buf.find(b"\r\n\r\n")
             if end >= 0:
                 break
+            self.poller.poll()
             chunk = self.sock.recv(65536)
             if not chunk:
                 raise RuntimeApiError("Runtime API closed the connection")

@@ -36,6 +36,7 @@ from lamina.sandbox.settings import SandboxSettings
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
+from lamina.services.lambda_.fast_invoke import FastInvoke
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
@@ -178,6 +179,10 @@ class Lamina:
             settings.public_url,
             internal=self._internal,
         )
+        # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
+        self.fast_invoke = FastInvoke(
+            self.functions, self.concurrency, self.executor, lambda_service, settings.region, settings.account_id
+        )
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -195,6 +200,7 @@ class Lamina:
             MAX_BODY,
             self.gateway.too_large,
             self.gateway.bad_request,
+            self.fast_invoke,
         )
 
     @property
@@ -234,6 +240,7 @@ class Lamina:
             "services": {"lambda": "running", "sqs": "running", "sns": "running"},
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
+            "fastInvokes": self.fast_invoke.taken,
         }
 
     def _internal(self, request: Request) -> Response | None:

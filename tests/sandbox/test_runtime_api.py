@@ -159,3 +159,32 @@ def test_private_channel_sends_a_pipelined_posts_202_with_the_next_event(loop: L
         api.close()
 
     loop.run(body())
+
+
+def test_a_reply_callback_is_called_once_and_close_ends_what_is_in_flight(loop: Loop) -> None:
+    async def body() -> None:
+        api = RuntimeApi(max_response_bytes=100)
+        address = await api.listen()
+        waiting = asyncio.ensure_future(exchange(address, get_next()))
+        await asyncio.wait_for(api.ready, 5)
+        replies: list[tuple[ReplyKind, bytes]] = []
+        api.deliver(
+            Invocation(request_id="r-1", payload=b"{}", invoked_arn="arn"),
+            0,
+            lambda r: replies.append((r.kind, r.body)),
+        )
+        await waiting
+        (accepted,) = await exchange(address, post("invocation/r-1/response", b'"ok"'))
+        assert accepted[0] == 202 and replies == [(ReplyKind.RESPONSE, b'"ok"')]
+        waiting = asyncio.ensure_future(exchange(address, get_next()))
+        api.deliver(
+            Invocation(request_id="r-2", payload=b"{}", invoked_arn="arn"),
+            0,
+            lambda r: replies.append((r.kind, r.body)),
+        )
+        await waiting
+        api.close()
+        api.close()
+        assert replies[1:] == [(ReplyKind.EXITED, b"")]
+
+    loop.run(body())

@@ -53,6 +53,16 @@ _UUID4_MASK = ~(0xF000 << 64) & ~(0xC000 << 48) & ((1 << 128) - 1)
 _UUID4_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 
+def credential_scope(headers: dict[str, str]) -> tuple[str, str] | None:
+    """(region, service) of a SigV4-signed request's credential scope; None when it is not signed."""
+    auth = headers.get("authorization")
+    if auth:
+        m = _SCOPE.search(auth)
+        if m:
+            return m.group(1), m.group(2)
+    return None
+
+
 def snake(name: str) -> str:
     return _SNAKE.sub("_", name).lower()
 
@@ -196,15 +206,13 @@ class Gateway:
         self, request: Request
     ) -> tuple[ServiceBinding | None, str, tuple[OperationModel, dict[str, str]] | None]:
         """The service (and region) a request is for, and its route when finding the service found it."""
-        auth = request.headers.get("authorization")
-        if auth:
-            m = _SCOPE.search(auth)
-            if m:
-                region, name = m.group(1), m.group(2)
-                bound = self._services.get(name)
-                if bound is not None and bound.query_twin is not None and "x-amz-target" not in request.headers:
-                    bound = bound.query_twin
-                return bound, region, None
+        scope = credential_scope(request.headers)
+        if scope is not None:
+            region, name = scope
+            bound = self._services.get(name)
+            if bound is not None and bound.query_twin is not None and "x-amz-target" not in request.headers:
+                bound = bound.query_twin
+            return bound, region, None
         if "x-amz-target" in request.headers:
             for service in self._json:
                 protocol = service.protocol

@@ -21,6 +21,9 @@ from lamina.api.messages import Request, Response
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Request], Coroutine[object, object, Response]]
+# A shortcut for some requests, tried before the handler: True when it took the request, and then calls
+# the given function with the response exactly once, now or later.
+FastPath = Callable[[Request, Callable[[Response], None]], bool]
 
 _REASONS = {
     100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
@@ -66,8 +69,10 @@ class HttpProtocol(asyncio.Protocol):
         max_body: int,
         too_large: Callable[[Request], Response],
         bad_request: Callable[[], Response],
+        fast: FastPath | None = None,
     ) -> None:
         self._handler = handler
+        self._fast = fast
         self._max_body = max_body
         self._too_large = too_large
         self._bad_request = bad_request
@@ -172,19 +177,34 @@ class HttpProtocol(asyncio.Protocol):
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True
         self._head_request = request.method == "HEAD"
+        if self._fast is not None and self._fast(request, lambda response: self._answer(response, keep_alive)):
+            return
         task: asyncio.Task[Response] = asyncio.get_running_loop().create_task(self._handler(request))
         task.add_done_callback(lambda t: self._finish(t, keep_alive))
 
     def _finish(self, task: asyncio.Task[Response], keep_alive: bool) -> None:
-        self._busy = False
         if task.cancelled():
+            self._busy = False
             return
         exc = task.exception()
         if exc is not None:  # the handler maps every error; this is a last resort
             log.error("unhandled error in request handler", exc_info=exc)
+            self._busy = False
             self._send(Response(500, [("Content-Type", "application/json")], b'{"message":"internal"}'), False)
             return
-        self._send(task.result(), keep_alive)
+        self._answer(task.result(), keep_alive)
+
+    def _answer(self, response: Response, keep_alive: bool) -> None:
+        """The request in flight is answered: send it, then start the next one waiting, if any (on the next
+        turn of the loop: a fast path answers before it gives back what it used)."""
+        self._busy = False
+        self._send(response, keep_alive)
+        if self._queue:
+            self._busy = True  # until the next one starts
+            asyncio.get_running_loop().call_soon(self._next)
+
+    def _next(self) -> None:
+        self._busy = False
         if self._queue and self._transport is not None:
             request, then = self._queue.pop(0)
             if request is None:
@@ -210,10 +230,11 @@ async def serve(
     max_body: int,
     too_large: Callable[[Request], Response],
     bad_request: Callable[[], Response],
+    fast: FastPath | None = None,
 ) -> asyncio.Server:
     loop = asyncio.get_running_loop()
     return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body, too_large, bad_request),
+        lambda: HttpProtocol(handler, max_body, too_large, bad_request, fast),
         host,
         port,
         reuse_address=True,

@@ -254,12 +254,23 @@ class Executor:
             if failure is not None:
                 return await env.invoke(invocation, failure)
         result = await env.invoke(invocation)
+        self.give_back(env)
+        return result
+
+    def take_warm(self, spec: VersionSpec) -> Environment | None:
+        """An idle environment of `spec`, now, for a caller that drives it itself (`Environment.begin`) and
+        then hands it back with `give_back`; None when starting one would be needed."""
+        if self._ctx is None or self._closed:
+            return None
+        return self._pool.take(self._key(spec))
+
+    def give_back(self, env: Environment) -> None:
+        """An invocation on `env` ended: it serves the next one, unless it failed, was retired or we close."""
         if env.state is EnvironmentState.IDLE:
             if env.retired or self._closed:
                 env.stop()
             else:
                 self._pool.give_back(env)
-        return result
 
     async def _start_environment(
         self, spec: VersionSpec, key: Hashable, provisioned: bool = False

@@ -33,7 +33,7 @@ from . import launch
 from .cgroups import Cgroup, CgroupPool
 from .child import libc
 from .isolation import Isolation
-from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply
+from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply, resolver
 from .settings import SandboxSettings
 from .spares import Spare
 from .timer import Timer
@@ -93,6 +93,25 @@ def error_document(error_type: str, message: str, type_first: bool = True) -> by
     return json.dumps(doc).encode()
 
 
+class Outcome:
+    """One invocation from `begin` to `record`: what it returns, and what its REPORT line says."""
+
+    __slots__ = ("duration_ms", "error_type", "function_error", "init_ms", "invocation", "log", "payload",
+                 "started", "status", "timer")  # fmt: skip
+
+    def __init__(self, invocation: Invocation, log: InvocationLog, init_ms: float | None) -> None:
+        self.invocation = invocation
+        self.log = log
+        self.init_ms = init_ms
+        self.started = 0.0
+        self.timer: Timer | None = None
+        self.duration_ms = 0.0
+        self.payload = b""
+        self.function_error: str | None = None
+        self.status: str | None = None  # REPORT's Status: "timeout" or "error" when the runtime failed
+        self.error_type: str | None = None
+
+
 class Environment:
     def __init__(
         self,
@@ -130,6 +149,7 @@ class Environment:
         self._last_peak: int | None = None
         self._oom_before = 0
         self.spare: Spare | None = None  # the resident hosting this environment, if any
+        self._running: Outcome | None = None  # the invocation in flight
 
     def _move(self, new: EnvironmentState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -359,58 +379,87 @@ class Environment:
 
     async def invoke(self, invocation: Invocation, init_failure: InitFailure | None = None) -> InvocationResult:
         """Run one invocation (or report `init_failure` as its outcome). Caller holds the environment."""
-        ctx, spec = self.ctx, self.spec
+        if init_failure is not None:
+            return self._init_failed(invocation, init_failure)
+        future: asyncio.Future[RuntimeReply] = asyncio.get_running_loop().create_future()
+        self.begin(invocation, resolver(future))
+        return self.record(self.conclude(await future))
+
+    def begin(self, invocation: Invocation, on_reply: Callable[[RuntimeReply], None]) -> None:
+        """Hand `invocation` to the runtime; `on_reply` gets the reply (or the timeout, or the exit), then
+        the caller passes it to `conclude` and the outcome to `record`. Caller holds the environment, IDLE."""
+        ctx = self.ctx
+        running = self._start_invocation(invocation)
+        self._move(EnvironmentState.BUSY)
+        clock = ctx.clock
+        running.started = clock.monotonic()
+        deadline_ms = int((clock.time() + self.spec.timeout_s) * 1000)
+        self._running = running
+        self.api.deliver(invocation, deadline_ms, on_reply)
+        if self._running is running:  # (delivering can end it at once: the runtime may be gone)
+            running.timer = Timer(clock, self.spec.timeout_s, self._invoke_timed_out)
+
+    def _start_invocation(self, invocation: Invocation) -> Outcome:
         capture = self.capture
         assert capture is not None
         inv_log = InvocationLog(invocation.tail_logs)
         capture.begin(inv_log)
-        request_id = invocation.request_id
-        capture.platform(report.start(request_id, spec.version))
+        capture.platform(report.start(invocation.request_id, self.spec.version))
         init_ms = self.init_duration_ms if self.invocations == 0 and not self.provisioned else None
         self.invocations += 1
-        if init_failure is not None:
-            body = init_failure.body
-            if body is None:
-                message = f"RequestId: {request_id} {init_failure.message}"
-                body = error_document(init_failure.error_type, message, init_failure.type_first)
-            status = "timeout" if init_failure.error_type == "Sandbox.Timedout" else "error"
-            error_type = init_failure.error_type
-            return self._finish(invocation, inv_log, body, "Unhandled", 0.0, init_ms, status, error_type)
-        self._move(EnvironmentState.BUSY)
+        return Outcome(invocation, inv_log, init_ms)
+
+    def _init_failed(self, invocation: Invocation, init_failure: InitFailure) -> InvocationResult:
+        outcome = self._start_invocation(invocation)
+        body = init_failure.body
+        if body is None:
+            message = f"RequestId: {invocation.request_id} {init_failure.message}"
+            body = error_document(init_failure.error_type, message, init_failure.type_first)
+        outcome.payload = body
+        outcome.function_error = "Unhandled"
+        outcome.status = "timeout" if init_failure.error_type == "Sandbox.Timedout" else "error"
+        outcome.error_type = init_failure.error_type
+        return self.record(outcome)
+
+    def conclude(self, reply: RuntimeReply) -> Outcome:
+        """What the invocation `begin` started returns: the payload and function error. Its END and REPORT
+        lines are written by `record`, which a caller may run after answering its own client."""
+        outcome = self._running
+        assert outcome is not None
+        self._running = None
+        if outcome.timer is not None:
+            outcome.timer.cancel()
+        ctx, spec = self.ctx, self.spec
         clock = ctx.clock
-        started = clock.monotonic()
-        deadline_ms = int((clock.time() + spec.timeout_s) * 1000)
-        future = self.api.deliver(invocation, deadline_ms)
-        timer = Timer(clock, spec.timeout_s, self._invoke_timed_out)
-        try:
-            reply = await future
-        finally:
-            timer.cancel()
-        duration_ms = (clock.monotonic() - started) * 1000.0
+        outcome.duration_ms = (clock.monotonic() - outcome.started) * 1000.0
         self.last_used = clock.monotonic()
         kind = reply.kind
-        if kind is ReplyKind.RESPONSE:
+        request_id = outcome.invocation.request_id
+        if kind is ReplyKind.RESPONSE or kind is ReplyKind.ERROR:
             if self.state is EnvironmentState.BUSY:
                 self._move(EnvironmentState.IDLE)
-            return self._finish(invocation, inv_log, reply.body, None, duration_ms, init_ms)
-        if kind is ReplyKind.ERROR:
-            if self.state is EnvironmentState.BUSY:
-                self._move(EnvironmentState.IDLE)
-            return self._finish(invocation, inv_log, reply.body, "Unhandled", duration_ms, init_ms)
+            outcome.payload = reply.body
+            outcome.function_error = None if kind is ReplyKind.RESPONSE else "Unhandled"
+            return outcome
+        outcome.function_error = "Unhandled"
         if kind is ReplyKind.TOO_LARGE:
             if self.state is EnvironmentState.BUSY:
                 self._move(EnvironmentState.IDLE)
             limit = ctx.settings.max_response_bytes
             message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
-            body = error_document("Function.ResponseSizeTooLarge", message)
-            return self._finish(invocation, inv_log, body, "Unhandled", duration_ms, init_ms)
+            outcome.payload = error_document("Function.ResponseSizeTooLarge", message)
+            return outcome
+        capture = self.capture
+        assert capture is not None
         if kind is ReplyKind.TIMED_OUT:
             self.stop()
             capture.drain()
             capture.platform(report.timed_out(clock.time(), request_id, spec.timeout_s))
             message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout_s:.2f} seconds"
-            body = error_document("Sandbox.Timedout", message, type_first=False)
-            return self._finish(invocation, inv_log, body, "Unhandled", spec.timeout_s * 1000.0, init_ms, "timeout")
+            outcome.payload = error_document("Sandbox.Timedout", message, type_first=False)
+            outcome.duration_ms = spec.timeout_s * 1000.0
+            outcome.status = "timeout"
+            return outcome
         # The runtime process ended mid-invocation (crash, sys.exit, OOM kill).
         how = describe_status(self.exit_status if self.exit_status is not None else -1)
         line = report.runtime_exited(request_id, how)
@@ -418,42 +467,42 @@ class Environment:
         capture.platform(line)
         error_type = "Runtime.OutOfMemory" if self._oom else "Runtime.ExitError"
         capture.platform(error_type)
-        body = error_document("Runtime.ExitError", line)
-        return self._finish(invocation, inv_log, body, "Unhandled", duration_ms, init_ms, "error", error_type)
+        outcome.payload = error_document("Runtime.ExitError", line)
+        outcome.status = "error"
+        outcome.error_type = error_type
+        return outcome
 
     def _invoke_timed_out(self) -> None:
         self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
 
-    def _finish(
-        self,
-        invocation: Invocation,
-        inv_log: InvocationLog,
-        payload: bytes,
-        function_error: str | None,
-        duration_ms: float,
-        init_ms: float | None,
-        status: str | None = None,
-        error_type: str | None = None,
-    ) -> InvocationResult:
+    def record(self, outcome: Outcome) -> InvocationResult:
+        """The invocation's END and REPORT lines, and its result."""
         capture = self.capture
         assert capture is not None
         capture.read_pending()  # the function's output before END; one commit below takes it all
+        invocation = outcome.invocation
         request_id = invocation.request_id
         capture.platform(report.end(request_id))
         capture.platform(
             report.report(
-                request_id, duration_ms, self.spec.memory_mb, self.max_memory_mb(), init_ms, status, error_type
+                request_id,
+                outcome.duration_ms,
+                self.spec.memory_mb,
+                self.max_memory_mb(),
+                outcome.init_ms,
+                outcome.status,
+                outcome.error_type,
             )
         )
         capture.finish()
         capture.commit()
         return InvocationResult(
-            payload=payload,
+            payload=outcome.payload,
             executed_version=self.spec.version,
-            function_error=function_error,
-            log_tail=inv_log.tail() if invocation.tail_logs else None,
-            duration_ms=duration_ms,
-            init_duration_ms=init_ms,
+            function_error=outcome.function_error,
+            log_tail=outcome.log.tail() if invocation.tail_logs else None,
+            duration_ms=outcome.duration_ms,
+            init_duration_ms=outcome.init_ms,
         )
 
     def max_memory_mb(self) -> int:

@@ -28,9 +28,10 @@ import re
 import socket
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import cast
+from typing import cast, overload
 
 import httptools
 
@@ -118,7 +119,9 @@ class RuntimeApi:
         )
         self.state = ApiState.INITIALIZING
         self.ready: asyncio.Future[RuntimeReply | None] = asyncio.get_running_loop().create_future()
-        self._result: asyncio.Future[RuntimeReply] | None = None
+        # Who is told how the invocation in flight ended; called synchronously, from the runtime's
+        # connection or from `interrupt`, so a warm invoke's answer needs no extra turn of the event loop.
+        self._on_reply: Callable[[RuntimeReply], None] | None = None
         self._request_id = b""
         self._event: bytes | None = None  # formatted `next` answer not yet sent
         self._parked: deque[tuple[_Connection, list[bytes | None]]] = deque()
@@ -163,14 +166,22 @@ class RuntimeApi:
         self._parked.clear()
         if not self.ready.done():
             self.ready.set_result(None)
-        if self._result is not None and not self._result.done():
-            self._result.cancel()
+        self._settle(RuntimeReply(ReplyKind.EXITED, b""))
 
     # -- platform side --------------------------------------------------------------------------------
 
-    def deliver(self, invocation: Invocation, deadline_ms: int) -> asyncio.Future[RuntimeReply]:
-        """Hand `invocation` to the runtime (now, if it is waiting in `next`) and return the future of its
-        answer. Only valid in IDLE."""
+    @overload
+    def deliver(self, invocation: Invocation, deadline_ms: int) -> asyncio.Future[RuntimeReply]: ...
+
+    @overload
+    def deliver(self, invocation: Invocation, deadline_ms: int, on_reply: Callable[[RuntimeReply], None]) -> None: ...
+
+    def deliver(
+        self, invocation: Invocation, deadline_ms: int, on_reply: Callable[[RuntimeReply], None] | None = None
+    ) -> asyncio.Future[RuntimeReply] | None:
+        """Hand `invocation` to the runtime (now, if it is waiting in `next`). Its answer (or how the
+        invocation otherwise ended) goes to `on_reply`, called exactly once; without one, to the returned
+        future. Only valid in IDLE."""
         if self.state is not ApiState.IDLE:
             raise RuntimeError(f"cannot deliver in state {self.state}")
         head = [
@@ -189,13 +200,17 @@ class RuntimeApi:
             head += [b"\r\nLambda-Runtime-Cognito-Identity: ", _header_safe(invocation.cognito_identity).encode()]
         head += [b"\r\nContent-Length: ", str(len(invocation.payload)).encode(), b"\r\n\r\n", invocation.payload]
         self._request_id = invocation.request_id.encode()
-        self._result = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[RuntimeReply] | None = None
+        if on_reply is None:
+            future = asyncio.get_running_loop().create_future()
+            on_reply = resolver(future)
+        self._on_reply = on_reply
         self.state = ApiState.INVOKING
         self._event = b"".join(head)
         if self._parked:
             conn, cell = self._parked.popleft()
             self._send_event(conn, cell)
-        return self._result
+        return future
 
     def _send_event(self, conn: _Connection, cell: list[bytes | None]) -> None:
         cell[0] = self._event
@@ -207,9 +222,17 @@ class RuntimeApi:
         self.state = ApiState.FAILED
         if not self.ready.done():
             self.ready.set_result(reply)
-        if self._result is not None and not self._result.done():
-            self._result.set_result(reply)
-        self._result = None
+        self._settle(reply)
+
+    def _settle(self, reply: RuntimeReply) -> None:
+        on_reply = self._on_reply
+        if on_reply is None:
+            return
+        self._on_reply = None
+        try:
+            on_reply(reply)
+        except Exception:  # the platform's bug must not break the runtime's connection
+            log.exception("finishing an invocation failed")
 
     # -- runtime side ---------------------------------------------------------------------------------
 
@@ -231,21 +254,19 @@ class RuntimeApi:
         request_id, _, action = path.rpartition(b"/")
         if action not in (b"response", b"error"):
             return NOT_FOUND
-        if self.state is not ApiState.INVOKING or self._result is None:
+        if self.state is not ApiState.INVOKING or self._on_reply is None:
             return INVALID_STATE if self.state is not ApiState.IDLE else INVALID_REQUEST_ID
         if request_id != self._request_id or self._event is not None:
             return INVALID_REQUEST_ID
-        result = self._result
-        self._result = None
         self.state = ApiState.IDLE
         if body is _TOO_LARGE:
-            result.set_result(RuntimeReply(ReplyKind.TOO_LARGE, b""))
+            self._settle(RuntimeReply(ReplyKind.TOO_LARGE, b""))
             return self.too_large_reply
         if action == b"response":
-            result.set_result(RuntimeReply(ReplyKind.RESPONSE, body, content_type=content_type))
+            self._settle(RuntimeReply(ReplyKind.RESPONSE, body, content_type=content_type))
         else:
             kind = error_type if error_type and _ERROR_TYPE_RE.match(error_type) else None
-            result.set_result(RuntimeReply(ReplyKind.ERROR, body, error_type=kind or error_type))
+            self._settle(RuntimeReply(ReplyKind.ERROR, body, error_type=kind or error_type))
         return ACCEPTED
 
     def on_init_error(self, body: bytes, error_type: str | None) -> bytes:
@@ -255,6 +276,16 @@ class RuntimeApi:
         if not self.ready.done():
             self.ready.set_result(RuntimeReply(ReplyKind.INIT_ERROR, body, error_type=error_type))
         return ACCEPTED
+
+
+def resolver(future: asyncio.Future[RuntimeReply]) -> Callable[[RuntimeReply], None]:
+    """A reply callback that completes `future`, unless its waiter has given up on it."""
+
+    def resolve(reply: RuntimeReply) -> None:
+        if not future.done():
+            future.set_result(reply)
+
+    return resolve
 
 
 _TOO_LARGE = b"\x00too-large\x00"  # sentinel identity for an over-limit body

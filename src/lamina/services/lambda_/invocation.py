@@ -31,7 +31,7 @@ class Runner(Protocol):
     async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult: ...
 
 
-def _trace_id() -> str:
+def new_trace_id() -> str:
     # X-Ray ids are identifiers, not secrets: getrandbits is several times cheaper than os.urandom.
     ids = f"{random.getrandbits(160):040x}"
     return f"Root=1-{int(time.time()):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
@@ -79,32 +79,37 @@ class InvokeFront:
             payload=payload,
             invoked_arn=invoked_arn,
             client_context=client_context,
-            trace_id=_trace_id(),
+            trace_id=new_trace_id(),
             tail_logs=params.get("LogType") == "Tail",
         )
         try:
             result = await self._runner.invoke(self._spec(config), invocation)
         except CapacityExceeded:
             raise Throttled("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded", Type="User") from None
-        out: dict[str, Any] = {
-            "StatusCode": 200,
-            "ExecutedVersion": result.executed_version,
-            "Payload": result.payload,
-        }
-        if len(result.payload) > MAX_SYNC_RESPONSE and result.function_error is None:
-            out["Payload"] = json.dumps(
-                {
-                    "errorMessage": f"Response payload size exceeded maximum allowed payload size "
-                    f"({MAX_SYNC_RESPONSE} bytes).",
-                    "errorType": "Function.ResponseSizeTooLarge",
-                }
-            ).encode()
-            out["FunctionError"] = "Unhandled"
-        elif result.function_error is not None:
-            out["FunctionError"] = result.function_error
-        if invocation.tail_logs and result.log_tail is not None:
-            out["LogResult"] = base64.b64encode(result.log_tail[-4096:]).decode()
-        return out
+        return invoke_output(result, invocation.tail_logs)
+
+
+def invoke_output(result: InvocationResult, tail_logs: bool) -> dict[str, Any]:
+    """Invoke's output members for a synchronous invocation's result."""
+    out: dict[str, Any] = {
+        "StatusCode": 200,
+        "ExecutedVersion": result.executed_version,
+        "Payload": result.payload,
+    }
+    if len(result.payload) > MAX_SYNC_RESPONSE and result.function_error is None:
+        out["Payload"] = json.dumps(
+            {
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size "
+                f"({MAX_SYNC_RESPONSE} bytes).",
+                "errorType": "Function.ResponseSizeTooLarge",
+            }
+        ).encode()
+        out["FunctionError"] = "Unhandled"
+    elif result.function_error is not None:
+        out["FunctionError"] = result.function_error
+    if tail_logs and result.log_tail is not None:
+        out["LogResult"] = base64.b64encode(result.log_tail[-4096:]).decode()
+    return out
 
 
 def _check_json(payload: bytes) -> None:

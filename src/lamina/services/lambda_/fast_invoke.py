@@ -1,0 +1,148 @@
+"""The warm synchronous Invoke, served straight from the HTTP connection.
+
+The general path runs every request as a task through routing, model-driven parsing and validation, the
+provider, and back; the answer of a warm invoke then waits two extra turns of the event loop (the task's
+wake-up and its done callback). This path takes only the plainest case, the one benchmarks and most
+callers send: `POST /2015-03-31/functions/<name>/invocations`, no qualifier, no log tail, no client
+context, a function that exists, is Active and has an idle environment, with a lease free. Everything
+else, errors included, it leaves to the general path, which answers exactly as before; when it takes a
+request it answers with the same bytes the general path would (tests/lambda_api/test_fast_invoke.py
+compares them).
+
+The runtime's reply comes back as a plain callback from the Runtime API connection: the client's answer
+is written first, then the invocation's END and REPORT lines, then the environment and the lease are
+given back, all before the event loop turns again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable
+
+from lamina.api.gateway import ServiceBinding, credential_scope, new_request_id
+from lamina.api.messages import Request, Response
+from lamina.errors import LaminaError, Throttled
+from lamina.functions.control import FunctionService
+from lamina.functions.states import State
+from lamina.invoke.concurrency import ConcurrencyLedger
+from lamina.invoke.executor import Executor
+from lamina.sandbox.runtime_api import RuntimeReply
+from lamina.services.lambda_.invocation import invoke_output, new_trace_id
+from lamina.types import Invocation, InvocationResult
+
+log = logging.getLogger(__name__)
+
+_PREFIX = "/2015-03-31/functions/"
+_SUFFIX = "/invocations"
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a valid FunctionName as is: no ARN, no qualifier, no escapes
+# Header members of Invoke's input this path accepts, each with the one value it may have.
+_PLAIN_HEADERS = {"x-amz-invocation-type": "RequestResponse", "x-amz-log-type": "None"}
+_INTERNAL = Response(500, [("Content-Type", "application/json")], b'{"message":"internal"}')
+
+
+class FastInvoke:
+    def __init__(
+        self,
+        functions: FunctionService,
+        ledger: ConcurrencyLedger,
+        executor: Executor,
+        lambda_service: ServiceBinding,
+        default_region: str,
+        account_id: str,
+    ) -> None:
+        self._functions = functions
+        self._ledger = ledger
+        self._executor = executor
+        self._op = lambda_service.model.operation_model("Invoke")
+        self._serialize = lambda_service.protocol.serialize
+        self._max_body = lambda_service.body_limits.get("Invoke", 6_291_456)
+        self.taken = 0  # requests served here (reported in /health as fastInvokes)
+        self._region = default_region
+        self._account = account_id
+        members = self._op.input_shape.members.values() if self._op.input_shape is not None else []
+        self._other_headers = [
+            m.serialization["name"].lower()
+            for m in members
+            if m.serialization.get("location") == "header" and m.serialization["name"].lower() not in _PLAIN_HEADERS
+        ]
+
+    def __call__(self, request: Request, respond: Callable[[Response], None]) -> bool:
+        """Start `request` and return True if it is a plain warm invoke; otherwise False, having changed
+        nothing."""
+        path = request.path
+        if (
+            request.method != "POST"
+            or request.query_string
+            or not path.startswith(_PREFIX)
+            or not path.endswith(_SUFFIX)
+            or len(request.body) > self._max_body
+        ):
+            return False
+        name = path[len(_PREFIX) : -len(_SUFFIX)]
+        if _PLAIN_NAME.fullmatch(name) is None:
+            return False
+        headers = request.headers
+        for header, plain in _PLAIN_HEADERS.items():
+            value = headers.get(header)
+            if value is not None and value != plain:
+                return False
+        for header in self._other_headers:
+            if header in headers:
+                return False
+        region = self._region
+        scope = credential_scope(headers)
+        if scope is not None:
+            if scope[1] != "lambda":
+                return False
+            region = scope[0]
+        payload = request.body or b"{}"
+        try:
+            json.loads(payload)
+            ref = self._functions.resolve(name, region, self._account)
+            config = self._functions.invocation_target(ref)
+        except (ValueError, UnicodeDecodeError, LaminaError):
+            return False  # the general path answers with the error
+        if config.state != State.ACTIVE:
+            return False
+        spec = self._functions.cached_spec(config)
+        try:
+            lease = self._ledger.acquire(spec.function_arn, (spec.version,))
+        except Throttled:
+            return False
+        env = self._executor.take_warm(spec)
+        if env is None:
+            lease.release()
+            return False  # a cold start: the general path starts the environment
+        self.taken += 1
+        request_id = request.request_id = new_request_id()
+        invocation = Invocation(request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=new_trace_id())
+        executor = self._executor
+
+        def done(reply: RuntimeReply) -> None:
+            answered = False
+            try:
+                outcome = env.conclude(reply)
+                result = InvocationResult(outcome.payload, spec.version, outcome.function_error)
+                response = self._serialize(self._op, invoke_output(result, False))
+                response.headers.append(("x-amzn-RequestId", request_id))
+                respond(response)
+                answered = True
+                env.record(outcome)
+            except Exception:
+                log.exception("finishing invocation %s failed", request_id)
+                if not answered:
+                    respond(_INTERNAL)
+            finally:
+                executor.give_back(env)
+                lease.release()
+
+        try:
+            env.begin(invocation, done)
+        except Exception:
+            log.exception("starting invocation %s failed", request_id)
+            env.stop()
+            lease.release()
+            respond(_INTERNAL)
+        return True

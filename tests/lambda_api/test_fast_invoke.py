@@ -1,0 +1,196 @@
+"""The warm-invoke shortcut (services/lambda_/fast_invoke.py) against the general path, on a real server.
+
+The same request is sent plain (the shortcut takes it) and with `?Qualifier=$LATEST` (the general path takes
+it); the answers must match byte for byte apart from the request id and the Date. `/health` counts the
+requests the shortcut took, so each test also shows which path answered.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import time
+import urllib.request
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+
+from tests.lambda_api.invoke_support import Deployer, doc, request_id, wait_active
+from tests.server import LaminaProcess
+
+HANDLERS = """
+import json, os, sys, time
+
+def ok(event, context):
+    return {"echo": event, "version": context.function_version}
+
+def fail(event, context):
+    raise ValueError("bad " + json.dumps(event))
+
+def big(event, context):
+    return "x" * 7_000_000
+
+def crash(event, context):
+    if event:  # the warming invoke sends {}
+        sys.stdout.flush()
+        os._exit(3)
+
+def slow(event, context):
+    if event:
+        time.sleep(30)
+
+def chatty(event, context):
+    print("hello", event.get("n"))
+    return event
+
+def raw(event, context):
+    return "caf\\u00e9 \\u2603"
+"""
+
+_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def fast_count(server: LaminaProcess) -> int:
+    with urllib.request.urlopen(server.url + "/health") as reply:
+        count: int = json.loads(reply.read())["fastInvokes"]
+    return count
+
+
+class Raw:
+    """One keep-alive connection; answers as (status line, headers without Date, body)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.buf = b""
+
+    def post(self, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[str, dict[str, str], bytes]:
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        head = f"POST {path} HTTP/1.1\r\nHost: t\r\n{extra}Content-Length: {len(body)}\r\n\r\n"
+        self.sock.sendall(head.encode() + body)
+        return self.read()
+
+    def read(self) -> tuple[str, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.sock.recv(65536)
+        raw_head, _, rest = self.buf.partition(b"\r\n\r\n")
+        lines = raw_head.decode("latin-1").split("\r\n")
+        fields = dict(line.split(": ", 1) for line in lines[1:])
+        length = int(fields["Content-Length"])
+        while len(rest) < length:
+            rest += self.sock.recv(65536)
+        self.buf = rest[length:]
+        fields.pop("Date")
+        return lines[0], fields, rest[:length]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def both_ways(server: LaminaProcess, name: str, body: bytes = b"{}") -> tuple[Any, Any]:
+    """The answer of the shortcut and of the general path, request ids replaced."""
+    conn = Raw(server.port)
+    try:
+        conn.post(f"/2015-03-31/functions/{name}/invocations", b"{}")  # an environment is warm from here on
+        before = fast_count(server)
+        fast = conn.post(f"/2015-03-31/functions/{name}/invocations", body)
+        assert fast_count(server) == before + 1, "the shortcut did not take the plain invoke"
+        general = conn.post(f"/2015-03-31/functions/{name}/invocations?Qualifier=%24LATEST", body)
+        assert fast_count(server) == before + 1, "the shortcut took a qualified invoke"
+    finally:
+        conn.close()
+    return normalise(fast), normalise(general)
+
+
+def normalise(answer: tuple[str, dict[str, str], bytes]) -> tuple[str, dict[str, str], bytes]:
+    status, headers, body = answer
+    assert _ID.fullmatch(headers.pop("x-amzn-RequestId"))
+    return status, headers, _ID.sub("<id>", body.decode("utf-8", "replace")).encode()
+
+
+@pytest.fixture(scope="module")
+def handlers(deployer: Deployer) -> str:
+    return deployer.create({"app.py": HANDLERS}, handler="app.ok", Timeout=30)
+
+
+@pytest.mark.parametrize("handler", ["ok", "fail", "big", "crash", "slow", "raw"])
+def test_shortcut_answers_as_the_general_path(lamina: LaminaProcess, deployer: Deployer, handler: str) -> None:
+    timeout = 1 if handler == "slow" else 30
+    name = deployer.create({"app.py": HANDLERS}, handler=f"app.{handler}", Timeout=timeout)
+    fast, general = both_ways(lamina, name, b'{"k": [1, 2]}')
+    assert fast == general
+    status, headers, _body = fast
+    assert status == "HTTP/1.1 200 OK" and headers["X-Amz-Executed-Version"] == "$LATEST"
+
+
+def test_plain_invokes_through_boto3_take_the_shortcut(lamina: LaminaProcess, api: Any, handlers: str) -> None:
+    api.invoke(FunctionName=handlers, Payload=b"{}")  # warm
+    before = fast_count(lamina)
+    reply = api.invoke(FunctionName=handlers, Payload=b'{"a": 1}')
+    assert doc(reply) == {"echo": {"a": 1}, "version": "$LATEST"}
+    assert reply["StatusCode"] == 200 and "FunctionError" not in reply
+    assert fast_count(lamina) == before + 1
+
+
+def test_everything_else_takes_the_general_path(lamina: LaminaProcess, api: Any, handlers: str) -> None:
+    """Tail logs, client context, DryRun, Event, bad JSON, unknown functions and cold starts: answered as
+    before, none of them by the shortcut."""
+    api.invoke(FunctionName=handlers, Payload=b"{}")
+    before = fast_count(lamina)
+    tail = api.invoke(FunctionName=handlers, Payload=b"{}", LogType="Tail")
+    assert "LogResult" in tail and tail["StatusCode"] == 200
+    ctx = api.invoke(FunctionName=handlers, Payload=b"{}", ClientContext="eyJjdXN0b20iOnt9fQ==")
+    assert ctx["StatusCode"] == 200
+    assert api.invoke(FunctionName=handlers, InvocationType="DryRun")["StatusCode"] == 204
+    assert api.invoke(FunctionName=handlers, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+    with pytest.raises(api.exceptions.InvalidRequestContentException):
+        api.invoke(FunctionName=handlers, Payload=b"{not json")
+    with pytest.raises(api.exceptions.ResourceNotFoundException):
+        api.invoke(FunctionName=handlers + "-missing", Payload=b"{}")
+    assert fast_count(lamina) == before
+    # A configuration change retires the warm environments: the next invoke is a cold start.
+    api.update_function_configuration(FunctionName=handlers, Environment={"Variables": {"COLD": "1"}})
+    wait_active(api, handlers)
+    cold = api.invoke(FunctionName=handlers, Payload=b"{}")
+    assert cold["StatusCode"] == 200 and "FunctionError" not in cold
+    assert fast_count(lamina) == before
+
+
+def test_shortcut_invocations_are_logged_in_order(lamina: LaminaProcess, api: Any, deployer: Deployer) -> None:
+    name = deployer.create({"app.py": HANDLERS}, handler="app.chatty")
+    api.invoke(FunctionName=name, Payload=b"{}")
+    before = fast_count(lamina)
+    ids = [request_id(api.invoke(FunctionName=name, Payload=json.dumps({"n": n}).encode())) for n in range(3)]
+    assert fast_count(lamina) == before + 3
+    group = lamina.data_dir / "logs" / quote(f"/aws/lambda/{name}", safe="")
+    deadline = time.monotonic() + 10
+    while True:  # the store's writer thread puts queued lines on disk every 50 ms
+        lines = [line.split("\t", 1)[1] for f in group.glob("*.log") for line in f.read_text().splitlines()]
+        if sum(line.startswith("REPORT") for line in lines) == 4 or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    for n, rid in enumerate(ids):
+        at = lines.index(f"START RequestId: {rid} Version: $LATEST")
+        assert lines[at + 1] == f"hello {n}"
+        assert lines[at + 2] == f"END RequestId: {rid}"
+        report = rf"REPORT RequestId: {rid}\tDuration: [\d.]+ ms\tBilled Duration: \d+ ms\t"
+        report += r"Memory Size: 128 MB\tMax Memory Used: [1-9]\d* MB\t"
+        assert re.fullmatch(report, lines[at + 3]), lines[at + 3]
+
+
+def test_pipelined_invokes_are_answered_in_order(lamina: LaminaProcess, api: Any, handlers: str) -> None:
+    api.invoke(FunctionName=handlers, Payload=b"{}")
+    before = fast_count(lamina)
+    path = f"/2015-03-31/functions/{handlers}/invocations"
+    requests = b"".join(
+        f"POST {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {len(str(n))}\r\n\r\n{n}".encode() for n in range(5)
+    )
+    conn = Raw(lamina.port)
+    try:
+        conn.sock.sendall(requests)
+        answers = [conn.read() for _ in range(5)]
+    finally:
+        conn.close()
+    assert [json.loads(body)["echo"] for _status, _headers, body in answers] == [0, 1, 2, 3, 4]
+    assert fast_count(lamina) == before + 5

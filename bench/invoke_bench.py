@@ -4,7 +4,8 @@ Lamina runs as a real `lamina serve` subprocess (fully sandboxed environments, a
 Measured:
   * warm invoke latency p50/p99 of a no-op Python handler through POST .../invocations, with a lean
     keep-alive HTTP client (raw socket) and with boto3;
-  * throughput with 1 and 32 concurrent clients (wrk when installed, else an asyncio client);
+  * throughput with 1 and 32 concurrent clients (wrk when installed, else an asyncio client), each after
+    2 s of the same load unmeasured (the environments 32 clients need are started by then);
   * client-observed cold start p50/p99 of a fresh, fully sandboxed environment per invoke: one function
     whose environment is retired before each invoke (recycled), and separately a burst of first invokes of
     new functions that all keep their environments (bounded by the host's cgroup v1 attach rate);
@@ -318,6 +319,16 @@ def process_per_invoke_baseline(count: int) -> list[float]:
         return samples
 
 
+def _halt_polling() -> str:
+    """Whether idle CPUs poll before halting: on a VM that decides what waking a process on an idle CPU
+    costs (see sandbox/placement.py)."""
+    try:
+        ns = Path("/sys/module/haltpoll/parameters/guest_halt_poll_ns").read_text().strip()
+    except OSError:
+        return "guest halt polling: not a haltpoll guest"
+    return f"guest halt polling: {ns} ns"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warm", type=int, default=5000)
@@ -325,10 +336,12 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=100)
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--settle", type=float, default=150.0, help="max seconds to wait for page merging")
+    parser.add_argument("--cpu-placement", choices=("auto", "off"), default="auto", help="lamina serve's option")
     args = parser.parse_args()
+    serve_args = ("--cpu-placement", args.cpu_placement)
 
     with tempfile.TemporaryDirectory() as data:
-        server = LaminaProcess(Path(data)).start()
+        server = LaminaProcess(Path(data), *serve_args).start()
         try:
             client = server.client()
             client.create_function(FunctionName="bench-noop", Runtime="python3.12", Role=ROLE,
@@ -337,7 +350,11 @@ def main() -> None:
 
             lean = warm_latency_lean(server.port, "bench-noop", args.warm)
             boto = warm_latency_boto3(server, "bench-noop", args.boto3)
+            # Steady state: each load first runs 2 s unmeasured, so the environments the 32 clients need are
+            # started (cold starts are measured below) before the measured seconds.
+            throughput(server.port, "bench-noop", 1, 2)
             rps1, tool = throughput(server.port, "bench-noop", 1, args.seconds)
+            throughput(server.port, "bench-noop", 32, 2)
             rps32, _ = throughput(server.port, "bench-noop", 32, args.seconds)
             cold = cold_starts(server, args.cold)
             recycled = recycled_cold_starts(server, args.cold)
@@ -364,7 +381,8 @@ def main() -> None:
     def line(label: str, samples: list[float]) -> str:
         return f"{label:<44} p50 {_pct(samples, 0.5):8.3f} ms   p99 {_pct(samples, 0.99):8.3f} ms"
 
-    print(f"machine: {os.cpu_count()} cpus, python {sys.version.split()[0]}")
+    print(f"machine: {os.cpu_count()} cpus, python {sys.version.split()[0]}, {_halt_polling()}")
+    print(f"lamina serve --cpu-placement {args.cpu_placement}")
     print(line("warm invoke, lean keep-alive client", lean))
     print(line("warm invoke, boto3", boto))
     print(line("cold start, fresh env per invoke (recycled)", recycled))

@@ -34,6 +34,8 @@ class Settings:
     sqlite_synchronous: str = "FULL"
     # Kernel same-page merging for idle environments (sandbox/memory_merge.py): "auto", "on" or "off".
     memory_merge: str = "auto"
+    # Pin the only invocation in flight to the event loop's CPU (sandbox/placement.py).
+    cpu_placement: bool = True
 
     @property
     def public_url(self) -> str:

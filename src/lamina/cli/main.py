@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="let the kernel merge identical pages of idle environments (KSM); auto: when root (default auto)",
     )
+    serve.add_argument(
+        "--cpu-placement",
+        choices=("auto", "off"),
+        default="auto",
+        help="run the only invocation in flight on the server's CPU, saving a cross-CPU wake-up (default auto)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -76,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         state_transition_delay=args.state_transition_delay,
         concurrent_executions=args.concurrent_executions,
         memory_merge=args.memory_merge,
+        cpu_placement=args.cpu_placement == "auto",
     )
     import uvloop
 

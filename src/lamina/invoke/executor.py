@@ -36,6 +36,7 @@ from ..logs.store import LogStore
 from ..sandbox import cgroups, isolation, memory_merge
 from ..sandbox.environment import Environment, EnvironmentState, InitFailure, SandboxContext
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
+from ..sandbox.placement import Placement
 from ..sandbox.settings import SandboxSettings
 from ..sandbox.spares import Spare, SparePool
 from ..sandbox.zygote import RUNTIMES_DIR, ZygoteDied, ZygoteProcess
@@ -103,6 +104,7 @@ class Executor:
             template_root=template_root,
             runtime_dir=runtime_dir,
             release_uid=self._uids.append,
+            placement=Placement(settings.cpu_placement),
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)
@@ -233,6 +235,8 @@ class Executor:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()
         report["zygote"] = self.settings.use_zygote
         report["memory_merge"] = self._memory_merge.report()
+        if self._ctx is not None:
+            report["cpu_placement"] = self._ctx.placement.report()
         report["environments"] = len(self._pool)
         report["idle_environments"] = len(self._pool.idle())
         return report

@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from . import launch
 from .cgroups import Cgroup, CgroupPool
 from .child import libc
 from .isolation import Isolation
+from .placement import Placement
 from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply, resolver
 from .settings import SandboxSettings
 from .spares import Spare
@@ -73,6 +74,7 @@ class SandboxContext:
     release_uid: Callable[[int], None]
     take_spare: Callable[[ZygoteProcess], Spare | None] = lambda _zygote: None
     node_version: str = ""
+    placement: Placement = field(default_factory=lambda: Placement(False))
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class Environment:
         self._oom_before = 0
         self.spare: Spare | None = None  # the resident hosting this environment, if any
         self._running: Outcome | None = None  # the invocation in flight
+        self.last_duration_ms: float | None = None  # of the previous invocation
 
     def _move(self, new: EnvironmentState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -395,7 +398,14 @@ class Environment:
         running.started = clock.monotonic()
         deadline_ms = int((clock.time() + self.spec.timeout_s) * 1000)
         self._running = running
-        self.api.deliver(invocation, deadline_ms, on_reply)
+        placement, pid = ctx.placement, self.pid
+        placement.started(pid, self.last_duration_ms)
+
+        def reply(answer: RuntimeReply) -> None:
+            placement.ended(pid)
+            on_reply(answer)
+
+        self.api.deliver(invocation, deadline_ms, reply)
         if self._running is running:  # (delivering can end it at once: the runtime may be gone)
             running.timer = Timer(clock, self.spec.timeout_s, self._invoke_timed_out)
 
@@ -431,7 +441,7 @@ class Environment:
             outcome.timer.cancel()
         ctx, spec = self.ctx, self.spec
         clock = ctx.clock
-        outcome.duration_ms = (clock.monotonic() - outcome.started) * 1000.0
+        outcome.duration_ms = self.last_duration_ms = (clock.monotonic() - outcome.started) * 1000.0
         self.last_used = clock.monotonic()
         kind = reply.kind
         request_id = outcome.invocation.request_id
@@ -549,6 +559,7 @@ class Environment:
         if self.state is EnvironmentState.DEAD:
             return
         self.state = EnvironmentState.DEAD
+        self.ctx.placement.forget(self.pid)
         self.api.close()
         if self.capture is not None:
             self.capture.close()

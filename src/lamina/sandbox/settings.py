@@ -50,6 +50,8 @@ class SandboxSettings:
     # KSM for environments: "auto" (as root), "on" or "off" (memory_merge.py). Off unless asked, so that an
     # Executor built directly (tests, embedding) leaves the host alone; `lamina serve` asks for "auto".
     memory_merge: str = "off"
+    # Pin the environment of the only invocation in flight to the event loop's CPU (placement.py).
+    cpu_placement: bool = True
 
     def python_for(self, runtime: str) -> str:
         for name, path in self.python_interpreters:

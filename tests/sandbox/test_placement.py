@@ -3,6 +3,7 @@ spread over every CPU as soon as two are in flight, never pinned for long invoca
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import threading
@@ -30,9 +31,14 @@ def sleepers() -> Iterator[list[int]]:
 
 
 def on_own_thread(work: Callable[[], T]) -> T:
-    """Placement pins the calling thread (the event loop's): run it on a thread of its own, not pytest's."""
+    """Placement pins the calling thread (the event loop's): run it in an event loop on a thread of its own,
+    not on pytest's."""
     out: list[T] = []
-    thread = threading.Thread(target=lambda: out.append(work()))
+
+    async def run() -> None:
+        out.append(work())
+
+    thread = threading.Thread(target=lambda: asyncio.run(run()))
     thread.start()
     thread.join()
     return out[0]
@@ -90,3 +96,68 @@ def test_off_pins_nothing(sleepers: list[int]) -> None:
         return os.sched_getaffinity(env) | os.sched_getaffinity(0)
 
     assert on_own_thread(run) == ALL
+
+
+def test_a_pinned_invocation_that_runs_long_lets_go_and_so_does_close(sleepers: list[int]) -> None:
+    env, _ = sleepers
+
+    def run() -> tuple[int, set[int], set[int], set[int], set[int], set[int]]:
+        placement = Placement(True)
+        for _ in range(QUIET_STARTS):
+            placement.started(env, 1.0)
+            placement.ended(env)
+        placement.started(env, 1.0)  # pinned, and still running ...
+        # ... when its watch fires (called here, not waited for: LONG_S of real time)
+        placement._ran_long(env)
+        floated = os.sched_getaffinity(env), os.sched_getaffinity(0)
+        placement.ended(env)
+        for _ in range(QUIET_STARTS):  # pinned again after a quiet run; a thread started meanwhile inherits
+            placement.started(env, 1.0)
+            placement.ended(env)
+        started_pinned: list[set[int]] = []
+        worker = threading.Thread(target=lambda: started_pinned.append(os.sched_getaffinity(0)))
+        worker.start()
+        worker.join()
+        pinned = os.sched_getaffinity(0)
+        placement.close()
+        return placement.in_flight, *floated, started_pinned[0], pinned, os.sched_getaffinity(0)
+
+    in_flight, env_floated, loop_floated, worker_pinned, loop_pinned, loop_closed = on_own_thread(run)
+    assert in_flight == 0
+    assert env_floated == loop_floated == ALL
+    assert len(loop_pinned) == 1 and worker_pinned == loop_pinned
+    assert loop_closed == ALL
+
+
+def test_spreading_frees_the_threads_the_pinned_loop_started(sleepers: list[int]) -> None:
+    env, other = sleepers
+
+    def run() -> tuple[set[int], set[int]]:
+        placement = Placement(True)
+        for _ in range(QUIET_STARTS):
+            placement.started(env, 1.0)
+            placement.ended(env)
+        gate = threading.Event()
+        tid: list[int] = []
+
+        def park() -> None:
+            tid.append(threading.get_native_id())
+            gate.wait(10)
+
+        worker = threading.Thread(target=park)
+        worker.start()  # started while the loop is pinned: inherits its CPU
+        while not tid:
+            pass
+        before = os.sched_getaffinity(tid[0])
+        placement.started(env, 1.0)
+        placement.started(other, 1.0)  # two in flight: everything floats
+        after = os.sched_getaffinity(tid[0])
+        gate.set()
+        worker.join()
+        placement.ended(env)
+        placement.ended(other)
+        placement.close()
+        return before, after
+
+    before, after = on_own_thread(run)
+    assert len(before) == 1 and after == ALL

@@ -177,8 +177,12 @@ class HttpProtocol(asyncio.Protocol):
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True
         self._head_request = request.method == "HEAD"
-        if self._fast is not None and self._fast(request, lambda response: self._answer(response, keep_alive)):
-            return
+        if self._fast is not None:
+            try:
+                if self._fast(request, lambda response: self._answer(response, keep_alive)):
+                    return
+            except Exception:  # a shortcut's bug: the general path still answers
+                log.exception("the fast path failed on %s %s", request.method, request.path)
         task: asyncio.Task[Response] = asyncio.get_running_loop().create_task(self._handler(request))
         task.add_done_callback(lambda t: self._finish(t, keep_alive))
 

@@ -183,7 +183,11 @@ class Executor:
             if self._ctx.isolation.isolated:
                 template = {"root": str(self._ctx.template_root), "binds": self._binds()}
             zygote = ZygoteProcess(
-                python, template, preload=self.settings.use_zygote, memory_merge=self._memory_merge.enabled
+                python,
+                template,
+                preload=self.settings.use_zygote,
+                memory_merge=self._memory_merge.enabled,
+                cpus=self._ctx.placement.cpus,
             )
             await zygote.start()
             self._zygotes[python] = zygote
@@ -230,6 +234,8 @@ class Executor:
         self.logs.flush()
         self.logs.close()
         memory_merge.release(self._memory_merge)
+        if self._ctx is not None:
+            self._ctx.placement.close()
 
     def isolation_report(self) -> dict[str, object]:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()

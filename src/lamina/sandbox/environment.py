@@ -34,7 +34,7 @@ from .cgroups import Cgroup, CgroupPool
 from .child import libc
 from .isolation import Isolation
 from .placement import Placement
-from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply, resolver
+from .runtime_api import ApiState, ReplyKind, RuntimeApi, RuntimeReply, resolver
 from .settings import SandboxSettings
 from .spares import Spare
 from .timer import Timer
@@ -405,7 +405,12 @@ class Environment:
             placement.ended(pid)
             on_reply(answer)
 
-        self.api.deliver(invocation, deadline_ms, reply)
+        try:
+            self.api.deliver(invocation, deadline_ms, reply)
+        except BaseException:
+            placement.ended(pid)
+            self._running = None
+            raise
         if self._running is running:  # (delivering can end it at once: the runtime may be gone)
             running.timer = Timer(clock, self.spec.timeout_s, self._invoke_timed_out)
 
@@ -483,7 +488,10 @@ class Environment:
         return outcome
 
     def _invoke_timed_out(self) -> None:
-        self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
+        # The timer may fire after the runtime answered and before `conclude` cancelled it (the general path
+        # resumes a turn of the loop later): nothing is in flight then, and nothing failed.
+        if self.api.state is ApiState.INVOKING:
+            self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
 
     def record(self, outcome: Outcome) -> InvocationResult:
         """The invocation's END and REPORT lines, and its result."""

@@ -13,12 +13,15 @@ environment's previous invocation was short, the event loop's thread and that en
 the CPU the loop runs on (a system call only when that changes). The first start that finds another
 invocation in flight lets the loop, the pinned environment still running and its own environment float
 over every CPU again, so concurrent invocations use the whole machine. An idle pinned environment stays
-pinned (it uses no CPU) until its next invocation decides again. Long invocations are never pinned: they
-gain nothing from a faster hand-over, and would share the loop's CPU.
+pinned (it uses no CPU) until its next invocation decides again. Long invocations are not pinned: they
+gain nothing from a faster hand-over and would share the loop's CPU; a pinned one still running after
+`LONG_S` lets go of it. Threads and processes started while pinned inherit the pin: the server's threads
+are released with the loop, zygotes set their own CPUs at start, and an environment's threads with it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ctypes
 import ctypes.util
 import logging
@@ -39,18 +42,20 @@ def _current_cpu() -> Callable[[], int] | None:
 
 QUIET_STARTS = 8  # invocation starts in a row with nothing else in flight before pinning
 SHORT_MS = 10.0  # an environment whose previous invocation took longer is not pinned
+LONG_S = 0.05  # a pinned invocation still running after this lets go of the loop's CPU
 
 
 class Placement:
     def __init__(self, enabled: bool) -> None:
-        self._cpus = os.sched_getaffinity(0)
-        self._getcpu = _current_cpu() if enabled and len(self._cpus) > 1 else None
+        self.cpus = os.sched_getaffinity(0)  # what the platform may use; every release restores it
+        self._getcpu = _current_cpu() if enabled and len(self.cpus) > 1 else None
         self.enabled = self._getcpu is not None
         self.in_flight = 0
         self._quiet = 0  # starts in a row that found nothing else in flight
         self._loop_cpu: int | None = None  # the CPU the event loop's thread is pinned to
         self._pinned: dict[int, int] = {}  # environment pid → the CPU it is pinned to
         self._running_pinned = 0  # the pid of the in-flight environment that is pinned, if any
+        self._watch: asyncio.TimerHandle | None = None  # lets go if that invocation runs long
 
     def started(self, pid: int, previous_ms: float | None) -> None:
         """An invocation of the environment whose process is `pid` starts now; `previous_ms` is how long
@@ -74,13 +79,18 @@ class Placement:
             self._loop_cpu = cpu if self._set(0, {cpu}) else None
         if self._pinned.get(pid) != cpu and self._set(pid, {cpu}):
             self._pinned[pid] = cpu
-        self._running_pinned = pid if pid in self._pinned else 0
+        if pid in self._pinned:
+            self._running_pinned = pid
+            self._watch = asyncio.get_running_loop().call_later(LONG_S, self._ran_long, pid)
 
     def ended(self, pid: int) -> None:
         """The invocation `started` announced has ended (answered, failed, timed out or its process died)."""
         self.in_flight -= 1
         if self._running_pinned == pid:
             self._running_pinned = 0
+            if self._watch is not None:
+                self._watch.cancel()
+                self._watch = None
 
     def forget(self, pid: int) -> None:
         """The process is gone."""
@@ -88,22 +98,50 @@ class Placement:
         if self._running_pinned == pid:
             self._running_pinned = 0
 
+    def close(self) -> None:
+        """Give every thread of this process its CPUs back."""
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        if self._loop_cpu is not None:
+            self._loop_cpu = None
+            self._float_threads(0)
+
     def report(self) -> dict[str, object]:
         return {"enabled": self.enabled, "loop_cpu": self._loop_cpu, "pinned_environments": len(self._pinned)}
 
+    def _ran_long(self, pid: int) -> None:
+        self._watch = None
+        if self._running_pinned == pid:
+            self._quiet = 0
+            self._spread(0)
+
     def _spread(self, pid: int) -> None:
         if self._loop_cpu is not None:
-            self._set(0, self._cpus)
+            # Every thread: those the loop started while pinned (executor workers) inherited its CPU.
+            self._float_threads(0)
             self._loop_cpu = None
         if self._running_pinned:
             self._float(self._running_pinned)
             self._running_pinned = 0
+            if self._watch is not None:
+                self._watch.cancel()
+                self._watch = None
         if pid in self._pinned:
             self._float(pid)
 
     def _float(self, pid: int) -> None:
-        self._set(pid, self._cpus)
+        self._float_threads(pid)
         self._pinned.pop(pid, None)
+
+    def _float_threads(self, pid: int) -> None:
+        """All threads of process `pid` (0: this one) may use every CPU again."""
+        try:
+            tids = [int(t) for t in os.listdir(f"/proc/{pid or os.getpid()}/task")]
+        except OSError:
+            return
+        for tid in tids:
+            self._set(tid, self.cpus)
 
     @staticmethod
     def _set(pid: int, cpus: set[int]) -> bool:

@@ -357,6 +357,7 @@ class _Connection(asyncio.Protocol):
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
+            self.flush()
             self.close()
             return
         except httptools.HttpParserError:

@@ -50,8 +50,9 @@ class SandboxSettings:
     # KSM for environments: "auto" (as root), "on" or "off" (memory_merge.py). Off unless asked, so that an
     # Executor built directly (tests, embedding) leaves the host alone; `lamina serve` asks for "auto".
     memory_merge: str = "off"
-    # Pin the environment of the only invocation in flight to the event loop's CPU (placement.py).
-    cpu_placement: bool = True
+    # Pin the loop and the environment to one CPU while invocations come one at a time (placement.py). Off
+    # unless asked, so that an Executor built directly leaves its caller's thread alone; `lamina serve` asks.
+    cpu_placement: bool = False
 
     def python_for(self, runtime: str) -> str:
         for name, path in self.python_interpreters:

@@ -60,8 +60,18 @@ class ZygoteDied(Exception):
 
 
 class ZygoteProcess:
-    def __init__(self, python: str, template: dict[str, Any] | None, preload: bool, memory_merge: bool = False) -> None:
+    def __init__(
+        self,
+        python: str,
+        template: dict[str, Any] | None,
+        preload: bool,
+        memory_merge: bool = False,
+        cpus: set[int] | None = None,
+    ) -> None:
         self.python = python
+        # The CPUs the zygote and every environment it forks may use: the platform's own, whatever the
+        # thread starting it was pinned to at that moment (sandbox/placement.py).
+        self.cpus = cpus
         self.template = template
         self.preload = preload
         self.memory_merge = memory_merge
@@ -94,6 +104,7 @@ class ZygoteProcess:
             "template": self.template,
             "preload": list(PRELOAD) if self.preload else [],
             "memory_merge": self.memory_merge,
+            "cpus": sorted(self.cpus) if self.cpus else None,
         }
         code = "import sys; sys.path.insert(0, sys.argv[2]); from child import zygote; zygote.main()"
         self._proc = subprocess.Popen(

@@ -492,6 +492,8 @@ BASE_PATH: list[str] = []
 
 def main() -> None:
     config = json.loads(sys.argv[1])
+    if config.get("cpus"):  # not the CPU the platform's event loop may be pinned to while it started us
+        os.sched_setaffinity(0, config["cpus"])
     BASE_PATH.extend(p for p in sys.path if p and not p.startswith(os.path.dirname(__file__).rsplit("/", 1)[0]))
     sys.path[:0] = config.get("path", [])
     Zygote(config).serve()

@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 from lamina.api.gateway import ServiceBinding, credential_scope, new_request_id
 from lamina.api.messages import Request, Response
+from lamina.api.protocols.rest_json import error_response
 from lamina.errors import LaminaError, Throttled
 from lamina.functions.control import FunctionService
 from lamina.functions.states import State
@@ -39,7 +40,7 @@ _SUFFIX = "/invocations"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a valid FunctionName as is: no ARN, no qualifier, no escapes
 # Header members of Invoke's input this path accepts, each with the one value it may have.
 _PLAIN_HEADERS = {"x-amz-invocation-type": "RequestResponse", "x-amz-log-type": "None"}
-_INTERNAL = Response(500, [("Content-Type", "application/json")], b'{"message":"internal"}')
+_FORM = "application/x-www-form-urlencoded"
 
 
 class FastInvoke:
@@ -84,6 +85,8 @@ class FastInvoke:
         if _PLAIN_NAME.fullmatch(name) is None:
             return False
         headers = request.headers
+        if "x-amz-target" in headers or headers.get("content-type", "").startswith(_FORM):
+            return False  # the gateway gives such requests to the json or query services first
         for header, plain in _PLAIN_HEADERS.items():
             value = headers.get(header)
             if value is not None and value != plain:
@@ -119,21 +122,25 @@ class FastInvoke:
         request_id = request.request_id = new_request_id()
         invocation = Invocation(request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=new_trace_id())
         executor = self._executor
+        answered = False
+
+        def answer(response: Response) -> None:
+            nonlocal answered
+            if not answered:
+                answered = True
+                respond(response)
 
         def done(reply: RuntimeReply) -> None:
-            answered = False
             try:
                 outcome = env.conclude(reply)
                 result = InvocationResult(outcome.payload, spec.version, outcome.function_error)
                 response = self._serialize(self._op, invoke_output(result, False))
                 response.headers.append(("x-amzn-RequestId", request_id))
-                respond(response)
-                answered = True
+                answer(response)
                 env.record(outcome)
             except Exception:
                 log.exception("finishing invocation %s failed", request_id)
-                if not answered:
-                    respond(_INTERNAL)
+                answer(internal_error(request_id))
             finally:
                 executor.give_back(env)
                 lease.release()
@@ -142,7 +149,14 @@ class FastInvoke:
             env.begin(invocation, done)
         except Exception:
             log.exception("starting invocation %s failed", request_id)
-            env.stop()
+            env.stop()  # ends it through `done` if the runtime had it already
             lease.release()
-            respond(_INTERNAL)
+            answer(internal_error(request_id))
         return True
+
+
+def internal_error(request_id: str) -> Response:
+    """What the general path answers when Lamina itself fails (Gateway.handle)."""
+    response = error_response("ServiceException", 500, "Internal error", {}, None)
+    response.headers.append(("x-amzn-RequestId", request_id))
+    return response

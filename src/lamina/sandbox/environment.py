@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from ..clock import Clock
 from ..logs import report
@@ -493,8 +493,14 @@ class Environment:
         if self.api.state is ApiState.INVOKING:
             self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
 
-    def record(self, outcome: Outcome) -> InvocationResult:
-        """The invocation's END and REPORT lines, and its result."""
+    @overload
+    def record(self, outcome: Outcome) -> InvocationResult: ...
+
+    @overload
+    def record(self, outcome: Outcome, result: Literal[False]) -> None: ...
+
+    def record(self, outcome: Outcome, result: bool = True) -> InvocationResult | None:
+        """The invocation's END and REPORT lines, and (unless told not to) its result."""
         capture = self.capture
         assert capture is not None
         capture.read_pending()  # the function's output before END; one commit below takes it all
@@ -514,6 +520,8 @@ class Environment:
         )
         capture.finish()
         capture.commit()
+        if not result:
+            return None
         return InvocationResult(
             payload=outcome.payload,
             executed_version=self.spec.version,

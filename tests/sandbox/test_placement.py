@@ -7,12 +7,13 @@ import asyncio
 import os
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import pytest
 
-from lamina.sandbox.placement import QUIET_STARTS, SHORT_MS, Placement
+from lamina.sandbox.placement import LONG_S, QUIET_STARTS, SHORT_MS, Placement
 
 T = TypeVar("T")
 ALL = os.sched_getaffinity(0)
@@ -107,8 +108,10 @@ def test_a_pinned_invocation_that_runs_long_lets_go_and_so_does_close(sleepers: 
             placement.started(env, 1.0)
             placement.ended(env)
         placement.started(env, 1.0)  # pinned, and still running ...
-        # ... when its watch fires (called here, not waited for: LONG_S of real time)
-        placement._ran_long(env)
+        placement._check()  # (the watch, called here rather than waited for) ... not for long yet
+        assert os.sched_getaffinity(env) == os.sched_getaffinity(0) != ALL
+        placement.now = lambda: time.monotonic() + LONG_S  # ... and now for long
+        placement._check()
         floated = os.sched_getaffinity(env), os.sched_getaffinity(0)
         placement.ended(env)
         for _ in range(QUIET_STARTS):  # pinned again after a quiet run; a thread started meanwhile inherits

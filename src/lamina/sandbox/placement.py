@@ -26,6 +26,7 @@ import ctypes
 import ctypes.util
 import logging
 import os
+import time
 from collections.abc import Callable
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ class Placement:
         self._loop_cpu: int | None = None  # the CPU the event loop's thread is pinned to
         self._pinned: dict[int, int] = {}  # environment pid → the CPU it is pinned to
         self._running_pinned = 0  # the pid of the in-flight environment that is pinned, if any
-        self._watch: asyncio.TimerHandle | None = None  # lets go if that invocation runs long
+        self._since = 0.0  # when that invocation started
+        self._watch: asyncio.TimerHandle | None = None  # checks that it does not run long (one timer, re-armed)
+        self.now: Callable[[], float] = time.monotonic
 
     def started(self, pid: int, previous_ms: float | None) -> None:
         """An invocation of the environment whose process is `pid` starts now; `previous_ms` is how long
@@ -74,23 +77,23 @@ class Placement:
         self._quiet += 1
         if self._quiet < QUIET_STARTS:
             return
-        cpu = self._getcpu()
-        if self._loop_cpu != cpu:
+        cpu = self._loop_cpu  # a pinned loop stays where it is
+        if cpu is None:
+            cpu = self._getcpu()
             self._loop_cpu = cpu if self._set(0, {cpu}) else None
         if self._pinned.get(pid) != cpu and self._set(pid, {cpu}):
             self._pinned[pid] = cpu
         if pid in self._pinned:
             self._running_pinned = pid
-            self._watch = asyncio.get_running_loop().call_later(LONG_S, self._ran_long, pid)
+            self._since = self.now()
+            if self._watch is None:
+                self._watch = asyncio.get_running_loop().call_later(LONG_S, self._check)
 
     def ended(self, pid: int) -> None:
         """The invocation `started` announced has ended (answered, failed, timed out or its process died)."""
         self.in_flight -= 1
         if self._running_pinned == pid:
             self._running_pinned = 0
-            if self._watch is not None:
-                self._watch.cancel()
-                self._watch = None
 
     def forget(self, pid: int) -> None:
         """The process is gone."""
@@ -110,11 +113,17 @@ class Placement:
     def report(self) -> dict[str, object]:
         return {"enabled": self.enabled, "loop_cpu": self._loop_cpu, "pinned_environments": len(self._pinned)}
 
-    def _ran_long(self, pid: int) -> None:
+    def _check(self) -> None:
+        """The watch: a pinned invocation running for `LONG_S` lets go of the loop's CPU."""
         self._watch = None
-        if self._running_pinned == pid:
+        if not self._running_pinned:
+            return
+        ran = self.now() - self._since
+        if ran >= LONG_S:
             self._quiet = 0
             self._spread(0)
+        else:
+            self._watch = asyncio.get_running_loop().call_later(LONG_S - ran, self._check)
 
     def _spread(self, pid: int) -> None:
         if self._loop_cpu is not None:
@@ -124,9 +133,6 @@ class Placement:
         if self._running_pinned:
             self._float(self._running_pinned)
             self._running_pinned = 0
-            if self._watch is not None:
-                self._watch.cancel()
-                self._watch = None
         if pid in self._pinned:
             self._float(pid)
 

@@ -151,7 +151,6 @@ class FastInvoke:
             answer(internal_error(request_id))
         return True
 
-
     def _response(self, payload: bytes, function_error: str | None, version: str, request_id: str) -> Response:
         """Invoke's answer, as the general path's serializer writes it (the tests compare the bytes)."""
         if len(payload) > MAX_SYNC_RESPONSE:  # only with a raised max_response_bytes: the general wording

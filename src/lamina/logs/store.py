@@ -68,6 +68,7 @@ class LogStore:
         # walking every stream Lamina has ever written (that walk grew with the number of environments).
         self._group_totals: dict[Path, int] = {}
         self._made: set[Path] = set()  # group folders known to exist
+        self._locations: dict[tuple[str, str], tuple[Path, Path]] = {}  # (group, stream) → (file, folder)
         self._full: set[Path] = set()
 
     def start(self) -> None:
@@ -132,7 +133,7 @@ class LogStore:
         for group, stream, events in batch:
             merged.setdefault((group, stream), []).extend(events)
         for (group, stream), events in merged.items():
-            path = self._path(group, stream)
+            path, folder = self._located(group, stream)
             if path in self._full:
                 continue
             size = self._sizes.get(path, 0)
@@ -145,24 +146,25 @@ class LogStore:
                     break
                 size += len(line)
                 lines.append(line)
-            if path.parent not in self._made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                self._made.add(path.parent)
+            if folder not in self._made:
+                folder.mkdir(parents=True, exist_ok=True)
+                self._made.add(folder)
             data = "".join(lines).encode("utf-8", "replace")
             try:
                 f = open(path, "ab")  # noqa: SIM115 - closed below
             except FileNotFoundError:  # the folder was removed under us: make it again
-                path.parent.mkdir(parents=True, exist_ok=True)
+                folder.mkdir(parents=True, exist_ok=True)
                 f = open(path, "ab")  # noqa: SIM115
             with f:
                 f.write(data)
-            self._grow(path, len(data))
-            if self._group_totals[path.parent] > self.max_group_bytes:
-                self._enforce_group_limit(path.parent)
+            self._grow(path, len(data), folder)
+            if self._group_totals[folder] > self.max_group_bytes:
+                self._enforce_group_limit(folder)
 
-    def _grow(self, path: Path, size: int) -> None:
+    def _grow(self, path: Path, size: int, folder: Path | None = None) -> None:
+        folder = path.parent if folder is None else folder
         self._sizes[path] = self._sizes.get(path, 0) + size
-        self._group_totals[path.parent] = self._group_totals.get(path.parent, 0) + size
+        self._group_totals[folder] = self._group_totals.get(folder, 0) + size
 
     def _enforce_group_limit(self, group_dir: Path) -> None:
         """Oldest streams first, until the group fits; rare, so it may walk every stream."""
@@ -176,6 +178,18 @@ class LogStore:
             self._group_totals[group_dir] -= size
             if self._group_totals[group_dir] <= self.max_group_bytes:
                 return
+
+    def _located(self, group: str, stream: str) -> tuple[Path, Path]:
+        """The stream's file and its group's folder, made once per stream: the writer asks for every stream
+        of every batch, and building them (quoting, joining, hashing paths) cost more than writing."""
+        key = (group, stream)
+        found = self._locations.get(key)
+        if found is None:
+            if len(self._locations) > 65536:
+                self._locations.clear()
+            path = self._path(group, stream)
+            found = self._locations[key] = (path, path.parent)
+        return found
 
     def _path(self, group: str, stream: str) -> Path:
         return self.root / quote(group, safe="") / (quote(stream, safe="") + ".log")

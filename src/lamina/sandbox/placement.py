@@ -22,23 +22,14 @@ are released with the loop, zygotes set their own CPUs at start, and an environm
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import logging
 import os
 import time
 from collections.abc import Callable
 
+from .child import libc
+
 log = logging.getLogger(__name__)
-
-
-def _current_cpu() -> Callable[[], int] | None:
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        getcpu: Callable[[], int] = libc.sched_getcpu
-    except (OSError, AttributeError):
-        return None
-    return getcpu if getcpu() >= 0 else None
 
 
 QUIET_STARTS = 8  # invocation starts in a row with nothing else in flight before pinning
@@ -49,7 +40,7 @@ LONG_S = 0.05  # a pinned invocation still running after this lets go of the loo
 class Placement:
     def __init__(self, enabled: bool) -> None:
         self.cpus = os.sched_getaffinity(0)  # what the platform may use; every release restores it
-        self._getcpu = _current_cpu() if enabled and len(self.cpus) > 1 else None
+        self._getcpu = libc.sched_getcpu if enabled and len(self.cpus) > 1 and libc.sched_getcpu() >= 0 else None
         self.enabled = self._getcpu is not None
         self.in_flight = 0
         self._quiet = 0  # starts in a row that found nothing else in flight

@@ -51,6 +51,15 @@ def _check(result: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
+def sched_getcpu() -> int:
+    """The CPU the calling thread runs on now (a vDSO call); -1 where the C library cannot tell."""
+    try:
+        cpu: int = _libc.sched_getcpu()
+    except AttributeError:
+        return -1
+    return cpu
+
+
 def unshare(flags: int) -> None:
     _check(_libc.unshare(flags), "unshare")
 

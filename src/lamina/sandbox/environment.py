@@ -34,7 +34,7 @@ from .cgroups import Cgroup, CgroupPool
 from .child import libc
 from .isolation import Isolation
 from .placement import Placement
-from .runtime_api import ApiState, ReplyKind, RuntimeApi, RuntimeReply, resolver
+from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply, resolver
 from .settings import SandboxSettings
 from .spares import Spare
 from .timer import Timer
@@ -402,6 +402,10 @@ class Environment:
         placement.started(pid, self.last_duration_ms)
 
         def reply(answer: RuntimeReply) -> None:
+            # The timer goes the moment the invocation ends, not when the caller gets to `conclude` (the general
+            # path resumes a turn of the loop later): it must not fire for an invocation already answered.
+            if running.timer is not None:
+                running.timer.cancel()
             placement.ended(pid)
             on_reply(answer)
 
@@ -442,8 +446,6 @@ class Environment:
         outcome = self._running
         assert outcome is not None
         self._running = None
-        if outcome.timer is not None:
-            outcome.timer.cancel()
         ctx, spec = self.ctx, self.spec
         clock = ctx.clock
         outcome.duration_ms = self.last_duration_ms = (clock.monotonic() - outcome.started) * 1000.0
@@ -488,10 +490,7 @@ class Environment:
         return outcome
 
     def _invoke_timed_out(self) -> None:
-        # The timer may fire after the runtime answered and before `conclude` cancelled it (the general path
-        # resumes a turn of the loop later): nothing is in flight then, and nothing failed.
-        if self.api.state is ApiState.INVOKING:
-            self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
+        self.api.interrupt(RuntimeReply(ReplyKind.TIMED_OUT, b""))
 
     @overload
     def record(self, outcome: Outcome) -> InvocationResult: ...

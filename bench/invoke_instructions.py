@@ -16,63 +16,41 @@ a lean keep-alive client, and `callgrind_control -d` dumps the window.
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import boto3
-from botocore.config import Config
 from invoke_bench import LeanClient, _request, _zip
-from tests.server import ROLE
+from tests.server import ROLE, LaminaProcess
 
 
 def count(invokes: int) -> float:
     with tempfile.TemporaryDirectory() as data:
         out = Path(data) / "callgrind.out"
-        cmd = [
-            "valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", sys.executable, "-m", "lamina.cli.main",
-            "serve", "--port", "0", "--data-dir", data, "--memory-merge", "off",
-        ]  # fmt: skip
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        wrapper = ("valgrind", "--tool=callgrind", f"--callgrind-out-file={out}")
+        server = LaminaProcess(Path(data) / "lamina", "--memory-merge", "off", wrapper=wrapper).start(timeout=180)
         try:
-            assert proc.stdout is not None
-            port = 0
-            for line in proc.stdout:
-                m = re.search(r"listening on http://[^:]+:(\d+)", line)
-                if m:
-                    port = int(m.group(1))
-                    break
-            if not port:
-                raise RuntimeError("lamina serve did not start under valgrind")
-            threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its output flowing
-            client = boto3.client(
-                "lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
-                aws_access_key_id="test", aws_secret_access_key="test",
-                config=Config(retries={"max_attempts": 1}, read_timeout=120),
-            )  # fmt: skip
+            assert server.proc is not None
+            client = server.client(read_timeout=120)
             client.create_function(FunctionName="bench-instr", Runtime="python3.12", Role=ROLE,
                                    Handler="app.handler", Code={"ZipFile": _zip()})  # fmt: skip
             client.get_waiter("function_active_v2").wait(FunctionName="bench-instr", WaiterConfig={"Delay": 0.2})
-            lean = LeanClient(port)
+            lean = LeanClient(server.port)
             request = _request("bench-instr")
             for _ in range(300):  # warm: environment, caches, and CPU placement settled
                 lean.call(request)
-            subprocess.run(["callgrind_control", "-z", str(proc.pid)], capture_output=True, check=True)
+            pid = str(server.proc.pid)
+            subprocess.run(["callgrind_control", "-z", pid], capture_output=True, check=True)
             for _ in range(invokes):
                 lean.call(request)
-            subprocess.run(["callgrind_control", "-d", "window", str(proc.pid)], capture_output=True, check=True)
+            subprocess.run(["callgrind_control", "-d", "window", pid], capture_output=True, check=True)
             lean.close()
         finally:
-            proc.terminate()
-            proc.wait(120)
+            server.stop(timeout=120)
         for dump in Path(data).glob("callgrind.out.*"):
             for line in dump.read_text(errors="replace").splitlines():
                 if line.startswith("summary:"):

@@ -21,9 +21,10 @@ ROLE = "arn:aws:iam::000000000000:role/lambda-role"
 class LaminaProcess:
     """`lamina serve` in a subprocess on a free port. Stops (and kills if needed) on `stop()`."""
 
-    def __init__(self, data_dir: Path, *extra: str) -> None:
+    def __init__(self, data_dir: Path, *extra: str, wrapper: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
         self.extra = extra
+        self.wrapper = wrapper  # a command the server runs under (valgrind in bench/invoke_instructions.py)
         self.proc: subprocess.Popen[str] | None = None
         self.port = 0
         self.output: list[str] = []
@@ -32,7 +33,7 @@ class LaminaProcess:
         cmd = [sys.executable, "-m", "lamina.cli.main", "serve", "--port", "0", "--data-dir", str(self.data_dir)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [*cmd, *self.extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+            [*self.wrapper, *cmd, *self.extra], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
         )
         deadline = time.monotonic() + timeout
         assert self.proc.stdout is not None

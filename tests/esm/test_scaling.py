@@ -42,6 +42,15 @@ class Env:
             queue, [NewMessage(b, md5_text(b), {}, None, {"SenderId": ACCOUNT}, None) for b in bodies]
         )
 
+    def poller(self, queue: Queue, runner: Any, ledger: Any = None, **mapping: Any) -> SqsPoller:
+        """A started poller of `queue`, one message per batch, no partial batch responses."""
+        fields: dict[str, Any] = {"batch_size": 1, "response_types": [], **mapping}
+        poller = SqsPoller(
+            _mapping(source_arn=queue.arn, **fields), self.engine, cast(Any, _functions()), runner, self.clock, ledger
+        )
+        poller.start()
+        return poller
+
     async def close(self) -> None:
         await self.engine.close()
         await self.store.close()
@@ -101,9 +110,7 @@ def test_concurrency_over_virtual_minutes(tmp_path: Path) -> None:
         env = Env(tmp_path)
         queue = await env.queue(1100)
         runner = GatedRunner()
-        mapping = _mapping(source_arn=queue.arn, batch_size=1, response_types=[])
-        poller = SqsPoller(mapping, env.engine, cast(Any, _functions()), runner, env.clock)
-        poller.start()
+        poller = env.poller(queue, runner)
         await _until(lambda: runner.in_flight == 5)
         await _settle()
         seen = {0.0: runner.in_flight}
@@ -156,12 +163,8 @@ def test_ceilings(
         env = Env(tmp_path)
         queue = await env.queue(200)
         runner = GatedRunner()
-        mapping = _mapping(
-            source_arn=queue.arn, batch_size=1, response_types=[], max_concurrency=max_concurrency,
-            function_arn=f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:live",
-        )  # fmt: skip
-        poller = SqsPoller(mapping, env.engine, cast(Any, _functions()), runner, env.clock, ledger)
-        poller.start()
+        live = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:f:live"
+        poller = env.poller(queue, runner, ledger, max_concurrency=max_concurrency, function_arn=live)
         await _until(lambda: runner.in_flight == start)
         await _settle()
         assert runner.in_flight == start
@@ -196,9 +199,7 @@ def test_throttles_hold_the_ramp_back(tmp_path: Path) -> None:
         env = Env(tmp_path)
         queue = await env.queue(500)
         runner = ThrottledRunner()
-        mapping = _mapping(source_arn=queue.arn, batch_size=1, response_types=[])
-        poller = SqsPoller(mapping, env.engine, cast(Any, _functions()), runner, env.clock)
-        poller.start()
+        poller = env.poller(queue, runner)
         await _until(lambda: runner.calls >= 1)
         allowed = []
         for _ in range(120):  # a minute of throttle retries and back-off, in virtual time
@@ -242,9 +243,7 @@ def test_fifo_concurrency_is_capped_by_message_groups(tmp_path: Path) -> None:
         for m in messages:
             await env.engine.send(queue, [m])
         runner = GatedRunner()
-        mapping = _mapping(source_arn=queue.arn, batch_size=1, response_types=[], max_concurrency=10)
-        poller = SqsPoller(mapping, env.engine, cast(Any, _functions()), runner, env.clock)
-        poller.start()
+        poller = env.poller(queue, runner, max_concurrency=10)
         await _until(lambda: runner.in_flight == 3)
         env.clock.advance(60)
         await _settle()

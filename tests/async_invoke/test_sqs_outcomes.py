@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conformance.snapshot import RECORDED
 from tests.conftest import make_zip
 from tests.server import ROLE, LaminaProcess
 
@@ -22,7 +22,6 @@ def handler(event, context):
 """
 
 
-RECORDED = Path(__file__).resolve().parents[3] / "shared/conformance/aws-recorded"
 FAILURE_ENTRY = (
     "tests/aws/services/lambda_/test_lambda_destinations.py::TestLambdaDestinationSqs::"
     "test_assess_lambda_destination_invocation[payload1]"

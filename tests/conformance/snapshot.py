@@ -1,4 +1,4 @@
-"""Recorded AWS responses (shared/conformance/aws-recorded) and the normaliser that compares live ones to them.
+"""Recorded AWS responses (tests/conformance/aws-recorded, vendored) and the normaliser that compares live ones to them.
 
 A recorded entry maps response names to what boto3 returned against real AWS, with volatile values replaced
 by placeholders (`<uuid:1>`, `<function-name:2>`, `<region>`, ...). `Replay` collects the live responses a
@@ -21,8 +21,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError, ParamValidationError
 
-# The project's shared/ folder sits beside the repository (as in CI: a clone of main with ../shared beside it).
-RECORDED = Path(__file__).resolve().parents[3] / "shared" / "conformance" / "aws-recorded"
+# Vendored into the repository (see aws-recorded/README.md), so a clone alone runs the replays.
+RECORDED = Path(__file__).resolve().parent / "aws-recorded"
 API_FILE = "services__lambda___test_lambda_api.snapshot.json"
 UPSTREAM_PREFIX = "tests/aws/services/lambda_/test_lambda_api.py::"
 

@@ -202,6 +202,7 @@ class Lamina:
             self.gateway.bad_request,
             self.fast_invoke,
         )
+        self.executor.serve_api_at(self.settings.host, self.port)
 
     @property
     def port(self) -> int:

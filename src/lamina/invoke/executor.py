@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..logs.store import LogStore
-from ..sandbox import cgroups, isolation, memory_merge
+from ..sandbox import cgroups, isolation, memory_merge, runtime_libraries
 from ..sandbox.environment import Environment, EnvironmentState, InitFailure, SandboxContext
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.placement import Placement
@@ -78,6 +78,8 @@ class Executor:
         self._provisioned: dict[Hashable, tuple[VersionSpec, int]] = {}
         self._refills: set[asyncio.Task[int]] = set()
         self._memory_merge = memory_merge.MemoryMerge(False, "not started")
+        self._api_endpoint = ""
+        self._libraries = runtime_libraries.locate()
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -105,6 +107,10 @@ class Executor:
             runtime_dir=runtime_dir,
             release_uid=self._uids.append,
             placement=Placement(settings.cpu_placement),
+            python_libraries=runtime_libraries.link_farm(
+                self.data_dir / "sandbox" / "python-libraries", self._libraries
+            ),
+            api_endpoint=self._api_endpoint,
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)
@@ -196,7 +202,13 @@ class Executor:
     def _binds(self) -> list[list[str]]:
         assert self._ctx is not None
         binds = [[path, path] for path in SYSTEM_BINDS]
-        binds.append([str(self._ctx.runtime_dir), "/var/runtime"])
+        # /var/runtime: Lamina's runtime clients and, as on AWS, boto3 and its dependencies (nothing else of
+        # the platform's environment), each bound on its own.
+        for entry in sorted(self._ctx.runtime_dir.iterdir()):
+            if entry.name != "__pycache__":
+                binds.append([str(entry), f"/var/runtime/{entry.name}"])
+        for name, path in self._libraries.items():
+            binds.append([str(path), f"/var/runtime/{name}"])
         node = shutil.which(self.settings.node_binary)
         if node is not None:
             prefix = os.path.dirname(os.path.dirname(os.path.realpath(node)))
@@ -236,6 +248,17 @@ class Executor:
         memory_merge.release(self._memory_merge)
         if self._ctx is not None:
             self._ctx.placement.close()
+
+    def serve_api_at(self, host: str, port: int) -> None:
+        """Tell functions where this server listens (their AWS_ENDPOINT_URL): `host` as bound, with the
+        wildcard addresses replaced by loopback, which every environment on the host's network reaches."""
+        if host in ("", "0.0.0.0", "::", "[::]"):
+            host = "127.0.0.1"
+        elif ":" in host and not host.startswith("["):
+            host = f"[{host}]"
+        self._api_endpoint = f"http://{host}:{port}"
+        if self._ctx is not None:
+            self._ctx.api_endpoint = self._api_endpoint
 
     def isolation_report(self) -> dict[str, object]:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()

@@ -34,6 +34,7 @@ from .cgroups import Cgroup, CgroupPool
 from .child import libc
 from .isolation import Isolation
 from .placement import Placement
+from .role_credentials import CredentialIssuer, LocalIssuer
 from .runtime_api import ReplyKind, RuntimeApi, RuntimeReply, resolver
 from .settings import SandboxSettings
 from .spares import Spare
@@ -75,6 +76,10 @@ class SandboxContext:
     take_spare: Callable[[ZygoteProcess], Spare | None] = lambda _zygote: None
     node_version: str = ""
     placement: Placement = field(default_factory=lambda: Placement(False))
+    python_libraries: Path | None = None  # boto3 & co. without isolation (runtime_libraries.link_farm)
+    credentials: CredentialIssuer = field(default_factory=LocalIssuer)
+    # Where a function reaches this server's API (AWS_ENDPOINT_URL); "" until the server listens.
+    api_endpoint: str = ""
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,7 @@ class Environment:
         ctx = self.ctx
         t0 = ctx.clock.monotonic()
         isolated = ctx.isolation.isolated and self.zygote.isolate
-        paths = launch.paths_for(self.spec, isolated, ctx.runtime_dir)
+        paths = launch.paths_for(self.spec, isolated, ctx.runtime_dir, ctx.python_libraries)
         read_fd, write_fd = os.pipe2(os.O_CLOEXEC)
         self.capture = OutputCapture(
             read_fd, ctx.store, self.group, self.stream, ctx.clock, ctx.settings.max_log_bytes_per_invocation
@@ -194,6 +199,7 @@ class Environment:
             env = launch.environment_variables(
                 self.spec, self.choice, paths, address, self.stream, ctx.settings,
                 os.path.dirname(self.choice.interpreter or ctx.settings.default_python),
+                ctx.credentials.issue(self.spec.function_arn), self._endpoint(isolated),
             )  # fmt: skip
             if self.provisioned:
                 env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
@@ -272,6 +278,11 @@ class Environment:
             self._move(EnvironmentState.IDLE)
             return None
         return self._init_failure(outcome)
+
+    def _endpoint(self, isolated: bool) -> str:
+        """AWS_ENDPOINT_URL: the server's own address, which the environment reaches on the host's network;
+        in a private network namespace the same address is served by a listener forwarded from inside."""
+        return self.ctx.api_endpoint
 
     def _detached_mounts(self) -> list[int]:
         """The code directory, then the layers (one bind, or an overlay with later layers on top), as

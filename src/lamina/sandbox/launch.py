@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..types import VersionSpec
+from .role_credentials import RoleCredentials
 from .settings import SandboxSettings
 
 TASK_ROOT = "/var/task"
@@ -32,6 +33,7 @@ LAMBDA_LD_LIBRARY_PATH = (
     "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib"
 )
 RUNTIME_API_PORT = 9001  # inside a private network namespace, as on Lambda
+XRAY_DAEMON_HOST, XRAY_DAEMON_PORT = "169.254.79.129", 2000  # as Lambda sets them today (older: .79.2)
 
 # Reserved variables (spec §6) are set last, so configuration cannot override them.
 RESERVED = frozenset(
@@ -100,13 +102,22 @@ class Paths:
     runtime: str
     opt: str
     isolated: bool
+    # Where boto3 and its dependencies are when they are not in `runtime` (runtime_libraries.py); "" in a
+    # sandbox, where they are bound into /var/runtime.
+    libraries: str = ""
+
+    @property
+    def runtime_path(self) -> list[str]:
+        """The runtime's own entries of Python's search path, after the code's, the layers' and the
+        standard library's."""
+        return [self.runtime, self.libraries] if self.libraries else [self.runtime]
 
 
-def paths_for(spec: VersionSpec, isolated: bool, runtime_dir: Path) -> Paths:
+def paths_for(spec: VersionSpec, isolated: bool, runtime_dir: Path, libraries: Path | None = None) -> Paths:
     if isolated:
         return Paths(TASK_ROOT, RUNTIME_DIR, OPT, True)
     top_layer = str(spec.layer_dirs[-1]) if spec.layer_dirs else OPT
-    return Paths(str(spec.code_dir), str(runtime_dir), top_layer, False)
+    return Paths(str(spec.code_dir), str(runtime_dir), top_layer, False, str(libraries or ""))
 
 
 def environment_variables(
@@ -117,22 +128,33 @@ def environment_variables(
     stream: str,
     settings: SandboxSettings,
     host_python_bin: str,
+    credentials: RoleCredentials,
+    endpoint: str = "",
 ) -> dict[str, str]:
+    """Lambda's variables (spec §6): the unreserved ones first (configuration may override them), the
+    reserved ones last. `endpoint` is where the function reaches this server (AWS_ENDPOINT_URL, which the
+    SDKs honour: boto3 in a function then calls Lamina, not AWS)."""
     env: dict[str, str] = {
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
         "PATH": LAMBDA_PATH,
         "LD_LIBRARY_PATH": LAMBDA_LD_LIBRARY_PATH,
+        "PWD": paths.task,
+        "SHLVL": "0",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.2:2000",
+        "AWS_XRAY_DAEMON_ADDRESS": f"{XRAY_DAEMON_HOST}:{XRAY_DAEMON_PORT}",
+        "_AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON_HOST,
+        "_AWS_XRAY_DAEMON_PORT": str(XRAY_DAEMON_PORT),
     }
+    if endpoint:
+        env["AWS_ENDPOINT_URL"] = endpoint
     if not paths.isolated:
         # No /var/lang or /opt here: point at the real directories instead.
         layer_bins = [f"{layer}/bin" for layer in reversed(spec.layer_dirs)]
         env["PATH"] = ":".join([host_python_bin, *layer_bins, "/usr/local/bin", "/usr/bin", "/bin"])
         env["LD_LIBRARY_PATH"] = ":".join([paths.task, f"{paths.task}/lib", *(f"{d}/lib" for d in spec.layer_dirs)])
     if choice.family is RuntimeFamily.PYTHON:
-        env["PYTHONPATH"] = paths.runtime
+        env["PYTHONPATH"] = ":".join(paths.runtime_path)
     elif choice.family is RuntimeFamily.NODE:
         major = choice.name.removeprefix("nodejs").removesuffix(".x")
         if paths.isolated:
@@ -158,9 +180,7 @@ def environment_variables(
             "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
             "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group or f"/aws/lambda/{spec.function_name}",
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_SESSION_TOKEN": "test",
+            **credentials.variables(),
             "AWS_LAMBDA_RUNTIME_API": api_address,
             "LAMBDA_TASK_ROOT": paths.task,
             "LAMBDA_RUNTIME_DIR": paths.runtime,
@@ -216,13 +236,15 @@ def launch_for(
                 "sys_path": sys_path,
                 "isolated": paths.isolated,
                 "runtime_dir": paths.runtime,
+                "runtime_path": paths.runtime_path,
             }
         code = (
             "import sys; v = '%d.%d' % sys.version_info[:2]; "
-            "sys.path[:0] = [p.replace('{version}', v) for p in sys.argv[2].split(':')]; sys.path.append(sys.argv[3]); "
+            "sys.path[:0] = [p.replace('{version}', v) for p in sys.argv[2].split(':')]; "
+            "sys.path += sys.argv[3].split(':'); "
             "from lamina_runtime.bootstrap import main; sys.exit(main(sys.argv[1]))"
         )
-        argv = [python_in_sandbox, "-S", "-c", code, env["_HANDLER"], ":".join(sys_path), paths.runtime]
+        argv = [python_in_sandbox, "-S", "-c", code, env["_HANDLER"], ":".join(sys_path), ":".join(paths.runtime_path)]
         return {"mode": "exec", "argv": argv, "env": env}
     if choice.family is RuntimeFamily.NODE:
         return {"mode": "exec", "argv": [choice.interpreter, f"{paths.runtime}/nodejs/bootstrap.js"], "env": env}

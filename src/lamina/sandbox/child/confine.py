@@ -134,6 +134,8 @@ def _attach_staged(plan: Plan, fds: dict[str, int]) -> None:
             libc.mount("none", "/opt", None, _RO_REMOUNT)  # an overlay is read-only from birth
     for fd in fds.values():
         os.close(fd)
+    if "uid" in plan:
+        _name_user("/tmp", "/etc", plan["uid"], plan["gid"])
     os.chdir("/var/task")
 
 
@@ -179,11 +181,45 @@ def _mount_root(plan: Plan) -> None:
         ro = libc.MS_RDONLY | libc.MS_NOSUID | libc.MS_NODEV
         libc.mount("lamina-layers", opt, "overlay", ro, f"lowerdir={lower}")
     libc.mount("proc", root + "/proc", "proc", libc.MS_NOSUID | libc.MS_NODEV | libc.MS_NOEXEC)
+    if "uid" in plan:
+        _name_user(root + "/tmp", root + "/etc", uid, gid)
     os.chdir(root)
     libc.pivot_root(".", ".")
     libc.umount2(".", libc.MNT_DETACH)
     os.chdir("/var/task")
     libc.sethostname(plan.get("hostname", "localhost"))
+
+
+SANDBOX_USER = "sbx_user1051"  # the user every Lambda function runs as
+
+
+def _name_user(tmp: str, etc: str, uid: int, gid: int) -> None:
+    """Give the environment's uid a name, as on Lambda: an /etc/passwd and /etc/group of the sandbox's own
+    (root, the sandbox user, nobody), bound over the host's. The files are written to the environment's
+    fresh /tmp, bound, then unlinked: the binds keep them, and /tmp shows nothing (a few hundred bytes of
+    its size go to them). They belong to root and are read-only to the function."""
+    files = {
+        "passwd": (
+            "root:x:0:0:root:/root:/bin/bash\n"
+            f"{SANDBOX_USER}:x:{uid}:{gid}::/home/{SANDBOX_USER}:/sbin/nologin\n"
+            "nobody:x:65534:65534:Kernel Overflow User:/:/sbin/nologin\n"
+        ),
+        "group": f"root:x:0:\n{SANDBOX_USER}:x:{gid}:\nnobody:x:65534:\n",
+    }
+    for name, text in files.items():
+        target = os.path.join(etc, name)
+        if not os.path.isfile(target):
+            continue
+        staged = os.path.join(tmp, f".lamina-{name}")
+        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+        try:
+            os.write(fd, text.encode())
+        finally:
+            os.close(fd)
+        try:
+            libc.mount(staged, target, None, libc.MS_BIND)
+        finally:
+            os.unlink(staged)
 
 
 def _loopback_up() -> None:

@@ -479,7 +479,10 @@ def run(launch: dict[str, Any]) -> None:
     time.tzset()
     version = "{}.{}".format(*sys.version_info[:2])
     head = [p.replace("{version}", version) for p in launch["sys_path"]]
-    sys.path[:] = head + BASE_PATH + ["/var/runtime" if launch.get("isolated") else launch["runtime_dir"]]
+    # As on AWS: the code, the layers, then the runtime's directory with its boto3 (so the function's own copy
+    # wins); the standard library stays ahead of the runtime's directory, which holds no module of its name.
+    runtime_path = ["/var/runtime"] if launch.get("isolated") else launch.get("runtime_path", [launch["runtime_dir"]])
+    sys.path[:] = head + BASE_PATH + runtime_path
     forget_platform_modules()
     sys.argv = ["/var/runtime/bootstrap", env.get("_HANDLER", "")]
     from lamina_runtime import bootstrap  # type: ignore[import-not-found,unused-ignore]

@@ -9,6 +9,7 @@ import asyncio
 import json
 import logging
 import secrets
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +203,14 @@ class Lamina:
             self.gateway.bad_request,
             self.fast_invoke,
         )
-        self.executor.serve_api_at(self.settings.host, self.port)
+        self.executor.serve_api_at(self.settings.host, self.port, self._serve_inside)
+
+    async def _serve_inside(self, sock: socket.socket) -> asyncio.Server:
+        """The API on a listener an environment bound in its private network namespace."""
+        gateway = self.gateway
+        return await serve(
+            gateway.handle, "", 0, MAX_BODY, gateway.too_large, gateway.bad_request, self.fast_invoke, sock
+        )
 
     @property
     def port(self) -> int:

@@ -159,3 +159,31 @@ def test_without_isolation(loop: Loop, functions: Functions, data_dir: Path) -> 
     assert out["boto3"] == str(data_dir / "sandbox" / "python-libraries" / "boto3" / "__init__.py")
     assert "imported" not in out
     assert out["user"] == "root"  # this host's user running Lamina
+
+
+def test_endpoint_in_a_private_network_namespace(loop: Loop, functions: Functions, tmp_path: Path) -> None:
+    """With the network namespace on, the function has only its own loopback: the environment binds
+    127.0.0.1:<Lamina's port> in there and the server serves its API on that listener."""
+    from lamina.app import Lamina
+    from lamina.config import Settings
+    from lamina.sandbox.settings import SandboxSettings
+
+    spec = functions.spec({"app.py": REPORTER}, timeout_s=30)
+    settings = Settings(port=0, data_dir=tmp_path / "data", memory_merge="off", cpu_placement=False)
+    app = Lamina(settings, sandbox=SandboxSettings(network_namespace=True))
+
+    async def body() -> dict[str, Any]:
+        await app.start()
+        try:
+            assert app.executor.isolation_report()["namespaces"] == ["mount", "pid", "ipc", "uts", "net"]
+            result = await call(app.executor, spec, json.dumps({"call": "netns-queue"}).encode())
+            out: dict[str, Any] = json.loads(result.payload)
+            out["port"] = app.port
+            return out
+        finally:
+            await app.stop()
+
+    out = loop.run(body())
+    assert out["env"]["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{out['port']}"
+    assert out["functions"] == []  # Lamina's answer: this server has no function created through its API
+    assert out["queue_url"] == f"http://127.0.0.1:{out['port']}/000000000000/netns-queue"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import time
 from collections.abc import Callable, Coroutine
 from email.utils import formatdate
@@ -235,12 +236,15 @@ async def serve(
     too_large: Callable[[Request], Response],
     bad_request: Callable[[], Response],
     fast: FastPath | None = None,
+    sock: socket.socket | None = None,
 ) -> asyncio.Server:
+    """Serve on `host`:`port`, or on the listening `sock` (one bound in an environment's private network
+    namespace, so the function reaches this server at its own loopback address)."""
     loop = asyncio.get_running_loop()
-    return await loop.create_server(
-        lambda: HttpProtocol(handler, max_body, too_large, bad_request, fast),
-        host,
-        port,
-        reuse_address=True,
-        backlog=1024,
-    )
+
+    def protocol() -> HttpProtocol:
+        return HttpProtocol(handler, max_body, too_large, bad_request, fast)
+
+    if sock is not None:
+        return await loop.create_server(protocol, sock=sock, backlog=64)
+    return await loop.create_server(protocol, host, port, reuse_address=True, backlog=1024)

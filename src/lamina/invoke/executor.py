@@ -34,7 +34,7 @@ from pathlib import Path
 from ..clock import Clock
 from ..logs.store import LogStore
 from ..sandbox import cgroups, isolation, memory_merge, runtime_libraries
-from ..sandbox.environment import Environment, EnvironmentState, InitFailure, SandboxContext
+from ..sandbox.environment import ApiAddress, Environment, EnvironmentState, InitFailure, SandboxContext, ServeInside
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.placement import Placement
 from ..sandbox.settings import SandboxSettings
@@ -78,7 +78,7 @@ class Executor:
         self._provisioned: dict[Hashable, tuple[VersionSpec, int]] = {}
         self._refills: set[asyncio.Task[int]] = set()
         self._memory_merge = memory_merge.MemoryMerge(False, "not started")
-        self._api_endpoint = ""
+        self._api = ApiAddress()
         self._libraries = runtime_libraries.locate()
 
     # -- lifecycle -------------------------------------------------------------------------------------
@@ -110,7 +110,7 @@ class Executor:
             python_libraries=runtime_libraries.link_farm(
                 self.data_dir / "sandbox" / "python-libraries", self._libraries
             ),
-            api_endpoint=self._api_endpoint,
+            api=self._api,
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)
@@ -249,16 +249,18 @@ class Executor:
         if self._ctx is not None:
             self._ctx.placement.close()
 
-    def serve_api_at(self, host: str, port: int) -> None:
+    def serve_api_at(self, host: str, port: int, serve_inside: ServeInside | None = None) -> None:
         """Tell functions where this server listens (their AWS_ENDPOINT_URL): `host` as bound, with the
-        wildcard addresses replaced by loopback, which every environment on the host's network reaches."""
+        wildcard addresses replaced by loopback, which every environment on the host's network reaches.
+        In a private network namespace the environment binds 127.0.0.1:`port` itself and `serve_inside`
+        serves the API on that listener."""
         if host in ("", "0.0.0.0", "::", "[::]"):
             host = "127.0.0.1"
         elif ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        self._api_endpoint = f"http://{host}:{port}"
+        self._api = ApiAddress(f"http://{host}:{port}", port, serve_inside)
         if self._ctx is not None:
-            self._ctx.api_endpoint = self._api_endpoint
+            self._ctx.api = self._api
 
     def isolation_report(self) -> dict[str, object]:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()

@@ -17,8 +17,9 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -61,6 +62,20 @@ TRANSITIONS: dict[EnvironmentState, frozenset[EnvironmentState]] = {
 }
 
 
+ServeInside = Callable[[socket.socket], Awaitable[asyncio.Server]]
+
+
+@dataclass(frozen=True)
+class ApiAddress:
+    """Where a function reaches this server's API (its AWS_ENDPOINT_URL): `url` ("" until the server
+    listens) on the host's network; inside a private network namespace, 127.0.0.1:`port` served by
+    `serve_inside` on a listener the environment binds there."""
+
+    url: str = ""
+    port: int = 0
+    serve_inside: ServeInside | None = None
+
+
 @dataclass
 class SandboxContext:
     """What every environment of one executor shares."""
@@ -78,8 +93,7 @@ class SandboxContext:
     placement: Placement = field(default_factory=lambda: Placement(False))
     python_libraries: Path | None = None  # boto3 & co. without isolation (runtime_libraries.link_farm)
     credentials: CredentialIssuer = field(default_factory=LocalIssuer)
-    # Where a function reaches this server's API (AWS_ENDPOINT_URL); "" until the server listens.
-    api_endpoint: str = ""
+    api: ApiAddress = field(default_factory=ApiAddress)
 
 
 @dataclass(frozen=True)
@@ -158,6 +172,7 @@ class Environment:
         self.spare: Spare | None = None  # the resident hosting this environment, if any
         self._running: Outcome | None = None  # the invocation in flight
         self.last_duration_ms: float | None = None  # of the previous invocation
+        self._inside_server: asyncio.Server | None = None  # the API inside a private network namespace
 
     def _move(self, new: EnvironmentState) -> None:
         if new not in TRANSITIONS[self.state]:
@@ -199,7 +214,7 @@ class Environment:
             env = launch.environment_variables(
                 self.spec, self.choice, paths, address, self.stream, ctx.settings,
                 os.path.dirname(self.choice.interpreter or ctx.settings.default_python),
-                ctx.credentials.issue(self.spec.function_arn), self._endpoint(isolated),
+                ctx.credentials.issue(self.spec.function_arn), self._endpoint(handoff is not None),
             )  # fmt: skip
             if self.provisioned:
                 env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
@@ -279,10 +294,18 @@ class Environment:
             return None
         return self._init_failure(outcome)
 
-    def _endpoint(self, isolated: bool) -> str:
-        """AWS_ENDPOINT_URL: the server's own address, which the environment reaches on the host's network;
-        in a private network namespace the same address is served by a listener forwarded from inside."""
-        return self.ctx.api_endpoint
+    def _endpoint(self, netns: bool) -> str:
+        """AWS_ENDPOINT_URL (see `ApiAddress`)."""
+        api = self.ctx.api
+        if not netns:
+            return api.url
+        if api.serve_inside is None or not api.port:
+            return ""
+        return f"http://127.0.0.1:{self._inside_port()}"
+
+    def _inside_port(self) -> int:
+        port = self.ctx.api.port
+        return port if port != launch.RUNTIME_API_PORT else port + 1  # 9001 is the Runtime API's in there
 
     def _detached_mounts(self) -> list[int]:
         """The code directory, then the layers (one bind, or an overlay with later layers on top), as
@@ -319,6 +342,8 @@ class Environment:
             "hostname": "localhost",
             "api_port": launch.RUNTIME_API_PORT,
         }
+        if plan["netns"] and self._endpoint(True):
+            plan["endpoint_port"] = self._inside_port()
         limits: dict[str, int] = {"NOFILE": 1024, "CORE": 0}
         if isolated and self.uid is not None:
             plan["uid"] = self.uid
@@ -343,8 +368,9 @@ class Environment:
         return plan
 
     async def _receive_listener(self, handoff: tuple[Any, Any]) -> None:
+        """The listeners the environment bound in its network namespace: the Runtime API's, then (when
+        the plan asked for it) the one this server's API is served on for AWS_ENDPOINT_URL."""
         import array
-        import socket
 
         ours, theirs = handoff
         theirs.close()
@@ -352,14 +378,21 @@ class Environment:
         ours.setblocking(False)
         fds = array.array("i")
         try:
-            _msg, anc, _flags, _addr = await _recvmsg(loop, ours, socket.CMSG_SPACE(fds.itemsize))
+            _msg, anc, _flags, _addr = await _recvmsg(loop, ours, socket.CMSG_SPACE(2 * fds.itemsize))
         finally:
             ours.close()
         for level, kind, data in anc:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(data[: fds.itemsize])
-        if fds:
-            await self.api.listen(socket.socket(fileno=fds[0]))
+                fds.frombytes(data[: len(data) - (len(data) % fds.itemsize)])
+        listeners = [socket.socket(fileno=fd) for fd in fds]
+        if len(listeners) > 1:
+            serve_inside = self.ctx.api.serve_inside
+            if serve_inside is None or self.state is EnvironmentState.DEAD:
+                listeners[1].close()
+            else:
+                self._inside_server = await serve_inside(listeners[1])
+        if listeners:
+            await self.api.listen(listeners[0])
 
     @staticmethod
     def _close_handoff(handoff: tuple[Any, Any] | None) -> None:
@@ -587,6 +620,9 @@ class Environment:
         self.state = EnvironmentState.DEAD
         self.ctx.placement.forget(self.pid)
         self.api.close()
+        if self._inside_server is not None:
+            self._inside_server.close()
+            self._inside_server = None
         if self.capture is not None:
             self.capture.close()
         if self.spare is not None:

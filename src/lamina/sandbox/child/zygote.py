@@ -399,11 +399,17 @@ class Zygote:
         os.dup2(null, 0)
         os.close(null)
         if handoff >= 0:
-            listener = confine.runtime_api_socket(int(plan["api_port"]))
+            # The Runtime API, and (for AWS_ENDPOINT_URL) the platform's own API at its port, as listeners
+            # in this network namespace that the platform serves.
+            listeners = [confine.runtime_api_socket(int(plan["api_port"]))]
+            if plan.get("endpoint_port"):
+                listeners.append(confine.runtime_api_socket(int(plan["endpoint_port"])))
             hand = socket.socket(fileno=handoff)
-            hand.sendmsg([b"L"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [listener.fileno()]))])
+            passed = array.array("i", [listener.fileno() for listener in listeners])
+            hand.sendmsg([b"L"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, passed)])
             hand.close()
-            listener.close()
+            for listener in listeners:
+                listener.close()
         run(launch)
 
 

@@ -187,3 +187,20 @@ def test_endpoint_in_a_private_network_namespace(loop: Loop, functions: Function
     assert out["env"]["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{out['port']}"
     assert out["functions"] == []  # Lamina's answer: this server has no function created through its API
     assert out["queue_url"] == f"http://127.0.0.1:{out['port']}/000000000000/netns-queue"
+
+
+@pytest.mark.parametrize("spares", [0, 2])
+def test_both_ways_of_starting_name_the_user_and_ship_boto3(
+    loop: Loop, functions: Functions, data_dir: Path, spares: int
+) -> None:
+    """An environment confined from scratch (no spare) and one forked ahead of time (staged) both get the
+    named user and /var/runtime's boto3."""
+    spec = functions.spec({"app.py": REPORTER})
+
+    async def body(executor: Executor) -> dict[str, Any]:
+        out: dict[str, Any] = json.loads((await call(executor, spec)).payload)
+        return out
+
+    out = run_with_executor(loop, data_dir, body, spare_environments=spares)
+    assert (out["user"], out["task_owner"], out["tmp_listing"]) == ("sbx_user1051", "root", [])
+    assert out["boto3"] == "/var/runtime/boto3/__init__.py"

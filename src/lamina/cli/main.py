@@ -6,10 +6,12 @@ import argparse
 import asyncio
 import logging
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 
 from lamina import __version__
+from lamina.cli.failure import describe
 from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
 
 
@@ -86,7 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     import uvloop
 
-    uvloop.run(_serve(settings))
+    try:
+        uvloop.run(_serve(settings))
+    except (OSError, sqlite3.Error) as exc:
+        message = describe(exc, settings)
+        if message is None:
+            raise
+        if logging.getLogger().isEnabledFor(logging.DEBUG):
+            logging.getLogger("lamina").debug("start-up failed", exc_info=exc)
+        print(f"lamina: error: {message}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 

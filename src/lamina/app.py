@@ -201,6 +201,7 @@ class Lamina:
             self.gateway.too_large,
             self.gateway.bad_request,
             self.fast_invoke,
+            self.gateway.body_cap,
         )
 
     @property

@@ -202,6 +202,7 @@ class Lamina:
             self.gateway.too_large,
             self.gateway.bad_request,
             self.fast_invoke,
+            body_cap=self.gateway.body_cap,
         )
         self.executor.serve_api_at(self.settings.host, self.port, self._serve_inside)
 
@@ -209,7 +210,15 @@ class Lamina:
         """The API on a listener an environment bound in its private network namespace."""
         gateway = self.gateway
         return await serve(
-            gateway.handle, "", 0, MAX_BODY, gateway.too_large, gateway.bad_request, self.fast_invoke, sock
+            gateway.handle,
+            "",
+            0,
+            MAX_BODY,
+            gateway.too_large,
+            gateway.bad_request,
+            self.fast_invoke,
+            sock=sock,
+            body_cap=gateway.body_cap,
         )
 
     @property

@@ -266,17 +266,30 @@ class Gateway:
             json.dumps({"message": message}).encode(),
         )
 
+    def body_cap(self, request: Request) -> int:
+        """The most body bytes the request's operation takes, from its headers alone (before its body is
+        read): the server refuses a larger Content-Length, or stops a chunked body there."""
+        return self._cap(request)[2]
+
+    def _cap(self, request: Request) -> tuple[ServiceBinding | None, str, int]:
+        service, _, found = self._identify(request)
+        if service is None:
+            return None, "request", MAX_BODY
+        if service.routes is None:  # the query and JSON protocols name the operation in the body
+            return service, "request", _SERVICE_CAPS.get(service.name, MAX_BODY)
+        found = found or service.route(request)
+        if found is None:
+            return service, "request", MAX_BODY
+        name = found[0].name
+        return service, _AWS_NAMES.get(name, name), service.body_limits.get(name, MAX_BODY)
+
     def too_large(self, request: Request) -> Response:
-        """The body exceeded the server's hard cap before it was read whole."""
+        """The body exceeded its operation's cap before it was read whole."""
         request.request_id = new_request_id()
-        op_name = "request"
-        for service in self._rest:
-            found = service.route(request)
-            if found:
-                op_name = found[0].name
-                break
-        error = RequestTooLarge(f"Request must be smaller than {MAX_BODY} bytes for the {op_name} operation")
-        response = self._error(None, error)
+        service, op_name, limit = self._cap(request)
+        error = RequestTooLarge(f"Request must be smaller than {limit} bytes for the {op_name} operation")
+        rest = service is None or service.routes is not None
+        response = self._error(None if rest else service, error, request.request_id)
         response.headers.append(("x-amzn-RequestId", request.request_id))
         return response
 
@@ -288,3 +301,7 @@ class Gateway:
 
 # AWS rejects a CreateFunction/UpdateFunctionCode request body above this many bytes.
 MAX_BODY = 70167211
+# Per service on the query/JSON protocols, the largest body any of its operations takes, with room for
+# encoding: a 1 MiB SQS message (or batch) is up to 3 MiB as JSON \\u escapes or a percent-encoded form;
+# SNS takes 256 KB messages and batches.
+_SERVICE_CAPS = {"sqs": 4 << 20, "sns": 1 << 20}

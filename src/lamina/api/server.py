@@ -4,6 +4,9 @@ Chosen by measurement (see bench/http_server.py): on this machine it serves seve
 requests per second of uvicorn + Starlette, and the invoke hot path must not pay framework overhead.
 It does exactly what AWS clients need: keep-alive, Content-Length and chunked bodies, `Expect:
 100-continue`, a body size cap, and one request at a time per connection (responses stay in order).
+Hostile input gets an answer, never a silent close: a body over its operation's cap a 413 from
+`Content-Length` before it is read (a chunked body as soon as it passes the cap), too many or too long
+headers a 431, anything httptools cannot parse a 400.
 """
 
 from __future__ import annotations
@@ -25,12 +28,26 @@ Handler = Callable[[Request], Coroutine[object, object, Response]]
 # A shortcut for some requests, tried before the handler: True when it took the request, and then calls
 # the given function with the response exactly once, now or later.
 FastPath = Callable[[Request, Callable[[Response], None]], bool]
+# The most body bytes a request (its headers known, its body not yet read) may send.
+BodyCap = Callable[[Request], int]
+
+# Bodies up to this size are read without asking BodyCap (the gateway still checks each operation's own
+# limit once read): the invoke hot path pays for no routing, and a connection holds at most this much.
+_UNCHECKED_BODY = 1 << 20
+MAX_HEADERS = 200  # more answers 431 (AWS's front ends allow about 100 headers of 16 KB together)
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class _HeadersTooLarge(Exception):
+    pass
+
 
 _REASONS = {
     100: "Continue", 200: "OK", 201: "Created", 202: "Accepted", 204: "No Content",
     400: "Bad Request", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
     409: "Conflict", 412: "Precondition Failed", 413: "Request Entity Too Large",
-    415: "Unsupported Media Type", 429: "Too Many Requests", 500: "Internal Server Error",
+    415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
     502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
 }  # fmt: skip
 
@@ -71,8 +88,10 @@ class HttpProtocol(asyncio.Protocol):
         too_large: Callable[[Request], Response],
         bad_request: Callable[[], Response],
         fast: FastPath | None = None,
+        body_cap: BodyCap | None = None,
     ) -> None:
         self._handler = handler
+        self._body_cap = body_cap
         self._fast = fast
         self._max_body = max_body
         self._too_large = too_large
@@ -83,6 +102,10 @@ class HttpProtocol(asyncio.Protocol):
         self._headers: dict[str, str] = {}
         self._body: list[bytes] = []
         self._body_size = 0
+        self._cap = min(max_body, _UNCHECKED_BODY)  # until the request's own cap is known
+        self._cap_known = False
+        self._header_count = 0
+        self._header_bytes = 0
         self._oversize = False
         self._head_request = False
         # Requests waiting for the one in flight: (request, keep_alive), or (None, final error response).
@@ -100,8 +123,15 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except (httptools.HttpParserUpgrade, httptools.HttpParserError):
-            self._fail(self._bad_request())
+        except (httptools.HttpParserUpgrade, httptools.HttpParserError) as exc:
+            if isinstance(exc.__context__, _HeadersTooLarge):
+                self._fail(self._too_many_headers())
+            else:
+                self._fail(self._bad_request())
+
+    def _too_many_headers(self) -> Response:
+        response = self._bad_request()
+        return Response(431, response.headers, response.body.replace(b"Malformed HTTP request", b"Headers too large"))
 
     def _fail(self, response: Response) -> None:
         """A request could not be parsed: answer it after every earlier request on this connection has
@@ -119,23 +149,45 @@ class HttpProtocol(asyncio.Protocol):
         self._headers = {}
         self._body = []
         self._body_size = 0
+        self._cap = min(self._max_body, _UNCHECKED_BODY)
+        self._cap_known = False
+        self._header_count = 0
+        self._header_bytes = 0
         self._oversize = False
 
     def on_url(self, url: bytes) -> None:
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._header_bytes += len(name) + len(value)
+        if self._header_count > MAX_HEADERS or self._header_bytes > MAX_HEADER_BYTES:
+            raise _HeadersTooLarge
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
         self._headers[key] = f"{self._headers[key]},{text}" if key in self._headers else text
 
     def on_headers_complete(self) -> None:
         length = self._headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self._max_body:
+        if length is not None and length.isdigit() and int(length) > self._cap and self._grow_cap(int(length)):
             self._refuse_oversize()
             return
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
+    def _grow_cap(self, size: int) -> bool:
+        """The body is past the cap every request gets: look up this request's own cap (once per
+        request). True if `size` is over it."""
+        if not self._cap_known:
+            self._cap_known = True
+            cap = self._max_body
+            if self._body_cap is not None:
+                try:
+                    cap = min(cap, self._body_cap(self._request()))
+                except Exception:  # a routing bug: the server's hard cap still holds
+                    log.exception("body cap lookup failed")
+            self._cap = cap
+        return size > self._cap
 
     def _refuse_oversize(self) -> None:
         """Answer 413 at once, then keep reading and dropping the body: a client that is still sending
@@ -148,7 +200,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._oversize:
             return
         self._body_size += len(body)
-        if self._body_size > self._max_body:
+        if self._body_size > self._cap and self._grow_cap(self._body_size):
             self._body = []
             self._refuse_oversize()
             return
@@ -237,13 +289,14 @@ async def serve(
     bad_request: Callable[[], Response],
     fast: FastPath | None = None,
     sock: socket.socket | None = None,
+    body_cap: BodyCap | None = None,
 ) -> asyncio.Server:
     """Serve on `host`:`port`, or on the listening `sock` (one bound in an environment's private network
     namespace, so the function reaches this server at its own loopback address)."""
     loop = asyncio.get_running_loop()
 
     def protocol() -> HttpProtocol:
-        return HttpProtocol(handler, max_body, too_large, bad_request, fast)
+        return HttpProtocol(handler, max_body, too_large, bad_request, fast, body_cap)
 
     if sock is not None:
         return await loop.create_server(protocol, sock=sock, backlog=64)

@@ -7,9 +7,10 @@
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 from typing import Any
+
+from lamina import json_text
 
 
 class InvalidPattern(ValueError):
@@ -25,7 +26,7 @@ def check(text: Any) -> dict[str, Any]:
     if not isinstance(text, str):
         raise InvalidPattern("pattern is not a string")
     try:
-        pattern = json.loads(text)
+        pattern = json_text.loads_document(text)
     except ValueError:
         raise InvalidPattern("pattern is not JSON") from None
     if not isinstance(pattern, dict):

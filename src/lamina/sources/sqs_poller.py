@@ -24,6 +24,7 @@ import logging
 import uuid
 from typing import Any, Protocol
 
+from lamina import json_text
 from lamina.clock import Clock
 from lamina.errors import LaminaError, Throttled
 from lamina.functions.control import FunctionService
@@ -104,7 +105,7 @@ def passes(filters: list[dict[str, Any]], rec: dict[str, Any]) -> bool:
         return True
     subject = dict(rec)
     try:
-        parsed = json.loads(rec["body"])
+        parsed = json_text.loads_document(rec["body"])
     except ValueError:
         parsed = None
     if isinstance(parsed, dict):

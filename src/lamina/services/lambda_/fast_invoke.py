@@ -105,7 +105,7 @@ class FastInvoke:
             json.loads(payload)
             ref = self._functions.resolve(name, region, self._account)
             config = self._functions.invocation_target(ref)
-        except (ValueError, UnicodeDecodeError, LaminaError):
+        except (ValueError, UnicodeDecodeError, RecursionError, LaminaError):
             return False  # the general path answers with the error
         if config.state != State.ACTIVE:
             return False

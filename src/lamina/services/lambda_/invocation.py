@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import Any, Protocol
 
+from lamina import json_text
 from lamina.errors import Conflict, InvalidParameter, InvalidRequestContent, RequestTooLarge, Throttled
 from lamina.functions.control import FunctionService
 from lamina.functions.record import FunctionConfig
@@ -114,7 +115,7 @@ def invoke_output(result: InvocationResult, tail_logs: bool) -> dict[str, Any]:
 
 def _check_json(payload: bytes) -> None:
     try:
-        json.loads(payload)
+        json_text.check(payload)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InvalidRequestContent(
             f"Could not parse request body into json: Could not parse payload into json: {exc}"
@@ -126,7 +127,7 @@ def _client_context(header: str | None) -> str | None:
         return None
     try:
         decoded = base64.b64decode(header, validate=True).decode()
-        json.loads(decoded)
+        json_text.check(decoded)
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise InvalidRequestContent("Client context must be a valid Base64-encoded JSON object.") from None
     return decoded

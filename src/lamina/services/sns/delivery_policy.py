@@ -17,6 +17,7 @@ import json
 import math
 from typing import Any
 
+from lamina import json_text
 from lamina.errors import InvalidParameter
 
 DEFAULT_CONTENT_TYPE = "text/plain; charset=UTF-8"
@@ -82,7 +83,7 @@ def _request(policy: Any, attribute: str) -> dict[str, Any]:
 
 def _load(text: str, attribute: str) -> dict[str, Any]:
     try:
-        policy = json.loads(text)
+        policy = json_text.loads_document(text)
     except ValueError:
         raise _invalid(attribute, "failed to parse JSON") from None
     if not isinstance(policy, dict):

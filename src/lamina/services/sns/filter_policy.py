@@ -12,9 +12,9 @@ policy matches a nested object in the body and a body array matches when any ele
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from lamina import json_text
 from lamina.errors import InvalidParameter
 
 _MISSING = object()
@@ -25,7 +25,7 @@ _NUMERIC_OPS = {"=", "<", "<=", ">", ">="}
 def parse_policy(text: str, what: str = "FilterPolicy") -> dict[str, Any]:
     """The policy document, or InvalidParameter as SNS reports it."""
     try:
-        policy = json.loads(text)
+        policy = json_text.loads_document(text)
     except ValueError:
         raise InvalidParameter(f"Invalid parameter: {what}: failed to parse JSON.") from None
     if not isinstance(policy, dict):
@@ -87,7 +87,7 @@ def matches_attributes(policy: dict[str, Any], attributes: dict[str, dict[str, A
             values[name] = [_number(text)]
         elif data_type == "String.Array":
             try:
-                items = json.loads(text)
+                items = json_text.loads_document(text)
             except ValueError:
                 items = None
             values[name] = items if isinstance(items, list) else [text]
@@ -114,7 +114,7 @@ def _match_flat(policy: dict[str, Any], values: dict[str, list[Any]]) -> bool:
 
 def matches_body(policy: dict[str, Any], body: str) -> bool:
     try:
-        document = json.loads(body)
+        document = json_text.loads_document(body)
     except ValueError:
         return False
     if not isinstance(document, dict):

@@ -8,6 +8,7 @@ import re
 import uuid
 from typing import Any
 
+from lamina import json_text
 from lamina.errors import (
     BatchEntryIdsNotDistinct,
     BatchTooLarge,
@@ -347,7 +348,7 @@ class SnsProvider:
                 )
             elif name == "RedrivePolicy" and value:
                 try:
-                    policy = json.loads(value)
+                    policy = json_text.loads_document(value)
                 except ValueError:
                     raise InvalidParameter(f"{prefix}RedrivePolicy: failed to parse JSON.") from None
                 target = policy.get("deadLetterTargetArn", "") if isinstance(policy, dict) else ""
@@ -495,7 +496,7 @@ class SnsProvider:
         structure = None
         if entry.get("MessageStructure") == "json":
             try:
-                structure = json.loads(text)
+                structure = json_text.loads_document(text)
             except ValueError:
                 raise InvalidParameter(
                     "Invalid parameter: Message Structure - JSON message body failed to parse"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from lamina import json_text
 from lamina.errors import InvalidAttributeName, InvalidAttributeValue
 
 DEFAULTS = {
@@ -98,7 +99,7 @@ def check(attributes: Mapping[str, str], fifo: bool, creating: bool) -> dict[str
 
 def _redrive(value: str) -> str:
     try:
-        policy = json.loads(value)
+        policy = json_text.loads_document(value)
     except ValueError:
         raise _invalid("RedrivePolicy", "Redrive policy is not a valid JSON map.") from None
     if not isinstance(policy, dict) or not isinstance(policy.get("deadLetterTargetArn"), str):

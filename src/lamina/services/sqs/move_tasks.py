@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
+from lamina import json_text
 from lamina.clock import Clock
 from lamina.errors import ArnNotFound, InvalidParameter
 from lamina.services.sqs.engine import SqsEngine
@@ -168,7 +169,7 @@ class MoveTasks:
 
     def cancel(self, handle: str) -> MoveTask:
         try:
-            doc = json.loads(base64.b64decode(handle, validate=True))
+            doc = json_text.loads_document(base64.b64decode(handle, validate=True))
             task_id = str(doc["taskId"])
         except (binascii.Error, ValueError, TypeError, KeyError):
             raise InvalidParameter(f"Value {handle} for parameter TaskHandle is invalid.") from None

@@ -87,3 +87,51 @@ def test_thousand_messages_partial_batch_nothing_lost(
     assert queue_counts(sqs, url) == (0, 0, 0)
     print(f"\n1,000 messages, partial batches: settled in {elapsed:.1f} s")
     assert wait_settled(lambda_client, esm["UUID"]) == "Enabled"
+
+
+POISON_HANDLER = """
+import json
+
+def handler(event, context):
+    failures = [
+        {"itemIdentifier": r["messageId"]} for r in event["Records"] if json.loads(r["body"])["n"] % 20 == 0
+    ]
+    return {"batchItemFailures": failures}
+"""
+
+
+@pytest.mark.slow
+def test_two_pollers_move_each_poison_message_to_the_dlq_once(
+    lambda_client: Any, sqs: Any, make_queue: Any, make_function: Any, mappings: list[str]
+) -> None:
+    """Issue 12 item 13: 10 poison messages among 200, two mappings polling one queue with a redrive policy
+    (visibility timeout 2 s, maxReceiveCount 2). Each poison message reaches the DLQ exactly once."""
+    dlq_url, dlq_arn = make_queue()
+    url, arn = make_queue(
+        VisibilityTimeout="2",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    )
+    for start in range(0, 200, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(start, start + 10)],
+        )
+    for _ in range(2):
+        fn = make_function(POISON_HANDLER, Timeout=2)
+        esm = lambda_client.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName=fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+        )
+        mappings.append(esm["UUID"])
+    wait_for(lambda: queue_counts(sqs, url) == (0, 0, 0), timeout=40, interval=0.25)
+    for u in mappings:
+        lambda_client.update_event_source_mapping(UUID=u, Enabled=False)
+    for u in mappings:
+        wait_settled(lambda_client, u)
+    dead: list[int] = []
+    while True:
+        got = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, VisibilityTimeout=60)
+        if not got.get("Messages"):
+            break
+        dead += [json.loads(m["Body"])["n"] for m in got["Messages"]]
+    assert sorted(dead) == list(range(0, 200, 20))
+    assert queue_counts(sqs, dlq_url) == (0, 10, 0)

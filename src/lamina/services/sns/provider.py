@@ -412,7 +412,10 @@ class SnsProvider:
         elif name == "DeliveryPolicy" and not value:
             attributes.pop("DeliveryPolicy", None)  # back to the topic's (or AWS's default) policy
         else:
-            attributes.update(self._sub_attributes({name: value}, protocol=sub.protocol))
+            given = {name: value}
+            if name == "FilterPolicy" and "FilterPolicyScope" in attributes:
+                given["FilterPolicyScope"] = attributes["FilterPolicyScope"]  # a scope set first stays
+            attributes.update(self._sub_attributes(given, protocol=sub.protocol))
         self._engine.save_subscription(
             Subscription(
                 sub.arn,

@@ -3,6 +3,7 @@ cgroup's pids.current watched from outside while it rages."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -14,11 +15,14 @@ from typing import Any
 
 import pytest
 
+from lamina.invoke.executor import Executor, HostBoundsExceeded
 from lamina.sandbox.cgroups import CgroupVersion, detect
+from lamina.sandbox.environment import EnvironmentState
 from tests.conftest import make_zip
+from tests.invoke.harness import Functions, Loop, call, run_with_executor, wait_until
 from tests.server import ROLE, LaminaProcess
 
-pytestmark = pytest.mark.skipif(
+needs_cgroups = pytest.mark.skipif(
     os.geteuid() != 0 or detect().version is CgroupVersion.NONE, reason="needs root and writable cgroups"
 )
 
@@ -65,6 +69,7 @@ def _create(client: Any, name: str, code: str, timeout: int = 3) -> None:
     client.get_waiter("function_active_v2").wait(FunctionName=name)
 
 
+@needs_cgroups
 @pytest.mark.slow
 def test_fork_bomb_stays_within_the_host_bound_and_new_environments_are_refused_clearly(
     fresh_lamina: Callable[..., LaminaProcess],
@@ -141,3 +146,33 @@ def test_fork_bomb_stays_within_the_host_bound_and_new_environments_are_refused_
         time.sleep(0.1)
     assert server.stop() == 0
     assert not parent.exists()  # the server's parent group went with it
+
+
+@pytest.mark.slow
+def test_memory_bound_evicts_idle_environments_then_refuses_without_cgroups(tmp_path: Path) -> None:
+    """Without cgroups (forced fallback) the memory bound is held by admission on reserved memory."""
+    functions = Functions(tmp_path / "functions")
+    small = functions.spec({"app.py": "def handler(e, c):\n    return 'small'\n"}, memory_mb=128)
+    big = functions.spec(
+        {"app.py": "import time\ndef handler(e, c):\n    time.sleep(1)\n    return 'big'\n"}, memory_mb=256
+    )
+
+    async def body(executor: Executor) -> None:
+        bounds = executor.isolation_report()["host_bounds"]
+        assert isinstance(bounds, dict)
+        assert bounds["max_memory_mb"] == 300 and "rlimits" in bounds["enforcement"]
+        assert (await call(executor, small)).payload == b'"small"'
+        assert executor.bounds_report()["reserved_memory_mb"] == 128
+        running = asyncio.ensure_future(call(executor, big))  # 128 + 256 > 300: the idle small one goes
+        await wait_until(lambda: any(e.state is EnvironmentState.BUSY for e in executor._pool))
+        assert executor.bounds_report()["reserved_memory_mb"] == 256
+        with pytest.raises(HostBoundsExceeded, match="128 MB would pass the host bound of 300 MB"):
+            await call(executor, small)
+        assert (await running).payload == b'"big"'
+        assert (await call(executor, small)).payload == b'"small"'  # the idle big one makes room now
+
+    loop = Loop()
+    try:
+        run_with_executor(loop, tmp_path / "data", body, force_fallback=True, max_environment_memory_mb=300)
+    finally:
+        loop.close()

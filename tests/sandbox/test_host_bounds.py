@@ -77,3 +77,28 @@ def test_pool_writes_its_bounds_to_its_parent_and_leaves_a_shared_parent_alone(t
     finally:
         pool.close()
     assert (layout.pids / "lamina" / "pids.max").read_text() == ""  # not rewritten, not removed
+
+
+def test_v2_pool_writes_both_bounds_in_one_directory_and_removes_a_dead_servers_parent(tmp_path: Path) -> None:
+    (tmp_path / "cgroup.controllers").write_text("cpu memory pids\n")
+    proc = tmp_path / "self-cgroup"
+    proc.write_text("0::/svc\n")
+    (tmp_path / "svc").mkdir()
+    layout = detect(tmp_path, proc)
+    own = layout.bases[0] / "lamina" / f"lamina-{os.getpid()}-{CgroupPool._instances + 1}"
+    dead = layout.bases[0] / "lamina" / "lamina-999999999-1"  # no such pid: a server killed with -9
+    for directory in (own, dead / "env-3"):
+        directory.mkdir(parents=True)
+        for name in ("memory.max", "pids.max", "cgroup.procs"):
+            (directory / name).write_text("")
+    (dead / "env-3" / "cgroup.procs").unlink()  # rmdir of a fake group needs it empty
+    (dead / "env-3" / "memory.max").unlink()
+    (dead / "env-3" / "pids.max").unlink()
+    pool = CgroupPool(layout, size=1, bounds=HostBounds(1 * GIB, 300, "configured", "configured"))
+    pool.start()
+    try:
+        assert pool.pids_parent == own
+        assert (own / "memory.max").read_text() == str(GIB) and (own / "pids.max").read_text() == "300"
+        assert not dead.exists()
+    finally:
+        pool.close()

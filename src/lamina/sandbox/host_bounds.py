@@ -5,6 +5,12 @@ at once exhausted the host's 32,768 pids. All environments of one server live un
 (cgroups.py) whose limits are these bounds, so the kernel holds them; the executor also refuses to start an
 environment that would not fit (TooManyRequestsException, as AWS answers when it cannot scale).
 
+Why refuse rather than queue: what holds the bound is usually a busy environment (a fork bomb, a big
+function) that frees it only at its timeout, up to 900 s, far longer than a request should hang; a 429 is
+retried with back-off by every AWS SDK (botocore's throttling codes include it), async invokes and event
+source polls retry it as a throttle, so the queueing happens where the caller can see and bound it.
+Idle environments are evicted (least recently used first) before a newcomer is refused for memory.
+
 Defaults leave headroom for the host: memory is the host's (or our own cgroup's, if lower) minus
 max(1 GiB, 1/8); pids are min(pid_max, threads-max, our cgroup's pids.max) minus max(1024, 1/4).
 

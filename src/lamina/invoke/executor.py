@@ -283,7 +283,10 @@ class Executor:
         return report
 
     def _reserved_mb(self) -> int:
-        return sum(env.spec.memory_mb for env in self._pool) + self._pending_mb
+        """Memory of live environments and of those being admitted. A stopping one no longer counts: it is
+        being killed, and the parent group's limit covers the moment both overlap."""
+        live = (env for env in self._pool if env.state not in (EnvironmentState.STOPPING, EnvironmentState.DEAD))
+        return sum(env.spec.memory_mb for env in live) + self._pending_mb
 
     def _admit(self, spec: VersionSpec) -> None:
         """Refuse an environment past the host-wide bounds, after evicting idle ones that would make room."""
@@ -298,7 +301,7 @@ class Executor:
                     f"host bound of {bounds.memory_mb} MB for all environments ({self._reserved_mb()} MB in use; "
                     "lamina serve --max-environment-memory)"
                 )
-            self._pool.discard(victim)
+            self._pool.remove_idle(victim)
             victim.stop()
         if self._cgroups is not None:
             current, maximum = self._cgroups.parent_pids()

@@ -78,7 +78,12 @@ class Lamina:
         self.blobs = BlobStore(settings.data_dir / "blobs")
         self.layers = LayerService(self.store, self.blobs, settings.data_dir / "layers", self.clock)
         self.functions = FunctionService(settings, self.store, self.blobs, self.clock, self.layers)
-        sandbox = sandbox or SandboxSettings(memory_merge=settings.memory_merge, cpu_placement=settings.cpu_placement)
+        sandbox = sandbox or SandboxSettings(
+            memory_merge=settings.memory_merge,
+            cpu_placement=settings.cpu_placement,
+            max_environment_memory_mb=settings.max_environment_memory_mb,
+            max_environment_pids=settings.max_environment_pids,
+        )
         self.executor = Executor(sandbox, self.clock, settings.data_dir)
         # Every invoke, sync or async, takes a concurrency lease first (invoke/concurrency.py): sync callers
         # get 429 when none is free, async events are retried with back-off as throttles.

@@ -141,3 +141,25 @@ def test_settings_survive_kill_9(fresh_lamina: Callable[..., LaminaProcess]) -> 
     create(client, name)
     assert client.get_function_recursion_config(FunctionName=name)["RecursiveLoop"] == "Terminate"
     assert client.get_runtime_management_config(FunctionName=name)["UpdateRuntimeOn"] == "Auto"
+
+
+# -- function scaling config (Lambda Managed Instances only) ----------------------------------------
+def test_scaling_config_refused_for_a_function_without_capacity_provider(lambda_client: Any, function: str) -> None:
+    version = lambda_client.publish_version(FunctionName=function)["Version"]
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.put_function_scaling_config(
+            FunctionName=function, Qualifier=version, FunctionScalingConfig={"MinExecutionEnvironments": 1}
+        )
+    code, _message, status = error(excinfo)
+    assert (code, status) == ("InvalidParameterValueException", 400)
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.get_function_scaling_config(FunctionName=function, Qualifier=version)
+    assert error(excinfo)[0] == "InvalidParameterValueException"
+
+
+def test_scaling_config_of_a_missing_version_is_not_found(lambda_client: Any, function: str) -> None:
+    with pytest.raises(ClientError) as excinfo:
+        lambda_client.get_function_scaling_config(FunctionName=function, Qualifier="7")
+    code, message, status = error(excinfo)
+    assert (code, status) == ("ResourceNotFoundException", 404)
+    assert message.endswith(f":function:{function}:7")

@@ -1,5 +1,6 @@
-"""Lambda API operations for per-function settings that are recorded and answered: recursion config and
-runtime management config. Thin: resolve the reference, call the settings object, shape the output."""
+"""Lambda API operations for per-function settings: recursion config, runtime management config (recorded
+and answered) and function scaling config (refused: no capacity providers).
+Thin: resolve the reference, call the settings object, shape the output."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lamina.functions.control import FunctionService
 from lamina.functions.names import FunctionRef
 from lamina.functions.recursion import RecursionSettings
 from lamina.functions.runtime_management import RuntimeManagementConfigs
+from lamina.functions.scaling_config import refuse_without_capacity_provider
 from lamina.types import CallContext
 
 
@@ -34,3 +36,11 @@ class FunctionSettingsApi:
 
     def get_runtime_management_config(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         return self._runtime.get(self._ref(ctx, params)).to_api()
+
+    def put_function_scaling_config(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        refuse_without_capacity_provider(self._functions, self._ref(ctx, params))
+        return {}  # not reached
+
+    def get_function_scaling_config(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        refuse_without_capacity_provider(self._functions, self._ref(ctx, params))
+        return {}  # not reached

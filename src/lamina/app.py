@@ -27,7 +27,9 @@ from lamina.functions.event_source_mappings import EventSourceMappings
 from lamina.functions.layers import LayerService
 from lamina.functions.permissions import FunctionPolicies
 from lamina.functions.record import FunctionConfig
+from lamina.functions.recursion import RecursionSettings
 from lamina.functions.releases import Releases
+from lamina.functions.runtime_management import RuntimeManagementConfigs
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
@@ -38,6 +40,7 @@ from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.fast_invoke import FastInvoke
+from lamina.services.lambda_.function_settings_api import FunctionSettingsApi
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
@@ -78,7 +81,12 @@ class Lamina:
         self.blobs = BlobStore(settings.data_dir / "blobs")
         self.layers = LayerService(self.store, self.blobs, settings.data_dir / "layers", self.clock)
         self.functions = FunctionService(settings, self.store, self.blobs, self.clock, self.layers)
-        sandbox = sandbox or SandboxSettings(memory_merge=settings.memory_merge, cpu_placement=settings.cpu_placement)
+        sandbox = sandbox or SandboxSettings(
+            memory_merge=settings.memory_merge,
+            cpu_placement=settings.cpu_placement,
+            max_environment_memory_mb=settings.max_environment_memory_mb,
+            max_environment_pids=settings.max_environment_pids,
+        )
         self.executor = Executor(sandbox, self.clock, settings.data_dir)
         # Every invoke, sync or async, takes a concurrency lease first (invoke/concurrency.py): sync callers
         # get 429 when none is free, async events are retried with back-off as throttles.
@@ -106,6 +114,12 @@ class Lamina:
         self.policies = FunctionPolicies(self.functions, self.store)
         self.functions.on_change(self.policies.function_changed)
         self.functions.on_version_deleted(self.policies.version_deleted)
+        # Recorded-and-answered per-function settings: recursion config, runtime management configs.
+        self.recursion = RecursionSettings(self.store, self.functions)
+        self.functions.on_change(self.recursion.function_changed)
+        self.runtime_management = RuntimeManagementConfigs(self.store, self.functions)
+        self.functions.on_change(self.runtime_management.function_changed)
+        self.functions.on_version_deleted(self.runtime_management.version_deleted)
         self.invoke_front = InvokeFront(self.functions, gate, self.async_invoker)
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
@@ -137,6 +151,7 @@ class Lamina:
             LayersApi(self.layers, self.lambda_provider.code_url),
             ConcurrencyApi(self.functions, self.concurrency_controls),
             PermissionsApi(self.functions, self.policies),
+            FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
             EventSourceMappingApi(self.event_source_mappings),
             skip_enums=frozenset({"Runtime"}),
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},

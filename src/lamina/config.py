@@ -36,6 +36,9 @@ class Settings:
     memory_merge: str = "auto"
     # Pin the only invocation in flight to the event loop's CPU (sandbox/placement.py).
     cpu_placement: bool = True
+    # Host-wide bounds on all environments together (sandbox/host_bounds.py); None: derived from the host.
+    max_environment_memory_mb: int | None = None
+    max_environment_pids: int | None = None
 
     @property
     def public_url(self) -> str:

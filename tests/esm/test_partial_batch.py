@@ -5,6 +5,7 @@ maxReceiveCount: nothing lost, nothing stuck."""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 from typing import Any
@@ -87,3 +88,61 @@ def test_thousand_messages_partial_batch_nothing_lost(
     assert queue_counts(sqs, url) == (0, 0, 0)
     print(f"\n1,000 messages, partial batches: settled in {elapsed:.1f} s")
     assert wait_settled(lambda_client, esm["UUID"]) == "Enabled"
+
+
+POISON_HANDLER = """
+import json
+
+def handler(event, context):
+    failures = [
+        {"itemIdentifier": r["messageId"]} for r in event["Records"] if json.loads(r["body"])["n"] % 20 == 0
+    ]
+    return {"batchItemFailures": failures}
+"""
+
+
+@pytest.mark.slow
+def test_two_pollers_move_each_poison_message_to_the_dlq_once(
+    lambda_client: Any, sqs: Any, make_queue: Any, make_function: Any, mappings: list[str]
+) -> None:
+    """Issue 12 item 13: 10 poison messages among 200, two mappings polling one queue with a redrive policy
+    (visibility timeout 2 s, maxReceiveCount 2), and a consumer of the DLQ holding what it receives. Each poison
+    message reaches the DLQ exactly once: before the fix, a receive that had already chosen a message to move
+    moved it again after the other poller had, so the consumer got it twice (0, 20, 40, 40, 60, 60, ...)."""
+    dlq_url, dlq_arn = make_queue()
+    url, arn = make_queue(
+        VisibilityTimeout="2",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    )
+    for start in range(0, 200, 10):
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(start, start + 10)],
+        )
+    held: list[int] = []  # what a consumer of the DLQ receives meanwhile, holding each message for a minute
+    stop = threading.Event()
+
+    def consume() -> None:
+        while not stop.is_set():
+            got = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60)
+            held.extend(json.loads(m["Body"])["n"] for m in got.get("Messages", []))
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    for _ in range(2):
+        fn = make_function(POISON_HANDLER, Timeout=2)
+        esm = lambda_client.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName=fn, BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"]
+        )
+        mappings.append(esm["UUID"])
+    try:
+        wait_for(lambda: queue_counts(sqs, url) == (0, 0, 0) and len(held) >= 10, timeout=40, interval=0.25)
+        for u in mappings:
+            lambda_client.update_event_source_mapping(UUID=u, Enabled=False)
+        for u in mappings:
+            wait_settled(lambda_client, u)
+    finally:
+        stop.set()
+        consumer.join()
+    assert sorted(held) == list(range(0, 200, 20)), "each poison message reaches the DLQ once"
+    assert queue_counts(sqs, dlq_url) == (0, 10, 0)

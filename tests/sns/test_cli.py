@@ -84,3 +84,28 @@ def test_cli_email_confirmation_and_sms(aws: Any, lamina: Any) -> None:
     sms = lamina.data_dir / "sns" / "outbox" / "sms.jsonl"
     assert any(json.loads(line)["MessageId"] == published["MessageId"] for line in sms.read_text().splitlines())
     aws("sns", "delete-topic", "--topic-arn", topic)
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_add_and_remove_permission(aws: Any) -> None:
+    topic = aws("sns", "create-topic", "--name", f"cli-{uuid.uuid4().hex[:10]}")["TopicArn"]
+    aws("sns", "add-permission", "--topic-arn", topic, "--label", "partners",
+        "--aws-account-id", "111122223333", "444455556666", "--action-name", "Publish", "Subscribe")  # fmt: skip
+    policy = json.loads(aws("sns", "get-topic-attributes", "--topic-arn", topic)["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID", "partners"]
+    assert policy["Statement"][1] == {
+        "Sid": "partners",
+        "Effect": "Allow",
+        "Principal": {"AWS": ["arn:aws:iam::111122223333:root", "arn:aws:iam::444455556666:root"]},
+        "Action": ["SNS:Publish", "SNS:Subscribe"],
+        "Resource": topic,
+    }
+    error = aws("sns", "add-permission", "--topic-arn", topic, "--label", "partners",
+                "--aws-account-id", "111122223333", "--action-name", "Publish", ok=False)  # fmt: skip
+    assert "(InvalidParameter)" in error and "Invalid parameter: Statement already exists" in error
+    aws("sns", "remove-permission", "--topic-arn", topic, "--label", "partners")
+    # an unknown label is no error (moto's behaviour; not recorded from AWS)
+    aws("sns", "remove-permission", "--topic-arn", topic, "--label", "never-added")
+    policy = json.loads(aws("sns", "get-topic-attributes", "--topic-arn", topic)["Attributes"]["Policy"])
+    assert [s["Sid"] for s in policy["Statement"]] == ["__default_statement_ID"]
+    aws("sns", "delete-topic", "--topic-arn", topic)

@@ -110,6 +110,57 @@ def _create_topic_with_attributes(sns: Any, sqs: Any, r: SnsReplay) -> None:
     r.call("get-attrs-malformed-topic", sns.get_topic_attributes, TopicArn="test-topic")
 
 
+def _policy(sns: Any, arn: str) -> Any:
+    return json.loads(sns.get_topic_attributes(TopicArn=arn)["Attributes"]["Policy"])
+
+
+def _account(arn: str) -> str:
+    return arn.split(":")[4]
+
+
+@scenario("TestSNSTopicCrudV2::test_topic_add_permission")
+def _add_permission(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.call("add-permission-response", sns.add_permission, TopicArn=arn, Label="test",
+           AWSAccountId=[_account(arn)], ActionName=["Publish"])  # fmt: skip
+    r.match("topic-policy-after-permission", _policy(sns, arn))
+
+
+@scenario("TestSNSTopicCrudV2::test_topic_add_multiple_permissions")
+def _add_multiple_permissions(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.call("add-permission-response", sns.add_permission, TopicArn=arn, Label="test",
+           AWSAccountId=[_account(arn)], ActionName=["Publish", "Subscribe"])  # fmt: skip
+    r.match("topic-policy-after-permission", _policy(sns, arn))
+
+
+@scenario("TestSNSTopicCrudV2::test_topic_remove_permission")
+def _remove_permission(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    sns.add_permission(TopicArn=arn, Label="test", AWSAccountId=[_account(arn)], ActionName=["Publish"])
+    sns.remove_permission(TopicArn=arn, Label="test")
+    r.match("topic-policy", _policy(sns, arn))
+
+
+@scenario("TestSNSTopicCrudV2::test_add_permission_errors")
+def _add_permission_errors(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    account = [_account(arn)]
+    sns.add_permission(TopicArn=arn, Label="test", AWSAccountId=account, ActionName=["Publish"])
+    r.call("duplicate-label", sns.add_permission, TopicArn=arn, Label="test", AWSAccountId=account,
+           ActionName=["AddPermission"])  # fmt: skip
+    r.call("topic-not-found", sns.add_permission, TopicArn=arn + "-not-existing", Label="test-2",
+           AWSAccountId=account, ActionName=["AddPermission"])  # fmt: skip
+    r.call("invalid-action", sns.add_permission, TopicArn=arn, Label="test-2", AWSAccountId=account,
+           ActionName=["NotExistingAction"])  # fmt: skip
+
+
+@scenario("TestSNSTopicCrudV2::test_remove_permission_errors")
+def _remove_permission_errors(sns: Any, sqs: Any, r: SnsReplay) -> None:
+    arn = sns.create_topic(Name=_name())["TopicArn"]
+    r.call("topic-not-found", sns.remove_permission, TopicArn=arn + "-not-existing", Label="test")
+
+
 @scenario("TestSNSTopicCrud::test_delete_topic_idempotency")
 def _delete_topic_idempotency(sns: Any, sqs: Any, r: SnsReplay) -> None:
     arn = sns.create_topic(Name=_name())["TopicArn"]

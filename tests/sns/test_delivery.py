@@ -370,3 +370,25 @@ def test_lambda_notification_matches_the_recording(
         replay.verify()
     finally:
         lambda_client.delete_function(FunctionName=name)
+
+
+def test_filter_policy_scope_set_before_the_policy_is_kept(
+    sns: Any, sqs: Any, make_topic: Any, make_queue: Any
+) -> None:
+    """Issue 12 item 15: FilterPolicyScope MessageBody set first, then FilterPolicy: the scope stays MessageBody,
+    and the body (not the attributes) decides, to five decimal places."""
+    topic = make_topic()
+    url, qarn = make_queue()
+    sub = sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=qarn, Attributes={"RawMessageDelivery": "true"})
+    arn = sub["SubscriptionArn"]
+    scope = {"AttributeName": "FilterPolicyScope", "AttributeValue": "MessageBody"}
+    sns.set_subscription_attributes(SubscriptionArn=arn, **scope)
+    policy = json.dumps({"price": [{"numeric": [">", 10]}]})
+    sns.set_subscription_attributes(SubscriptionArn=arn, AttributeName="FilterPolicy", AttributeValue=policy)
+    attrs = sns.get_subscription_attributes(SubscriptionArn=arn)["Attributes"]
+    assert attrs["FilterPolicyScope"] == "MessageBody"
+    number = {"price": {"DataType": "Number", "StringValue": "99"}}
+    sns.publish(TopicArn=topic, Message=json.dumps({"price": 10.000001}), MessageAttributes=number)  # 10.00000
+    sns.publish(TopicArn=topic, Message=json.dumps({"price": 10.00001}))
+    [message] = _drain(sqs, url, 1)
+    assert json.loads(message["Body"]) == {"price": 10.00001}

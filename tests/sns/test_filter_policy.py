@@ -46,6 +46,13 @@ def attrs(**values: Any) -> dict[str, dict[str, Any]]:
         ({"n": [{"numeric": [">", 0, "<=", 5]}]}, attrs(n=0), False),
         ({"n": [{"numeric": ["=", 3.5]}]}, attrs(n=3.5), True),
         ({"n": [10]}, attrs(n=10), True),
+        # five digits of accuracy after the decimal point ("Filter policy constraints")
+        ({"n": [{"numeric": [">", 1]}]}, attrs(n=1.000001), False),
+        ({"n": [{"numeric": [">", 1]}]}, attrs(n=1.00001), True),
+        ({"n": [{"numeric": ["=", 1.000001]}]}, attrs(n=1.000004), True),
+        ({"n": [{"numeric": ["<=", 2.5]}]}, attrs(n=2.500004), True),
+        ({"n": [1.5]}, attrs(n=1.500001), True),
+        ({"n": [{"anything-but": [1.5]}]}, attrs(n=1.500001), False),
         ({"n": [10]}, attrs(n="10"), False),
         ({"a": [{"exists": True}]}, attrs(a="anything"), True),
         ({"a": [{"exists": True}]}, attrs(), False),

@@ -55,3 +55,20 @@ def test_cli_round_trip(aws: Any) -> None:
     attrs = aws("get-queue-attributes", "--queue-url", url, "--attribute-names", "All")["Attributes"]
     assert attrs["ApproximateNumberOfMessages"] == "0"
     aws("delete-queue", "--queue-url", url)
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_fifo_queue_refuses_a_standard_dead_letter_queue(aws: Any, tmp_path: Path, lamina: Any) -> None:
+    dlq = aws("create-queue", "--queue-name", f"cli-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    arn = aws("get-queue-attributes", "--queue-url", dlq, "--attribute-names", "QueueArn")["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 2})
+    attributes = json.dumps({"FifoQueue": "true", "RedrivePolicy": policy})
+    done = subprocess.run(
+        [str(AWS), "--endpoint-url", lamina.url, "sqs", "create-queue", "--queue-name",
+         f"cli-{uuid.uuid4().hex[:10]}.fifo", "--attributes", attributes],
+        env=cli_environment(tmp_path), capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode != 0, done.stderr
+    assert "(InvalidParameterValue)" in done.stderr
+    assert "Reason: Dead-letter queue must be same type of queue as the source.." in done.stderr
+    aws("delete-queue", "--queue-url", dlq)

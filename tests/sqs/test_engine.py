@@ -115,6 +115,30 @@ def test_redrive_after_max_receive_count(tmp_path: Path) -> None:
     run(tmp_path, test)
 
 
+def test_concurrent_receives_move_each_message_to_the_dead_letter_queue_once(tmp_path: Path) -> None:
+    """Two receives that both find exhausted messages (two pollers) while the DLQ's consumer takes what
+    arrives: each message moves exactly once, so one the consumer holds does not turn visible again."""
+
+    async def test(engine: SqsEngine, clock: ManualClock) -> None:
+        dlq = await _queue(engine, "dlq")
+        policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": 1})
+        q = await _queue(engine, "src", RedrivePolicy=policy)
+        await engine.send(q, [_new(f"poison-{n}") for n in range(3)])
+        assert len(await engine.receive(q, 10, 0, 0)) == 3
+
+        async def consume() -> list[str]:
+            await asyncio.sleep(0)
+            return [r.message.body for r in await engine.receive(dlq, 10, 100, 0)]
+
+        first, second, held = await asyncio.gather(engine.receive(q, 10, 0, 0), engine.receive(q, 10, 0, 0), consume())
+        assert first == second == []
+        assert sorted(held) == ["poison-0", "poison-1", "poison-2"]
+        assert await engine.receive(dlq, 10, 100, 0) == []  # all three held by the consumer, none moved twice
+        assert dlq.counts(clock.time()) == (0, 3, 0) and q.messages == {}
+
+    run(tmp_path, test)
+
+
 def test_fifo_dedup_window_and_group_blocking(tmp_path: Path) -> None:
     async def test(engine: SqsEngine, clock: ManualClock) -> None:
         q = await _queue(engine, "f.fifo", FifoQueue="true")

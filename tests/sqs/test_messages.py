@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from lamina.services.sqs.digests import md5_attributes
+
 
 def _receive(sqs: Any, url: str, **kwargs: Any) -> list[dict[str, Any]]:
     messages: list[dict[str, Any]] = sqs.receive_message(QueueUrl=url, **kwargs).get("Messages", [])
@@ -440,3 +442,33 @@ def test_queue_name_works_as_queue_url(sqs: Any, make_queue: Callable[..., str])
     url = make_queue()
     sent = sqs.send_message(QueueUrl=url.rsplit("/", 1)[1], MessageBody="Using name instead of URL")
     assert sent["MD5OfMessageBody"] == "86a83f96652a1bfad3891e7d523750cb"
+
+
+def test_message_attribute_names_prefix_wildcard(sqs: Any, make_queue: Callable[..., str]) -> None:
+    """`Custom.*` returns the attributes whose names start with `Custom.` (ReceiveMessage, MessageAttributeNames)."""
+    url = make_queue()
+    attributes = {
+        name: {"DataType": "String", "StringValue": name} for name in ("Custom.a", "Custom.b.c", "Customer", "Other")
+    }
+    sqs.send_message(QueueUrl=url, MessageBody="m", MessageAttributes=attributes)
+    [got] = sqs.receive_message(QueueUrl=url, MessageAttributeNames=["Custom.*"], VisibilityTimeout=0)["Messages"]
+    assert sorted(got["MessageAttributes"]) == ["Custom.a", "Custom.b.c"]
+    assert got["MD5OfMessageAttributes"] == md5_attributes(
+        {k: v for k, v in attributes.items() if k.startswith("Custom.")}
+    )
+
+
+def test_fifo_batch_without_group_id_fails_as_a_whole(sqs: Any, make_queue: Callable[..., str]) -> None:
+    """As recorded on AWS (test_send_batch_missing_message_group_id_for_fifo_queue): not a per-entry failure."""
+    url = make_queue(fifo=True, ContentBasedDeduplication="true")
+    with pytest.raises(ClientError) as exc:
+        sqs.send_message_batch(
+            QueueUrl=url,
+            Entries=[{"Id": "ok", "MessageBody": "a", "MessageGroupId": "g"}, {"Id": "bad", "MessageBody": "b"}],
+        )
+    error = exc.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidParameterValue",
+        "The request must contain the parameter MessageGroupId.",
+    )
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)

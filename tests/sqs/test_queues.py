@@ -177,3 +177,66 @@ def test_dead_letter_source_queues_are_paginated(sqs: Any, make_queue: Callable[
     rest = sqs.list_dead_letter_source_queues(QueueUrl=dlq, MaxResults=2, NextToken=first["NextToken"])
     assert rest["queueUrls"] == sources[2:] and "NextToken" not in rest
     assert sqs.list_dead_letter_source_queues(QueueUrl=dlq)["queueUrls"] == sources
+
+
+def test_dead_letter_queue_must_be_the_same_type_as_its_source(sqs: Any, make_queue: Callable[..., str]) -> None:
+    """AWS: "Dead-letter queue must be same type of queue as the source.." (sic), on create and on set, either
+    way round."""
+    arns = {}
+    for fifo in (False, True):
+        url = make_queue(fifo=fifo)
+        arns[fifo] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for fifo in (False, True):
+        policy = json.dumps({"deadLetterTargetArn": arns[not fifo], "maxReceiveCount": 3})
+        with pytest.raises(ClientError) as exc:
+            make_queue(fifo=fifo, RedrivePolicy=policy)
+        assert _code(exc) == ("InvalidParameterValue", "InvalidParameterValueException", 400)
+        assert exc.value.response["Error"]["Message"] == (
+            f'Value {{"deadLetterTargetArn":"{arns[not fifo]}","maxReceiveCount":3}} for parameter RedrivePolicy '
+            "is invalid. Reason: Dead-letter queue must be same type of queue as the source.."
+        )
+        url = make_queue(fifo=fifo)
+        with pytest.raises(ClientError) as exc:
+            sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": policy})
+        assert _code(exc) == ("InvalidParameterValue", "InvalidParameterValueException", 400)
+        make_queue(fifo=fifo, RedrivePolicy=json.dumps({"deadLetterTargetArn": arns[fifo], "maxReceiveCount": 3}))
+
+
+def test_untag_queue_needs_tag_keys(sqs: Any, make_queue: Callable[..., str]) -> None:
+    url = make_queue()
+    with pytest.raises(ClientError) as exc:
+        sqs.untag_queue(QueueUrl=url, TagKeys=[])
+    assert _code(exc) == ("InvalidParameterValue", "InvalidParameterValueException", 400)
+    assert exc.value.response["Error"]["Message"] == "Tag keys must be between 1 and 128 characters in length."
+
+
+@pytest.mark.parametrize(
+    ("accounts", "actions", "expected"),
+    [
+        (["111122223333"], [], ("MissingParameter", "The request must contain the parameter Actions.")),
+        (
+            [],
+            ["SendMessage"],
+            ("InvalidParameterValue", "Value [] for parameter PrincipalId is invalid. Reason: Unable to verify."),
+        ),
+        (
+            ["111122223333"],
+            ["SendMessage", "SetQueueAttributes"],
+            (
+                "InvalidParameterValue",
+                "Value SQS:SetQueueAttributes for parameter ActionName is invalid. "
+                "Reason: Only the queue owner is allowed to invoke this action.",
+            ),
+        ),
+    ],
+)
+def test_add_permission_refuses_what_aws_refuses(
+    sqs: Any, make_queue: Callable[..., str], accounts: list[str], actions: list[str], expected: tuple[str, str]
+) -> None:
+    url = make_queue()
+    with pytest.raises(ClientError) as exc:
+        sqs.add_permission(QueueUrl=url, Label="l1", AWSAccountIds=accounts, Actions=actions)
+    error = exc.value.response["Error"]
+    assert (error["Code"], error["Message"]) == expected
+    assert exc.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert "Attributes" not in sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])

@@ -37,6 +37,14 @@ def render(value: Any) -> str:
     return str(value)
 
 
+# Enums whose values AWS lists in another order than the botocore model (its own declaration order, recorded).
+AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {"RecursiveLoop": ("Terminate", "Allow")}
+
+
+def _enum_text(shape: Shape) -> str:
+    return "Member must satisfy enum value set: [" + ", ".join(AWS_ENUM_ORDER.get(shape.name, shape.enum)) + "]"
+
+
 @cache
 def _regex(pattern: str) -> re.Pattern[str] | None:
     try:
@@ -51,7 +59,7 @@ def _constraint_texts(shape: Shape, not_null: bool = True) -> list[str]:
     texts: list[str] = []
     if shape.type_name == "string":
         if shape.enum:
-            texts.append("Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]")
+            texts.append(_enum_text(shape))
         if "max" in meta:
             texts.append(f"Member must have length less than or equal to {meta['max']}")
         if "min" in meta:
@@ -155,7 +163,7 @@ class Validator:
         found: list[str] = []
         if kind == "string":
             if shape.enum and shape.name not in self._skip_enums and value not in shape.enum:
-                return ["Member must satisfy enum value set: [" + ", ".join(shape.enum) + "]"]
+                return [_enum_text(shape)]
             if "max" in meta and len(value) > meta["max"]:
                 found.append(f"Member must have length less than or equal to {meta['max']}")
             if "min" in meta and len(value) < meta["min"]:

@@ -51,6 +51,20 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="run the only invocation in flight on the server's CPU, saving a cross-CPU wake-up (default auto)",
     )
+    serve.add_argument(
+        "--max-environment-memory",
+        type=int,
+        default=None,
+        metavar="MB",
+        help="memory of all execution environments together, in MB (default: the host's minus max(1 GiB, 1/8))",
+    )
+    serve.add_argument(
+        "--max-environment-pids",
+        type=int,
+        default=None,
+        metavar="N",
+        help="processes of all execution environments together (default: the host's pid_max minus max(1024, 1/4))",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -85,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         concurrent_executions=args.concurrent_executions,
         memory_merge=args.memory_merge,
         cpu_placement=args.cpu_placement == "auto",
+        max_environment_memory_mb=args.max_environment_memory,
+        max_environment_pids=args.max_environment_pids,
     )
     import uvloop
 

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ..clock import Clock
 from ..logs.store import LogStore
-from ..sandbox import cgroups, isolation, memory_merge, runtime_libraries
+from ..sandbox import cgroups, host_bounds, isolation, memory_merge, runtime_libraries
 from ..sandbox.environment import ApiAddress, Environment, EnvironmentState, InitFailure, SandboxContext, ServeInside
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.placement import Placement
@@ -51,6 +51,10 @@ SYSTEM_BINDS = ("/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/etc")
 
 class CapacityExceeded(Exception):
     """Every environment slot is busy (`SandboxSettings.max_environments`); the caller should answer 429."""
+
+
+class HostBoundsExceeded(CapacityExceeded):
+    """A new environment would pass the host-wide bounds (host_bounds.py); also answered with 429."""
 
 
 class Executor:
@@ -80,6 +84,8 @@ class Executor:
         self._memory_merge = memory_merge.MemoryMerge(False, "not started")
         self._api = ApiAddress()
         self._libraries = runtime_libraries.locate()
+        self._bounds: host_bounds.HostBounds | None = None
+        self._pending_mb = 0  # memory of environments admitted but not yet in the pool
 
     # -- lifecycle -------------------------------------------------------------------------------------
 
@@ -95,6 +101,8 @@ class Executor:
             else cgroups.detect()
         )
         iso = isolation.preliminary(settings.force_fallback, layout, settings.network_namespace)
+        facts = host_bounds.read_facts(layout.bases)
+        self._bounds = host_bounds.derive(facts, settings.max_environment_memory_mb, settings.max_environment_pids)
         self._memory_merge = memory_merge.configure(settings.memory_merge)
         runtime_dir = settings.runtime_dir or RUNTIMES_DIR
         self._ctx = SandboxContext(
@@ -126,7 +134,7 @@ class Executor:
             iso.reasons.append(f"the host refused namespaces or mounts: {zygote.error}")
             iso.cgroups = cgroups.CgroupLayout(cgroups.CgroupVersion.NONE, reason="fallback")
         if iso.isolated and iso.cgroups.version is not cgroups.CgroupVersion.NONE:
-            pool = cgroups.CgroupPool(iso.cgroups, settings.cgroup_pool_size)
+            pool = cgroups.CgroupPool(iso.cgroups, settings.cgroup_pool_size, self._bounds, host_bounds.derive(facts))
             try:
                 await loop.run_in_executor(None, pool.start)
                 self._cgroups = pool
@@ -269,8 +277,64 @@ class Executor:
         if self._ctx is not None:
             report["cpu_placement"] = self._ctx.placement.report()
         report["environments"] = len(self._pool)
+        report["host_bounds"] = self.bounds_report()
         report["idle_environments"] = len(self._pool.idle())
         return report
+
+    def bounds_report(self) -> dict[str, object]:
+        """The host-wide bounds, how they are held, and how much of them is in use (GET /health)."""
+        if self._bounds is None:
+            return {}
+        bounds = self._bounds
+        report: dict[str, object] = {
+            "max_memory_mb": bounds.memory_mb,
+            "max_memory_source": bounds.memory_source,
+            "max_pids": bounds.pids,
+            "max_pids_source": bounds.pids_source,
+            "reserved_memory_mb": self._reserved_mb(),
+        }
+        if self._cgroups is None:
+            # No parent group: only admission (reserved memory) bounds the sum; each environment's own
+            # processes and address space are bounded by rlimits (RLIMIT_NPROC, RLIMIT_AS).
+            report["enforcement"] = "admission and per-environment rlimits (no cgroups)"
+            return report
+        current, maximum = self._cgroups.parent_pids()
+        report["enforcement"] = "parent cgroup" if not self._cgroups.bound_errors else "admission only"
+        report["pids_cgroup"] = str(self._cgroups.pids_parent)
+        report["pids_current"] = current
+        report["pids_max"] = maximum
+        if self._cgroups.bound_errors:
+            report["errors"] = list(self._cgroups.bound_errors)
+        return report
+
+    def _reserved_mb(self) -> int:
+        """Memory of live environments and of those being admitted. A stopping one no longer counts: it is
+        being killed, and the parent group's limit covers the moment both overlap."""
+        live = (env for env in self._pool if env.state not in (EnvironmentState.STOPPING, EnvironmentState.DEAD))
+        return sum(env.spec.memory_mb for env in live) + self._pending_mb
+
+    def _admit(self, spec: VersionSpec) -> None:
+        """Refuse an environment past the host-wide bounds, after evicting idle ones that would make room."""
+        bounds = self._bounds
+        if bounds is None:
+            return
+        while self._reserved_mb() + spec.memory_mb > bounds.memory_mb:
+            victim = self._pool.least_recently_used_idle()
+            if victim is None:
+                raise HostBoundsExceeded(
+                    f"Lamina cannot start another execution environment: its {spec.memory_mb} MB would pass the "
+                    f"host bound of {bounds.memory_mb} MB for all environments ({self._reserved_mb()} MB in use; "
+                    "lamina serve --max-environment-memory)"
+                )
+            self._pool.remove_idle(victim)
+            victim.stop()
+        if self._cgroups is not None:
+            current, maximum = self._cgroups.parent_pids()
+            if maximum is not None and current + host_bounds.PIDS_PER_START > maximum:
+                raise HostBoundsExceeded(
+                    f"Lamina cannot start another execution environment: the environments' processes are at the "
+                    f"host bound ({current} of {maximum} pids in use; lamina serve --max-environment-pids)"
+                )
 
     # -- invoke ----------------------------------------------------------------------------------------
 
@@ -317,10 +381,15 @@ class Executor:
                 raise CapacityExceeded(f"all {self.settings.max_environments} execution environments are busy")
             self._pool.remove_idle(victim)
             victim.stop()
+        self._admit(spec)
         self._starting += 1
         try:
             for attempt in (1, 2):
-                env = self._new_environment(spec, await self._zygote_for_spec(spec))
+                self._pending_mb += spec.memory_mb
+                try:
+                    env = self._new_environment(spec, await self._zygote_for_spec(spec))
+                finally:
+                    self._pending_mb -= spec.memory_mb
                 env.provisioned = provisioned
                 self._pool.add(env, key)
                 env.dead.add_done_callback(self._forget(env))

@@ -4,8 +4,11 @@ Why a pool: creating a cgroup (mkdir in cgroupfs) has a 10-15 ms tail on this cl
 would dominate a 5 ms cold start. `CgroupPool` keeps `size` empty groups ready, made in a worker thread;
 taking one costs three small writes (the limits). Used groups are destroyed in the worker thread too.
 
-Layout: each `Executor` owns ``<controller mount>/<own cgroup>/lamina-<pid>-<n>/env-<n>``, so several platform
-processes on one host never touch each other's groups; a parent left by a dead process is removed at start.
+Layout: each `Executor` owns ``<controller mount>/<own cgroup>/lamina/lamina-<pid>-<n>/env-<n>``, so several
+platform processes on one host never touch each other's groups; a parent left by a dead process is removed at
+start. Host bounds (host_bounds.py): ``lamina-<pid>-<n>`` carries this server's bounds (memory, pids), and the
+shared ``lamina`` above it the host-derived default bounds, written once by whichever server creates it and
+never removed (another server may be creating a group in it), so several servers together stay bounded too.
 
 Invariants: a group handed out is empty and its limits are set before any process joins it (the process
 joins it itself, first thing after fork, so no function code ever runs outside it); a released group is
@@ -24,6 +27,8 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+
+from .host_bounds import HostBounds
 
 log = logging.getLogger(__name__)
 
@@ -222,12 +227,18 @@ class CgroupPool:
 
     _instances = 0
 
-    def __init__(self, layout: CgroupLayout, size: int) -> None:
+    def __init__(
+        self, layout: CgroupLayout, size: int, bounds: HostBounds | None = None, shared: HostBounds | None = None
+    ) -> None:
         self.layout = layout
         self.size = max(1, size)
+        self.bounds = bounds
+        self.shared_bounds = shared
+        self.bound_errors: list[str] = []  # limits the kernel refused (then only admission holds them)
         CgroupPool._instances += 1
         name = f"lamina-{os.getpid()}-{CgroupPool._instances}"  # several executors may share a process
-        self.parents = tuple(base / name for base in layout.bases)
+        self.shared = tuple(base / "lamina" for base in layout.bases)
+        self.parents = tuple(shared / name for shared in self.shared)
         self._ready: deque[Cgroup] = deque()
         self._doomed: deque[Cgroup] = deque()
         self._counter = 0
@@ -237,23 +248,72 @@ class CgroupPool:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
+        for shared in self.shared:
+            try:
+                shared.mkdir()
+            except FileExistsError:
+                continue
+            self._enable_controllers(shared)
+            if self.shared_bounds is not None:
+                self._limit(shared, self.shared_bounds)
         self._remove_stale()
         for parent in self.parents:
             parent.mkdir(exist_ok=True)
-        if self.layout.version is CgroupVersion.V2:
-            with contextlib.suppress(OSError):
-                _write(self.parents[0] / "cgroup.subtree_control", "+memory +pids +cpu")
+        self._enable_controllers(self.parents[0])
+        if self.bounds is not None:
+            for parent in self.parents:
+                self._limit(parent, self.bounds)
         for _ in range(self.size):
             self._ready.append(self._create())
         self._thread = threading.Thread(target=self._work, name="lamina-cgroups", daemon=True)
         self._thread.start()
+
+    def _enable_controllers(self, directory: Path) -> None:
+        if self.layout.version is CgroupVersion.V2:
+            with contextlib.suppress(OSError):
+                _write(directory / "cgroup.subtree_control", "+memory +pids +cpu")
+
+    def _limit(self, directory: Path, bounds: HostBounds) -> None:
+        """Write `bounds` into whichever of the two controllers `directory` belongs to (v1), or both (v2)."""
+        wanted: list[tuple[str, int]] = []
+        v2 = self.layout.version is CgroupVersion.V2
+        if v2 or (self.layout.memory is not None and directory.is_relative_to(self.layout.memory)):
+            wanted.append(("memory.max" if v2 else "memory.limit_in_bytes", bounds.memory_bytes))
+        if v2 or (self.layout.pids is not None and directory.is_relative_to(self.layout.pids)):
+            wanted.append(("pids.max", bounds.pids))
+        for name, value in wanted:
+            try:
+                _write(directory / name, str(value))
+            except OSError as exc:
+                self.bound_errors.append(f"{directory / name}: {exc.strerror or exc}")
+                log.warning("cannot bound environments: %s = %d: %s", directory / name, value, exc)
+
+    @property
+    def pids_parent(self) -> Path:
+        """This server's parent group in the pids hierarchy (the one directory on v2)."""
+        if self.layout.version is CgroupVersion.V1 and self.layout.pids is not None:
+            return next(p for p in self.parents if p.is_relative_to(self.layout.pids))
+        return self.parents[0]
+
+    def parent_pids(self) -> tuple[int, int | None]:
+        """(pids.current, pids.max) of this server's parent group; max None when unlimited or unreadable."""
+        pids_dir = self.pids_parent
+        try:
+            current = int((pids_dir / "pids.current").read_text())
+        except (OSError, ValueError):
+            current = 0
+        try:
+            text = (pids_dir / "pids.max").read_text().strip()
+        except OSError:
+            return current, None
+        return current, int(text) if text.isdigit() else None
 
     def _remove_stale(self) -> None:
         with contextlib.suppress(OSError):
             self._remove_stale_parents()
 
     def _remove_stale_parents(self) -> None:
-        for base in self.layout.bases:
+        for base in self.layout.bases + self.shared:  # before the shared parent, groups lived in the base
             for parent in base.glob("lamina-*"):
                 pid = parent.name.removeprefix("lamina-").split("-")[0]
                 if not pid.isdigit() or Path(f"/proc/{pid}").exists():

@@ -39,6 +39,9 @@ class SandboxSettings:
     cgroup_pool_size: int = 8
     spare_environments: int = 4  # per zygote, forked and attached to a cgroup ahead of time
     pids_limit: int = 1024
+    # Host-wide bounds on all environments together (host_bounds.py); None: derived from the host.
+    max_environment_memory_mb: int | None = None
+    max_environment_pids: int | None = None
     uid_base: int = 61000  # environments run as uid/gid uid_base + slot, never as root
     uid_count: int = 4096
     max_log_bytes_per_invocation: int = 1 << 20  # beyond this an invocation's output is dropped

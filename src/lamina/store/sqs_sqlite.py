@@ -138,14 +138,14 @@ class SqsStore:
             )
         )
 
-    async def move(self, message_id: str, queue_arn: str, seq: int, body: dict[str, Any]) -> None:
-        """Redrive to a dead-letter queue, in one statement: the receive count and first receive carry over, as
-        on AWS, and the body is rewritten for the system attributes the move adds (DeadLetterQueueSourceArn)."""
-        text = json.dumps(body)
+    async def move(self, moves: Sequence[tuple[str, str, int, dict[str, Any]]]) -> None:
+        """Redrive to a dead-letter queue, (id, queue, seq, body) each, in one transaction: the receive count
+        and first receive carry over, as on AWS, and the body is rewritten for the system attributes the move
+        adds (DeadLetterQueueSourceArn)."""
+        values = [(arn, seq, json.dumps(body), message_id) for message_id, arn, seq, body in moves]
         await self._write(
-            lambda db: db.execute(
-                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ? WHERE id = ?",
-                (queue_arn, seq, text, message_id),
+            lambda db: db.executemany(
+                "UPDATE sqs_messages SET queue_arn = ?, seq = ?, visible_at = 0, body = ? WHERE id = ?", values
             )
         )
 

@@ -21,7 +21,7 @@ from lamina.functions.control import FunctionService
 from lamina.functions.record import FunctionConfig
 from lamina.functions.states import State
 from lamina.invoke.async_invoker import AsyncInvoker
-from lamina.invoke.executor import CapacityExceeded
+from lamina.invoke.executor import CapacityExceeded, HostBoundsExceeded
 from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
 
 MAX_SYNC_RESPONSE = 6_291_556  # 6 MiB + 100: larger responses become Function.ResponseSizeTooLarge
@@ -85,6 +85,9 @@ class InvokeFront:
         )
         try:
             result = await self._runner.invoke(self._spec(config), invocation)
+        except HostBoundsExceeded as exc:
+            # AWS's answer when it cannot scale; the message says which host bound, beyond AWS's "Rate Exceeded."
+            raise Throttled(f"Rate Exceeded. {exc}", Reason="ConcurrentInvocationLimitExceeded", Type="User") from None
         except CapacityExceeded:
             raise Throttled("Rate Exceeded.", Reason="ConcurrentInvocationLimitExceeded", Type="User") from None
         return invoke_output(result, invocation.tail_logs)

@@ -8,10 +8,15 @@ must match). Conditions: a string or number (exact), `null`, `{"prefix": s}`, `{
 Scope `MessageAttributes` matches message attributes (String: the string; Number: the number; String.Array: any
 element; Binary never matches); scope `MessageBody` matches the JSON message body, where a nested object in the
 policy matches a nested object in the body and a body array matches when any element does.
+
+Numbers compare as AWS documents them ("Filter policy constraints": "the value can range from -10^9 to 10^9,
+with five digits of accuracy after the decimal point"): both sides are rounded to five decimal places first, so
+1.000001 equals 1.000004 and a difference in the sixth place never decides a range.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from lamina import json_text
@@ -178,7 +183,7 @@ def _condition(condition: Any, value: Any) -> bool:
     if isinstance(condition, bool) or isinstance(value, bool):
         return condition is value
     if isinstance(condition, int | float):  # a number matches numbers only (a String attribute "10" does not)
-        return isinstance(value, int | float) and float(value) == float(condition)
+        return isinstance(value, int | float) and fixed(value) == fixed(condition)
     if isinstance(condition, str):
         return isinstance(value, str) and value == condition
     if isinstance(condition, dict):
@@ -192,11 +197,16 @@ def _condition(condition: Any, value: Any) -> bool:
         if op == "numeric":
             if not isinstance(value, int | float) or isinstance(value, bool):
                 return False
-            return all(_compare(arg[i], float(value), float(arg[i + 1])) for i in range(0, len(arg), 2))
+            return all(_compare(arg[i], fixed(value), fixed(arg[i + 1])) for i in range(0, len(arg), 2))
     return False
 
 
-def _compare(op: str, left: float, right: float) -> bool:
+def fixed(number: float) -> int:
+    """A number in hundred-thousandths, rounded half to even: the five decimal places SNS compares."""
+    return int(Decimal(repr(float(number))).scaleb(5).to_integral_value())
+
+
+def _compare(op: str, left: int, right: int) -> bool:
     return {
         "=": left == right,
         "<": left < right,

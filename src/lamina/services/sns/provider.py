@@ -80,6 +80,23 @@ def _check_topic_attribute(name: str, value: str) -> None:
         raise InvalidParameter("Invalid parameter: SignatureVersion")
 
 
+# The actions AddPermission may name ("ActionName.member.N": "any Amazon SNS action name, for example
+# Publish"): the topic actions of AWS's default policy, and Receive.
+TOPIC_ACTIONS = frozenset(
+    {
+        "GetTopicAttributes",
+        "SetTopicAttributes",
+        "AddPermission",
+        "RemovePermission",
+        "DeleteTopic",
+        "Subscribe",
+        "ListSubscriptionsByTopic",
+        "Publish",
+        "Receive",
+    }
+)
+
+
 def _default_policy(arn: str, account: str) -> str:
     return json.dumps(
         {
@@ -224,6 +241,49 @@ class SnsProvider:
             attributes.pop(name, None)
         else:
             attributes[name] = value or ""
+        self._engine.save_topic(Topic(topic.arn, topic.name, attributes, topic.tags))
+
+    # -- permissions (statements in the topic's Policy attribute) -------------------------------
+    def add_permission(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        """A statement labelled `Label` letting the accounts call the actions, appended to the topic's policy
+        (AWS's default policy until one is set), as recorded from AWS (test_topic_add_permission)."""
+        topic = self._topic(ctx, params.get("TopicArn"))
+        label = str(params.get("Label") or "")
+        policy = json.loads(topic.attributes.get("Policy") or _default_policy(topic.arn, topic.account))
+        statements = policy.setdefault("Statement", [])
+        if any(statement.get("Sid") == label for statement in statements):
+            raise InvalidParameter("Invalid parameter: Statement already exists")
+        actions = list(params.get("ActionName") or [])
+        if any(action not in TOPIC_ACTIONS for action in actions):
+            raise InvalidParameter("Invalid parameter: Policy statement action out of service scope!")
+        principals = [f"arn:aws:iam::{account}:root" for account in params.get("AWSAccountId") or []]
+        named = [f"SNS:{action}" for action in actions]
+        statements.append(
+            {
+                "Sid": label,
+                "Effect": "Allow",
+                "Principal": {"AWS": principals[0] if len(principals) == 1 else principals},
+                "Action": named[0] if len(named) == 1 else named,
+                "Resource": topic.arn,
+            }
+        )
+        self._save_policy(topic, policy)
+        return {}
+
+    def remove_permission(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Drops the statement labelled `Label`; a label the policy lacks is no error."""
+        topic = self._topic(ctx, params.get("TopicArn"))
+        label = params.get("Label")
+        policy = json.loads(topic.attributes.get("Policy") or _default_policy(topic.arn, topic.account))
+        statements = policy.get("Statement", [])
+        kept = [statement for statement in statements if statement.get("Sid") != label]
+        if len(kept) != len(statements):
+            policy["Statement"] = kept
+            self._save_policy(topic, policy)
+        return {}
+
+    def _save_policy(self, topic: Topic, policy: dict[str, Any]) -> None:
+        attributes = {**topic.attributes, "Policy": json.dumps(policy, separators=(",", ":"))}
         self._engine.save_topic(Topic(topic.arn, topic.name, attributes, topic.tags))
 
     # -- tags -----------------------------------------------------------------------------------
@@ -413,7 +473,10 @@ class SnsProvider:
         elif name == "DeliveryPolicy" and not value:
             attributes.pop("DeliveryPolicy", None)  # back to the topic's (or AWS's default) policy
         else:
-            attributes.update(self._sub_attributes({name: value}, protocol=sub.protocol))
+            given = {name: value}
+            if name == "FilterPolicy" and "FilterPolicyScope" in attributes:
+                given["FilterPolicyScope"] = attributes["FilterPolicyScope"]  # a scope set first stays
+            attributes.update(self._sub_attributes(given, protocol=sub.protocol))
         self._engine.save_subscription(
             Subscription(
                 sub.arn,

@@ -303,21 +303,29 @@ class SqsEngine:
             self._store.update_receipts(
                 [(r.message.id, r.message.visible_at, r.message.receive_count, r.message.first_receive) for r in taken]
             )
-        for m in to_move:
+        if to_move:
             assert dlq is not None
-            await self._move(queue, m, dlq)
+            await self._move(queue, to_move, dlq)
         return taken
 
-    async def _move(self, source: Queue, message: Message, dlq: Queue) -> None:
-        """Redrive: the message leaves its queue for the dead-letter queue, keeping its id and body."""
-        source.remove(message.id)
-        message.seq = dlq.next_seq
-        dlq.next_seq += 1
-        message.visible_at = 0.0
-        message.system["DeadLetterQueueSourceArn"] = source.arn
-        dlq.add(message)
-        await self._store.move(message.id, dlq.arn, message.seq, message.frozen())
+    async def _move(self, source: Queue, messages: Sequence[Message], dlq: Queue) -> None:
+        """Redrive: the messages leave their queue for the dead-letter queue, keeping id and body. The whole
+        move happens in memory before the first await, and a message another receive has already moved is
+        skipped, so two concurrent receives (two pollers) move each message exactly once; the store writes the
+        batch in one transaction."""
+        rows: list[tuple[str, str, int, dict[str, Any]]] = []
+        for message in messages:
+            if source.remove(message.id) is None:
+                continue
+            message.seq = dlq.next_seq
+            dlq.next_seq += 1
+            message.visible_at = 0.0
+            message.system["DeadLetterQueueSourceArn"] = source.arn
+            dlq.add(message)
+            rows.append((message.id, dlq.arn, message.seq, message.frozen()))
         self._wake(dlq)
+        if rows:
+            await self._store.move(rows)
 
     async def relocate(self, source: Queue, moves: Sequence[tuple[Message, Queue]]) -> None:
         """A message move task's batch: each message leaves its dead-letter queue for its destination as a

@@ -40,6 +40,21 @@ BATCH_LIMIT = 1_048_576  # bytes in one SendMessageBatch, whatever the queue's M
 MAX_MESSAGE_ATTRIBUTES = 10  # per message (quotas-messages in the SQS Developer Guide)
 MAX_TAGS = 50  # per queue (quotas-queues)
 MAX_POLICY_ACTIONS = 7  # "An Amazon SQS policy can have a maximum of 7 actions" (AddPermission)
+# The actions AddPermission may grant another account (AddPermission, "ActionName.N"); the queue-management
+# actions (CreateQueue, SetQueueAttributes, AddPermission, ...) stay the owner's.
+SHAREABLE_ACTIONS = frozenset(
+    {
+        "*",
+        "ChangeMessageVisibility",
+        "DeleteMessage",
+        "GetQueueAttributes",
+        "GetQueueUrl",
+        "ListDeadLetterSourceQueues",
+        "PurgeQueue",
+        "ReceiveMessage",
+        "SendMessage",
+    }
+)
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -99,13 +114,13 @@ class SqsProvider:
                 "Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length"
             )
         checked = queue_attributes.check(given, fifo, creating=True)
-        self._check_redrive(ctx, checked)
+        self._check_redrive(ctx, checked, fifo)
         tags = params.get("tags") or {}
         _check_tags(name, tags)
         queue = await self._engine.create(ctx.region, ctx.account_id, name, checked, tags)
         return {"QueueUrl": self._url(ctx, queue)}
 
-    def _check_redrive(self, ctx: CallContext, attrs: Mapping[str, str]) -> None:
+    def _check_redrive(self, ctx: CallContext, attrs: Mapping[str, str], fifo: bool) -> None:
         raw = attrs.get("RedrivePolicy")
         if raw:
             arn = str(json.loads(raw)["deadLetterTargetArn"])  # checked by attributes.check
@@ -114,10 +129,13 @@ class SqsProvider:
                     f"Value {raw} for parameter RedrivePolicy is invalid. "
                     "Reason: Invalid value for deadLetterTargetArn."
                 )
-            if self._engine.by_arn(arn) is None:
+            target = self._engine.by_arn(arn)
+            if target is None:
                 raise InvalidParameter(
                     f"Value {raw} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist."
                 )
+            if target.fifo != fifo:  # either way round; AWS's reason ends in two periods
+                raise _invalid(raw, "RedrivePolicy", "Dead-letter queue must be same type of queue as the source..")
 
     async def delete_queue(self, ctx: CallContext, params: dict[str, Any]) -> None:
         await self._engine.delete(self._queue(ctx, params["QueueUrl"]))
@@ -185,7 +203,7 @@ class SqsProvider:
     async def set_queue_attributes(self, ctx: CallContext, params: dict[str, Any]) -> None:
         queue = self._queue(ctx, params["QueueUrl"])
         checked = queue_attributes.check(params.get("Attributes") or {}, queue.fifo, creating=False)
-        self._check_redrive(ctx, checked)
+        self._check_redrive(ctx, checked, queue.fifo)
         await self._engine.update(queue, attributes=checked)
 
     async def purge_queue(self, ctx: CallContext, params: dict[str, Any]) -> None:
@@ -200,7 +218,11 @@ class SqsProvider:
         await self._engine.update(queue, tags=tags)
 
     async def untag_queue(self, ctx: CallContext, params: dict[str, Any]) -> None:
-        await self._engine.update(self._queue(ctx, params["QueueUrl"]), untag=params.get("TagKeys") or [])
+        queue = self._queue(ctx, params["QueueUrl"])
+        keys = params.get("TagKeys") or []
+        if not keys:
+            raise InvalidParameter("Tag keys must be between 1 and 128 characters in length.")
+        await self._engine.update(queue, untag=keys)
 
     def list_queue_tags(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         tags = self._queue(ctx, params["QueueUrl"]).tags
@@ -215,10 +237,17 @@ class SqsProvider:
             "Id": f"{queue.arn}/SQSDefaultPolicy",
             "Statement": [],
         }
-        if any(statement.get("Sid") == label for statement in policy.get("Statement", [])):
-            raise _invalid(label, "Label", "Already exists.")
+        if not params.get("Actions"):
+            raise MissingParameter("The request must contain the parameter Actions.")
+        if not params.get("AWSAccountIds"):
+            raise _invalid("[]", "PrincipalId", "Unable to verify.")
         if len(params["Actions"]) > MAX_POLICY_ACTIONS:
             raise OverLimit(f"{len(params['Actions'])} Actions were found, maximum allowed is {MAX_POLICY_ACTIONS}.")
+        for action in params["Actions"]:
+            if action not in SHAREABLE_ACTIONS:
+                raise _invalid(f"SQS:{action}", "ActionName", "Only the queue owner is allowed to invoke this action.")
+        if any(statement.get("Sid") == label for statement in policy.get("Statement", [])):
+            raise _invalid(label, "Label", "Already exists.")
         principals = [f"arn:aws:iam::{account}:root" for account in reversed(params["AWSAccountIds"])]
         actions = [f"SQS:{action}" for action in params["Actions"]]
         policy.setdefault("Statement", []).append(

@@ -21,6 +21,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from lamina.api.catalog import RouteTable, error_shapes, load_service_model
 from lamina.api.faults import service_wire_error, wire_error
+from lamina.api.front_door import FrontDoor
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
@@ -155,6 +156,11 @@ class Gateway:
         self._account_id = account_id
         self._base_url = base_url
         self._internal = internal
+        self._doors: list[FrontDoor] = []
+
+    def add_door(self, door: FrontDoor) -> None:
+        """Serve the requests `door` claims (function URLs, API stages, ...) before any AWS API."""
+        self._doors.append(door)
 
     # -- the request path -----------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
@@ -169,6 +175,9 @@ class Gateway:
         return response
 
     async def _dispatch(self, request: Request) -> Response:
+        for door in self._doors:
+            if door.claims(request):
+                return await door.serve(request)
         if self._internal is not None:
             internal = self._internal(request)
             if internal is not None:
@@ -272,6 +281,9 @@ class Gateway:
         return self._cap(request)[2]
 
     def _cap(self, request: Request) -> tuple[ServiceBinding | None, str, int]:
+        for door in self._doors:
+            if door.claims(request):
+                return None, "request", door.body_cap(request)
         service, _, found = self._identify(request)
         if service is None:
             return None, "request", MAX_BODY

@@ -54,3 +54,36 @@ def test_host_name_drops_the_port_and_case() -> None:
     assert host_name(_request("ABC.Execute-Api.localhost:8080")) == "abc.execute-api.localhost"
     assert host_name(_request("[::1]:8080")) == "[::1]"
     assert host_name(_request("localhost")) == "localhost"
+
+
+def test_a_repeated_header_keeps_its_separate_values() -> None:
+    from lamina.api.server import serve
+
+    seen: list[Request] = []
+
+    async def handler(request: Request) -> Response:
+        seen.append(request)
+        return Response(200, [], b"ok")
+
+    async def exchange() -> bytes:
+        server = await serve(handler, "127.0.0.1", 0, 1 << 20, lambda r: Response(413), lambda: Response(400))
+        port = server.sockets[0].getsockname()[1]
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(
+                b"GET /a HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nX-One: only\r\nCookie: b=2; c=3\r\n"
+                b"Connection: close\r\n\r\n"
+            )
+            answer = await reader.read()
+            writer.close()
+            return answer
+        finally:
+            server.close()
+            await server.wait_closed()
+
+    assert asyncio.run(exchange()).startswith(b"HTTP/1.1 200")
+    (request,) = seen
+    assert request.headers["cookie"] == "a=1,b=2; c=3"
+    assert request.header_values("cookie") == ["a=1", "b=2; c=3"]
+    assert request.header_values("x-one") == ["only"]
+    assert request.header_values("x-missing") == []

@@ -15,12 +15,22 @@ class Request:
     body: bytes
     request_id: str = ""
     _query: dict[str, list[str]] | None = None
+    # The separate values of each header sent more than once (`headers` holds them comma-joined); None
+    # when no header repeats, so the common request pays nothing. Front doors need them apart.
+    repeated: dict[str, list[str]] | None = None
 
     @property
     def query(self) -> dict[str, list[str]]:
         if self._query is None:
             self._query = parse_qs(self.query_string, keep_blank_values=True) if self.query_string else {}
         return self._query
+
+    def header_values(self, name: str) -> list[str]:
+        """Every value of header `name` (lower-case) in the order sent; [] when absent."""
+        if self.repeated is not None and name in self.repeated:
+            return list(self.repeated[name])
+        value = self.headers.get(name)
+        return [] if value is None else [value]
 
 
 @dataclass(slots=True)

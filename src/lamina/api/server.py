@@ -100,6 +100,7 @@ class HttpProtocol(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._url = b""
         self._headers: dict[str, str] = {}
+        self._repeated: dict[str, list[str]] | None = None
         self._body: list[bytes] = []
         self._body_size = 0
         self._cap = min(max_body, _UNCHECKED_BODY)  # until the request's own cap is known
@@ -147,6 +148,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_message_begin(self) -> None:
         self._url = b""
         self._headers = {}
+        self._repeated = None
         self._body = []
         self._body_size = 0
         self._cap = min(self._max_body, _UNCHECKED_BODY)
@@ -165,7 +167,14 @@ class HttpProtocol(asyncio.Protocol):
             raise _HeadersTooLarge
         key = name.decode("latin-1").lower()
         text = value.decode("latin-1")
-        self._headers[key] = f"{self._headers[key]},{text}" if key in self._headers else text
+        if key in self._headers:
+            old = self._headers[key]
+            self._headers[key] = f"{old},{text}"
+            if self._repeated is None:
+                self._repeated = {}
+            self._repeated.setdefault(key, [old]).append(text)
+        else:
+            self._headers[key] = text
 
     def on_headers_complete(self) -> None:
         length = self._headers.get("content-length")
@@ -225,7 +234,7 @@ class HttpProtocol(asyncio.Protocol):
         path, _, query = url.partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         method = self._parser.get_method().decode("latin-1")
-        return Request(method, path, query, self._headers, body)
+        return Request(method, path, query, self._headers, body, repeated=self._repeated)
 
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True

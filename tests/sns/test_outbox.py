@@ -27,6 +27,16 @@ def _outbox(data_dir: Path, name: str, match: Any, timeout: float = 5.0) -> list
         time.sleep(0.05)
 
 
+def _logged(lamina: Any, text: str, timeout: float = 5.0) -> bool:
+    """Whether the server's output shows `text`, waiting for the thread that reads it to catch up."""
+    deadline = time.monotonic() + timeout
+    while not any(text in line for line in list(lamina.output)):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
 def test_sms_subscription_and_publish_to_a_phone_number(lamina: Any, sns: Any, make_topic: Any) -> None:
     topic = make_topic()
     number = f"+1555{uuid.uuid4().int % 10_000_000:07d}"
@@ -66,7 +76,7 @@ def test_email_subscription_is_confirmed_from_the_outbox(lamina: Any, sns: Any, 
     [confirmation] = _outbox(lamina.data_dir, "email", lambda e: e["To"] == address)
     assert confirmation["Type"] == "SubscriptionConfirmation" and confirmation["TopicArn"] == topic
     token = confirmation["Token"]
-    assert any(token in line for line in lamina.output)  # also in Lamina's log
+    assert _logged(lamina, token)  # also in Lamina's log
     sns.publish(TopicArn=topic, Message="before confirming")
     time.sleep(0.5)
     assert [e["Type"] for e in _outbox(lamina.data_dir, "email", lambda e: e["To"] == address)] == [

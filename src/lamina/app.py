@@ -20,6 +20,7 @@ from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
+from lamina.front_doors.alb import AlbDoor
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
@@ -36,6 +37,8 @@ from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
+from lamina.services.elbv2.engine import Elbv2Engine
+from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -45,6 +48,7 @@ from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
+from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.tags_api import TagsApi
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
@@ -188,13 +192,21 @@ class Lamina:
         self.sns.load()
         self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
         sns_service = bind_service("sns", SnsProvider(self.sns, settings.region))
+        # Application load balancers with Lambda targets: resources are documents, requests come in by Host.
+        self.elbv2 = Elbv2Engine(self.store)
+        self.elbv2.load()
+        elb_invoker = ServiceInvoker(
+            self.functions, self.policies, self.invoke_front, "elasticloadbalancing.amazonaws.com"
+        )
+        elbv2_service = bind_service("elbv2", Elbv2Provider(self.elbv2, elb_invoker, self.clock))
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service],
+            [lambda_service, sqs_service, sns_service, elbv2_service],
             settings.region,
             settings.account_id,
             settings.public_url,
             internal=self._internal,
         )
+        self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions, self.concurrency, self.executor, lambda_service, settings.region, settings.account_id
@@ -270,7 +282,7 @@ class Lamina:
             "status": "running",
             "version": __version__,
             "dataDir": str(self.settings.data_dir),
-            "services": {"lambda": "running", "sqs": "running", "sns": "running"},
+            "services": {"lambda": "running", "sqs": "running", "sns": "running", "elbv2": "running"},
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
             "fastInvokes": self.fast_invoke.taken,

@@ -30,7 +30,8 @@
     ├── OverLimit                    a quota is reached (SQS: OverLimit, 403)
     ├── UnknownOperation             UnknownOperationException (404): no operation at that path
     ├── AccessDenied                 AccessDeniedException (403)
-    └── InternalFailure              ServiceException (500): a bug or an unexpected host failure
+    ├── InternalFailure              ServiceException (500): a bug or an unexpected host failure
+    └── ServiceFault                 a failure a service names by its own code (elbv2's LoadBalancerNotFound)
 
 Each error carries the message AWS shows and, where AWS adds them, extra body members (`fields`).
 Some services name the same failure differently (a missing queue is SQS's QueueDoesNotExist, not
@@ -168,6 +169,16 @@ class AccessDenied(LaminaError):
 
 class InternalFailure(LaminaError):
     pass
+
+
+class ServiceFault(LaminaError):
+    """An error a service's model names by its own code (elbv2: LoadBalancerNotFound, PriorityInUse, ...),
+    for services with many codes of their own; reported as `code` with `status`."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 def function_not_found(arn: str) -> NotFound:

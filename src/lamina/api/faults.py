@@ -73,10 +73,21 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.AccessDenied: ("AuthorizationError", 403, None),
         errors.Throttled: ("Throttled", 429, None),
     },
+    # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
+    "elbv2": {
+        errors.ValidationFailed: ("ValidationError", 400, None),
+        errors.InvalidParameter: ("ValidationError", 400, None),
+        errors.InvalidRequestContent: ("ValidationError", 400, None),
+        errors.UnknownOperation: ("InvalidAction", 400, None),
+        errors.AccessDenied: ("AccessDenied", 403, None),
+        errors.Throttled: ("Throttling", 400, None),
+    },
 }
 
 
 def wire_error(error: errors.LaminaError) -> tuple[str, int]:
+    if isinstance(error, errors.ServiceFault):
+        return (error.code, error.status)
     for cls in type(error).__mro__:
         if cls in _WIRE:
             return _WIRE[cls]
@@ -85,6 +96,8 @@ def wire_error(error: errors.LaminaError) -> tuple[str, int]:
 
 def service_wire_error(service: str, error: errors.LaminaError) -> Wire:
     """The wire form of an error as `service` reports it (its own table first, then the shared one)."""
+    if isinstance(error, errors.ServiceFault):
+        return (error.code, error.status, None)
     table = _BY_SERVICE.get(service)
     if table is not None:
         for cls in type(error).__mro__:

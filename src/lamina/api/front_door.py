@@ -8,7 +8,8 @@ signed for `lambda` to a function URL's host (AuthType AWS_IAM) still reaches th
 
 A door translates HTTP to an event, calls the one invoke path (no second execution path) and maps the
 result back to HTTP. `claims` runs for every request that is not a fast warm Invoke: keep it to a
-string test on the host and path.
+string test on the host and path. A door may also define `too_large(request) -> Response`, its answer to a
+body over its cap (ALB answers 502 where the AWS APIs answer 413).
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""HTTP front doors: translate HTTP requests to Lambda events and function answers back to HTTP."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("-invoke]", "test_invalid_invoke", "[invoke]"), "Invoke (data plane; not part of this control-plane suite)"),
     (("TestLambdaRevisions::test_function_revisions_version",), "version/alias revisions not replayed yet"),
     (("TestLambdaLayer",), "layers: replayed in tests/layers"),
     (("total_code_size",), "code-size deltas of upstream's own zips"),

@@ -220,6 +220,7 @@ def nonexisting_fn(ctx: Ctx) -> None:
     "TestLambdaFunction::test_get_function_wrong_region[get_function]",
     "TestLambdaFunction::test_get_function_wrong_region[get_function_configuration]",
     "TestLambdaFunction::test_get_function_wrong_region[delete_function]",
+    "TestLambdaFunction::test_get_function_wrong_region[invoke]",
 )
 def wrong_region(ctx: Ctx) -> None:
     name = ctx.name("i-exist")
@@ -263,6 +264,12 @@ def function_arns(ctx: Ctx) -> None:
     rec.call("function_arn_other_region_exc", c.create_function, FunctionName=other_region, **base)
     other_account = f"arn:aws:lambda:{REGION}:123456789012:function:{ctx.name('test-function-arn')}"
     rec.call("function_arn_other_account_exc", c.create_function, FunctionName=other_account, **base)
+
+
+@scenario("TestLambdaFunction::test_invalid_invoke")
+def invalid_invoke(ctx: Ctx) -> None:
+    name = f"arn:aws:lambda:{REGION}:123400000000@function:myfn"
+    ctx.rec.call("invoke_function_name_pattern_exc", ctx.client.invoke, FunctionName=name, Payload=b"{}")
 
 
 @scenario("TestLambdaFunction::test_create_lambda_exceptions")
@@ -359,7 +366,7 @@ NAME_CASES: dict[str, tuple[str, str | None]] = {
     "missing_account_id_in_arn": (f"arn:aws:lambda:{REGION}::function:my-function", None),
     "misspelled_latest_in_arn": (ARN_PREFIX + "my-function:$LATES", None),
 }
-NAME_METHODS = ("get_function", "delete_function", "create_function")
+NAME_METHODS = ("get_function", "delete_function", "create_function", "invoke")
 
 
 def validation_view(response: Any) -> dict[str, Any]:

@@ -171,7 +171,9 @@ class FunctionService:
         """The configuration one invocation runs: an alias's weighted routing picks the version per call."""
         entry = self._functions.get(f"{ref.region}/{ref.name}")
         qualifier = ref.qualifier
-        if entry is not None and qualifier is not None and qualifier in entry.aliases:
+        if entry is None:  # Invoke, unlike GetFunction, names the version it looked for
+            raise function_not_found(ref.qualified_arn if qualifier is not None else f"{ref.arn}:{LATEST}")
+        if qualifier is not None and qualifier in entry.aliases:
             version = entry.aliases[qualifier].pick_version()
             if version == LATEST:
                 return entry.config

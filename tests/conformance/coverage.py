@@ -19,7 +19,6 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("_s3", "test_large_lambda", "test_oversized_lambda"), "S3 code delivery not built"),
     (("vpc",), "VPC config needs EC2 resources"),
     (("SnapStart",), "SnapStart not built"),
-    (("LoggingConfig",), "advanced logging config not covered yet"),
     (("Recursion",), "recursion config not built"),
     (("RuntimeValidation",), "deprecated-runtime entries (run with validation toggles upstream)"),
     (("capacity_provider",), "capacity providers not built"),

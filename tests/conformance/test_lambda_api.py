@@ -407,6 +407,49 @@ def _name_ids() -> Iterator[str]:
 scenario(*_name_ids())(name_validation)
 
 
+# -- advanced logging ---------------------------------------------------------------------------------
+
+
+def _logging_steps(ctx: Ctx, create: dict[str, Any], *updates: dict[str, str]) -> None:
+    """Create (upstream: MemorySize 256, Timeout 5), read back, then each LoggingConfig update and the
+    configuration once it is applied (`updated_config`, `received_config`, then `_v2`...)."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    rec.match("create_response", ctx.fixture_create(name, MemorySize=256, Timeout=5, **create))
+    rec.call("get_function_response", c.get_function, FunctionName=name)
+    rec.call("function_config", c.get_function_configuration, FunctionName=name)
+    for i, update in enumerate(updates):
+        suffix = f"_v{i + 1}" if i else ""
+        rec.call(f"updated_config{suffix}", c.update_function_configuration, FunctionName=name, LoggingConfig=update)
+        wait_settled(c, name)
+        rec.call(f"received_config{suffix}", c.get_function_configuration, FunctionName=name)
+
+
+@scenario("TestLoggingConfig::test_function_advanced_logging_configuration")
+def advanced_logging(ctx: Ctx) -> None:
+    _logging_steps(ctx, {"LoggingConfig": {"LogFormat": "JSON"}}, {"LogGroup": "cool_lambda"})
+
+
+@scenario("TestLoggingConfig::test_advanced_logging_configuration_format_switch")
+def logging_format_switch(ctx: Ctx) -> None:
+    _logging_steps(ctx, {}, {"LogFormat": "JSON"}, {"LogFormat": "Text"})
+
+
+PARTIAL_LOGGING = (
+    {"LogFormat": "JSON"},
+    {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"},
+    {"LogFormat": "JSON", "SystemLogLevel": "DEBUG"},
+    {"LogGroup": "cool_lambda"},
+)
+
+
+@scenario(
+    *(f"TestLoggingConfig::test_function_partial_advanced_logging_configuration_update[partial_config{i}]"
+      for i in range(len(PARTIAL_LOGGING)))
+)  # fmt: skip
+def partial_logging(ctx: Ctx) -> None:
+    _logging_steps(ctx, {}, PARTIAL_LOGGING[int(ctx.rec.test_id[-2])])
+
+
 # -- tags ---------------------------------------------------------------------------------------------
 
 

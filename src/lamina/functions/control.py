@@ -345,7 +345,7 @@ class FunctionService:
         if "LoggingConfig" in params:
             merged = dict(base.logging_config) if base is not None else {}
             merged.update(params["LoggingConfig"])
-            out["logging_config"] = merged
+            out["logging_config"] = rules.logging_levels(merged)
         if "SnapStart" in params:
             out["snap_start"] = params["SnapStart"].get("ApplyOn", "None")
         if "ImageConfig" in params:

@@ -95,6 +95,14 @@ def check_environment(variables: Mapping[str, str]) -> None:
         )
 
 
+def logging_levels(logging: dict[str, str]) -> dict[str, str]:
+    """Log levels exist only for JSON logs: AWS fills in INFO for the ones not given when the format is
+    JSON and drops both when it goes back to Text (recorded: TestLoggingConfig in test_lambda_api)."""
+    if logging.get("LogFormat") == "JSON":
+        return {"ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO", **logging}
+    return {k: v for k, v in logging.items() if k not in ("ApplicationLogLevel", "SystemLogLevel")}
+
+
 def check_limits(memory: int | None, timeout: int | None) -> None:
     if memory is not None and memory > MAX_MEMORY:
         raise _constraint(memory, "memorySize", f"Member must have value less than or equal to {MAX_MEMORY}")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("TestLambdaRevisions::test_function_revisions_version",), "version/alias revisions not replayed yet"),
     (("TestLambdaLayer",), "layers: replayed in tests/layers"),
-    (("total_code_size",), "code-size deltas of upstream's own zips"),
+    (("total_code_size",), "code-size deltas of upstream's own zips (exact byte counts)"),
     (("EventInvokeConfig", "event_invoke_config"), "event invoke config: replayed in tests/async_invoke"),
     (("Concurrency", "concurrency"), "concurrency: replayed in tests/concurrency"),
     (("TestLambdaUrl", "url_config"), "function URLs not built"),

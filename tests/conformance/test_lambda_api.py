@@ -641,6 +641,45 @@ def account_settings(ctx: Ctx) -> None:
     ctx.rec.match("acc_settings_modded", settings)
 
 
+@scenario("TestLambdaAccountSettings::test_account_settings_total_code_size_config_update")
+def total_code_size_config_update(ctx: Ctx) -> None:
+    """Publishing after a configuration-only change counts the (unchanged) code once more."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+
+    def total() -> int:
+        size: int = c.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+        return size
+
+    start = total()
+    ctx.fixture_create(name)
+    created = total()
+    rec.match("is_total_code_size_diff_create_function_more_than_200", created - start > 200)
+    c.update_function_configuration(FunctionName=name, Description="changed")
+    wait_settled(c, name)
+    updated = total()
+    rec.match("total_code_size_diff_update_function_configuration", updated - created)
+    c.publish_version(FunctionName=name)
+    rec.match("is_total_code_size_diff_publish_version_after_config_update_more_than_200", total() - updated > 200)
+
+
+@scenario("TestLambdaRevisions::test_function_revisions_version_and_alias")
+def revisions_version_and_alias(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    rec.match("create_function_response_rev1", ctx.fixture_create(name))
+    rev2 = rec.call("get_function_active_rev2", c.get_function, FunctionName=name)["Configuration"]["RevisionId"]
+    rec.call("publish_version_revision_exception", c.publish_version, FunctionName=name, RevisionId="wrong")
+    rec.call("publish_version_response_rev_v1", c.publish_version, FunctionName=name, RevisionId=rev2)
+    rec.call("get_function_published_version_rev_v2", c.get_function, FunctionName=name, Qualifier="1")
+    rec.call("get_function_latest_rev3", c.get_function, FunctionName=name)
+    alias = rec.call("create_alias_response_rev_a1", c.create_alias, FunctionName=name, Name="revision_alias",
+                     FunctionVersion="1")  # fmt: skip
+    rec.call("get_function_latest_rev4", c.get_function, FunctionName=name)
+    rec.call("get_function_published_version_rev_v3", c.get_function, FunctionName=name, Qualifier="1")
+    update = {"FunctionName": name, "Name": "revision_alias", "Description": "something changed"}
+    rec.call("update_alias_revision_exception", c.update_alias, **update, RevisionId="wrong")
+    rec.call("update_alias_response_rev_a2", c.update_alias, **update, RevisionId=alias["RevisionId"])
+
+
 @scenario("TestLambdaRevisions::test_function_revisions_basic")
 def revisions_basic(ctx: Ctx) -> None:
     c, rec, name = ctx.client, ctx.rec, ctx.name()

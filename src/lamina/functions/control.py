@@ -553,8 +553,15 @@ class FunctionService:
         for listener in self._listeners:
             listener(config, arn)
 
-    def total_code_size(self) -> int:
-        return sum(e.config.code_size + sum(v.code_size for v in e.versions.values()) for e in self._functions.values())
+    def total_code_size(self, region: str) -> int:
+        """AccountUsage.TotalCodeSize's functions part: $LATEST's package and every published version's, each
+        counted even when versions share one package, as AWS counts them (recorded:
+        test_account_settings_total_code_size_config_update)."""
+        return sum(
+            e.config.code_size + sum(v.code_size for v in e.versions.values())
+            for e in self._functions.values()
+            if e.config.region == region
+        )
 
     def code_path(self, digest: str) -> Path:
         return self._blobs.path(digest)

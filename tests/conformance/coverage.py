@@ -16,7 +16,6 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("TestLambdaPermissions", "permissions"), "resource policies: replayed in tests/policies (or not reproducible)"),
     (("TestLambdaImages",), "container images not supported"),
     (("_s3", "test_large_lambda", "test_oversized_lambda"), "S3 code delivery not built"),
-    (("vpc",), "VPC config needs EC2 resources"),
     (("SnapStart",), "SnapStart not built"),
     (("Recursion",), "recursion config not built"),
     (("RuntimeValidation",), "deprecated-runtime entries (run with validation toggles upstream)"),

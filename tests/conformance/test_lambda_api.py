@@ -272,6 +272,44 @@ def invalid_invoke(ctx: Ctx) -> None:
     ctx.rec.call("invoke_function_name_pattern_exc", ctx.client.invoke, FunctionName=name, Payload=b"{}")
 
 
+SUBNETS = ("subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788")
+GROUPS = ("sg-0a1b2c3d4e5f60718", "sg-0f1e2d3c4b5a69788")
+
+
+@scenario("TestLambdaFunction::test_vpc_config")
+def vpc_config(ctx: Ctx) -> None:
+    """Partial: Lamina has no EC2, so a configured VpcConfig shows VpcId "" where AWS shows the subnets'
+    VPC; the responses with subnets (create, first update) are not compared. A cleared one is compared."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    ctx.fixture_create(name, MemorySize=256, Timeout=5,
+                       VpcConfig={"SubnetIds": [SUBNETS[0]], "SecurityGroupIds": [GROUPS[0]]})  # fmt: skip
+    c.update_function_configuration(FunctionName=name, VpcConfig={"SubnetIds": [SUBNETS[1]],
+                                    "SecurityGroupIds": [GROUPS[1]]})  # fmt: skip
+    wait_settled(c, name)
+    rec.call("delete_vpcconfig_update_response", c.update_function_configuration, FunctionName=name,
+             VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})  # fmt: skip
+    wait_settled(c, name)
+    rec.call("delete_vpcconfig_get_function_response", c.get_function, FunctionName=name)
+
+
+@scenario("TestLambdaFunction::test_invalid_vpc_config_subnet")
+def invalid_vpc_subnet(ctx: Ctx) -> None:
+    """Partial: a well-formed subnet that does not exist needs EC2 (create-response-non-existent-subnet-id)."""
+    vpc = {"SubnetIds": ["no-subnet"], "SecurityGroupIds": []}
+    ctx.rec.call("create-response-invalid-format-subnet-id", ctx.client.create_function,
+                 FunctionName=ctx.name(), Runtime=RUNTIME, Role=ROLE, Handler="handler.handler",
+                 Code={"ZipFile": package("vpc")}, VpcConfig=vpc)  # fmt: skip
+
+
+@scenario("TestLambdaFunction::test_invalid_vpc_config_security_group")
+def invalid_vpc_security_group(ctx: Ctx) -> None:
+    """Partial: a well-formed group that does not exist needs EC2 (create-response-non-existent-security-group)."""
+    vpc = {"SubnetIds": [SUBNETS[0]], "SecurityGroupIds": ["group"]}
+    ctx.rec.call("create-response-invalid-format-security-group", ctx.client.create_function,
+                 FunctionName=ctx.name(), Runtime=RUNTIME, Role=ROLE, Handler="handler.handler",
+                 Code={"ZipFile": package("vpc")}, VpcConfig=vpc)  # fmt: skip
+
+
 @scenario("TestLambdaFunction::test_create_lambda_exceptions")
 def create_exceptions(ctx: Ctx) -> None:
     c, rec = ctx.client, ctx.rec

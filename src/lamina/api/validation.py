@@ -41,6 +41,11 @@ def render(value: Any) -> str:
 AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {"RecursiveLoop": ("Terminate", "Allow")}
 
 
+# List shapes whose members AWS describes without "Member must not be null" (recorded: the VpcConfig id
+# lists in test_invalid_vpc_config_*), unlike e.g. Layers and Architectures, which list it.
+AWS_NULLABLE_MEMBERS = frozenset({"SubnetIds", "SecurityGroupIds"})
+
+
 def _enum_text(shape: Shape) -> str:
     return "Member must satisfy enum value set: [" + ", ".join(AWS_ENUM_ORDER.get(shape.name, shape.enum)) + "]"
 
@@ -71,7 +76,7 @@ def _constraint_texts(shape: Shape, not_null: bool = True) -> list[str]:
             texts.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")
         if "min" in meta:
             texts.append(f"Member must have value greater than or equal to {_num(meta['min'], shape)}")
-    if not_null:  # map keys cannot be null, so AWS does not list that constraint for them
+    if not_null:  # map keys cannot be null, so AWS does not list that constraint for them (nor some lists')
         texts.append("Member must not be null")
     return texts
 
@@ -131,7 +136,7 @@ class Validator:
         elif kind == "list":
             bad = any(v is None or self._scalar_problem(shape.member, v) for v in value)
             if bad:
-                inner = ", ".join(_constraint_texts(shape.member))
+                inner = ", ".join(_constraint_texts(shape.member, not_null=shape.name not in AWS_NULLABLE_MEMBERS))
                 errors.append(
                     f"Value '{render(value)}' at '{path}' failed to satisfy constraint: "
                     f"Member must satisfy constraint: [{inner}]"

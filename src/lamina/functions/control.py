@@ -328,20 +328,14 @@ class FunctionService:
         if "VpcConfig" in params:
             vpc = params["VpcConfig"]
             subnets, groups = vpc.get("SubnetIds") or [], vpc.get("SecurityGroupIds") or []
-            out["vpc_config"] = (
-                {
-                    "SubnetIds": subnets,
-                    "SecurityGroupIds": groups,
-                    "VpcId": "",
-                    **(
-                        {"Ipv6AllowedForDualStack": vpc["Ipv6AllowedForDualStack"]}
-                        if "Ipv6AllowedForDualStack" in vpc
-                        else {}
-                    ),
-                }
-                if subnets or groups
-                else None
-            )
+            # Once given, AWS shows VpcConfig for good, cleared lists included (recorded: test_vpc_config).
+            # VpcId stays "": without EC2 Lamina cannot know the subnets' VPC.
+            out["vpc_config"] = {
+                "SubnetIds": subnets,
+                "SecurityGroupIds": groups,
+                "VpcId": "",
+                "Ipv6AllowedForDualStack": bool(vpc.get("Ipv6AllowedForDualStack")),
+            }
         if "LoggingConfig" in params:
             merged = dict(base.logging_config) if base is not None else {}
             merged.update(params["LoggingConfig"])

@@ -37,8 +37,24 @@ def render(value: Any) -> str:
     return str(value)
 
 
-# Enums whose values AWS lists in another order than the botocore model (its own declaration order, recorded).
-AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {"RecursiveLoop": ("Terminate", "Allow")}
+# Where AWS's recorded wording and the pinned model differ, AWS wins (the model only decides what is valid).
+# Enums whose values AWS lists in another order than the botocore model (its own declaration order):
+AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {
+    "RecursiveLoop": ("Terminate", "Allow"),  # test_lambda_api: test_put_function_recursion_config_invalid_value
+    "InvokeMode": ("RESPONSE_STREAM", "BUFFERED"),  # test_lambda: function URL config with InvokeMode UNKNOWN
+    "EventSourcePosition": ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"),  # test_lambda_api: startingPosition
+}
+# Patterns AWS prints otherwise than the model writes them: the layer version ARN without the model's outer
+# parentheses (test_lambda_api: TestLambdaLayer get_layer_version_by_arn / add_layer_arn_without_version).
+AWS_PATTERN_TEXT: dict[str, str] = {
+    "LayerVersionArn": r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+    r"layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)",
+}
+
+
+def _pattern_text(shape: Shape) -> str:
+    pattern: str = AWS_PATTERN_TEXT.get(shape.name, shape.metadata["pattern"])
+    return f"Member must satisfy regular expression pattern: {pattern}"
 
 
 # List shapes whose members AWS describes without "Member must not be null" (recorded: the VpcConfig id
@@ -70,7 +86,7 @@ def _constraint_texts(shape: Shape, not_null: bool = True) -> list[str]:
         if "min" in meta:
             texts.append(f"Member must have length greater than or equal to {meta['min']}")
         if "pattern" in meta:
-            texts.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+            texts.append(_pattern_text(shape))
     elif shape.type_name in ("integer", "long", "double", "float"):
         if "max" in meta:
             texts.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")
@@ -177,7 +193,7 @@ class Validator:
             if pattern is not None:
                 regex = _regex(pattern)
                 if regex is not None and regex.fullmatch(value) is None:
-                    found.append(f"Member must satisfy regular expression pattern: {pattern}")
+                    found.append(_pattern_text(shape))
         elif kind in ("integer", "long", "double", "float"):
             if "max" in meta and value > meta["max"]:
                 found.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")

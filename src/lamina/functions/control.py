@@ -285,7 +285,8 @@ class FunctionService:
         raise InvalidParameter("Please provide a source for function code.", Type="User")
 
     def _check_settings(self, params: dict[str, Any], region: str) -> None:
-        rules.check_limits(params.get("MemorySize"), params.get("Timeout"))
+        ephemeral = (params.get("EphemeralStorage") or {}).get("Size")
+        rules.check_limits(params.get("MemorySize"), params.get("Timeout"), ephemeral)
         environment = params.get("Environment")
         if environment is not None:
             rules.check_environment(environment.get("Variables") or {})

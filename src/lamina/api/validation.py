@@ -116,10 +116,13 @@ def _ordered(shape: Shape) -> list[tuple[str, str, Shape]]:
 
 class Validator:
     """Checks a parsed input structure. `skip_enums` names shapes whose enum the service checks itself
-    with its own error (Lambda's Runtime answers InvalidParameterValueException, not ValidationException)."""
+    with its own error (Lambda's Runtime answers InvalidParameterValueException, not ValidationException);
+    `service_checked` names member paths the service checks entirely, because AWS reports them together
+    with errors only the service can find (Lambda's compatibleArchitectures, beside compatibleRuntimes)."""
 
-    def __init__(self, skip_enums: frozenset[str] = frozenset()) -> None:
+    def __init__(self, skip_enums: frozenset[str] = frozenset(), service_checked: frozenset[str] = frozenset()) -> None:
         self._skip_enums = skip_enums
+        self._service_checked = service_checked
 
     def validate(self, shape: Shape, params: dict[str, Any]) -> None:
         errors: list[str] = []
@@ -133,6 +136,8 @@ class Validator:
         required = shape.required_members
         for name, camel_name, member in _ordered(shape):
             path = f"{prefix}{camel_name}"
+            if path in self._service_checked:
+                continue
             v = value.get(name)
             if v is None:
                 if name in required:

@@ -158,6 +158,7 @@ class Lamina:
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
             EventSourceMappingApi(self.event_source_mappings),
             skip_enums=frozenset({"Runtime"}),
+            service_checked=frozenset({"compatibleArchitectures"}),  # functions/layers.py, with the runtimes
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )
         # Async outcomes and dead letters can now go to SQS queues (invoke/destinations/sqs_queue.py).

@@ -174,6 +174,19 @@ def test_missing_things(lambda_client: Any, create_function: Callable[..., dict[
     assert live["Error"]["Message"] == f"The function {arn('doesnotexist')}:$LATEST doesn't have an EventInvokeConfig"
 
 
+def test_put_without_settings_is_refused_before_the_function_is_looked_up(lambda_client: Any) -> None:
+    """AWS checks that a PutFunctionEventInvokeConfig sets something before it looks for the function."""
+    live = capture(lambda_client.put_function_event_invoke_config, FunctionName="doesnotexist-eic")
+    assert live["Error"] == {
+        "Code": "InvalidParameterValueException",
+        "Message": "You must specify at least one of error handling or destination setting.",
+    }
+    assert live["ResponseMetadata"]["HTTPStatusCode"] == 400 and live["Type"] == "User"
+    put = lambda_client.put_function_event_invoke_config
+    live = capture(put, FunctionName="doesnotexist-eic", MaximumRetryAttempts=1)
+    assert live["Error"] == {"Code": "ResourceNotFoundException", "Message": "The function doesn't exist."}
+
+
 def test_event_invoke_answers_202_and_too_large_413(
     lambda_client: Any, create_function: Callable[..., dict[str, Any]], fn_name: str
 ) -> None:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("-invoke]", "test_invalid_invoke", "[invoke]"), "Invoke (data plane; not part of this control-plane suite)"),
-    (("TestLambdaRevisions::test_function_revisions_version",), "version/alias revisions not replayed yet"),
     (("TestLambdaLayer",), "layers: replayed in tests/layers"),
-    (("total_code_size",), "code-size deltas of upstream's own zips"),
+    (("total_code_size",), "code-size deltas of upstream's own zips (exact byte counts)"),
     (("EventInvokeConfig", "event_invoke_config"), "event invoke config: replayed in tests/async_invoke"),
     (("Concurrency", "concurrency"), "concurrency: replayed in tests/concurrency"),
     (("TestLambdaUrl", "url_config"), "function URLs not built"),
@@ -18,9 +16,7 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("TestLambdaPermissions", "permissions"), "resource policies: replayed in tests/policies (or not reproducible)"),
     (("TestLambdaImages",), "container images not supported"),
     (("_s3", "test_large_lambda", "test_oversized_lambda"), "S3 code delivery not built"),
-    (("vpc",), "VPC config needs EC2 resources"),
     (("SnapStart",), "SnapStart not built"),
-    (("LoggingConfig",), "advanced logging config not covered yet"),
     (("Recursion",), "recursion config not built"),
     (("RuntimeValidation",), "deprecated-runtime entries (run with validation toggles upstream)"),
     (("capacity_provider",), "capacity providers not built"),

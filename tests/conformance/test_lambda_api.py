@@ -220,6 +220,7 @@ def nonexisting_fn(ctx: Ctx) -> None:
     "TestLambdaFunction::test_get_function_wrong_region[get_function]",
     "TestLambdaFunction::test_get_function_wrong_region[get_function_configuration]",
     "TestLambdaFunction::test_get_function_wrong_region[delete_function]",
+    "TestLambdaFunction::test_get_function_wrong_region[invoke]",
 )
 def wrong_region(ctx: Ctx) -> None:
     name = ctx.name("i-exist")
@@ -263,6 +264,50 @@ def function_arns(ctx: Ctx) -> None:
     rec.call("function_arn_other_region_exc", c.create_function, FunctionName=other_region, **base)
     other_account = f"arn:aws:lambda:{REGION}:123456789012:function:{ctx.name('test-function-arn')}"
     rec.call("function_arn_other_account_exc", c.create_function, FunctionName=other_account, **base)
+
+
+@scenario("TestLambdaFunction::test_invalid_invoke")
+def invalid_invoke(ctx: Ctx) -> None:
+    name = f"arn:aws:lambda:{REGION}:123400000000@function:myfn"
+    ctx.rec.call("invoke_function_name_pattern_exc", ctx.client.invoke, FunctionName=name, Payload=b"{}")
+
+
+SUBNETS = ("subnet-0a1b2c3d4e5f60718", "subnet-0f1e2d3c4b5a69788")
+GROUPS = ("sg-0a1b2c3d4e5f60718", "sg-0f1e2d3c4b5a69788")
+
+
+@scenario("TestLambdaFunction::test_vpc_config")
+def vpc_config(ctx: Ctx) -> None:
+    """Partial: Lamina has no EC2, so a configured VpcConfig shows VpcId "" where AWS shows the subnets'
+    VPC; the responses with subnets (create, first update) are not compared. A cleared one is compared."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    ctx.fixture_create(name, MemorySize=256, Timeout=5,
+                       VpcConfig={"SubnetIds": [SUBNETS[0]], "SecurityGroupIds": [GROUPS[0]]})  # fmt: skip
+    c.update_function_configuration(FunctionName=name, VpcConfig={"SubnetIds": [SUBNETS[1]],
+                                    "SecurityGroupIds": [GROUPS[1]]})  # fmt: skip
+    wait_settled(c, name)
+    rec.call("delete_vpcconfig_update_response", c.update_function_configuration, FunctionName=name,
+             VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})  # fmt: skip
+    wait_settled(c, name)
+    rec.call("delete_vpcconfig_get_function_response", c.get_function, FunctionName=name)
+
+
+@scenario("TestLambdaFunction::test_invalid_vpc_config_subnet")
+def invalid_vpc_subnet(ctx: Ctx) -> None:
+    """Partial: a well-formed subnet that does not exist needs EC2 (create-response-non-existent-subnet-id)."""
+    vpc = {"SubnetIds": ["no-subnet"], "SecurityGroupIds": []}
+    ctx.rec.call("create-response-invalid-format-subnet-id", ctx.client.create_function,
+                 FunctionName=ctx.name(), Runtime=RUNTIME, Role=ROLE, Handler="handler.handler",
+                 Code={"ZipFile": package("vpc")}, VpcConfig=vpc)  # fmt: skip
+
+
+@scenario("TestLambdaFunction::test_invalid_vpc_config_security_group")
+def invalid_vpc_security_group(ctx: Ctx) -> None:
+    """Partial: a well-formed group that does not exist needs EC2 (create-response-non-existent-security-group)."""
+    vpc = {"SubnetIds": [SUBNETS[0]], "SecurityGroupIds": ["group"]}
+    ctx.rec.call("create-response-invalid-format-security-group", ctx.client.create_function,
+                 FunctionName=ctx.name(), Runtime=RUNTIME, Role=ROLE, Handler="handler.handler",
+                 Code={"ZipFile": package("vpc")}, VpcConfig=vpc)  # fmt: skip
 
 
 @scenario("TestLambdaFunction::test_create_lambda_exceptions")
@@ -359,7 +404,7 @@ NAME_CASES: dict[str, tuple[str, str | None]] = {
     "missing_account_id_in_arn": (f"arn:aws:lambda:{REGION}::function:my-function", None),
     "misspelled_latest_in_arn": (ARN_PREFIX + "my-function:$LATES", None),
 }
-NAME_METHODS = ("get_function", "delete_function", "create_function")
+NAME_METHODS = ("get_function", "delete_function", "create_function", "invoke")
 
 
 def validation_view(response: Any) -> dict[str, Any]:
@@ -398,6 +443,49 @@ def _name_ids() -> Iterator[str]:
 
 
 scenario(*_name_ids())(name_validation)
+
+
+# -- advanced logging ---------------------------------------------------------------------------------
+
+
+def _logging_steps(ctx: Ctx, create: dict[str, Any], *updates: dict[str, str]) -> None:
+    """Create (upstream: MemorySize 256, Timeout 5), read back, then each LoggingConfig update and the
+    configuration once it is applied (`updated_config`, `received_config`, then `_v2`...)."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    rec.match("create_response", ctx.fixture_create(name, MemorySize=256, Timeout=5, **create))
+    rec.call("get_function_response", c.get_function, FunctionName=name)
+    rec.call("function_config", c.get_function_configuration, FunctionName=name)
+    for i, update in enumerate(updates):
+        suffix = f"_v{i + 1}" if i else ""
+        rec.call(f"updated_config{suffix}", c.update_function_configuration, FunctionName=name, LoggingConfig=update)
+        wait_settled(c, name)
+        rec.call(f"received_config{suffix}", c.get_function_configuration, FunctionName=name)
+
+
+@scenario("TestLoggingConfig::test_function_advanced_logging_configuration")
+def advanced_logging(ctx: Ctx) -> None:
+    _logging_steps(ctx, {"LoggingConfig": {"LogFormat": "JSON"}}, {"LogGroup": "cool_lambda"})
+
+
+@scenario("TestLoggingConfig::test_advanced_logging_configuration_format_switch")
+def logging_format_switch(ctx: Ctx) -> None:
+    _logging_steps(ctx, {}, {"LogFormat": "JSON"}, {"LogFormat": "Text"})
+
+
+PARTIAL_LOGGING = (
+    {"LogFormat": "JSON"},
+    {"LogFormat": "JSON", "ApplicationLogLevel": "DEBUG"},
+    {"LogFormat": "JSON", "SystemLogLevel": "DEBUG"},
+    {"LogGroup": "cool_lambda"},
+)
+
+
+@scenario(
+    *(f"TestLoggingConfig::test_function_partial_advanced_logging_configuration_update[partial_config{i}]"
+      for i in range(len(PARTIAL_LOGGING)))
+)  # fmt: skip
+def partial_logging(ctx: Ctx) -> None:
+    _logging_steps(ctx, {}, PARTIAL_LOGGING[int(ctx.rec.test_id[-2])])
 
 
 # -- tags ---------------------------------------------------------------------------------------------
@@ -589,6 +677,45 @@ def account_settings(ctx: Ctx) -> None:
     settings["AccountLimit"] = sorted(settings["AccountLimit"])
     settings["AccountUsage"] = sorted(settings["AccountUsage"])
     ctx.rec.match("acc_settings_modded", settings)
+
+
+@scenario("TestLambdaAccountSettings::test_account_settings_total_code_size_config_update")
+def total_code_size_config_update(ctx: Ctx) -> None:
+    """Publishing after a configuration-only change counts the (unchanged) code once more."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+
+    def total() -> int:
+        size: int = c.get_account_settings()["AccountUsage"]["TotalCodeSize"]
+        return size
+
+    start = total()
+    ctx.fixture_create(name)
+    created = total()
+    rec.match("is_total_code_size_diff_create_function_more_than_200", created - start > 200)
+    c.update_function_configuration(FunctionName=name, Description="changed")
+    wait_settled(c, name)
+    updated = total()
+    rec.match("total_code_size_diff_update_function_configuration", updated - created)
+    c.publish_version(FunctionName=name)
+    rec.match("is_total_code_size_diff_publish_version_after_config_update_more_than_200", total() - updated > 200)
+
+
+@scenario("TestLambdaRevisions::test_function_revisions_version_and_alias")
+def revisions_version_and_alias(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    rec.match("create_function_response_rev1", ctx.fixture_create(name))
+    rev2 = rec.call("get_function_active_rev2", c.get_function, FunctionName=name)["Configuration"]["RevisionId"]
+    rec.call("publish_version_revision_exception", c.publish_version, FunctionName=name, RevisionId="wrong")
+    rec.call("publish_version_response_rev_v1", c.publish_version, FunctionName=name, RevisionId=rev2)
+    rec.call("get_function_published_version_rev_v2", c.get_function, FunctionName=name, Qualifier="1")
+    rec.call("get_function_latest_rev3", c.get_function, FunctionName=name)
+    alias = rec.call("create_alias_response_rev_a1", c.create_alias, FunctionName=name, Name="revision_alias",
+                     FunctionVersion="1")  # fmt: skip
+    rec.call("get_function_latest_rev4", c.get_function, FunctionName=name)
+    rec.call("get_function_published_version_rev_v3", c.get_function, FunctionName=name, Qualifier="1")
+    update = {"FunctionName": name, "Name": "revision_alias", "Description": "something changed"}
+    rec.call("update_alias_revision_exception", c.update_alias, **update, RevisionId="wrong")
+    rec.call("update_alias_response_rev_a2", c.update_alias, **update, RevisionId=alias["RevisionId"])
 
 
 @scenario("TestLambdaRevisions::test_function_revisions_basic")

@@ -42,6 +42,20 @@ def test_in_use_while_creating(lambda_client: Any, make_queue: Any, make_functio
     assert e.value.response["Type"] == "User"
 
 
+def test_destination_config_is_refused_before_the_function_is_looked_up(lambda_client: Any, make_queue: Any) -> None:
+    """An SQS mapping cannot have a DestinationConfig; AWS says so even when the function does not exist."""
+    _, arn = make_queue()
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException) as e:
+        lambda_client.create_event_source_mapping(
+            EventSourceArn=arn, FunctionName="doesnotexist-esm", DestinationConfig={"OnFailure": {"Destination": arn}}
+        )
+    unsupported = "Unsupported DestinationConfig parameter for given event source mapping type."
+    assert _error(e) == ("InvalidParameterValueException", unsupported, 400)
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException) as e:
+        lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName="doesnotexist-esm")
+    assert _error(e) == ("InvalidParameterValueException", "Function does not exist", 400)
+
+
 def test_fifo_batching_window(lambda_client: Any, make_queue: Any, make_function: Any, mappings: list[str]) -> None:
     _, arn = make_queue(fifo=True)
     fn = make_function(ECHO)

@@ -130,6 +130,7 @@ def test_shortcut_answers_as_the_general_path(lamina: LaminaProcess, deployer: D
     assert fast == general
     status, headers, _body = fast
     assert status == "HTTP/1.1 200 OK" and ("X-Amz-Executed-Version", "$LATEST") in headers
+    assert ("Content-Type", "application/json") in headers  # as AWS answers a RequestResponse invoke
 
 
 def test_plain_invokes_through_boto3_take_the_shortcut(lamina: LaminaProcess, api: Any, handlers: str) -> None:

@@ -270,6 +270,31 @@ def test_bad_create_requests_change_nothing(
         lambda_client.get_function(FunctionName=fn_name)
 
 
+EPHEMERAL_TOO_LARGE = (
+    "1 validation error detected: Value '10241' at 'ephemeralStorage.size' failed to satisfy constraint: "
+    "Member must have value less than or equal to 10240"
+)
+
+
+def test_ephemeral_storage_above_10240_is_refused(lambda_client: Any, create_function: Create, fn_name: str) -> None:
+    """The model allows 32,768 MB (for capacity providers); a function gets at most 10,240, and AWS refuses
+    more as it refuses MemorySize above 10,240: InvalidParameterValueException in validation wording."""
+    base = {"Runtime": "python3.12", "Role": ROLE, "Handler": "app.handler", "Code": {"ZipFile": make_zip()}}
+    with pytest.raises(ClientError) as info:
+        lambda_client.create_function(FunctionName=fn_name, EphemeralStorage={"Size": 10241}, **base)
+    assert _error(info) == ("InvalidParameterValueException", EPHEMERAL_TOO_LARGE, 400)
+    assert info.value.response["Type"] == "User"
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName=fn_name)
+    created = create_function(fn_name, EphemeralStorage={"Size": 10240})
+    assert created["EphemeralStorage"] == {"Size": 10240}
+    with pytest.raises(ClientError) as info:
+        lambda_client.update_function_configuration(FunctionName=fn_name, EphemeralStorage={"Size": 32768})
+    assert _error(info)[0] == "InvalidParameterValueException"
+    assert "Value '32768' at 'ephemeralStorage.size'" in _error(info)[1]
+    assert lambda_client.get_function_configuration(FunctionName=fn_name)["EphemeralStorage"] == {"Size": 10240}
+
+
 def test_duplicate_function(lambda_client: Any, create_function: Create, fn_name: str) -> None:
     create_function(fn_name)
     with pytest.raises(ClientError) as info:

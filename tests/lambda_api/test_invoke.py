@@ -338,13 +338,31 @@ def test_dry_run(api: Any, app_fn: str) -> None:
     assert doc(invoke(api, app_fn, {"action": "state"}))["count"] == before + 1  # the dry run did not run it
 
 
+def test_content_type_by_invocation_type(api: Any, app_fn: str) -> None:
+    """AWS labels a synchronous invoke's answer (the function's result or its error document) as JSON; the
+    empty 202 of an Event invoke and the 204 of a DryRun carry no Content-Type."""
+
+    def content_type(response: dict[str, Any]) -> str | None:
+        value: str | None = response["ResponseMetadata"]["HTTPHeaders"].get("content-type")
+        return value
+
+    assert content_type(invoke(api, app_fn, {"action": "string"})) == "application/json"
+    failed = invoke(api, app_fn, {"action": "raise"})
+    assert failed["FunctionError"] == "Unhandled" and content_type(failed) == "application/json"
+    assert content_type(invoke(api, app_fn, {}, Qualifier="$LATEST", LogType="Tail")) == "application/json"
+    event = invoke(api, app_fn, {}, InvocationType="Event")
+    assert event["StatusCode"] == 202 and content_type(event) is None
+    dry = invoke(api, app_fn, {}, InvocationType="DryRun")
+    assert dry["StatusCode"] == 204 and content_type(dry) is None
+
+
 def test_missing_function_and_qualifier(api: Any, app_fn: str) -> None:
     with pytest.raises(ClientError) as info:
         api.invoke(FunctionName="inv-does-not-exist", Payload=b"{}")
-    assert error_of(info) == (
+    assert error_of(info) == (  # Invoke names the version it looked for, unlike GetFunction
         404,
         "ResourceNotFoundException",
-        f"Function not found: {arn('inv-does-not-exist')}",
+        f"Function not found: {arn('inv-does-not-exist')}:$LATEST",
     )
     with pytest.raises(ClientError) as info:
         api.invoke(FunctionName="inv-does-not-exist", InvocationType="DryRun")

@@ -94,6 +94,19 @@ def test_s3_content_is_refused_clearly(lambda_client: Any) -> None:
         lambda_client.publish_layer_version(LayerName=unique(), Content={"S3Bucket": "my-bucket", "S3Key": "k.zip"})
 
 
+def test_too_many_architectures_is_a_validation_error(lambda_client: Any) -> None:
+    """The service checks compatibleArchitectures itself (with the runtimes), the model's length limit too."""
+    with pytest.raises(lambda_client.exceptions.ClientError) as info:
+        lambda_client.publish_layer_version(
+            LayerName=unique(), Content={"ZipFile": make_zip()}, CompatibleArchitectures=["x86_64", "arm64", "x86_64"]
+        )
+    assert info.value.response["Error"] == {
+        "Code": "ValidationException",
+        "Message": "1 validation error detected: Value '[x86_64, arm64, x86_64]' at 'compatibleArchitectures' "
+        "failed to satisfy constraint: Member must have length less than or equal to 2",
+    }
+
+
 def test_bad_zip_is_refused(lambda_client: Any) -> None:
     with pytest.raises(lambda_client.exceptions.InvalidParameterValueException, match="Could not unzip"):
         lambda_client.publish_layer_version(LayerName=unique(), Content={"ZipFile": b"not a zip"})

@@ -112,6 +112,7 @@ def bind_service(
     provider: Any,
     *more_providers: Any,
     skip_enums: frozenset[str] = frozenset(),
+    service_checked: frozenset[str] = frozenset(),
     body_limits: dict[str, int] | None = None,
     query: QueryProtocol | None = None,
 ) -> ServiceBinding:
@@ -131,7 +132,7 @@ def bind_service(
         model=model,
         protocol=protocol,
         routes=routes,
-        validator=Validator(skip_enums),
+        validator=Validator(skip_enums, service_checked),
         providers=(provider, *more_providers),
         errors=error_shapes(model),
         body_limits=body_limits or {},

@@ -37,8 +37,29 @@ def render(value: Any) -> str:
     return str(value)
 
 
-# Enums whose values AWS lists in another order than the botocore model (its own declaration order, recorded).
-AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {"RecursiveLoop": ("Terminate", "Allow")}
+# Where AWS's recorded wording and the pinned model differ, AWS wins (the model only decides what is valid).
+# Enums whose values AWS lists in another order than the botocore model (its own declaration order):
+AWS_ENUM_ORDER: dict[str, tuple[str, ...]] = {
+    "RecursiveLoop": ("Terminate", "Allow"),  # test_lambda_api: test_put_function_recursion_config_invalid_value
+    "InvokeMode": ("RESPONSE_STREAM", "BUFFERED"),  # test_lambda: function URL config with InvokeMode UNKNOWN
+    "EventSourcePosition": ("LATEST", "AT_TIMESTAMP", "TRIM_HORIZON"),  # test_lambda_api: startingPosition
+}
+# Patterns AWS prints otherwise than the model writes them: the layer version ARN without the model's outer
+# parentheses (test_lambda_api: TestLambdaLayer get_layer_version_by_arn / add_layer_arn_without_version).
+AWS_PATTERN_TEXT: dict[str, str] = {
+    "LayerVersionArn": r"(arn:(aws[a-zA-Z-]*)?:lambda:(eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:\d{12}:"
+    r"layer:[a-zA-Z0-9-_]+:[0-9]+)|(arn:[a-zA-Z0-9-]+:lambda:::awslayer:[a-zA-Z0-9-_]+)",
+}
+
+
+def _pattern_text(shape: Shape) -> str:
+    pattern: str = AWS_PATTERN_TEXT.get(shape.name, shape.metadata["pattern"])
+    return f"Member must satisfy regular expression pattern: {pattern}"
+
+
+# List shapes whose members AWS describes without "Member must not be null" (recorded: the VpcConfig id
+# lists in test_invalid_vpc_config_*), unlike e.g. Layers and Architectures, which list it.
+AWS_NULLABLE_MEMBERS = frozenset({"SubnetIds", "SecurityGroupIds"})
 
 
 def _enum_text(shape: Shape) -> str:
@@ -65,13 +86,13 @@ def _constraint_texts(shape: Shape, not_null: bool = True) -> list[str]:
         if "min" in meta:
             texts.append(f"Member must have length greater than or equal to {meta['min']}")
         if "pattern" in meta:
-            texts.append(f"Member must satisfy regular expression pattern: {meta['pattern']}")
+            texts.append(_pattern_text(shape))
     elif shape.type_name in ("integer", "long", "double", "float"):
         if "max" in meta:
             texts.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")
         if "min" in meta:
             texts.append(f"Member must have value greater than or equal to {_num(meta['min'], shape)}")
-    if not_null:  # map keys cannot be null, so AWS does not list that constraint for them
+    if not_null:  # map keys cannot be null, so AWS does not list that constraint for them (nor some lists')
         texts.append("Member must not be null")
     return texts
 
@@ -95,10 +116,13 @@ def _ordered(shape: Shape) -> list[tuple[str, str, Shape]]:
 
 class Validator:
     """Checks a parsed input structure. `skip_enums` names shapes whose enum the service checks itself
-    with its own error (Lambda's Runtime answers InvalidParameterValueException, not ValidationException)."""
+    with its own error (Lambda's Runtime answers InvalidParameterValueException, not ValidationException);
+    `service_checked` names member paths the service checks entirely, because AWS reports them together
+    with errors only the service can find (Lambda's compatibleArchitectures, beside compatibleRuntimes)."""
 
-    def __init__(self, skip_enums: frozenset[str] = frozenset()) -> None:
+    def __init__(self, skip_enums: frozenset[str] = frozenset(), service_checked: frozenset[str] = frozenset()) -> None:
         self._skip_enums = skip_enums
+        self._service_checked = service_checked
 
     def validate(self, shape: Shape, params: dict[str, Any]) -> None:
         errors: list[str] = []
@@ -112,6 +136,8 @@ class Validator:
         required = shape.required_members
         for name, camel_name, member in _ordered(shape):
             path = f"{prefix}{camel_name}"
+            if path in self._service_checked:
+                continue
             v = value.get(name)
             if v is None:
                 if name in required:
@@ -131,7 +157,7 @@ class Validator:
         elif kind == "list":
             bad = any(v is None or self._scalar_problem(shape.member, v) for v in value)
             if bad:
-                inner = ", ".join(_constraint_texts(shape.member))
+                inner = ", ".join(_constraint_texts(shape.member, not_null=shape.name not in AWS_NULLABLE_MEMBERS))
                 errors.append(
                     f"Value '{render(value)}' at '{path}' failed to satisfy constraint: "
                     f"Member must satisfy constraint: [{inner}]"
@@ -172,7 +198,7 @@ class Validator:
             if pattern is not None:
                 regex = _regex(pattern)
                 if regex is not None and regex.fullmatch(value) is None:
-                    found.append(f"Member must satisfy regular expression pattern: {pattern}")
+                    found.append(_pattern_text(shape))
         elif kind in ("integer", "long", "double", "float"):
             if "max" in meta and value > meta["max"]:
                 found.append(f"Member must have value less than or equal to {_num(meta['max'], shape)}")

@@ -88,8 +88,8 @@ class EventInvokeConfigs:
     # -- the API --------------------------------------------------------------------------------
     def put(self, ref: FunctionRef, params: dict[str, Any]) -> EventInvokeConfig:
         """Replaces every setting: the ones the request leaves out are removed."""
+        _require_something(params)  # before the function lookup, as AWS orders it
         config = self._function_for_write(ref)
-        _require_something(params)
         on_success, on_failure = self._destinations(config, params.get("DestinationConfig") or {})
         now = self._clock.time()
         existing = self._configs.get(self._key(ref))

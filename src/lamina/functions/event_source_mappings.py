@@ -239,11 +239,11 @@ class EventSourceMappings:
         source = params.get("EventSourceArn")
         if not source or not source.startswith("arn:aws:sqs:"):
             raise InvalidParameter("Unrecognized event source.", Type="User")
-        ref, function_arn, function_timeout = self._function(params["FunctionName"], region, account)
-        if params.get("DestinationConfig"):
+        if params.get("DestinationConfig"):  # checked before the function lookup, as AWS orders them
             raise InvalidParameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"
             )
+        ref, function_arn, function_timeout = self._function(params["FunctionName"], region, account)
         if params.get("StartingPosition") is not None:
             # recorded from AWS for a DynamoDB stream ARN (test_create_event_source_validation); the same
             # template is assumed for a queue ARN.

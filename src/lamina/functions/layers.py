@@ -80,6 +80,7 @@ _PUBLISH_RUNTIMES = (
     "java11, dotnet6, nodejs18.x, provided.al2, java8.al2"
 )
 RUNTIMES = _runtime_enum()
+MAX_ARCHITECTURES = 2  # the model's CompatibleArchitectures max
 
 
 def _render(values: Iterable[str]) -> str:
@@ -329,15 +330,20 @@ class LayerService:
 
     @staticmethod
     def _check_compatibility(runtimes: list[str] | None, architectures: list[str] | None) -> None:
-        """Runtimes are checked here (the gateway leaves the Runtime enum to the service); an invalid
-        architecture alone was already reported by the model's validation."""
+        """Runtimes and architectures are checked here, not by the gateway (the Runtime enum is the
+        service's, and AWS reports bad architectures in the same ValidationException as bad runtimes)."""
         errors = []
         if runtimes and any(r not in RUNTIMES for r in runtimes):
             errors.append(
                 f"Value '{_render(runtimes)}' at 'compatibleRuntimes' failed to satisfy constraint: "
                 f"Member must satisfy enum value set: [{_PUBLISH_RUNTIMES}]"
             )
-        if architectures and any(a not in ("x86_64", "arm64") for a in architectures):
+        if architectures and len(architectures) > MAX_ARCHITECTURES:
+            errors.append(
+                f"Value '{_render(architectures)}' at 'compatibleArchitectures' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {MAX_ARCHITECTURES}"
+            )
+        elif architectures and any(a not in ("x86_64", "arm64") for a in architectures):
             errors.append(
                 f"Value '{_render(architectures)}' at 'compatibleArchitectures' failed to satisfy constraint: "
                 "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], "

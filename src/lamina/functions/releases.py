@@ -72,8 +72,17 @@ class Releases:
             **state,
         )
         versions = {**entry.versions, number: version}
+        # AWS gives $LATEST a new revision on publish; a pending $LATEST gets one when it settles (and its
+        # settling is keyed on the revision it has now).
+        published = latest if pending else replace(latest, revision_id=new_revision())
         self._functions.commit(
-            replace(entry, versions=versions, next_version=entry.next_version + 1, published_changes=entry.changes),
+            replace(
+                entry,
+                config=published,
+                versions=versions,
+                next_version=entry.next_version + 1,
+                published_changes=entry.changes,
+            ),
             notify=False,
         )
         return version

@@ -41,6 +41,7 @@ RESERVED_ENV_KEYS = frozenset(
 
 MAX_ENV_BYTES = 4096
 MAX_MEMORY = 10240
+MAX_EPHEMERAL = 10240  # MB of /tmp (EphemeralStorage.Size)
 MAX_TIMEOUT = 900
 MAX_NAME = 64
 MAX_TAGS = 50
@@ -95,9 +96,22 @@ def check_environment(variables: Mapping[str, str]) -> None:
         )
 
 
-def check_limits(memory: int | None, timeout: int | None) -> None:
+def logging_levels(logging: dict[str, str]) -> dict[str, str]:
+    """Log levels exist only for JSON logs: AWS fills in INFO for the ones not given when the format is
+    JSON and drops both when it goes back to Text (recorded: TestLoggingConfig in test_lambda_api)."""
+    if logging.get("LogFormat") == "JSON":
+        return {"ApplicationLogLevel": "INFO", "SystemLogLevel": "INFO", **logging}
+    return {k: v for k, v in logging.items() if k not in ("ApplicationLogLevel", "SystemLogLevel")}
+
+
+def check_limits(memory: int | None, timeout: int | None, ephemeral: int | None = None) -> None:
+    """Limits tighter than the model's (which allows 32,768 MB of memory and /tmp for capacity providers)."""
     if memory is not None and memory > MAX_MEMORY:
         raise _constraint(memory, "memorySize", f"Member must have value less than or equal to {MAX_MEMORY}")
+    if ephemeral is not None and ephemeral > MAX_EPHEMERAL:
+        raise _constraint(
+            ephemeral, "ephemeralStorage.size", f"Member must have value less than or equal to {MAX_EPHEMERAL}"
+        )
     if timeout is not None and timeout > MAX_TIMEOUT:
         raise _constraint(timeout, "timeout", f"Member must have value less than or equal to {MAX_TIMEOUT}")
 

@@ -312,6 +312,10 @@ class RestJsonProtocol:
             name, shape = plan.payload
             value = result.get(name)
             if shape.type_name in ("blob", "string"):
+                if value is not None and shape.type_name == "blob":
+                    # Lambda's one blob payload (Invoke's result) is labelled as AWS labels it; an absent
+                    # payload (Event's 202, DryRun's 204) goes without a Content-Type, as on AWS.
+                    headers.append(("Content-Type", JSON_TYPE))
                 body = value if isinstance(value, bytes) else (value or "").encode()
                 return Response(status, headers, body)
             headers.append(("Content-Type", JSON_TYPE))

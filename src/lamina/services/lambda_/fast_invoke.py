@@ -41,6 +41,7 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a valid FunctionName as is: 
 # Header members of Invoke's input this path accepts, each with the one value it may have.
 _PLAIN_HEADERS = {"x-amz-invocation-type": "RequestResponse", "x-amz-log-type": "None"}
 _FORM = "application/x-www-form-urlencoded"
+_JSON = ("Content-Type", "application/json")  # as the general path's serializer labels Invoke's payload
 
 
 class FastInvoke:
@@ -159,10 +160,12 @@ class FastInvoke:
             response.headers.append(("x-amzn-RequestId", request_id))
             return response
         if function_error is None:
-            return Response(200, [("X-Amz-Executed-Version", version), ("x-amzn-RequestId", request_id)], payload)
+            headers = [("X-Amz-Executed-Version", version), _JSON, ("x-amzn-RequestId", request_id)]
+            return Response(200, headers, payload)
         headers = [
             ("X-Amz-Function-Error", function_error),
             ("X-Amz-Executed-Version", version),
+            _JSON,
             ("x-amzn-RequestId", request_id),
         ]
         return Response(200, headers, payload)

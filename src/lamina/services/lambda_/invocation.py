@@ -72,7 +72,7 @@ class InvokeFront:
                 raise InvalidParameter("Asynchronous invocation is not enabled on this server.", Type="User")
             # Committed to the durable queue before the 202 (invoke/async_invoker.py).
             await self._events.submit(ref, payload, ctx.request_id or str(uuid.uuid4()))
-            return {"StatusCode": 202, "Payload": b""}
+            return {"StatusCode": 202}
         client_context = _client_context(params.get("ClientContext"))
         invoked_arn = ref.qualified_arn if ref.qualifier else ref.arn
         invocation = Invocation(

@@ -184,7 +184,7 @@ class LambdaProvider:
                 "UnreservedConcurrentExecutions": limit - reserved,
             },
             "AccountUsage": {
-                "TotalCodeSize": sum(e.config.code_size for e in entries),
+                "TotalCodeSize": self._functions.total_code_size(ctx.region),
                 "FunctionCount": len(entries),
             },
         }

@@ -45,6 +45,7 @@ from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
+from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
@@ -144,6 +145,8 @@ class Lamina:
         self.sqs_pollers = SqsPollers(self.sqs, self.functions, gate, self.clock)
         self.event_source_mappings.on_change(self.sqs_pollers.mapping_changed)
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
+        # InvokeWithResponseStream, and `open` for streaming front doors (function URLs in RESPONSE_STREAM mode)
+        self.response_streaming = ResponseStreaming(self.invoke_front)
         lambda_service = bind_service(
             "lambda",
             TagsApi(self.lambda_provider, self.event_source_mappings),  # functions' and mappings' tags
@@ -153,6 +156,7 @@ class Lamina:
             PermissionsApi(self.functions, self.policies),
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
             EventSourceMappingApi(self.event_source_mappings),
+            self.response_streaming,
             skip_enums=frozenset({"Runtime"}),
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
         )

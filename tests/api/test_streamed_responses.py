@@ -62,7 +62,7 @@ async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, list[bytes
     if b"transfer-encoding: chunked" not in head.lower():
         length = int(head.lower().split(b"content-length: ")[1].split(b"\r\n")[0])
         return head, [await reader.readexactly(length)]
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         size = int((await reader.readuntil(b"\r\n")).strip(), 16)
         data = await reader.readexactly(size + 2)

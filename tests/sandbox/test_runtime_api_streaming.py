@@ -28,7 +28,7 @@ def chunk(data: bytes) -> bytes:
 
 async def started(
     api: RuntimeApi, stream: ResponseStream | None
-) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.Future[RuntimeReply]]:  # noqa: E501
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, asyncio.Future[RuntimeReply]]:
     """A runtime connected and handed invocation r-1 (streaming into `stream`)."""
     host, port = (await api.listen()).split(":")
     reader, writer = await asyncio.open_connection(host, int(port))

@@ -273,3 +273,24 @@ def test_a_streamed_response_may_pass_six_mb(lamina: LaminaProcess, node_functio
     chunks, complete = _events(response)
     assert complete == {}
     assert sum(len(c) for c in chunks) == 12 << 20
+
+
+@pytest.mark.slow
+def test_a_stream_past_200_mb_is_cut_with_response_size_too_large(
+    lamina: LaminaProcess, node_function: NodeFunction
+) -> None:
+    client = lamina.client(read_timeout=120)
+    response = client.invoke_with_response_stream(FunctionName=node_function("big", 60), Payload=b'{"mb": 201}')
+    received = 0
+    complete: dict[str, Any] = {}
+    for event in response["EventStream"]:
+        if "PayloadChunk" in event:
+            received += len(event["PayloadChunk"]["Payload"])
+        else:
+            complete = event["InvokeComplete"]
+    assert received <= 200 * 1024 * 1024
+    assert received > 190 * 1024 * 1024
+    assert complete["ErrorCode"] == "Function.ResponseSizeTooLarge"
+    assert complete["ErrorDetails"] == (
+        "Response payload size exceeded maximum allowed payload size (209715200 bytes)."
+    )

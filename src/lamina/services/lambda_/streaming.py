@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any, Protocol
 
 from lamina.api.protocols.event_stream import MAX_PAYLOAD, encode_message, event_headers
@@ -77,7 +77,15 @@ class StreamedInvocation:
         """Whether the function streamed (rather than answered buffered)."""
         return self._stream.streaming
 
-    async def body(self) -> AsyncGenerator[bytes, None]:
+    def body(self) -> Chunks:
+        """The body, chunk by chunk; closing it early (`aclose`, even before the first chunk) abandons."""
+        return Chunks(self._body(), self._closed)
+
+    def _closed(self) -> None:
+        if not self._task.done():
+            self.abandon()
+
+    async def _body(self) -> AsyncGenerator[bytes, None]:
         try:
             while True:
                 chunk = await self._stream.next()
@@ -95,6 +103,27 @@ class StreamedInvocation:
 
     def abandon(self) -> None:
         self._stream.abandon()
+
+
+class Chunks:
+    """An async iterator of bytes whose `aclose` also tells the producer, even when no chunk was asked for
+    yet (closing an async generator that never started runs none of its code)."""
+
+    def __init__(self, chunks: AsyncGenerator[bytes, None], on_close: Callable[[], None]) -> None:
+        self._chunks = chunks
+        self._on_close = on_close
+
+    def __aiter__(self) -> Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        return await self._chunks.__anext__()
+
+    async def aclose(self) -> None:
+        try:
+            await self._chunks.aclose()
+        finally:
+            self._on_close()
 
 
 class ResponseStreaming:
@@ -133,11 +162,11 @@ class ResponseStreaming:
             "StatusCode": 200,
             "ExecutedVersion": streamed.executed_version,
             "ResponseStreamContentType": EVENT_STREAM,
-            "EventStream": _frames(streamed, params.get("LogType") == "Tail"),
+            "EventStream": Chunks(_frames(streamed, params.get("LogType") == "Tail"), streamed._closed),
         }
 
 
-async def _frames(streamed: StreamedInvocation, tail: bool) -> AsyncIterator[bytes]:
+async def _frames(streamed: StreamedInvocation, tail: bool) -> AsyncGenerator[bytes, None]:
     body = streamed.body()
     try:
         async for chunk in body:

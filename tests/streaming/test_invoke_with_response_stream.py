@@ -294,3 +294,59 @@ def test_a_stream_past_200_mb_is_cut_with_response_size_too_large(
     assert complete["ErrorDetails"] == (
         "Response payload size exceeded maximum allowed payload size (209715200 bytes)."
     )
+
+
+def _new_node_function(client: Any, handler: str) -> str:
+    name = f"stream-own-{handler}-{time.monotonic_ns() % 10**9}"
+    client.create_function(
+        FunctionName=name,
+        Runtime="nodejs20.x",
+        Role="arn:aws:iam::000000000000:role/lambda-role",
+        Handler=f"index.{handler}",
+        Timeout=10,
+        Code={"ZipFile": make_zip({"index.js": NODE_STREAMING})},
+    )
+    client.get_waiter("function_active_v2").wait(FunctionName=name)
+    return name
+
+
+def test_aliases_log_tail_and_client_context(lamina: LaminaProcess) -> None:
+    client = lamina.client()
+    name = _new_node_function(client, "chunks")
+    version = client.publish_version(FunctionName=name)["Version"]
+    client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    context = base64.b64encode(json.dumps({"custom": {"k": "v"}}).encode()).decode()
+    response = client.invoke_with_response_stream(
+        FunctionName=name, Qualifier="live", Payload=b'{"parts": ["x"]}', LogType="Tail", ClientContext=context
+    )
+    assert response["ExecutedVersion"] == version
+    chunks, complete = _events(response)
+    assert chunks == [b"x"]
+    assert set(complete) == {"LogResult"}
+    log = base64.b64decode(complete["LogResult"]).decode()
+    assert f"START RequestId: {response['ResponseMetadata']['RequestId']} Version: {version}" in log
+    assert "REPORT RequestId" in log
+    client.delete_function(FunctionName=name)
+
+
+@pytest.mark.slow
+def test_a_stream_holds_its_concurrency_lease_until_it_ends(lamina: LaminaProcess) -> None:
+    """The streaming invoke takes the same lease as Invoke: with reserved concurrency 1, a second invoke
+    while the first still streams is throttled (429), and works once the first has ended."""
+    client = lamina.client()
+    name = _new_node_function(client, "chunks")
+    client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    first = client.invoke_with_response_stream(
+        FunctionName=name, Payload=json.dumps({"parts": ["a", "b"], "pauseMs": 1500})
+    )
+    stream = iter(first["EventStream"])
+    assert next(stream)["PayloadChunk"]["Payload"] == b"a"  # the first invocation is running
+    with pytest.raises(client.exceptions.TooManyRequestsException) as throttled:
+        client.invoke_with_response_stream(FunctionName=name, Payload=b'{"parts": []}')
+    assert throttled.value.response["ResponseMetadata"]["HTTPStatusCode"] == 429
+    assert throttled.value.response["Reason"] == "ReservedFunctionConcurrentInvocationLimitExceeded"
+    rest = list(stream)
+    assert rest[-1] == {"InvokeComplete": {}}
+    chunks, complete = _events(client.invoke_with_response_stream(FunctionName=name, Payload=b'{"parts": ["c"]}'))
+    assert chunks == [b"c"] and complete == {}
+    client.delete_function(FunctionName=name)

@@ -64,6 +64,16 @@ exports.unfinished = awslambda.streamifyResponse(async (event, responseStream) =
 });
 
 exports.buffered = async (event) => ({ buffered: event });
+
+// AWS's own sample shape: a Readable piped into the response stream, with a small highWaterMark.
+const { Readable, pipeline } = require("stream");
+const { promisify } = require("util");
+exports.piped = awslambda.streamifyResponse(
+  async (event, responseStream) => {
+    await promisify(pipeline)(Readable.from(event.parts.map((p) => Buffer.from(p))), responseStream);
+  },
+  { highWaterMark: 16 },
+);
 """
 
 
@@ -181,6 +191,16 @@ def test_a_timeout_mid_stream_is_reported_in_invoke_complete(
     assert "Task timed out after 1.00 seconds" in complete["ErrorDetails"]
     log = base64.b64decode(complete["LogResult"]).decode()
     assert "Task timed out after 1.00 seconds" in log and "REPORT RequestId" in log
+
+
+def test_a_readable_piped_into_the_response_stream(lamina: LaminaProcess, node_function: NodeFunction) -> None:
+    parts = [f"part {i};" for i in range(50)]
+    response = lamina.client().invoke_with_response_stream(
+        FunctionName=node_function("piped"), Payload=json.dumps({"parts": parts})
+    )
+    chunks, complete = _events(response)
+    assert b"".join(chunks) == "".join(parts).encode()
+    assert complete == {}
 
 
 def test_a_buffered_function_answers_in_one_chunk(lamina: LaminaProcess, node_function: NodeFunction) -> None:

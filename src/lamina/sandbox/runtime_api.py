@@ -370,8 +370,8 @@ class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection from the runtime; answers are queued in request order (`cells`)."""
 
     __slots__ = (
-        "api", "body", "cells", "close_after", "content_type", "error_body", "error_type", "header_name", "hold",
-        "parser", "sink", "size", "streaming", "transport", "url",
+        "api", "body", "cells", "close_after", "content_type", "cut", "error_body", "error_type", "header_name",
+        "hold", "parser", "sink", "size", "streaming", "transport", "url",
     )  # fmt: skip
 
     def __init__(self, api: RuntimeApi, hold: bool = False) -> None:
@@ -389,6 +389,7 @@ class _Connection(asyncio.Protocol):
         self.streaming = False  # Lambda-Runtime-Function-Response-Mode: streaming
         self.sink: ResponseSink | None = None
         self.error_body: str | None = None  # the error trailer of a streaming response
+        self.cut: bytes | None = None  # the answer to a stream cut at its limit, settled already
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
@@ -437,6 +438,7 @@ class _Connection(asyncio.Protocol):
         self.streaming = False
         self.sink = None
         self.error_body = None
+        self.cut = None
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -472,9 +474,13 @@ class _Connection(asyncio.Protocol):
         self.size += len(chunk)
         sink = self.sink
         if sink is not None:
+            if self.body is _TOO_LARGE:
+                return
             if self.size > self.api.max_streamed_bytes:
+                # Cut now, not when the runtime is done sending: the caller gets its answer at the limit.
                 self.body = _TOO_LARGE
-            elif self.body is not _TOO_LARGE:
+                self.cut = self.api.on_result(self.url[len(_INVOCATION) :], _TOO_LARGE, None, None, True)
+            else:
                 sink.write(chunk)
             return
         if self.size > self.api.max_response_bytes:
@@ -499,6 +505,9 @@ class _Connection(asyncio.Protocol):
         elif url.startswith(_INVOCATION) and method == b"POST":
             body = self.body if self.body is _TOO_LARGE else bytes(self.body)
             failure = _failure(self.error_type, self.error_body) if self.streaming else None
+            if self.cut is not None:  # a stream cut at its limit was settled then; this is the answer
+                cell[0] = self.cut
+                return
             cell[0] = api.on_result(
                 url[len(_INVOCATION) :], body, self.error_type, self.content_type, self.sink is not None, failure
             )

@@ -49,6 +49,7 @@ from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
 from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
+from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
@@ -148,6 +149,8 @@ class Lamina:
         self.sqs_pollers = SqsPollers(self.sqs, self.functions, gate, self.clock)
         self.event_source_mappings.on_change(self.sqs_pollers.mapping_changed)
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
+        # InvokeWithResponseStream, and `open` for streaming front doors (function URLs in RESPONSE_STREAM mode)
+        self.response_streaming = ResponseStreaming(self.invoke_front)
         lambda_service = bind_service(
             "lambda",
             TagsApi(self.lambda_provider, self.event_source_mappings),  # functions' and mappings' tags
@@ -157,6 +160,7 @@ class Lamina:
             PermissionsApi(self.functions, self.policies),
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
             EventSourceMappingApi(self.event_source_mappings),
+            self.response_streaming,
             skip_enums=frozenset({"Runtime"}),
             service_checked=frozenset({"compatibleArchitectures"}),  # functions/layers.py, with the runtimes
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},

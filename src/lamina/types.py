@@ -7,8 +7,10 @@ plane (invoke/, sandbox/) consumes them; neither imports the other's internals.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 LATEST = "$LATEST"
 
@@ -39,6 +41,19 @@ class VersionSpec:
     config_key: str = ""
 
 
+class ResponseSink(Protocol):
+    """Where a streamed response goes while the function writes it (InvokeWithResponseStream, function
+    URLs in RESPONSE_STREAM mode); invoke/response_stream.py holds the one implementation.
+
+    The Runtime API calls `opened` when the runtime starts a streaming `POST …/response`, then `write`
+    per chunk as it arrives. The sink may call `pause` (stop reading from the runtime) while its reader
+    lags and must call `resume` when it catches up. The end comes as the invocation's result."""
+
+    def opened(self, content_type: str | None, pause: Callable[[], None], resume: Callable[[], None]) -> None: ...
+
+    def write(self, chunk: bytes) -> None: ...
+
+
 @dataclass(frozen=True)
 class Invocation:
     """One request for an execution environment."""
@@ -50,6 +65,9 @@ class Invocation:
     cognito_identity: str | None = None
     trace_id: str = ""
     tail_logs: bool = False
+    # Set for a streaming invoke: a streaming response's chunks go here as they arrive, not into the
+    # result's payload (a buffered response still comes back whole in the result).
+    sink: ResponseSink | None = None
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
@@ -38,3 +39,6 @@ class Response:
     status: int = 200
     headers: list[tuple[str, str]] = field(default_factory=list)
     body: bytes = b""
+    # A body sent as it is produced (chunked transfer encoding), instead of `body`; the server closes the
+    # iterator (`aclose`) when it stops early, e.g. because the client went away.
+    stream: AsyncIterator[bytes] | None = None

@@ -7,6 +7,14 @@ It does exactly what AWS clients need: keep-alive, Content-Length and chunked bo
 Hostile input gets an answer, never a silent close: a body over its operation's cap a 413 from
 `Content-Length` before it is read (a chunked body as soon as it passes the cap), too many or too long
 headers a 431, anything httptools cannot parse a 400.
+
+Streamed responses (`Response.stream`, an async iterator of bytes; InvokeWithResponseStream and streaming
+function URLs) go out with `Transfer-Encoding: chunked`, each chunk written as it is produced. The
+iterator is not asked for the next chunk while the transport's buffer is over its high-water mark
+(`pause_writing`), so a slow client slows the producer rather than filling memory; a client that goes away
+cancels the pump and the iterator is closed (`aclose`), which tells its producer. Requests pipelined
+behind a streamed response wait for its end, and keep-alive holds after it. The buffered path does not
+change: one attribute test.
 """
 
 from __future__ import annotations
@@ -15,7 +23,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from email.utils import formatdate
 
 import httptools
@@ -78,6 +86,18 @@ def encode_response(response: Response, keep_alive: bool, head: bool = False) ->
     return header if head else header + response.body
 
 
+def encode_stream_head(response: Response, keep_alive: bool) -> bytes:
+    """Status line and headers of a response whose body follows in chunks."""
+    lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
+    for name, value in response.headers:
+        lines.append(f"{name}: {value}")
+    lines.append("Transfer-Encoding: chunked")
+    lines.append(f"Date: {_http_date()}")
+    if not keep_alive:
+        lines.append("Connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
 class HttpProtocol(asyncio.Protocol):
     """One connection. httptools calls the on_* methods while `data_received` feeds it bytes."""
 
@@ -113,6 +133,8 @@ class HttpProtocol(asyncio.Protocol):
         self._queue: list[tuple[Request | None, bool | Response]] = []
         self._busy = False
         self._closing = False
+        self._pump: asyncio.Task[None] | None = None  # a streamed response being sent
+        self._writable: asyncio.Future[None] | None = None  # set while the transport's buffer is full
 
     # -- asyncio --------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -120,6 +142,18 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        if self._pump is not None:
+            self._pump.cancel()
+        self.resume_writing()
+
+    def pause_writing(self) -> None:
+        if self._writable is None:
+            self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        writable, self._writable = self._writable, None
+        if writable is not None and not writable.done():
+            writable.set_result(None)
 
     def data_received(self, data: bytes) -> None:
         try:
@@ -263,6 +297,9 @@ class HttpProtocol(asyncio.Protocol):
     def _answer(self, response: Response, keep_alive: bool) -> None:
         """The request in flight is answered: send it, then start the next one waiting, if any (on the next
         turn of the loop: a fast path answers before it gives back what it used)."""
+        if response.stream is not None:
+            self._send_stream(response, response.stream, keep_alive)
+            return
         self._busy = False
         self._send(response, keep_alive)
         if self._queue:
@@ -287,6 +324,70 @@ class HttpProtocol(asyncio.Protocol):
         if not keep_alive:
             self._closing = True
             self._transport.close()
+
+    # -- streamed responses -----------------------------------------------------------------------
+    def _send_stream(self, response: Response, chunks: AsyncIterator[bytes], keep_alive: bool) -> None:
+        """Send the head now and the chunks as they come; the connection stays busy until the last."""
+        loop = asyncio.get_running_loop()
+        if self._transport is None or self._closing or self._head_request:
+            if self._transport is not None and not self._closing:
+                self._transport.write(encode_stream_head(response, keep_alive))
+            self._pump = loop.create_task(self._pump_chunks(_no_chunks(chunks), keep_alive))
+            return
+        self._transport.write(encode_stream_head(response, keep_alive))
+        self._pump = loop.create_task(self._pump_chunks(chunks, keep_alive))
+
+    async def _pump_chunks(self, chunks: AsyncIterator[bytes], keep_alive: bool) -> None:
+        complete = False
+        try:
+            async for chunk in chunks:
+                transport = self._transport
+                if transport is None:
+                    break
+                if chunk:
+                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                if self._writable is not None:
+                    await self._writable
+            else:
+                complete = True
+        except asyncio.CancelledError:
+            pass  # the client went away
+        except Exception:  # the producer's bug: the head is sent, so the only signal left is to cut the body
+            log.exception("a streamed response failed")
+        finally:
+            self._pump = None
+            closer = getattr(chunks, "aclose", None)
+            if closer is not None:
+                try:
+                    await closer()
+                except Exception:
+                    log.exception("closing a streamed response failed")
+        transport = self._transport
+        if transport is None:
+            return
+        if not complete:
+            self._closing = True
+            transport.close()
+            return
+        if not self._head_request:
+            transport.write(b"0\r\n\r\n")
+        if not keep_alive:
+            self._closing = True
+            transport.close()
+            return
+        self._busy = False
+        if self._queue:
+            self._busy = True
+            asyncio.get_running_loop().call_soon(self._next)
+
+
+async def _no_chunks(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """An empty body in place of `chunks` (a HEAD request, a closed connection), closing them at once."""
+    closer = getattr(chunks, "aclose", None)
+    if closer is not None:
+        await closer()
+    return
+    yield b""
 
 
 async def serve(

@@ -506,7 +506,7 @@ class Environment:
         if kind is ReplyKind.TOO_LARGE:
             if self.state is EnvironmentState.BUSY:
                 self._move(EnvironmentState.IDLE)
-            limit = ctx.settings.max_response_bytes
+            limit = reply.limit or ctx.settings.max_response_bytes
             message = f"Response payload size exceeded maximum allowed payload size ({limit} bytes)."
             outcome.payload = error_document("Function.ResponseSizeTooLarge", message)
             return outcome

@@ -14,6 +14,14 @@ Error answers follow the RIE (spec §4): unknown or already answered request id 
 out-of-order call → 403 InvalidStateTransition, body over the limit → 413 RequestEntityTooLarge (the
 invocation then ends as Function.ResponseSizeTooLarge).
 
+Streaming responses (spec §2, as AWS's Node runtime sends them): a `POST …/response` with
+`Lambda-Runtime-Function-Response-Mode: streaming` and a chunked body. When the invocation has a sink (an
+InvokeWithResponseStream or a streaming function URL), each chunk goes to it as it arrives, up to
+`max_streamed_bytes` (200 MB, AWS's limit), and the runtime's socket stops being read while the sink is
+full; without one (a plain Invoke) the body is buffered under the ordinary 6 MB limit. An error in mid-stream
+comes as the trailers `Lambda-Runtime-Function-Error-Type` and `Lambda-Runtime-Function-Error-Body` (the
+error document, base64): the invocation then ends as that error, after the chunks already sent.
+
 Responses on one connection are written in request order even when a `next` is parked behind them (HTTP/1.1
 pipelining), so a runtime may send its result and its next `next` in one write.
 """
@@ -21,6 +29,8 @@ pipelining), so a runtime may send its result and its next `next` in one write.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import os
@@ -35,7 +45,7 @@ from typing import cast, overload
 
 import httptools
 
-from ..types import Invocation
+from ..types import Invocation, ResponseSink
 from .peer_uid import NOT_FOUND as NO_SUCH_SOCKET
 from .peer_uid import peer_uid
 
@@ -64,6 +74,7 @@ INVALID_REQUEST_ID = _error("400 Bad Request", "InvalidRequestID", "Invalid requ
 INVALID_STATE = _error("403 Forbidden", "InvalidStateTransition", "Invalid state transition")
 NOT_FOUND = _error("404 Not Found", "NotFound", "Unknown Runtime API path")
 TOO_LARGE_TEMPLATE = "Exceeded maximum allowed payload size ({} bytes)."
+MAX_STREAMED_BYTES = 200 * 1024 * 1024  # a streamed response's limit on AWS (buffered: 6 MB)
 
 
 class ApiState(Enum):
@@ -90,6 +101,7 @@ class RuntimeReply:
     body: bytes
     error_type: str | None = None
     content_type: str | None = None
+    limit: int | None = None  # for TOO_LARGE: the limit passed (the streamed one, if not the buffered)
 
 
 def trace_header(trace_id: str) -> str:
@@ -112,8 +124,10 @@ def _header_safe(value: str) -> str:
 class RuntimeApi:
     """One environment's Runtime API endpoint and protocol state (see the module docstring)."""
 
-    def __init__(self, max_response_bytes: int) -> None:
+    def __init__(self, max_response_bytes: int, max_streamed_bytes: int = MAX_STREAMED_BYTES) -> None:
         self.max_response_bytes = max_response_bytes
+        self.max_streamed_bytes = max_streamed_bytes
+        self._sink: ResponseSink | None = None  # where the invocation in flight streams to, if it may
         self.too_large_reply = _error(
             "413 Request Entity Too Large", "RequestEntityTooLarge", TOO_LARGE_TEMPLATE.format(max_response_bytes)
         )
@@ -200,6 +214,7 @@ class RuntimeApi:
             head += [b"\r\nLambda-Runtime-Cognito-Identity: ", _header_safe(invocation.cognito_identity).encode()]
         head += [b"\r\nContent-Length: ", str(len(invocation.payload)).encode(), b"\r\n\r\n", invocation.payload]
         self._request_id = invocation.request_id.encode()
+        self._sink = invocation.sink
         future: asyncio.Future[RuntimeReply] | None = None
         if on_reply is None:
             future = asyncio.get_running_loop().create_future()
@@ -249,8 +264,24 @@ class RuntimeApi:
         else:
             self._parked.append((conn, cell))
 
-    def on_result(self, path: bytes, body: bytes, error_type: str | None, content_type: str | None) -> bytes:
-        """`path` is what follows /runtime/invocation/: "<id>/response" or "<id>/error"."""
+    def stream_sink(self, path: bytes) -> ResponseSink | None:
+        """The sink a streaming `POST <path>` (what follows /runtime/invocation/) writes to: the
+        invocation in flight's, if it has one and the path names it."""
+        if self._sink is None or self.state is not ApiState.INVOKING or self._event is not None:
+            return None
+        return self._sink if path == self._request_id + b"/response" else None
+
+    def on_result(
+        self,
+        path: bytes,
+        body: bytes,
+        error_type: str | None,
+        content_type: str | None,
+        streamed: bool = False,
+        failure: tuple[str, bytes] | None = None,
+    ) -> bytes:
+        """`path` is what follows /runtime/invocation/: "<id>/response" or "<id>/error". `streamed`: the body
+        went to the invocation's sink; `failure`: a streaming response's error trailers (type, document)."""
         request_id, _, action = path.rpartition(b"/")
         if action not in (b"response", b"error"):
             return NOT_FOUND
@@ -259,9 +290,14 @@ class RuntimeApi:
         if request_id != self._request_id or self._event is not None:
             return INVALID_REQUEST_ID
         self.state = ApiState.IDLE
+        self._sink = None
         if body is _TOO_LARGE:
-            self._settle(RuntimeReply(ReplyKind.TOO_LARGE, b""))
-            return self.too_large_reply
+            limit = self.max_streamed_bytes if streamed else self.max_response_bytes
+            self._settle(RuntimeReply(ReplyKind.TOO_LARGE, b"", limit=limit))
+            return self.too_large_reply if not streamed else _too_large(limit)
+        if failure is not None and action == b"response":
+            self._settle(RuntimeReply(ReplyKind.ERROR, failure[1], error_type=failure[0]))
+            return ACCEPTED
         if action == b"response":
             self._settle(RuntimeReply(ReplyKind.RESPONSE, body, content_type=content_type))
         else:
@@ -276,6 +312,23 @@ class RuntimeApi:
         if not self.ready.done():
             self.ready.set_result(RuntimeReply(ReplyKind.INIT_ERROR, body, error_type=error_type))
         return ACCEPTED
+
+
+def _too_large(limit: int) -> bytes:
+    return _error("413 Request Entity Too Large", "RequestEntityTooLarge", TOO_LARGE_TEMPLATE.format(limit))
+
+
+def _failure(error_type: str | None, encoded: str | None) -> tuple[str, bytes] | None:
+    """A streaming response's error trailers as (error type, error document); None when there are none."""
+    if not error_type and not encoded:
+        return None
+    kind = error_type or "Runtime.StreamError"
+    try:
+        document = base64.b64decode(encoded or "", validate=True)
+        json.loads(document)
+    except (binascii.Error, ValueError):
+        document = json.dumps({"errorType": kind, "errorMessage": "The function's stream ended in an error."}).encode()
+    return kind, document
 
 
 def resolver(future: asyncio.Future[RuntimeReply]) -> Callable[[RuntimeReply], None]:
@@ -317,8 +370,8 @@ class _Connection(asyncio.Protocol):
     """One HTTP/1.1 connection from the runtime; answers are queued in request order (`cells`)."""
 
     __slots__ = (
-        "api", "body", "cells", "close_after", "content_type", "error_type", "header_name", "hold", "parser",
-        "size", "transport", "url",
+        "api", "body", "cells", "close_after", "content_type", "cut", "error_body", "error_type", "header_name",
+        "hold", "parser", "sink", "size", "streaming", "transport", "url",
     )  # fmt: skip
 
     def __init__(self, api: RuntimeApi, hold: bool = False) -> None:
@@ -333,6 +386,10 @@ class _Connection(asyncio.Protocol):
         self.error_type: str | None = None
         self.content_type: str | None = None
         self.close_after = False
+        self.streaming = False  # Lambda-Runtime-Function-Response-Mode: streaming
+        self.sink: ResponseSink | None = None
+        self.error_body: str | None = None  # the error trailer of a streaming response
+        self.cut: bytes | None = None  # the answer to a stream cut at its limit, settled already
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass it
@@ -378,6 +435,10 @@ class _Connection(asyncio.Protocol):
         self.size = 0
         self.error_type = None
         self.content_type = None
+        self.streaming = False
+        self.sink = None
+        self.error_body = None
+        self.cut = None
 
     def on_url(self, url: bytes) -> None:
         self.url += url
@@ -388,9 +449,40 @@ class _Connection(asyncio.Protocol):
             self.error_type = value.decode("latin-1")
         elif lower == b"content-type":
             self.content_type = value.decode("latin-1")
+        elif lower == b"lambda-runtime-function-response-mode":
+            self.streaming = value.lower() == b"streaming"
+        elif lower == b"lambda-runtime-function-error-body":
+            self.error_body = value.decode("latin-1")
+
+    def on_headers_complete(self) -> None:
+        if not self.streaming or not self.url.startswith(_INVOCATION):
+            return
+        sink = self.api.stream_sink(self.url[len(_INVOCATION) :])
+        if sink is not None and self.parser.get_method() == b"POST":
+            self.sink = sink
+            sink.opened(self.content_type, self._pause, self._resume)
+
+    def _pause(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def _resume(self) -> None:
+        if self.transport is not None:
+            self.transport.resume_reading()
 
     def on_body(self, chunk: bytes) -> None:
         self.size += len(chunk)
+        sink = self.sink
+        if sink is not None:
+            if self.body is _TOO_LARGE:
+                return
+            if self.size > self.api.max_streamed_bytes:
+                # Cut now, not when the runtime is done sending: the caller gets its answer at the limit.
+                self.body = _TOO_LARGE
+                self.cut = self.api.on_result(self.url[len(_INVOCATION) :], _TOO_LARGE, None, None, True)
+            else:
+                sink.write(chunk)
+            return
         if self.size > self.api.max_response_bytes:
             self.body = _TOO_LARGE
         elif not self.body:
@@ -412,7 +504,13 @@ class _Connection(asyncio.Protocol):
             api.on_next(self, cell)
         elif url.startswith(_INVOCATION) and method == b"POST":
             body = self.body if self.body is _TOO_LARGE else bytes(self.body)
-            cell[0] = api.on_result(url[len(_INVOCATION) :], body, self.error_type, self.content_type)
+            failure = _failure(self.error_type, self.error_body) if self.streaming else None
+            if self.cut is not None:  # a stream cut at its limit was settled then; this is the answer
+                cell[0] = self.cut
+                return
+            cell[0] = api.on_result(
+                url[len(_INVOCATION) :], body, self.error_type, self.content_type, self.sink is not None, failure
+            )
         elif url == _INIT_ERROR and method == b"POST":
             cell[0] = api.on_init_error(bytes(self.body), self.error_type)
         else:

@@ -318,6 +318,8 @@ class RestJsonProtocol:
                     headers.append(("Content-Type", JSON_TYPE))
                 body = value if isinstance(value, bytes) else (value or "").encode()
                 return Response(status, headers, body)
+            if shape.serialization.get("eventstream"):  # already encoded frames, sent as they come
+                return Response(status, headers, b"", stream=value)
             headers.append(("Content-Type", JSON_TYPE))
             return Response(status, headers, json.dumps(_to_json(shape, value or {})).encode())
         if not plan.body:

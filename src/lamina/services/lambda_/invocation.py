@@ -22,6 +22,7 @@ from lamina.functions.record import FunctionConfig
 from lamina.functions.states import State
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.executor import CapacityExceeded, HostBoundsExceeded
+from lamina.invoke.response_stream import ResponseStream
 from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
 
 MAX_SYNC_RESPONSE = 6_291_556  # 6 MiB + 100: larger responses become Function.ResponseSizeTooLarge
@@ -47,7 +48,11 @@ class InvokeFront:
     def _spec(self, config: FunctionConfig) -> VersionSpec:
         return self._functions.cached_spec(config)
 
-    async def invoke(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def invoke(
+        self, ctx: CallContext, params: dict[str, Any], stream: ResponseStream | None = None
+    ) -> dict[str, Any]:
+        """Invoke's output members. With `stream` (InvokeWithResponseStream, a streaming function URL), a
+        response the function streams goes there as it is written, not into `Payload`."""
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
         config = self._functions.invocation_target(ref)
         if config.state != State.ACTIVE:
@@ -82,7 +87,10 @@ class InvokeFront:
             client_context=client_context,
             trace_id=new_trace_id(),
             tail_logs=params.get("LogType") == "Tail",
+            sink=stream,
         )
+        if stream is not None:
+            stream.executed_version = config.version
         try:
             result = await self._runner.invoke(self._spec(config), invocation)
         except HostBoundsExceeded as exc:

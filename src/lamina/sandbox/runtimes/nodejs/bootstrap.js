@@ -5,6 +5,13 @@
 // reported as Node's Lambda runtime does: {errorType, errorMessage, trace: [stack lines]}; console output
 // is "<ISO time>\t<request id>\t<LEVEL>\t<message>" with newlines turned into carriage returns, so one
 // console call stays one log event.
+//
+// Response streaming as AWS's Node runtime offers it: the `awslambda` global's streamifyResponse(handler)
+// marks a handler (event, responseStream, context) whose responseStream is the chunked
+// `POST …/response` itself (Lambda-Runtime-Function-Response-Mode: streaming; errors after the first
+// bytes go in the Lambda-Runtime-Function-Error-Type / -Error-Body trailers), and
+// awslambda.HttpResponseStream.from(stream, {statusCode, headers, cookies}) writes the JSON prelude and
+// 8 NUL bytes a function URL reads its status and headers from.
 "use strict";
 
 const http = require("http");
@@ -59,6 +66,32 @@ function errorDocument(err) {
 }
 
 class UserError extends Error {}
+
+const HANDLER_STREAMING = Symbol.for("aws.lambda.runtime.handler.streaming");
+const HANDLER_HIGHWATERMARK = Symbol.for("aws.lambda.runtime.handler.streaming.highWaterMark");
+const STREAM_RESPONSE = "response";
+const HTTP_INTEGRATION = "application/vnd.awslambda.http-integration-response";
+
+class HttpResponseStream {
+  static from(underlyingStream, prelude) {
+    underlyingStream.setContentType(HTTP_INTEGRATION);
+    const metadata = JSON.stringify(prelude); // JSON, so no NUL byte can appear before the delimiter
+    underlyingStream._onBeforeFirstWrite = (write) => {
+      write(metadata);
+      write(new Uint8Array(8));
+    };
+    return underlyingStream;
+  }
+}
+
+globalThis.awslambda = {
+  streamifyResponse: (handler, options) => {
+    handler[HANDLER_STREAMING] = STREAM_RESPONSE;
+    if (typeof (options && options.highWaterMark) === "number") handler[HANDLER_HIGHWATERMARK] = parseInt(options.highWaterMark);
+    return handler;
+  },
+  HttpResponseStream,
+};
 
 function named(name, message, cause) {
   const err = new UserError(message);
@@ -127,6 +160,77 @@ function logInvokeError(doc) {
   console.error("Invoke Error \t" + JSON.stringify({ errorType: doc.errorType, errorMessage: doc.errorMessage, stack: doc.trace }));
 }
 
+// The response stream of one invocation: the streaming POST, written as the function writes.
+function responseStream(requestId) {
+  let started = false;
+  const req = http.request({
+    host: apiHost,
+    port: apiPort,
+    method: "POST",
+    path: `${PREFIX}/invocation/${requestId}/response`,
+    agent,
+    headers: {
+      "Lambda-Runtime-Function-Response-Mode": "streaming",
+      Trailer: "Lambda-Runtime-Function-Error-Type, Lambda-Runtime-Function-Error-Body",
+      "Content-Type": "application/octet-stream",
+      "Transfer-Encoding": "chunked",
+    },
+  });
+  const done = new Promise((resolve, reject) => {
+    req.on("response", (res) => {
+      res.resume();
+      res.on("end", resolve);
+    });
+    req.on("error", reject);
+  });
+  done.catch(() => {});
+  req.setContentType = (contentType) => {
+    if (started) throw named("Runtime.InvalidStreamingOperation", "Cannot set content-type, too late.");
+    req.setHeader("Content-Type", contentType);
+  };
+  const write = req.write.bind(req);
+  req.write = (chunk, encoding, callback) => {
+    if (typeof chunk !== "string" && !Buffer.isBuffer(chunk) && !(chunk instanceof Uint8Array)) chunk = JSON.stringify(chunk);
+    if (!started && typeof req._onBeforeFirstWrite === "function") req._onBeforeFirstWrite((c) => write(c));
+    started = true;
+    return write(chunk, encoding, callback);
+  };
+  const end = req.end.bind(req);
+  req.end = (chunk, encoding, callback) => {
+    if (!started && typeof req._onBeforeFirstWrite === "function") req._onBeforeFirstWrite((c) => write(c));
+    started = true;
+    return end(chunk, encoding, callback);
+  };
+  const fail = (err) => {
+    const doc = errorDocument(err);
+    logInvokeError(doc);
+    if (req.writableEnded) return;
+    req.addTrailers({
+      "Lambda-Runtime-Function-Error-Type": doc.errorType,
+      "Lambda-Runtime-Function-Error-Body": Buffer.from(JSON.stringify(doc)).toString("base64"),
+    });
+    end();
+  };
+  return { stream: req, done, fail };
+}
+
+async function invokeStreaming(handler, event, context, requestId) {
+  const { stream, done, fail } = responseStream(requestId);
+  try {
+    const returned = handler(event, stream, context);
+    if (!returned || typeof returned.then !== "function") {
+      fail(named("Runtime.InvalidStreamingOperation", "Streaming does not support non-async handlers."));
+    } else {
+      const result = await returned;
+      if (result !== undefined) console.warn("Streaming handlers ignore return values.");
+      if (!stream.writableEnded) fail(named("Runtime.InvalidStreamingOperation", "Response stream is not finished."));
+    }
+  } catch (err) {
+    fail(err);
+  }
+  await done.catch(() => {});
+}
+
 async function invokeOnce(handler, next) {
   const requestId = next.headers["lambda-runtime-aws-request-id"];
   currentRequestId = requestId;
@@ -138,6 +242,7 @@ async function invokeOnce(handler, next) {
   } catch (err) {
     return post(requestId, { error: named("Runtime.UnmarshalError", `Unable to parse input as json: ${err.message}`) });
   }
+  if (handler[HANDLER_STREAMING] === STREAM_RESPONSE) return invokeStreaming(handler, event, context, requestId);
   const outcome = await new Promise((resolve) => {
     let settled = false;
     const finish = (error, result) => {

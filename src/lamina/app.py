@@ -98,7 +98,9 @@ class Lamina:
         self.concurrency = ConcurrencyLedger(settings.concurrent_executions)
         gate = ConcurrencyGate(self.executor, self.concurrency)
         # Async invocation: the durable queue shares the database file (its table is migration 0002).
-        self.event_queue = SqliteEventQueue(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.event_queue = SqliteEventQueue(
+            settings.data_dir / "lamina.db", settings.sqlite_synchronous, clock=self.clock
+        )
         self.event_invoke_configs = EventInvokeConfigs(self.store, self.functions, self.clock)
         self.async_invoker = AsyncInvoker(
             self.event_queue,

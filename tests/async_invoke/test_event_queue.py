@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from lamina.clock import ManualClock
 from lamina.invoke.event_queue import EventQueue, EventState, MemoryEventQueue, QueuedEvent
 from lamina.store.documents import SqliteStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
@@ -99,5 +100,51 @@ def test_sqlite_reopen_releases_leases_and_keeps_everything(tmp_path: Path) -> N
         leased = await q2.lease(now=100.0, limit=10, lease_s=900.0)
         assert sorted(e.id for e in leased) == [f"e{i}" for i in range(5)]
         await q2.close()
+
+    asyncio.run(main())
+
+
+def test_sqlite_fsyncs_every_put_but_not_the_pollers_bookkeeping(tmp_path: Path) -> None:
+    async def main() -> None:
+        q = sqlite_queue(tmp_path / "lamina.db")
+        for i in range(20):  # one caller after another: each put is its own durable commit
+            await q.put([event(i)])
+        assert q.commits == {"FULL": 20}
+        leased = await q.lease(now=100.0, limit=20, lease_s=60.0)
+        await q.reschedule(replace(leased[0], next_at=300.0, attempts=1))
+        for e in leased[1:]:
+            await q.complete(e.id)
+        assert await q.next_due() == 300.0 and await q.count() == 1
+        assert q.commits == {"FULL": 21, "NORMAL": 1 + 19 + 2}
+        await q.close()
+
+    asyncio.run(main())
+
+
+def test_sqlite_lazy_writes_left_waiting_make_the_next_commit_sync(tmp_path: Path) -> None:
+    async def main() -> None:
+        clock = ManualClock()
+        SqliteStore(tmp_path / "lamina.db").close()
+        q = SqliteEventQueue(tmp_path / "lamina.db", clock=clock)
+        await q.put([event(1), event(2)])
+        first, second = await q.lease(now=100.0, limit=2, lease_s=60.0)
+        await q.complete(first.id)
+        assert q.commits == {"FULL": 1, "NORMAL": 2}
+        clock.advance(5.0)  # far past max_lag_s: the next lazy batch pays for the fsync
+        await q.complete(second.id)
+        assert q.commits == {"FULL": 2, "NORMAL": 2}
+        await q.close()
+
+    asyncio.run(main())
+
+
+def test_sqlite_queue_honours_a_weaker_configured_level(tmp_path: Path) -> None:
+    async def main() -> None:
+        SqliteStore(tmp_path / "lamina.db").close()
+        q = SqliteEventQueue(tmp_path / "lamina.db", synchronous="NORMAL")
+        await q.put([event(1)])
+        await q.complete("e1")
+        assert q.commits == {"NORMAL": 2}
+        await q.close()
 
     asyncio.run(main())

@@ -9,10 +9,16 @@ from typing import Any, TypeVar
 Job = TypeVar("Job", bound=tuple[Any, ...])
 
 
-def take_batch(jobs: queue.Queue[Job] | queue.SimpleQueue[Job], stop: object) -> tuple[list[Job], bool]:
-    """Blocks for the first job, then takes whatever else is already queued. Returns the jobs (the stop
-    marker removed) and whether the marker was among them (the writer should stop after this batch)."""
-    batch = [jobs.get()]
+def take_batch(
+    jobs: queue.Queue[Job] | queue.SimpleQueue[Job], stop: object, timeout: float | None = None
+) -> tuple[list[Job], bool]:
+    """Blocks for the first job (at most `timeout` seconds: then no jobs), then takes whatever else is
+    already queued, without waiting for more: a lone caller is never held back for company. Returns the jobs
+    (the stop marker removed) and whether the marker was among them (the writer stops after this batch)."""
+    try:
+        batch = [jobs.get(timeout=timeout)]
+    except queue.Empty:
+        return [], False
     while True:
         try:
             batch.append(jobs.get_nowait())

@@ -70,7 +70,7 @@ class LeanClient:
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
 
-    def call(self, request: bytes) -> bytes:
+    def call(self, request: bytes, expect: bytes = b"200") -> bytes:
         self.sock.sendall(request)
         while b"\r\n\r\n" not in self.buf:
             self.buf += self.sock.recv(65536)
@@ -80,7 +80,7 @@ class LeanClient:
         while len(rest) < length:
             rest += self.sock.recv(65536)
         self.buf = rest[length:]
-        if not head.startswith(b"HTTP/1.1 200"):
+        if not head.startswith(b"HTTP/1.1 " + expect):
             raise RuntimeError(head.decode(errors="replace"))
         return rest[:length]
 

@@ -216,7 +216,14 @@ class Lamina:
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
-            self.functions, self.concurrency, self.executor, lambda_service, settings.region, settings.account_id
+            self.functions,
+            self.concurrency,
+            self.executor,
+            lambda_service,
+            settings.region,
+            settings.account_id,
+            events=self.async_invoker,
+            claimed=self.gateway.door_claims,
         )
         self._server: asyncio.Server | None = None
 
@@ -293,6 +300,7 @@ class Lamina:
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
             "fastInvokes": self.fast_invoke.taken,
+            "fastEventInvokes": self.fast_invoke.events_taken,
         }
 
     def _internal(self, request: Request) -> Response | None:

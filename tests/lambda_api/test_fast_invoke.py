@@ -248,3 +248,59 @@ def test_unsigned_requests_for_other_services_are_not_taken(lamina: LaminaProces
         assert status == "HTTP/1.1 200 OK" and "echo" not in json.loads(body)
     finally:
         conn.close()
+
+
+def health(server: LaminaProcess) -> dict[str, Any]:
+    with urllib.request.urlopen(server.url + "/health") as reply:
+        answer: dict[str, Any] = json.loads(reply.read())
+    return answer
+
+
+def test_event_shortcut_answers_as_the_general_path(lamina: LaminaProcess, api: Any, handlers: str) -> None:
+    """The plain async invoke is committed and answered 202 by the shortcut with the general path's bytes;
+    oversized, unparseable or qualified ones are left to the general path and get its answers."""
+    event = {"X-Amz-Invocation-Type": "Event"}
+    path = f"/2015-03-31/functions/{handlers}/invocations"
+    conn = Raw(lamina.port)
+    try:
+        before = health(lamina)
+        fast = conn.post(path, b'{"k": 1}', event)
+        assert health(lamina)["fastEventInvokes"] == before["fastEventInvokes"] + 1
+        general = conn.post(path + "?Qualifier=%24LATEST", b'{"k": 1}', event)
+        bad = conn.post(path, b"{not json", event)
+        large = conn.post(path, b'"' + b"x" * 1_048_600 + b'"', event)
+        after = health(lamina)
+    finally:
+        conn.close()
+    assert after["fastEventInvokes"] == before["fastEventInvokes"] + 1
+    assert after["fastInvokes"] == before["fastInvokes"]
+    assert normalise(fast) == normalise(general)
+    assert fast[0] == "HTTP/1.1 202 Accepted" and fast[2] == b""
+    assert bad[0] == "HTTP/1.1 400 Bad Request"
+    assert ("x-amzn-ErrorType", "InvalidRequestContentException") in bad[1]
+    assert large[0] == "HTTP/1.1 413 Request Entity Too Large"
+    # Both accepted events run.
+    deadline = time.monotonic() + 30
+    while health(lamina)["asyncInvocations"]["succeeded"] < before["asyncInvocations"]["succeeded"] + 2:
+        assert time.monotonic() < deadline, health(lamina)["asyncInvocations"]
+        time.sleep(0.05)
+
+
+def test_requests_a_front_door_claims_are_not_taken(lamina: LaminaProcess, handlers: str) -> None:
+    """A load balancer's (or a function URL's) site may have an /invocations path of its own."""
+    conn = Raw(lamina.port)
+    try:
+        conn.post(f"/2015-03-31/functions/{handlers}/invocations", b"{}")  # warm
+        before = health(lamina)
+        host = {"Host": "nobody-0123456789abcdef.us-east-1.elb.localhost"}
+        for kind in ("RequestResponse", "Event"):
+            head = f"POST /2015-03-31/functions/{handlers}/invocations HTTP/1.1\r\nHost: {host['Host']}\r\n"
+            head += f"X-Amz-Invocation-Type: {kind}\r\nContent-Length: 2\r\n\r\n"
+            conn.sock.sendall(head.encode() + b"{}")
+            status, _headers, body = conn.read()
+            assert not status.startswith(("HTTP/1.1 200", "HTTP/1.1 202")), (status, body)
+        after = health(lamina)
+    finally:
+        conn.close()
+    assert after["fastInvokes"] == before["fastInvokes"]
+    assert after["fastEventInvokes"] == before["fastEventInvokes"]

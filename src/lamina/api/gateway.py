@@ -139,6 +139,21 @@ def bind_service(
     )
 
 
+def error_answer(
+    service: ServiceBinding | None, error: LaminaError, request_id: str = "", operation: str = ""
+) -> Response:
+    """`error` in the shape `service`'s protocol gives its errors (rest-json when there is no service)."""
+    if service is not None and isinstance(service.protocol, QueryProtocol):
+        code, status, query_code = service_wire_error(service.name, error)
+        return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
+    if service is not None and isinstance(service.protocol, JsonProtocol):
+        code, status, query_code = service_wire_error(service.name, error)
+        return service.protocol.error_response(code, status, error.message, query_code)
+    code, status = wire_error(error)
+    shape = service.errors.get(code) if service is not None else None
+    return error_response(code, status, error.message, dict(error.fields), shape)
+
+
 class Gateway:
     def __init__(
         self,
@@ -165,6 +180,10 @@ class Gateway:
     def add_door(self, door: FrontDoor) -> None:
         """Serve the requests `door` claims (function URLs, API stages, ...) before any AWS API."""
         self._doors.append(door)
+
+    def door_claims(self, request: Request) -> bool:
+        """Whether a front door serves `request` (then no AWS API shortcut may take it)."""
+        return any(door.claims(request) for door in self._doors)
 
     # -- the request path -----------------------------------------------------------------------
     async def handle(self, request: Request) -> Response:
@@ -257,15 +276,7 @@ class Gateway:
     def _error(
         self, service: ServiceBinding | None, error: LaminaError, request_id: str = "", operation: str = ""
     ) -> Response:
-        if service is not None and isinstance(service.protocol, QueryProtocol):
-            code, status, query_code = service_wire_error(service.name, error)
-            return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
-        if service is not None and isinstance(service.protocol, JsonProtocol):
-            code, status, query_code = service_wire_error(service.name, error)
-            return service.protocol.error_response(code, status, error.message, query_code)
-        code, status = wire_error(error)
-        shape = service.errors.get(code) if service is not None else None
-        return error_response(code, status, error.message, dict(error.fields), shape)
+        return error_answer(service, error, request_id, operation)
 
     def _not_implemented(self, service: ServiceBinding, op: OperationModel) -> Response:
         message = f"The {op.name} operation of {service.model.service_name} is not supported by Lamina yet."

@@ -12,25 +12,34 @@ compares them).
 The runtime's reply comes back as a plain callback from the Runtime API connection: the client's answer
 is written first, then the invocation's END and REPORT lines, then the environment and the lease are
 given back, all before the event loop turns again.
+
+The plain async Invoke (`X-Amz-Invocation-Type: Event`, same conditions, a payload within the Event limit)
+is taken too: its event is committed to the durable queue and the 202 written when the commit is done, with
+no routing, parsing or validation in front of the commit (a lone caller's round trip is mostly the fsync).
+
+Neither takes a request a front door claims (a function URL or load balancer host: its path is the site's).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
 from collections.abc import Callable
+from typing import Protocol
 
-from lamina.api.gateway import ServiceBinding, credential_scope, new_request_id
+from lamina.api.gateway import ServiceBinding, credential_scope, error_answer, new_request_id
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.rest_json import error_response
 from lamina.errors import LaminaError, Throttled
 from lamina.functions.control import FunctionService
+from lamina.functions.names import FunctionRef
 from lamina.functions.states import State
 from lamina.invoke.concurrency import ConcurrencyLedger
 from lamina.invoke.executor import Executor
 from lamina.sandbox.runtime_api import RuntimeReply
-from lamina.services.lambda_.invocation import MAX_SYNC_RESPONSE, invoke_output, new_trace_id
+from lamina.services.lambda_.invocation import MAX_EVENT_PAYLOAD, MAX_SYNC_RESPONSE, invoke_output, new_trace_id
 from lamina.types import Invocation, InvocationResult
 
 log = logging.getLogger(__name__)
@@ -39,9 +48,16 @@ _PREFIX = "/2015-03-31/functions/"
 _SUFFIX = "/invocations"
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")  # a valid FunctionName as is: no ARN, no qualifier, no escapes
 # Header members of Invoke's input this path accepts, each with the one value it may have.
-_PLAIN_HEADERS = {"x-amz-invocation-type": "RequestResponse", "x-amz-log-type": "None"}
+_PLAIN_HEADERS = {"x-amz-log-type": "None"}
+_KIND = "x-amz-invocation-type"
 _FORM = "application/x-www-form-urlencoded"
 _JSON = ("Content-Type", "application/json")  # as the general path's serializer labels Invoke's payload
+
+
+class EventIntake(Protocol):
+    """The durable async queue's intake (invoke/async_invoker.py): returns once the event is committed."""
+
+    async def submit(self, ref: FunctionRef, payload: bytes, request_id: str) -> None: ...
 
 
 class FastInvoke:
@@ -53,7 +69,13 @@ class FastInvoke:
         lambda_service: ServiceBinding,
         default_region: str,
         account_id: str,
+        events: EventIntake | None = None,
+        claimed: Callable[[Request], bool] | None = None,
     ) -> None:
+        self._events = events
+        self._service = lambda_service
+        self._claimed = claimed  # whether a front door claims the request (Gateway.door_claims)
+        self.events_taken = 0  # async invokes served here
         self._functions = functions
         self._ledger = ledger
         self._executor = executor
@@ -67,7 +89,8 @@ class FastInvoke:
         self._other_headers = [
             m.serialization["name"].lower()
             for m in members
-            if m.serialization.get("location") == "header" and m.serialization["name"].lower() not in _PLAIN_HEADERS
+            if m.serialization.get("location") == "header"
+            and m.serialization["name"].lower() not in (*_PLAIN_HEADERS, _KIND)
         ]
 
     def __call__(self, request: Request, respond: Callable[[Response], None]) -> bool:
@@ -92,9 +115,14 @@ class FastInvoke:
             value = headers.get(header)
             if value is not None and value != plain:
                 return False
+        kind = headers.get(_KIND, "RequestResponse")
+        if kind != "RequestResponse" and (kind != "Event" or self._events is None):
+            return False
         for header in self._other_headers:
             if header in headers:
                 return False
+        if self._claimed is not None and self._claimed(request):
+            return False
         region = self._region
         scope = credential_scope(headers)
         if scope is not None:
@@ -110,6 +138,8 @@ class FastInvoke:
             return False  # the general path answers with the error
         if config.state != State.ACTIVE:
             return False
+        if kind == "Event":
+            return self._event(request, ref, payload, respond)
         spec = self._functions.cached_spec(config)
         try:
             lease = self._ledger.acquire(spec.function_arn, (spec.version,))
@@ -150,6 +180,32 @@ class FastInvoke:
             env.stop()  # ends it through `done` if the runtime had it already
             lease.release()
             answer(internal_error(request_id))
+        return True
+
+    def _event(self, request: Request, ref: FunctionRef, payload: bytes, respond: Callable[[Response], None]) -> bool:
+        """Commit the event, then answer 202 (or the error the general path would send)."""
+        if len(payload) > MAX_EVENT_PAYLOAD:
+            return False
+        assert self._events is not None
+        self.events_taken += 1
+        request_id = request.request_id = new_request_id()
+        task = asyncio.get_running_loop().create_task(self._events.submit(ref, payload, request_id))
+
+        def committed(task: asyncio.Task[None]) -> None:
+            if task.cancelled():
+                return  # the server is closing: the connection goes with it
+            exc = task.exception()
+            if exc is None:
+                respond(Response(202, [("x-amzn-RequestId", request_id)], b""))
+            elif isinstance(exc, LaminaError):
+                response = error_answer(self._service, exc)
+                response.headers.append(("x-amzn-RequestId", request_id))
+                respond(response)
+            else:
+                log.error("committing async invocation %s failed", request_id, exc_info=exc)
+                respond(internal_error(request_id))
+
+        task.add_done_callback(committed)
         return True
 
     def _response(self, payload: bytes, function_error: str | None, version: str, request_id: str) -> Response:

@@ -39,8 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from invoke_bench import LeanClient  # noqa: E402  (bench/ is the script's directory)
-
+from invoke_bench import LeanClient
 from tests.async_invoke.event_client import request, send_events
 from tests.conftest import make_zip
 from tests.server import ROLE, LaminaProcess

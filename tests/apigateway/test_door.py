@@ -73,7 +73,8 @@ def test_events_match_the_recorded_proxy_events(lamina: LaminaProcess, make_api:
         assert context["resourceId"] == api.resource
         assert context["identity"]["userAgent"] == "python-requests/testing"
         assert set(context["identity"]) == set(want["requestContext"]["identity"])
-        assert event["headers"]["Authorization"] == "random-value"
+        assert event["headers"]["Authorization"] == "random-value"  # sent as `authorization`: AWS spells it so
+        assert event["headers"]["tEsT-HEADeR"] == event["multiValueHeaders"]["tEsT-HEADeR"][0] == "aValUE"
         assert event["headers"]["User-Agent"] == "python-requests/testing"
         assert event["multiValueHeaders"]["Host"] == [f"{api.host()}:{lamina.port}"]
         for added in ("X-Forwarded-For", "X-Forwarded-Port", "X-Forwarded-Proto", "X-Amzn-Trace-Id"):

@@ -7,6 +7,8 @@ Lambda authorizer when it has one, becomes the payload 1.0 event (payload_v1.py)
 `arn:aws:execute-api:<region>:<account>:<api-id>/<stage>/<METHOD>/<resource path>` (an integration with
 `credentials`, an IAM role, is invoked as that role: Lamina has no IAM, so it is taken as allowed).
 
+REST APIs hand the function header names as the client spelled them (Request.spelled).
+
 API Gateway's own answers: 403 {"message": "Missing Authentication Token"} for an unknown stage, path or
 method; 413 for a body over 10 MB; 502 {"message": "Internal server error"} for a function error or an answer
 it does not take; 500 {"message": "Internal server error"} when the function may not or cannot be invoked;
@@ -41,7 +43,8 @@ log = logging.getLogger(__name__)
 HOST_MARK = ".execute-api."
 MAX_BODY = 10 << 20
 _HOP_HEADERS = {"connection", "content-length", "transfer-encoding", "keep-alive", "expect"}
-_SPECIAL_CASE = {"www-authenticate": "WWW-Authenticate", "x-amzn-trace-id": "X-Amzn-Trace-Id"}
+# Names API Gateway spells its own way whatever the client sent (as recorded: `authorization` → `Authorization`).
+_SPELLED_BY_AWS = {"authorization": "Authorization"}
 
 
 class FunctionCaller(Protocol):
@@ -56,11 +59,6 @@ def missing_token() -> Response:
     response = json_message(403, "Missing Authentication Token")
     response.headers.append(("x-amzn-ErrorType", "MissingAuthenticationTokenException"))
     return response
-
-
-def header_name(name: str) -> str:
-    """The spelling the event shows for a header Lamina received lower-cased: as most clients send it."""
-    return _SPECIAL_CASE.get(name) or "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
 
 
 class RestApiDoor:
@@ -141,7 +139,8 @@ class RestApiDoor:
             if name in _HOP_HEADERS:
                 continue
             values = request.repeated.get(name, [value]) if request.repeated else [value]
-            out.extend((header_name(name), v) for v in values)
+            spelling = _SPELLED_BY_AWS.get(name) or request.header_spelling(name)
+            out.extend((spelling, v) for v in values)
         forwarded = request.headers.get("x-forwarded-for")
         out = [(k, v) for k, v in out if k.lower() not in ("x-forwarded-for", "x-forwarded-port", "x-forwarded-proto")]
         out.append(("X-Forwarded-For", (forwarded + ", " if forwarded else "") + "127.0.0.1"))

@@ -173,7 +173,12 @@ def test_a_method_change_serves_only_after_a_deployment(
     assert (after["resource"], after["pathParameters"]) == ("/hello", None)
 
 
-def test_aws_cli(lamina: LaminaProcess, tmp_path: Path) -> None:
+def test_health_names_the_service(lamina: LaminaProcess) -> None:
+    answer = http_call(lamina.port, "localhost", path="/health")
+    assert json.loads(answer.body)["services"]["apigateway"] == "running"
+
+
+def test_aws_cli(lamina: LaminaProcess, tmp_path: Path, lambda_client: Any) -> None:
     env = cli_environment(tmp_path)
 
     def aws(*args: str) -> Any:
@@ -205,4 +210,34 @@ def test_aws_cli(lamina: LaminaProcess, tmp_path: Path) -> None:
         "NONE",
     )
     assert [r["path"] for r in aws("get-resources", "--rest-api-id", api["id"])["items"]] == ["/", "/{proxy+}"]
+    function, arn = make_function(lambda_client)
+    uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations"
+    aws(
+        "put-integration",
+        "--rest-api-id",
+        api["id"],
+        "--resource-id",
+        resource["id"],
+        "--http-method",
+        "ANY",
+        "--type",
+        "AWS_PROXY",
+        "--integration-http-method",
+        "POST",
+        "--uri",
+        uri,
+    )
+    lambda_client.add_permission(
+        FunctionName=function,
+        StatementId="cli",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:000000000000:{api['id']}/*/GET/{{proxy+}}",
+    )
+    aws("create-deployment", "--rest-api-id", api["id"], "--stage-name", "dev")
+    answer = http_call(lamina.port, f"{api['id']}.execute-api.localhost", path="/dev/from/cli")
+    assert json.loads(answer.body)["pathParameters"] == {"proxy": "from/cli"}
+    denied = http_call(lamina.port, f"{api['id']}.execute-api.localhost", "POST", "/dev/from/cli", body=b"")
+    assert denied.status == 500  # the permission names GET only
     aws("delete-rest-api", "--rest-api-id", api["id"])
+    lambda_client.delete_function(FunctionName=function)

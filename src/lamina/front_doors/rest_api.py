@@ -21,6 +21,7 @@ authorized to access this resource[ with an explicit deny]"} when its policy doe
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import fnmatch
 import json
 import logging
@@ -59,6 +60,12 @@ def missing_token() -> Response:
     response = json_message(403, "Missing Authentication Token")
     response.headers.append(("x-amzn-ErrorType", "MissingAuthenticationTokenException"))
     return response
+
+
+def authorizer_failed() -> Response:
+    """API Gateway's answer when the authorizer fails or answers garbage: a 500 whose message is null."""
+    headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AuthorizerConfigurationException")]
+    return Response(500, headers, b'{"message":null}')
 
 
 class RestApiDoor:
@@ -130,7 +137,7 @@ class RestApiDoor:
             verdict = await self._authorize(api, api.authorizers[authorizer_id], request, headers, facts, method_arn)
             if isinstance(verdict, Response):
                 return verdict
-            facts = ProxyFacts(**{**facts.__dict__, "authorizer": verdict})
+            facts = dataclasses.replace(facts, authorizer=verdict)
         return await self._integrate(api, route, request, headers, facts, request_id)
 
     def _headers(self, request: Request) -> list[tuple[str, str]]:
@@ -217,9 +224,7 @@ class RestApiDoor:
             event = {"type": "REQUEST", "methodArn": method_arn, **event}
             event.pop("body", None)
             event.pop("isBase64Encoded", None)
-        failed = json_message(500, "")
-        failed.body = b'{"message":null}'
-        failed.headers.append(("x-amzn-ErrorType", "AuthorizerConfigurationException"))
+        failed = authorizer_failed()
         if function is None:
             return failed
         started = time.monotonic()

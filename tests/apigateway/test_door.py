@@ -210,8 +210,12 @@ def test_lambda_authorizers(lamina: LaminaProcess, apigateway: Any, lambda_clien
     api = _with_authorizer(apigateway, lambda_client, kind)
     header = "Authorization" if kind == "TOKEN" else "X-Token"
 
+    kinds = {401: "UnauthorizedException", 403: "AccessDeniedException", 500: "AuthorizerConfigurationException"}
+
     def call(token: str | None) -> tuple[int, Any]:
         answer = http_call(lamina.port, api.host(), path="/s/x", headers=[(header, token)] if token else [])
+        if answer.status in kinds:
+            assert answer.header("x-amzn-ErrorType") == [kinds[answer.status]]
         return answer.status, json.loads(answer.body)
 
     status, event = call("allow")

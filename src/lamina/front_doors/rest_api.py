@@ -62,6 +62,18 @@ def missing_token() -> Response:
     return response
 
 
+def unauthorized() -> Response:
+    response = json_message(401, "Unauthorized")
+    response.headers.append(("x-amzn-ErrorType", "UnauthorizedException"))
+    return response
+
+
+def denied(message: str) -> Response:
+    response = json_message(403, message, key="Message")
+    response.headers.append(("x-amzn-ErrorType", "AccessDeniedException"))
+    return response
+
+
 def authorizer_failed() -> Response:
     """API Gateway's answer when the authorizer fails or answers garbage: a 500 whose message is null."""
     headers = [("Content-Type", "application/json"), ("x-amzn-ErrorType", "AuthorizerConfigurationException")]
@@ -211,12 +223,12 @@ class RestApiDoor:
         sources = [s.strip() for s in (authorizer.get("identitySource") or "").split(",") if s.strip()]
         values = [self._identity(source, request, facts) for source in sources]
         if any(not v for v in values):
-            return json_message(401, "Unauthorized")
+            return unauthorized()
         if authorizer["type"] == "TOKEN":
             event: dict[str, Any] = {"type": "TOKEN", "methodArn": method_arn, "authorizationToken": values[0]}
             expression = authorizer.get("identityValidationExpression")
             if expression and not re.fullmatch(expression, values[0] or ""):
-                return json_message(401, "Unauthorized")
+                return unauthorized()
         else:
             event = build_event(
                 facts, request.method, headers, request.query_string, b"", str(uuid.uuid4()), self._clock.time()
@@ -240,7 +252,7 @@ class RestApiDoor:
                 message = json.loads(payload).get("errorMessage")
             except (ValueError, AttributeError):
                 message = None
-            return json_message(401, "Unauthorized") if message == "Unauthorized" else failed
+            return unauthorized() if message == "Unauthorized" else failed
         try:
             answer = json.loads(payload)
             statements = answer["policyDocument"]["Statement"]
@@ -251,11 +263,9 @@ class RestApiDoor:
             return failed
         effect = _effect(statements, method_arn)
         if effect == "Deny":
-            return json_message(
-                403, "User is not authorized to access this resource with an explicit deny", key="Message"
-            )
+            return denied("User is not authorized to access this resource with an explicit deny")
         if effect != "Allow":
-            return json_message(403, "User is not authorized to access this resource", key="Message")
+            return denied("User is not authorized to access this resource")
         context = answer.get("context") or {}
         result: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, str | int | float | bool)}
         result["principalId"] = str(principal)

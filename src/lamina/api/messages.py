@@ -19,12 +19,19 @@ class Request:
     # The separate values of each header sent more than once (`headers` holds them comma-joined); None
     # when no header repeats, so the common request pays nothing. Front doors need them apart.
     repeated: dict[str, list[str]] | None = None
+    # Header names as the client spelled them, for those not sent in lower case (API Gateway's REST APIs
+    # hand the function the client's spelling); None when every name came lower-case.
+    spelled: dict[str, str] | None = None
 
     @property
     def query(self) -> dict[str, list[str]]:
         if self._query is None:
             self._query = parse_qs(self.query_string, keep_blank_values=True) if self.query_string else {}
         return self._query
+
+    def header_spelling(self, name: str) -> str:
+        """Header `name` (lower-case) as the client spelled it."""
+        return name if self.spelled is None else self.spelled.get(name, name)
 
     def header_values(self, name: str) -> list[str]:
         """Every value of header `name` (lower-case) in the order sent; [] when absent."""

@@ -121,6 +121,7 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers: dict[str, str] = {}
         self._repeated: dict[str, list[str]] | None = None
+        self._spelled: dict[str, str] | None = None
         self._body: list[bytes] = []
         self._body_size = 0
         self._cap = min(max_body, _UNCHECKED_BODY)  # until the request's own cap is known
@@ -183,6 +184,7 @@ class HttpProtocol(asyncio.Protocol):
         self._url = b""
         self._headers = {}
         self._repeated = None
+        self._spelled = None
         self._body = []
         self._body_size = 0
         self._cap = min(self._max_body, _UNCHECKED_BODY)
@@ -199,8 +201,13 @@ class HttpProtocol(asyncio.Protocol):
         self._header_bytes += len(name) + len(value)
         if self._header_count > MAX_HEADERS or self._header_bytes > MAX_HEADER_BYTES:
             raise _HeadersTooLarge
-        key = name.decode("latin-1").lower()
+        raw = name.decode("latin-1")
+        key = raw.lower()
         text = value.decode("latin-1")
+        if raw != key:
+            if self._spelled is None:
+                self._spelled = {}
+            self._spelled[key] = raw
         if key in self._headers:
             old = self._headers[key]
             self._headers[key] = f"{old},{text}"
@@ -268,7 +275,7 @@ class HttpProtocol(asyncio.Protocol):
         path, _, query = url.partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         method = self._parser.get_method().decode("latin-1")
-        return Request(method, path, query, self._headers, body, repeated=self._repeated)
+        return Request(method, path, query, self._headers, body, repeated=self._repeated, spelled=self._spelled)
 
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True

@@ -166,6 +166,7 @@ class SqsEngine:
         tags: dict[str, str] | None = None,
         untag: Sequence[str] = (),
     ) -> None:
+        saved = (dict(queue.attributes), dict(queue.tags), queue.modified)
         if attributes:
             for key, value in attributes.items():
                 if value == "" and key in ("RedrivePolicy", "Policy", "RedriveAllowPolicy", "KmsMasterKeyId"):
@@ -182,23 +183,29 @@ class SqsEngine:
             queue.tags.update(tags)
         for key in untag:
             queue.tags.pop(key, None)
-        await self._store.put_queue(queue.arn, queue.snapshot())
+        try:
+            await self._store.put_queue(queue.arn, queue.snapshot())
+        except Exception:  # memory shows what the store holds: the change is undone
+            queue.attributes, queue.tags, queue.modified = saved
+            raise
         self._wake(queue)
 
     async def delete(self, queue: Queue) -> None:
+        await self._store.delete_queue(queue.arn)  # memory changes only once the store has committed
         self._queues.pop(queue.arn, None)
         self._deleted[queue.arn] = self._clock.time()
-        await self._store.delete_queue(queue.arn)
         self._wake(queue)
 
     async def purge(self, queue: Queue) -> None:
         now = self._clock.time()
         if now - queue.last_purge < 60:
             raise PurgeInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
+        purged = list(queue.messages)  # a send committed after the purge keeps its message
+        await self._store.purge(queue.arn)  # memory changes only once the store has committed
         queue.last_purge = now
-        queue.clear()
+        for message_id in purged:
+            queue.remove(message_id)
         queue.dedup.clear()  # AWS forgets deduplication ids with the purged messages
-        await self._store.purge(queue.arn)
 
     # -- sending --------------------------------------------------------------------------------
     async def send(self, queue: Queue, new: Sequence[NewMessage]) -> list[Sent]:
@@ -412,8 +419,9 @@ class SqsEngine:
 
     async def delete_message(self, queue: Queue, handle: str) -> None:
         message_id = self.deletable(queue, handle)
-        if message_id is not None and queue.remove(message_id) is not None:
-            await self._store.delete_messages([message_id])
+        if message_id is not None and message_id in queue.messages:
+            await self._store.delete_messages([message_id])  # memory changes only once the store has committed
+            queue.remove(message_id)
 
     async def delete_messages(self, queue: Queue, handles: Sequence[str]) -> None:
         """Deletes what each handle may delete; a handle that may not is skipped (pollers delete this way)."""
@@ -428,9 +436,11 @@ class SqsEngine:
         await self.remove(queue, ids)
 
     async def remove(self, queue: Queue, ids: Sequence[str]) -> None:
-        gone = [i for i in ids if queue.remove(i) is not None]
+        gone = [i for i in ids if i in queue.messages]
         if gone:
-            await self._store.delete_messages(gone)
+            await self._store.delete_messages(gone)  # memory changes only once the store has committed
+            for message_id in gone:
+                queue.remove(message_id)
 
     def change_visibility(self, queue: Queue, handle: str, timeout: int) -> None:
         """A deleted message, one never received, or an older receive's handle is an invalid parameter; the

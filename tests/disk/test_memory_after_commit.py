@@ -6,6 +6,7 @@ test_full_disk.py)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -125,7 +126,7 @@ def test_refused_fifo_send_is_not_a_duplicate_when_retried(tmp_path: Path) -> No
 def test_refused_redrive_leaves_the_message_in_its_queue(tmp_path: Path) -> None:
     async def test(engine: SqsEngine, store: FullingStore) -> None:
         dlq = await engine.create(REGION, ACCOUNT, "dlq", {}, {})
-        policy = '{"deadLetterTargetArn": "%s", "maxReceiveCount": "1"}' % dlq.arn
+        policy = json.dumps({"deadLetterTargetArn": dlq.arn, "maxReceiveCount": "1"})
         q = await engine.create(REGION, ACCOUNT, "q", {"RedrivePolicy": policy, "VisibilityTimeout": "0"}, {})
         await engine.send(q, [_new("a")])
         assert len(await engine.receive(q, 10, 0, 0)) == 1

@@ -62,6 +62,7 @@ from lamina.services.sqs.provider import SqsProvider
 from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_model
 from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
+from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
 from lamina.store.sqs_sqlite import SqsStore
@@ -85,6 +86,7 @@ class Lamina:
         self.settings = settings
         self.clock = clock or SystemClock()
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.space = DiskSpace(settings.data_dir)  # a full disk: the reserve that lets deletes commit
         self.store = SqliteStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.blobs = BlobStore(settings.data_dir / "blobs")
         self.layers = LayerService(self.store, self.blobs, settings.data_dir / "layers", self.clock)
@@ -112,6 +114,7 @@ class Lamina:
             gate,
             self.clock,
             concurrency=min(ASYNC_CONCURRENCY, self.executor.settings.max_environments),
+            space=self.space,
         )
         self.functions.on_change(self.event_invoke_configs.function_changed)
         self.functions.on_version_deleted(self.event_invoke_configs.version_deleted)
@@ -222,6 +225,7 @@ class Lamina:
             settings.account_id,
             settings.public_url,
             internal=self._internal,
+            space=self.space,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         self.gateway.add_door(RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port))

@@ -31,6 +31,7 @@
     ├── UnknownOperation             UnknownOperationException (404): no operation at that path
     ├── AccessDenied                 AccessDeniedException (403)
     ├── InternalFailure              ServiceException (500): a bug or an unexpected host failure
+    │   └── StorageFull              the data directory's disk is full (SQS InternalFailure, SNS InternalError)
     └── ServiceFault                 a failure a service names by its own code (elbv2's LoadBalancerNotFound)
 
 Each error carries the message AWS shows and, where AWS adds them, extra body members (`fields`).
@@ -169,6 +170,10 @@ class AccessDenied(LaminaError):
 
 class InternalFailure(LaminaError):
     pass
+
+
+class StorageFull(InternalFailure):
+    """A write failed (or was refused) because the data directory's file system is full (store/disk_space.py)."""
 
 
 class ServiceFault(LaminaError):

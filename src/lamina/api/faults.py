@@ -55,6 +55,7 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.UnknownOperation: ("UnsupportedOperation", 400, _SQS + "UnsupportedOperation"),
         errors.Throttled: ("RequestThrottled", 400, "RequestThrottled"),
         errors.AccessDenied: ("InvalidSecurity", 403, _SQS + "InvalidSecurity"),
+        errors.InternalFailure: ("InternalFailure", 500, "InternalFailure"),  # SQS's common 500 error
     },
     # SNS (query protocol): the code is the XML <Code>; the third element is unused there.
     "sns": {
@@ -72,6 +73,7 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.UnknownOperation: ("InvalidAction", 400, None),
         errors.AccessDenied: ("AuthorizationError", 403, None),
         errors.Throttled: ("Throttled", 429, None),
+        errors.InternalFailure: ("InternalError", 500, None),  # SNS's InternalErrorException
     },
     # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
     "elbv2": {

@@ -28,6 +28,7 @@ from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
 from lamina.api.validation import Validator
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
+from lamina.store.disk_space import DiskSpace
 from lamina.types import CallContext
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,9 @@ class Gateway:
         account_id: str,
         base_url: str,
         internal: Internal | None = None,
+        space: DiskSpace | None = None,
     ) -> None:
+        self._space = space
         self._services = {s.name: s for s in services}
         for s in services:  # SigV4 scopes name the signing name (elbv2 signs as elasticloadbalancing)
             signing = s.model.metadata.get("signingName") or s.model.endpoint_prefix
@@ -224,6 +227,8 @@ class Gateway:
             method = service.handler(op)
             if method is None:
                 return self._not_implemented(service, op)
+            if self._space is not None and self._space.full:
+                self._space.check(op.name)  # a full disk: only what frees or reads space runs
             ctx = CallContext(region, self._account_id, request.request_id, self._base_url_for(request))
             result = method(ctx, params)
             if hasattr(result, "__await__"):
@@ -233,6 +238,12 @@ class Gateway:
             return service.protocol.serialize(op, result)
         except LaminaError as error:
             return self._error(service, error, request.request_id, op.name)
+        except Exception as exc:
+            full = self._space.failed(exc) if self._space is not None else None
+            if full is None:
+                raise
+            log.error("%s failed: the data directory is full (%s)", op.name, exc)
+            return self._error(service, full, request.request_id, op.name)
 
     def _identify(
         self, request: Request

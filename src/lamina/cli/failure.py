@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import errno
-import sqlite3
 
 from lamina.config import Settings
+from lamina.store.disk_space import is_full
 
 
 def describe(exc: BaseException, settings: Settings) -> str | None:
     """The one-line explanation of a known start-up failure, or None when it is not one we know."""
-    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc):
+    if is_full(exc):  # ENOSPC, EDQUOT or SQLITE_FULL: the same test the running server makes
         return _no_space(settings)
     if not isinstance(exc, OSError):
         return None
@@ -21,8 +21,6 @@ def describe(exc: BaseException, settings: Settings) -> str | None:
         )
     if exc.errno == errno.EADDRNOTAVAIL:
         return f"cannot listen on {settings.host}: the address is not on this machine; choose another with --host"
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return _no_space(settings)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR, errno.EEXIST, errno.EISDIR):
         where = exc.filename or settings.data_dir
         return (

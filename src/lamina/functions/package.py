@@ -20,6 +20,7 @@ from io import BytesIO
 from pathlib import Path, PurePosixPath
 
 from lamina.errors import InvalidParameter, RequestTooLarge
+from lamina.store.disk_space import is_full
 
 MAX_ZIPPED = 52_428_800  # CodeSizeZipped
 MAX_UNZIPPED = 262_144_000  # CodeSizeUnzipped
@@ -132,7 +133,9 @@ def _extract(archive: zipfile.ZipFile, infos: list[zipfile.ZipInfo], root: Path,
                     if total >= limit:
                         raise InvalidParameter(f"Unzipped size must be smaller than {limit} bytes", Type="User")
                     out.write(chunk)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, ValueError, OSError):
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, RuntimeError, ValueError, OSError) as exc:
+            if is_full(exc):
+                raise  # our disk, not the caller's file: StorageFull at the gateway
             raise InvalidParameter(UNZIP_FAILED, Type="User") from None
         mode = (info.external_attr >> 16) & 0o777
         dest.chmod(0o755 if mode & 0o111 else 0o644)

@@ -40,6 +40,7 @@ from lamina.invoke.destinations.unavailable import SERVICES, UnavailableTarget
 from lamina.invoke.event_queue import EventQueue, QueuedEvent
 from lamina.invoke.executor import CapacityExceeded
 from lamina.invoke.retry_policy import Condition, Outcome
+from lamina.store.disk_space import DiskSpace
 from lamina.types import LATEST, Invocation, InvocationResult, VersionSpec
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,10 @@ class AsyncInvoker:
         clock: Clock,
         destinations: Destinations | None = None,
         concurrency: int = 32,
+        space: DiskSpace | None = None,
     ) -> None:
         self.queue = queue
+        self._space = space
         self._functions = functions
         self._configs = configs
         self._runner = runner
@@ -101,7 +104,16 @@ class AsyncInvoker:
             enqueued_at=now,
             next_at=now,
         )
-        await self.queue.put([event])
+        space = self._space
+        if space is not None:
+            space.check_growth()
+        try:
+            await self.queue.put([event])
+        except Exception as exc:
+            full = space.failed(exc) if space is not None else None
+            if full is not None:
+                raise full from exc
+            raise
         self.stats["accepted"] += 1
         self._wake.set()
 

@@ -166,6 +166,7 @@ class SqsEngine:
         tags: dict[str, str] | None = None,
         untag: Sequence[str] = (),
     ) -> None:
+        saved = (dict(queue.attributes), dict(queue.tags), queue.modified)
         if attributes:
             for key, value in attributes.items():
                 if value == "" and key in ("RedrivePolicy", "Policy", "RedriveAllowPolicy", "KmsMasterKeyId"):
@@ -182,23 +183,29 @@ class SqsEngine:
             queue.tags.update(tags)
         for key in untag:
             queue.tags.pop(key, None)
-        await self._store.put_queue(queue.arn, queue.snapshot())
+        try:
+            await self._store.put_queue(queue.arn, queue.snapshot())
+        except Exception:  # memory shows what the store holds: the change is undone
+            queue.attributes, queue.tags, queue.modified = saved
+            raise
         self._wake(queue)
 
     async def delete(self, queue: Queue) -> None:
+        await self._store.delete_queue(queue.arn)  # memory changes only once the store has committed
         self._queues.pop(queue.arn, None)
         self._deleted[queue.arn] = self._clock.time()
-        await self._store.delete_queue(queue.arn)
         self._wake(queue)
 
     async def purge(self, queue: Queue) -> None:
         now = self._clock.time()
         if now - queue.last_purge < 60:
             raise PurgeInProgress(f"Only one PurgeQueue operation on {queue.name} is allowed every 60 seconds.")
+        purged = list(queue.messages)  # a send committed after the purge keeps its message
+        await self._store.purge(queue.arn)  # memory changes only once the store has committed
         queue.last_purge = now
-        queue.clear()
+        for message_id in purged:
+            queue.remove(message_id)
         queue.dedup.clear()  # AWS forgets deduplication ids with the purged messages
-        await self._store.purge(queue.arn)
 
     # -- sending --------------------------------------------------------------------------------
     async def send(self, queue: Queue, new: Sequence[NewMessage]) -> list[Sent]:
@@ -207,6 +214,7 @@ class SqsEngine:
         now = self._clock.time()
         results: list[Sent] = []
         rows: list[MessageRow] = []
+        remembered: list[str] = []
         for item in new:
             key = None
             if queue.fifo and item.dedup_id is not None:
@@ -240,14 +248,17 @@ class SqsEngine:
             queue.add(message)
             if key is not None:
                 queue.remember(key, message, now)
+                remembered.append(key)
             rows.append(MessageRow(message.id, queue.arn, seq, message.frozen(), message.visible_at, 0, None))
             results.append(Sent(message, sequence))
         if rows:
             try:
                 await self._store.put_messages(rows)
-            except Exception:
+            except Exception:  # not stored: a retry with the same deduplication id must be a new send
                 for row in rows:
                     queue.remove(row.id)
+                for key in remembered:
+                    queue.dedup.pop(key, None)
                 raise
             self._wake(queue)
         return results
@@ -314,18 +325,24 @@ class SqsEngine:
         skipped, so two concurrent receives (two pollers) move each message exactly once; the store writes the
         batch in one transaction."""
         rows: list[tuple[str, str, int, dict[str, Any]]] = []
+        undo: list[tuple[Message, Queue, Queue, _Place]] = []
         for message in messages:
             if source.remove(message.id) is None:
                 continue
+            undo.append((message, source, dlq, _Place.of(message)))
             message.seq = dlq.next_seq
             dlq.next_seq += 1
             message.visible_at = 0.0
             message.system["DeadLetterQueueSourceArn"] = source.arn
             dlq.add(message)
             rows.append((message.id, dlq.arn, message.seq, message.frozen()))
-        self._wake(dlq)
         if rows:
-            await self._store.move(rows)
+            try:
+                await self._store.move(rows)
+            except Exception:
+                _put_back(undo)
+                raise
+        self._wake(dlq)
 
     async def relocate(self, source: Queue, moves: Sequence[tuple[Message, Queue]]) -> None:
         """A message move task's batch: each message leaves its dead-letter queue for its destination as a
@@ -333,8 +350,10 @@ class SqsEngine:
         attributes and SentTimestamp. One store transaction, so after a crash each message is in exactly one
         of its two queues."""
         rows: list[tuple[str, str, int, dict[str, Any]]] = []
+        undo: list[tuple[Message, Queue, Queue, _Place]] = []
         for message, destination in moves:
             source.remove(message.id)
+            undo.append((message, source, destination, _Place.of(message)))
             message.seq = destination.next_seq
             destination.next_seq += 1
             message.visible_at = 0.0
@@ -345,7 +364,11 @@ class SqsEngine:
             destination.add(message)
             rows.append((message.id, destination.arn, message.seq, message.frozen()))
         if rows:
-            await self._store.relocate(rows)
+            try:
+                await self._store.relocate(rows)
+            except Exception:
+                _put_back(undo)
+                raise
         for destination in {d.arn: d for _, d in moves}.values():
             self._wake(destination)
 
@@ -412,8 +435,9 @@ class SqsEngine:
 
     async def delete_message(self, queue: Queue, handle: str) -> None:
         message_id = self.deletable(queue, handle)
-        if message_id is not None and queue.remove(message_id) is not None:
-            await self._store.delete_messages([message_id])
+        if message_id is not None and message_id in queue.messages:
+            await self._store.delete_messages([message_id])  # memory changes only once the store has committed
+            queue.remove(message_id)
 
     async def delete_messages(self, queue: Queue, handles: Sequence[str]) -> None:
         """Deletes what each handle may delete; a handle that may not is skipped (pollers delete this way)."""
@@ -428,9 +452,11 @@ class SqsEngine:
         await self.remove(queue, ids)
 
     async def remove(self, queue: Queue, ids: Sequence[str]) -> None:
-        gone = [i for i in ids if queue.remove(i) is not None]
+        gone = [i for i in ids if i in queue.messages]
         if gone:
-            await self._store.delete_messages(gone)
+            await self._store.delete_messages(gone)  # memory changes only once the store has committed
+            for message_id in gone:
+                queue.remove(message_id)
 
     def change_visibility(self, queue: Queue, handle: str, timeout: int) -> None:
         """A deleted message, one never received, or an older receive's handle is an invalid parameter; the
@@ -463,3 +489,35 @@ class SqsEngine:
                 if not fut.done():
                     fut.set_result(None)
         self._waiters.clear()
+
+
+@dataclass(frozen=True)
+class _Place:
+    """What a move changes on a message, so a move the store refused is undone in memory too."""
+
+    seq: int
+    visible_at: float
+    receive_count: int
+    first_receive: float | None
+    received_at: float | None
+    system: dict[str, str]
+
+    @staticmethod
+    def of(message: Message) -> _Place:
+        return _Place(
+            message.seq,
+            message.visible_at,
+            message.receive_count,
+            message.first_receive,
+            message.received_at,
+            dict(message.system),
+        )
+
+
+def _put_back(undo: Sequence[tuple[Message, Queue, Queue, _Place]]) -> None:
+    for message, source, target, place in undo:
+        target.remove(message.id)
+        message.seq, message.visible_at, message.system = place.seq, place.visible_at, place.system
+        message.receive_count, message.first_receive = place.receive_count, place.first_receive
+        message.received_at = place.received_at
+        source.add(message)

@@ -21,6 +21,7 @@ from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.front_doors.alb import AlbDoor
+from lamina.front_doors.http_api import HttpApiDoor
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
@@ -37,6 +38,8 @@ from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
+from lamina.services.apigatewayv2.engine import HttpApiEngine
+from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -206,14 +209,20 @@ class Lamina:
             self.functions, self.policies, self.invoke_front, "elasticloadbalancing.amazonaws.com"
         )
         elbv2_service = bind_service("elbv2", Elbv2Provider(self.elbv2, elb_invoker, self.clock))
+        # API Gateway HTTP APIs: one document per API, requests come in by Host (<api-id>.execute-api.localhost).
+        self.http_apis = HttpApiEngine(self.store)
+        self.http_apis.load()
+        api_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "apigateway.amazonaws.com")
+        http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service],
+            [lambda_service, sqs_service, sns_service, elbv2_service, http_api_service],
             settings.region,
             settings.account_id,
             settings.public_url,
             internal=self._internal,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
+        self.gateway.add_door(HttpApiDoor(self.http_apis, api_invoker))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions, self.concurrency, self.executor, lambda_service, settings.region, settings.account_id
@@ -289,7 +298,13 @@ class Lamina:
             "status": "running",
             "version": __version__,
             "dataDir": str(self.settings.data_dir),
-            "services": {"lambda": "running", "sqs": "running", "sns": "running", "elbv2": "running"},
+            "services": {
+                "lambda": "running",
+                "sqs": "running",
+                "sns": "running",
+                "elbv2": "running",
+                "apigatewayv2": "running",
+            },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
             "fastInvokes": self.fast_invoke.taken,

@@ -12,6 +12,7 @@ configuration answers preflight requests at the door and adds its headers to eve
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import time
@@ -22,16 +23,16 @@ from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.errors import LaminaError
 from lamina.front_doors import payload_v1
+from lamina.front_doors.http_api_authorizer import authorize
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import DEFAULT_STAGE
-from lamina.services.apigatewayv2.records import HttpApi
+from lamina.services.apigatewayv2.records import HttpApi, function_of
 from lamina.services.apigatewayv2.routing import DEFAULT_ROUTE, select_route
 
 log = logging.getLogger(__name__)
 
 MARKER = ".execute-api."
 MAX_BODY = 10 << 20  # HTTP APIs take request bodies up to 10 MB
-_LAMBDA_PATH = ":lambda:path/2015-03-31/functions/"
 
 
 class FunctionCaller(Protocol):
@@ -50,13 +51,6 @@ def api_id_of(host: str) -> str | None:
     if rest != "localhost" and not (rest.endswith(".localhost") and rest.count(".") == 1):
         return None
     return head
-
-
-def function_of(uri: str) -> str:
-    """The function an AWS_PROXY integration names: its ARN, or API Gateway's `.../functions/<arn>/invocations`."""
-    if _LAMBDA_PATH in uri:
-        return uri.split(_LAMBDA_PATH, 1)[1].removesuffix("/invocations")
-    return uri
 
 
 def message(status: int, text: str) -> Response:
@@ -106,15 +100,7 @@ class HttpApiDoor:
             return message(500, "Internal Server Error")
         function_id = function_of(integration.get("IntegrationUri") or "")
         source_arn = _source_arn(api, str(stage["StageName"]), request.method, match.route["RouteKey"])
-        if not self._functions.allowed(function_id, api.region, api.account, source_arn):
-            log.info("HTTP API %s: %s may not be invoked for %s", api.api_id, function_id, source_arn)
-            return message(500, "Internal Server Error")
         request_id = str(uuid.uuid4())
-        version = integration.get("PayloadFormatVersion") or "2.0"
-        if version != "1.0":
-            # The payload 2.0 builder (front_doors/payload_v2.py) is not on this branch yet.
-            log.warning("HTTP API %s: payload format %s is not served yet", api.api_id, version)
-            return message(500, "Internal Server Error")
         facts = payload_v1.ProxyFacts(
             account=api.account,
             api_id=api.api_id,
@@ -129,9 +115,29 @@ class HttpApiDoor:
             version="1.0",
         )
         headers = [(name, value) for name, values in _header_lists(request) for value in values]
+        now = time.time()
         event = payload_v1.build_event(
-            facts, request.method, headers, request.query_string, request.body, request_id, time.time()
+            facts, request.method, headers, request.query_string, request.body, request_id, now
         )
+        authorizer = api.authorizers.get(match.route.get("AuthorizerId") or "")
+        if match.route.get("AuthorizationType") in ("CUSTOM", "JWT") and authorizer is not None:
+            verdict = await authorize(
+                self._functions, api, authorizer, request, event, source_arn, match.path_parameters
+            )
+            if verdict.refusal is not None:
+                return verdict.refusal
+            facts = dataclasses.replace(facts, authorizer=verdict.context)
+            event = payload_v1.build_event(
+                facts, request.method, headers, request.query_string, request.body, request_id, now
+            )
+        if not self._functions.allowed(function_id, api.region, api.account, source_arn):
+            log.info("HTTP API %s: %s may not be invoked for %s", api.api_id, function_id, source_arn)
+            return message(500, "Internal Server Error")
+        version = integration.get("PayloadFormatVersion") or "2.0"
+        if version != "1.0":
+            # The payload 2.0 builder (front_doors/payload_v2.py) is not on this branch yet.
+            log.warning("HTTP API %s: payload format %s is not served yet", api.api_id, version)
+            return message(500, "Internal Server Error")
         timeout = int(integration.get("TimeoutInMillis") or 30000) / 1000
         try:
             out = await asyncio.wait_for(

@@ -62,6 +62,18 @@ _STAGE_FIELDS = (
     "RouteSettings",
     "StageVariables",
 )
+_AUTHORIZER_FIELDS = (
+    "AuthorizerCredentialsArn",
+    "AuthorizerPayloadFormatVersion",
+    "AuthorizerResultTtlInSeconds",
+    "AuthorizerType",
+    "AuthorizerUri",
+    "EnableSimpleResponses",
+    "IdentitySource",
+    "IdentityValidationExpression",
+    "JwtConfiguration",
+    "Name",
+)
 _INTEGRATION_TYPES = {"AWS_PROXY", "HTTP_PROXY"}
 
 
@@ -181,6 +193,7 @@ class HttpApiProvider:
         }
         _copy(_ROUTE_FIELDS, params, route)
         self._check_target(api, route.get("Target"))
+        self._check_route_auth(api, route)
         api.routes[route["RouteId"]] = route
         return route
 
@@ -190,6 +203,16 @@ class HttpApiProvider:
         kind, _, ident = target.partition("/")
         if kind != "integrations" or ident not in api.integrations:
             raise bad_request(f"Invalid target {target}: no such integration")
+
+    def _check_route_auth(self, api: HttpApi, route: dict[str, Any]) -> None:
+        kind = route.get("AuthorizationType", "NONE")
+        if kind in ("CUSTOM", "JWT"):
+            authorizer = api.authorizers.get(route.get("AuthorizerId") or "")
+            wanted = "REQUEST" if kind == "CUSTOM" else "JWT"
+            if authorizer is None or authorizer.get("AuthorizerType") != wanted:
+                raise bad_request(f"AuthorizationType {kind} needs the AuthorizerId of a {wanted} authorizer")
+        elif kind not in ("NONE", "AWS_IAM"):
+            raise bad_request(f"Invalid AuthorizationType {kind}")
 
     def _route_of(self, api: HttpApi, route_id: str) -> dict[str, Any]:
         route = api.routes.get(route_id)
@@ -221,7 +244,10 @@ class HttpApiProvider:
             if any(r["RouteKey"] == key for r in api.routes.values()):
                 raise ServiceFault("ConflictException", f"Route with key {key} already exists for this API", 409)
         self._check_target(api, params.get("Target"))
-        _copy(_ROUTE_FIELDS, params, route)
+        updated = dict(route)
+        _copy(_ROUTE_FIELDS, params, updated)
+        self._check_route_auth(api, updated)
+        route.update(updated)
         self._auto_deploy(api)
         self._engine.put(api)
         return dict(route)
@@ -296,6 +322,66 @@ class HttpApiProvider:
                 "ConflictException", f"Cannot delete integration {ident}: routes {', '.join(users)} use it", 409
             )
         del api.integrations[ident]
+        self._engine.put(api)
+
+    # -- authorizers --------------------------------------------------------------------------------
+    def _check_authorizer(self, authorizer: dict[str, Any]) -> None:
+        kind = authorizer.get("AuthorizerType")
+        if kind == "REQUEST":
+            if not authorizer.get("AuthorizerUri"):
+                raise bad_request("AuthorizerUri is required for a REQUEST authorizer")
+            version = authorizer.get("AuthorizerPayloadFormatVersion")
+            if version not in ("1.0", "2.0"):
+                raise bad_request("AuthorizerPayloadFormatVersion must be 1.0 or 2.0 for a REQUEST authorizer")
+            if authorizer.get("EnableSimpleResponses") and version != "2.0":
+                raise bad_request("EnableSimpleResponses is only supported for payload format version 2.0")
+        elif kind == "JWT":
+            if not authorizer.get("JwtConfiguration") or not authorizer.get("IdentitySource"):
+                raise bad_request("JwtConfiguration and IdentitySource are required for a JWT authorizer")
+        else:
+            raise bad_request(f"Invalid AuthorizerType {kind}: REQUEST or JWT for an HTTP API")
+
+    def create_authorizer(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        api = self._api(ctx, params["ApiId"])
+        authorizer: dict[str, Any] = {"AuthorizerId": new_id(6)}
+        if params.get("AuthorizerType") == "REQUEST":
+            authorizer["AuthorizerResultTtlInSeconds"] = 0
+            authorizer["EnableSimpleResponses"] = False
+        _copy(_AUTHORIZER_FIELDS, params, authorizer)
+        self._check_authorizer(authorizer)
+        api.authorizers[authorizer["AuthorizerId"]] = authorizer
+        self._engine.put(api)
+        return dict(authorizer)
+
+    def _authorizer_of(self, api: HttpApi, authorizer_id: str) -> dict[str, Any]:
+        found = api.authorizers.get(authorizer_id)
+        if found is None:
+            raise not_found("Authorizer", authorizer_id)
+        return found
+
+    def get_authorizer(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        return dict(self._authorizer_of(self._api(ctx, params["ApiId"]), params["AuthorizerId"]))
+
+    def get_authorizers(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        api = self._api(ctx, params["ApiId"])
+        return _page([dict(a) for a in api.authorizers.values()], params)
+
+    def update_authorizer(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        api = self._api(ctx, params["ApiId"])
+        authorizer = dict(self._authorizer_of(api, params["AuthorizerId"]))
+        _copy(_AUTHORIZER_FIELDS, params, authorizer)
+        self._check_authorizer(authorizer)
+        api.authorizers[authorizer["AuthorizerId"]] = authorizer
+        self._engine.put(api)
+        return dict(authorizer)
+
+    def delete_authorizer(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        api = self._api(ctx, params["ApiId"])
+        ident = params["AuthorizerId"]
+        self._authorizer_of(api, ident)
+        if any(r.get("AuthorizerId") == ident for r in api.routes.values()):
+            raise ServiceFault("ConflictException", f"Cannot delete authorizer {ident}: routes use it", 409)
+        del api.authorizers[ident]
         self._engine.put(api)
 
     # -- stages and deployments ---------------------------------------------------------------------

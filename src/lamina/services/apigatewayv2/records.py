@@ -18,6 +18,7 @@ class HttpApi:
     integrations: dict[str, dict[str, Any]] = field(default_factory=dict)  # IntegrationId → Integration
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)  # StageName → Stage
     deployments: dict[str, dict[str, Any]] = field(default_factory=dict)  # DeploymentId → Deployment
+    authorizers: dict[str, dict[str, Any]] = field(default_factory=dict)  # AuthorizerId → Authorizer
     # DeploymentId → {"routes": [...], "integrations": {...}}: what a stage on that deployment serves
     snapshots: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -36,8 +37,19 @@ class HttpApi:
             "stages": self.stages,
             "deployments": self.deployments,
             "snapshots": self.snapshots,
+            "authorizers": self.authorizers,
         }
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> HttpApi:
         return cls(**doc)
+
+
+_LAMBDA_PATH = ":lambda:path/2015-03-31/functions/"
+
+
+def function_of(uri: str) -> str:
+    """The function a Lambda integration or authorizer names: its ARN, or `.../functions/<arn>/invocations`."""
+    if _LAMBDA_PATH in uri:
+        return uri.split(_LAMBDA_PATH, 1)[1].removesuffix("/invocations")
+    return uri

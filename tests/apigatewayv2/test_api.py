@@ -3,13 +3,17 @@ errors, and that all of it survives a restart."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.server import LaminaProcess
+from tests.apigatewayv2.conftest import ECHO, grant
+from tests.conftest import make_zip
+from tests.elbv2.conftest import http_call
+from tests.server import ROLE, LaminaProcess
 
 
 def _code(error: pytest.ExceptionInfo[ClientError]) -> tuple[str, int]:
@@ -104,12 +108,23 @@ def test_websocket_apis_are_refused(apigw: Any) -> None:
 
 
 @pytest.mark.slow
-def test_apis_survive_a_restart(fresh_lamina: Callable[..., LaminaProcess]) -> None:
+def test_apis_survive_a_restart_and_still_serve(fresh_lamina: Callable[..., LaminaProcess]) -> None:
     server = fresh_lamina()
+    lam = server.client("lambda")
+    function = lam.create_function(
+        FunctionName="durable",
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": ECHO})},
+    )["FunctionArn"]
     client = server.client("apigatewayv2")
-    api = client.create_api(
-        Name="durable", ProtocolType="HTTP", Target="arn:aws:lambda:us-east-1:000000000000:function:d"
+    api = client.create_api(Name="durable", ProtocolType="HTTP", Target=function)
+    (integration,) = client.get_integrations(ApiId=api["ApiId"])["Items"]
+    client.update_integration(
+        ApiId=api["ApiId"], IntegrationId=integration["IntegrationId"], PayloadFormatVersion="1.0"
     )
+    grant(lam, function, api["ApiId"])
     routes = client.get_routes(ApiId=api["ApiId"])["Items"]
     server.stop()
     server.start()
@@ -117,3 +132,5 @@ def test_apis_survive_a_restart(fresh_lamina: Callable[..., LaminaProcess]) -> N
     assert client.get_api(ApiId=api["ApiId"])["Name"] == "durable"
     assert client.get_routes(ApiId=api["ApiId"])["Items"] == routes
     assert client.get_stage(ApiId=api["ApiId"], StageName="$default")["AutoDeploy"] is True
+    answer = http_call(server.port, f"{api['ApiId']}.execute-api.localhost", "GET", "/after")
+    assert answer.status == 200 and json.loads(answer.body)["path"] == "/after"

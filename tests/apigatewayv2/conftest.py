@@ -13,7 +13,7 @@ ECHO = """
 import json, time
 
 def handler(event, context):
-    path = event.get("path")
+    path = event.get("path") or event.get("rawPath")
     if path == "/error":
         raise RuntimeError("boom")
     if path == "/garbage":

@@ -144,3 +144,24 @@ def test_cors_preflight_is_answered_at_the_door_and_headers_added(
     stranger = http_call(lamina.port, host, "GET", "/things", headers=[("Origin", "https://evil.example")])
     assert stranger.header("access-control-allow-origin") == []
     apigw.delete_api(ApiId=api_id)
+
+
+def test_quick_create_serves_payload_2_0(
+    lamina: LaminaProcess, apigw: Any, lambda_client: Any, make_function: Callable[..., str]
+) -> None:
+    function = make_function()
+    api_id = apigw.create_api(Name="v2", ProtocolType="HTTP", Target=function, RouteKey="GET /pets/{id}")["ApiId"]
+    grant(lambda_client, function, api_id)
+    host = f"{api_id}.execute-api.localhost"
+    event = _event(http_call(lamina.port, host, "GET", "/pets/9?a=1&a=2", headers=[("Cookie", "c1=x; c2=y")]))
+    assert event["version"] == "2.0" and event["routeKey"] == "GET /pets/{id}"
+    assert event["rawPath"] == "/pets/9" and event["pathParameters"] == {"id": "9"}
+    assert event["queryStringParameters"] == {"a": "1,2"} and event["cookies"] == ["c1=x", "c2=y"]
+    assert event["requestContext"]["stage"] == "$default" and event["requestContext"]["http"]["method"] == "GET"
+    assert "stageVariables" not in event
+    assert http_call(lamina.port, host, "GET", "/cats/9").status == 404
+    apigw.update_route(ApiId=api_id, RouteId=apigw.get_routes(ApiId=api_id)["Items"][0]["RouteId"], RouteKey="$default")
+    for path in ("/error", "/garbage"):  # HTTP APIs answer 500 where function URLs answer 502
+        answer = http_call(lamina.port, host, "GET", path)
+        assert (answer.status, json.loads(answer.body)) == (500, {"message": "Internal Server Error"}), path
+    apigw.delete_api(ApiId=api_id)

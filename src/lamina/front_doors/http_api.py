@@ -1,7 +1,8 @@
 """The HTTP API front door: `http://<api-id>.execute-api.localhost:<port>/<stage>/<path>` (also
 `<api-id>.execute-api.<region>.localhost`). The `$default` stage has no path prefix, a named stage is the
 first path segment. The stage's deployment picks the route (most specific first, then `$default`), the
-route its integration; an AWS_PROXY integration invokes its function as `apigateway.amazonaws.com`.
+route its integration; an AWS_PROXY integration invokes its function as `apigateway.amazonaws.com` with
+the payload 1.0 (front_doors/payload_v1.py) or 2.0 (payload_v2.py) event.
 
 HTTP APIs answer their own failures as JSON: 404 {"message":"Not Found"} for no route, 500
 {"message":"Internal Server Error"} for a missing permission, a function error or an answer it does not
@@ -22,7 +23,7 @@ from typing import Any, Protocol
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.errors import LaminaError
-from lamina.front_doors import payload_v1
+from lamina.front_doors import payload_v1, payload_v2
 from lamina.front_doors.http_api_authorizer import authorize
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import DEFAULT_STAGE
@@ -133,11 +134,19 @@ class HttpApiDoor:
         if not self._functions.allowed(function_id, api.region, api.account, source_arn):
             log.info("HTTP API %s: %s may not be invoked for %s", api.api_id, function_id, source_arn)
             return message(500, "Internal Server Error")
-        version = integration.get("PayloadFormatVersion") or "2.0"
-        if version != "1.0":
-            # The payload 2.0 builder (front_doors/payload_v2.py) is not on this branch yet.
-            log.warning("HTTP API %s: payload format %s is not served yet", api.api_id, version)
-            return message(500, "Internal Server Error")
+        v2 = (integration.get("PayloadFormatVersion") or "2.0") == "2.0"
+        if v2:
+            route = payload_v2.Route(
+                account_id=api.account,
+                api_id=api.api_id,
+                domain_name=host_name(request),
+                route_key=match.route["RouteKey"],
+                stage=str(stage["StageName"]),
+                path_parameters=dict(match.path_parameters) or None,
+                stage_variables=dict(stage.get("StageVariables") or {}) or None,
+                authorizer=facts.authorizer,
+            )
+            event = payload_v2.build_event(request, route, request_id=request_id, epoch_ms=int(now * 1000))
         timeout = int(integration.get("TimeoutInMillis") or 30000) / 1000
         try:
             out = await asyncio.wait_for(
@@ -151,8 +160,13 @@ class HttpApiDoor:
             return message(500, "Internal Server Error")
         if out.get("FunctionError"):
             return message(500, "Internal Server Error")
-        response = payload_v1.build_response(out.get("Payload") or b"", request.headers.get("accept", ""), ())
-        if response.status == 502 and response.body == payload_v1.internal_error().body:
+        if v2:
+            response = payload_v2.to_response(out.get("Payload") or b"")
+            failed = response.status == 502 and response.body == payload_v2.INTERNAL_ERROR
+        else:
+            response = payload_v1.build_response(out.get("Payload") or b"", request.headers.get("accept", ""), ())
+            failed = response.status == 502 and response.body == payload_v1.internal_error().body
+        if failed:
             return message(500, "Internal Server Error")  # HTTP APIs answer 500 where REST APIs answer 502
         return response
 

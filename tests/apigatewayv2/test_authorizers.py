@@ -127,3 +127,49 @@ def test_authorizer_configs_are_checked_and_stored(apigw: Any) -> None:
         assert error.value.response["Error"]["Code"] == "NotFoundException"
     finally:
         apigw.delete_api(ApiId=api_id)
+
+
+SIMPLE = """
+def handler(event, context):
+    ok = event["identitySource"] == ["let-me-in"] and event["type"] == "REQUEST" and event["version"] == "2.0"
+    return {"isAuthorized": ok, "context": {"route": event["routeArn"].rsplit("/", 2)[-2]}}
+"""
+
+
+def test_a_simple_response_authorizer_with_payload_2_0(
+    lamina: LaminaProcess, apigw: Any, lambda_client: Any, make_function: Callable[..., str]
+) -> None:
+    function = make_function()
+    name = f"api-simple-{uuid.uuid4().hex[:10]}"
+    auth_arn = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": SIMPLE})},
+    )["FunctionArn"]
+    api_id = apigw.create_api(Name="simple", ProtocolType="HTTP", Target=function, RouteKey="GET /me")["ApiId"]
+    authorizer = apigw.create_authorizer(
+        ApiId=api_id,
+        Name="simple",
+        AuthorizerType="REQUEST",
+        AuthorizerUri=auth_arn,
+        AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True,
+        IdentitySource=["$request.header.Authorization"],
+    )
+    (route,) = apigw.get_routes(ApiId=api_id)["Items"]
+    apigw.update_route(
+        ApiId=api_id, RouteId=route["RouteId"], AuthorizationType="CUSTOM", AuthorizerId=authorizer["AuthorizerId"]
+    )
+    grant(lambda_client, function, api_id)
+    grant(lambda_client, auth_arn, api_id, f"authorizers/{authorizer['AuthorizerId']}")
+    host = f"{api_id}.execute-api.localhost"
+    assert http_call(lamina.port, host, "GET", "/me").status == 401
+    denied = http_call(lamina.port, host, "GET", "/me", headers=[("Authorization", "nope")])
+    assert (denied.status, json.loads(denied.body)) == (403, {"message": "Forbidden"})
+    answer = http_call(lamina.port, host, "GET", "/me", headers=[("Authorization", "let-me-in")])
+    assert answer.status == 200, answer.body
+    assert json.loads(answer.body)["requestContext"]["authorizer"]["lambda"] == {"route": "GET"}
+    apigw.delete_api(ApiId=api_id)
+    lambda_client.delete_function(FunctionName=name)

@@ -122,8 +122,21 @@ class HttpApiDoor:
         )
         authorizer = api.authorizers.get(match.route.get("AuthorizerId") or "")
         if match.route.get("AuthorizationType") in ("CUSTOM", "JWT") and authorizer is not None:
+            plain = payload_v2.Route(
+                api.account,
+                api.api_id,
+                host_name(request),
+                match.route["RouteKey"],
+                str(stage["StageName"]),
+                dict(match.path_parameters) or None,
+                dict(stage.get("StageVariables") or {}) or None,
+            )
+
+            def event_v2() -> dict[str, Any]:
+                return payload_v2.build_event(request, plain, request_id=request_id, epoch_ms=int(now * 1000))
+
             verdict = await authorize(
-                self._functions, api, authorizer, request, event, source_arn, match.path_parameters
+                self._functions, api, authorizer, request, event, event_v2, source_arn, match.path_parameters
             )
             if verdict.refusal is not None:
                 return verdict.refusal

@@ -3,11 +3,12 @@
 The identity sources (`$request.header.Authorization`, `$request.querystring.token`, ...) must all be present,
 else the request is refused with 401 {"message":"Unauthorized"} before the authorizer runs. The authorizer
 function is invoked as `apigateway.amazonaws.com` for `arn:aws:execute-api:<region>:<acct>:<api>/authorizers/
-<id>`; its answer is `{"isAuthorized": bool, "context": {...}}` with EnableSimpleResponses, else an IAM policy
-(`principalId`, `policyDocument`, `context`) whose Allow statements must cover the route's ARN. A refusal is
-403 {"message":"Forbidden"}; a failing or malformed authorizer is 500. The context reaches the integration at
-requestContext.authorizer.lambda. JWT authorizers only require their identity source: tokens are not
-validated.
+<id>` with the payload 1.0 event plus `type`, `methodArn` and `identitySource` (comma-joined), or the 2.0 one
+plus `type`, `routeArn` and `identitySource` (a list). Its answer is `{"isAuthorized": bool, "context": {...}}`
+with EnableSimpleResponses, else an IAM policy (`principalId`, `policyDocument`, `context`) whose Allow
+statements must cover the route's ARN. A refusal is 403 {"message":"Forbidden"}; a failing or malformed
+authorizer is 500. The context reaches the integration at requestContext.authorizer.lambda. JWT authorizers
+only require their identity source: tokens are not validated.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import fnmatch
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +98,7 @@ async def authorize(
     authorizer: dict[str, Any],
     request: Request,
     event_v1: dict[str, Any],
+    event_v2: Callable[[], dict[str, Any]],
     route_arn: str,
     path_parameters: dict[str, str],
 ) -> Verdict:
@@ -110,10 +113,12 @@ async def authorize(
     if not functions.allowed(function_id, api.region, api.account, source_arn):
         log.info("HTTP API %s: authorizer %s may not be invoked for %s", api.api_id, function_id, source_arn)
         return Verdict(internal_error())
-    if authorizer.get("AuthorizerPayloadFormatVersion") != "1.0":
-        log.warning("HTTP API %s: authorizer payload format 2.0 is not served yet", api.api_id)
-        return Verdict(internal_error())
-    event = {"type": "REQUEST", "methodArn": route_arn, "identitySource": ",".join(values), **event_v1}
+    event: dict[str, Any]
+    if authorizer.get("AuthorizerPayloadFormatVersion") == "2.0":
+        event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn, "identitySource": values}
+        event.update({k: v for k, v in event_v2().items() if k != "version"})
+    else:
+        event = {"type": "REQUEST", "methodArn": route_arn, "identitySource": ",".join(values), **event_v1}
     try:
         out = await functions.invoke(
             function_id, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())

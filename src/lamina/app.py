@@ -21,6 +21,7 @@ from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.front_doors.alb import AlbDoor
+from lamina.front_doors.http_api import HttpApiDoor
 from lamina.front_doors.rest_api import RestApiDoor
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
@@ -40,6 +41,8 @@ from lamina.invoke.executor import Executor
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.apigateway.engine import ApiGatewayEngine
 from lamina.services.apigateway.provider import ApiGatewayProvider
+from lamina.services.apigatewayv2.engine import HttpApiEngine
+from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -219,8 +222,12 @@ class Lamina:
             self.functions, self.policies, self.invoke_front, "apigateway.amazonaws.com"
         )
         apigateway_service = bind_service("apigateway", ApiGatewayProvider(self.apigateway, self.clock))
+        # API Gateway HTTP APIs: one document per API, requests come in by Host (<api-id>.execute-api.localhost).
+        self.http_apis = HttpApiEngine(self.store)
+        self.http_apis.load()
+        http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service],
+            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -228,6 +235,9 @@ class Lamina:
             space=self.space,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
+        # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
+        # REST door every other (an unknown id gets REST's 403 Missing Authentication Token).
+        self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker))
         self.gateway.add_door(RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
@@ -317,6 +327,7 @@ class Lamina:
                 "sns": "running",
                 "elbv2": "running",
                 "apigateway": "running",
+                "apigatewayv2": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),

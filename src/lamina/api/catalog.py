@@ -36,6 +36,9 @@ class Route:
     pattern: re.Pattern[str]
     static_query: tuple[tuple[str, str], ...]  # e.g. (("find", "LayerVersion"),)
     literal_length: int  # more literal characters = more specific
+    # Regex group name → the URI label it stands for, where the label is no valid group name
+    # (apigatewayv2's `{resource-arn}`).
+    labels: tuple[tuple[str, str], ...] = ()
 
     def match(self, path: str, query: dict[str, list[str]]) -> dict[str, str] | None:
         for key, value in self.static_query:
@@ -44,7 +47,10 @@ class Route:
         m = self.pattern.match(path)
         if m is None:
             return None
-        return {k: unquote(v) for k, v in m.groupdict().items()}
+        params = {k: unquote(v) for k, v in m.groupdict().items()}
+        for group, label in self.labels:
+            params[label] = params.pop(group)
+        return params
 
 
 def compile_route(operation: OperationModel) -> Route:
@@ -56,19 +62,24 @@ def compile_route(operation: OperationModel) -> Route:
         static_query.append((key, value))
     regex = ["^"]
     literal = 0
+    labels: list[tuple[str, str]] = []
     for token in re.split(r"(\{[^}]+\})", path.rstrip("/") or "/"):
         if token.startswith("{"):
-            name = token[1:-1]
-            if name.endswith("+"):
-                regex.append(f"(?P<{name[:-1]}>.+)")
+            label = token[1:-1].removesuffix("+")
+            group = re.sub(r"\W", "_", label)
+            if group != label:
+                labels.append((group, label))
+            if token.endswith("+}"):
+                regex.append(f"(?P<{group}>.+)")
             else:
-                regex.append(f"(?P<{name}>[^/]+)")
+                regex.append(f"(?P<{group}>[^/]+)")
         else:
             literal += len(token)
             regex.append(re.escape(token))
     # A trailing "/" is accepted: older SDK models send e.g. GET /2016-08-19/account-settings/.
     regex.append("/?$")
-    return Route(operation, re.compile("".join(regex)), tuple(static_query), literal + 100 * len(static_query))
+    specificity = literal + 100 * len(static_query)
+    return Route(operation, re.compile("".join(regex)), tuple(static_query), specificity, tuple(labels))
 
 
 _RECENT_ROUTES = 4096  # paths remembered by RouteTable.find before it starts over

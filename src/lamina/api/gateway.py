@@ -166,10 +166,13 @@ class Gateway:
         space: DiskSpace | None = None,
     ) -> None:
         self._space = space
-        self._services = {s.name: s for s in services}
-        for s in services:  # SigV4 scopes name the signing name (elbv2 signs as elasticloadbalancing)
+        # SigV4 scopes name the signing name (elbv2 signs as elasticloadbalancing); several services may
+        # share one (apigateway and apigatewayv2 both sign as apigateway): routes then tell them apart.
+        self._services: dict[str, list[ServiceBinding]] = {s.name: [s] for s in services}
+        for s in services:
             signing = s.model.metadata.get("signingName") or s.model.endpoint_prefix
-            self._services.setdefault(signing, s)
+            if signing != s.name:
+                self._services.setdefault(signing, []).append(s)
         self._rest = [s for s in services if s.routes is not None]
         self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
         self._query = [s for s in services if isinstance(s.protocol, QueryProtocol)]
@@ -252,8 +255,16 @@ class Gateway:
         scope = credential_scope(request.headers)
         if scope is not None:
             region, name = scope
-            bound = self._services.get(name)
-            if bound is not None and bound.query_twin is not None and "x-amz-target" not in request.headers:
+            candidates = self._services.get(name)
+            if not candidates:
+                return None, region, None
+            bound = candidates[0]
+            if len(candidates) > 1:
+                for candidate in candidates:
+                    found = candidate.route(request)
+                    if found is not None:
+                        return candidate, region, found
+            if bound.query_twin is not None and "x-amz-target" not in request.headers:
                 bound = bound.query_twin
             return bound, region, None
         if "x-amz-target" in request.headers:

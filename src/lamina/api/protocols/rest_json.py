@@ -198,8 +198,8 @@ def _needs_walk(shape: Shape) -> bool:
     kind = shape.type_name
     if kind in ("blob", "timestamp"):
         return True
-    if kind == "structure":
-        return any(_needs_walk(m) for m in shape.members.values())
+    if kind == "structure":  # nested members renamed on the wire (apigatewayv2: ApiId → apiId) need it too
+        return any(m.serialization.get("name", k) != k or _needs_walk(m) for k, m in shape.members.items())
     if kind == "list":
         return _needs_walk(shape.member)
     if kind == "map":

@@ -1,0 +1,153 @@
+"""Lambda REQUEST authorizers of HTTP APIs (and what Lamina does with JWT ones).
+
+The identity sources (`$request.header.Authorization`, `$request.querystring.token`, ...) must all be present,
+else the request is refused with 401 {"message":"Unauthorized"} before the authorizer runs. The authorizer
+function is invoked as `apigateway.amazonaws.com` for `arn:aws:execute-api:<region>:<acct>:<api>/authorizers/
+<id>` with the payload 1.0 event plus `type`, `methodArn` and `identitySource` (comma-joined), or the 2.0 one
+plus `type`, `routeArn` and `identitySource` (a list). Its answer is `{"isAuthorized": bool, "context": {...}}`
+with EnableSimpleResponses, else an IAM policy (`principalId`, `policyDocument`, `context`) whose Allow
+statements must cover the route's ARN. A refusal is 403 {"message":"Forbidden"}; a failing or malformed
+authorizer is 500. The context reaches the integration at requestContext.authorizer.lambda. JWT authorizers
+only require their identity source: tokens are not validated.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from lamina.api.messages import Request, Response
+from lamina.errors import LaminaError
+from lamina.front_doors import payload_v1
+from lamina.services.apigatewayv2.records import HttpApi, function_of
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    refusal: Response | None  # the answer instead of the integration's, when the request may not pass
+    context: dict[str, Any] | None = None  # what the integration sees at requestContext.authorizer
+
+
+def identity_values(sources: list[str], request: Request, path_parameters: dict[str, str]) -> list[str] | None:
+    """The values of the identity source expressions, None when any is missing."""
+    values: list[str] = []
+    for source in sources:
+        value: str | None = None
+        if source.startswith("$request.header."):
+            value = request.headers.get(source.removeprefix("$request.header.").lower())
+        elif source.startswith("$request.querystring."):
+            found = request.query.get(source.removeprefix("$request.querystring."))
+            value = ",".join(found) if found else None
+        elif source.startswith("$request.path."):
+            value = path_parameters.get(source.removeprefix("$request.path."))
+        else:  # $context.* and $stageVariables.* are always there as far as Lamina knows
+            value = source
+        if not value:
+            return None
+        values.append(value)
+    return values
+
+
+def unauthorized() -> Response:
+    return payload_v1.json_message(401, "Unauthorized")
+
+
+def forbidden() -> Response:
+    return payload_v1.json_message(403, "Forbidden")
+
+
+def internal_error() -> Response:
+    return payload_v1.json_message(500, "Internal Server Error")
+
+
+def policy_allows(document: Any, route_arn: str) -> bool:
+    """An IAM policy answer allows when an Allow statement covers the route and no Deny does."""
+    if not isinstance(document, dict):
+        return False
+    statements = document.get("Statement") or []
+    if isinstance(statements, dict):
+        statements = [statements]
+    allowed = False
+    for statement in statements:
+        if not isinstance(statement, dict):
+            continue
+        resources = statement.get("Resource") or []
+        resources = [resources] if isinstance(resources, str) else resources
+        actions = statement.get("Action") or []
+        actions = [actions] if isinstance(actions, str) else actions
+        if not any(fnmatch.fnmatchcase("execute-api:Invoke", str(a)) for a in actions):
+            continue
+        if not any(fnmatch.fnmatchcase(route_arn, str(r)) for r in resources):
+            continue
+        if str(statement.get("Effect")) == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+async def authorize(
+    functions: Any,
+    api: HttpApi,
+    authorizer: dict[str, Any],
+    request: Request,
+    event_v1: dict[str, Any],
+    event_v2: Callable[[], dict[str, Any]],
+    route_arn: str,
+    path_parameters: dict[str, str],
+) -> Verdict:
+    sources = list(authorizer.get("IdentitySource") or [])
+    values = identity_values(sources, request, path_parameters)
+    if values is None:
+        return Verdict(unauthorized())
+    if authorizer.get("AuthorizerType") == "JWT":
+        return Verdict(None, {"jwt": {"claims": {}, "scopes": None}})  # tokens are not validated by Lamina
+    function_id = function_of(authorizer.get("AuthorizerUri") or "")
+    source_arn = f"arn:aws:execute-api:{api.region}:{api.account}:{api.api_id}/authorizers/{authorizer['AuthorizerId']}"
+    if not functions.allowed(function_id, api.region, api.account, source_arn):
+        log.info("HTTP API %s: authorizer %s may not be invoked for %s", api.api_id, function_id, source_arn)
+        return Verdict(internal_error())
+    event: dict[str, Any]
+    if authorizer.get("AuthorizerPayloadFormatVersion") == "2.0":
+        event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn, "identitySource": values}
+        event.update({k: v for k, v in event_v2().items() if k != "version"})
+    else:
+        event = {"type": "REQUEST", "methodArn": route_arn, "identitySource": ",".join(values), **event_v1}
+    try:
+        out = await functions.invoke(
+            function_id, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
+        )
+    except LaminaError as error:
+        log.info("HTTP API %s: authorizer %s failed: %s", api.api_id, function_id, error.message)
+        return Verdict(internal_error())
+    if out.get("FunctionError"):
+        return Verdict(internal_error())
+    try:
+        answer = json.loads(out.get("Payload") or b"")
+    except ValueError:
+        return Verdict(internal_error())
+    if not isinstance(answer, dict):
+        return Verdict(internal_error())
+    context = answer.get("context")
+    if context is not None and not isinstance(context, dict):
+        return Verdict(internal_error())
+    if authorizer.get("EnableSimpleResponses"):
+        if not isinstance(answer.get("isAuthorized"), bool):
+            return Verdict(internal_error())
+        allowed = answer["isAuthorized"]
+    else:
+        if "policyDocument" not in answer:
+            return Verdict(internal_error())
+        allowed = policy_allows(answer["policyDocument"], route_arn)
+    if not allowed:
+        return Verdict(forbidden())
+    found: dict[str, Any] = {"lambda": context or {}}
+    if answer.get("principalId") is not None:
+        found["principalId"] = answer["principalId"]
+    return Verdict(None, found)

@@ -222,7 +222,7 @@ class HttpProtocol(asyncio.Protocol):
             self._headers[key] = text
 
     def on_headers_complete(self) -> None:
-        if self._parser.get_http_version() == "0.9":
+        if not self._header_count and self._parser.get_http_version() == "0.9":  # 0.9 has no headers
             raise _BadRequestLine
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._cap and self._grow_cap(int(length)):

@@ -31,6 +31,7 @@ from email.utils import formatdate
 
 import httptools
 
+from lamina.api import heap
 from lamina.api.messages import Request, Response
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,7 @@ class HttpProtocol(asyncio.Protocol):
         self._header_bytes = 0
         self._oversize = False
         self._lingering = False  # a 413 is sent: what still comes is dropped, not parsed
+        self._large = False  # a body over _UNCHECKED_BODY was read: trim the heap once it is answered
         self._head_request = False
         # Requests waiting for the one in flight: (request, keep_alive), or (None, final error response).
         self._queue: list[tuple[Request | None, bool | Response]] = []
@@ -151,6 +153,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        self._body = []  # the parser and this protocol refer to each other: only a full GC would free them
         if self._pump is not None:
             self._pump.cancel()
         self.resume_writing()
@@ -274,6 +277,9 @@ class HttpProtocol(asyncio.Protocol):
             return
         request = self._request()
         keep_alive = self._parser.should_keep_alive()
+        if self._cap_known:  # only bodies past _UNCHECKED_BODY look their cap up
+            self._large = True
+            self._body = []  # the request has its joined copy; an idle connection holds no chunks
         if self._busy:
             self._queue.append((request, keep_alive))
         else:
@@ -314,6 +320,9 @@ class HttpProtocol(asyncio.Protocol):
     def _answer(self, response: Response, keep_alive: bool) -> None:
         """The request in flight is answered: send it, then start the next one waiting, if any (on the next
         turn of the loop: a fast path answers before it gives back what it used)."""
+        if self._large:
+            self._large = False
+            heap.trim_soon()
         if response.stream is not None:
             self._send_stream(response, response.stream, keep_alive)
             return

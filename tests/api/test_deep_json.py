@@ -8,6 +8,7 @@ documents are parsed by the service and get its own 400 in its own protocol (SNS
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from typing import Any
 
@@ -130,3 +131,54 @@ def test_deep_sqs_redrive_policy_is_invalid_attribute(lamina: LaminaProcess) -> 
     assert error["Error"]["Code"] in ("InvalidAttributeValue", "AWS.SimpleQueueService.InvalidAttributeValue")
     reason = "Reason: Redrive policy is not a valid JSON map."
     assert error["Error"]["Message"] == f"Invalid value for the parameter RedrivePolicy. {reason}"
+
+
+@pytest.fixture(scope="module")
+def python_depth(lamina: LaminaProcess) -> Any:
+    """A Python function that answers how deep its event is (or echoes a small one)."""
+    client = lamina.client(read_timeout=120)
+    deployer = Deployer(client)
+    code = (
+        "def handler(event, context):\n"
+        "    depth = 0\n"
+        "    while isinstance(event, (list, dict)) and event:\n"
+        "        event = event[0] if isinstance(event, list) else event['a']\n"
+        "        depth += 1\n"
+        "    return {'depth': depth}\n"
+    )
+    name = deployer.create({"app.py": code}, runtime="python3.12")
+    yield client, name
+    deployer.delete_all()
+
+
+@pytest.mark.parametrize(
+    "payload", ["[" * 10_000 + "]" * 10_000, '{"a":' * 10_000 + "1" + "}" * 10_000], ids=["array", "object"]
+)
+def test_10000_levels_to_a_python_function_is_a_clean_unmarshal_error(python_depth: Any, payload: str) -> None:
+    """AWS's Python runtime (awslambdaric) turns any failure of json.loads, RecursionError included, into
+    Runtime.UnmarshalError; the environment keeps serving."""
+    client, name = python_depth
+    response = client.invoke(FunctionName=name, Payload=payload.encode())
+    assert response["StatusCode"] == 200
+    assert response["FunctionError"] == "Unhandled"
+    error = json.loads(response["Payload"].read())
+    assert error["errorType"] == "Runtime.UnmarshalError"
+    assert error["errorMessage"].startswith("Unable to unmarshal input: maximum recursion depth exceeded"), error
+    shallow = client.invoke(FunctionName=name, Payload=b"[[[1]]]")
+    assert json.loads(shallow["Payload"].read()) == {"depth": 3}
+
+
+def test_500_levels_reach_a_python_function(python_depth: Any) -> None:
+    client, name = python_depth
+    response = client.invoke(FunctionName=name, Payload=("[" * 500 + "]" * 500).encode())
+    assert "FunctionError" not in response
+    assert json.loads(response["Payload"].read()) == {"depth": 499}
+
+
+def test_deep_client_context_with_newlines_is_accepted(echo: Any) -> None:
+    # A context with newlines is re-serialized onto one header line: parsing it must not fail on its depth.
+    client, name = echo
+    context = base64.b64encode(("{\n" + DEEP_OBJECT[1:]).encode()).decode()
+    response = client.invoke(FunctionName=name, Payload=b"{}", ClientContext=context)
+    assert response["StatusCode"] == 200
+    assert response["Payload"].read() == b"{}"

@@ -228,7 +228,35 @@ def test_untag_queue_needs_tag_keys(sqs: Any, make_queue: Callable[..., str]) ->
                 "Reason: Only the queue owner is allowed to invoke this action.",
             ),
         ),
+        (
+            ["111122223333"],
+            ["TagQueue"],
+            (
+                "InvalidParameterValue",
+                "Value SQS:TagQueue for parameter ActionName is invalid. "
+                "Reason: Only the queue owner is allowed to invoke this action.",
+            ),
+        ),
+        (  # not an action at all, or one a policy names otherwise (a batch is granted by its single action)
+            ["111122223333"],
+            ["SendMessageBatch"],
+            (
+                "InvalidParameterValue",
+                "Value SQS:SendMessageBatch for parameter ActionName is invalid. "
+                "Reason: Please refer to the appropriate WSDL for a list of valid actions.",
+            ),
+        ),
+        (
+            ["111122223333"],
+            ["Bogus"],
+            (
+                "InvalidParameterValue",
+                "Value SQS:Bogus for parameter ActionName is invalid. "
+                "Reason: Please refer to the appropriate WSDL for a list of valid actions.",
+            ),
+        ),
     ],
+    ids=["no-actions", "no-accounts", "owner-only", "owner-only-tags", "batch-action", "unknown-action"],
 )
 def test_add_permission_refuses_what_aws_refuses(
     sqs: Any, make_queue: Callable[..., str], accounts: list[str], actions: list[str], expected: tuple[str, str]

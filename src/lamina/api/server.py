@@ -6,7 +6,10 @@ It does exactly what AWS clients need: keep-alive, Content-Length and chunked bo
 100-continue`, a body size cap, and one request at a time per connection (responses stay in order).
 Hostile input gets an answer, never a silent close: a body over its operation's cap a 413 from
 `Content-Length` before it is read (a chunked body as soon as it passes the cap), too many or too long
-headers a 431, anything httptools cannot parse a 400.
+headers a 431, an HTTP/0.9 request or anything httptools cannot parse a 400. After a 413 the server
+half-closes (FIN after the answer) and drops, unparsed, what the client still sends, for at most
+`LINGER_SECONDS`: a client still uploading reads the answer instead of being reset mid-upload (the way
+nginx lingers), and one that never stops sending cannot hold the connection.
 
 Streamed responses (`Response.stream`, an async iterator of bytes; InvokeWithResponseStream and streaming
 function URLs) go out with `Transfer-Encoding: chunked`, each chunk written as it is produced. The
@@ -28,6 +31,7 @@ from email.utils import formatdate
 
 import httptools
 
+from lamina.api import heap
 from lamina.api.messages import Request, Response
 
 log = logging.getLogger(__name__)
@@ -44,10 +48,15 @@ BodyCap = Callable[[Request], int]
 _UNCHECKED_BODY = 1 << 20
 MAX_HEADERS = 200  # more answers 431 (AWS's front ends allow about 100 headers of 16 KB together)
 MAX_HEADER_BYTES = 64 * 1024
+LINGER_SECONDS = 5.0  # how long the rest of a refused body is read and dropped before the connection closes
 
 
 class _HeadersTooLarge(Exception):
     pass
+
+
+class _BadRequestLine(Exception):
+    """A request line httptools accepts but AWS's front ends do not (HTTP/0.9: no version)."""
 
 
 _REASONS = {
@@ -129,6 +138,8 @@ class HttpProtocol(asyncio.Protocol):
         self._header_count = 0
         self._header_bytes = 0
         self._oversize = False
+        self._lingering = False  # a 413 is sent: what still comes is dropped, not parsed
+        self._large = False  # a body over _UNCHECKED_BODY was read: trim the heap once it is answered
         self._head_request = False
         # Requests waiting for the one in flight: (request, keep_alive), or (None, final error response).
         self._queue: list[tuple[Request | None, bool | Response]] = []
@@ -143,6 +154,7 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        self._body = []  # the parser and this protocol refer to each other: only a full GC would free them
         if self._pump is not None:
             self._pump.cancel()
         self.resume_writing()
@@ -157,6 +169,8 @@ class HttpProtocol(asyncio.Protocol):
             writable.set_result(None)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return
         try:
             self._parser.feed_data(data)
         except (httptools.HttpParserUpgrade, httptools.HttpParserError) as exc:
@@ -218,6 +232,8 @@ class HttpProtocol(asyncio.Protocol):
             self._headers[key] = text
 
     def on_headers_complete(self) -> None:
+        if not self._header_count and self._parser.get_http_version() == "0.9":  # 0.9 has no headers
+            raise _BadRequestLine
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._cap and self._grow_cap(int(length)):
             self._refuse_oversize()
@@ -240,11 +256,18 @@ class HttpProtocol(asyncio.Protocol):
         return size > self._cap
 
     def _refuse_oversize(self) -> None:
-        """Answer 413 at once, then keep reading and dropping the body: a client that is still sending
-        reads the answer when it is done, instead of being reset mid-upload. Close when the body ends."""
+        """Answer 413 at once and half-close, then linger: drop what the client still sends, unparsed,
+        until it closes or `LINGER_SECONDS` pass."""
         self._oversize = True
-        if self._transport is not None and not self._closing:
-            self._transport.write(encode_response(self._too_large(self._request()), keep_alive=False))
+        transport = self._transport
+        if transport is None or self._closing:
+            return
+        transport.write(encode_response(self._too_large(self._request()), keep_alive=False))
+        self._closing = True
+        self._lingering = True
+        if transport.can_write_eof():
+            transport.write_eof()
+        asyncio.get_running_loop().call_later(LINGER_SECONDS, transport.close)
 
     def on_body(self, body: bytes) -> None:
         if self._oversize:
@@ -257,13 +280,13 @@ class HttpProtocol(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._oversize:
-            self._closing = True
-            if self._transport is not None:
-                self._transport.close()
+        if self._oversize:  # lingering: the client's close, or the timer, ends the connection
             return
         request = self._request()
         keep_alive = self._parser.should_keep_alive()
+        if self._cap_known:  # only bodies past _UNCHECKED_BODY look their cap up
+            self._large = True
+            self._body = []  # the request has its joined copy; an idle connection holds no chunks
         if self._busy:
             self._queue.append((request, keep_alive))
         else:
@@ -304,6 +327,9 @@ class HttpProtocol(asyncio.Protocol):
     def _answer(self, response: Response, keep_alive: bool) -> None:
         """The request in flight is answered: send it, then start the next one waiting, if any (on the next
         turn of the loop: a fast path answers before it gives back what it used)."""
+        if self._large:
+            self._large = False
+            heap.trim_soon()
         if response.stream is not None:
             self._send_stream(response, response.stream, keep_alive)
             return

@@ -45,6 +45,7 @@ from typing import cast, overload
 
 import httptools
 
+from .. import json_text
 from ..types import Invocation, ResponseSink
 from .peer_uid import NOT_FOUND as NO_SUCH_SOCKET
 from .peer_uid import peer_uid
@@ -116,7 +117,7 @@ def _header_safe(value: str) -> str:
     if "\n" in value or "\r" in value:
         try:
             return json.dumps(json.loads(value), separators=(",", ":"))
-        except ValueError:
+        except (ValueError, RecursionError):  # outside strings a newline is whitespace: a space keeps the JSON
             return value.replace("\r", " ").replace("\n", " ")
     return value
 
@@ -325,7 +326,7 @@ def _failure(error_type: str | None, encoded: str | None) -> tuple[str, bytes] |
     kind = error_type or "Runtime.StreamError"
     try:
         document = base64.b64decode(encoded or "", validate=True)
-        json.loads(document)
+        json_text.check(document)
     except (binascii.Error, ValueError):
         document = json.dumps({"errorType": kind, "errorMessage": "The function's stream ended in an error."}).encode()
     return kind, document

@@ -55,6 +55,25 @@ SHAREABLE_ACTIONS = frozenset(
         "SendMessage",
     }
 )
+# Named but not shareable: "Only the queue owner is allowed to invoke this action." Any other name is
+# "Please refer to the appropriate WSDL for a list of valid actions." (batch actions included: a policy
+# grants them through their single action).
+OWNER_ONLY_ACTIONS = frozenset(
+    {
+        "AddPermission",
+        "CancelMessageMoveTask",
+        "CreateQueue",
+        "DeleteQueue",
+        "ListMessageMoveTasks",
+        "ListQueueTags",
+        "ListQueues",
+        "RemovePermission",
+        "SetQueueAttributes",
+        "StartMessageMoveTask",
+        "TagQueue",
+        "UntagQueue",
+    }
+)
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 _ATTRIBUTE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,256}$")
 _BATCH_ID = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
@@ -244,8 +263,11 @@ class SqsProvider:
         if len(params["Actions"]) > MAX_POLICY_ACTIONS:
             raise OverLimit(f"{len(params['Actions'])} Actions were found, maximum allowed is {MAX_POLICY_ACTIONS}.")
         for action in params["Actions"]:
-            if action not in SHAREABLE_ACTIONS:
+            if action in OWNER_ONLY_ACTIONS:
                 raise _invalid(f"SQS:{action}", "ActionName", "Only the queue owner is allowed to invoke this action.")
+            if action not in SHAREABLE_ACTIONS:
+                reason = "Please refer to the appropriate WSDL for a list of valid actions."
+                raise _invalid(f"SQS:{action}", "ActionName", reason)
         if any(statement.get("Sid") == label for statement in policy.get("Statement", [])):
             raise _invalid(label, "Label", "Already exists.")
         principals = [f"arn:aws:iam::{account}:root" for account in reversed(params["AWSAccountIds"])]

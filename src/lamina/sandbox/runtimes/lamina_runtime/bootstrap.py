@@ -227,7 +227,7 @@ def handle(client: RuntimeClient, function: Callable[[Any, Any], Any], event: Ev
         if event.content_type == "application/json":
             try:
                 payload = json.loads(event.body)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # awslambdaric: any failure to parse (a deep event too)
                 raise Fault(UNMARSHAL_ERROR, f"Unable to unmarshal input: {exc}") from None
         else:
             payload = event.body

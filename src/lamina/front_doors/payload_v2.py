@@ -10,7 +10,9 @@ the `cookie` header moved to `cookies` (one entry per cookie), `queryStringParam
 left out when the request has none, and the body base64-encoded (`isBase64Encoded: true`) unless its content
 type is text. Response side: an object with `statusCode` is the structured form (`headers`, `cookies` as
 `set-cookie` headers, `body`, `isBase64Encoded`); any other valid JSON is inferred as 200,
-`application/json`, the JSON text as body; a function error or an answer that is not JSON is a 502.
+`application/json`, with a returned string as the body itself and any other value as its compact JSON text
+(recorded from AWS: `"hello"` -> `hello`, `{"hello": "world"}` -> `{"hello":"world"}`); a function error or
+an answer that is not JSON is a 502.
 """
 
 from __future__ import annotations
@@ -147,8 +149,14 @@ def to_response(payload: bytes) -> Response:
     except (ValueError, UnicodeDecodeError):
         return error_response()
     if not isinstance(answer, dict) or "statusCode" not in answer:
-        # Inferred: the returned JSON itself is the body.
-        return Response(200, [("Content-Type", "application/json")], payload.strip() if answer is not None else b"")
+        # Inferred: a string is the body; any other value its compact JSON text.
+        if answer is None:
+            body = b""
+        elif isinstance(answer, str):
+            body = answer.encode()
+        else:
+            body = json.dumps(answer, separators=(",", ":")).encode()
+        return Response(200, [("Content-Type", "application/json")], body)
     return _structured(answer)
 
 

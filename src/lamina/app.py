@@ -21,6 +21,8 @@ from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.front_doors.alb import AlbDoor
+from lamina.front_doors.function_url import FunctionUrlDoor
+from lamina.front_doors.request_signature import SignatureCheck
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
@@ -31,6 +33,7 @@ from lamina.functions.record import FunctionConfig
 from lamina.functions.recursion import RecursionSettings
 from lamina.functions.releases import Releases
 from lamina.functions.runtime_management import RuntimeManagementConfigs
+from lamina.functions.url_configs import FunctionUrls
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
@@ -44,6 +47,7 @@ from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.fast_invoke import FastInvoke
 from lamina.services.lambda_.function_settings_api import FunctionSettingsApi
+from lamina.services.lambda_.function_urls_api import FunctionUrlsApi
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
@@ -153,6 +157,9 @@ class Lamina:
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
         # InvokeWithResponseStream, and `open` for streaming front doors (function URLs in RESPONSE_STREAM mode)
         self.response_streaming = ResponseStreaming(self.invoke_front)
+        # Function URLs: configs are documents; requests come in by Host (front_doors/function_url.py).
+        self.function_urls = FunctionUrls(self.store, self.functions, self.clock)
+        self.functions.on_change(self.function_urls.function_changed)
         lambda_service = bind_service(
             "lambda",
             TagsApi(self.lambda_provider, self.event_source_mappings),  # functions' and mappings' tags
@@ -163,6 +170,7 @@ class Lamina:
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
             EventSourceMappingApi(self.event_source_mappings),
             self.response_streaming,
+            FunctionUrlsApi(self.functions, self.function_urls, self._public_port),
             skip_enums=frozenset({"Runtime"}),
             service_checked=frozenset({"compatibleArchitectures"}),  # functions/layers.py, with the runtimes
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
@@ -214,6 +222,13 @@ class Lamina:
             internal=self._internal,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
+        url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
+        signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
+        self.gateway.add_door(
+            FunctionUrlDoor(
+                self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
+            )
+        )
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,
@@ -267,6 +282,10 @@ class Lamina:
         assert self._server is not None
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    def _public_port(self) -> int:
+        """The port URLs name: the listening one once started (settings may say 0: any free port)."""
+        return self.port if self._server is not None else self.settings.port
 
     async def stop(self) -> None:
         if self._server is not None:

@@ -1,0 +1,140 @@
+"""Requests through function URLs: the payload 2.0 event, the answer mapping, CORS, the two auth types and
+the failures AWS answers with."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+from tests.elbv2.conftest import http_call
+from tests.function_urls.conftest import Url
+
+
+def test_event_carries_the_request_as_aws_sends_it(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url()
+    answer = http_call(
+        port,
+        url.host,
+        "POST",
+        "/my/path?parameter1=value1&parameter1=value2&parameter2=value",
+        b'{"k": "v"}',
+        [
+            ("Content-Type", "application/json"),
+            ("X-Multi", "one"),
+            ("X-Multi", "two"),
+            ("Cookie", "cookie1=value1; cookie2=value2"),
+            ("User-Agent", "t/1"),
+        ],
+    )
+    assert answer.status == 200, answer.body
+    event = json.loads(answer.body)
+    assert event["version"] == "2.0" and event["routeKey"] == "$default"
+    assert event["rawPath"] == "/my/path"
+    assert event["rawQueryString"] == "parameter1=value1&parameter1=value2&parameter2=value"
+    assert event["queryStringParameters"] == {"parameter1": "value1,value2", "parameter2": "value"}
+    assert event["cookies"] == ["cookie1=value1", "cookie2=value2"]
+    assert event["headers"]["x-multi"] == "one,two"
+    assert "cookie" not in event["headers"]
+    assert event["body"] == '{"k": "v"}' and event["isBase64Encoded"] is False
+    assert "pathParameters" not in event and "stageVariables" not in event
+    context = event["requestContext"]
+    assert context["apiId"] == url.url_id and len(url.url_id) == 32
+    assert context["domainName"] == url.host and context["domainPrefix"] == url.url_id
+    assert context["http"] == {
+        "method": "POST",
+        "path": "/my/path",
+        "protocol": "HTTP/1.1",
+        "sourceIp": "127.0.0.1",
+        "userAgent": "t/1",
+    }
+    assert context["stage"] == "$default" and context["routeKey"] == "$default"
+    assert context["requestId"] == answer.header("X-Amzn-RequestId")[0]
+
+
+def test_path_form_reaches_the_same_function(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url()
+    answer = http_call(port, "localhost", "GET", f"/_aws/lambda-url/{url.url_id}/inner?x=1")
+    assert answer.status == 200, answer.body
+    event = json.loads(answer.body)
+    assert event["rawPath"] == "/inner" and event["queryStringParameters"] == {"x": "1"}
+
+
+def test_binary_in_and_out(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url()
+    raw = bytes(range(256))
+    sent = http_call(port, url.host, "PUT", "/up", raw, [("Content-Type", "application/octet-stream")])
+    event = json.loads(sent.body)
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == raw
+    answer = http_call(port, url.host, "GET", "/binary")
+    assert answer.status == 200 and answer.body == raw
+    assert answer.header("Content-Type") == ["image/png"]
+
+
+def test_answers_map_as_aws_recorded(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url()
+    string = http_call(port, url.host, "GET", "/string")
+    assert (string.status, string.body, string.header("Content-Type")) == (200, b"hello", ["application/json"])
+    assert http_call(port, url.host, "GET", "/dict").body == b'{"hello":"world"}'
+    cookies = http_call(port, url.host, "GET", "/cookies")
+    assert cookies.status == 202 and cookies.body == b"ok"
+    assert cookies.header("Set-Cookie") == ["a=1; Path=/", "b=2"]
+    assert cookies.header("X-Mine") == ["a"]
+
+
+def test_function_errors_and_bad_answers_are_502(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url()
+    for path in ("/error", "/garbage", "/huge"):
+        answer = http_call(port, url.host, "GET", path)
+        assert answer.status == 502, path
+        assert json.loads(answer.body) == {"message": "Internal Server Error"}
+
+
+def test_auth_none_without_the_public_permission_is_403(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url(permission=False)
+    answer = http_call(port, url.host, "GET", "/")
+    assert answer.status == 403
+    assert json.loads(answer.body)["Message"].startswith("Forbidden. For troubleshooting Function URL authorization")
+
+
+def test_unknown_url_id_is_404(port: int) -> None:
+    answer = http_call(port, "a" * 32 + ".lambda-url.us-east-1.localhost", "GET", "/")
+    assert answer.status == 404 and "a" * 32 in json.loads(answer.body)["Message"]
+
+
+def test_deleted_url_config_stops_answering(port: int, make_url: Callable[..., Url], lambda_client: object) -> None:
+    url = make_url()
+    assert http_call(port, url.host, "GET", "/string").status == 200
+    lambda_client.delete_function_url_config(FunctionName=url.function)  # type: ignore[attr-defined]
+    assert http_call(port, url.host, "GET", "/string").status == 404
+
+
+def test_cors_preflight_and_response_headers(port: int, make_url: Callable[..., Url]) -> None:
+    cors = {
+        "AllowOrigins": ["https://app.example"],
+        "AllowMethods": ["GET", "POST"],
+        "AllowHeaders": ["x-custom"],
+        "ExposeHeaders": ["x-mine"],
+        "MaxAge": 300,
+        "AllowCredentials": True,
+    }
+    url = make_url(Cors=cors)
+    preflight = http_call(
+        port,
+        url.host,
+        "OPTIONS",
+        "/error",  # never reaches the function
+        None,
+        [("Origin", "https://app.example"), ("Access-Control-Request-Method", "POST")],
+    )
+    assert preflight.status == 200
+    assert preflight.header("Access-Control-Allow-Origin") == ["https://app.example"]
+    assert preflight.header("Access-Control-Allow-Methods") == ["GET,POST"]
+    assert preflight.header("Access-Control-Allow-Headers") == ["x-custom"]
+    assert preflight.header("Access-Control-Max-Age") == ["300"]
+    assert preflight.header("Access-Control-Allow-Credentials") == ["true"]
+    answer = http_call(port, url.host, "GET", "/cookies", None, [("Origin", "https://app.example")])
+    assert answer.header("Access-Control-Allow-Origin") == ["https://app.example"]  # over the function's own
+    assert answer.header("Access-Control-Expose-Headers") == ["x-mine"]
+    other = http_call(port, url.host, "GET", "/string", None, [("Origin", "https://evil.example")])
+    assert other.header("Access-Control-Allow-Origin") == []

@@ -138,3 +138,28 @@ def test_cors_preflight_and_response_headers(port: int, make_url: Callable[..., 
     assert answer.header("Access-Control-Expose-Headers") == ["x-mine"]
     other = http_call(port, url.host, "GET", "/string", None, [("Origin", "https://evil.example")])
     assert other.header("Access-Control-Allow-Origin") == []
+
+
+def _signed(url: Url, port: int, method: str, path: str, body: bytes, secret: str = "test") -> list[tuple[str, str]]:
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    request = AWSRequest(method=method, url=f"http://{url.host}:{port}{path}", data=body)
+    SigV4Auth(Credentials("test", secret), "lambda", "us-east-1").add_auth(request)
+    return [(k, v) for k, v in request.headers.items() if k.lower() != "host"]
+
+
+def test_aws_iam_refuses_unsigned_and_badly_signed_and_takes_signed(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url(auth="AWS_IAM")
+    unsigned = http_call(port, url.host, "POST", "/p?q=1", b"{}")
+    assert unsigned.status == 403 and json.loads(unsigned.body) == {"Message": "Forbidden"}
+    bad = http_call(port, url.host, "POST", "/p?q=1", b"{}", _signed(url, port, "POST", "/p?q=1", b"{}", "wrong"))
+    assert bad.status == 403
+    assert json.loads(bad.body)["Message"].startswith("The request signature we calculated does not match")
+    good = http_call(port, url.host, "POST", "/p?q=1", b"{}", _signed(url, port, "POST", "/p?q=1", b"{}"))
+    assert good.status == 200, good.body
+    iam = json.loads(good.body)["requestContext"]["authorizer"]["iam"]
+    assert iam["accessKey"] == "test" and iam["accountId"] == "000000000000"
+    tampered = http_call(port, url.host, "POST", "/p?q=2", b"{}", _signed(url, port, "POST", "/p?q=1", b"{}"))
+    assert tampered.status == 403

@@ -163,3 +163,10 @@ def test_aws_iam_refuses_unsigned_and_badly_signed_and_takes_signed(port: int, m
     assert iam["accessKey"] == "test" and iam["accountId"] == "000000000000"
     tampered = http_call(port, url.host, "POST", "/p?q=2", b"{}", _signed(url, port, "POST", "/p?q=1", b"{}"))
     assert tampered.status == 403
+
+
+def test_request_over_6_mb_is_413(port: int, make_url: Callable[..., Url]) -> None:
+    url = make_url()
+    answer = http_call(port, url.host, "POST", "/", b"x" * (6 * 1024 * 1024 + 1), [("Content-Type", "text/plain")])
+    assert answer.status == 413
+    assert "6291456" in json.loads(answer.body)["Message"]

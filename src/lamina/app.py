@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.function_url import FunctionUrlDoor
+from lamina.front_doors.function_url_fast import FastUrl
 from lamina.front_doors.request_signature import SignatureCheck
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
@@ -224,11 +226,10 @@ class Lamina:
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
         signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
-        self.gateway.add_door(
-            FunctionUrlDoor(
-                self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
-            )
+        url_door = FunctionUrlDoor(
+            self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
         )
+        self.gateway.add_door(url_door)
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,
@@ -240,6 +241,8 @@ class Lamina:
             events=self.async_invoker,
             claimed=self.gateway.door_claims,
         )
+        # ... and so does the warm buffered function URL request (front_doors/function_url_fast.py).
+        self.fast_url = FastUrl(url_door, self.functions, self.concurrency, self.executor)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -257,7 +260,7 @@ class Lamina:
             MAX_BODY,
             self.gateway.too_large,
             self.gateway.bad_request,
-            self.fast_invoke,
+            self._fast,
             body_cap=self.gateway.body_cap,
         )
         self.executor.serve_api_at(self.settings.host, self.port, self._serve_inside)
@@ -272,7 +275,7 @@ class Lamina:
             MAX_BODY,
             gateway.too_large,
             gateway.bad_request,
-            self.fast_invoke,
+            self._fast,
             sock=sock,
             body_cap=gateway.body_cap,
         )
@@ -282,6 +285,10 @@ class Lamina:
         assert self._server is not None
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    def _fast(self, request: Request, respond: Callable[[Response], None]) -> bool:
+        """The server's fast path: a plain warm Invoke, else a plain warm function URL request."""
+        return self.fast_invoke(request, respond) or self.fast_url(request, respond)
 
     def _public_port(self) -> int:
         """The port URLs name: the listening one once started (settings may say 0: any free port)."""
@@ -320,6 +327,7 @@ class Lamina:
             "asyncInvocations": dict(self.async_invoker.stats),
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
+            "fastUrlRequests": self.fast_url.taken,
         }
 
     def _internal(self, request: Request) -> Response | None:

@@ -170,3 +170,26 @@ def test_request_over_6_mb_is_413(port: int, make_url: Callable[..., Url]) -> No
     answer = http_call(port, url.host, "POST", "/", b"x" * (6 * 1024 * 1024 + 1), [("Content-Type", "text/plain")])
     assert answer.status == 413
     assert "6291456" in json.loads(answer.body)["Message"]
+
+
+def test_warm_requests_take_the_fast_path_and_answer_as_the_general_path(
+    port: int, make_url: Callable[..., Url]
+) -> None:
+    cors = {"AllowOrigins": ["*"], "ExposeHeaders": ["x-mine"]}
+    url = make_url(Cors=cors)
+
+    def fast_taken() -> int:
+        return int(json.loads(http_call(port, "localhost", "GET", "/health").body)["fastUrlRequests"])
+
+    def call() -> tuple[int, list[tuple[str, str]], bytes]:
+        answer = http_call(port, url.host, "GET", "/cookies", None, [("Origin", "https://a.example")])
+        headers = [(k, v) for k, v in answer.headers if k.lower() not in ("x-amzn-requestid", "date")]
+        return answer.status, headers, answer.body
+
+    before = fast_taken()
+    first = call()  # a cold start: the general path
+    assert fast_taken() == before
+    second = call()  # warm: the fast path
+    assert fast_taken() == before + 1
+    assert first == second
+    assert ("Access-Control-Allow-Origin", "*") in second[1]

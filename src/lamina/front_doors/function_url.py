@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import AsyncIterator, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from lamina.api.front_door import host_name
+from lamina.api.gateway import new_request_id
 from lamina.api.messages import Request, Response
 from lamina.clock import Clock
 from lamina.errors import LaminaError, Throttled
@@ -50,8 +50,27 @@ class Streamer(Protocol):
     async def open(self, ctx: CallContext, params: dict[str, Any]) -> Any: ...
 
 
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    """A request the door lets through to its function."""
+
+    config: UrlConfig
+    request: Request  # as the function sees it (the path form's prefix taken off)
+    authorizer: dict[str, Any] | None
+    origin: str | None
+
+
 def _answer(status: int, body: bytes) -> Response:
     return Response(status, list(_JSON), body)
+
+
+def _buffered(result: bytes, function_error: str | None, request_id: str) -> Response:
+    if function_error or len(result) > MAX_BODY:
+        response = payload_v2.error_response()
+    else:
+        response = payload_v2.to_response(result)
+    response.headers.append(("X-Amzn-RequestId", request_id))
+    return response
 
 
 class FunctionUrlDoor:
@@ -89,21 +108,33 @@ class FunctionUrlDoor:
             return url_id, replace(request, path="/" + rest)
         return host_name(request).split(".", 1)[0], request
 
-    async def serve(self, request: Request) -> Response:
+    def admit(self, request: Request) -> Admitted | Response:
+        """The URL, the request as the function sees it and the caller's authorizer block; or the door's
+        own answer (unknown id, CORS preflight, refused caller)."""
         url_id, inner = self._locate(request)
         config = self._urls.by_id(url_id)
         if config is None:
             message = {"Message": f"No function URL has the id {url_id!r}"}
             return _answer(404, json.dumps(message).encode())
-        cors = config.cors or {}
         origin = request.headers.get("origin")
         if config.cors is not None and request.method == "OPTIONS" and origin is not None:
-            return self._preflight(cors, request, origin)
+            return self._preflight(config.cors, request, origin)
         authorizer, denied = self._authorize(config, request)
         if denied is not None:
-            return self._with_cors(denied, cors, origin)
-        response = await self._invoke(config, inner, authorizer)
-        return self._with_cors(response, cors, origin)
+            return self._with_cors(denied, config.cors or {}, origin)
+        return Admitted(config, inner, authorizer, origin)
+
+    async def serve(self, request: Request) -> Response:
+        admitted = self.admit(request)
+        if isinstance(admitted, Response):
+            return admitted
+        response = await self._invoke(admitted)
+        return self._with_cors(response, admitted.config.cors or {}, admitted.origin)
+
+    def finish(self, admitted: Admitted, result: bytes, function_error: str | None, request_id: str) -> Response:
+        """The HTTP answer, CORS headers included, for a buffered invocation's outcome."""
+        response = _buffered(result, function_error, request_id)
+        return self._with_cors(response, admitted.config.cors or {}, admitted.origin)
 
     # -- authorization -----------------------------------------------------------------------------
     def _authorize(self, config: UrlConfig, request: Request) -> tuple[dict[str, Any] | None, Response | None]:
@@ -164,17 +195,20 @@ class FunctionUrlDoor:
         return response
 
     # -- invocation ----------------------------------------------------------------------------------
-    def _event(self, config: UrlConfig, request: Request, authorizer: dict[str, Any] | None, rid: str) -> bytes:
+    def event(self, admitted: Admitted, request_id: str) -> bytes:
+        """The payload 2.0 event, as JSON, for an admitted request."""
+        config = admitted.config
         route = payload_v2.Route(
-            account_id=config.account, api_id=config.url_id, domain_name=config.host(), authorizer=authorizer
+            account_id=config.account, api_id=config.url_id, domain_name=config.host(), authorizer=admitted.authorizer
         )
         epoch_ms = int(self._clock.time() * 1000)
-        event = payload_v2.build_event(request, route, request_id=rid, epoch_ms=epoch_ms)
+        event = payload_v2.build_event(admitted.request, route, request_id=request_id, epoch_ms=epoch_ms)
         return json.dumps(event).encode()
 
-    async def _invoke(self, config: UrlConfig, request: Request, authorizer: dict[str, Any] | None) -> Response:
-        request_id = str(uuid.uuid4())
-        payload = self._event(config, request, authorizer, request_id)
+    async def _invoke(self, admitted: Admitted) -> Response:
+        config = admitted.config
+        request_id = new_request_id()
+        payload = self.event(admitted, request_id)
         if config.mode == "RESPONSE_STREAM":
             return await self._stream(config, payload, request_id)
         try:
@@ -184,12 +218,7 @@ class FunctionUrlDoor:
         except LaminaError as error:
             log.info("function URL %s: invoking %s failed: %s", config.url_id, config.function_arn, error.message)
             return payload_v2.error_response()
-        result = out.get("Payload") or b""
-        if out.get("FunctionError") or len(result) > MAX_BODY:
-            return payload_v2.error_response()
-        response = payload_v2.to_response(result)
-        response.headers.append(("X-Amzn-RequestId", request_id))
-        return response
+        return _buffered(out.get("Payload") or b"", out.get("FunctionError"), request_id)
 
     async def _stream(self, config: UrlConfig, payload: bytes, request_id: str) -> Response:
         ctx = CallContext(config.region, config.account, request_id, "")

@@ -6,9 +6,10 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from typing import Any
 
 from tests.elbv2.conftest import http_call
-from tests.function_urls.conftest import Url
+from tests.function_urls.conftest import Url, host_of
 
 
 def test_event_carries_the_request_as_aws_sends_it(port: int, make_url: Callable[..., Url]) -> None:
@@ -193,3 +194,24 @@ def test_warm_requests_take_the_fast_path_and_answer_as_the_general_path(
     assert fast_taken() == before + 1
     assert first == second
     assert ("Access-Control-Allow-Origin", "*") in second[1]
+
+
+def test_alias_url_invokes_the_alias_version(port: int, make_url: Callable[..., Url], lambda_client: Any) -> None:
+    url = make_url()
+    version = lambda_client.publish_version(FunctionName=url.function)["Version"]
+    lambda_client.create_alias(FunctionName=url.function, Name="live", FunctionVersion=version)
+    aliased = lambda_client.create_function_url_config(FunctionName=url.function, Qualifier="live", AuthType="NONE")
+    host = host_of(aliased["FunctionUrl"])
+    assert http_call(port, host, "GET", "/string").status == 403  # the alias's own policy has no public grant
+    lambda_client.add_permission(
+        FunctionName=url.function,
+        Qualifier="live",
+        StatementId="url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    for _ in range(2):  # cold, then warm
+        answer = http_call(port, host, "GET", "/x")
+        assert answer.status == 200, answer.body
+        assert json.loads(answer.body)["requestContext"]["apiId"] == host.split(".")[0]

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import re
 import sys
 import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
+from urllib.request import urlopen
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -108,6 +110,8 @@ def main() -> None:
                 samples = latency(server.port, request, args.count)
                 rate = throughput(server.port, request, args.clients, args.seconds)
                 rows.append((label, _pct(samples, 0.5), _pct(samples, 0.99), rate))
+            health = json.loads(urlopen(f"http://127.0.0.1:{server.port}/health").read())
+            print(f"served by the fast paths: Invoke {health['fastInvokes']}, URL {health['fastUrlRequests']}")
         finally:
             server.stop()
     print(f"{'path':<14} {'p50 ms':>8} {'p99 ms':>8} {f'{args.clients} clients req/s':>20}")

@@ -10,6 +10,7 @@ import json
 import logging
 import secrets
 import socket
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.front_doors.alb import AlbDoor
+from lamina.front_doors.function_url import FunctionUrlDoor
+from lamina.front_doors.function_url_fast import FastUrl
 from lamina.front_doors.http_api import HttpApiDoor
+from lamina.front_doors.request_signature import SignatureCheck
 from lamina.front_doors.rest_api import RestApiDoor
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
@@ -33,6 +37,7 @@ from lamina.functions.record import FunctionConfig
 from lamina.functions.recursion import RecursionSettings
 from lamina.functions.releases import Releases
 from lamina.functions.runtime_management import RuntimeManagementConfigs
+from lamina.functions.url_configs import FunctionUrls
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
@@ -50,6 +55,7 @@ from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
 from lamina.services.lambda_.fast_invoke import FastInvoke
 from lamina.services.lambda_.function_settings_api import FunctionSettingsApi
+from lamina.services.lambda_.function_urls_api import FunctionUrlsApi
 from lamina.services.lambda_.invocation import InvokeFront
 from lamina.services.lambda_.layers_api import LayersApi
 from lamina.services.lambda_.permissions_api import PermissionsApi
@@ -162,6 +168,9 @@ class Lamina:
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
         # InvokeWithResponseStream, and `open` for streaming front doors (function URLs in RESPONSE_STREAM mode)
         self.response_streaming = ResponseStreaming(self.invoke_front)
+        # Function URLs: configs are documents; requests come in by Host (front_doors/function_url.py).
+        self.function_urls = FunctionUrls(self.store, self.functions, self.clock)
+        self.functions.on_change(self.function_urls.function_changed)
         lambda_service = bind_service(
             "lambda",
             TagsApi(self.lambda_provider, self.event_source_mappings),  # functions' and mappings' tags
@@ -172,6 +181,7 @@ class Lamina:
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
             EventSourceMappingApi(self.event_source_mappings),
             self.response_streaming,
+            FunctionUrlsApi(self.functions, self.function_urls, self._public_port),
             skip_enums=frozenset({"Runtime"}),
             service_checked=frozenset({"compatibleArchitectures"}),  # functions/layers.py, with the runtimes
             body_limits={"Invoke": 6_291_456, "InvokeWithResponseStream": 6_291_456, "InvokeAsync": 262_144},
@@ -239,6 +249,12 @@ class Lamina:
         # REST door every other (an unknown id gets REST's 403 Missing Authentication Token).
         self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker))
         self.gateway.add_door(RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port))
+        url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
+        signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
+        url_door = FunctionUrlDoor(
+            self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
+        )
+        self.gateway.add_door(url_door)
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,
@@ -250,6 +266,8 @@ class Lamina:
             events=self.async_invoker,
             claimed=self.gateway.door_claims,
         )
+        # ... and so does the warm buffered function URL request (front_doors/function_url_fast.py).
+        self.fast_url = FastUrl(url_door, self.functions, self.concurrency, self.executor)
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
@@ -267,7 +285,7 @@ class Lamina:
             MAX_BODY,
             self.gateway.too_large,
             self.gateway.bad_request,
-            self.fast_invoke,
+            self._fast,
             body_cap=self.gateway.body_cap,
         )
         self.executor.serve_api_at(self.settings.host, self.port, self._serve_inside)
@@ -282,7 +300,7 @@ class Lamina:
             MAX_BODY,
             gateway.too_large,
             gateway.bad_request,
-            self.fast_invoke,
+            self._fast,
             sock=sock,
             body_cap=gateway.body_cap,
         )
@@ -292,6 +310,14 @@ class Lamina:
         assert self._server is not None
         port: int = self._server.sockets[0].getsockname()[1]
         return port
+
+    def _fast(self, request: Request, respond: Callable[[Response], None]) -> bool:
+        """The server's fast path: a plain warm Invoke, else a plain warm function URL request."""
+        return self.fast_invoke(request, respond) or self.fast_url(request, respond)
+
+    def _public_port(self) -> int:
+        """The port URLs name: the listening one once started (settings may say 0: any free port)."""
+        return self.port if self._server is not None else self.settings.port
 
     async def stop(self) -> None:
         if self._server is not None:
@@ -333,6 +359,7 @@ class Lamina:
             "asyncInvocations": dict(self.async_invoker.stats),
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
+            "fastUrlRequests": self.fast_url.taken,
         }
 
     def _internal(self, request: Request) -> Response | None:

@@ -25,6 +25,9 @@ class Settings:
     data_dir: Path = Path(".lamina-data")
     region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT
+    # The one credential pair SigV4-verifying front doors accept (function URLs with AuthType AWS_IAM).
+    access_key_id: str = "test"
+    secret_access_key: str = "test"
     # Seconds a function stays Pending after create (and InProgress after an update) beyond the real
     # preparation work. AWS takes seconds; 0 keeps local loops fast while the states stay observable.
     state_transition_delay: float = 0.0

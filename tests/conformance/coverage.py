@@ -7,7 +7,7 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     (("total_code_size",), "code-size deltas of upstream's own zips (exact byte counts)"),
     (("EventInvokeConfig", "event_invoke_config"), "event invoke config: replayed in tests/async_invoke"),
     (("Concurrency", "concurrency"), "concurrency: replayed in tests/concurrency"),
-    (("TestLambdaUrl", "url_config"), "function URLs not built"),
+    (("TestLambdaUrl", "url_config"), "function URLs: errors and paging replayed in tests/function_urls/test_api.py"),
     (
         ("EventSourceMapping", "event_source_mapping", "esm"),
         "event source mappings: SQS entries replayed in tests/esm (stream and Kafka sources not built)",

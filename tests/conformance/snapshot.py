@@ -34,6 +34,8 @@ LOOSE = frozenset({"<code-size>", "<location>", "<datetime>"})
 # Keys whose recorded value is the literal "date": any timestamp string matches.
 DATE_KEYS = frozenset({"LastModified", "CreationTime", "LastModifiedTime", "CreatedDate"})
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:?\d{2}|Z)$")
+# A function URL (recorded as the literal "lambda-url"): Lamina's local form of AWS's `<id>.lambda-url.<region>.on.aws`.
+_URL = re.compile(r"^http://[a-z0-9]{32}\.lambda-url\.[a-z0-9-]+\.localhost:\d+/$")
 _PLACEHOLDER = re.compile(r"<[A-Za-z][A-Za-z0-9_-]*(?::\d+)?>")
 _RUN_OF_A = re.compile(r"<a:len\((\d+)\)>")  # `<a:len(129)>` stands for "a" * 129
 
@@ -132,6 +134,8 @@ def unify(recorded: Any, live: Any, bindings: Bindings, key: str = "") -> Any:
     if isinstance(recorded, str):
         recorded = _RUN_OF_A.sub(lambda m: "a" * int(m.group(1)), recorded)
         if recorded == "date" and key in DATE_KEYS and isinstance(live, str) and _TIMESTAMP.match(live):
+            return recorded
+        if recorded == "lambda-url" and key == "FunctionUrl" and isinstance(live, str) and _URL.match(live):
             return recorded
         if isinstance(live, int | float) and not isinstance(live, bool) and _PLACEHOLDER.fullmatch(recorded):
             return recorded if _match_string(recorded, str(live), bindings) else live

@@ -124,6 +124,47 @@ def method_of(ctx: Ctx) -> str:
     return ctx.rec.test_id.rsplit("[", 1)[1].rstrip("]").rsplit("-", 1)[-1]
 
 
+# -- TestLambdaUrl ------------------------------------------------------------------------------------
+
+
+@scenario("TestLambdaUrl::test_url_config_lifecycle")
+def url_config_lifecycle(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    ctx.fixture_create(name)
+    rec.call("url_creation", c.create_function_url_config, FunctionName=name, AuthType="NONE")
+    rec.call("failed_duplication", c.create_function_url_config, FunctionName=name, AuthType="NONE")
+    rec.call("get_url_config", c.get_function_url_config, FunctionName=name)
+    rec.call("updated_url_config", c.update_function_url_config, FunctionName=name, AuthType="AWS_IAM")
+    c.delete_function_url_config(FunctionName=name)
+    rec.call("failed_getter", c.get_function_url_config, FunctionName=name)
+
+
+@scenario("TestLambdaUrl::test_url_config_deletion_without_qualifier")
+def url_config_deletion_without_qualifier(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    ctx.fixture_create(name)
+    version = c.publish_version(FunctionName=name)["Version"]
+    c.create_alias(FunctionName=name, Name="test-alias", FunctionVersion=version)
+    rec.call("url_creation", c.create_function_url_config, FunctionName=name, AuthType="NONE")
+    rec.call(
+        "url_with_alias_creation",
+        c.create_function_url_config,
+        FunctionName=name,
+        Qualifier="test-alias",
+        AuthType="NONE",
+    )
+    rec.call("get_url_config", c.get_function_url_config, FunctionName=name)
+    rec.call("get_url_config_with_alias", c.get_function_url_config, FunctionName=name, Qualifier="test-alias")
+    rec.call("delete_function_url_config", c.delete_function_url_config, FunctionName=name)
+    rec.call("get_url_config_after_deletion", c.get_function_url_config, FunctionName=name)
+    rec.call(
+        "get_url_config_with_alias_after_deletion",
+        c.get_function_url_config,
+        FunctionName=name,
+        Qualifier="test-alias",
+    )
+
+
 # -- TestLambdaFunction -------------------------------------------------------------------------------
 
 
@@ -209,6 +250,7 @@ def delete_nonexisting_version(ctx: Ctx) -> None:
     "TestLambdaFunction::test_ops_on_nonexisting_fn[delete_function]",
     "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function]",
     "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function_configuration]",
+    "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function_url_config]",
 )
 def nonexisting_fn(ctx: Ctx) -> None:
     name = ctx.name("i-dont-exist")
@@ -221,6 +263,7 @@ def nonexisting_fn(ctx: Ctx) -> None:
     "TestLambdaFunction::test_get_function_wrong_region[get_function_configuration]",
     "TestLambdaFunction::test_get_function_wrong_region[delete_function]",
     "TestLambdaFunction::test_get_function_wrong_region[invoke]",
+    "TestLambdaFunction::test_get_function_wrong_region[get_function_url_config]",
 )
 def wrong_region(ctx: Ctx) -> None:
     name = ctx.name("i-exist")

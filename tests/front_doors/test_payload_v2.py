@@ -70,6 +70,8 @@ def test_headers_are_lower_case_comma_joined_and_cookies_move_to_their_array() -
     assert headers["x-multi"] == "a,b"
     assert "cookie" not in headers
     assert headers["x-forwarded-for"] == "1.2.3.4"
+    assert headers["x-forwarded-proto"] == "http" and headers["x-forwarded-port"] == "80"
+    assert str(headers["x-amzn-trace-id"]).startswith("Root=1-")
     assert event["cookies"] == ["c1=1", "c2=2", "c3=3"]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -87,7 +88,11 @@ def build_event(
 ) -> dict[str, Any]:
     """The payload 2.0 event for `request` arriving on `route`."""
     headers = {name: value for name, value in request.headers.items() if name != "cookie"}
+    # What AWS's front end adds (the recorded function URL events show these four).
+    headers.setdefault("x-amzn-trace-id", f"Root=1-{epoch_ms // 1000:08x}-{random.getrandbits(96):024x}")
     headers.setdefault("x-forwarded-for", source_ip)
+    port = request.headers.get("host", "").rpartition(":")[2]
+    headers.setdefault("x-forwarded-port", port if port.isdigit() else "80")
     headers.setdefault("x-forwarded-proto", "http")
     event: dict[str, Any] = {
         "version": "2.0",

@@ -38,6 +38,12 @@ class ServiceInvoker:
             ref.arn, self.principal, source_arn=source_arn, source_account=account, qualifier=ref.qualifier
         )
 
+    def url_allowed(self, function_arn: str, qualifier: str | None, auth_type: str) -> bool:
+        """Whether the policy lets anyone (`*`) call the function's URL of `auth_type` (function URLs)."""
+        return self._policies.allows(
+            function_arn, "*", "lambda:InvokeFunctionUrl", qualifier=qualifier, function_url_auth_type=auth_type
+        )
+
     async def invoke(self, function_id: str, region: str, account: str, payload: bytes, request_id: str) -> Any:
         """Invoke's output members (StatusCode, FunctionError, Payload); raises LaminaError (throttled, gone)."""
         ctx = CallContext(region, account, request_id, "")

@@ -210,7 +210,7 @@ def test_scales_with_depth_up_to_max_concurrency(tmp_path: Path) -> None:
         runner.release.set()
         await _until(lambda: runner.records == 100)
         assert runner.peak == 3
-        assert queue.counts(clock.time()) == (0, 0, 0)
+        await _until(lambda: queue.counts(clock.time()) == (0, 0, 0))  # the deletes commit, then memory follows
         await _until(lambda: len(clock._sleepers) >= 4)  # every worker is in its long poll (and the ticker)
         clock.advance(20.1)  # the empty long polls end: workers retire down to one
         await _until(lambda: poller.workers == 1)

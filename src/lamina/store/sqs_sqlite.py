@@ -97,7 +97,10 @@ class SqsStore:
                     else:
                         fut.set_result(None)
 
-        futures[0].get_loop().call_soon_threadsafe(settle)
+        try:
+            futures[0].get_loop().call_soon_threadsafe(settle)
+        except RuntimeError:  # the loop that waited has closed: nobody is left to tell
+            pass
 
     async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -40,6 +40,8 @@ from lamina.functions.runtime_management import RuntimeManagementConfigs
 from lamina.functions.url_configs import FunctionUrls
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
+from lamina.invoke.destinations.event_bus import EventBusTarget
+from lamina.invoke.destinations.lambda_function import LambdaFunctionTarget
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
@@ -50,6 +52,9 @@ from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
+from lamina.services.events.dispatch import Dispatcher as EventsDispatcher
+from lamina.services.events.engine import EventsEngine
+from lamina.services.events.provider import EventsProvider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -218,6 +223,25 @@ class Lamina:
         self.sns.load()
         self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
         sns_service = bind_service("sns", SnsProvider(self.sns, settings.region))
+        # EventBridge: buses, rules (targets inside) and accepted-but-undelivered events are documents; events go
+        # to Lambda (the async queue, as events.amazonaws.com), SQS, SNS and other buses (services/events/), and
+        # async invoke destinations may now name a bus (invoke/destinations/event_bus.py).
+        self.events = EventsEngine(self.store, self.clock)
+        self.events.load()
+        self.events_dispatch = EventsDispatcher(
+            self.events,
+            {
+                "lambda": LambdaFunctionTarget(self.async_invoker.submit_arn),
+                "sqs": SqsQueueTarget(self.sqs),
+                "sns": SnsTopicTarget(self.sns),
+            },
+            self.clock,
+            lambda_allowed=lambda arn, qualifier, rule: self.policies.allows(
+                arn, "events.amazonaws.com", source_arn=rule, qualifier=qualifier
+            ),
+        )
+        self.async_invoker.destinations.register("events", EventBusTarget(self.events.put_on_bus))
+        events_service = bind_service("events", EventsProvider(self.events))
         # Application load balancers with Lambda targets: resources are documents, requests come in by Host.
         self.elbv2 = Elbv2Engine(self.store)
         self.elbv2.load()
@@ -237,7 +261,15 @@ class Lamina:
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service],
+            [
+                lambda_service,
+                sqs_service,
+                sns_service,
+                events_service,
+                elbv2_service,
+                apigateway_service,
+                http_api_service,
+            ],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -278,6 +310,7 @@ class Lamina:
         self.event_source_mappings.start()
         self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
+        self.events_dispatch.start()  # accepted events not yet delivered (before a stop or a crash) go out
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -329,6 +362,7 @@ class Lamina:
         await self.sqs_pollers.close()
         self.functions.close()
         await self.executor.close()
+        await self.events_dispatch.close()
         await self.event_queue.close()
         await self.sns.close()
         await self.sqs_moves.close()
@@ -351,12 +385,20 @@ class Lamina:
                 "lambda": "running",
                 "sqs": "running",
                 "sns": "running",
+                "events": "running",
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
+            "eventBridge": {
+                "pending": len(self.events.pending),
+                "delivered": sum(self.events_dispatch.delivered.values()),
+                "retried": sum(self.events_dispatch.retried.values()),
+                "deadLettered": sum(self.events_dispatch.dead_lettered.values()),
+                "dropped": sum(self.events_dispatch.dropped.values()),
+            },
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,

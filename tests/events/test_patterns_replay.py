@@ -48,7 +48,7 @@ def _recorded() -> dict[str, Any]:
 def _invalid_cases() -> list[tuple[str, str, str]]:
     """(case, pattern text, AWS's message without the source tail)."""
     out = []
-    for key, entry in _recorded().items():
+    for _key, entry in _recorded().items():
         for name, content in entry.get("recorded-content", {}).items():
             error = content.get("exception_message", {}).get("Error") if isinstance(content, dict) else None
             if not error or error.get("Code") != "InvalidEventPatternException":

@@ -55,7 +55,7 @@ def _put(events: Any, bus: str = "default", **detail: Any) -> str:
 
 
 PATTERN = json.dumps({"source": ["core.update-account-command"]})
-DETAIL = {"command": "update-account", "payload": {"acc_id": "0a787ecb-4015", "sf_id": "baz"}}
+DETAIL: dict[str, Any] = {"command": "update-account", "payload": {"acc_id": "0a787ecb-4015", "sf_id": "baz"}}
 
 
 def test_rule_to_sqs_gives_awss_event(events: Any, sqs: Any, make_queue: Any, make_rule: Any) -> None:

@@ -53,7 +53,6 @@ def _select(path: str, document: Any) -> Any:
     many = False
     for m in _SEGMENT.finditer(path[1:]):
         name, index, quoted = m.group(1), m.group(2), m.group(3)
-        key: str | int = quoted if quoted is not None else (name if name is not None else int(index))
         if name == "*" or index == "*":
             many = True
             nxt: list[Any] = []
@@ -64,6 +63,7 @@ def _select(path: str, document: Any) -> Any:
                     nxt.extend(c)
             current = nxt
             continue
+        key: str | int = quoted if quoted is not None else (name if name is not None else int(index))
         nxt = []
         for c in current:
             found = isinstance(c, list) and isinstance(key, int) and key < len(c)

@@ -1,0 +1,203 @@
+"""The dispatcher in virtual time (ManualClock): back-off, RetryPolicy limits, the dead-letter queue, and
+deliveries that outlive the engine (SQLite store reopened); InputTransformer's quoting rules."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lamina.clock import ManualClock
+from lamina.invoke.destinations import Delivery, TargetUnavailable
+from lamina.services.events import input_transform
+from lamina.services.events.dispatch import Dispatcher
+from lamina.services.events.engine import EventsEngine, Rule, rule_arn
+from lamina.store.documents import MemoryStore, SqliteStore
+
+QUEUE = "arn:aws:sqs:us-east-1:000000000000:q"
+DLQ = "arn:aws:sqs:us-east-1:000000000000:dlq"
+
+
+class FakeSqs:
+    def __init__(self, failures: int = 0, missing: bool = False) -> None:
+        self.failures = failures
+        self.missing = missing
+        self.got: list[Delivery] = []
+
+    async def deliver(self, delivery: Delivery) -> None:
+        if delivery.target_arn == QUEUE:
+            if self.missing:
+                raise TargetUnavailable("no such queue")
+            if self.failures:
+                self.failures -= 1
+                raise RuntimeError("transient")
+        self.got.append(delivery)
+
+
+def _engine(store: Any, clock: ManualClock, target: dict[str, Any]) -> EventsEngine:
+    engine = EventsEngine(store, clock)
+    engine.load()
+    arn = rule_arn("us-east-1", "000000000000", "default", "r")
+    if arn not in engine.rules:
+        engine.save_rule(
+            Rule("r", arn, "default", "us-east-1", "000000000000", event_pattern='{"source": ["s"]}', targets=[target])
+        )
+    return engine
+
+
+def _put(engine: EventsEngine) -> dict[str, Any]:
+    bus = engine.bus("us-east-1", "000000000000", "default")
+    assert bus is not None
+    event = engine.new_event("us-east-1", "000000000000", "s", "t", {"k": 1}, [])
+    engine.commit(engine.route(bus, event))
+    return event
+
+
+def in_loop(fn: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Runs an async test body in a fresh event loop (bounded, so a hang fails instead of blocking)."""
+
+    @functools.wraps(fn)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(asyncio.wait_for(fn(*args, **kwargs), 10))
+
+    return run
+
+
+async def _settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+@in_loop
+async def test_transient_failures_back_off_on_the_clock() -> None:
+    clock = ManualClock()
+    sqs = FakeSqs(failures=3)
+    engine = _engine(MemoryStore(), clock, {"Id": "t", "Arn": QUEUE})
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        _put(engine)
+        await _settle()
+        assert sqs.got == [] and dispatcher.retried["sqs"] == 1
+        clock.advance(1)  # first back-off: 1 s
+        await _settle()
+        assert dispatcher.retried["sqs"] == 2
+        clock.advance(1.5)  # second is 2 s: not yet
+        await _settle()
+        assert dispatcher.retried["sqs"] == 2
+        clock.advance(0.5)
+        await _settle()
+        clock.advance(4)
+        await _settle()
+        assert len(sqs.got) == 1 and engine.pending == {}
+    finally:
+        await dispatcher.close()
+
+
+@in_loop
+async def test_retries_exhausted_go_to_the_dead_letter_queue() -> None:
+    clock = ManualClock()
+    sqs = FakeSqs(failures=100)
+    target = {"Id": "t", "Arn": QUEUE, "RetryPolicy": {"MaximumRetryAttempts": 2}, "DeadLetterConfig": {"Arn": DLQ}}
+    engine = _engine(MemoryStore(), clock, target)
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        event = _put(engine)
+        for _ in range(4):
+            await _settle()
+            clock.advance(10)
+        await _settle()
+        [dead] = sqs.got
+        assert dead.target_arn == DLQ and json.loads(dead.body)["id"] == event["id"]
+        assert dead.attributes["ERROR_CODE"] == ("String", "SDK_CLIENT_ERROR")
+        assert dead.attributes["TARGET_ARN"] == ("String", QUEUE)
+        assert dispatcher.retried["sqs"] == 2 and engine.pending == {}
+    finally:
+        await dispatcher.close()
+
+
+@in_loop
+async def test_event_age_limit_and_missing_targets_are_not_retried() -> None:
+    clock = ManualClock()
+    sqs = FakeSqs(missing=True)
+    engine = _engine(MemoryStore(), clock, {"Id": "t", "Arn": QUEUE, "DeadLetterConfig": {"Arn": DLQ}})
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        _put(engine)
+        await _settle()
+        [dead] = sqs.got
+        assert dead.attributes["ERROR_CODE"] == ("String", "RESOURCE_NOT_FOUND")
+        assert dispatcher.retried["sqs"] == 0
+    finally:
+        await dispatcher.close()
+    clock = ManualClock()
+    sqs = FakeSqs(failures=1000)
+    target = {"Id": "t", "Arn": QUEUE, "RetryPolicy": {"MaximumEventAgeInSeconds": 60}}
+    engine = _engine(MemoryStore(), clock, target)
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        _put(engine)
+        for _ in range(12):
+            await _settle()
+            clock.advance(30)
+        await _settle()
+        assert engine.pending == {} and dispatcher.dropped["sqs"] == 1 and dispatcher.retried["sqs"] < 10
+    finally:
+        await dispatcher.close()
+
+
+@in_loop
+async def test_committed_deliveries_outlive_the_engine(tmp_path: Path) -> None:
+    clock = ManualClock()
+    store = SqliteStore(tmp_path / "db")
+    engine = _engine(store, clock, {"Id": "t", "Arn": QUEUE})
+    event = _put(engine)  # no dispatcher: as if the process died right after answering
+    store.close()
+    store = SqliteStore(tmp_path / "db")
+    sqs = FakeSqs()
+    engine = _engine(store, clock, {"Id": "t", "Arn": QUEUE})
+    assert len(engine.pending) == 1
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        await _settle()
+        [delivery] = sqs.got
+        assert json.loads(delivery.body)["id"] == event["id"]
+        assert store.load("events-delivery") == {}
+    finally:
+        await dispatcher.close()
+        store.close()
+
+
+EVENT = {"id": "e1", "detail": {"name": 'a "quoted" name', "n": 5, "obj": {"x": [1, 2]}, "tags": ["a", "b"]}}
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ('{"n": <n>, "name": <name>}', {"n": 5, "name": 'a "quoted" name'}),
+        ('{"text": "<name> has <n>"}', {"text": 'a "quoted" name has 5'}),
+        ('{"obj": <obj>, "inside": "<obj>"}', {"obj": {"x": [1, 2]}, "inside": '{"x": [1, 2]}'}),
+        ('{"missing": <nope>, "quoted": "<nope>"}', {"missing": None, "quoted": ""}),
+        ('{"rule": "<aws.events.rule-name>", "event": <aws.events.event.json>}', {"rule": "r", "event": EVENT}),
+        ('{"first": <first>, "all": <all>}', {"first": "a", "all": ["a", "b"]}),
+    ],
+)
+def test_input_template_quoting(template: str, expected: Any) -> None:
+    paths = {"n": "$.detail.n", "name": "$.detail.name", "obj": "$.detail.obj", "nope": "$.detail.nope"}
+    paths.update({"first": "$.detail.tags[0]", "all": "$.detail.tags[*]"})
+    extra = input_transform.predefined(EVENT, "arn:r", "r", "2024-01-01T00:00:00Z")
+    assert json.loads(input_transform.transform(template, paths, EVENT, extra)) == expected
+
+
+def test_plain_text_template() -> None:
+    out = input_transform.transform("<n> is <what>", {"n": "$.detail.n", "what": "$.id"}, EVENT, {})
+    assert out == "5 is e1"

@@ -58,6 +58,9 @@ def test_custom_bus_lifecycle_and_tags(events: Any) -> None:
         events.describe_event_bus(Name=name)
     assert _error(err) == ("ResourceNotFoundException", f"Event bus {name} does not exist.", 400)
     events.delete_event_bus(Name=name)  # deleting a missing bus succeeds, as on AWS
+    with pytest.raises(ClientError) as err:
+        events.create_event_bus(Name="a/b")
+    assert _error(err) == ("ValidationException", "Event bus name must not contain '/'.", 400)
 
 
 def test_rules_and_targets(events: Any, make_bus: Any) -> None:

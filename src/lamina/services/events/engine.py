@@ -240,7 +240,7 @@ class EventsEngine:
         now = self._clock.time()
         out = []
         for rule in self.rules_of(bus):
-            if rule.state != "ENABLED" or rule.pattern is None or not patterns.matches_flat(rule.pattern, flat):
+            if rule.state == "DISABLED" or rule.pattern is None or not patterns.matches_flat(rule.pattern, flat):
                 continue
             for target in rule.targets:
                 out.append(self.delivery(rule, target, event, now, hops))

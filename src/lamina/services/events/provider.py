@@ -82,6 +82,8 @@ class EventsProvider:
         name = params["Name"]
         if name == DEFAULT_BUS or self._engine.bus(ctx.region, ctx.account_id, name) is not None:
             raise _fault("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
+        if "/" in name:
+            raise _fault("ValidationException", "Event bus name must not contain '/'.")
         if params.get("EventSourceName"):
             raise _fault("ResourceNotFoundException", f"Event source {params['EventSourceName']} does not exist.")
         tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}

@@ -1,11 +1,12 @@
 """EventBridge: PutEvents → target latency (p50/p99), for an SQS target and a Lambda target.
 
-    .venv/bin/python bench/events_bench.py [--events 200]
+    .venv/bin/python bench/events_bench.py [--events 200] [--burst 5000]
 
 SQS: one event at a time; latency = from just before PutEvents until a long-polling ReceiveMessage has the
 message (so it includes the receive's own round trip). Lambda: the function returns `time.time()` at its start,
 the record reaches an OnSuccess queue; latency = from just before PutEvents until the function started (the
-async queue's pick-up included; the function is warm after the first event).
+async queue's pick-up included; the function is warm after the first event). Burst: events a second from
+PutEvents (10 entries each, one client) until all are in the SQS target queue.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ def receive(sqs: Any, url: str) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--burst", type=int, default=5000)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         server = LaminaProcess(Path(data)).start()
@@ -67,6 +69,20 @@ def main() -> None:
                 receive(sqs, url)
                 samples.append(time.time() - t0)
             print(f"PutEvents -> SQS target received: {percentiles(samples)}")
+
+            burst = [entry] * 10
+            t0 = time.monotonic()
+            for _ in range(args.burst // 10):
+                events.put_events(Entries=burst)
+            accepted = time.monotonic() - t0
+            while int(sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])[
+                "Attributes"]["ApproximateNumberOfMessages"]) < args.burst:  # fmt: skip
+                time.sleep(0.01)
+            total = time.monotonic() - t0
+            print(
+                f"burst of {args.burst} events (PutEvents of 10, one client): accepted in {accepted:.2f} s, "
+                f"all in the queue after {total:.2f} s = {args.burst / total:,.0f} events/s"
+            )
 
             outcome_url, outcome_arn = queue(sqs, "bench-outcome")
             function_arn = lam.create_function(

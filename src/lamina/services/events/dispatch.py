@@ -35,6 +35,7 @@ PolicyCheck = Callable[[str, str | None, str], bool]  # (function ARN, qualifier
 MAX_HOPS = 5  # bus-to-bus forwarding stops here (a loop of buses must not spin forever)
 BACKOFF_FIRST_S = 1.0
 BACKOFF_MAX_S = 300.0
+CONCURRENCY = 32  # deliveries in flight at once
 
 
 class NoPermission(Exception):
@@ -68,6 +69,7 @@ class Dispatcher:
         self.dead_lettered: Counter[str] = Counter()
         self.dropped: Counter[str] = Counter()
         self._running: set[str] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         engine.on_deliveries(self._wake.set)
 
     def start(self) -> None:
@@ -76,40 +78,50 @@ class Dispatcher:
     async def close(self) -> None:
         self._closed = True
         self._wake.set()
-        if self._task is not None:
-            self._task.cancel()
+        for task in [t for t in (self._task, *self._tasks) if t is not None]:
+            task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-
-    async def idle(self) -> None:
-        """Returns once nothing is due (for tests)."""
-        while any(doc["due"] <= self._clock.time() for doc in self._engine.pending.values()):
-            await asyncio.sleep(0.01)
+                await task
 
     async def _run(self) -> None:
+        """Starts due deliveries, up to CONCURRENCY at once, and sleeps until the next one is due or a new
+        one is committed."""
         while not self._closed:
             self._wake.clear()
             now = self._clock.time()
+            free = CONCURRENCY - len(self._running)
             due = sorted(
                 ((k, d) for k, d in self._engine.pending.items() if d["due"] <= now and k not in self._running),
                 key=lambda item: item[1]["due"],
-            )
+            )[: max(free, 0)]
             for key, doc in due:
-                try:
-                    await self._deliver(key, doc)
-                except Exception:
-                    log.exception("EventBridge delivery %s failed unexpectedly; it stays queued", key)
-            if due:
+                self._running.add(key)
+                task = asyncio.get_running_loop().create_task(self._attempt(key, doc))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            waiting = [d["due"] for k, d in self._engine.pending.items() if k not in self._running]
+            wait = min(waiting) - now if waiting else 3600.0
+            if wait <= 0 and len(self._running) < CONCURRENCY:
+                await asyncio.sleep(0)
                 continue
-            later = [d["due"] for d in self._engine.pending.values()]
-            wait = min(later) - now if later else 3600.0
             sleeper = asyncio.ensure_future(self._clock.sleep(max(wait, 0.001)))
             waker = asyncio.ensure_future(self._wake.wait())
             try:
                 await asyncio.wait({sleeper, waker}, return_when=asyncio.FIRST_COMPLETED)
             finally:
-                for task in (sleeper, waker):
-                    task.cancel()
+                sleeper.cancel()
+                waker.cancel()
+
+    async def _attempt(self, key: str, doc: dict[str, Any]) -> None:
+        try:
+            await self._deliver(key, doc)
+        except Exception:
+            log.exception("EventBridge delivery %s failed unexpectedly; it stays queued, tried again in 1 s", key)
+            if key in self._engine.pending:  # in memory only: the stored document is unchanged
+                self._engine.pending[key] = {**doc, "due": self._clock.time() + 1.0}
+        finally:
+            self._running.discard(key)
+            self._wake.set()
 
     async def _deliver(self, key: str, doc: dict[str, Any]) -> None:
         target = doc["target"]

@@ -253,8 +253,14 @@ def test_aws_cli(lamina: LaminaProcess, tmp_path: Path, make_bus: Any) -> None:
     assert [r["Name"] for r in aws("list-rules", "--event-bus-name", bus)["Rules"]] == ["cli"]
     entries = json.dumps([{"Source": "cli", "DetailType": "t", "Detail": "{}", "EventBusName": bus}])
     assert aws("put-events", "--entries", entries)["FailedEntryCount"] == 0
-    result = aws(
-        "test-event-pattern", "--event-pattern", '{"source":["cli"]}', "--event", json.dumps({"source": "cli"})
-    )
+    event = {
+        "id": "1",
+        "account": "1",
+        "source": "cli",
+        "time": "2024-01-01T00:00:00Z",
+        "region": "r",
+        "detail-type": "t",
+    }
+    result = aws("test-event-pattern", "--event-pattern", '{"source":["cli"]}', "--event", json.dumps(event))
     assert result == {"Result": True}
     aws("delete-rule", "--name", "cli", "--event-bus-name", bus)

@@ -233,3 +233,51 @@ def test_accepted_event_survives_kill_9(fresh_lamina: Any, tmp_path: Path) -> No
     sqs = server.client("sqs")
     got = {json.loads(m["Body"])["id"] for m in drain(sqs, url, 20)}
     assert got >= set(ids)
+
+
+BASE = {"source": ["core.update-account-command"], "detail-type": ["core.update-account-command"]}
+
+
+@pytest.mark.parametrize(
+    ("case", "key", "detail_pattern", "details"),
+    [
+        (
+            "test_put_events_with_rule_pattern_anything_but",
+            "rule-anything-but",
+            {"command": [{"anything-but": ["no-message"]}]},
+            [{"command": "display-message", "payload": "baz"}, {"command": None, "payload": "baz"},
+             {"command": "no-message", "payload": "baz"}],
+        ),
+        (
+            "test_put_events_with_rule_pattern_exists_true",
+            "rule-exists-true",
+            {"key": [{"exists": True}]},
+            [{"key": "value", "payload": "baz"}, {"no-key": "no-value", "payload": "baz"}],
+        ),
+        (
+            "test_put_events_with_rule_pattern_exists_false",
+            "rule-exists-false",
+            {"key": [{"exists": False}]},
+            [{"key": "value", "payload": "baz"}, {"no-key": "no-value", "payload": "baz"}],
+        ),
+    ],
+)  # fmt: skip
+def test_recorded_rules_with_patterns(
+    events: Any,
+    sqs: Any,
+    make_queue: Any,
+    make_rule: Any,
+    case: str,
+    key: str,
+    detail_pattern: dict[str, Any],
+    details: list[dict[str, Any]],
+) -> None:
+    """The recorded TestRuleWithPattern entries: which of the events put reach the rule's SQS target."""
+    url, arn = make_queue()
+    make_rule(json.dumps({**BASE, "detail": detail_pattern}), [{"Id": "q", "Arn": arn}])
+    for detail in details:
+        _put(events, **detail)
+    expected = _recorded("services__events__test_events_patterns.snapshot.json", f"::{case}")[key]
+    got = [json.loads(m["Body"]) for m in drain(sqs, url, len(expected))]
+    assert sorted(json.dumps(b["detail"]) for b in got) == sorted(json.dumps(m["Body"]["detail"]) for m in expected)
+    assert all(list(b) == list(m["Body"]) for b, m in zip(got, expected, strict=True))

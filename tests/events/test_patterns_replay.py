@@ -103,11 +103,18 @@ def test_recorded_invalid_json_patterns_with_jacksons_message(events: Any, patte
     assert err.value.response["Error"] == {"Code": "InvalidEventPatternException", "Message": message}
 
 
-@pytest.mark.parametrize("event", ["plain string", "[1, 2]", '{"not": closed'])
-def test_recorded_invalid_event_payloads(events: Any, event: str) -> None:
-    recorded = _recorded()
-    [entry] = [v for k, v in recorded.items() if k.endswith("::test_plain_string_payload")]
-    expected = entry["recorded-content"]["plain-string-payload-exc"]["Error"]
+@pytest.mark.parametrize(
+    ("case", "key", "event"),
+    [
+        ("test_plain_string_payload", "plain-string-payload-exc", "plain string"),
+        ("test_array_event_payload", "array-event-payload-exc", "[1, 2]"),
+        ("test_invalid_event_payload", "plain-string-payload-exc", '{"testEvent": "value"}'),  # fields missing
+        ("test_plain_string_payload", "plain-string-payload-exc", '{"not": closed'),
+    ],
+)
+def test_recorded_invalid_event_payloads(events: Any, case: str, key: str, event: str) -> None:
+    [entry] = [v for k, v in _recorded().items() if k.endswith(f"::{case}")]
+    expected = entry["recorded-content"][key]["Error"]
     with pytest.raises(ClientError) as err:
         events.test_event_pattern(EventPattern='{"source": ["x"]}', Event=event)
     assert err.value.response["Error"] == expected

@@ -15,6 +15,7 @@ from lamina.types import CallContext
 
 MAX_TARGETS = 5  # targets per rule (AWS's quota)
 MAX_REQUEST = 262_144  # PutEvents: 256 KB over all entries
+EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")  # TestEventPattern requires them
 TARGET_SERVICES = frozenset({"lambda", "sqs", "sns", "events"})
 
 
@@ -386,7 +387,7 @@ class EventsProvider:
             event = json.loads(params["Event"])
         except ValueError:
             event = None
-        if not isinstance(event, dict):
+        if not isinstance(event, dict) or any(name not in event for name in EVENT_FIELDS):
             raise _fault("ValidationException", "Parameter Event is not valid.")
         return {"Result": patterns.matches(pattern, event)}
 

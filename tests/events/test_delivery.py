@@ -281,3 +281,42 @@ def test_recorded_rules_with_patterns(
     got = [json.loads(m["Body"]) for m in drain(sqs, url, len(expected))]
     assert sorted(json.dumps(b["detail"]) for b in got) == sorted(json.dumps(m["Body"]["detail"]) for m in expected)
     assert all(list(b) == list(m["Body"]) for b, m in zip(got, expected, strict=True))
+
+
+def test_recorded_content_based_rule(events: Any, sqs: Any, make_queue: Any, make_rule: Any, make_bus: Any) -> None:
+    """test_put_event_with_content_base_rule_in_pattern: a pattern using most matchers at once, the target's
+    InputPath `$.detail`; the recorded message body is the event's detail."""
+    [expected] = _recorded(
+        "services__events__test_events_patterns.snapshot.json", "::test_put_event_with_content_base_rule_in_pattern"
+    )["messages"]
+    pattern = {
+        "source": [{"exists": True}],
+        "detail-type": [{"prefix": "core.app"}],
+        "detail": {
+            "description": ["this-is-event-details"],
+            "amount": [200],
+            "salary": [2000, 4000],
+            "env": ["dev", "prod"],
+            "user": ["user1", "user2", "user3"],
+            "admins": ["skyli", {"prefix": "hey"}, {"prefix": "ad"}],
+            "test1": [{"anything-but": 200}],
+            "test2": [{"anything-but": "test2"}],
+            "test3": [{"anything-but": ["test3", "test33"]}],
+            "test4": [{"anything-but": {"prefix": "test4"}}],
+            "ip": [{"cidr": "10.102.1.0/24"}],
+            "num-test1": [{"numeric": ["<", 200]}],
+            "num-test2": [{"numeric": ["<=", 200]}],
+            "num-test3": [{"numeric": [">", 200]}],
+            "num-test4": [{"numeric": [">=", 200]}],
+            "num-test5": [{"numeric": [">=", 200, "<=", 500]}],
+            "num-test6": [{"numeric": [">", 200, "<", 500]}],
+            "num-test7": [{"numeric": [">=", 200, "<", 500]}],
+        },
+    }
+    bus = make_bus()
+    url, arn = make_queue()
+    make_rule(json.dumps(pattern), [{"Id": "q", "Arn": arn, "InputPath": "$.detail"}], bus=bus)
+    entry = {"Source": "core.update-account-command", "DetailType": "core.app.backend", "EventBusName": bus}
+    no_match = {**expected["Body"], "num-test7": 500}
+    events.put_events(Entries=[{**entry, "Detail": json.dumps(d)} for d in (expected["Body"], no_match)])
+    assert [json.loads(m["Body"]) for m in drain(sqs, url, 1)] == [expected["Body"]]

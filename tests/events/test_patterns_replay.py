@@ -194,6 +194,7 @@ MATCHING = [
     ),
     ("content_numeric_and", {"detail": {"n": [{"numeric": [">", 0, "<=", 5]}]}}, _event(n=5), True),
     ("content_numeric_and_NEG", {"detail": {"n": [{"numeric": [">", 0, "<", 5]}]}}, _event(n=5), False),
+    ("number_comparison_float", {"number": [300]}, {**EVENT, "number": 300.0}, True),
     ("numeric-int-float", {"number": [{"numeric": [">", 100]}]}, {**EVENT, "number": 101.0}, True),
     ("numeric-string_NEG", {"number": [{"numeric": [">", 100]}]}, {**EVENT, "number": "101"}, False),
     ("numeric-null_NEG", {"number": [{"numeric": [">", 100]}]}, {**EVENT, "number": None}, False),

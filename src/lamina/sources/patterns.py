@@ -301,6 +301,8 @@ def _one(m: Any, v: Any) -> bool:
     if not isinstance(m, dict):
         if m is None or isinstance(m, bool) or v is None or isinstance(v, bool):
             return m is v
+        if _is_number(m):  # AWS compares numbers by value: 300 matches 300.0 (recorded number_comparison_float)
+            return _is_number(v) and float(m) == float(v)
         return type(m) is type(v) and bool(m == v)
     kind, arg = next(iter(m.items()))
     if kind == "prefix":

@@ -135,7 +135,8 @@ def _event(**detail: Any) -> dict[str, Any]:
     return {**EVENT, "detail": detail}
 
 
-# (recorded case family, pattern, event, matches) — the semantics of AWS's documentation, one per family.
+# (recorded case name where one exists, pattern, event, matches): AWS's documented semantics, and the recorded
+# cases' outcomes (a name without _NEG matched on AWS, one with _NEG did not).
 MATCHING = [
     ("string", {"source": ["test-source"]}, EVENT, True),
     ("string_NEG", {"source": ["other"]}, EVENT, False),
@@ -228,12 +229,14 @@ MATCHING = [
         {**EVENT, "detail": {"state": {"status": "running"}}},
         True,
     ),
-    ("list_within_dict", {"detail": {"items": {"id": ["b"]}}}, _event(items=[{"id": "a"}, {"id": "b"}]), True),
+    ("list_within_dict", {"detail": {"a": {"id": [{"exists": True}]}}}, _event(a=[{"k": 1}, {"id": "x"}]), True),
+    ("list_within_dict_values", {"detail": {"items": {"id": ["b"]}}}, _event(items=[{"id": "a"}, {"id": "b"}]), True),
     ("complex_or", {"detail": {"$or": [{"n": [{"numeric": [">", 10]}]}, {"state": ["running"]}]}}, EVENT, True),
     ("complex_or_NEG", {"detail": {"$or": [{"n": [{"numeric": [">", 10]}]}, {"state": ["stopped"]}]}}, EVENT, False),
     ("or-exists", {"$or": [{"detail": {"x": [{"exists": True}]}}, {"source": ["test-source"]}]}, EVENT, True),
     ("or-anything-but", {"$or": [{"source": [{"anything-but": "test-source"}]}, {"account": ["1"]}]}, EVENT, False),
-    ("operator_multiple_list", {"detail": {"n": [{"numeric": [">", 10]}, {"numeric": ["<", 3]}]}}, _event(n=2), True),
+    ("operator_multiple_list", {"my_key": [{"exists": True}, {"prefix": "IGNORED"}]}, {**EVENT, "my_key": "v"}, True),
+    ("numeric_list_or", {"detail": {"n": [{"numeric": [">", 10]}, {"numeric": ["<", 3]}]}}, _event(n=2), True),
 ]
 
 

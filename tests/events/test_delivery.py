@@ -154,6 +154,11 @@ def test_rule_to_lambda_needs_the_resource_policy(
         second = _put(events, bus, n=2)
         [record] = [json.loads(m["Body"]) for m in drain(sqs, outcome_url, 1, timeout=60)]
         assert record["requestPayload"]["id"] == second and record["requestPayload"]["detail"] == {"n": 2}
+        [recorded] = _recorded(
+            "services__events__test_events_targets.snapshot.json",
+            "TestEventsTargetLambda::test_put_events_with_target_lambda",
+        )["events"]
+        assert list(record["requestPayload"]) == list(recorded)  # the event a function gets, fields as on AWS
         assert record["responsePayload"]["hello"] == "world"
     finally:
         lambda_client.delete_function(FunctionName=name)

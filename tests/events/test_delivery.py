@@ -166,14 +166,23 @@ def test_rule_to_lambda_needs_the_resource_policy(
 
 def test_rule_to_sns_to_sqs(events: Any, sqs: Any, sns: Any, make_queue: Any, make_rule: Any) -> None:
     url, arn = make_queue()
+    wrapped_url, wrapped_arn = make_queue()
     topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:10]}")["TopicArn"]
     try:
         sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"})
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=wrapped_arn)
         make_rule(PATTERN, [{"Id": "t", "Arn": topic}])
         event_id = _put(events, **DETAIL)
         [message] = drain(sqs, url, 1)
         body = json.loads(message["Body"])
         assert body["id"] == event_id and body["detail"] == DETAIL
+        [wrapped] = drain(sqs, wrapped_url, 1)
+        [expected] = _recorded(
+            "services__events__test_events_targets.snapshot.json", "test_put_events_with_target_sns[standard]"
+        )["messages"]
+        notification = json.loads(wrapped["Body"])
+        assert set(notification) == set(expected["Body"])
+        assert notification["Message"] == message["Body"]  # compact JSON, as the recorded Message
     finally:
         sns.delete_topic(TopicArn=topic)
 

@@ -101,6 +101,8 @@ class Dispatcher:
                 task.add_done_callback(self._tasks.discard)
             waiting = [d["due"] for k, d in self._engine.pending.items() if k not in self._running]
             wait = min(waiting) - now if waiting else 3600.0
+            if len(self._running) >= CONCURRENCY:
+                wait = 3600.0  # every slot is busy: the next to finish wakes the loop
             if wait <= 0 and len(self._running) < CONCURRENCY:
                 await asyncio.sleep(0)
                 continue

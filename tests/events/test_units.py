@@ -201,3 +201,42 @@ def test_input_template_quoting(template: str, expected: Any) -> None:
 def test_plain_text_template() -> None:
     out = input_transform.transform("<n> is <what>", {"n": "$.detail.n", "what": "$.id"}, EVENT, {})
     assert out == "5 is e1"
+
+
+class SlowSqs:
+    """Holds every delivery until released; records the most held at once."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.held = 0
+        self.most = 0
+        self.done = 0
+
+    async def deliver(self, delivery: Delivery) -> None:
+        self.held += 1
+        self.most = max(self.most, self.held)
+        await self.release.wait()
+        self.held -= 1
+        self.done += 1
+
+
+@in_loop
+async def test_deliveries_in_flight_are_bounded() -> None:
+    from lamina.services.events.dispatch import CONCURRENCY
+
+    clock = ManualClock()
+    sqs = SlowSqs()
+    engine = _engine(MemoryStore(), clock, {"Id": "t", "Arn": QUEUE})
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        for _ in range(100):
+            _put(engine)
+        await _settle()
+        assert sqs.most == CONCURRENCY
+        sqs.release.set()
+        for _ in range(50):
+            await _settle()
+        assert sqs.done == 100 and engine.pending == {} and sqs.most == CONCURRENCY
+    finally:
+        await dispatcher.close()

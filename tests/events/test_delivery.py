@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.conftest import make_zip
 from tests.events.conftest import drain
@@ -334,3 +335,29 @@ def test_recorded_content_based_rule(events: Any, sqs: Any, make_queue: Any, mak
     no_match = {**expected["Body"], "num-test7": 500}
     events.put_events(Entries=[{**entry, "Detail": json.dumps(d)} for d in (expected["Body"], no_match)])
     assert [json.loads(m["Body"]) for m in drain(sqs, url, 1)] == [expected["Body"]]
+
+
+def test_fifo_queue_target_needs_a_message_group(events: Any, sqs: Any, make_rule: Any) -> None:
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    try:
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        rule = make_rule(PATTERN, [])
+        with pytest.raises(ClientError) as err:
+            events.put_targets(Rule=rule, Targets=[{"Id": "f", "Arn": arn}])
+        assert err.value.response["Error"]["Message"] == "Parameter(s) SqsParameters must be specified for target: f."
+        target = {"Id": "f", "Arn": arn, "SqsParameters": {"MessageGroupId": "g1"}}
+        assert events.put_targets(Rule=rule, Targets=[target])["FailedEntryCount"] == 0
+        ids = [_put(events, n=i) for i in range(3)]
+        messages: list[dict[str, Any]] = []
+        for _ in range(10):
+            if len(messages) == 3:
+                break
+            got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=2, AttributeNames=["All"])
+            for m in got.get("Messages", []):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                messages.append(m)
+        assert sorted(json.loads(m["Body"])["id"] for m in messages) == sorted(ids)  # (EventBridge keeps no order)
+        assert {m["Attributes"]["MessageGroupId"] for m in messages} == {"g1"}
+        assert {m["Attributes"]["MessageDeduplicationId"] for m in messages} == set(ids)
+    finally:
+        sqs.delete_queue(QueueUrl=url)

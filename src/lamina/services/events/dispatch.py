@@ -144,7 +144,10 @@ class Dispatcher:
             sink = self._targets.get(service)
             if sink is None:
                 raise TargetUnavailable(f"EventBridge targets of service {service!r} are not served by Lamina")
-            await sink.deliver(Delivery(arn, doc["body"].encode(), "EventBridge", doc["rule_arn"], doc["event"]["id"]))
+            group = (target.get("SqsParameters") or {}).get("MessageGroupId")
+            event_id = doc["event"]["id"]
+            delivery = Delivery(arn, doc["body"].encode(), "EventBridge", doc["rule_arn"], event_id, {}, group)
+            await sink.deliver(delivery)
         except TargetUnavailable as exc:
             await self._give_up(key, doc, "RESOURCE_NOT_FOUND", str(exc))
         except NoPermission as exc:

@@ -270,6 +270,15 @@ class EventsProvider:
     @staticmethod
     def _check_target(target: dict[str, Any]) -> None:
         target_id = target["Id"]
+        arn = str(target.get("Arn", ""))
+        if (
+            arn.startswith("arn:aws:sqs:")
+            and arn.endswith(".fifo")
+            and not (target.get("SqsParameters") or {}).get("MessageGroupId")
+        ):
+            raise _fault(
+                "ValidationException", f"Parameter(s) SqsParameters must be specified for target: {target_id}."
+            )
         given = [k for k in ("Input", "InputPath", "InputTransformer") if target.get(k) is not None]
         if len(given) > 1:
             raise _fault(

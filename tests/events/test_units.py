@@ -240,3 +240,42 @@ async def test_deliveries_in_flight_are_bounded() -> None:
         assert sqs.done == 100 and engine.pending == {} and sqs.most == CONCURRENCY
     finally:
         await dispatcher.close()
+
+
+@in_loop
+async def test_a_schedule_firing_is_awss_scheduled_event() -> None:
+    recorded = json.loads(
+        (
+            Path(__file__).parents[1]
+            / "conformance"
+            / "aws-recorded"
+            / "services__events__test_events_schedule.snapshot.json"
+        ).read_text()
+    )
+    [entry] = [v for k, v in recorded.items() if k.endswith("::test_schedule_cron_target_sqs")]
+    [expected] = entry["recorded-content"]["message"]
+    clock = ManualClock()
+    sqs = FakeSqs()
+    engine = EventsEngine(MemoryStore(), clock)
+    arn = rule_arn("us-east-1", "000000000000", "default", "every")
+    rule = Rule("every", arn, "default", "us-east-1", "000000000000", schedule="rate(5 minutes)")
+    rule.targets = [{"Id": "q", "Arn": QUEUE}]
+    engine.save_rule(rule)
+    assert engine.scheduled_rules() == [rule]
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    dispatcher.start()
+    try:
+        event = engine.fire(rule, clock.time())
+        await _settle()
+        [delivery] = sqs.got
+        body = json.loads(delivery.body)
+        assert event is not None and body["id"] == event["id"]
+        assert list(body) == list(expected["Body"])
+        assert {k: body[k] for k in ("version", "detail-type", "source", "detail")} == {
+            k: expected["Body"][k] for k in ("version", "detail-type", "source", "detail")
+        }
+        assert body["resources"] == [arn]
+        rule.state = "DISABLED"
+        assert engine.fire(rule, clock.time()) is None
+    finally:
+        await dispatcher.close()

@@ -287,6 +287,21 @@ class EventsEngine:
         self._store.put(DELIVERY_KIND, key, doc)
         self.pending[key] = doc
 
+    def scheduled_rules(self) -> list[Rule]:
+        """The rules with a ScheduleExpression, for the scheduler (lamina.schedules) to fire."""
+        return sorted((r for r in self.rules.values() if r.schedule), key=lambda r: r.arn)
+
+    def fire(self, rule: Rule, when: float) -> dict[str, Any] | None:
+        """One firing of a schedule rule (spec/events.md §4, the recorded test_events_schedule messages): a
+        "Scheduled Event" from `aws.events` naming the rule, delivered to each of its targets (no pattern
+        applies). Committed before it returns; None when the rule is disabled."""
+        if rule.state == "DISABLED":
+            return None
+        event = self.new_event(rule.region, rule.account, "aws.events", "Scheduled Event", {}, [rule.arn], when)
+        now = self._clock.time()
+        self.commit([self.delivery(rule, target, event, now) for target in rule.targets])
+        return event
+
     def now(self) -> float:
         return self._clock.time()
 

@@ -2,7 +2,8 @@
 `cron(minutes hours day-of-month month day-of-week year)`. Anything else is AWS's ValidationException
 "Parameter ScheduleExpression is not valid." (compared with the recorded test_events_schedule entries).
 
-Only the syntax is checked here; computing fire times belongs to `lamina.schedules` (another branch).
+Only the syntax is checked here; computing fire times belongs to `lamina.schedules` (another branch), which
+calls `EventsEngine.fire` for each due rule of `EventsEngine.scheduled_rules()`.
 """
 
 from __future__ import annotations

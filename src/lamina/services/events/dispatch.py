@@ -165,6 +165,9 @@ class Dispatcher:
             raise TargetUnavailable(f"event bus {arn} does not exist")
         hops = int(doc.get("hops", 0)) + 1
         deliveries = self._engine.route(bus, doc["event"], hops) if hops <= MAX_HOPS else []
+        if hops > MAX_HOPS:
+            self.dropped["events"] += 1
+            log.error("event %s went through %d buses (a loop?); not forwarded to %s", doc["event"]["id"], hops, arn)
         self._engine.commit(deliveries, done=key)
 
     async def _retry(self, key: str, doc: dict[str, Any], exc: Exception) -> None:

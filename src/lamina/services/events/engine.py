@@ -240,7 +240,11 @@ class EventsEngine:
         now = self._clock.time()
         out = []
         for rule in self.rules_of(bus):
-            if rule.state == "DISABLED" or rule.pattern is None or not patterns.matches_flat(rule.pattern, flat):
+            try:
+                pattern = rule.pattern
+            except patterns.InvalidPattern:  # stored by an older, laxer Lamina: it matches nothing
+                continue
+            if rule.state == "DISABLED" or pattern is None or not patterns.matches_flat(pattern, flat):
                 continue
             for target in rule.targets:
                 out.append(self.delivery(rule, target, event, now, hops))

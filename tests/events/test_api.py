@@ -264,3 +264,29 @@ def test_aws_cli(lamina: LaminaProcess, tmp_path: Path, make_bus: Any) -> None:
     result = aws("test-event-pattern", "--event-pattern", '{"source":["cli"]}', "--event", json.dumps(event))
     assert result == {"Result": True}
     aws("delete-rule", "--name", "cli", "--event-bus-name", bus)
+
+
+def test_bus_permissions(events: Any, make_bus: Any) -> None:
+    bus = make_bus()
+    arn = events.describe_event_bus(Name=bus)["Arn"]
+    assert "Policy" not in events.describe_event_bus(Name=bus)
+    events.put_permission(EventBusName=bus, Action="events:PutEvents", Principal="111122223333", StatementId="one")
+    events.put_permission(EventBusName=bus, Action="events:PutEvents", Principal="*", StatementId="all")
+    policy = json.loads(events.describe_event_bus(Name=bus)["Policy"])
+    assert policy["Statement"][0] == {
+        "Sid": "one",
+        "Effect": "Allow",
+        "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+        "Action": "events:PutEvents",
+        "Resource": arn,
+    }
+    assert [s["Sid"] for s in policy["Statement"]] == ["one", "all"]
+    events.remove_permission(EventBusName=bus, StatementId="one")
+    with pytest.raises(ClientError) as err:
+        events.remove_permission(EventBusName=bus, StatementId="one")
+    assert _error(err) == ("ResourceNotFoundException", "Statement with the provided id does not exist.", 400)
+    events.remove_permission(EventBusName=bus, RemoveAllPermissions=True)
+    assert "Policy" not in events.describe_event_bus(Name=bus)
+    with pytest.raises(ClientError) as err:
+        events.remove_permission(EventBusName=bus, StatementId="all")
+    assert _error(err) == ("ResourceNotFoundException", "EventBus does not have a policy.", 400)

@@ -55,9 +55,11 @@ class Bus:
     description: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
     dead_letter: dict[str, Any] | None = None
+    policy: str | None = None  # the resource policy PutPermission builds (JSON text)
 
     def to_doc(self) -> dict[str, Any]:
         return {
+            "policy": self.policy,
             "name": self.name,
             "arn": self.arn,
             "region": self.region,
@@ -79,6 +81,7 @@ class Bus:
             doc.get("description"),
             dict(doc.get("tags") or {}),
             doc.get("dead_letter"),
+            doc.get("policy"),
         )
 
 

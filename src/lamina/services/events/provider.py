@@ -124,7 +124,60 @@ class EventsProvider:
         out = self._bus_out(bus)
         if bus.dead_letter:
             out["DeadLetterConfig"] = bus.dead_letter
+        if bus.policy:
+            out["Policy"] = bus.policy
         return out
+
+    def put_permission(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        """A bus's resource policy: stored and shown by DescribeEventBus (Lamina has one account, so it decides
+        nothing yet). Either a whole `Policy`, or one statement from Action/Principal/StatementId/Condition."""
+        bus = self._bus(ctx, params.get("EventBusName"))
+        if params.get("Policy"):
+            try:
+                document = json.loads(params["Policy"])
+            except ValueError:
+                raise _fault("ValidationException", "Policy is not valid JSON.") from None
+            bus.policy = json.dumps(document, separators=(",", ":"))
+            self._engine.save_bus(bus)
+            return
+        for name in ("Action", "Principal", "StatementId"):
+            if not params.get(name):
+                raise _fault("ValidationException", f"Parameter {name} must be specified.")
+        if params["Action"] != "events:PutEvents":
+            raise _fault("ValidationException", "Provided value in parameter 'action' is not supported.")
+        principal = params["Principal"]
+        statement: dict[str, Any] = {
+            "Sid": params["StatementId"],
+            "Effect": "Allow",
+            "Principal": "*" if principal == "*" else {"AWS": f"arn:aws:iam::{principal}:root"},
+            "Action": "events:PutEvents",
+            "Resource": bus.arn,
+        }
+        condition = params.get("Condition")
+        if condition:
+            statement["Condition"] = {condition["Type"]: {condition["Key"]: condition["Value"]}}
+        document = json.loads(bus.policy) if bus.policy else {"Version": "2012-10-17", "Statement": []}
+        statements = [s for s in document.get("Statement", []) if s.get("Sid") != statement["Sid"]]
+        document["Statement"] = [*statements, statement]
+        bus.policy = json.dumps(document, separators=(",", ":"))
+        self._engine.save_bus(bus)
+
+    def remove_permission(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        bus = self._bus(ctx, params.get("EventBusName"))
+        if params.get("RemoveAllPermissions"):
+            bus.policy = None
+            self._engine.save_bus(bus)
+            return
+        if not bus.policy:
+            raise _fault("ResourceNotFoundException", "EventBus does not have a policy.")
+        document = json.loads(bus.policy)
+        statements = document.get("Statement", [])
+        kept = [s for s in statements if s.get("Sid") != params.get("StatementId")]
+        if len(kept) == len(statements):
+            raise _fault("ResourceNotFoundException", "Statement with the provided id does not exist.")
+        document["Statement"] = kept
+        bus.policy = json.dumps(document, separators=(",", ":")) if kept else None
+        self._engine.save_bus(bus)
 
     def list_event_buses(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("NamePrefix") or ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 from lamina.errors import ServiceFault
@@ -137,8 +138,7 @@ class EventsProvider:
                 document = json.loads(params["Policy"])
             except ValueError:
                 raise _fault("ValidationException", "Policy is not valid JSON.") from None
-            bus.policy = json.dumps(document, separators=(",", ":"))
-            self._engine.save_bus(bus)
+            self._engine.save_bus(replace(bus, policy=json.dumps(document, separators=(",", ":"))))
             return
         for name in ("Action", "Principal", "StatementId"):
             if not params.get(name):
@@ -159,14 +159,12 @@ class EventsProvider:
         document = json.loads(bus.policy) if bus.policy else {"Version": "2012-10-17", "Statement": []}
         statements = [s for s in document.get("Statement", []) if s.get("Sid") != statement["Sid"]]
         document["Statement"] = [*statements, statement]
-        bus.policy = json.dumps(document, separators=(",", ":"))
-        self._engine.save_bus(bus)
+        self._engine.save_bus(replace(bus, policy=json.dumps(document, separators=(",", ":"))))
 
     def remove_permission(self, ctx: CallContext, params: dict[str, Any]) -> None:
         bus = self._bus(ctx, params.get("EventBusName"))
         if params.get("RemoveAllPermissions"):
-            bus.policy = None
-            self._engine.save_bus(bus)
+            self._engine.save_bus(replace(bus, policy=None))
             return
         if not bus.policy:
             raise _fault("ResourceNotFoundException", "EventBus does not have a policy.")
@@ -176,8 +174,7 @@ class EventsProvider:
         if len(kept) == len(statements):
             raise _fault("ResourceNotFoundException", "Statement with the provided id does not exist.")
         document["Statement"] = kept
-        bus.policy = json.dumps(document, separators=(",", ":")) if kept else None
-        self._engine.save_bus(bus)
+        self._engine.save_bus(replace(bus, policy=json.dumps(document, separators=(",", ":")) if kept else None))
 
     def list_event_buses(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("NamePrefix") or ""
@@ -289,8 +286,7 @@ class EventsProvider:
 
     def _set_state(self, ctx: CallContext, params: dict[str, Any], state: str) -> None:
         rule = self._rule(ctx, params["Name"], params.get("EventBusName"))
-        rule.state = state
-        self._engine.save_rule(rule)
+        self._engine.save_rule(replace(rule, state=state))  # a copy: memory changes only once stored
 
     # -- targets --------------------------------------------------------------------------------
     def put_targets(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -316,8 +312,7 @@ class EventsProvider:
             current[target["Id"]] = {k: v for k, v in target.items() if v is not None}
         if len(current) > MAX_TARGETS:
             raise _fault("LimitExceededException", "The requested resource exceeds the maximum number allowed.")
-        rule.targets = list(current.values())
-        self._engine.save_rule(rule)
+        self._engine.save_rule(replace(rule, targets=list(current.values())))
         return {"FailedEntryCount": len(failed), "FailedEntries": failed}
 
     @staticmethod
@@ -368,8 +363,7 @@ class EventsProvider:
     def remove_targets(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         rule = self._rule(ctx, params["Rule"], params.get("EventBusName"))
         ids = set(params["Ids"])
-        rule.targets = [t for t in rule.targets if t["Id"] not in ids]
-        self._engine.save_rule(rule)
+        self._engine.save_rule(replace(rule, targets=[t for t in rule.targets if t["Id"] not in ids]))
         return {"FailedEntryCount": 0, "FailedEntries": []}
 
     def list_targets_by_rule(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -475,15 +469,13 @@ class EventsProvider:
 
     def tag_resource(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         resource = self._tagged(ctx, params["ResourceARN"])
-        resource.tags.update({t["Key"]: t["Value"] for t in params["Tags"]})
-        self._save(resource)
+        self._save(replace(resource, tags={**resource.tags, **{t["Key"]: t["Value"] for t in params["Tags"]}}))
         return {}
 
     def untag_resource(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         resource = self._tagged(ctx, params["ResourceARN"])
-        for key in params["TagKeys"]:
-            resource.tags.pop(key, None)
-        self._save(resource)
+        drop = set(params["TagKeys"])
+        self._save(replace(resource, tags={k: v for k, v in resource.tags.items() if k not in drop}))
         return {}
 
     def list_tags_for_resource(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -279,3 +279,40 @@ async def test_a_schedule_firing_is_awss_scheduled_event() -> None:
         assert engine.fire(rule, clock.time()) is None
     finally:
         await dispatcher.close()
+
+
+class FullStore(MemoryStore):
+    """Refuses writes while `full` (as a full disk does)."""
+
+    full = False
+
+    def put(self, kind: str, key: str, body: dict[str, Any]) -> None:
+        if self.full:
+            raise OSError("database or disk is full")
+        super().put(kind, key, body)
+
+
+def test_a_refused_write_changes_nothing() -> None:
+    from lamina.services.events.provider import EventsProvider
+    from lamina.types import CallContext
+
+    store = FullStore()
+    engine = EventsEngine(store, ManualClock())
+    provider = EventsProvider(engine)
+    ctx = CallContext("us-east-1", "000000000000", "r", "http://x")
+    provider.put_rule(ctx, {"Name": "r", "EventPattern": '{"source": ["s"]}'})
+    provider.put_targets(ctx, {"Rule": "r", "Targets": [{"Id": "t", "Arn": QUEUE}]})
+    store.full = True
+    for call, params in (
+        (provider.disable_rule, {"Name": "r"}),
+        (provider.remove_targets, {"Rule": "r", "Ids": ["t"]}),
+        (provider.put_targets, {"Rule": "r", "Targets": [{"Id": "u", "Arn": QUEUE}]}),
+        (provider.tag_resource, {"ResourceARN": rule_arn("us-east-1", "000000000000", "default", "r"),
+                                 "Tags": [{"Key": "k", "Value": "v"}]}),
+    ):  # fmt: skip
+        with pytest.raises(OSError):
+            call(ctx, params)
+    described = provider.describe_rule(ctx, {"Name": "r"})
+    assert described["State"] == "ENABLED"
+    assert provider.list_targets_by_rule(ctx, {"Rule": "r"})["Targets"] == [{"Id": "t", "Arn": QUEUE}]
+    assert provider.list_tags_for_resource(ctx, {"ResourceARN": described["Arn"]})["Tags"] == []

@@ -13,8 +13,8 @@ UTC_ZONE = ZoneInfo("UTC")
 NEW_YORK = ZoneInfo("America/New_York")
 
 
-def epoch(*parts: int, zone: ZoneInfo = UTC_ZONE) -> float:
-    return datetime(*parts, tzinfo=zone).timestamp()  # type: ignore[misc]
+def epoch(year: int, month: int, day: int, hour: int, minute: int, zone: ZoneInfo = UTC_ZONE) -> float:
+    return datetime(year, month, day, hour, minute, tzinfo=zone).timestamp()
 
 
 def fires(expression: str, after: float, count: int, zone: ZoneInfo = UTC_ZONE) -> list[str]:

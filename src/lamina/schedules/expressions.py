@@ -6,7 +6,9 @@ exactly one of day-of-month and day-of-week is `?`, day-of-week counts 1-7 from 
 seven-field syntax (day-of-week 0-6, `nL` → `L(n-1)`, seconds 0) and croniter iterates them.
 
 Times are epoch seconds. `next_after(after, ...)` is the first fire time strictly after `after`:
-- rate: `anchor + k * period` (k ≥ 0), the anchor being the schedule's start (StartDate, else its creation);
+- rate: `anchor + k * period` (k ≥ 0), the anchor being the schedule's start (StartDate, else its creation:
+  EventBridge Scheduler invokes a rate schedule without StartDate at once, then every period; a `days` unit is
+  24 hours of elapsed time, whatever DST does to the wall clock);
 - cron: evaluated on the wall clock of the timezone. As AWS documents for EventBridge Scheduler, a local time
   that does not exist (spring forward) is skipped, and one that exists twice (fall back) fires once (the first);
 - at: the given local time once, then never.

@@ -170,12 +170,13 @@ class SchedulerEngine:
         firing = record["_firing"]
         now = self._clock.time()
         last = firing["last"]
-        nominal = self.next_fire(record, last if last is not None else firing["since"])
-        if nominal is not None and nominal <= now and not catch_up:
+        # A new rate schedule without a StartDate fires at once (AWS: "starts invoking the target immediately").
+        nominal = self.next_fire(record, last if last is not None else firing["since"] - 0.001)
+        if nominal is not None and nominal <= now and last is not None and not catch_up:
             nominal = self.next_fire(record, now)  # behind by more than a period: no backlog
         if nominal is None:
             return
-        at = max(nominal, now) if catch_up else nominal
+        at = max(nominal, now)
         window = record.get("FlexibleTimeWindow") or {}
         if window.get("Mode") == "FLEXIBLE" and nominal > now:
             at = nominal + random.uniform(0, 60 * int(window.get("MaximumWindowInMinutes", 0)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -244,3 +245,10 @@ def test_lambda_target_is_invoked_asynchronously_with_the_input(
     assert record["responsePayload"] == {"got": {"hello": "scheduler"}}
     assert record["requestContext"]["condition"] == "Success"
     scheduler.delete_schedule(Name=name)
+
+
+def test_health_names_the_service(lamina: Any) -> None:
+    with urllib.request.urlopen(f"{lamina.url}/health", timeout=10) as answer:
+        health = json.loads(answer.read())
+    assert health["services"]["scheduler"] == "running"
+    assert set(health["schedules"]) == {"schedules", "fired", "delivered", "failed"}

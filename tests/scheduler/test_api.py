@@ -85,6 +85,23 @@ def test_update_replaces_the_schedule(scheduler: Any) -> None:
     assert abs(got["EndDate"].timestamp() - end.timestamp()) < 0.01
     assert got["CreationDate"] == created["CreationDate"]
     assert got["LastModificationDate"] > created["LastModificationDate"]
+    # The shape AWS answered after such an update (LocalStack's AWS-recorded test_update_schedule).
+    scheduler.update_schedule(
+        Name=name,
+        ScheduleExpression="rate(2 minute)",  # AWS does not insist on the plural here
+        State="DISABLED",
+        ActionAfterCompletion="DELETE",
+        FlexibleTimeWindow=OFF,
+        Target=target(QUEUE_ARN, Input='{"otherkey": "othervalue"}'),
+    )
+    got = scheduler.get_schedule(Name=name)
+    got.pop("ResponseMetadata")
+    assert set(got) == {"ActionAfterCompletion", "Arn", "CreationDate", "FlexibleTimeWindow", "GroupName",
+                        "LastModificationDate", "Name", "ScheduleExpression", "ScheduleExpressionTimezone", "State",
+                        "Target"}  # fmt: skip
+    assert (got["ActionAfterCompletion"], got["ScheduleExpression"], got["State"]) == ("DELETE", "rate(2 minute)",
+                                                                                         "DISABLED")  # fmt: skip
+    assert set(got["Target"]) == {"Arn", "Input", "RetryPolicy", "RoleArn"}
     scheduler.delete_schedule(Name=name)
 
 
@@ -93,7 +110,7 @@ def test_invalid_input_is_refused_and_nothing_is_created(scheduler: Any, lamina:
     name = unique()
     base = {"Name": name, "ScheduleExpression": "rate(5 minutes)", "FlexibleTimeWindow": OFF,
             "Target": target(QUEUE_ARN)}  # fmt: skip
-    for expression in ("rate(10 seconds)", "cron(0 1 * * * *)", "at(2021-12-31)", "rate(1 minutes)"):
+    for expression in ("rate(10 seconds)", "cron(0 1 * * * *)", "at(2021-12-31)", "rate(10 minutess)"):
         # the message AWS answers (recorded by LocalStack's AWS-validated scheduler tests)
         found = error(scheduler.create_schedule, **{**base, "ScheduleExpression": expression})
         assert found == ("ValidationException", f"Invalid Schedule Expression {expression}.", 400)

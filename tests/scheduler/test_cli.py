@@ -55,12 +55,12 @@ def test_cli_schedule_lifecycle(aws: Any) -> None:
     listed = aws("scheduler", "list-schedules", "--group-name", group)
     assert [s["Name"] for s in listed["Schedules"]] == [name]
     err = aws(
-        "scheduler", "create-schedule", "--name", "bad", "--schedule-expression", "rate(5 minute)",
+        "scheduler", "create-schedule", "--name", "bad", "--schedule-expression", "rate(5 minutess)",
         "--flexible-time-window", '{"Mode": "OFF"}',
         "--target", '{"Arn": "arn:aws:sqs:us-east-1:000000000000:q", "RoleArn": "arn:aws:iam::000000000000:role/r"}',
         ok=False,
     )  # fmt: skip
-    assert "ValidationException" in err and "Invalid Schedule Expression rate(5 minute)." in err
+    assert "ValidationException" in err and "Invalid Schedule Expression rate(5 minutess)." in err
     aws("scheduler", "delete-schedule", "--name", name, "--group-name", group)
     assert "ResourceNotFoundException" in aws("scheduler", "get-schedule", "--name", name, "--group-name", group,
                                               ok=False)  # fmt: skip

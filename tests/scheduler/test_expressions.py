@@ -68,6 +68,13 @@ def test_invalid_expressions_are_refused(expression: str) -> None:
         parse(expression)
 
 
+def test_scheduler_does_not_insist_on_plural_units() -> None:
+    assert parse("rate(2 minute)", plural_rule=False) == Rate(120)  # accepted by AWS (LocalStack's recording)
+    assert parse("rate(1 minutes)", plural_rule=False) == Rate(60)
+    with pytest.raises(InvalidExpression):
+        parse("rate(10 minutess)", plural_rule=False)
+
+
 def test_rate_units() -> None:
     assert parse("rate(1 minute)") == Rate(60)
     assert parse("rate(5 minutes)") == Rate(300)

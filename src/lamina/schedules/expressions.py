@@ -101,12 +101,14 @@ def _to_epoch(local: datetime, zone: ZoneInfo) -> float | None:
     return first.timestamp()
 
 
-def parse(expression: str) -> Expression:
-    """The expression, or InvalidExpression."""
+def parse(expression: str, plural_rule: bool = True) -> Expression:
+    """The expression, or InvalidExpression. `plural_rule`: a rate's unit is singular iff its value is 1, as
+    EventBridge rules insist (spec events.md §4); EventBridge Scheduler does not (AWS accepted `rate(2 minute)`
+    in LocalStack's AWS-recorded scheduler tests), so it parses with `plural_rule=False`."""
     m = _RATE.fullmatch(expression)
     if m:
         value, unit = int(m.group(1)), m.group(2)
-        if value < 1 or (value == 1) != (not unit.endswith("s")):
+        if value < 1 or (plural_rule and (value == 1) != (not unit.endswith("s"))):
             raise InvalidExpression(expression)
         return Rate(value * _UNIT_SECONDS[unit.rstrip("s")])
     m = _AT.fullmatch(expression)

@@ -150,7 +150,7 @@ class SchedulerEngine:
     # -- firing ---------------------------------------------------------------------------------
     def next_fire(self, record: dict[str, Any], after: float) -> float | None:
         """The first nominal fire time after `after`, within StartDate/EndDate; None when there is none."""
-        expression = parse(record["ScheduleExpression"])
+        expression = parse(record["ScheduleExpression"], plural_rule=False)
         zone = timezone(record.get("ScheduleExpressionTimezone") or "UTC")
         firing = record["_firing"]
         start, end = record.get("StartDate"), record.get("EndDate")

@@ -133,7 +133,7 @@ class SchedulerProvider:
         """A schedule record from Create/UpdateSchedule's parameters, validated, with AWS's defaults."""
         expression = params["ScheduleExpression"]
         try:
-            parse(expression)
+            parse(expression, plural_rule=False)
         except InvalidExpression as exc:
             raise validation(f"Invalid Schedule Expression {expression}.") from exc
         zone = params.get("ScheduleExpressionTimezone") or "UTC"

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -157,3 +160,38 @@ def test_timezone_names() -> None:
     assert timezone("Europe/Paris") == ZoneInfo("Europe/Paris")
     with pytest.raises(InvalidTimezone):
         timezone("Mars/Olympus")
+
+
+def _recorded_cron_expressions() -> list[tuple[str, bool]]:
+    """(expression, AWS accepted it) from the vendored AWS recording of EventBridge's PutRule with schedules."""
+    recorded = Path(__file__).parent.parent / "conformance" / "aws-recorded"
+    path = recorded / "services__events__test_events_schedule.snapshot.json"
+    found = []
+    for test, entry in json.loads(path.read_text()).items():
+        m = re.search(r"\[(cron\(.*\))\]$", test)
+        if m:
+            found.append((m.group(1), "Error" not in json.dumps(entry["recorded-content"])))
+    return found
+
+
+RECORDED = _recorded_cron_expressions()
+
+
+def test_the_recording_has_both_kinds() -> None:
+    assert sum(ok for _, ok in RECORDED) >= 15 and sum(not ok for _, ok in RECORDED) >= 5
+
+
+@pytest.mark.parametrize(("expression", "accepted"), RECORDED)
+def test_cron_expressions_as_aws_judged_them(expression: str, accepted: bool) -> None:
+    if accepted:
+        assert isinstance(parse(expression), Cron)
+    else:
+        with pytest.raises(InvalidExpression):
+            parse(expression)
+
+
+def test_nth_weekday_by_name_and_every_minute_of_it() -> None:
+    after = epoch(2024, 5, 1, 0, 0)
+    assert fires("cron(0 2 ? * SAT#3 *)", after, 1) == ["Sat 2024-05-18 02:00 UTC"]
+    assert fires("cron(* * ? * SAT#3 *)", after, 2) == ["Sat 2024-05-18 00:00 UTC", "Sat 2024-05-18 00:01 UTC"]
+    assert fires("cron(0/5 5 ? JAN 1-5 2022)", after, 1) == []

@@ -63,7 +63,10 @@ class SchedulerEngine:
 
     def start(self) -> None:
         for key in self.schedules:
-            self._plan(key, catch_up=True)
+            try:
+                self._plan(key, catch_up=True)
+            except ValueError:  # a stored expression this version no longer reads: the others still fire
+                log.exception("schedule %s cannot be planned", key)
         self._timer.start()
 
     async def close(self) -> None:
@@ -203,8 +206,10 @@ class SchedulerEngine:
         if finished and record.get("ActionAfterCompletion") == "DELETE":
             self.delete_schedule(region, record["GroupName"], record["Name"])
             return
-        self._store.put(SCHEDULE_KIND, key, record)
-        self._plan(key)
+        try:
+            self._store.put(SCHEDULE_KIND, key, record)
+        finally:  # even when the store refuses (a full disk), the schedule keeps its next fire
+            self._plan(key)
 
     def _payload(self, record: dict[str, Any], nominal: float) -> bytes:
         """The target's Input (else `{}`), with Scheduler's context attributes filled in."""

@@ -73,7 +73,8 @@ async def virtual_rate(count: int) -> None:
         nonlocal fired
         fired += 1
 
-    engine = SchedulerEngine(MemoryStore(), clock, TargetDelivery({"lambda": deliver}, clock), "000000000000")
+    store = MemoryStore()
+    engine = SchedulerEngine(store, clock, TargetDelivery({"lambda": deliver}, clock, store), "000000000000")
     engine.start()
     now = clock.time()
     for i in range(count):

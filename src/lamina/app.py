@@ -64,7 +64,7 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
-from lamina.services.scheduler.delivery import Attributes, TargetDelivery
+from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
 from lamina.services.scheduler.engine import SchedulerEngine
 from lamina.services.scheduler.provider import SchedulerProvider
 from lamina.services.sns.engine import SnsEngine
@@ -253,7 +253,8 @@ class Lamina:
         async def to_sns(arn: str, payload: bytes, attributes: Attributes) -> None:
             await sns_target.deliver(Delivery(arn, payload, "Schedule", "scheduler.amazonaws.com", "", attributes))
 
-        schedule_delivery = TargetDelivery({"lambda": to_lambda, "sqs": to_sqs, "sns": to_sns}, self.clock)
+        targets: dict[str, Deliver] = {"lambda": to_lambda, "sqs": to_sqs, "sns": to_sns}
+        schedule_delivery = TargetDelivery(targets, self.clock, self.store)
         self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))

@@ -269,3 +269,25 @@ def test_health_names_the_service(lamina: Any) -> None:
         health = json.loads(answer.read())
     assert health["services"]["scheduler"] == "running"
     assert set(health["schedules"]) == {"schedules", "fired", "delivered", "failed"}
+
+
+def test_a_missing_function_dead_letters_to_sqs(scheduler: Any, sqs: Any, queue: Any) -> None:
+    url, dlq = queue()
+    name = unique("dlq")
+    missing = "arn:aws:lambda:us-east-1:000000000000:function:no-such-function"
+    schedule_arn = scheduler.create_schedule(
+        Name=name,
+        ScheduleExpression=at_in(2),
+        FlexibleTimeWindow=OFF,
+        Target=target(
+            missing, Input='{"lost": false}', RetryPolicy={"MaximumRetryAttempts": 0}, DeadLetterConfig={"Arn": dlq}
+        ),
+    )["ScheduleArn"]
+    [message] = receive(sqs, url)
+    assert json.loads(message["Body"]) == {"lost": False}
+    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
+    assert attributes["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+    assert attributes["RETRY_ATTEMPTS"] == "0"
+    assert attributes["SCHEDULE_ARN"] == schedule_arn
+    assert attributes["TARGET_ARN"] == missing
+    scheduler.delete_schedule(Name=name)

@@ -47,7 +47,8 @@ class World:
         self.targets = Targets()
         self.targets.clock = self.clock
         services = {s: self.targets.deliver(s) for s in ("lambda", "sqs", "sns")}
-        self.engine = SchedulerEngine(self.store, self.clock, TargetDelivery(services, self.clock), "000000000000")
+        delivery = TargetDelivery(services, self.clock, self.store)
+        self.engine = SchedulerEngine(self.store, self.clock, delivery, "000000000000")
         self.engine.load()
 
     async def advance(self, seconds: float, step: float = 10.0) -> None:
@@ -225,3 +226,25 @@ def test_deleting_a_group_stops_its_schedules() -> None:
         assert w.store.load("scheduler-schedule") == {}
 
     run(body)
+
+
+def test_a_retry_interrupted_by_a_restart_resumes() -> None:
+    store = MemoryStore()
+    first = World(store)
+
+    async def before(w: World) -> None:
+        w.targets.failing.add(FN)  # the function does not exist yet
+        w.schedule("once", "at(2024-05-01T00:01:00)", Target={"Input": "late"})
+        await w.advance(70, step=1)
+        assert w.targets.got == []
+        assert len(w.store.load("scheduler-retry")) == 1  # waiting for its next attempt, stored
+
+    run(before, first)
+    second = World(store, ManualClock(first.clock.time() + 30))  # back 30 s later; the function exists now
+
+    async def after(w: World) -> None:
+        await w.advance(600, step=1)
+        assert [payload for _, payload, _, _ in w.targets.to(FN)] == [b"late"]  # once
+        assert w.store.load("scheduler-retry") == {}
+
+    run(after, second)

@@ -6,17 +6,23 @@ the SNS engine's publish); each commits durably or raises. A failed attempt is r
 back-off (1 s doubling, at most 5 min between attempts) until `MaximumRetryAttempts` retries or
 `MaximumEventAgeInSeconds` have passed; then, with a DeadLetterConfig, the payload goes to that SQS queue with
 AWS's attributes (ERROR_CODE, ERROR_MESSAGE, EXHAUSTED_RETRY_CONDITION, RETRY_ATTEMPTS, SCHEDULE_ARN,
-TARGET_ARN); without one it is dropped and logged. Retries wait in memory: a restart forgets them.
+TARGET_ARN); without one it is dropped and logged.
+
+A fire waiting for a retry is a document (`scheduler-retry`: the fire, its retry count and last error),
+written before the wait and deleted once delivered or dead-lettered, so a restart (or kill -9) resumes it
+instead of losing it; a retry in flight at a crash may be delivered twice (at least once, as AWS).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lamina.clock import Clock
+from lamina.store.documents import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +30,7 @@ Attributes = dict[str, tuple[str, str]]  # message attribute name → (DataType,
 Deliver = Callable[[str, bytes, Attributes], Awaitable[None]]  # (target ARN, payload, attributes)
 
 DEFAULT_RETRY = {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185}
+RETRY_KIND = "scheduler-retry"
 _FIRST_BACKOFF = 1.0
 _MAX_BACKOFF = 300.0
 
@@ -43,12 +50,42 @@ class Fire:
     scheduled: float  # when it was due (epoch seconds)
 
 
+@dataclass(frozen=True)
+class Pending:
+    """A fire waiting for its next retry, as stored."""
+
+    key: str
+    fire: Fire
+    error: str
+    retries: int
+
+
 class TargetDelivery:
-    def __init__(self, deliver: dict[str, Deliver], clock: Clock) -> None:
+    def __init__(self, deliver: dict[str, Deliver], clock: Clock, store: DocumentStore) -> None:
         self._deliver = deliver
         self._clock = clock
+        self._store = store
         self.delivered = 0
         self.failed = 0
+
+    def pending(self) -> list[Pending]:
+        """The retries a stop or crash interrupted."""
+        found = []
+        for key, doc in self._store.load(RETRY_KIND).items():
+            fire = Fire(doc["schedule"], doc["target"], doc["payload"].encode(), doc["scheduled"])
+            found.append(Pending(key, fire, doc["error"], doc["retries"]))
+        return found
+
+    def _remember(self, key: str, fire: Fire, error: str, retries: int) -> None:
+        doc = {
+            "schedule": fire.schedule_arn,
+            "target": fire.target,
+            "payload": fire.payload.decode("utf-8", "replace"),
+            "scheduled": fire.scheduled,
+            "error": error,
+            "retries": retries,
+        }
+        self._store.put(RETRY_KIND, key, doc)
 
     def serves(self, arn: str) -> bool:
         return service_of(arn) in self._deliver
@@ -66,10 +103,16 @@ class TargetDelivery:
         self.delivered += 1
         return None
 
-    async def run(self, fire: Fire, first_error: str) -> None:
-        """Retries after a failed first attempt, then dead-letters."""
+    async def run(self, fire: Fire, first_error: str, key: str | None = None, retries: int = 0) -> None:
+        """Retries after a failed attempt (`retries` made so far), then dead-letters."""
+        key = key or str(uuid.uuid4())
         policy = {**DEFAULT_RETRY, **(fire.target.get("RetryPolicy") or {})}
-        error, retries, backoff = first_error, 0, _FIRST_BACKOFF
+        error, backoff = first_error, min(_FIRST_BACKOFF * 2**retries, _MAX_BACKOFF)
+        await self._retry(key, fire, error, retries, backoff, policy)
+
+    async def _retry(
+        self, key: str, fire: Fire, error: str, retries: int, backoff: float, policy: dict[str, int]
+    ) -> None:
         while True:
             age = self._clock.time() - fire.scheduled
             if retries >= policy["MaximumRetryAttempts"]:
@@ -78,15 +121,18 @@ class TargetDelivery:
             if age + backoff > policy["MaximumEventAgeInSeconds"]:
                 condition = "MaximumEventAgeInSeconds"
                 break
+            self._remember(key, fire, error, retries)
             await self._clock.sleep(backoff)
             backoff = min(backoff * 2, _MAX_BACKOFF)
             retries += 1
             found = await self.attempt(fire)
             if found is None:
+                self._store.delete(RETRY_KIND, key)
                 return
             error = found
         self.failed += 1
         await self._dead_letter(fire, error, condition, retries)
+        self._store.delete(RETRY_KIND, key)
 
     async def _dead_letter(self, fire: Fire, error: str, condition: str, retries: int) -> None:
         dlq = (fire.target.get("DeadLetterConfig") or {}).get("Arn")

@@ -19,6 +19,7 @@ import contextlib
 import logging
 import random
 import uuid
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -67,14 +68,21 @@ class SchedulerEngine:
                 self._plan(key, catch_up=True)
             except ValueError:  # a stored expression this version no longer reads: the others still fire
                 log.exception("schedule %s cannot be planned", key)
+        for pending in self.delivery.pending():  # retries a stop or crash interrupted
+            self._spawn(self.delivery.run(pending.fire, pending.error, pending.key, pending.retries))
         self._timer.start()
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
 
     async def close(self) -> None:
         await self._timer.close()
         for task in list(self._retries):
             task.cancel()
         for task in list(self._retries):
-            with contextlib.suppress(BaseException):  # cancelled retries are forgotten (delivery.py)
+            with contextlib.suppress(BaseException):  # a cancelled retry stays stored and resumes (delivery.py)
                 await task
 
     # -- groups ---------------------------------------------------------------------------------
@@ -194,9 +202,7 @@ class SchedulerEngine:
         fire = Fire(record["Arn"], record["Target"], self._payload(record, nominal), nominal)
         error = await self.delivery.attempt(fire)
         if error is not None:
-            task = asyncio.get_running_loop().create_task(self.delivery.run(fire, error))
-            self._retries.add(task)
-            task.add_done_callback(self._retries.discard)
+            self._spawn(self.delivery.run(fire, error))
         self.fired += 1
         if self.schedules.get(key) is not record:  # deleted or replaced while delivering
             return

@@ -138,7 +138,8 @@ def test_invalid_input_is_refused_and_nothing_is_created(scheduler: Any, lamina:
     assert error(scheduler.update_schedule, **base)[0] == "ResourceNotFoundException"
     assert error(scheduler.delete_schedule, Name=name)[0] == "ResourceNotFoundException"
     assert name not in [s["Name"] for s in scheduler.list_schedules()["Schedules"]]
-    scheduler.create_schedule(**base)
+    first = scheduler.create_schedule(**base, ClientToken="token-1")["ScheduleArn"]
+    assert scheduler.create_schedule(**base, ClientToken="token-1")["ScheduleArn"] == first  # an SDK retry
     assert error(scheduler.create_schedule, **base) == ("ConflictException", f"Schedule {name} already exists.", 409)
     scheduler.delete_schedule(Name=name)
 

@@ -1,7 +1,9 @@
 """The EventBridge Scheduler API (rest-json, /schedules and /schedule-groups): schedules, schedule groups and
 their tags, with AWS's defaults (State ENABLED, timezone UTC, ActionAfterCompletion NONE, RetryPolicy 185
 attempts / 86400 s) and errors (ValidationException 400, ResourceNotFoundException 404, ConflictException 409).
-Model constraints (name patterns, ranges, enums) are checked by the wire layer before a method runs."""
+Model constraints (name patterns, ranges, enums) are checked by the wire layer before a method runs. A create
+repeated with the same ClientToken (botocore fills one in and keeps it across its retries) answers as the first
+did instead of ConflictException."""
 
 from __future__ import annotations
 
@@ -68,10 +70,15 @@ class SchedulerProvider:
     def create_schedule(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self._group(ctx, params.get("GroupName") or DEFAULT_GROUP)
         name = params["Name"]
-        if self._engine.schedule(ctx.region, group["Name"], name) is not None:
+        existing = self._engine.schedule(ctx.region, group["Name"], name)
+        if existing is not None:
+            if params.get("ClientToken") and existing.get("_clientToken") == params["ClientToken"]:
+                return {"ScheduleArn": existing["Arn"]}  # the same request again (an SDK retry): idempotent
             raise conflict(f"Schedule {name} already exists.")
         record = self._record(ctx, params, group["Name"])
         record["CreationDate"] = record["LastModificationDate"]
+        if params.get("ClientToken"):
+            record["_clientToken"] = params["ClientToken"]
         self._engine.put_schedule(ctx.region, record)
         return {"ScheduleArn": record["Arn"]}
 
@@ -180,7 +187,10 @@ class SchedulerProvider:
     # -- groups ---------------------------------------------------------------------------------
     def create_schedule_group(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
-        if self._engine.group(ctx.region, name) is not None:
+        existing = self._engine.group(ctx.region, name)
+        if existing is not None:
+            if params.get("ClientToken") and existing.get("_clientToken") == params["ClientToken"]:
+                return {"ScheduleGroupArn": existing["Arn"]}  # an SDK retry of the same request
             raise conflict(f"Schedule group {name} already exists.")
         now = self._clock.time()
         record = {
@@ -190,13 +200,14 @@ class SchedulerProvider:
             "CreationDate": now,
             "LastModificationDate": now,
             "Tags": list(params.get("Tags") or []),
+            "_clientToken": params.get("ClientToken"),
         }
         self._engine.put_group(ctx.region, record)
         return {"ScheduleGroupArn": record["Arn"]}
 
     def get_schedule_group(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         group = self._group(ctx, params["Name"])
-        return {k: v for k, v in group.items() if k != "Tags"}
+        return {k: v for k, v in group.items() if k != "Tags" and not k.startswith("_")}
 
     def delete_schedule_group(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
@@ -211,7 +222,8 @@ class SchedulerProvider:
         if params.get("NamePrefix"):
             groups = [g for g in groups if g["Name"].startswith(params["NamePrefix"])]
         page, token = _page(groups, params, "Name")
-        out: dict[str, Any] = {"ScheduleGroups": [{k: v for k, v in g.items() if k != "Tags"} for g in page]}
+        shown = [{k: v for k, v in g.items() if k != "Tags" and not k.startswith("_")} for g in page]
+        out: dict[str, Any] = {"ScheduleGroups": shown}
         if token:
             out["NextToken"] = token
         return out

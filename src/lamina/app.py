@@ -40,6 +40,7 @@ from lamina.functions.runtime_management import RuntimeManagementConfigs
 from lamina.functions.url_configs import FunctionUrls
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
+from lamina.invoke.destinations import Delivery
 from lamina.invoke.destinations.event_bus import EventBusTarget
 from lamina.invoke.destinations.lambda_function import LambdaFunctionTarget
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
@@ -68,6 +69,9 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
+from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
+from lamina.services.scheduler.engine import SchedulerEngine
+from lamina.services.scheduler.provider import SchedulerProvider
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
@@ -260,6 +264,24 @@ class Lamina:
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
+        # EventBridge Scheduler: schedules and groups are documents; fires go to Lambda (async invoke), SQS and SNS
+        # through the callables below, on the project's clock (services/scheduler/engine.py).
+        sqs_target, sns_target = SqsQueueTarget(self.sqs), SnsTopicTarget(self.sns)
+
+        async def to_lambda(arn: str, payload: bytes, _attributes: Attributes) -> None:
+            await self.async_invoker.submit_arn(arn, payload)
+
+        async def to_sqs(arn: str, payload: bytes, attributes: Attributes) -> None:
+            await sqs_target.deliver(Delivery(arn, payload, "Schedule", "scheduler.amazonaws.com", "", attributes))
+
+        async def to_sns(arn: str, payload: bytes, attributes: Attributes) -> None:
+            await sns_target.deliver(Delivery(arn, payload, "Schedule", "scheduler.amazonaws.com", "", attributes))
+
+        targets: dict[str, Deliver] = {"lambda": to_lambda, "sqs": to_sqs, "sns": to_sns}
+        schedule_delivery = TargetDelivery(targets, self.clock, self.store)
+        self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
+        self.scheduler.load()
+        scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -269,6 +291,7 @@ class Lamina:
                 elbv2_service,
                 apigateway_service,
                 http_api_service,
+                scheduler_service,
             ],
             settings.region,
             settings.account_id,
@@ -311,6 +334,7 @@ class Lamina:
         self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
         self.events_dispatch.start()  # accepted events not yet delivered (before a stop or a crash) go out
+        self.scheduler.start()  # fires that fell due while stopped fire once now
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -356,6 +380,7 @@ class Lamina:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        await self.scheduler.close()
         await self.async_invoker.close()
         await self.concurrency_controls.close()
         await self.event_source_mappings.close()
@@ -389,7 +414,9 @@ class Lamina:
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
+                "scheduler": "running",
             },
+            "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
             "eventBridge": {

@@ -56,6 +56,7 @@ from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.events.dispatch import Dispatcher as EventsDispatcher
 from lamina.services.events.engine import EventsEngine
 from lamina.services.events.provider import EventsProvider
+from lamina.services.events.rule_schedules import RuleSchedules
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -245,6 +246,7 @@ class Lamina:
             ),
         )
         self.async_invoker.destinations.register("events", EventBusTarget(self.events.put_on_bus))
+        self.events_schedules = RuleSchedules(self.events, self.clock)  # ScheduleExpression rules, on the clock
         events_service = bind_service("events", EventsProvider(self.events))
         # Application load balancers with Lambda targets: resources are documents, requests come in by Host.
         self.elbv2 = Elbv2Engine(self.store)
@@ -334,6 +336,7 @@ class Lamina:
         self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
         self.events_dispatch.start()  # accepted events not yet delivered (before a stop or a crash) go out
+        self.events_schedules.start()
         self.scheduler.start()  # fires that fell due while stopped fire once now
         self._server = await serve(
             self.gateway.handle,
@@ -387,6 +390,7 @@ class Lamina:
         await self.sqs_pollers.close()
         self.functions.close()
         await self.executor.close()
+        await self.events_schedules.close()
         await self.events_dispatch.close()
         await self.event_queue.close()
         await self.sns.close()
@@ -425,6 +429,7 @@ class Lamina:
                 "retried": sum(self.events_dispatch.retried.values()),
                 "deadLettered": sum(self.events_dispatch.dead_lettered.values()),
                 "dropped": sum(self.events_dispatch.dropped.values()),
+                "scheduleFires": self.events_schedules.fired,
             },
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,

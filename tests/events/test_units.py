@@ -7,6 +7,7 @@ import asyncio
 import functools
 import json
 from collections.abc import Callable, Coroutine
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from lamina.clock import ManualClock
 from lamina.invoke.destinations import Delivery, TargetUnavailable
 from lamina.services.events import input_transform
 from lamina.services.events.dispatch import Dispatcher
-from lamina.services.events.engine import EventsEngine, Rule, rule_arn
+from lamina.services.events.engine import EventsEngine, Rule, iso_time, rule_arn
 from lamina.store.documents import MemoryStore, SqliteStore
 
 QUEUE = "arn:aws:sqs:us-east-1:000000000000:q"
@@ -316,3 +317,46 @@ def test_a_refused_write_changes_nothing() -> None:
     assert described["State"] == "ENABLED"
     assert provider.list_targets_by_rule(ctx, {"Rule": "r"})["Targets"] == [{"Id": "t", "Arn": QUEUE}]
     assert provider.list_tags_for_resource(ctx, {"ResourceARN": described["Arn"]})["Tags"] == []
+
+
+async def _run_for(clock: ManualClock, seconds: int, step: int = 10) -> None:
+    for _ in range(seconds // step):
+        clock.advance(step)
+        await _settle()
+
+
+@in_loop
+async def test_rate_rule_fires_12_times_in_a_virtual_hour() -> None:
+    from lamina.services.events.rule_schedules import RuleSchedules
+
+    clock = ManualClock(start=1_700_000_000.0)
+    sqs = FakeSqs()
+    engine = EventsEngine(MemoryStore(), clock)
+    schedules = RuleSchedules(engine, clock)
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    schedules.start()
+    dispatcher.start()
+    try:
+        arn = rule_arn("us-east-1", "000000000000", "default", "every5")
+        rule = Rule("every5", arn, "default", "us-east-1", "000000000000", schedule="rate(5 minutes)")
+        engine.save_rule(replace(rule, created=clock.time(), targets=[{"Id": "q", "Arn": QUEUE}]))
+        quarter = rule_arn("us-east-1", "000000000000", "default", "quarter")
+        cron = Rule("quarter", quarter, "default", "us-east-1", "000000000000", schedule="cron(0/15 * * * ? *)")
+        engine.save_rule(replace(cron, created=clock.time(), targets=[{"Id": "q", "Arn": QUEUE}]))
+        await _run_for(clock, 3600)
+        bodies = [json.loads(d.body) for d in sqs.got]
+        every5 = [b for b in bodies if b["resources"] == [arn]]
+        assert len(every5) == 12 and schedules.fired == 12 + 4
+        assert [b["time"] for b in every5][:2] == [iso_time(1_700_000_300.0), iso_time(1_700_000_600.0)]
+        assert len([b for b in bodies if b["resources"] == [quarter]]) == 4
+        assert all(b["detail-type"] == "Scheduled Event" and b["source"] == "aws.events" for b in bodies)
+        engine.save_rule(replace(engine.rules[arn], state="DISABLED"))
+        engine.delete_rule(engine.rules[quarter])
+        await _run_for(clock, 1800)
+        assert len(sqs.got) == 16  # disabled and deleted rules fire no more
+        engine.save_rule(replace(engine.rules[arn], state="ENABLED"))
+        await _run_for(clock, 600)
+        assert len(sqs.got) == 18
+    finally:
+        await schedules.close()
+        await dispatcher.close()

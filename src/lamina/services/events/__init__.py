@@ -4,6 +4,6 @@
     engine.py            buses, rules and targets as documents; PutEvents accepts events durably
     dispatch.py          the delivery worker: target kinds, RetryPolicy, DeadLetterConfig, on the project clock
     input_transform.py   Input, InputPath and InputTransformer (InputPathsMap + InputTemplate)
-    schedule_expression.py  rate()/cron() validation for ScheduleExpression rules
+    rule_schedules.py    ScheduleExpression rules fired on the clock (expressions and timer: lamina.schedules)
 Event patterns are matched by the one implementation in `lamina.sources.patterns`.
 """

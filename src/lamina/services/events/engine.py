@@ -154,6 +154,7 @@ class EventsEngine:
         self.rules: dict[str, Rule] = {}  # by ARN
         self.pending: dict[str, dict[str, Any]] = {}  # delivery key → document, for dispatch.py
         self._listeners: list[Callable[[], None]] = []
+        self._rule_listeners: list[Callable[[str], None]] = []
 
     def load(self) -> None:
         for doc in self._store.load(BUS_KIND).values():
@@ -163,6 +164,14 @@ class EventsEngine:
             rule = Rule.from_doc(doc)
             self.rules[rule.arn] = rule
         self.pending = self._store.load(DELIVERY_KIND)
+
+    def on_rule_change(self, listener: Callable[[str], None]) -> None:
+        """Called with a rule's ARN after it was stored or deleted (rule_schedules.py plans its fires)."""
+        self._rule_listeners.append(listener)
+
+    def _rule_changed(self, arn: str) -> None:
+        for listener in self._rule_listeners:
+            listener(arn)
 
     def on_deliveries(self, listener: Callable[[], None]) -> None:
         """Called after new deliveries are committed (the dispatcher wakes up)."""
@@ -193,6 +202,7 @@ class EventsEngine:
             self._store.delete(BUS_KIND, bus.arn)
         for rule in self.rules_of(bus):
             del self.rules[rule.arn]
+            self._rule_changed(rule.arn)
         self.buses.pop(bus.arn, None)
 
     # -- rules ----------------------------------------------------------------------------------
@@ -209,10 +219,12 @@ class EventsEngine:
     def save_rule(self, rule: Rule) -> None:
         self._store.put(RULE_KIND, rule.arn, rule.to_doc())
         self.rules[rule.arn] = rule
+        self._rule_changed(rule.arn)
 
     def delete_rule(self, rule: Rule) -> None:
         self._store.delete(RULE_KIND, rule.arn)
         self.rules.pop(rule.arn, None)
+        self._rule_changed(rule.arn)
 
     # -- events ---------------------------------------------------------------------------------
     def new_event(

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import Any
 
 from lamina.errors import ServiceFault
-from lamina.services.events import input_transform, schedule_expression
+from lamina.services.events import input_transform, rule_schedules
 from lamina.services.events.engine import DEFAULT_BUS, Accepted, Bus, EventsEngine, Rule, bus_arn, rule_arn
 from lamina.sources import patterns
 from lamina.types import CallContext
@@ -210,7 +210,7 @@ class EventsProvider:
         if schedule:
             if bus.name != DEFAULT_BUS:
                 raise _fault("ValidationException", "ScheduleExpression is supported only on the default event bus.")
-            if not schedule_expression.valid(schedule):
+            if not rule_schedules.check(schedule):
                 raise _fault("ValidationException", "Parameter ScheduleExpression is not valid.")
         if pattern:
             check_pattern(pattern)

@@ -360,3 +360,32 @@ async def test_rate_rule_fires_12_times_in_a_virtual_hour() -> None:
     finally:
         await schedules.close()
         await dispatcher.close()
+
+
+@in_loop
+async def test_schedule_rules_resume_after_a_restart_without_making_up_missed_fires() -> None:
+    from lamina.services.events.rule_schedules import RuleSchedules
+
+    clock = ManualClock(start=1_700_000_000.0)
+    store = MemoryStore()
+    engine = EventsEngine(store, clock)
+    arn = rule_arn("us-east-1", "000000000000", "default", "hourly")
+    rule = Rule("hourly", arn, "default", "us-east-1", "000000000000", schedule="rate(1 hour)", created=clock.time())
+    engine.save_rule(replace(rule, targets=[{"Id": "q", "Arn": QUEUE}]))
+    clock.advance(5 * 3600 + 600)  # "down" for five hours and ten minutes
+    engine = EventsEngine(store, clock)
+    engine.load()
+    sqs = FakeSqs()
+    schedules = RuleSchedules(engine, clock)
+    dispatcher = Dispatcher(engine, {"sqs": sqs}, clock)
+    schedules.start()
+    dispatcher.start()
+    try:
+        await _run_for(clock, 2970, step=30)  # the 6-hour mark is 50 minutes away: not yet
+        assert sqs.got == []
+        await _run_for(clock, 60, step=30)
+        [fire] = [json.loads(d.body) for d in sqs.got]
+        assert fire["time"] == iso_time(1_700_000_000.0 + 6 * 3600)
+    finally:
+        await schedules.close()
+        await dispatcher.close()

@@ -21,6 +21,7 @@ from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
+from lamina.errors import LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.function_url import FunctionUrlDoor
 from lamina.front_doors.function_url_fast import FastUrl
@@ -50,6 +51,8 @@ from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
+from lamina.services.iam.engine import IamEngine
+from lamina.services.iam.provider import IamProvider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -69,6 +72,9 @@ from lamina.services.sqs.engine import SqsEngine
 from lamina.services.sqs.move_tasks import MoveTasks, MoveTasksApi
 from lamina.services.sqs.provider import SqsProvider
 from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_model
+from lamina.services.sts.engine import KnownRole, StsEngine
+from lamina.services.sts.function_credentials import FunctionRoleCredentials
+from lamina.services.sts.provider import StsProvider
 from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
@@ -146,12 +152,22 @@ class Lamina:
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
         self.releases = Releases(self.functions, self.clock)
+        # IAM (roles, managed and inline policies: documents) and STS (temporary credentials: documents). STS
+        # reads roles through `_known_role`; environments get their role's credentials from STS; with
+        # --strict-iam, Lambda accepts only roles IAM has whose trust policy lets lambda.amazonaws.com assume them.
+        self.iam = IamEngine(self.store, self.clock, settings.account_id)
+        self.iam.load()
+        self.sts = StsEngine(self.store, self.clock, settings.account_id, self._known_role, strict=settings.strict_iam)
+        self.sts.load()
+        self.executor.credentials = FunctionRoleCredentials(self.sts, self._function_role)
+        role_check = (lambda arn: self.iam.assumable_by(arn, "lambda.amazonaws.com")) if settings.strict_iam else None
         self.lambda_provider = LambdaProvider(
             settings,
             self.functions,
             self.releases,
             _secret(settings.data_dir),
             self.invoke_front,
+            role_check=role_check,
         )
         # SQS: queues in memory, written through to the same database file (migration 0003).
         self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
@@ -236,8 +252,19 @@ class Lamina:
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
+        iam_service = bind_service("iam", IamProvider(self.iam))
+        sts_service = bind_service("sts", StsProvider(self.sts))
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service],
+            [
+                lambda_service,
+                sqs_service,
+                sns_service,
+                elbv2_service,
+                apigateway_service,
+                http_api_service,
+                iam_service,
+                sts_service,
+            ],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -336,6 +363,21 @@ class Lamina:
         await self.sqs_store.close()
         self.store.close()
 
+    def _known_role(self, arn: str) -> KnownRole | None:
+        role = self.iam.role_by_arn(arn)
+        if role is None:
+            return None
+        return KnownRole(role["Arn"], role["RoleName"], role["RoleId"], role["MaxSessionDuration"])
+
+    def _function_role(self, function_arn: str) -> str | None:
+        """The execution role of a function ($LATEST's), by its unqualified ARN."""
+        try:
+            ref = self.functions.resolve(function_arn, self.settings.region, self.settings.account_id)
+        except LaminaError:
+            return None
+        entry = self.functions.lookup(ref)
+        return None if entry is None else entry.config.role
+
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
         """Code or configuration of $LATEST changed (or the function is gone): old environments get no
         new work. Published versions never change, so only $LATEST's are retired on change."""
@@ -354,6 +396,8 @@ class Lamina:
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
+                "iam": "running",
+                "sts": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),

@@ -126,7 +126,7 @@ class LambdaProvider:
 
     def _check_role(self, role: str | None) -> None:
         if role is not None and self._role_check is not None and not self._role_check(role):
-            raise InvalidParameter("The role defined for the function cannot be assumed by Lambda.")
+            raise InvalidParameter("The role defined for the function cannot be assumed by Lambda.", Type="User")
 
     def delete_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         self._functions.delete(self._ref(ctx, params))

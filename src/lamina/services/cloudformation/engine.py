@@ -1,0 +1,319 @@
+"""Stacks: created and deleted asynchronously, resource by resource in dependency order, with the events and
+statuses CloudFormation emits, rolled back when a resource fails.
+
+Each stack is one durable document (kind `cfn-stack`, keyed by stack id) written after every step, so a
+restart finds where a deployment stood: a creation that was under way is rolled back (what it had made is
+deleted, ROLLBACK_COMPLETE), a deletion resumes. Deleted stacks stay listed (DELETE_COMPLETE) as AWS lists
+them. Work runs as tasks on the event loop; waits go through the project's clock.
+
+Statuses (the lifecycle, in one place):
+    CREATE_IN_PROGRESS → CREATE_COMPLETE
+                       → ROLLBACK_IN_PROGRESS → ROLLBACK_COMPLETE | ROLLBACK_FAILED   (a resource failed)
+                       → CREATE_FAILED                                                  (DisableRollback)
+    any settled status → DELETE_IN_PROGRESS → DELETE_COMPLETE | DELETE_FAILED
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from lamina.clock import Clock
+from lamina.errors import LaminaError, ServiceFault
+from lamina.services.cloudformation import intrinsics
+from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, ResourceType
+from lamina.services.cloudformation.stack_template import Plan
+from lamina.services.cloudformation.template import validation_error
+from lamina.store.documents import DocumentStore
+
+log = logging.getLogger(__name__)
+KIND = "cfn-stack"
+Stack = dict[str, Any]
+SETTLED = {"CREATE_COMPLETE", "ROLLBACK_COMPLETE", "CREATE_FAILED", "DELETE_FAILED", "ROLLBACK_FAILED"}
+
+
+def missing_stack(name: str) -> ServiceFault:
+    return validation_error(f"Stack with id {name} does not exist")
+
+
+class StackEngine:
+    def __init__(
+        self, store: DocumentStore, clock: Clock, call: Call, types: dict[str, ResourceType], region: str, account: str
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._call = call
+        self._types = types
+        self.region = region
+        self.account = account
+        self._stacks: dict[str, Stack] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def load(self) -> None:
+        self._stacks = self._store.load(KIND)
+
+    def start(self) -> None:
+        """Deployments a stop or crash interrupted: creations are rolled back, deletions resumed."""
+        for stack in list(self._stacks.values()):
+            status = stack["StackStatus"]
+            if status in ("CREATE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS"):
+                self._spawn(self._roll_back(stack, "Lamina restarted during the deployment."))
+            elif status == "DELETE_IN_PROGRESS":
+                self._spawn(self._delete(stack))
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def _spawn(self, work: Any) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settled(self) -> None:
+        """Waits for every deployment under way (tests, `lamina` commands)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- reading --------------------------------------------------------------------------------
+    def find(self, name_or_id: str) -> Stack:
+        """A live stack by name, or any stack (deleted ones too) by id."""
+        found = self._stacks.get(name_or_id)
+        if found is not None:
+            return found
+        for stack in self._stacks.values():
+            if stack["StackName"] == name_or_id and stack["StackStatus"] != "DELETE_COMPLETE":
+                return stack
+        raise missing_stack(name_or_id)
+
+    def stacks(self) -> list[Stack]:
+        return sorted(self._stacks.values(), key=lambda s: -s["CreationTime"])
+
+    # -- writing --------------------------------------------------------------------------------
+    def _save(self, stack: Stack) -> None:
+        self._store.put(KIND, stack["StackId"], stack)
+        self._stacks[stack["StackId"]] = stack
+
+    def _event(self, stack: Stack, logical: str, status: str, reason: str | None = None, props: Any = None) -> None:
+        resource = stack["Resources"].get(logical)
+        event: dict[str, Any] = {
+            "StackId": stack["StackId"],
+            "EventId": str(uuid.uuid4()),
+            "StackName": stack["StackName"],
+            "LogicalResourceId": logical,
+            "PhysicalResourceId": stack["StackId"] if resource is None else resource.get("PhysicalResourceId", ""),
+            "ResourceType": "AWS::CloudFormation::Stack" if resource is None else resource["ResourceType"],
+            "Timestamp": self._clock.time(),
+            "ResourceStatus": status,
+        }
+        if reason:
+            event["ResourceStatusReason"] = reason
+        if props is not None:
+            event["ResourceProperties"] = json.dumps(props)
+        stack["Events"].append(event)
+        if resource is not None:
+            resource["ResourceStatus"] = status
+            resource["Timestamp"] = event["Timestamp"]
+            if reason:
+                resource["ResourceStatusReason"] = reason
+        else:
+            stack["StackStatus"] = status
+            if reason:
+                stack["StackStatusReason"] = reason
+            else:
+                stack.pop("StackStatusReason", None)
+        self._save(stack)
+
+    def create(self, name: str, body: str, plan: Plan, request: dict[str, Any]) -> str:
+        for existing in self._stacks.values():
+            if existing["StackName"] == name and existing["StackStatus"] != "DELETE_COMPLETE":
+                raise ServiceFault("AlreadyExistsException", f"Stack [{name}] already exists", 400)
+        stack_id = f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/{uuid.uuid4()}"
+        stack: Stack = {
+            "StackId": stack_id,
+            "StackName": name,
+            "StackStatus": "CREATE_IN_PROGRESS",
+            "CreationTime": self._clock.time(),
+            "TemplateBody": body,
+            "Processed": plan.template,
+            "Parameters": plan.shown_parameters,
+            "Values": plan.parameters,
+            "Conditions": plan.conditions,
+            "Order": plan.order,
+            "Capabilities": request.get("Capabilities") or [],
+            "Tags": request.get("Tags") or [],
+            "DisableRollback": bool(request.get("DisableRollback")) or request.get("OnFailure") == "DO_NOTHING",
+            "DeleteOnFailure": request.get("OnFailure") == "DELETE",
+            "EnableTerminationProtection": bool(request.get("EnableTerminationProtection")),
+            "Resources": {},
+            "Events": [],
+            "Outputs": [],
+        }
+        if "Description" in plan.template:
+            stack["Description"] = plan.template["Description"]
+        self._event(stack, name, "CREATE_IN_PROGRESS", "User Initiated")
+        self._spawn(self._create(stack))
+        return stack_id
+
+    def _scope(self, stack: Stack) -> intrinsics.Scope:
+        pseudo = intrinsics.pseudo_parameters(self.region, self.account, stack["StackName"], stack["StackId"])
+        made = {n: r for n, r in stack["Resources"].items() if "PhysicalResourceId" in r and r.get("Made")}
+
+        def attribute(name: str, key: str) -> Any:
+            attributes = made[name].get("Attributes") or {}
+            if key not in attributes:
+                raise intrinsics.template_error(f"resource {name} does not support attribute type {key} in Fn::GetAtt")
+            return attributes[key]
+
+        return intrinsics.Scope(
+            {**pseudo, **stack["Values"]},
+            stack["Processed"].get("Mappings") or {},
+            dict(stack["Conditions"]),
+            {n: r["PhysicalResourceId"] for n, r in made.items()},
+            attribute,
+            self.region,
+        )
+
+    async def _create(self, stack: Stack) -> None:
+        resources = stack["Processed"]["Resources"]
+        failed: str | None = None
+        for logical in stack["Order"]:
+            definition = resources[logical]
+            kind = definition["Type"]
+            stack["Resources"][logical] = {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": ""}
+            self._event(stack, logical, "CREATE_IN_PROGRESS")
+            try:
+                handler = self._types.get(kind)
+                if handler is None:
+                    raise ProvisionFailed(f"Resource type {kind} is not supported by Lamina")
+                props = self._scope(stack).resolve(definition.get("Properties") or {})
+                made = await handler.create(self._call, stack["StackName"], logical, props)
+            except (LaminaError, ProvisionFailed, KeyError, TypeError, ValueError) as exc:
+                reason = exc.message if isinstance(exc, LaminaError) else str(exc)
+                if isinstance(exc, KeyError):
+                    reason = f"Property {exc} cannot be empty."
+                self._event(stack, logical, "CREATE_FAILED", reason)
+                failed = logical
+                break
+            except Exception as exc:
+                log.exception("stack %s: creating %s failed", stack["StackName"], logical)
+                self._event(stack, logical, "CREATE_FAILED", f"Internal failure: {exc}")
+                failed = logical
+                break
+            entry = stack["Resources"][logical]
+            entry.update({"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True})
+            self._event(stack, logical, "CREATE_COMPLETE", props=props)
+        if failed is None:
+            try:
+                stack["Outputs"] = self._outputs(stack)
+            except LaminaError as exc:
+                failed = stack["StackName"]
+                self._event(stack, failed, "CREATE_IN_PROGRESS", exc.message)
+        if failed is None:
+            self._event(stack, stack["StackName"], "CREATE_COMPLETE")
+            return
+        reason = f"The following resource(s) failed to create: [{failed}]. "
+        if stack["DisableRollback"]:
+            self._event(stack, stack["StackName"], "CREATE_FAILED", reason)
+            return
+        await self._roll_back(stack, reason + "Rollback requested by user.")
+        if stack["DeleteOnFailure"] and stack["StackStatus"] == "ROLLBACK_COMPLETE":
+            await self._delete(stack)
+
+    def _outputs(self, stack: Stack) -> list[dict[str, Any]]:
+        scope = self._scope(stack)
+        outputs = []
+        for key, output in (stack["Processed"].get("Outputs") or {}).items():
+            condition = output.get("Condition")
+            if condition is not None and not stack["Conditions"].get(condition, False):
+                continue
+            shown: dict[str, Any] = {"OutputKey": key, "OutputValue": _text(scope.resolve(output["Value"]))}
+            if "Description" in output:
+                shown["Description"] = output["Description"]
+            if "Export" in output:
+                shown["ExportName"] = _text(scope.resolve(output["Export"]["Name"]))
+            outputs.append(shown)
+        return outputs
+
+    async def _undo(self, stack: Stack, final: str) -> bool:
+        """Deletes what the stack made, newest first; False when something could not be deleted."""
+        ok = True
+        for logical in reversed(list(stack["Resources"])):
+            entry = stack["Resources"][logical]
+            if entry["ResourceStatus"] in ("DELETE_COMPLETE", "DELETE_SKIPPED"):
+                continue
+            policy = stack["Processed"]["Resources"].get(logical, {}).get("DeletionPolicy", "Delete")
+            if not entry.get("Made"):
+                self._event(stack, logical, "DELETE_COMPLETE")
+                continue
+            if policy in ("Retain", "RetainExceptOnCreate") and final == "DELETE_COMPLETE":
+                self._event(stack, logical, "DELETE_SKIPPED")
+                continue
+            self._event(stack, logical, "DELETE_IN_PROGRESS")
+            handler = self._types[entry["ResourceType"]]
+            try:
+                await handler.delete(self._call, Made(entry["PhysicalResourceId"], entry.get("Attributes") or {}))
+            except LaminaError as exc:
+                self._event(stack, logical, "DELETE_FAILED", exc.message)
+                ok = False
+                continue
+            entry["Made"] = False
+            self._event(stack, logical, "DELETE_COMPLETE")
+        return ok
+
+    async def _roll_back(self, stack: Stack, reason: str) -> None:
+        self._event(stack, stack["StackName"], "ROLLBACK_IN_PROGRESS", reason)
+        ok = await self._undo(stack, "ROLLBACK_COMPLETE")
+        stack["Outputs"] = []
+        self._event(stack, stack["StackName"], "ROLLBACK_COMPLETE" if ok else "ROLLBACK_FAILED")
+
+    def delete(self, name_or_id: str) -> None:
+        try:
+            stack = self.find(name_or_id)
+        except ServiceFault:
+            return  # CloudFormation answers a delete of a stack that does not exist with success
+        if stack["StackStatus"] == "DELETE_COMPLETE" or stack["StackStatus"] == "DELETE_IN_PROGRESS":
+            return
+        if stack["EnableTerminationProtection"]:
+            raise validation_error(
+                f"Stack [{stack['StackName']}] cannot be deleted while TerminationProtection is enabled"
+            )
+        if stack["StackStatus"] not in SETTLED:
+            raise validation_error(
+                f"Stack [{stack['StackName']}] cannot be deleted while in status {stack['StackStatus']}"
+            )
+        self._event(stack, stack["StackName"], "DELETE_IN_PROGRESS", "User Initiated")
+        self._spawn(self._delete(stack))
+
+    async def _delete(self, stack: Stack) -> None:
+        if stack["StackStatus"] != "DELETE_IN_PROGRESS":
+            self._event(stack, stack["StackName"], "DELETE_IN_PROGRESS", "User Initiated")
+        ok = await self._undo(stack, "DELETE_COMPLETE")
+        if ok:
+            stack["DeletionTime"] = self._clock.time()
+            stack["Outputs"] = []
+            self._event(stack, stack["StackName"], "DELETE_COMPLETE")
+        else:
+            failed = [n for n, r in stack["Resources"].items() if r["ResourceStatus"] == "DELETE_FAILED"]
+            self._event(
+                stack,
+                stack["StackName"],
+                "DELETE_FAILED",
+                f"The following resource(s) failed to delete: [{', '.join(failed)}]. ",
+            )
+
+    def set_termination_protection(self, name_or_id: str, enabled: bool) -> str:
+        stack = self.find(name_or_id)  # in place: a deployment under way holds the same document
+        stack["EnableTerminationProtection"] = enabled
+        self._save(stack)
+        return str(stack["StackId"])
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(str(v) for v in value)
+    return str(value)

@@ -1,0 +1,199 @@
+"""The CloudFormation API (query protocol): CreateStack, DescribeStacks, DeleteStack, DescribeStackEvents,
+DescribeStackResources, DescribeStackResource, ListStackResources, ListStacks, GetTemplate, ValidateTemplate,
+UpdateTerminationProtection, with CloudFormation's errors. Templates come as TemplateBody (Lamina has no S3
+for TemplateURL yet)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from lamina.services.cloudformation import intrinsics, stack_template
+from lamina.services.cloudformation.engine import Stack, StackEngine
+from lamina.services.cloudformation.template import check_resources, parse, validation_error
+from lamina.types import CallContext
+
+PAGE = 100
+
+
+def _body(params: dict[str, Any]) -> str:
+    body = params.get("TemplateBody")
+    if body is None:
+        if params.get("TemplateURL"):
+            raise validation_error("TemplateURL must reference a valid S3 object to which you have access.")
+        raise validation_error("Either Template URL or Template Body must be specified.")
+    return str(body)
+
+
+def _resource(stack: Stack, entry: dict[str, Any], detail: bool = False) -> dict[str, Any]:
+    shown: dict[str, Any] = {
+        "LogicalResourceId": entry["LogicalResourceId"],
+        "PhysicalResourceId": entry.get("PhysicalResourceId", ""),
+        "ResourceType": entry["ResourceType"],
+        "ResourceStatus": entry["ResourceStatus"],
+    }
+    if entry.get("ResourceStatusReason"):
+        shown["ResourceStatusReason"] = entry["ResourceStatusReason"]
+    if detail is not None:
+        shown.update({"StackName": stack["StackName"], "StackId": stack["StackId"]})
+    return shown
+
+
+class CloudFormationProvider:
+    def __init__(self, engine: StackEngine, managed_policies: Callable[[], dict[str, str]]) -> None:
+        self._engine = engine
+        self._managed_policies = managed_policies  # name → ARN, the map SAM's transform needs
+
+    def create_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["StackName"]
+        body = _body(params)
+        template = parse(body)
+        pseudo = intrinsics.pseudo_parameters(
+            ctx.region, ctx.account_id, name, f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stack/{name}/*"
+        )
+        plan = stack_template.plan(
+            template, params.get("Parameters") or [], params.get("Capabilities") or [], pseudo, self._managed_policies()
+        )
+        return {"StackId": self._engine.create(name, body, plan, params)}
+
+    def delete_stack(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._engine.delete(params["StackName"])
+
+    def update_termination_protection(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "StackId": self._engine.set_termination_protection(
+                params["StackName"], params["EnableTerminationProtection"]
+            )
+        }
+
+    def _stack_view(self, stack: Stack) -> dict[str, Any]:
+        shown: dict[str, Any] = {
+            k: stack[k]
+            for k in (
+                "StackId",
+                "StackName",
+                "Description",
+                "CreationTime",
+                "DeletionTime",
+                "StackStatus",
+                "StackStatusReason",
+                "DisableRollback",
+                "Capabilities",
+                "Tags",
+                "EnableTerminationProtection",
+            )
+            if k in stack
+        }
+        if stack["Parameters"]:
+            shown["Parameters"] = stack["Parameters"]
+        if stack["Outputs"]:
+            shown["Outputs"] = stack["Outputs"]
+        shown["NotificationARNs"] = []
+        shown["DriftInformation"] = {"StackDriftStatus": "NOT_CHECKED"}
+        return shown
+
+    def describe_stacks(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("StackName")
+        if name:
+            return {"Stacks": [self._stack_view(self._engine.find(name))]}
+        live = [s for s in self._engine.stacks() if s["StackStatus"] != "DELETE_COMPLETE"]
+        return {"Stacks": [self._stack_view(s) for s in live]}
+
+    def list_stacks(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        wanted = set(params.get("StackStatusFilter") or [])
+        summaries = []
+        for stack in self._engine.stacks():
+            if wanted and stack["StackStatus"] not in wanted:
+                continue
+            summary: dict[str, Any] = {
+                k: stack[k]
+                for k in ("StackId", "StackName", "CreationTime", "DeletionTime", "StackStatus", "StackStatusReason")
+                if k in stack
+            }
+            if "Description" in stack:
+                summary["TemplateDescription"] = stack["Description"]
+            summary["DriftInformation"] = {"StackDriftStatus": "NOT_CHECKED"}
+            summaries.append(summary)
+        return {"StackSummaries": summaries}
+
+    def describe_stack_events(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self._engine.find(params["StackName"])
+        events = list(reversed(stack["Events"]))  # newest first
+        start = int(params.get("NextToken") or 0)
+        out: dict[str, Any] = {"StackEvents": events[start : start + PAGE]}
+        if start + PAGE < len(events):
+            out["NextToken"] = str(start + PAGE)
+        return out
+
+    def describe_stack_resources(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params.get("StackName")
+        if not name:
+            raise validation_error("StackName must be specified if PhysicalResourceId is not specified")
+        stack = self._engine.find(name)
+        logical = params.get("LogicalResourceId")
+        shown = []
+        for entry in stack["Resources"].values():
+            if logical and entry["LogicalResourceId"] != logical:
+                continue
+            view = _resource(stack, entry)
+            view["Timestamp"] = entry.get("Timestamp", stack["CreationTime"])
+            shown.append(view)
+        return {"StackResources": shown}
+
+    def describe_stack_resource(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self._engine.find(params["StackName"])
+        logical = params["LogicalResourceId"]
+        entry = stack["Resources"].get(logical)
+        if entry is None:
+            raise validation_error(f"Resource {logical} does not exist for stack {stack['StackName']}")
+        view = _resource(stack, entry)
+        view["LastUpdatedTimestamp"] = entry.get("Timestamp", stack["CreationTime"])
+        return {"StackResourceDetail": view}
+
+    def list_stack_resources(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self._engine.find(params["StackName"])
+        summaries = []
+        for entry in stack["Resources"].values():
+            view = _resource(stack, entry)
+            view.pop("StackName")
+            view.pop("StackId")
+            view["LastUpdatedTimestamp"] = entry.get("Timestamp", stack["CreationTime"])
+            summaries.append(view)
+        return {"StackResourceSummaries": summaries}
+
+    def get_template(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self._engine.find(params["StackName"])
+        if params.get("TemplateStage") == "Processed":
+            return {"TemplateBody": json.dumps(stack["Processed"]), "StagesAvailable": ["Original", "Processed"]}
+        return {"TemplateBody": stack["TemplateBody"], "StagesAvailable": ["Original", "Processed"]}
+
+    def validate_template(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        template = parse(_body(params))
+        transforms = template.get("Transform") or []
+        if not transforms:
+            check_resources(template)
+        shown = []
+        for key, definition in stack_template.declared(template).items():
+            parameter: dict[str, Any] = {
+                "ParameterKey": key,
+                "NoEcho": str(definition.get("NoEcho", "false")).lower() == "true",
+            }
+            if "Default" in definition:
+                parameter["DefaultValue"] = str(definition["Default"])
+            if "Description" in definition:
+                parameter["Description"] = definition["Description"]
+            shown.append(parameter)
+        out: dict[str, Any] = {"Parameters": shown}
+        if "Description" in template:
+            out["Description"] = template["Description"]
+        resources = (template.get("Resources") or {}).values()
+        iam = [r for r in resources if isinstance(r, dict) and str(r.get("Type", "")).startswith("AWS::IAM::")]
+        if iam:
+            named = any("RoleName" in (r.get("Properties") or {}) for r in iam)
+            out["Capabilities"] = ["CAPABILITY_NAMED_IAM" if named else "CAPABILITY_IAM"]
+            kinds = ", ".join(sorted({f"{r['Type']}" for r in iam}))
+            out["CapabilitiesReason"] = f"The following resource(s) require capabilities: [{kinds}]"
+        if transforms:
+            out["DeclaredTransforms"] = [transforms] if isinstance(transforms, str) else list(transforms)
+        return out

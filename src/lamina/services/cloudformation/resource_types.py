@@ -1,0 +1,350 @@
+"""The resource types a stack can hold, each provisioned through Lamina's own API operations (`Call`: service,
+operation, parameters → result; api/local_calls.py), so a stack's resources are exactly what the API makes.
+
+A type turns resolved Properties into calls: `create` answers the physical id (what `Ref` gives) and the
+attributes `Fn::GetAtt` reads; `delete` undoes it from what `create` recorded. Names CloudFormation generates
+follow AWS's form `<stack>-<logical id>-<13 random characters>`, cut to each service's limit.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import string
+import zipfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from lamina.clock import Clock
+from lamina.errors import LaminaError, NotFound
+
+Call = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+_RANDOM = string.ascii_uppercase + string.digits
+
+
+@dataclass
+class Made:
+    physical_id: str
+    attributes: dict[str, Any]
+
+
+class ResourceType(Protocol):
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made: ...
+    async def delete(self, call: Call, made: Made) -> None: ...
+
+
+class ProvisionFailed(Exception):
+    """A resource could not be made; the message is the event's ResourceStatusReason."""
+
+
+def generated_name(stack: str, logical: str, limit: int, suffix: str = "") -> str:
+    tail = "".join(secrets.choice(_RANDOM) for _ in range(13))
+    room = limit - len(tail) - len(suffix) - 2
+    stack_part = stack[: max(1, room // 2)] if len(stack) + len(logical) > room else stack
+    logical_part = logical[: max(1, room - len(stack_part))]
+    return f"{stack_part}-{logical_part}-{tail}{suffix}"
+
+
+def _tags(props: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: str(t["Value"]) for t in props.get("Tags") or []}
+
+
+def _json(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _string(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _json(value) if isinstance(value, dict | list) else str(value)
+
+
+async def _quietly(call: Call, service: str, operation: str, params: dict[str, Any]) -> None:
+    """A delete that finds nothing to delete has done its job."""
+    try:
+        await call(service, operation, params)
+    except NotFound:
+        pass
+    except LaminaError as exc:
+        if "NoSuch" not in getattr(exc, "code", "") and "does not exist" not in exc.message:
+            raise
+
+
+class Queue:
+    ATTRIBUTES = (
+        "DelaySeconds",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ReceiveMessageWaitTimeSeconds",
+        "VisibilityTimeout",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "RedrivePolicy",
+        "RedriveAllowPolicy",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "SqsManagedSseEnabled",
+    )
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        fifo = bool(props.get("FifoQueue"))
+        name = props.get("QueueName") or generated_name(stack, logical, 80, ".fifo" if fifo else "")
+        attributes = {key: _string(props[key]) for key in self.ATTRIBUTES if key in props}
+        params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
+        if props.get("Tags"):
+            params["tags"] = _tags(props)
+        url = (await call("sqs", "CreateQueue", params))["QueueUrl"]
+        found = await call("sqs", "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]})
+        return Made(url, {"Arn": found["Attributes"]["QueueArn"], "QueueName": name, "QueueUrl": url})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        await _quietly(call, "sqs", "DeleteQueue", {"QueueUrl": made.physical_id})
+
+
+class Topic:
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        fifo = bool(props.get("FifoTopic"))
+        name = props.get("TopicName") or generated_name(stack, logical, 256, ".fifo" if fifo else "")
+        attributes = {
+            key: _string(props[key])
+            for key in ("DisplayName", "FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion")
+            if key in props
+        }
+        params: dict[str, Any] = {"Name": name, "Attributes": attributes}
+        if props.get("Tags"):
+            params["Tags"] = props["Tags"]
+        arn = (await call("sns", "CreateTopic", params))["TopicArn"]
+        for subscription in props.get("Subscription") or []:
+            await call(
+                "sns",
+                "Subscribe",
+                {"TopicArn": arn, "Protocol": subscription["Protocol"], "Endpoint": subscription["Endpoint"]},
+            )
+        return Made(arn, {"TopicArn": arn, "TopicName": name})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        await _quietly(call, "sns", "DeleteTopic", {"TopicArn": made.physical_id})
+
+
+class Subscription:
+    ATTRIBUTES = ("FilterPolicy", "FilterPolicyScope", "RawMessageDelivery", "RedrivePolicy", "DeliveryPolicy")
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        attributes = {key: _string(props[key]) for key in self.ATTRIBUTES if key in props}
+        params = {
+            "TopicArn": props["TopicArn"],
+            "Protocol": props["Protocol"],
+            "Endpoint": props.get("Endpoint", ""),
+            "Attributes": attributes,
+            "ReturnSubscriptionArn": True,
+        }
+        arn = (await call("sns", "Subscribe", params))["SubscriptionArn"]
+        return Made(arn, {"Arn": arn})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        await _quietly(call, "sns", "Unsubscribe", {"SubscriptionArn": made.physical_id})
+
+
+class Role:
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        name = props.get("RoleName") or generated_name(stack, logical, 64)
+        params: dict[str, Any] = {
+            "RoleName": name,
+            "AssumeRolePolicyDocument": _json(props["AssumeRolePolicyDocument"]),
+            "Path": props.get("Path", "/"),
+        }
+        for key in ("Description", "MaxSessionDuration", "Tags"):
+            if key in props:
+                params[key] = props[key]
+        role = (await call("iam", "CreateRole", params))["Role"]
+        made = Made(name, {"Arn": role["Arn"], "RoleId": role["RoleId"]})
+        try:
+            for policy in props.get("Policies") or []:
+                await call(
+                    "iam",
+                    "PutRolePolicy",
+                    {
+                        "RoleName": name,
+                        "PolicyName": policy["PolicyName"],
+                        "PolicyDocument": _json(policy["PolicyDocument"]),
+                    },
+                )
+            for arn in props.get("ManagedPolicyArns") or []:
+                await call("iam", "AttachRolePolicy", {"RoleName": name, "PolicyArn": arn})
+        except LaminaError:
+            await self.delete(call, made)
+            raise
+        return made
+
+    async def delete(self, call: Call, made: Made) -> None:
+        name = made.physical_id
+        try:
+            attached = await call("iam", "ListAttachedRolePolicies", {"RoleName": name})
+        except LaminaError:
+            return
+        for policy in attached.get("AttachedPolicies", []):
+            await call("iam", "DetachRolePolicy", {"RoleName": name, "PolicyArn": policy["PolicyArn"]})
+        for policy_name in (await call("iam", "ListRolePolicies", {"RoleName": name})).get("PolicyNames", []):
+            await call("iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy_name})
+        await _quietly(call, "iam", "DeleteRole", {"RoleName": name})
+
+
+def inline_zip(source: str, runtime: str) -> bytes:
+    """`Code.ZipFile`: the source as `index.py` or `index.js`, as CloudFormation packages it."""
+    buffer = io.BytesIO()
+    name = "index.js" if runtime.startswith("nodejs") else "index.py"
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, source)
+    return buffer.getvalue()
+
+
+class Function:
+    PASSED = (
+        "Handler",
+        "Runtime",
+        "Role",
+        "MemorySize",
+        "Timeout",
+        "Description",
+        "Environment",
+        "Layers",
+        "Architectures",
+        "DeadLetterConfig",
+        "TracingConfig",
+        "EphemeralStorage",
+        "LoggingConfig",
+        "PackageType",
+        "KmsKeyArn",
+    )
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        name = props.get("FunctionName") or generated_name(stack, logical, 64)
+        code = props.get("Code") or {}
+        if "ZipFile" not in code:
+            raise ProvisionFailed(
+                "Lamina has no S3 yet: AWS::Lambda::Function Code must be inline (ZipFile, or SAM's InlineCode)"
+            )
+        params: dict[str, Any] = {key: props[key] for key in self.PASSED if key in props}
+        params["FunctionName"] = name
+        params["Code"] = {"ZipFile": inline_zip(code["ZipFile"], str(props.get("Runtime", "")))}
+        if props.get("Tags"):
+            params["Tags"] = _tags(props)
+        created = await call("lambda", "CreateFunction", params)
+        made = Made(name, {"Arn": created["FunctionArn"]})
+        if "ReservedConcurrentExecutions" in props:
+            concurrency = int(props["ReservedConcurrentExecutions"])
+            await call(
+                "lambda", "PutFunctionConcurrency", {"FunctionName": name, "ReservedConcurrentExecutions": concurrency}
+            )
+        for _ in range(600):  # CloudFormation waits for the function to leave Pending
+            state = (await call("lambda", "GetFunctionConfiguration", {"FunctionName": name})).get("State")
+            if state != "Pending":
+                if state == "Failed":
+                    raise ProvisionFailed(f"Function {name} failed to become active")
+                break
+            await self._clock.sleep(0.05)
+        return made
+
+    async def delete(self, call: Call, made: Made) -> None:
+        await _quietly(call, "lambda", "DeleteFunction", {"FunctionName": made.physical_id})
+
+
+class Permission:
+    PASSED = (
+        "Action",
+        "Principal",
+        "SourceArn",
+        "SourceAccount",
+        "EventSourceToken",
+        "FunctionUrlAuthType",
+        "PrincipalOrgID",
+    )
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        statement = generated_name(stack, logical, 100)
+        params = {key: props[key] for key in self.PASSED if key in props}
+        function = str(props["FunctionName"])
+        params.update({"FunctionName": function, "StatementId": statement})
+        await call("lambda", "AddPermission", params)
+        return Made(statement, {"FunctionName": function})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        params = {"FunctionName": made.attributes["FunctionName"], "StatementId": made.physical_id}
+        await _quietly(call, "lambda", "RemovePermission", params)
+
+
+class Version:
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        params: dict[str, Any] = {k: props[k] for k in ("FunctionName", "Description", "CodeSha256") if k in props}
+        published = await call("lambda", "PublishVersion", params)
+        arn = published["FunctionArn"]
+        return Made(arn, {"Version": published["Version"], "FunctionArn": arn})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        function, version = made.physical_id.rsplit(":", 1)
+        await _quietly(call, "lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": version})
+
+
+class Alias:
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        params: dict[str, Any] = {
+            k: props[k]
+            for k in ("FunctionName", "FunctionVersion", "Name", "Description", "RoutingConfig")
+            if k in props
+        }
+        arn = (await call("lambda", "CreateAlias", params))["AliasArn"]
+        return Made(arn, {"AliasArn": arn})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        function, name = made.physical_id.rsplit(":", 1)
+        await _quietly(call, "lambda", "DeleteAlias", {"FunctionName": function, "Name": name})
+
+
+class EventSourceMapping:
+    PASSED = (
+        "FunctionName",
+        "EventSourceArn",
+        "BatchSize",
+        "Enabled",
+        "MaximumBatchingWindowInSeconds",
+        "FilterCriteria",
+        "FunctionResponseTypes",
+        "ScalingConfig",
+        "StartingPosition",
+        "MaximumRetryAttempts",
+        "BisectBatchOnFunctionError",
+        "DestinationConfig",
+        "ParallelizationFactor",
+        "MaximumRecordAgeInSeconds",
+        "TumblingWindowInSeconds",
+    )
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        params = {key: props[key] for key in self.PASSED if key in props}
+        mapping = await call("lambda", "CreateEventSourceMapping", params)
+        uuid = mapping["UUID"]
+        return Made(uuid, {"Id": uuid, "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        await _quietly(call, "lambda", "DeleteEventSourceMapping", {"UUID": made.physical_id})
+
+
+def resource_types(clock: Clock) -> dict[str, ResourceType]:
+    return {
+        "AWS::SQS::Queue": Queue(),
+        "AWS::SNS::Topic": Topic(),
+        "AWS::SNS::Subscription": Subscription(),
+        "AWS::IAM::Role": Role(),
+        "AWS::Lambda::Function": Function(clock),
+        "AWS::Lambda::Permission": Permission(),
+        "AWS::Lambda::Version": Version(),
+        "AWS::Lambda::Alias": Alias(),
+        "AWS::Lambda::EventSourceMapping": EventSourceMapping(),
+    }

@@ -130,7 +130,10 @@ def test_list_aws_policies(iam: Any) -> None:
         ),
         (
             json.dumps(
-                {"Version": "2008-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}
+                {
+                    "Version": "2008-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "arn:aws:s3:::b/${aws:username}"}],
+                }
             ),
             "Policy document must be version 2012-10-17 or greater.",
         ),

@@ -72,3 +72,8 @@ def test_vendored_managed_policies_are_valid() -> None:
         assert arn == f"arn:aws:iam::aws:policy{policy['Path']}{policy['PolicyName']}"
         policy_document.check_identity_policy(policy["Versions"]["v1"]["Document"])
         assert policy["PolicyId"].startswith("ANPA") and len(policy["PolicyId"]) == 21
+
+
+def test_version_may_be_absent_without_policy_variables() -> None:
+    """SAM's policy templates emit statements with no Version; IAM accepts them."""
+    policy_document.check_identity_policy('{"Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}')

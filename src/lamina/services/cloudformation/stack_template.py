@@ -76,19 +76,26 @@ def resolve_parameters(
     return resolved, shown
 
 
-def transform(template: dict[str, Any], parameters: dict[str, Any], managed_policies: dict[str, str]) -> dict[str, Any]:
+def transform(
+    template: dict[str, Any], parameters: dict[str, Any], managed_policies: dict[str, str], region: str
+) -> dict[str, Any]:
+    """The SAM template expanded by aws-sam-translator, as CloudFormation's transform does it (the session only
+    tells the translator its region and partition: it makes no calls, the managed policy map is given)."""
+    import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
-    from samtranslator.translator.transform import transform as sam_transform
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
 
-    class Policies:
-        def load(self) -> dict[str, str]:
-            return managed_policies
-
+    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
     try:
-        expanded: dict[str, Any] = sam_transform(copy.deepcopy(template), dict(parameters), Policies())
+        expanded: dict[str, Any] = translator.translate(
+            copy.deepcopy(template), dict(parameters), get_managed_policy_map=lambda: managed_policies
+        )
     except InvalidDocumentException as exc:
         causes = " ".join(str(cause.message) for cause in exc.causes)
         raise ServiceFault("ValidationError", f"Transform {SAM} failed with: {causes}", 400) from None
+    except Exception as exc:  # the translator's other failures are the template's too
+        raise ServiceFault("ValidationError", f"Transform {SAM} failed with: {exc}", 400) from None
     return expanded
 
 
@@ -112,10 +119,9 @@ def plan(
         raise insufficient("CAPABILITY_AUTO_EXPAND")
     parameters, shown = resolve_parameters(template, given)
     if transforms:
-        values = {p["ParameterKey"]: p["ParameterValue"] for p in shown}
-        template = transform(
-            template, {**values, **{k: v for k, v in pseudo.items() if isinstance(v, str)}}, managed_policies
-        )
+        strings = {k: v for k, v in pseudo.items() if isinstance(v, str)}
+        values = {k: ",".join(v) if isinstance(v, list) else v for k, v in parameters.items()}
+        template = transform(template, {**values, **strings}, managed_policies, str(pseudo["AWS::Region"]))
     check_resources(template)
     iam = [r for r in template["Resources"].values() if str(r["Type"]).startswith("AWS::IAM::")]
     named = any("RoleName" in (r.get("Properties") or {}) for r in iam)

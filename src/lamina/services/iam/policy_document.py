@@ -2,7 +2,7 @@
 
 Two kinds: identity policies (managed policies, inline role policies) and trust policies (a role's
 AssumeRolePolicyDocument). The checks run in IAM's order, so the first message AWS would give is the one
-given: JSON and grammar ("Syntax errors in policy."), the version (identity policies must be 2012-10-17),
+given: JSON and grammar ("Syntax errors in policy."), the version (policy variables need 2012-10-17),
 then the statements' parts (actions, resources, principals), then the vendor prefixes of actions.
 
 The parsed statements are what policy evaluation (issue 19) reads; `statements()` gives them as lists.
@@ -150,7 +150,9 @@ def check_identity_policy(text: str) -> dict[str, Any]:
     """A managed or inline policy: no principals, actions and resources in every statement."""
     document = _parse(text)
     _syntax(document, trust=False)
-    if document.get("Version") != "2012-10-17":
+    if document.get("Version") != "2012-10-17" and "${" in text:
+        # Policy variables need the 2012-10-17 grammar; without them an older or absent Version is accepted (SAM's
+        # policy templates emit statements with no Version).
         raise MalformedPolicy("Policy document must be version 2012-10-17 or greater.")
     found = statements(document)
     sids = [s["Sid"] for s in found if s.get("Sid")]

@@ -221,3 +221,17 @@ def references(node: Any) -> set[str]:
         for value in node.values():
             found |= references(value)
     return found
+
+
+def check_functions(node: Any) -> None:
+    """Refuses a template naming an intrinsic function CloudFormation does not have (before anything is made)."""
+    if isinstance(node, list):
+        for item in node:
+            check_functions(item)
+    elif isinstance(node, dict):
+        if len(node) == 1:
+            key = next(iter(node))
+            if key.startswith("Fn::") and key not in FUNCTIONS:
+                raise template_error(f"Encountered unsupported function: {key} Supported functions are: [{SUPPORTED}]")
+        for value in node.values():
+            check_functions(value)

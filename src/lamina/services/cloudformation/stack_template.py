@@ -123,6 +123,7 @@ def plan(
         values = {k: ",".join(v) if isinstance(v, list) else v for k, v in parameters.items()}
         template = transform(template, {**values, **strings}, managed_policies, str(pseudo["AWS::Region"]))
     check_resources(template)
+    intrinsics.check_functions([template["Resources"], template.get("Outputs") or {}])
     iam = [r for r in template["Resources"].values() if str(r["Type"]).startswith("AWS::IAM::")]
     named = any("RoleName" in (r.get("Properties") or {}) for r in iam)
     if named and "CAPABILITY_NAMED_IAM" not in capabilities:

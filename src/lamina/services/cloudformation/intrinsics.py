@@ -170,7 +170,7 @@ class Scope:
         if key == "Fn::Base64":
             return base64.b64encode(str(self.resolve(arg)).encode()).decode()
         if key == "Fn::GetAZs":
-            region = self.resolve(arg) or self.region
+            region = self.resolve(arg) or self.parameters.get("AWS::Region", self.region)
             return [f"{region}{zone}" for zone in "abc"]
         raise template_error(f"{key} is not supported by Lamina yet")
 

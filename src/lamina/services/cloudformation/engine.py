@@ -10,7 +10,15 @@ Statuses (the lifecycle, in one place):
     CREATE_IN_PROGRESS → CREATE_COMPLETE
                        → ROLLBACK_IN_PROGRESS → ROLLBACK_COMPLETE | ROLLBACK_FAILED   (a resource failed)
                        → CREATE_FAILED                                                  (DisableRollback)
+    CREATE_COMPLETE | UPDATE_COMPLETE | UPDATE_ROLLBACK_COMPLETE
+        → UPDATE_IN_PROGRESS → UPDATE_COMPLETE_CLEANUP_IN_PROGRESS → UPDATE_COMPLETE
+                             → UPDATE_ROLLBACK_IN_PROGRESS → UPDATE_ROLLBACK_COMPLETE | UPDATE_ROLLBACK_FAILED
     any settled status → DELETE_IN_PROGRESS → DELETE_COMPLETE | DELETE_FAILED
+
+An update changes what it can in place (the type's `update`) and replaces the rest: the new resource is made
+during the update and the old one deleted in the cleanup, once everything succeeded. Its journal (what was
+made, changed or replaced, with the entry as it was) is part of the stack document, so an update that fails, or
+that a crash interrupts, is undone from it.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ from typing import Any
 from lamina.clock import Clock
 from lamina.errors import LaminaError, ServiceFault
 from lamina.services.cloudformation import intrinsics
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, ResourceType
+from lamina.services.cloudformation.resource_types import NAME_PROPERTIES, Call, Made, ProvisionFailed, ResourceType
 from lamina.services.cloudformation.stack_template import Plan
 from lamina.services.cloudformation.template import validation_error
 from lamina.store.documents import DocumentStore
@@ -32,7 +40,18 @@ from lamina.store.documents import DocumentStore
 log = logging.getLogger(__name__)
 KIND = "cfn-stack"
 Stack = dict[str, Any]
-SETTLED = {"CREATE_COMPLETE", "ROLLBACK_COMPLETE", "CREATE_FAILED", "DELETE_FAILED", "ROLLBACK_FAILED"}
+SETTLED = {
+    "CREATE_COMPLETE",
+    "ROLLBACK_COMPLETE",
+    "CREATE_FAILED",
+    "DELETE_FAILED",
+    "ROLLBACK_FAILED",
+    "UPDATE_COMPLETE",
+    "UPDATE_ROLLBACK_COMPLETE",
+    "UPDATE_ROLLBACK_FAILED",
+}
+UPDATABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
+_TEMPLATE_FIELDS = ("TemplateBody", "Processed", "Parameters", "Values", "Conditions", "Order", "Outputs")
 
 
 def missing_stack(name: str) -> ServiceFault:
@@ -63,6 +82,10 @@ class StackEngine:
                 self._spawn(self._roll_back(stack, "Lamina restarted during the deployment."))
             elif status == "DELETE_IN_PROGRESS":
                 self._spawn(self._delete(stack))
+            elif status in ("UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS"):
+                self._spawn(self._roll_back_update(stack, "Lamina restarted during the update."))
+            elif status == "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS":
+                self._spawn(self._clean_up(stack))
 
     async def close(self) -> None:
         for task in list(self._tasks):
@@ -205,7 +228,8 @@ class StackEngine:
                 failed = logical
                 break
             entry = stack["Resources"][logical]
-            entry.update({"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True})
+            made_entry = {"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True}
+            entry.update({**made_entry, "Props": props})
             self._event(stack, logical, "CREATE_COMPLETE", props=props)
         if failed is None:
             try:
@@ -270,6 +294,180 @@ class StackEngine:
         ok = await self._undo(stack, "ROLLBACK_COMPLETE")
         stack["Outputs"] = []
         self._event(stack, stack["StackName"], "ROLLBACK_COMPLETE" if ok else "ROLLBACK_FAILED")
+
+    # -- updates --------------------------------------------------------------------------------
+    def update(self, name_or_id: str, body: str, plan: Plan) -> str:
+        stack = self.find(name_or_id)
+        if stack["StackStatus"] not in UPDATABLE:
+            raise validation_error(
+                f"Stack:{stack['StackId']} is in {stack['StackStatus']} state and can not be updated."
+            )
+        if plan.template == stack["Processed"] and plan.parameters == stack["Values"]:
+            raise validation_error("No updates are to be performed.")
+        stack["Previous"] = {key: stack[key] for key in _TEMPLATE_FIELDS}
+        stack.update(
+            TemplateBody=body,
+            Processed=plan.template,
+            Parameters=plan.shown_parameters,
+            Values=plan.parameters,
+            Conditions=plan.conditions,
+            Order=plan.order,
+            LastUpdatedTime=self._clock.time(),
+            Journal=[],
+        )
+        self._event(stack, stack["StackName"], "UPDATE_IN_PROGRESS", "User Initiated")
+        self._spawn(self._update(stack))
+        return str(stack["StackId"])
+
+    async def _update(self, stack: Stack) -> None:
+        resources = stack["Processed"]["Resources"]
+        failed: str | None = None
+        for logical in stack["Order"]:
+            definition = resources[logical]
+            kind = definition["Type"]
+            entry = stack["Resources"].get(logical)
+            existed = entry is not None and bool(entry.get("Made")) and entry["ResourceType"] == kind
+            try:
+                handler = self._types.get(kind)
+                if handler is None:
+                    raise ProvisionFailed(f"Resource type {kind} is not supported by Lamina")
+                props = self._scope(stack).resolve(definition.get("Properties") or {})
+                if existed and entry is not None and entry.get("Props") == props:
+                    continue
+                if not existed:
+                    await self._add(stack, logical, kind, handler, props)
+                    continue
+                assert entry is not None
+                await self._change(stack, logical, entry, handler, props)
+            except (LaminaError, ProvisionFailed, KeyError, TypeError, ValueError) as exc:
+                reason = exc.message if isinstance(exc, LaminaError) else str(exc)
+                if isinstance(exc, KeyError):
+                    reason = f"Property {exc} cannot be empty."
+                self._event(stack, logical, "UPDATE_FAILED" if existed else "CREATE_FAILED", reason)
+                failed = logical
+                break
+        if failed is None:
+            try:
+                stack["Outputs"] = self._outputs(stack)
+            except LaminaError as exc:
+                failed = stack["StackName"]
+                self._event(stack, failed, "UPDATE_IN_PROGRESS", exc.message)
+        if failed is not None:
+            await self._roll_back_update(stack, f"The following resource(s) failed to update: [{failed}]. ")
+            return
+        self._event(stack, stack["StackName"], "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
+        await self._clean_up(stack)
+
+    async def _add(self, stack: Stack, logical: str, kind: str, handler: ResourceType, props: dict[str, Any]) -> None:
+        stack["Resources"][logical] = {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": ""}
+        stack["Journal"].append({"Logical": logical, "Action": "added"})
+        self._event(stack, logical, "CREATE_IN_PROGRESS")
+        made = await handler.create(self._call, stack["StackName"], logical, props)
+        entry = stack["Resources"][logical]
+        entry.update(
+            {"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True, "Props": props}
+        )
+        self._event(stack, logical, "CREATE_COMPLETE", props=props)
+
+    async def _change(
+        self, stack: Stack, logical: str, entry: dict[str, Any], handler: ResourceType, props: dict[str, Any]
+    ) -> None:
+        before = json.loads(json.dumps(entry))
+        current = Made(entry["PhysicalResourceId"], entry.get("Attributes") or {})
+        updater = getattr(handler, "update", None)
+        self._event(stack, logical, "UPDATE_IN_PROGRESS")
+        stack["Journal"].append({"Logical": logical, "Action": "changing", "Before": before, "To": props})
+        self._save(stack)
+        made = None if updater is None else await updater(self._call, current, entry.get("Props") or {}, props)
+        action = "changed"
+        if made is None:
+            name = NAME_PROPERTIES.get(entry["ResourceType"])
+            if name is not None and name in props and props.get(name) == (entry.get("Props") or {}).get(name):
+                raise ProvisionFailed(
+                    "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
+                    f"Rename {props[name]} and update the stack again."
+                )
+            made = await handler.create(self._call, stack["StackName"], logical, props)
+            action = "replaced"
+        stack["Journal"][-1]["Action"] = action
+        entry.update({"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Props": props})
+        self._event(stack, logical, "UPDATE_COMPLETE", props=props)
+
+    async def _clean_up(self, stack: Stack) -> None:
+        """After a successful update: the replaced resources' old selves and the removed resources go."""
+        for step in reversed(stack.get("Journal") or []):
+            if step["Action"] == "replaced":
+                old = step["Before"]
+                await self._delete_quietly(old)
+        live = set(stack["Order"])
+        for logical in reversed(list(stack["Resources"])):
+            if logical in live:
+                continue
+            entry = stack["Resources"][logical]
+            if entry.get("Made"):
+                policy = (stack["Previous"]["Processed"]["Resources"].get(logical) or {}).get(
+                    "DeletionPolicy", "Delete"
+                )
+                if policy == "Retain":
+                    self._event(stack, logical, "DELETE_SKIPPED")
+                else:
+                    self._event(stack, logical, "DELETE_IN_PROGRESS")
+                    await self._delete_quietly(entry)
+                    self._event(stack, logical, "DELETE_COMPLETE")
+            del stack["Resources"][logical]
+        stack.pop("Previous", None)
+        stack.pop("Journal", None)
+        self._event(stack, stack["StackName"], "UPDATE_COMPLETE")
+
+    async def _delete_quietly(self, entry: dict[str, Any]) -> None:
+        handler = self._types.get(entry["ResourceType"])
+        if handler is None or not entry.get("Made"):
+            return
+        try:
+            await handler.delete(self._call, Made(entry["PhysicalResourceId"], entry.get("Attributes") or {}))
+        except LaminaError as exc:
+            log.warning("could not delete %s %s: %s", entry["ResourceType"], entry["PhysicalResourceId"], exc.message)
+
+    async def _roll_back_update(self, stack: Stack, reason: str) -> None:
+        """Undoes an update from its journal, newest step first, and restores the previous template."""
+        if stack["StackStatus"] != "UPDATE_ROLLBACK_IN_PROGRESS":
+            self._event(stack, stack["StackName"], "UPDATE_ROLLBACK_IN_PROGRESS", reason)
+        ok = True
+        for step in reversed(stack.get("Journal") or []):
+            logical = step["Logical"]
+            entry = stack["Resources"].get(logical)
+            try:
+                if step["Action"] == "added":
+                    if entry is not None:
+                        if entry.get("Made"):
+                            self._event(stack, logical, "DELETE_IN_PROGRESS")
+                            await self._delete_quietly(entry)
+                        self._event(stack, logical, "DELETE_COMPLETE")
+                        del stack["Resources"][logical]
+                    continue
+                before = step["Before"]
+                if entry is None:
+                    stack["Resources"][logical] = before
+                    continue
+                self._event(stack, logical, "UPDATE_IN_PROGRESS")
+                if step["Action"] == "replaced":
+                    await self._delete_quietly(entry)  # the new one; the old one was never touched
+                else:  # changed (or changing when it failed): change it back
+                    handler = self._types[entry["ResourceType"]]
+                    updater = getattr(handler, "update", None)
+                    current = Made(entry["PhysicalResourceId"], entry.get("Attributes") or {})
+                    if updater is not None:
+                        await updater(self._call, current, step.get("To") or {}, before.get("Props") or {})
+                stack["Resources"][logical] = before
+                self._event(stack, logical, "UPDATE_COMPLETE")
+            except (LaminaError, ProvisionFailed) as exc:
+                ok = False
+                self._event(stack, logical, "UPDATE_FAILED", exc.message if isinstance(exc, LaminaError) else str(exc))
+        previous = stack.pop("Previous", None)
+        if previous is not None:
+            stack.update(previous)
+        stack.pop("Journal", None)
+        self._event(stack, stack["StackName"], "UPDATE_ROLLBACK_COMPLETE" if ok else "UPDATE_ROLLBACK_FAILED")
 
     def delete(self, name_or_id: str) -> None:
         try:

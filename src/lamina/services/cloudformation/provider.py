@@ -1,4 +1,4 @@
-"""The CloudFormation API (query protocol): CreateStack, DescribeStacks, DeleteStack, DescribeStackEvents,
+"""The CloudFormation API (query protocol): CreateStack, UpdateStack, DescribeStacks, DeleteStack, DescribeStackEvents,
 DescribeStackResources, DescribeStackResource, ListStackResources, ListStacks, GetTemplate, ValidateTemplate,
 UpdateTerminationProtection, with CloudFormation's errors. Templates come as TemplateBody (Lamina has no S3
 for TemplateURL yet)."""
@@ -57,6 +57,34 @@ class CloudFormationProvider:
         )
         return {"StackId": self._engine.create(name, body, plan, params)}
 
+    def update_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self._engine.find(params["StackName"])
+        if params.get("UsePreviousTemplate"):
+            if params.get("TemplateBody") or params.get("TemplateURL"):
+                raise validation_error("You cannot specify both usePreviousTemplate and Template Body/Template URL")
+            body = str(stack["TemplateBody"])
+        else:
+            body = _body(params)
+        template = parse(body)
+        previous = {p["ParameterKey"]: p for p in stack["Parameters"]}
+        given = []
+        for parameter in params.get("Parameters") or []:
+            key = parameter["ParameterKey"]
+            if parameter.get("UsePreviousValue"):
+                if key not in previous:
+                    raise validation_error(
+                        f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template"
+                    )
+                value = stack["Values"][key]
+                given.append(
+                    {"ParameterKey": key, "ParameterValue": ",".join(value) if isinstance(value, list) else value}
+                )
+            else:
+                given.append(parameter)
+        pseudo = intrinsics.pseudo_parameters(ctx.region, ctx.account_id, stack["StackName"], stack["StackId"])
+        plan = stack_template.plan(template, given, params.get("Capabilities") or [], pseudo, self._managed_policies())
+        return {"StackId": self._engine.update(stack["StackId"], body, plan)}
+
     def delete_stack(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._engine.delete(params["StackName"])
 
@@ -76,6 +104,7 @@ class CloudFormationProvider:
                 "Description",
                 "CreationTime",
                 "DeletionTime",
+                "LastUpdatedTime",
                 "StackStatus",
                 "StackStatusReason",
                 "DisableRollback",
@@ -108,7 +137,15 @@ class CloudFormationProvider:
                 continue
             summary: dict[str, Any] = {
                 k: stack[k]
-                for k in ("StackId", "StackName", "CreationTime", "DeletionTime", "StackStatus", "StackStatusReason")
+                for k in (
+                    "StackId",
+                    "StackName",
+                    "CreationTime",
+                    "LastUpdatedTime",
+                    "DeletionTime",
+                    "StackStatus",
+                    "StackStatusReason",
+                )
                 if k in stack
             }
             if "Description" in stack:

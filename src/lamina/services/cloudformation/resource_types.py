@@ -35,6 +35,25 @@ class ResourceType(Protocol):
     async def delete(self, call: Call, made: Made) -> None: ...
 
 
+class Updatable(Protocol):
+    """A type that changes some properties in place. `update` answers the resource as it now is, or None when
+    the change needs a replacement (a new resource made, the old one deleted once the update succeeded)."""
+
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None: ...
+
+
+NAME_PROPERTIES = {
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Lambda::Function": "FunctionName",
+}
+
+
+def _changed(old: dict[str, Any], new: dict[str, Any], *keys: str) -> bool:
+    return any(old.get(key) != new.get(key) for key in keys)
+
+
 class ProvisionFailed(Exception):
     """A resource could not be made; the message is the event's ResourceStatusReason."""
 
@@ -104,6 +123,14 @@ class Queue:
     async def delete(self, call: Call, made: Made) -> None:
         await _quietly(call, "sqs", "DeleteQueue", {"QueueUrl": made.physical_id})
 
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
+        if _changed(old, new, "QueueName", "FifoQueue"):
+            return None
+        attributes = {key: _string(new[key]) for key in self.ATTRIBUTES if key in new and key != "FifoQueue"}
+        if attributes:
+            await call("sqs", "SetQueueAttributes", {"QueueUrl": made.physical_id, "Attributes": attributes})
+        return made
+
 
 class Topic:
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
@@ -128,6 +155,19 @@ class Topic:
 
     async def delete(self, call: Call, made: Made) -> None:
         await _quietly(call, "sns", "DeleteTopic", {"TopicArn": made.physical_id})
+
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
+        if _changed(old, new, "TopicName", "FifoTopic", "Subscription"):
+            return None
+        for key in ("DisplayName", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion"):
+            if old.get(key) != new.get(key):
+                value = _string(new[key]) if key in new else ""
+                await call(
+                    "sns",
+                    "SetTopicAttributes",
+                    {"TopicArn": made.physical_id, "AttributeName": key, "AttributeValue": value},
+                )
+        return made
 
 
 class Subscription:
@@ -192,6 +232,32 @@ class Role:
             await call("iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy_name})
         await _quietly(call, "iam", "DeleteRole", {"RoleName": name})
 
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
+        if _changed(old, new, "RoleName", "Path"):
+            return None
+        name = made.physical_id
+        if old.get("AssumeRolePolicyDocument") != new.get("AssumeRolePolicyDocument"):
+            document = _json(new["AssumeRolePolicyDocument"])
+            await call("iam", "UpdateAssumeRolePolicy", {"RoleName": name, "PolicyDocument": document})
+        if _changed(old, new, "Description", "MaxSessionDuration"):
+            change: dict[str, Any] = {k: new[k] for k in ("Description", "MaxSessionDuration") if k in new}
+            await call("iam", "UpdateRole", {"RoleName": name, **change})
+        old_inline = {p["PolicyName"]: p["PolicyDocument"] for p in old.get("Policies") or []}
+        new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in new.get("Policies") or []}
+        for policy, document in new_inline.items():
+            if old_inline.get(policy) != document:
+                await call(
+                    "iam", "PutRolePolicy", {"RoleName": name, "PolicyName": policy, "PolicyDocument": _json(document)}
+                )
+        for policy in old_inline.keys() - new_inline.keys():
+            await call("iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy})
+        old_arns, new_arns = set(old.get("ManagedPolicyArns") or []), set(new.get("ManagedPolicyArns") or [])
+        for arn in sorted(new_arns - old_arns):
+            await call("iam", "AttachRolePolicy", {"RoleName": name, "PolicyArn": arn})
+        for arn in sorted(old_arns - new_arns):
+            await call("iam", "DetachRolePolicy", {"RoleName": name, "PolicyArn": arn})
+        return made
+
 
 def inline_zip(source: str, runtime: str) -> bytes:
     """`Code.ZipFile`: the source as `index.py` or `index.js`, as CloudFormation packages it."""
@@ -255,6 +321,45 @@ class Function:
     async def delete(self, call: Call, made: Made) -> None:
         await _quietly(call, "lambda", "DeleteFunction", {"FunctionName": made.physical_id})
 
+    async def _settle(self, call: Call, name: str) -> None:
+        """CloudFormation waits for each change of a function to finish (LastUpdateStatus) before the next."""
+        for _ in range(600):
+            config = await call("lambda", "GetFunctionConfiguration", {"FunctionName": name})
+            if config.get("State") != "Pending" and config.get("LastUpdateStatus") != "InProgress":
+                if config.get("LastUpdateStatus") == "Failed":
+                    raise ProvisionFailed(str(config.get("LastUpdateStatusReason", f"Function {name} update failed")))
+                return
+            await self._clock.sleep(0.05)
+
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
+        if _changed(old, new, "FunctionName", "PackageType"):
+            return None
+        name = made.physical_id
+        if "ZipFile" not in (new.get("Code") or {}):
+            raise ProvisionFailed(
+                "Lamina has no S3 yet: AWS::Lambda::Function Code must be inline (ZipFile, or SAM's InlineCode)"
+            )
+        changed = {
+            k: new[k] for k in self.PASSED if k not in ("PackageType",) and old.get(k) != new.get(k) and k in new
+        }
+        if "Environment" in old and "Environment" not in new:
+            changed["Environment"] = {"Variables": {}}
+        if changed:
+            await call("lambda", "UpdateFunctionConfiguration", {"FunctionName": name, **changed})
+            await self._settle(call, name)
+        if old.get("Code") != new.get("Code") or old.get("Runtime") != new.get("Runtime"):
+            archive = inline_zip(new["Code"]["ZipFile"], str(new.get("Runtime", "")))
+            await call("lambda", "UpdateFunctionCode", {"FunctionName": name, "ZipFile": archive})
+            await self._settle(call, name)
+        if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
+            if "ReservedConcurrentExecutions" in new:
+                concurrency = int(new["ReservedConcurrentExecutions"])
+                params = {"FunctionName": name, "ReservedConcurrentExecutions": concurrency}
+                await call("lambda", "PutFunctionConcurrency", params)
+            else:
+                await call("lambda", "DeleteFunctionConcurrency", {"FunctionName": name})
+        return made
+
 
 class Permission:
     PASSED = (
@@ -306,6 +411,16 @@ class Alias:
         function, name = made.physical_id.rsplit(":", 1)
         await _quietly(call, "lambda", "DeleteAlias", {"FunctionName": function, "Name": name})
 
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
+        if _changed(old, new, "FunctionName", "Name"):
+            return None
+        function, name = made.physical_id.rsplit(":", 1)
+        change: dict[str, Any] = {k: new[k] for k in ("FunctionVersion", "Description", "RoutingConfig") if k in new}
+        if "RoutingConfig" in old and "RoutingConfig" not in new:
+            change["RoutingConfig"] = {"AdditionalVersionWeights": {}}
+        await call("lambda", "UpdateAlias", {"FunctionName": function, "Name": name, **change})
+        return made
+
 
 class EventSourceMapping:
     PASSED = (
@@ -334,6 +449,24 @@ class EventSourceMapping:
 
     async def delete(self, call: Call, made: Made) -> None:
         await _quietly(call, "lambda", "DeleteEventSourceMapping", {"UUID": made.physical_id})
+
+    UPDATED = (
+        "FunctionName",
+        "BatchSize",
+        "Enabled",
+        "MaximumBatchingWindowInSeconds",
+        "FilterCriteria",
+        "FunctionResponseTypes",
+        "ScalingConfig",
+    )
+
+    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
+        if _changed(old, new, "EventSourceArn", "StartingPosition"):
+            return None
+        change = {k: new[k] for k in self.UPDATED if k in new and old.get(k) != new.get(k)}
+        if change:
+            await call("lambda", "UpdateEventSourceMapping", {"UUID": made.physical_id, **change})
+        return made
 
 
 def resource_types(clock: Clock) -> dict[str, ResourceType]:

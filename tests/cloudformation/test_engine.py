@@ -4,6 +4,7 @@ back, and a creation a crash interrupted rolled back on start (durable state in 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from lamina.clock import ManualClock
@@ -135,3 +136,33 @@ def test_intrinsic_functions() -> None:
     assert resolve({"Fn::GetAZs": ""}) == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
     assert resolve({"Keep": 1, "Drop": {"Ref": "AWS::NoValue"}}) == {"Keep": 1}
     assert intrinsics.references({"Fn::Sub": ["${A}${B.Arn}${C}", {"C": {"Ref": "D"}}]}) == {"A", "B", "D"}
+
+
+def test_interrupted_update_rolls_back_on_start() -> None:
+    async def run() -> None:
+        store = MemoryStore()
+        log: list[str] = []
+        engine = _engine(store, log)
+        engine.create("s", "{}", _plan(), {})
+        await engine.settled()
+        changed = json.loads(json.dumps(TEMPLATE))
+        changed["Resources"]["C"]["Properties"]["Extra"] = "new"
+        pseudo = intrinsics.pseudo_parameters("us-east-1", "0" * 12, "s", "arn:stack")
+        await engine.close()
+        updating = _engine(store, log, hold="C")  # the replacement of C never finishes: the process "dies"
+        updating.update("s", "{changed}", plan(changed, [], [], pseudo, {}))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        await updating.close()
+        (doc,) = store.load("cfn-stack").values()
+        assert doc["StackStatus"] == "UPDATE_IN_PROGRESS"
+        restarted = _engine(store, log)
+        restarted.start()
+        await restarted.settled()
+        stack = restarted.find("s")
+        assert stack["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+        assert stack["TemplateBody"] == "{}"
+        assert stack["Resources"]["C"]["PhysicalResourceId"] == "id-C"
+        assert "Extra" not in stack["Resources"]["C"]["Props"]
+
+    asyncio.run(run())

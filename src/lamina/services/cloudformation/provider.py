@@ -73,7 +73,8 @@ class CloudFormationProvider:
             if parameter.get("UsePreviousValue"):
                 if key not in previous:
                     raise validation_error(
-                        f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a parameter key not in the previous template"
+                        f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a "
+                        "parameter key not in the previous template"
                     )
                 value = stack["Values"][key]
                 given.append(

@@ -273,7 +273,7 @@ class Lamina:
         self.stacks.load()
         sam_policies = {p["PolicyName"]: arn for arn, p in managed_policies().items()}
         cloudformation_service = bind_service(
-            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies)
+            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
         )
         self.gateway = Gateway(
             [

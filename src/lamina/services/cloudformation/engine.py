@@ -27,11 +27,12 @@ import asyncio
 import json
 import logging
 import uuid
+from dataclasses import asdict
 from typing import Any
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError, ServiceFault
-from lamina.services.cloudformation import intrinsics
+from lamina.services.cloudformation import change_sets, intrinsics
 from lamina.services.cloudformation.resource_types import NAME_PROPERTIES, Call, Made, ProvisionFailed, ResourceType
 from lamina.services.cloudformation.stack_template import Plan
 from lamina.services.cloudformation.template import validation_error
@@ -49,6 +50,7 @@ SETTLED = {
     "UPDATE_COMPLETE",
     "UPDATE_ROLLBACK_COMPLETE",
     "UPDATE_ROLLBACK_FAILED",
+    "REVIEW_IN_PROGRESS",
 }
 UPDATABLE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"}
 _TEMPLATE_FIELDS = ("TemplateBody", "Processed", "Parameters", "Values", "Conditions", "Order", "Outputs")
@@ -70,6 +72,7 @@ class StackEngine:
         self.account = account
         self._stacks: dict[str, Stack] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._last: asyncio.Task[None] | None = None  # the deployment spawned last (ExecuteChangeSet waits a moment)
 
     def load(self) -> None:
         self._stacks = self._store.load(KIND)
@@ -92,10 +95,12 @@ class StackEngine:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.get_running_loop().create_task(work)
+    def _spawn(self, work: Any) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.get_running_loop().create_task(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        self._last = task
+        return task
 
     async def settled(self) -> None:
         """Waits for every deployment under way (tests, `lamina` commands)."""
@@ -155,11 +160,17 @@ class StackEngine:
         for existing in self._stacks.values():
             if existing["StackName"] == name and existing["StackStatus"] != "DELETE_COMPLETE":
                 raise ServiceFault("AlreadyExistsException", f"Stack [{name}] already exists", 400)
+        stack = self._new_stack(name, body, plan, request, "CREATE_IN_PROGRESS")
+        self._event(stack, name, "CREATE_IN_PROGRESS", "User Initiated")
+        self._spawn(self._create(stack))
+        return str(stack["StackId"])
+
+    def _new_stack(self, name: str, body: str, plan: Plan, request: dict[str, Any], status: str) -> Stack:
         stack_id = f"arn:aws:cloudformation:{self.region}:{self.account}:stack/{name}/{uuid.uuid4()}"
         stack: Stack = {
             "StackId": stack_id,
             "StackName": name,
-            "StackStatus": "CREATE_IN_PROGRESS",
+            "StackStatus": status,
             "CreationTime": self._clock.time(),
             "TemplateBody": body,
             "Processed": plan.template,
@@ -178,9 +189,7 @@ class StackEngine:
         }
         if "Description" in plan.template:
             stack["Description"] = plan.template["Description"]
-        self._event(stack, name, "CREATE_IN_PROGRESS", "User Initiated")
-        self._spawn(self._create(stack))
-        return stack_id
+        return stack
 
     def _scope(self, stack: Stack) -> intrinsics.Scope:
         pseudo = intrinsics.pseudo_parameters(self.region, self.account, stack["StackName"], stack["StackId"])
@@ -468,6 +477,98 @@ class StackEngine:
             stack.update(previous)
         stack.pop("Journal", None)
         self._event(stack, stack["StackName"], "UPDATE_ROLLBACK_COMPLETE" if ok else "UPDATE_ROLLBACK_FAILED")
+
+    # -- change sets ----------------------------------------------------------------------------
+    def create_change_set(
+        self, name: str, change_set: str, kind: str, body: str, plan: Plan, request: dict[str, Any]
+    ) -> tuple[str, str]:
+        """A change set of `kind` CREATE (the stack is made in REVIEW_IN_PROGRESS, as AWS makes it) or UPDATE."""
+        if kind == "CREATE":
+            for existing in self._stacks.values():
+                if existing["StackName"] == name and existing["StackStatus"] != "DELETE_COMPLETE":
+                    if existing["StackStatus"] != "REVIEW_IN_PROGRESS":
+                        raise ServiceFault("AlreadyExistsException", f"Stack [{name}] already exists", 400)
+                    stack = existing
+                    break
+            else:
+                stack = self._new_stack(name, body, plan, request, "REVIEW_IN_PROGRESS")
+                self._event(stack, name, "REVIEW_IN_PROGRESS", "User Initiated")
+        else:
+            stack = self.find(name)
+            if stack["StackStatus"] not in UPDATABLE:
+                raise validation_error(
+                    f"Stack:{stack['StackId']} is in {stack['StackStatus']} state and can not be updated."
+                )
+        if change_set in stack.setdefault("ChangeSets", {}):
+            raise ServiceFault("AlreadyExistsException", f"ChangeSet {change_set} already exists", 400)
+        found = change_sets.changes(stack if kind == "UPDATE" else None, plan)
+        record: dict[str, Any] = {
+            "ChangeSetName": change_set,
+            "ChangeSetId": f"arn:aws:cloudformation:{self.region}:{self.account}:changeSet/{change_set}/{uuid.uuid4()}",
+            "StackId": stack["StackId"],
+            "StackName": stack["StackName"],
+            "Type": kind,
+            "CreationTime": self._clock.time(),
+            "Status": "CREATE_COMPLETE" if found else "FAILED",
+            "ExecutionStatus": "AVAILABLE" if found else "UNAVAILABLE",
+            "Parameters": plan.shown_parameters,
+            "Capabilities": request.get("Capabilities") or [],
+            "Changes": found,
+            "Body": body,
+            "Plan": asdict(plan),
+        }
+        if not found:
+            record["StatusReason"] = change_sets.NO_CHANGES
+        if request.get("Description"):
+            record["Description"] = request["Description"]
+        stack["ChangeSets"][change_set] = record
+        self._save(stack)
+        return record["ChangeSetId"], stack["StackId"]
+
+    def change_set(self, change_set: str, stack_name: str | None) -> tuple[Stack, dict[str, Any]]:
+        candidates = [self.find(stack_name)] if stack_name else list(self._stacks.values())
+        for stack in candidates:
+            for record in (stack.get("ChangeSets") or {}).values():
+                if change_set in (record["ChangeSetName"], record["ChangeSetId"]):
+                    return stack, record
+        raise ServiceFault("ChangeSetNotFound", f"ChangeSet [{change_set}] does not exist", 404)
+
+    def delete_change_set(self, change_set: str, stack_name: str | None) -> None:
+        stack, record = self.change_set(change_set, stack_name)
+        del stack["ChangeSets"][record["ChangeSetName"]]
+        self._save(stack)
+
+    def execute_change_set(
+        self, change_set: str, stack_name: str | None, disable_rollback: bool
+    ) -> asyncio.Task[None] | None:
+        stack, record = self.change_set(change_set, stack_name)
+        if record["ExecutionStatus"] != "AVAILABLE":
+            raise ServiceFault(
+                "InvalidChangeSetStatus",
+                f"ChangeSet [{record['ChangeSetId']}] cannot be executed in its current execution status of "
+                f"[{record['ExecutionStatus']}]",
+                400,
+            )
+        plan = Plan(**record["Plan"])
+        for other in stack["ChangeSets"].values():
+            other["ExecutionStatus"] = "OBSOLETE"
+        record["ExecutionStatus"] = "EXECUTE_COMPLETE"
+        if record["Type"] == "CREATE":
+            stack.update(
+                TemplateBody=record["Body"],
+                Processed=plan.template,
+                Parameters=plan.shown_parameters,
+                Values=plan.parameters,
+                Conditions=plan.conditions,
+                Order=plan.order,
+                DisableRollback=disable_rollback,
+            )
+            if "Description" in plan.template:
+                stack["Description"] = plan.template["Description"]
+            self._event(stack, stack["StackName"], "CREATE_IN_PROGRESS", "User Initiated")
+            return self._spawn(self._create(stack))
+        self.update(stack["StackId"], record["Body"], plan)
+        return self._last
 
     def delete(self, name_or_id: str) -> None:
         try:

@@ -1,20 +1,24 @@
 """The CloudFormation API (query protocol): CreateStack, UpdateStack, DescribeStacks, DeleteStack, DescribeStackEvents,
 DescribeStackResources, DescribeStackResource, ListStackResources, ListStacks, GetTemplate, ValidateTemplate,
-UpdateTerminationProtection, with CloudFormation's errors. Templates come as TemplateBody (Lamina has no S3
+UpdateTerminationProtection, change sets (Create/Describe/Execute/Delete/ListChangeSets), with CloudFormation's
+errors. Templates come as TemplateBody (Lamina has no S3
 for TemplateURL yet)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
 
+from lamina.clock import Clock
 from lamina.services.cloudformation import intrinsics, stack_template
 from lamina.services.cloudformation.engine import Stack, StackEngine
 from lamina.services.cloudformation.template import check_resources, parse, validation_error
 from lamina.types import CallContext
 
 PAGE = 100
+EXECUTE_WAIT = 2.0  # seconds ExecuteChangeSet waits for the deployment to settle before answering
 
 
 def _body(params: dict[str, Any]) -> str:
@@ -41,8 +45,9 @@ def _resource(stack: Stack, entry: dict[str, Any], detail: bool = False) -> dict
 
 
 class CloudFormationProvider:
-    def __init__(self, engine: StackEngine, managed_policies: Callable[[], dict[str, str]]) -> None:
+    def __init__(self, engine: StackEngine, managed_policies: Callable[[], dict[str, str]], clock: Clock) -> None:
         self._engine = engine
+        self._clock = clock
         self._managed_policies = managed_policies  # name → ARN, the map SAM's transform needs
 
     def create_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -66,25 +71,88 @@ class CloudFormationProvider:
         else:
             body = _body(params)
         template = parse(body)
-        previous = {p["ParameterKey"]: p for p in stack["Parameters"]}
-        given = []
-        for parameter in params.get("Parameters") or []:
+        given = self._parameters(stack, params.get("Parameters") or [])
+        pseudo = intrinsics.pseudo_parameters(ctx.region, ctx.account_id, stack["StackName"], stack["StackId"])
+        plan = stack_template.plan(template, given, params.get("Capabilities") or [], pseudo, self._managed_policies())
+        return {"StackId": self._engine.update(stack["StackId"], body, plan)}
+
+    # -- change sets (what `aws cloudformation deploy` and `sam deploy` use) ----------------------
+    def create_change_set(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["StackName"]
+        kind = params.get("ChangeSetType") or "UPDATE"
+        if kind == "IMPORT":
+            raise validation_error("ChangeSetType IMPORT is not supported by Lamina yet")
+        stack = None
+        if kind == "UPDATE":
+            stack = self._engine.find(name)
+        if params.get("UsePreviousTemplate"):
+            if stack is None:
+                raise validation_error("UsePreviousTemplate needs an existing stack")
+            body = str(stack["TemplateBody"])
+        else:
+            body = _body(params)
+        given = self._parameters(stack, params.get("Parameters") or [])
+        stack_id = stack["StackId"] if stack else f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stack/{name}/*"
+        pseudo = intrinsics.pseudo_parameters(ctx.region, ctx.account_id, name, stack_id)
+        capabilities = params.get("Capabilities") or []
+        policies = self._managed_policies()
+        plan = stack_template.plan(parse(body), given, capabilities, pseudo, policies, change_set=True)
+        change_set_id, stack_id = self._engine.create_change_set(
+            name, params["ChangeSetName"], kind, body, plan, params
+        )
+        return {"Id": change_set_id, "StackId": stack_id}
+
+    def describe_change_set(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        _, record = self._engine.change_set(params["ChangeSetName"], params.get("StackName"))
+        shown = {k: v for k, v in record.items() if k not in ("Body", "Plan", "Type")}
+        shown["NotificationARNs"] = []
+        if not shown["Parameters"]:
+            del shown["Parameters"]
+        return shown
+
+    def list_change_sets(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stack = self._engine.find(params["StackName"])
+        keys = ("StackId", "StackName", "ChangeSetId", "ChangeSetName", "ExecutionStatus", "Status", "StatusReason")
+        summaries = [
+            {k: record[k] for k in (*keys, "CreationTime", "Description") if k in record}
+            for record in (stack.get("ChangeSets") or {}).values()
+        ]
+        return {"Summaries": summaries}
+
+    async def execute_change_set(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Answers once the deployment has settled, or after EXECUTE_WAIT seconds on the project's clock: the
+        aws CLI's `deploy` polls only every 30 s, and small stacks are done well within the wait."""
+        task = self._engine.execute_change_set(
+            params["ChangeSetName"], params.get("StackName"), bool(params.get("DisableRollback"))
+        )
+        if task is not None:
+            timer = asyncio.ensure_future(self._clock.sleep(EXECUTE_WAIT))
+            await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
+            timer.cancel()
+        return {}
+
+    def delete_change_set(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self._engine.delete_change_set(params["ChangeSetName"], params.get("StackName"))
+        return {}
+
+    def _parameters(self, stack: Stack | None, given: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Parameters with `UsePreviousValue` taken from the stack's current values."""
+        out = []
+        for parameter in given:
             key = parameter["ParameterKey"]
             if parameter.get("UsePreviousValue"):
-                if key not in previous:
+                if stack is None or key not in stack["Values"]:
                     raise validation_error(
                         f"Invalid input for parameter key {key}. Cannot specify usePreviousValue as true for a "
                         "parameter key not in the previous template"
                     )
                 value = stack["Values"][key]
-                given.append(
+                out.append(
                     {"ParameterKey": key, "ParameterValue": ",".join(value) if isinstance(value, list) else value}
                 )
             else:
-                given.append(parameter)
-        pseudo = intrinsics.pseudo_parameters(ctx.region, ctx.account_id, stack["StackName"], stack["StackId"])
-        plan = stack_template.plan(template, given, params.get("Capabilities") or [], pseudo, self._managed_policies())
-        return {"StackId": self._engine.update(stack["StackId"], body, plan)}
+                out.append(parameter)
+        return out
 
     def delete_stack(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._engine.delete(params["StackName"])
@@ -205,6 +273,24 @@ class CloudFormationProvider:
         if params.get("TemplateStage") == "Processed":
             return {"TemplateBody": json.dumps(stack["Processed"]), "StagesAvailable": ["Original", "Processed"]}
         return {"TemplateBody": stack["TemplateBody"], "StagesAvailable": ["Original", "Processed"]}
+
+    def get_template_summary(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("StackName") and not params.get("TemplateBody"):
+            body = str(self._engine.find(params["StackName"])["TemplateBody"])
+        else:
+            body = _body(params)
+        template = parse(body)
+        summary = self.validate_template(ctx, {"TemplateBody": body})
+        definitions = stack_template.declared(template)
+        for parameter in summary["Parameters"]:
+            definition = definitions[parameter["ParameterKey"]]
+            parameter["ParameterType"] = definition.get("Type", "String")
+            if "AllowedValues" in definition:
+                parameter["ParameterConstraints"] = {"AllowedValues": [str(v) for v in definition["AllowedValues"]]}
+        resources = template.get("Resources") or {}
+        summary["ResourceTypes"] = sorted({str(r.get("Type")) for r in resources.values() if isinstance(r, dict)})
+        summary["Version"] = str(template.get("AWSTemplateFormatVersion", "2010-09-09"))
+        return summary
 
     def validate_template(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         template = parse(_body(params))

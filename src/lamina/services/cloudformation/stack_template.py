@@ -110,12 +110,15 @@ def plan(
     capabilities: list[str],
     pseudo: dict[str, Any],
     managed_policies: dict[str, str],
+    change_set: bool = False,
 ) -> Plan:
+    """`change_set`: a change set expands transforms without CAPABILITY_AUTO_EXPAND (CreateStack and UpdateStack
+    need it)."""
     transforms = _transforms(template)
     for name in transforms:
         if name != SAM:
             raise validation_error(f"Transform {name} is not supported by Lamina")
-    if transforms and "CAPABILITY_AUTO_EXPAND" not in capabilities:
+    if transforms and not change_set and "CAPABILITY_AUTO_EXPAND" not in capabilities:
         raise insufficient("CAPABILITY_AUTO_EXPAND")
     parameters, shown = resolve_parameters(template, given)
     if transforms:

@@ -499,7 +499,9 @@ class StackEngine:
                 raise validation_error(
                     f"Stack:{stack['StackId']} is in {stack['StackStatus']} state and can not be updated."
                 )
-        if change_set in stack.setdefault("ChangeSets", {}):
+        existing_set = stack.setdefault("ChangeSets", {}).get(change_set)
+        # An executed change set's name may be used again (the aws CLI names them by the second).
+        if existing_set is not None and existing_set["ExecutionStatus"] != "EXECUTE_COMPLETE":
             raise ServiceFault("AlreadyExistsException", f"ChangeSet {change_set} already exists", 400)
         found = change_sets.changes(stack if kind == "UPDATE" else None, plan)
         record: dict[str, Any] = {
@@ -550,8 +552,8 @@ class StackEngine:
                 400,
             )
         plan = Plan(**record["Plan"])
-        for other in stack["ChangeSets"].values():
-            other["ExecutionStatus"] = "OBSOLETE"
+        # Executing one deletes the stack's other change sets: they no longer describe a change to this stack.
+        stack["ChangeSets"] = {record["ChangeSetName"]: record}
         record["ExecutionStatus"] = "EXECUTE_COMPLETE"
         if record["Type"] == "CREATE":
             stack.update(

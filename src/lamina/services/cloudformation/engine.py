@@ -208,7 +208,50 @@ class StackEngine:
             {n: r["PhysicalResourceId"] for n, r in made.items()},
             attribute,
             self.region,
+            lambda export: self._export_value(export, stack["StackId"]),
         )
+
+    # -- exports --------------------------------------------------------------------------------
+    def exports(self) -> list[dict[str, str]]:
+        """Every live stack's exported outputs (ListExports)."""
+        found = []
+        for stack in self._stacks.values():
+            if stack["StackStatus"] in ("DELETE_COMPLETE", "REVIEW_IN_PROGRESS"):
+                continue
+            for output in stack["Outputs"]:
+                if "ExportName" in output:
+                    found.append(
+                        {
+                            "ExportingStackId": stack["StackId"],
+                            "Name": output["ExportName"],
+                            "Value": output["OutputValue"],
+                        }
+                    )
+        return found
+
+    def _export_value(self, name: str, importer: str) -> str | None:
+        for export in self.exports():
+            if export["Name"] == name and export["ExportingStackId"] != importer:
+                return export["Value"]
+        return None
+
+    def importers(self, name: str) -> list[str]:
+        """The live stacks that import an export (ListImports)."""
+        return [
+            s["StackName"]
+            for s in self._stacks.values()
+            if s["StackStatus"] != "DELETE_COMPLETE" and name in (s.get("Imports") or [])
+        ]
+
+    def _check_exports(self, stack: Stack) -> None:
+        for output in stack["Outputs"]:
+            name = output.get("ExportName")
+            if name is None:
+                continue
+            for export in self.exports():
+                if export["Name"] == name and export["ExportingStackId"] != stack["StackId"]:
+                    other = export["ExportingStackId"].split("/")[1]
+                    raise validation_error(f"Export with name {name} is already exported by stack {other}")
 
     async def _create(self, stack: Stack) -> None:
         resources = stack["Processed"]["Resources"]
@@ -240,16 +283,17 @@ class StackEngine:
             made_entry = {"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True}
             entry.update({**made_entry, "Props": props})
             self._event(stack, logical, "CREATE_COMPLETE", props=props)
+        reason = f"The following resource(s) failed to create: [{failed}]. "
         if failed is None:
             try:
                 stack["Outputs"] = self._outputs(stack)
+                self._check_exports(stack)
             except LaminaError as exc:
-                failed = stack["StackName"]
-                self._event(stack, failed, "CREATE_IN_PROGRESS", exc.message)
+                stack["Outputs"] = []
+                failed, reason = stack["StackName"], exc.message + ". "
         if failed is None:
             self._event(stack, stack["StackName"], "CREATE_COMPLETE")
             return
-        reason = f"The following resource(s) failed to create: [{failed}]. "
         if stack["DisableRollback"]:
             self._event(stack, stack["StackName"], "CREATE_FAILED", reason)
             return
@@ -258,7 +302,11 @@ class StackEngine:
             await self._delete(stack)
 
     def _outputs(self, stack: Stack) -> list[dict[str, Any]]:
+        """The stack's outputs; also records which exports its properties and outputs import."""
         scope = self._scope(stack)
+        scope.resolve(
+            [r.get("Properties") or {} for n, r in stack["Processed"]["Resources"].items() if n in stack["Order"]]
+        )
         outputs = []
         for key, output in (stack["Processed"].get("Outputs") or {}).items():
             condition = output.get("Condition")
@@ -270,6 +318,7 @@ class StackEngine:
             if "Export" in output:
                 shown["ExportName"] = _text(scope.resolve(output["Export"]["Name"]))
             outputs.append(shown)
+        stack["Imports"] = sorted(scope.imported)
         return outputs
 
     async def _undo(self, stack: Stack, final: str) -> bool:
@@ -355,14 +404,15 @@ class StackEngine:
                 self._event(stack, logical, "UPDATE_FAILED" if existed else "CREATE_FAILED", reason)
                 failed = logical
                 break
+        reason = f"The following resource(s) failed to update: [{failed}]. "
         if failed is None:
             try:
                 stack["Outputs"] = self._outputs(stack)
+                self._check_exports(stack)
             except LaminaError as exc:
-                failed = stack["StackName"]
-                self._event(stack, failed, "UPDATE_IN_PROGRESS", exc.message)
+                failed, reason = stack["StackName"], exc.message + ". "
         if failed is not None:
-            await self._roll_back_update(stack, f"The following resource(s) failed to update: [{failed}]. ")
+            await self._roll_back_update(stack, reason)
             return
         self._event(stack, stack["StackName"], "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS")
         await self._clean_up(stack)
@@ -474,7 +524,7 @@ class StackEngine:
                 self._event(stack, logical, "UPDATE_FAILED", exc.message if isinstance(exc, LaminaError) else str(exc))
         previous = stack.pop("Previous", None)
         if previous is not None:
-            stack.update(previous)
+            stack.update(previous)  # the template, parameters and outputs as they were
         stack.pop("Journal", None)
         self._event(stack, stack["StackName"], "UPDATE_ROLLBACK_COMPLETE" if ok else "UPDATE_ROLLBACK_FAILED")
 
@@ -593,6 +643,12 @@ class StackEngine:
     async def _delete(self, stack: Stack) -> None:
         if stack["StackStatus"] != "DELETE_IN_PROGRESS":
             self._event(stack, stack["StackName"], "DELETE_IN_PROGRESS", "User Initiated")
+        for output in stack["Outputs"]:
+            users = [n for n in self.importers(output.get("ExportName", "")) if n != stack["StackName"]]
+            if "ExportName" in output and users:
+                reason = f"Export {output['ExportName']} cannot be deleted as it is in use by {', '.join(users)}"
+                self._event(stack, stack["StackName"], "DELETE_FAILED", reason)
+                return
         ok = await self._undo(stack, "DELETE_COMPLETE")
         if ok:
             stack["DeletionTime"] = self._clock.time()

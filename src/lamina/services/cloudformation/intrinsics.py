@@ -69,6 +69,8 @@ class Scope:
     physical_ids: dict[str, str] = field(default_factory=dict)
     attribute: Callable[[str, str], Any] = lambda name, attribute: None
     region: str = "us-east-1"
+    exports: Callable[[str], str | None] = lambda name: None  # other stacks' exports, for Fn::ImportValue
+    imported: set[str] = field(default_factory=set)  # the exports this stack's values imported
 
     # -- conditions -----------------------------------------------------------------------------
     def evaluate_conditions(self, definitions: dict[str, Any]) -> None:
@@ -172,6 +174,13 @@ class Scope:
         if key == "Fn::GetAZs":
             region = self.resolve(arg) or self.parameters.get("AWS::Region", self.region)
             return [f"{region}{zone}" for zone in "abc"]
+        if key == "Fn::ImportValue":
+            name = str(self.resolve(arg))
+            value = self.exports(name)
+            if value is None:
+                raise validation_error(f"No export named {name} found.")
+            self.imported.add(name)
+            return value
         raise template_error(f"{key} is not supported by Lamina yet")
 
     def _sub(self, arg: Any) -> str:

@@ -274,6 +274,16 @@ class CloudFormationProvider:
             return {"TemplateBody": json.dumps(stack["Processed"]), "StagesAvailable": ["Original", "Processed"]}
         return {"TemplateBody": stack["TemplateBody"], "StagesAvailable": ["Original", "Processed"]}
 
+    def list_exports(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"Exports": self._engine.exports()}
+
+    def list_imports(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["ExportName"]
+        importers = self._engine.importers(name)
+        if not importers:
+            raise validation_error(f"Export '{name}' is not imported by any stack.")
+        return {"Imports": importers}
+
     def get_template_summary(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         if params.get("StackName") and not params.get("TemplateBody"):
             body = str(self._engine.find(params["StackName"])["TemplateBody"])

@@ -469,6 +469,120 @@ class EventSourceMapping:
         return made
 
 
+class RolePolicy:
+    """AWS::IAM::Policy: one inline policy put on each of its roles."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        name, document = props["PolicyName"], _json(props["PolicyDocument"])
+        roles = [str(r) for r in props.get("Roles") or []]
+        if props.get("Users") or props.get("Groups"):
+            raise ProvisionFailed("Lamina has no IAM users or groups yet: AWS::IAM::Policy must name Roles")
+        for role in roles:
+            await call("iam", "PutRolePolicy", {"RoleName": role, "PolicyName": name, "PolicyDocument": document})
+        return Made(generated_name(stack, logical, 128), {"PolicyName": name, "Roles": roles})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        for role in made.attributes.get("Roles", []):
+            params = {"RoleName": role, "PolicyName": made.attributes["PolicyName"]}
+            await _quietly(call, "iam", "DeleteRolePolicy", params)
+
+
+class ManagedPolicy:
+    """AWS::IAM::ManagedPolicy: a customer managed policy, attached to its roles."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        name = props.get("ManagedPolicyName") or generated_name(stack, logical, 128)
+        params: dict[str, Any] = {"PolicyName": name, "PolicyDocument": _json(props["PolicyDocument"])}
+        for key in ("Path", "Description"):
+            if key in props:
+                params[key] = props[key]
+        arn = (await call("iam", "CreatePolicy", params))["Policy"]["Arn"]
+        roles = [str(r) for r in props.get("Roles") or []]
+        made = Made(arn, {"PolicyArn": arn, "Roles": roles})
+        try:
+            for role in roles:
+                await call("iam", "AttachRolePolicy", {"RoleName": role, "PolicyArn": arn})
+        except LaminaError:
+            await self.delete(call, made)
+            raise
+        return made
+
+    async def delete(self, call: Call, made: Made) -> None:
+        for role in made.attributes.get("Roles", []):
+            await _quietly(call, "iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": made.physical_id})
+        await _quietly(call, "iam", "DeletePolicy", {"PolicyArn": made.physical_id})
+
+
+class QueuePolicy:
+    """AWS::SQS::QueuePolicy: the Policy attribute of each of its queues (by URL)."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        queues = [str(q) for q in props.get("Queues") or []]
+        for url in queues:
+            attributes = {"Policy": _json(props["PolicyDocument"])}
+            await call("sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": attributes})
+        return Made(generated_name(stack, logical, 128), {"Queues": queues})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        for url in made.attributes.get("Queues", []):
+            await _quietly(call, "sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": ""}})
+
+
+class TopicPolicy:
+    """AWS::SNS::TopicPolicy: the Policy attribute of each of its topics."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        topics = [str(t) for t in props.get("Topics") or []]
+        for arn in topics:
+            params = {"TopicArn": arn, "AttributeName": "Policy", "AttributeValue": _json(props["PolicyDocument"])}
+            await call("sns", "SetTopicAttributes", params)
+        return Made(generated_name(stack, logical, 128), {"Topics": topics})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        return  # the topics keep the policy until they go, as CloudFormation leaves them
+
+
+class FunctionUrl:
+    """AWS::Lambda::Url (what SAM's FunctionUrlConfig makes)."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        target = str(props["TargetFunctionArn"])
+        params: dict[str, Any] = {"FunctionName": target, "AuthType": props["AuthType"]}
+        if props.get("Qualifier"):
+            params["Qualifier"] = props["Qualifier"]
+        for key in ("Cors", "InvokeMode"):
+            if key in props:
+                params[key] = props[key]
+        created = await call("lambda", "CreateFunctionUrlConfig", params)
+        arn = created["FunctionArn"]
+        return Made(
+            arn, {"FunctionUrl": created["FunctionUrl"], "FunctionArn": arn, "Qualifier": props.get("Qualifier")}
+        )
+
+    async def delete(self, call: Call, made: Made) -> None:
+        params: dict[str, Any] = {"FunctionName": made.physical_id.split(":")[6]}
+        if made.attributes.get("Qualifier"):
+            params["Qualifier"] = made.attributes["Qualifier"]
+        await _quietly(call, "lambda", "DeleteFunctionUrlConfig", params)
+
+
+class EventInvokeConfig:
+    """AWS::Lambda::EventInvokeConfig (what SAM's EventInvokeConfig makes)."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        function, qualifier = str(props["FunctionName"]), str(props.get("Qualifier") or "$LATEST")
+        params: dict[str, Any] = {"FunctionName": function, "Qualifier": qualifier}
+        for key in ("MaximumEventAgeInSeconds", "MaximumRetryAttempts", "DestinationConfig"):
+            if key in props:
+                params[key] = props[key]
+        await call("lambda", "PutFunctionEventInvokeConfig", params)
+        return Made(f"{function}:{qualifier}", {"FunctionName": function, "Qualifier": qualifier})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        params = {"FunctionName": made.attributes["FunctionName"], "Qualifier": made.attributes["Qualifier"]}
+        await _quietly(call, "lambda", "DeleteFunctionEventInvokeConfig", params)
+
+
 def resource_types(clock: Clock) -> dict[str, ResourceType]:
     return {
         "AWS::SQS::Queue": Queue(),
@@ -480,4 +594,10 @@ def resource_types(clock: Clock) -> dict[str, ResourceType]:
         "AWS::Lambda::Version": Version(),
         "AWS::Lambda::Alias": Alias(),
         "AWS::Lambda::EventSourceMapping": EventSourceMapping(),
+        "AWS::Lambda::Url": FunctionUrl(),
+        "AWS::Lambda::EventInvokeConfig": EventInvokeConfig(),
+        "AWS::IAM::Policy": RolePolicy(),
+        "AWS::IAM::ManagedPolicy": ManagedPolicy(),
+        "AWS::SQS::QueuePolicy": QueuePolicy(),
+        "AWS::SNS::TopicPolicy": TopicPolicy(),
     }

@@ -159,3 +159,7 @@ def test_strict_iam_refuses_unknown_roles(fresh_lamina: Callable[..., LaminaProc
         f"User: arn:aws:iam::000000000000:root is not authorized to perform: sts:AssumeRole on resource: {arn}",
         403,
     )
+
+
+def test_get_access_key_info(sts: Any) -> None:
+    assert sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")["Account"] == "000000000000"

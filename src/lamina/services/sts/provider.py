@@ -70,6 +70,10 @@ class StsProvider:
             out["PackedPolicySize"] = packed
         return out
 
+    def get_access_key_info(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Every key Lamina knows belongs to its one account."""
+        return {"Account": self._engine.account_id}
+
     def get_session_token(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         session = self._engine.session_token(ctx.access_key_id, params.get("DurationSeconds"))
         return {"Credentials": session.credentials()}

@@ -262,7 +262,7 @@ class Lamina:
         # CloudFormation: stacks are documents; resources are made through the other services' own operations,
         # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes.
         local_calls = LocalCalls(
-            [lambda_service, sqs_service, sns_service, iam_service, sts_service],
+            [lambda_service, sqs_service, sns_service, iam_service, sts_service, http_api_service],
             settings.region,
             settings.account_id,
             lambda: f"http://localhost:{self._public_port()}",

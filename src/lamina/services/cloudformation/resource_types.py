@@ -584,6 +584,8 @@ class EventInvokeConfig:
 
 
 def resource_types(clock: Clock) -> dict[str, ResourceType]:
+    from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage  # they build on this module
+
     return {
         "AWS::SQS::Queue": Queue(),
         "AWS::SNS::Topic": Topic(),
@@ -600,4 +602,6 @@ def resource_types(clock: Clock) -> dict[str, ResourceType]:
         "AWS::IAM::ManagedPolicy": ManagedPolicy(),
         "AWS::SQS::QueuePolicy": QueuePolicy(),
         "AWS::SNS::TopicPolicy": TopicPolicy(),
+        "AWS::ApiGatewayV2::Api": HttpApi(),
+        "AWS::ApiGatewayV2::Stage": HttpApiStage(),
     }

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, _quietly, generated_name
+from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 
@@ -63,7 +63,7 @@ class HttpApi:
                 await call("apigatewayv2", "CreateRoute", {"ApiId": api_id, "RouteKey": route_key, "Target": target})
 
     async def delete(self, call: Call, made: Made) -> None:
-        await _quietly(call, "apigatewayv2", "DeleteApi", {"ApiId": made.physical_id})
+        await quietly(call, "apigatewayv2", "DeleteApi", {"ApiId": made.physical_id})
 
 
 class HttpApiStage:
@@ -77,4 +77,4 @@ class HttpApiStage:
 
     async def delete(self, call: Call, made: Made) -> None:
         params = {"ApiId": made.attributes["ApiId"], "StageName": made.physical_id}
-        await _quietly(call, "apigatewayv2", "DeleteStage", params)
+        await quietly(call, "apigatewayv2", "DeleteStage", params)

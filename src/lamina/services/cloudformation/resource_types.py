@@ -80,7 +80,7 @@ def _string(value: Any) -> str:
     return _json(value) if isinstance(value, dict | list) else str(value)
 
 
-async def _quietly(call: Call, service: str, operation: str, params: dict[str, Any]) -> None:
+async def quietly(call: Call, service: str, operation: str, params: dict[str, Any]) -> None:
     """A delete that finds nothing to delete has done its job."""
     try:
         await call(service, operation, params)
@@ -121,7 +121,7 @@ class Queue:
         return Made(url, {"Arn": found["Attributes"]["QueueArn"], "QueueName": name, "QueueUrl": url})
 
     async def delete(self, call: Call, made: Made) -> None:
-        await _quietly(call, "sqs", "DeleteQueue", {"QueueUrl": made.physical_id})
+        await quietly(call, "sqs", "DeleteQueue", {"QueueUrl": made.physical_id})
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "QueueName", "FifoQueue"):
@@ -154,7 +154,7 @@ class Topic:
         return Made(arn, {"TopicArn": arn, "TopicName": name})
 
     async def delete(self, call: Call, made: Made) -> None:
-        await _quietly(call, "sns", "DeleteTopic", {"TopicArn": made.physical_id})
+        await quietly(call, "sns", "DeleteTopic", {"TopicArn": made.physical_id})
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "TopicName", "FifoTopic", "Subscription"):
@@ -186,7 +186,7 @@ class Subscription:
         return Made(arn, {"Arn": arn})
 
     async def delete(self, call: Call, made: Made) -> None:
-        await _quietly(call, "sns", "Unsubscribe", {"SubscriptionArn": made.physical_id})
+        await quietly(call, "sns", "Unsubscribe", {"SubscriptionArn": made.physical_id})
 
 
 class Role:
@@ -230,7 +230,7 @@ class Role:
             await call("iam", "DetachRolePolicy", {"RoleName": name, "PolicyArn": policy["PolicyArn"]})
         for policy_name in (await call("iam", "ListRolePolicies", {"RoleName": name})).get("PolicyNames", []):
             await call("iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy_name})
-        await _quietly(call, "iam", "DeleteRole", {"RoleName": name})
+        await quietly(call, "iam", "DeleteRole", {"RoleName": name})
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "RoleName", "Path"):
@@ -319,7 +319,7 @@ class Function:
         return made
 
     async def delete(self, call: Call, made: Made) -> None:
-        await _quietly(call, "lambda", "DeleteFunction", {"FunctionName": made.physical_id})
+        await quietly(call, "lambda", "DeleteFunction", {"FunctionName": made.physical_id})
 
     async def _settle(self, call: Call, name: str) -> None:
         """CloudFormation waits for each change of a function to finish (LastUpdateStatus) before the next."""
@@ -382,7 +382,7 @@ class Permission:
 
     async def delete(self, call: Call, made: Made) -> None:
         params = {"FunctionName": made.attributes["FunctionName"], "StatementId": made.physical_id}
-        await _quietly(call, "lambda", "RemovePermission", params)
+        await quietly(call, "lambda", "RemovePermission", params)
 
 
 class Version:
@@ -394,7 +394,7 @@ class Version:
 
     async def delete(self, call: Call, made: Made) -> None:
         function, version = made.physical_id.rsplit(":", 1)
-        await _quietly(call, "lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": version})
+        await quietly(call, "lambda", "DeleteFunction", {"FunctionName": function, "Qualifier": version})
 
 
 class Alias:
@@ -409,7 +409,7 @@ class Alias:
 
     async def delete(self, call: Call, made: Made) -> None:
         function, name = made.physical_id.rsplit(":", 1)
-        await _quietly(call, "lambda", "DeleteAlias", {"FunctionName": function, "Name": name})
+        await quietly(call, "lambda", "DeleteAlias", {"FunctionName": function, "Name": name})
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "FunctionName", "Name"):
@@ -448,7 +448,7 @@ class EventSourceMapping:
         return Made(uuid, {"Id": uuid, "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")})
 
     async def delete(self, call: Call, made: Made) -> None:
-        await _quietly(call, "lambda", "DeleteEventSourceMapping", {"UUID": made.physical_id})
+        await quietly(call, "lambda", "DeleteEventSourceMapping", {"UUID": made.physical_id})
 
     UPDATED = (
         "FunctionName",
@@ -484,7 +484,7 @@ class RolePolicy:
     async def delete(self, call: Call, made: Made) -> None:
         for role in made.attributes.get("Roles", []):
             params = {"RoleName": role, "PolicyName": made.attributes["PolicyName"]}
-            await _quietly(call, "iam", "DeleteRolePolicy", params)
+            await quietly(call, "iam", "DeleteRolePolicy", params)
 
 
 class ManagedPolicy:
@@ -509,8 +509,8 @@ class ManagedPolicy:
 
     async def delete(self, call: Call, made: Made) -> None:
         for role in made.attributes.get("Roles", []):
-            await _quietly(call, "iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": made.physical_id})
-        await _quietly(call, "iam", "DeletePolicy", {"PolicyArn": made.physical_id})
+            await quietly(call, "iam", "DetachRolePolicy", {"RoleName": role, "PolicyArn": made.physical_id})
+        await quietly(call, "iam", "DeletePolicy", {"PolicyArn": made.physical_id})
 
 
 class QueuePolicy:
@@ -525,7 +525,7 @@ class QueuePolicy:
 
     async def delete(self, call: Call, made: Made) -> None:
         for url in made.attributes.get("Queues", []):
-            await _quietly(call, "sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": ""}})
+            await quietly(call, "sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": {"Policy": ""}})
 
 
 class TopicPolicy:
@@ -563,7 +563,7 @@ class FunctionUrl:
         params: dict[str, Any] = {"FunctionName": made.physical_id.split(":")[6]}
         if made.attributes.get("Qualifier"):
             params["Qualifier"] = made.attributes["Qualifier"]
-        await _quietly(call, "lambda", "DeleteFunctionUrlConfig", params)
+        await quietly(call, "lambda", "DeleteFunctionUrlConfig", params)
 
 
 class EventInvokeConfig:
@@ -580,7 +580,7 @@ class EventInvokeConfig:
 
     async def delete(self, call: Call, made: Made) -> None:
         params = {"FunctionName": made.attributes["FunctionName"], "Qualifier": made.attributes["Qualifier"]}
-        await _quietly(call, "lambda", "DeleteFunctionEventInvokeConfig", params)
+        await quietly(call, "lambda", "DeleteFunctionEventInvokeConfig", params)
 
 
 def resource_types(clock: Clock) -> dict[str, ResourceType]:

@@ -16,11 +16,13 @@ from typing import Any
 
 from lamina import __version__
 from lamina.api.gateway import MAX_BODY, Gateway, bind_service
+from lamina.api.local_calls import LocalCalls
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
+from lamina.errors import LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.function_url import FunctionUrlDoor
 from lamina.front_doors.function_url_fast import FastUrl
@@ -51,12 +53,18 @@ from lamina.services.apigateway.engine import ApiGatewayEngine
 from lamina.services.apigateway.provider import ApiGatewayProvider
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import HttpApiProvider
+from lamina.services.cloudformation.engine import StackEngine
+from lamina.services.cloudformation.provider import CloudFormationProvider
+from lamina.services.cloudformation.resource_types import resource_types
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.events.dispatch import Dispatcher as EventsDispatcher
 from lamina.services.events.engine import EventsEngine
 from lamina.services.events.provider import EventsProvider
 from lamina.services.events.rule_schedules import RuleSchedules
+from lamina.services.iam.aws_managed import managed_policies
+from lamina.services.iam.engine import IamEngine
+from lamina.services.iam.provider import IamProvider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -79,6 +87,9 @@ from lamina.services.sqs.engine import SqsEngine
 from lamina.services.sqs.move_tasks import MoveTasks, MoveTasksApi
 from lamina.services.sqs.provider import SqsProvider
 from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_model
+from lamina.services.sts.engine import KnownRole, StsEngine
+from lamina.services.sts.function_credentials import FunctionRoleCredentials
+from lamina.services.sts.provider import StsProvider
 from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
@@ -156,12 +167,22 @@ class Lamina:
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
         self.releases = Releases(self.functions, self.clock)
+        # IAM (roles, managed and inline policies: documents) and STS (temporary credentials: documents). STS
+        # reads roles through `_known_role`; environments get their role's credentials from STS; with
+        # --strict-iam, Lambda accepts only roles IAM has whose trust policy lets lambda.amazonaws.com assume them.
+        self.iam = IamEngine(self.store, self.clock, settings.account_id)
+        self.iam.load()
+        self.sts = StsEngine(self.store, self.clock, settings.account_id, self._known_role, strict=settings.strict_iam)
+        self.sts.load()
+        self.executor.credentials = FunctionRoleCredentials(self.sts, self._function_role)
+        role_check = (lambda arn: self.iam.assumable_by(arn, "lambda.amazonaws.com")) if settings.strict_iam else None
         self.lambda_provider = LambdaProvider(
             settings,
             self.functions,
             self.releases,
             _secret(settings.data_dir),
             self.invoke_front,
+            role_check=role_check,
         )
         # SQS: queues in memory, written through to the same database file (migration 0003).
         self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
@@ -284,6 +305,24 @@ class Lamina:
         self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
+        iam_service = bind_service("iam", IamProvider(self.iam))
+        sts_service = bind_service("sts", StsProvider(self.sts))
+        # CloudFormation: stacks are documents; resources are made through the other services' own operations,
+        # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes.
+        local_calls = LocalCalls(
+            [lambda_service, sqs_service, sns_service, iam_service, sts_service, http_api_service],
+            settings.region,
+            settings.account_id,
+            lambda: f"http://localhost:{self._public_port()}",
+        )
+        self.stacks = StackEngine(
+            self.store, self.clock, local_calls, resource_types(self.clock), settings.region, settings.account_id
+        )
+        self.stacks.load()
+        sam_policies = {p["PolicyName"]: arn for arn, p in managed_policies().items()}
+        cloudformation_service = bind_service(
+            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
+        )
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -294,6 +333,9 @@ class Lamina:
                 apigateway_service,
                 http_api_service,
                 scheduler_service,
+                iam_service,
+                sts_service,
+                cloudformation_service,
             ],
             settings.region,
             settings.account_id,
@@ -338,6 +380,7 @@ class Lamina:
         self.events_dispatch.start()  # accepted events not yet delivered (before a stop or a crash) go out
         self.events_schedules.start()
         self.scheduler.start()  # fires that fell due while stopped fire once now
+        self.stacks.start()  # deployments a stop (or crash) interrupted: creations roll back, deletions resume
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -384,6 +427,7 @@ class Lamina:
             self._server.close()
             await self._server.wait_closed()
         await self.scheduler.close()
+        await self.stacks.close()
         await self.async_invoker.close()
         await self.concurrency_controls.close()
         await self.event_source_mappings.close()
@@ -398,6 +442,21 @@ class Lamina:
         await self.sqs.close()
         await self.sqs_store.close()
         self.store.close()
+
+    def _known_role(self, arn: str) -> KnownRole | None:
+        role = self.iam.role_by_arn(arn)
+        if role is None:
+            return None
+        return KnownRole(role["Arn"], role["RoleName"], role["RoleId"], role["MaxSessionDuration"])
+
+    def _function_role(self, function_arn: str) -> str | None:
+        """The execution role of a function ($LATEST's), by its unqualified ARN."""
+        try:
+            ref = self.functions.resolve(function_arn, self.settings.region, self.settings.account_id)
+        except LaminaError:
+            return None
+        entry = self.functions.lookup(ref)
+        return None if entry is None else entry.config.role
 
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
         """Code or configuration of $LATEST changed (or the function is gone): old environments get no
@@ -419,6 +478,9 @@ class Lamina:
                 "apigateway": "running",
                 "apigatewayv2": "running",
                 "scheduler": "running",
+                "iam": "running",
+                "sts": "running",
+                "cloudformation": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),

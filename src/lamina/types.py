@@ -92,3 +92,4 @@ class CallContext:
     account_id: str
     request_id: str
     base_url: str  # how the caller reached Lamina, for URLs Lamina hands out (code locations)
+    access_key_id: str = ""  # the signing key of the request's credential scope ("" when unsigned): STS's caller

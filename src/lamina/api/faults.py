@@ -75,6 +75,26 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.Throttled: ("Throttled", 429, None),
         errors.InternalFailure: ("InternalError", 500, None),  # SNS's InternalErrorException
     },
+    # IAM and STS (query protocol): their own codes are ServiceFaults (services/iam/engine.py); these are the
+    # shared failures as they name them.
+    "iam": {
+        errors.ValidationFailed: ("ValidationError", 400, None),
+        errors.InvalidParameter: ("InvalidInput", 400, None),
+        errors.InvalidRequestContent: ("ValidationError", 400, None),
+        errors.NotFound: ("NoSuchEntity", 404, None),
+        errors.UnknownOperation: ("InvalidAction", 400, None),
+        errors.AccessDenied: ("AccessDenied", 403, None),
+        errors.Throttled: ("Throttling", 400, None),
+        errors.InternalFailure: ("ServiceFailure", 500, None),
+    },
+    "sts": {
+        errors.ValidationFailed: ("ValidationError", 400, None),
+        errors.InvalidParameter: ("ValidationError", 400, None),
+        errors.InvalidRequestContent: ("ValidationError", 400, None),
+        errors.UnknownOperation: ("InvalidAction", 400, None),
+        errors.AccessDenied: ("AccessDenied", 403, None),
+        errors.InternalFailure: ("InternalFailure", 500, None),
+    },
     # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
     "elbv2": {
         errors.ValidationFailed: ("ValidationError", 400, None),

@@ -34,6 +34,7 @@ from lamina.types import CallContext
 log = logging.getLogger(__name__)
 
 _SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/")
+_KEY = re.compile(r"Credential=([^/,\s]*)/")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 Internal = Callable[[Request], Awaitable[Response] | Response | None]
@@ -63,6 +64,12 @@ def credential_scope(headers: dict[str, str]) -> tuple[str, str] | None:
         if m:
             return m.group(1), m.group(2)
     return None
+
+
+def access_key_id(headers: dict[str, str]) -> str:
+    """The access key id a SigV4-signed request names ("" when it is not signed)."""
+    m = _KEY.search(headers.get("authorization", ""))
+    return m.group(1) if m else ""
 
 
 def snake(name: str) -> str:
@@ -232,7 +239,13 @@ class Gateway:
                 return self._not_implemented(service, op)
             if self._space is not None and self._space.full:
                 self._space.check(op.name)  # a full disk: only what frees or reads space runs
-            ctx = CallContext(region, self._account_id, request.request_id, self._base_url_for(request))
+            ctx = CallContext(
+                region,
+                self._account_id,
+                request.request_id,
+                self._base_url_for(request),
+                access_key_id(request.headers),
+            )
             result = method(ctx, params)
             if hasattr(result, "__await__"):
                 result = await result

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lamina.config import Settings
@@ -34,8 +35,11 @@ class LambdaProvider:
         releases: Releases,
         url_secret: bytes,
         invoker: InvokeFront,
+        role_check: Callable[[str], bool] | None = None,
     ) -> None:
         self._settings = settings
+        # --strict-iam: whether a role ARN names an IAM role Lambda may assume (None: every role is accepted)
+        self._role_check = role_check
         self._functions = functions
         self._releases = releases
         self._secret = url_secret
@@ -50,6 +54,7 @@ class LambdaProvider:
             ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
         except AccessDenied:
             raise AccessDenied("") from None  # AWS answers a create in another account with no message
+        self._check_role(params.get("Role"))
         config = await self._functions.create(ref, params)
         if params.get("Publish"):
             # AWS answers with version 1's number and revision, but the unqualified ARN (recorded).
@@ -114,7 +119,14 @@ class LambdaProvider:
 
     def update_function_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        if params.get("Role") is not None:
+            self._functions.entry(ref)  # a missing function is reported before its role
+            self._check_role(params["Role"])
         return self._functions.update_configuration(ref, params).to_api()
+
+    def _check_role(self, role: str | None) -> None:
+        if role is not None and self._role_check is not None and not self._role_check(role):
+            raise InvalidParameter("The role defined for the function cannot be assumed by Lambda.", Type="User")
 
     def delete_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         self._functions.delete(self._ref(ctx, params))

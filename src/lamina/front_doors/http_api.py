@@ -22,9 +22,12 @@ from typing import Any, Protocol
 
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
+from lamina.clock import Clock
 from lamina.errors import LaminaError
 from lamina.front_doors import payload_v1, payload_v2
-from lamina.front_doors.http_api_authorizer import authorize
+from lamina.front_doors.authorizer_cache import AuthorizerCache
+from lamina.front_doors.http_api_authorizer import Guards, authorize
+from lamina.front_doors.jwt_authorizer import JwksCache
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import DEFAULT_STAGE
 from lamina.services.apigatewayv2.records import HttpApi, function_of
@@ -59,9 +62,10 @@ def message(status: int, text: str) -> Response:
 
 
 class HttpApiDoor:
-    def __init__(self, engine: HttpApiEngine, functions: FunctionCaller) -> None:
+    def __init__(self, engine: HttpApiEngine, functions: FunctionCaller, clock: Clock) -> None:
         self._engine = engine
         self._functions = functions
+        self._guards = Guards(clock, AuthorizerCache(clock), JwksCache(clock))
 
     def claims(self, request: Request) -> bool:
         api_id = api_id_of(host_name(request))
@@ -121,6 +125,7 @@ class HttpApiDoor:
             facts, request.method, headers, request.query_string, request.body, request_id, now
         )
         authorizer = api.authorizers.get(match.route.get("AuthorizerId") or "")
+        v2_authorizer: dict[str, Any] | None = None
         if match.route.get("AuthorizationType") in ("CUSTOM", "JWT") and authorizer is not None:
             plain = payload_v2.Route(
                 api.account,
@@ -136,11 +141,23 @@ class HttpApiDoor:
                 return payload_v2.build_event(request, plain, request_id=request_id, epoch_ms=int(now * 1000))
 
             verdict = await authorize(
-                self._functions, api, authorizer, request, event, event_v2, source_arn, match.path_parameters
+                self._functions,
+                self._guards,
+                api,
+                authorizer,
+                request,
+                event,
+                event_v2,
+                source_arn,
+                match.path_parameters,
+                list(match.route.get("AuthorizationScopes") or []),
             )
             if verdict.refusal is not None:
                 return verdict.refusal
+            v2_authorizer = verdict.context
             facts = dataclasses.replace(facts, authorizer=verdict.context)
+            if verdict.context is not None and "jwt" in verdict.context:  # payload 1.0 has the claims at the top
+                facts = dataclasses.replace(facts, authorizer=dict(verdict.context["jwt"]))
             event = payload_v1.build_event(
                 facts, request.method, headers, request.query_string, request.body, request_id, now
             )
@@ -157,7 +174,7 @@ class HttpApiDoor:
                 stage=str(stage["StageName"]),
                 path_parameters=dict(match.path_parameters) or None,
                 stage_variables=dict(stage.get("StageVariables") or {}) or None,
-                authorizer=facts.authorizer,
+                authorizer=v2_authorizer,
             )
             event = payload_v2.build_event(request, route, request_id=request_id, epoch_ms=int(now * 1000))
         timeout = int(integration.get("TimeoutInMillis") or 30000) / 1000

@@ -48,7 +48,7 @@ def issuer() -> Iterator[Issuer]:
         def do_GET(self) -> None:
             fetches.append(self.path)
             if self.path == "/.well-known/openid-configuration":
-                body = {"issuer": holder["url"], "jwks_uri": holder["url"] + "/keys"}
+                body: dict[str, Any] = {"issuer": holder["url"], "jwks_uri": holder["url"] + "/keys"}
             elif self.path == "/keys":
                 body = {"keys": [{**public, "kid": kid, "use": "sig", "alg": "RS256"}]}
             else:

@@ -27,7 +27,6 @@ import json
 import logging
 import re
 import secrets
-import time
 import uuid
 from typing import Any, Protocol
 
@@ -35,6 +34,7 @@ from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.clock import Clock
 from lamina.errors import LaminaError
+from lamina.front_doors.authorizer_cache import AuthorizerCache, cache_key
 from lamina.front_doors.payload_v1 import ProxyFacts, build_event, build_response, internal_error, json_message
 from lamina.services.apigateway.engine import ApiGatewayEngine, RestApi, Route
 from lamina.services.apigateway.provider import lambda_function_of
@@ -86,6 +86,7 @@ class RestApiDoor:
         self._functions = functions
         self._clock = clock
         self._port = port
+        self._authorizer_results = AuthorizerCache(clock)  # answers kept for authorizerResultTtlInSeconds
 
     def claims(self, request: Request) -> bool:
         if HOST_MARK in host_name(request) and host_name(request).endswith(".localhost"):
@@ -236,10 +237,36 @@ class RestApiDoor:
             event = {"type": "REQUEST", "methodArn": method_arn, **event}
             event.pop("body", None)
             event.pop("isBase64Encoded", None)
+        key = cache_key(api.id, authorizer, [v or "" for v in values])
+        cached = self._authorizer_results.get(key) if sources else None
+        if cached is None:
+            asked = await self._ask_authorizer(api, function, event)
+            if isinstance(asked, Response):
+                return asked
+            cached = asked
+            if sources:
+                self._authorizer_results.put(key, cached, int(authorizer.get("authorizerResultTtlInSeconds") or 0))
+        answer, latency = cached
+        statements, principal = answer["policyDocument"]["Statement"], answer["principalId"]
+        effect = _effect(statements, method_arn)
+        if effect == "Deny":
+            return denied("User is not authorized to access this resource with an explicit deny")
+        if effect != "Allow":
+            return denied("User is not authorized to access this resource")
+        context = answer.get("context") or {}
+        result: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, str | int | float | bool)}
+        result["principalId"] = str(principal)
+        result["integrationLatency"] = latency
+        return result
+
+    async def _ask_authorizer(
+        self, api: RestApi, function: str | None, event: dict[str, Any]
+    ) -> tuple[dict[str, Any], int] | Response:
+        """The authorizer's well-formed answer and how long it took (ms), else the door's answer."""
         failed = authorizer_failed()
         if function is None:
             return failed
-        started = time.monotonic()
+        started = self._clock.monotonic()
         try:
             out = await self._functions.invoke(
                 function, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
@@ -261,16 +288,7 @@ class RestApiDoor:
                 return failed
         except (ValueError, TypeError, KeyError):
             return failed
-        effect = _effect(statements, method_arn)
-        if effect == "Deny":
-            return denied("User is not authorized to access this resource with an explicit deny")
-        if effect != "Allow":
-            return denied("User is not authorized to access this resource")
-        context = answer.get("context") or {}
-        result: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, str | int | float | bool)}
-        result["principalId"] = str(principal)
-        result["integrationLatency"] = int((time.monotonic() - started) * 1000)
-        return result
+        return answer, int((self._clock.monotonic() - started) * 1000)
 
     @staticmethod
     def _identity(source: str, request: Request, facts: ProxyFacts) -> str | None:

@@ -98,16 +98,18 @@ def test_auth_none_without_the_public_permission_is_403(port: int, make_url: Cal
     assert json.loads(answer.body)["Message"].startswith("Forbidden. For troubleshooting Function URL authorization")
 
 
-def test_unknown_url_id_is_404(port: int) -> None:
+def test_unknown_url_id_is_403_as_on_aws(port: int) -> None:
     answer = http_call(port, "a" * 32 + ".lambda-url.us-east-1.localhost", "GET", "/")
-    assert answer.status == 404 and "a" * 32 in json.loads(answer.body)["Message"]
+    assert (answer.status, answer.body) == (403, b'{"Message":null}')
+    assert answer.header("x-amzn-ErrorType") == ["AccessDeniedException"]
 
 
 def test_deleted_url_config_stops_answering(port: int, make_url: Callable[..., Url], lambda_client: object) -> None:
     url = make_url()
     assert http_call(port, url.host, "GET", "/string").status == 200
     lambda_client.delete_function_url_config(FunctionName=url.function)  # type: ignore[attr-defined]
-    assert http_call(port, url.host, "GET", "/string").status == 404
+    gone = http_call(port, url.host, "GET", "/string")
+    assert (gone.status, gone.body) == (403, b'{"Message":null}')
 
 
 def test_cors_preflight_and_response_headers(port: int, make_url: Callable[..., Url]) -> None:

@@ -217,3 +217,19 @@ def test_alias_url_invokes_the_alias_version(port: int, make_url: Callable[..., 
         answer = http_call(port, host, "GET", "/x")
         assert answer.status == 200, answer.body
         assert json.loads(answer.body)["requestContext"]["apiId"] == host.split(".")[0]
+
+
+def test_a_policy_change_is_seen_at_once(port: int, make_url: Callable[..., Url], lambda_client: Any) -> None:
+    """The door keeps its policy verdicts only while the policy is unchanged."""
+    url = make_url()
+    assert http_call(port, url.host, "GET", "/string").status == 200
+    lambda_client.remove_permission(FunctionName=url.function, StatementId="url")
+    assert http_call(port, url.host, "GET", "/string").status == 403
+    lambda_client.add_permission(
+        FunctionName=url.function,
+        StatementId="again",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    assert http_call(port, url.host, "GET", "/string").status == 200

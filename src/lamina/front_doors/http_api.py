@@ -2,7 +2,8 @@
 `<api-id>.execute-api.<region>.localhost`). The `$default` stage has no path prefix, a named stage is the
 first path segment. The stage's deployment picks the route (most specific first, then `$default`), the
 route its integration; an AWS_PROXY integration invokes its function as `apigateway.amazonaws.com` with
-the payload 1.0 (front_doors/payload_v1.py) or 2.0 (payload_v2.py) event.
+the payload 1.0 (front_doors/payload_v1.py) or 2.0 (payload_v2.py) event, an HTTP_PROXY one sends the request
+on to its URL (front_doors/http_proxy.py).
 
 HTTP APIs answer their own failures as JSON: 404 {"message":"Not Found"} for no route, 500
 {"message":"Internal Server Error"} for a missing permission, a function error or an answer it does not
@@ -24,7 +25,7 @@ from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.clock import Clock
 from lamina.errors import LaminaError
-from lamina.front_doors import payload_v1, payload_v2
+from lamina.front_doors import http_proxy, payload_v1, payload_v2
 from lamina.front_doors.authorizer_cache import AuthorizerCache
 from lamina.front_doors.http_api_authorizer import Guards, authorize
 from lamina.front_doors.jwt_authorizer import JwksCache
@@ -100,8 +101,9 @@ class HttpApiDoor:
             return message(404, "Not Found")
         target = match.route.get("Target") or ""
         integration = snapshot["integrations"].get(target.partition("/")[2])
-        if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
-            log.info("HTTP API %s: route %s has no Lambda integration", api.api_id, match.route["RouteKey"])
+        kind = integration.get("IntegrationType") if integration is not None else None
+        if integration is None or kind not in ("AWS_PROXY", "HTTP_PROXY"):
+            log.info("HTTP API %s: route %s has no integration Lamina serves", api.api_id, match.route["RouteKey"])
             return message(500, "Internal Server Error")
         function_id = function_of(integration.get("IntegrationUri") or "")
         source_arn = _source_arn(api, str(stage["StageName"]), request.method, match.route["RouteKey"])
@@ -161,6 +163,8 @@ class HttpApiDoor:
             event = payload_v1.build_event(
                 facts, request.method, headers, request.query_string, request.body, request_id, now
             )
+        if kind == "HTTP_PROXY":
+            return await _proxy(api, integration, request, match.path_parameters)
         if not self._functions.allowed(function_id, api.region, api.account, source_arn):
             log.info("HTTP API %s: %s may not be invoked for %s", api.api_id, function_id, source_arn)
             return message(500, "Internal Server Error")
@@ -199,6 +203,25 @@ class HttpApiDoor:
         if failed:
             return message(500, "Internal Server Error")  # HTTP APIs answer 500 where REST APIs answer 502
         return response
+
+
+async def _proxy(
+    api: HttpApi, integration: dict[str, Any], request: Request, path_parameters: dict[str, str]
+) -> Response:
+    """An HTTP_PROXY integration: the request sent on to the integration's URL, its answer passed back."""
+    target = http_proxy.target_of(
+        integration.get("IntegrationUri") or "", integration.get("IntegrationMethod") or "ANY", request, path_parameters
+    )
+    port = request.headers.get("host", "").rpartition(":")[2]
+    headers = http_proxy.forwarded_headers(request, int(port) if port.isdigit() else 80)
+    timeout = int(integration.get("TimeoutInMillis") or 30000) / 1000
+    try:
+        return await http_proxy.send(target, headers, request.body, timeout)
+    except TimeoutError:
+        return message(503, "Service Unavailable")
+    except http_proxy.Unreachable as error:
+        log.info("HTTP API %s: %s %s failed: %s", api.api_id, target.method, target.url, error)
+        return message(500, "Internal Server Error")
 
 
 def _header_lists(request: Request) -> list[tuple[str, list[str]]]:

@@ -34,7 +34,9 @@ from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.clock import Clock
 from lamina.errors import LaminaError
+from lamina.front_doors import http_proxy
 from lamina.front_doors.authorizer_cache import AuthorizerCache, cache_key
+from lamina.front_doors.mock_integration import mock_response
 from lamina.front_doors.payload_v1 import ProxyFacts, build_event, build_response, internal_error, json_message
 from lamina.services.apigateway.engine import ApiGatewayEngine, RestApi, Route
 from lamina.services.apigateway.provider import lambda_function_of
@@ -180,6 +182,10 @@ class RestApiDoor:
         request_id: str,
     ) -> Response:
         integration = route.method.get("methodIntegration") or {}
+        if integration.get("type") == "MOCK":
+            return mock_response(integration, request)
+        if integration.get("type") == "HTTP_PROXY":
+            return await self._proxy(api, integration, request, facts)
         function = lambda_function_of(integration.get("uri") or "")
         if integration.get("type") != "AWS_PROXY" or function is None:
             log.info("REST API %s: integration type %s is not served by Lamina", api.id, integration.get("type"))
@@ -209,6 +215,21 @@ class RestApiDoor:
         if out.get("FunctionError"):
             return internal_error()
         return build_response(out.get("Payload") or b"", request.headers.get("accept", ""), facts.binary_media_types)
+
+    async def _proxy(self, api: RestApi, integration: dict[str, Any], request: Request, facts: ProxyFacts) -> Response:
+        """An HTTP_PROXY integration: the request sent on to the integration's URI, its answer passed back."""
+        target = http_proxy.target_of(
+            integration.get("uri") or "", integration.get("httpMethod") or "ANY", request, facts.path_parameters
+        )
+        headers = http_proxy.forwarded_headers(request, self._port)
+        timeout = int(integration.get("timeoutInMillis") or 29000) / 1000
+        try:
+            return await http_proxy.send(target, headers, request.body, timeout)
+        except TimeoutError:
+            return json_message(504, "Endpoint request timed out")
+        except http_proxy.Unreachable as error:
+            log.info("REST API %s: %s %s failed: %s", api.id, target.method, target.url, error)
+            return json_message(500, "Internal server error")
 
     async def _authorize(
         self,

@@ -7,13 +7,15 @@ function is invoked as `apigateway.amazonaws.com` for `arn:aws:execute-api:<regi
 plus `type`, `routeArn` and `identitySource` (a list). Its answer is `{"isAuthorized": bool, "context": {...}}`
 with EnableSimpleResponses, else an IAM policy (`principalId`, `policyDocument`, `context`) whose Allow
 statements must cover the route's ARN. A refusal is 403 {"message":"Forbidden"}; a failing or malformed
-authorizer is 500. The context reaches the integration at requestContext.authorizer.lambda. With
+authorizer, or one that has not answered in 10 s, is 500. The context reaches the integration at
+requestContext.authorizer.lambda. With
 AuthorizerResultTtlInSeconds the answer is kept that long for the same identity values (authorizer_cache.py).
 JWT authorizers validate the token (jwt_authorizer.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import logging
@@ -31,6 +33,8 @@ from lamina.front_doors.jwt_authorizer import JwksCache, TokenRefused, validate
 from lamina.services.apigatewayv2.records import HttpApi, function_of
 
 log = logging.getLogger(__name__)
+
+AUTHORIZER_TIMEOUT = 10.0  # seconds an HTTP API waits for a Lambda authorizer, then answers 500
 
 
 @dataclass(frozen=True)
@@ -161,9 +165,13 @@ async def _ask(
     else:
         event = {"type": "REQUEST", "methodArn": route_arn, "identitySource": ",".join(values), **event_v1}
     try:
-        out = await functions.invoke(
-            function_id, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
+        out = await asyncio.wait_for(
+            functions.invoke(function_id, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())),
+            AUTHORIZER_TIMEOUT,
         )
+    except TimeoutError:
+        log.info("HTTP API %s: authorizer %s did not answer within %ss", api.api_id, function_id, AUTHORIZER_TIMEOUT)
+        return internal_error()
     except LaminaError as error:
         log.info("HTTP API %s: authorizer %s failed: %s", api.api_id, function_id, error.message)
         return internal_error()

@@ -15,7 +15,9 @@ it does not take; 500 {"message": "Internal server error"} when the function may
 504 {"message": "Endpoint request timed out"} after the integration's timeout (29 s unless set lower);
 401 {"message": "Unauthorized"} without the authorizer's identity source, 403 {"Message": "User is not
 authorized to access this resource[ with an explicit deny]"} when its policy does not allow, and 500
-{"message": null} when the authorizer fails or answers garbage.
+{"message": null} when the authorizer fails, answers garbage or takes over 29 s. Authorizer answers are
+kept for authorizerResultTtlInSeconds (authorizer_cache.py). HTTP_PROXY integrations send the request on
+(http_proxy.py), MOCK ones answer from the configuration (mock_integration.py).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HOST_MARK = ".execute-api."
 MAX_BODY = 10 << 20
+AUTHORIZER_TIMEOUT = 29.0  # seconds a Lambda authorizer may take (API Gateway's integration limit), then 500
 _HOP_HEADERS = {"connection", "content-length", "transfer-encoding", "keep-alive", "expect"}
 # Names API Gateway spells its own way whatever the client sent (as recorded: `authorization` → `Authorization`).
 _SPELLED_BY_AWS = {"authorization": "Authorization"}
@@ -289,10 +292,13 @@ class RestApiDoor:
             return failed
         started = self._clock.monotonic()
         try:
-            out = await self._functions.invoke(
-                function, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
+            out = await asyncio.wait_for(
+                self._functions.invoke(
+                    function, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
+                ),
+                AUTHORIZER_TIMEOUT,
             )
-        except LaminaError:
+        except (LaminaError, TimeoutError):
             return failed
         payload = out.get("Payload") or b""
         if out.get("FunctionError"):

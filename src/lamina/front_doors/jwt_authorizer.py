@@ -99,8 +99,9 @@ class JwksCache:
                 try:
                     keys = await asyncio.get_running_loop().run_in_executor(_FETCH_THREADS, _fetch_keys, issuer)
                 except (OSError, ValueError, jwt.PyJWTError) as error:
+                    # Tried again a minute on, not on every request: an issuer that is down costs one wait.
                     log.info("JWT authorizer: cannot fetch the keys of %s: %s", issuer, error)
-                    return entry.keys.get(kid) if entry is not None else None
+                    keys = entry.keys if entry is not None else {}
                 entry = _Keys(keys, self._clock.monotonic())
                 self._issuers[issuer] = entry
             return entry.keys.get(kid)

@@ -133,13 +133,14 @@ async def authorize(
             return Verdict(refused.response())
         return Verdict(None, claims)
     key = cache_key(api.api_id, authorizer, values)
-    answer = guards.results.get(key)
+    answer = guards.results.get(key) if sources else None  # no identity: nothing to key a kept answer by
     if answer is None:
         found = await _ask(functions, api, authorizer, event_v1, event_v2, route_arn, values)
         if isinstance(found, Response):
             return Verdict(found)
         answer = found
-        guards.results.put(key, answer, int(authorizer.get("AuthorizerResultTtlInSeconds") or 0))
+        if sources:
+            guards.results.put(key, answer, int(authorizer.get("AuthorizerResultTtlInSeconds") or 0))
     return _judge(authorizer, answer, route_arn)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import http.client
 import re
 import urllib.error
 import urllib.parse
@@ -90,7 +91,7 @@ async def send(target: Target, headers: list[tuple[str, str]], body: bytes, time
             return _response(error.code, list(error.headers.items()), error.read())
         except TimeoutError:
             raise
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             if isinstance(getattr(error, "reason", None), TimeoutError):
                 raise TimeoutError from error
             raise Unreachable(str(error)) from error

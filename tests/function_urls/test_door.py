@@ -233,3 +233,27 @@ def test_a_policy_change_is_seen_at_once(port: int, make_url: Callable[..., Url]
         FunctionUrlAuthType="NONE",
     )
     assert http_call(port, url.host, "GET", "/string").status == 200
+
+
+DEEP = """
+import sys
+
+def handler(event, context):
+    sys.setrecursionlimit(50000)
+    if event["rawPath"] == "/deep":
+        answer = []
+        for _ in range(20000):
+            answer = [answer]
+        return {"statusCode": 200, "body": "x", "headers": {"x": answer}}
+    return {"statusCode": 200, "body": "fine"}
+"""
+
+
+def test_an_answer_nested_past_the_parser_is_a_502_and_the_door_keeps_serving(
+    port: int, make_url: Callable[..., Url]
+) -> None:
+    url = make_url(code=DEEP)
+    deep = http_call(port, url.host, "GET", "/deep")
+    assert (deep.status, json.loads(deep.body)) == (502, {"message": "Internal Server Error"})
+    fine = http_call(port, url.host, "GET", "/")
+    assert (fine.status, fine.body) == (200, b"fine")

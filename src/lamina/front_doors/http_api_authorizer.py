@@ -180,7 +180,7 @@ async def _ask(
         return internal_error()
     try:
         answer = json.loads(out.get("Payload") or b"")
-    except ValueError:
+    except (ValueError, RecursionError):
         return internal_error()
     if not isinstance(answer, dict):
         return internal_error()

@@ -157,7 +157,7 @@ def to_response(payload: bytes) -> Response:
     """The HTTP answer for a function's successful result `payload` (its JSON text)."""
     try:
         answer = json.loads(payload) if payload.strip() else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the parser's stack
         return error_response()
     if not isinstance(answer, dict) or "statusCode" not in answer:
         # Inferred: a string is the body; any other value its compact JSON text.

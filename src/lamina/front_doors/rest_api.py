@@ -304,7 +304,7 @@ class RestApiDoor:
         if out.get("FunctionError"):
             try:
                 message = json.loads(payload).get("errorMessage")
-            except (ValueError, AttributeError):
+            except (ValueError, AttributeError, RecursionError):
                 message = None
             return unauthorized() if message == "Unauthorized" else failed
         try:
@@ -313,7 +313,7 @@ class RestApiDoor:
             principal = answer["principalId"]
             if not isinstance(statements, list) or not isinstance(principal, str | int):
                 return failed
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):
             return failed
         return answer, int((self._clock.monotonic() - started) * 1000)
 

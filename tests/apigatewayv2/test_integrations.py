@@ -193,3 +193,11 @@ def test_a_rest_api_and_an_http_api_side_by_side(
     finally:
         apigateway.delete_rest_api(restApiId=rest_id)
         apigw.delete_api(ApiId=http_api)
+
+
+def test_an_unknown_front_door_host_is_a_404_that_says_so(lamina: LaminaProcess) -> None:
+    for host in ("nothing.localhost", "abc.elsewhere.localhost"):
+        answer = http_call(lamina.port, host, "GET", "/x")
+        assert answer.status == 404
+        assert json.loads(answer.body)["message"].startswith(f"Nothing answers at {host}: function URLs are")
+    assert http_call(lamina.port, "127.0.0.1", "GET", "/health").status == 200  # and the server keeps serving

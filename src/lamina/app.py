@@ -346,7 +346,7 @@ class Lamina:
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
         # REST door every other (an unknown id gets REST's 403 Missing Authentication Token).
-        self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker))
+        self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker, self.clock))
         self.gateway.add_door(RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port))
         url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
         signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)

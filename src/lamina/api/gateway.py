@@ -21,7 +21,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from lamina.api.catalog import RouteTable, error_shapes, load_service_model
 from lamina.api.faults import service_wire_error, wire_error
-from lamina.api.front_door import FrontDoor
+from lamina.api.front_door import FrontDoor, host_name
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
@@ -32,6 +32,11 @@ from lamina.store.disk_space import DiskSpace
 from lamina.types import CallContext
 
 log = logging.getLogger(__name__)
+
+_UNKNOWN_HOST = (
+    "Nothing answers at {host}: function URLs are <url-id>.lambda-url.<region>.localhost, API stages "
+    "<api-id>.execute-api.localhost and load balancers <DNSName>; check the id and that it was not deleted"
+)
 
 _SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/")
 _KEY = re.compile(r"Credential=([^/,\s]*)/")
@@ -210,6 +215,13 @@ class Gateway:
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
+    @staticmethod
+    def _unknown(request: Request) -> UnknownOperation:
+        host = host_name(request)
+        if host.endswith(".localhost"):  # meant for a front door, but none has that name
+            return UnknownOperation(_UNKNOWN_HOST.format(host=host))
+        return UnknownOperation("Unknown operation: " + request.method)
+
     async def _dispatch(self, request: Request) -> Response:
         for door in self._doors:
             if door.claims(request):
@@ -220,11 +232,11 @@ class Gateway:
                 return await internal if not isinstance(internal, Response) else internal
         service, region, found = self._identify(request)
         if service is None:
-            return self._error(None, UnknownOperation("Unknown operation: " + request.method))
+            return self._error(None, self._unknown(request))
         if found is None:
             found = service.route(request)
         if found is None:
-            return self._error(service, UnknownOperation("Unknown operation: " + request.method), request.request_id)
+            return self._error(service, self._unknown(request), request.request_id)
         op, uri_params = found
         try:
             limit = service.body_limits.get(op.name)

@@ -63,6 +63,10 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
+from lamina.services.logs.engine import LogsEngine
+from lamina.services.logs.live_tail import LiveTails
+from lamina.services.logs.provider import LogsProvider
+from lamina.services.logs.subscriptions import SubscriptionFilters
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
@@ -236,8 +240,33 @@ class Lamina:
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
+        # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
+        # path) and the logs API over the same tables (migration 0009); subscription filters invoke functions
+        # asynchronously as logs.amazonaws.com, which their resource policy must allow.
+        self.logs = LogsEngine(self.executor.logs, self.clock, settings.region, settings.account_id)
+        self.log_subscriptions = SubscriptionFilters(
+            self.logs,
+            self.async_invoker.submit_arn,
+            lambda arn, group_arn: self.policies.allows(
+                ":".join(arn.split(":")[:7]),
+                "logs.amazonaws.com",
+                source_arn=group_arn,
+                qualifier=arn.split(":")[7] if len(arn.split(":")) > 7 else None,
+            ),
+        )
+        self.log_subscriptions.load()
+        self.live_tails = LiveTails(self.logs)
+        logs_service = bind_service("logs", LogsProvider(self.logs, self.log_subscriptions, self.live_tails))
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service],
+            [
+                lambda_service,
+                sqs_service,
+                sns_service,
+                elbv2_service,
+                apigateway_service,
+                http_api_service,
+                logs_service,
+            ],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -278,6 +307,9 @@ class Lamina:
         self.event_source_mappings.start()
         self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
+        self.logs.start()  # the retention sweeper
+        self.log_subscriptions.start()
+        self.live_tails.start()
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -331,6 +363,8 @@ class Lamina:
         await self.executor.close()
         await self.event_queue.close()
         await self.sns.close()
+        await self.log_subscriptions.close()
+        await self.logs.close()
         await self.sqs_moves.close()
         await self.sqs.close()
         await self.sqs_store.close()
@@ -354,6 +388,7 @@ class Lamina:
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
+                "logs": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),

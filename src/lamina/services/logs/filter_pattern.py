@@ -349,11 +349,17 @@ def _field_test(spec: str) -> tuple[str, Callable[[str], bool] | None]:
         alternatives[-1].append(_field_condition(cm.group(1), cm.group(2)))
         rest = rest[cm.end() :]
         if rest.startswith("&&"):
-            rest = rest[2:]
+            rest = rest[2:].strip()
         elif rest.startswith("||"):
-            rest = rest[2:]
+            rest = rest[2:].strip()
             alternatives.append([])
         elif rest:
+            raise InvalidPattern("Invalid filter pattern")
+        else:
+            break
+        if rest.startswith(name) and _FIELD_CONDITION.match(rest[len(name) :]):  # `b = x || b = y`
+            rest = rest[len(name) :]
+        elif not rest:
             raise InvalidPattern("Invalid filter pattern")
     return name, lambda value: any(all(test(value) for test in group) for group in alternatives)
 

@@ -84,3 +84,26 @@ def test_awslogs_payload_round_trip() -> None:
         "messageType": "DATA_MESSAGE",
         "logEvents": [],
     }
+
+
+def test_function_output_reaches_a_subscribed_function(
+    logs: Any, lambda_client: Any, create_function: Callable[..., Any]
+) -> None:
+    receiver = f"recv-{uuid.uuid4().hex[:10]}"
+    producer = f"prod-{uuid.uuid4().hex[:10]}"
+    arn = create_function(receiver, Code={"ZipFile": make_zip({"app.py": RECEIVER})})["FunctionArn"]
+    code = "def handler(event, context):\n    print('payment failed: card declined')\n"
+    create_function(producer, Code={"ZipFile": make_zip({"app.py": code})})
+    group = f"/aws/lambda/{producer}"
+    logs.create_log_group(logGroupName=group)  # as a deployment tool creates it, before the first invoke
+    lambda_client.add_permission(
+        FunctionName=receiver, StatementId="logs", Action="lambda:InvokeFunction", Principal="logs.amazonaws.com"
+    )
+    logs.put_subscription_filter(
+        logGroupName=group, filterName="f", filterPattern='"payment failed"', destinationArn=arn
+    )
+    lambda_client.invoke(FunctionName=producer)
+    (document,) = wait_for(lambda: _received(logs, f"/aws/lambda/{receiver}"))
+    assert document["logGroup"] == group and "[$LATEST]" in document["logStream"]
+    assert [e["message"] for e in document["logEvents"]] == ["payment failed: card declined"]
+    logs.delete_log_group(logGroupName=group)

@@ -128,8 +128,17 @@ class LogTables:
                     if state is None or state.full:
                         continue
                     rows: list[tuple[int, int, int, int, str]] = []
-                    added = 0
-                    for ts, message in events:
+                    added = sum(len(m) for _, m in events) + EVENT_OVERHEAD * len(events)
+                    remaining = events  # what the size-checked loop below still has to take
+                    if max_stream_bytes is None or state.size + added <= max_stream_bytes:
+                        # The common case, in as little Python as possible: the writer holds the GIL meanwhile.
+                        first_id, stream_id = self._next_id, state.id
+                        self._next_id += len(events)
+                        rows = [(first_id + i, stream_id, e[0], now_ms, e[1]) for i, e in enumerate(events)]
+                        remaining = []
+                    else:
+                        added = 0
+                    for ts, message in remaining:
                         size = len(message) + EVENT_OVERHEAD
                         if max_stream_bytes is not None and state.size + added + size > max_stream_bytes:
                             rows.append((self._next_id, state.id, ts, now_ms, truncated))

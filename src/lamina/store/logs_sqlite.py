@@ -11,6 +11,7 @@ written least recently are deleted to make room (never the one being written).
 
 from __future__ import annotations
 
+import heapq
 import json
 import sqlite3
 import threading
@@ -415,39 +416,48 @@ class LogTables:
         after: tuple[int, int] | None,
         chunk: int = 1000,
     ) -> Iterator[EventRow]:
-        """A group's events (of the named streams, or those with the prefix) by (timestamp, id), lazily."""
+        """A group's events (of the named streams, or those with the prefix) by (timestamp, id), lazily: each
+        stream is read in order through its index and the streams are merged, so a page costs what it reads."""
+        where = ["group_name = ?"]
+        args: list[Any] = [group]
+        if streams is not None:
+            where.append(f"name IN ({','.join('?' * len(streams))})")
+            args += streams
+        if prefix:
+            low, high = _prefix_range(prefix)
+            where.append("name >= ? AND name < ?")
+            args += [low, high]
+        if start_ms is not None:
+            where.append("last_event_ms >= ?")
+            args.append(start_ms)
+        if end_ms is not None:
+            where.append("first_event_ms <= ?")
+            args.append(end_ms)
+        with self._lock:
+            chosen = self._db.execute(
+                f"SELECT id, name FROM log_streams WHERE {' AND '.join(where)} AND first_event_ms IS NOT NULL", args
+            ).fetchall()
+        end = None if end_ms is None else end_ms + 1  # FilterLogEvents' endTime is inclusive
+        readers = [self._read_stream(sid, name, start_ms, end, after, chunk) for sid, name in chosen]
+        yield from heapq.merge(*readers, key=lambda e: (e.timestamp_ms, e.id))
+
+    def _read_stream(
+        self,
+        stream_id: int,
+        name: str,
+        start_ms: int | None,
+        end_ms: int | None,
+        after: tuple[int, int] | None,
+        chunk: int,
+    ) -> Iterator[EventRow]:
         position = after
         while True:
-            where = ["s.group_name = ?"]
-            args: list[Any] = [group]
-            if streams is not None:
-                where.append(f"s.name IN ({','.join('?' * len(streams))})")
-                args += streams
-            if prefix:
-                low, high = _prefix_range(prefix)
-                where.append("s.name >= ? AND s.name < ?")
-                args += [low, high]
-            if start_ms is not None:
-                where.append("e.ts >= ?")
-                args.append(start_ms)
-            if end_ms is not None:
-                where.append("e.ts <= ?")
-                args.append(end_ms)
-            if position is not None:
-                where.append("(e.ts, e.id) > (?, ?)")
-                args += position
-            with self._lock:
-                rows = self._db.execute(
-                    "SELECT e.id, s.name, e.ts, e.ingested_ms, e.message FROM log_events e "
-                    f"JOIN log_streams s ON s.id = e.stream_id WHERE {' AND '.join(where)} "
-                    "ORDER BY e.ts, e.id LIMIT ?",
-                    (*args, chunk),
-                ).fetchall()
+            rows = self.stream_events(stream_id, start_ms, end_ms, after=position, limit=chunk)
             for row in rows:
-                yield EventRow(*row)
+                yield EventRow(row.id, name, row.timestamp_ms, row.ingested_ms, row.message)
             if len(rows) < chunk:
                 return
-            position = (rows[-1][2], rows[-1][0])
+            position = (rows[-1].timestamp_ms, rows[-1].id)
 
     # -- subscription filters --------------------------------------------------------------------------
     def put_subscription(self, group: str, name: str, body: dict[str, Any]) -> None:

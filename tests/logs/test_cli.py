@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,8 @@ def test_aws_logs_tail_since_and_follow(
         stderr=subprocess.PIPE,
         text=True,
     )
+    watchdog = threading.Timer(60, follow.kill)  # a read that never ends fails the test instead of hanging it
+    watchdog.start()
     try:
         time.sleep(2)
         logs.put_log_events(
@@ -100,5 +103,36 @@ def test_aws_logs_tail_since_and_follow(
                 break
         assert any("fresh" in line for line in lines), lines
     finally:
+        watchdog.cancel()
         follow.kill()
         follow.wait()
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_v1_start_live_tail(
+    lamina: LaminaProcess, tmp_path: Path, logs: Any, make_group: Callable[..., str]
+) -> None:
+    group = make_group()
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupArn"]
+    # The operation's host prefix ("stream-") cannot go in front of an IP address endpoint.
+    env = {**cli_environment(tmp_path), "AWS_DISABLE_HOST_PREFIX_INJECTION": "true"}
+    tail = subprocess.Popen(
+        [str(AWS), "--endpoint-url", lamina.url, "logs", "start-live-tail", "--log-group-identifiers", arn],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    watchdog = threading.Timer(60, tail.kill)  # a read that never ends fails the test instead of hanging it
+    watchdog.start()
+    try:
+        time.sleep(2)
+        event = {"timestamp": now_ms(), "message": "live"}
+        logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[event])
+        assert tail.stdout is not None
+        assert tail.stdout.readline().strip() == "live"
+    finally:
+        watchdog.cancel()
+        tail.kill()
+        tail.wait()

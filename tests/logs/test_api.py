@@ -36,6 +36,8 @@ def test_groups_create_describe_page_delete(logs: Any, make_group: Callable[...,
     assert [g["logGroupName"] for g in first["logGroups"]] == names[:2]
     rest = logs.describe_log_groups(logGroupNamePrefix=f"{base}/", limit=50, nextToken=first["nextToken"])
     assert [g["logGroupName"] for g in rest["logGroups"]] == names[2:] and "nextToken" not in rest
+    upper = logs.describe_log_groups(logGroupNamePattern=base.rsplit("/", 1)[1].upper())["logGroups"]
+    assert [g["logGroupName"] for g in upper] == [base, *names]
     paged = [g["logGroupName"] for p in logs.get_paginator("describe_log_groups").paginate(
         logGroupNamePrefix=f"{base}/", PaginationConfig={"PageSize": 2}) for g in p["logGroups"]]  # fmt: skip
     assert paged == names

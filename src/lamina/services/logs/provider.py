@@ -80,7 +80,7 @@ class LogsProvider:
             rows = self.engine.tables.groups(prefix, after, limit + 1)
             for row in rows:
                 after = row.name
-                if pattern and pattern not in row.name:
+                if pattern and pattern.lower() not in row.name.lower():  # AWS: case-insensitive substring
                     continue
                 if wanted_class and row.log_class != wanted_class:
                     continue

@@ -78,6 +78,10 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
+from lamina.services.logs.engine import LogsEngine
+from lamina.services.logs.live_tail import LiveTails
+from lamina.services.logs.provider import LogsProvider
+from lamina.services.logs.subscriptions import SubscriptionFilters
 from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
 from lamina.services.scheduler.engine import SchedulerEngine
 from lamina.services.scheduler.provider import SchedulerProvider
@@ -323,6 +327,23 @@ class Lamina:
         cloudformation_service = bind_service(
             "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
         )
+        # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
+        # path) and the logs API over the same tables (migration 0009); subscription filters invoke functions
+        # asynchronously as logs.amazonaws.com, which their resource policy must allow.
+        self.logs = LogsEngine(self.executor.logs, self.clock, settings.region, settings.account_id)
+        self.log_subscriptions = SubscriptionFilters(
+            self.logs,
+            self.async_invoker.submit_arn,
+            lambda arn, group_arn: self.policies.allows(
+                ":".join(arn.split(":")[:7]),
+                "logs.amazonaws.com",
+                source_arn=group_arn,
+                qualifier=arn.split(":")[7] if len(arn.split(":")) > 7 else None,
+            ),
+        )
+        self.log_subscriptions.load()
+        self.live_tails = LiveTails(self.logs)
+        logs_service = bind_service("logs", LogsProvider(self.logs, self.log_subscriptions, self.live_tails))
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -336,6 +357,7 @@ class Lamina:
                 iam_service,
                 sts_service,
                 cloudformation_service,
+                logs_service,
             ],
             settings.region,
             settings.account_id,
@@ -381,6 +403,9 @@ class Lamina:
         self.events_schedules.start()
         self.scheduler.start()  # fires that fell due while stopped fire once now
         self.stacks.start()  # deployments a stop (or crash) interrupted: creations roll back, deletions resume
+        self.logs.start()  # the retention sweeper
+        self.log_subscriptions.start()
+        self.live_tails.start()
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -438,6 +463,8 @@ class Lamina:
         await self.events_dispatch.close()
         await self.event_queue.close()
         await self.sns.close()
+        await self.log_subscriptions.close()
+        await self.logs.close()
         await self.sqs_moves.close()
         await self.sqs.close()
         await self.sqs_store.close()
@@ -481,6 +508,7 @@ class Lamina:
                 "iam": "running",
                 "sts": "running",
                 "cloudformation": "running",
+                "logs": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),

@@ -38,6 +38,8 @@ class VersionSpec:
     account_id: str = "000000000000"
     log_group: str = ""
     log_format: str = "Text"
+    application_log_level: str | None = None  # LoggingConfig, JSON format only (AWS_LAMBDA_LOG_LEVEL)
+    system_log_level: str | None = None  # LoggingConfig, JSON format only (platform lines, logs/platform_lines.py)
     config_key: str = ""
 
 

@@ -218,6 +218,8 @@ class FunctionService:
             account_id=config.account,
             log_group=config.log_group,
             log_format=config.logging_config.get("LogFormat", "Text"),
+            application_log_level=config.logging_config.get("ApplicationLogLevel"),
+            system_log_level=config.logging_config.get("SystemLogLevel"),
             config_key=config.runtime_key(),
         )
 

@@ -64,7 +64,8 @@ class Executor:
         self.clock = clock
         self.data_dir = data_dir
         self.logs = LogStore(
-            data_dir / "logs",
+            data_dir / "lamina.db",  # the logs tables (migration 0009) of the platform's database
+            now=clock.time,
             max_stream_bytes=settings.max_log_bytes_per_stream,
             max_group_bytes=settings.max_log_bytes_per_group,
         )

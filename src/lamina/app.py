@@ -48,6 +48,10 @@ from lamina.services.apigateway.engine import ApiGatewayEngine
 from lamina.services.apigateway.provider import ApiGatewayProvider
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import HttpApiProvider
+from lamina.services.dynamodb.batches import Batches
+from lamina.services.dynamodb.engine import DynamoEngine
+from lamina.services.dynamodb.provider import DynamoProvider
+from lamina.services.dynamodb.reading import Reading
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -73,6 +77,7 @@ from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
+from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
 from lamina.store.sqs_sqlite import SqsStore
 
@@ -236,8 +241,31 @@ class Lamina:
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
+        # DynamoDB: tables and items in memory, written through to the same database file (migration 0008).
+        self.dynamodb = DynamoEngine(
+            DynamoStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous),
+            self.clock,
+            settings.region,
+            settings.account_id,
+        )
+        self.dynamodb.load()
+        dynamodb_items = DynamoProvider(self.dynamodb)
+        dynamodb_service = bind_service(
+            "dynamodb",
+            dynamodb_items,
+            Reading(self.dynamodb),
+            Batches(self.dynamodb, dynamodb_items, self.clock),
+        )
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service],
+            [
+                lambda_service,
+                sqs_service,
+                sns_service,
+                elbv2_service,
+                apigateway_service,
+                http_api_service,
+                dynamodb_service,
+            ],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -278,6 +306,7 @@ class Lamina:
         self.event_source_mappings.start()
         self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
+        self.dynamodb.start()  # the TTL sweeper
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -333,6 +362,7 @@ class Lamina:
         await self.sns.close()
         await self.sqs_moves.close()
         await self.sqs.close()
+        await self.dynamodb.close()
         await self.sqs_store.close()
         self.store.close()
 
@@ -354,6 +384,7 @@ class Lamina:
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
+                "dynamodb": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),

@@ -52,6 +52,7 @@ from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.provider import DynamoProvider
 from lamina.services.dynamodb.reading import Reading
+from lamina.services.dynamodb.streams import StreamsProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -256,6 +257,10 @@ class Lamina:
             Reading(self.dynamodb),
             Batches(self.dynamodb, dynamodb_items, self.clock),
         )
+        # DynamoDB Streams: records committed with the item changes; read through the dynamodbstreams API.
+        streams_service = bind_service(
+            "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
+        )
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -265,6 +270,7 @@ class Lamina:
                 apigateway_service,
                 http_api_service,
                 dynamodb_service,
+                streams_service,
             ],
             settings.region,
             settings.account_id,
@@ -385,6 +391,7 @@ class Lamina:
                 "apigateway": "running",
                 "apigatewayv2": "running",
                 "dynamodb": "running",
+                "dynamodbstreams": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),

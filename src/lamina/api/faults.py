@@ -81,6 +81,11 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.UnknownOperation: ("UnknownOperationException", 400, None),
         errors.ValidationFailed: ("ValidationException", 400, None),
     },
+    "dynamodbstreams": {
+        errors.InvalidRequestContent: ("SerializationException", 400, None),
+        errors.UnknownOperation: ("UnknownOperationException", 400, None),
+        errors.ValidationFailed: ("ValidationException", 400, None),
+    },
     # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
     "elbv2": {
         errors.ValidationFailed: ("ValidationError", 400, None),

@@ -23,6 +23,8 @@ Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
 _STOP: Any = object()
 # (table, pk, sk, body): body None deletes the item
 ItemWrite = tuple[str, str, str, dict[str, Any] | None]
+# (stream ARN, sequence number, created, record)
+StreamRecord = tuple[str, int, float, dict[str, Any]]
 
 
 class DynamoStore:
@@ -45,6 +47,12 @@ class DynamoStore:
             for r in self._db.execute("SELECT table_name, body FROM dynamodb_items ORDER BY table_name, pk, sk")
         ]
         return tables, items
+
+    def load_records(self) -> list[StreamRecord]:
+        return [
+            (r[0], r[1], r[2], json.loads(r[3]))
+            for r in self._db.execute("SELECT stream_arn, seq, created, body FROM dynamodb_stream_records ORDER BY seq")
+        ]
 
     # -- the writer thread ----------------------------------------------------------------------
     def _run(self) -> None:
@@ -103,8 +111,8 @@ class DynamoStore:
         await self._write(work)
 
     # -- items ----------------------------------------------------------------------------------
-    async def write_items(self, writes: Sequence[ItemWrite]) -> None:
-        """Puts and deletes, all in one transaction."""
+    async def write_items(self, writes: Sequence[ItemWrite], records: Sequence[StreamRecord] = ()) -> None:
+        """Puts and deletes, and the stream records describing them, all in one transaction."""
         puts = [(t, pk, sk, json.dumps(body, separators=(",", ":"))) for t, pk, sk, body in writes if body is not None]
         deletes = [(t, pk, sk) for t, pk, sk, body in writes if body is None]
 
@@ -113,8 +121,15 @@ class DynamoStore:
                 db.executemany("DELETE FROM dynamodb_items WHERE table_name = ? AND pk = ? AND sk = ?", deletes)
             if puts:
                 db.executemany("INSERT OR REPLACE INTO dynamodb_items VALUES (?, ?, ?, ?)", puts)
+            if rows:
+                db.executemany("INSERT INTO dynamodb_stream_records VALUES (?, ?, ?, ?)", rows)
 
+        rows = [(arn, seq, created, json.dumps(body, separators=(",", ":"))) for arn, seq, created, body in records]
         await self._write(work)
+
+    async def trim_records(self, before: float) -> None:
+        """Drops stream records older than the retention period."""
+        await self._write(lambda db: db.execute("DELETE FROM dynamodb_stream_records WHERE created < ?", (before,)))
 
     async def close(self) -> None:
         if not self._thread.is_alive():

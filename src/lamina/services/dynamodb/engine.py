@@ -24,6 +24,7 @@ from lamina.clock import Clock
 from lamina.errors import ValidationFailed
 from lamina.services.dynamodb import tables as definitions
 from lamina.services.dynamodb.faults import in_use, not_found
+from lamina.services.dynamodb.streams import RETENTION_SECONDS, StreamLog
 from lamina.services.dynamodb.tables import Document, Keys, keys_of
 from lamina.services.dynamodb.values import (
     MAX_HASH_KEY_BYTES,
@@ -37,7 +38,7 @@ from lamina.services.dynamodb.values import (
     key_text,
     size,
 )
-from lamina.store.dynamodb_sqlite import DynamoStore, ItemWrite
+from lamina.store.dynamodb_sqlite import DynamoStore, ItemWrite, StreamRecord
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,7 @@ class DynamoEngine:
         self.tables: dict[str, Table] = {}
         self._sweeper: asyncio.Task[None] | None = None
         self.tokens: dict[str, tuple[float, str, Any]] = {}  # ClientRequestToken → (when, request digest, answer)
+        self.streams = StreamLog(region)
 
     # -- life cycle -----------------------------------------------------------------------------
     def load(self) -> None:
@@ -140,6 +142,7 @@ class DynamoEngine:
             if owner is not None:
                 item = item_from_json(body)
                 owner.put_memory(self.item_key(owner, item), item)
+        self.streams.load(self._store.load_records())
 
     def start(self) -> None:
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
@@ -279,14 +282,22 @@ class DynamoEngine:
         return self.item_key(table, item)
 
     # -- writes ---------------------------------------------------------------------------------
-    async def write(self, changes: Iterable[tuple[Table, ItemKey, Item | None]]) -> None:
-        """Applies item changes (None deletes) in memory at once, then commits them together."""
+    async def write(self, changes: Iterable[tuple[Table, ItemKey, Item | None]], by_ttl: bool = False) -> None:
+        """Applies item changes (None deletes) in memory at once, then commits them together with the stream
+        records that describe them."""
         writes: list[ItemWrite] = []
+        records: list[StreamRecord] = []
+        now = self._clock.time()
         for table, key, item in changes:
+            old = table.get(key)
+            record = self.streams.record(table.document, table.keys.names, old, item, now, by_ttl)
+            if record is not None:
+                records.append(record)
             table.put_memory(key, item)
             writes.append((table.name, key[0], key[1], None if item is None else item_to_json(item)))
+        self.streams.append(records)
         if writes:
-            await self._store.write_items(writes)
+            await self._store.write_items(writes, records)
 
     # -- TTL ------------------------------------------------------------------------------------
     async def _sweep_forever(self) -> None:
@@ -313,5 +324,8 @@ class DynamoEngine:
                 when = Decimal(value["N"])
                 if when <= now and now - when <= _FIVE_YEARS:
                     expired.append((table, key, None))
-        await self.write(expired)
+        await self.write(expired, by_ttl=True)
+        before = self._clock.time() - RETENTION_SECONDS
+        self.streams.trim(before)
+        await self._store.trim_records(before)
         return len(expired)

@@ -12,3 +12,13 @@ CREATE TABLE dynamodb_items (
     body TEXT NOT NULL,
     PRIMARY KEY (table_name, pk, sk)
 ) WITHOUT ROWID
+;
+-- DynamoDB Streams records (services/dynamodb/streams.py), written in the same transaction as the item change
+-- they describe; `seq` is the record's sequence number, increasing in commit order across all streams.
+CREATE TABLE dynamodb_stream_records (
+    stream_arn TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    created REAL NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (stream_arn, seq)
+) WITHOUT ROWID

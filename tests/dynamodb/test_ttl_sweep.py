@@ -25,6 +25,7 @@ def test_expired_items_are_deleted_by_the_sweeper(tmp_path: Path) -> None:
                 "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
                 "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}],
                 "BillingMode": "PAY_PER_REQUEST",
+                "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "OLD_IMAGE"},
             }
         )
         await engine.save_table(table, {**table.document, "TTL": {"Enabled": True, "AttributeName": "exp"}})
@@ -43,6 +44,10 @@ def test_expired_items_are_deleted_by_the_sweeper(tmp_path: Path) -> None:
                 await asyncio.sleep(0)  # let the sweep (and its commit) run
         left = {key[0] for key in table.items}
         assert left == {"S:later", "S:text", "S:ancient", "S:none"}
+        (records,) = engine.streams.records.values()
+        removed = [body for _, _, body in records if body["eventName"] == "REMOVE"]
+        assert [r["dynamodb"]["Keys"] for r in removed] == [{"pk": {"S": "soon"}}]
+        assert removed[0]["userIdentity"] == {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
         await engine.close()
         reopened = DynamoEngine(DynamoStore(path), clock, "us-east-1", "000000000000")
         reopened.load()

@@ -56,6 +56,11 @@ from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.cloudformation.engine import StackEngine
 from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
+from lamina.services.dynamodb.batches import Batches
+from lamina.services.dynamodb.engine import DynamoEngine
+from lamina.services.dynamodb.provider import DynamoProvider
+from lamina.services.dynamodb.reading import Reading
+from lamina.services.dynamodb.streams import StreamsProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
 from lamina.services.events.dispatch import Dispatcher as EventsDispatcher
@@ -98,6 +103,7 @@ from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
+from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
 from lamina.store.sqs_sqlite import SqsStore
 
@@ -344,6 +350,25 @@ class Lamina:
         self.log_subscriptions.load()
         self.live_tails = LiveTails(self.logs)
         logs_service = bind_service("logs", LogsProvider(self.logs, self.log_subscriptions, self.live_tails))
+        # DynamoDB: tables and items in memory, written through to the same database file (migration 0008).
+        self.dynamodb = DynamoEngine(
+            DynamoStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous),
+            self.clock,
+            settings.region,
+            settings.account_id,
+        )
+        self.dynamodb.load()
+        dynamodb_items = DynamoProvider(self.dynamodb)
+        dynamodb_service = bind_service(
+            "dynamodb",
+            dynamodb_items,
+            Reading(self.dynamodb),
+            Batches(self.dynamodb, dynamodb_items, self.clock),
+        )
+        # DynamoDB Streams: records committed with the item changes; read through the dynamodbstreams API.
+        streams_service = bind_service(
+            "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
+        )
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -358,6 +383,8 @@ class Lamina:
                 sts_service,
                 cloudformation_service,
                 logs_service,
+                dynamodb_service,
+                streams_service,
             ],
             settings.region,
             settings.account_id,
@@ -406,6 +433,7 @@ class Lamina:
         self.logs.start()  # the retention sweeper
         self.log_subscriptions.start()
         self.live_tails.start()
+        self.dynamodb.start()  # the TTL sweeper
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -467,6 +495,7 @@ class Lamina:
         await self.logs.close()
         await self.sqs_moves.close()
         await self.sqs.close()
+        await self.dynamodb.close()
         await self.sqs_store.close()
         self.store.close()
 
@@ -509,6 +538,8 @@ class Lamina:
                 "sts": "running",
                 "cloudformation": "running",
                 "logs": "running",
+                "dynamodb": "running",
+                "dynamodbstreams": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),

@@ -95,6 +95,17 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.AccessDenied: ("AccessDenied", 403, None),
         errors.InternalFailure: ("InternalFailure", 500, None),
     },
+    # DynamoDB (json 1.0): its own codes are ServiceFaults (services/dynamodb/faults.py); every failure is a 400.
+    "dynamodb": {
+        errors.InvalidRequestContent: ("SerializationException", 400, None),
+        errors.UnknownOperation: ("UnknownOperationException", 400, None),
+        errors.ValidationFailed: ("ValidationException", 400, None),
+    },
+    "dynamodbstreams": {
+        errors.InvalidRequestContent: ("SerializationException", 400, None),
+        errors.UnknownOperation: ("UnknownOperationException", 400, None),
+        errors.ValidationFailed: ("ValidationException", 400, None),
+    },
     # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
     "elbv2": {
         errors.ValidationFailed: ("ValidationError", 400, None),

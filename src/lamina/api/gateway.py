@@ -161,7 +161,7 @@ def error_answer(
         return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
     if service is not None and isinstance(service.protocol, JsonProtocol):
         code, status, query_code = service_wire_error(service.name, error)
-        return service.protocol.error_response(code, status, error.message, query_code)
+        return service.protocol.error_response(code, status, error.message, query_code, dict(error.fields))
     code, status = wire_error(error)
     shape = service.errors.get(code) if service is not None else None
     return error_response(code, status, error.message, dict(error.fields), shape)

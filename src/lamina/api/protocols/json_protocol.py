@@ -79,11 +79,14 @@ class JsonProtocol:
         body = _to_json(shape, result) if _needs_walk(shape) else _plain(shape.members, result)
         return Response(200, headers, json.dumps(body, separators=(",", ":")).encode())
 
-    def error_response(self, code: str, status: int, message: str, query_code: str | None) -> Response:
+    def error_response(
+        self, code: str, status: int, message: str, query_code: str | None, fields: dict[str, object] | None = None
+    ) -> Response:
+        """`fields` are extra body members some errors carry (DynamoDB's `Item`, `CancellationReasons`)."""
         headers = [("Content-Type", self.content_type)]
         if query_code is not None and self.query_compatible:
             headers.append(("x-amzn-query-error", f"{query_code};{'Sender' if status < 500 else 'Receiver'}"))
-        body = {"__type": self._namespace + code, "message": message}
+        body = {"__type": self._namespace + code, "message": message, **(fields or {})}
         return Response(status, headers, json.dumps(body).encode())
 
 

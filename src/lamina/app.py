@@ -555,6 +555,13 @@ class Lamina:
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,
+            "logs": {
+                "droppedEvents": self.executor.logs.dropped_events,  # over the writer's queue bound
+                "retentionSwept": self.logs.swept_events,
+                "subscriptionDeliveries": self.log_subscriptions.delivered,
+                "subscriptionFailures": self.log_subscriptions.failed,
+                "liveTailSessions": self.live_tails.sessions,
+            },
         }
 
     def _internal(self, request: Request) -> Response | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import urllib.request
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import make_zip
 from tests.logs.conftest import now_ms, wait_for
+from tests.server import LaminaProcess
 
 RECEIVER = """
 import base64, gzip, json
@@ -33,7 +35,11 @@ def _received(logs: Any, group: str) -> list[dict[str, Any]]:
 
 
 def test_subscription_delivers_matching_events(
-    logs: Any, lambda_client: Any, create_function: Callable[..., Any], make_group: Callable[..., str]
+    lamina: LaminaProcess,
+    logs: Any,
+    lambda_client: Any,
+    create_function: Callable[..., Any],
+    make_group: Callable[..., str],
 ) -> None:
     receiver = f"recv-{uuid.uuid4().hex[:10]}"
     arn = create_function(receiver, Code={"ZipFile": make_zip({"app.py": RECEIVER})})["FunctionArn"]
@@ -70,6 +76,8 @@ def test_subscription_delivers_matching_events(
     (event,) = document["logEvents"]
     assert event["message"] == "ERROR broken disk" and event["timestamp"] == t + 1 and event["id"].isdigit()
     assert event["extractedFields"] == {"level": "ERROR"}
+    with urllib.request.urlopen(f"{lamina.url}/health") as answer:
+        assert json.loads(answer.read())["logs"]["subscriptionDeliveries"] >= 1
     logs.delete_subscription_filter(logGroupName=group, filterName="errors")
     assert logs.describe_subscription_filters(logGroupName=group)["subscriptionFilters"] == []
     with pytest.raises(logs.exceptions.ResourceNotFoundException):

@@ -3,15 +3,13 @@ stack-create-complete waiter, describe-stacks outputs, delete-stack and its wait
 
 from __future__ import annotations
 
-import json
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.aws_cli import AWS, cli_environment
+from tests.aws_cli import AWS, json_runner
 
 TEMPLATE = """
 Parameters:
@@ -30,21 +28,7 @@ Outputs:
 
 @pytest.fixture
 def aws(tmp_path: Path, lamina: Any) -> Any:
-    env = cli_environment(tmp_path)
-
-    def run(*args: str) -> Any:
-        done = subprocess.run(
-            [str(AWS), "--endpoint-url", lamina.url, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else None
-
-    return run
+    return json_runner(tmp_path, lamina.url, timeout=120)
 
 
 @pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")

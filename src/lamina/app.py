@@ -24,6 +24,7 @@ from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.errors import LaminaError
 from lamina.front_doors.alb import AlbDoor
+from lamina.front_doors.authorizer_cache import AuthorizerCache
 from lamina.front_doors.function_url import FunctionUrlDoor
 from lamina.front_doors.function_url_fast import FastUrl
 from lamina.front_doors.http_api import HttpApiDoor
@@ -292,7 +293,11 @@ class Lamina:
         apigateway_invoker = ServiceInvoker(
             self.functions, self.policies, self.invoke_front, "apigateway.amazonaws.com"
         )
-        apigateway_service = bind_service("apigateway", ApiGatewayProvider(self.apigateway, self.clock))
+        # Lambda authorizer answers the REST door keeps; FlushStageAuthorizersCache empties them.
+        rest_authorizer_results = AuthorizerCache(self.clock)
+        apigateway_service = bind_service(
+            "apigateway", ApiGatewayProvider(self.apigateway, self.clock, rest_authorizer_results.flush)
+        )
         # API Gateway HTTP APIs: one document per API, requests come in by Host (<api-id>.execute-api.localhost).
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
@@ -396,7 +401,9 @@ class Lamina:
         # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
         # REST door every other (an unknown id gets REST's 403 Missing Authentication Token).
         self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker, self.clock))
-        self.gateway.add_door(RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port))
+        self.gateway.add_door(
+            RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port, rest_authorizer_results)
+        )
         url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
         signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
         url_door = FunctionUrlDoor(

@@ -1,5 +1,6 @@
 """REST API Lambda authorizer results are kept for authorizerResultTtlInSeconds, keyed by the identity source,
-and a kept policy is judged again for each method ARN (as on AWS, a policy naming one method denies another)."""
+and a kept policy is judged again for each method ARN (as on AWS, a policy naming one method denies another);
+FlushStageAuthorizersCache forgets them."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.apigateway.conftest import build_api, make_function
 from tests.elbv2.conftest import http_call
@@ -73,6 +75,13 @@ def test_authorizer_results_are_cached_for_their_ttl(
             assert seen[0] == seen[1] != seen[2]  # the same identity is answered from the cache
             # the kept policy allows only the method ARN it was made for: another path is denied, not re-asked
             assert call("alice", "/s/y") == (403, {"Message": "User is not authorized to access this resource"})
+            flushed = apigateway.flush_stage_authorizers_cache(restApiId=api.id, stageName="s")
+            assert flushed["ResponseMetadata"]["HTTPStatusCode"] == 202
+            status, fresh = call("alice", "/s/y")  # asked again, for this method
+            assert status == 200 and fresh["requestContext"]["authorizer"]["call"] != seen[0]
+            with pytest.raises(ClientError) as error:
+                apigateway.flush_stage_authorizers_cache(restApiId=api.id, stageName="nope")
+            assert error.value.response["Error"]["Code"] == "NotFoundException"
         else:
             assert len(set(seen)) == 3
             assert call("alice", "/s/y")[0] == 200

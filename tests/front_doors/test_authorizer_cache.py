@@ -35,3 +35,12 @@ def test_the_oldest_entries_go_past_the_capacity() -> None:
         cache.put(cache_key("api", {}, [str(n)]), n, 60)
     assert cache.get(cache_key("api", {}, ["0"])) is None
     assert [cache.get(cache_key("api", {}, [str(n)])) for n in (1, 2)] == [1, 2]
+
+
+def test_flush_forgets_one_scope_only() -> None:
+    cache = AuthorizerCache(ManualClock())
+    cache.put(cache_key("api-1", {}, ["t"]), 1, 60)
+    cache.put(cache_key("api-2", {}, ["t"]), 2, 60)
+    cache.flush("api-1")
+    assert cache.get(cache_key("api-1", {}, ["t"])) is None
+    assert cache.get(cache_key("api-2", {}, ["t"])) == 2

@@ -44,5 +44,10 @@ class AuthorizerCache:
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
 
+    def flush(self, scope: str) -> None:
+        """Forget every answer kept for `scope` (an API: FlushStageAuthorizersCache)."""
+        for key in [k for k in self._entries if k[0] == scope]:
+            del self._entries[key]
+
     def __len__(self) -> int:
         return len(self._entries)

@@ -86,12 +86,20 @@ def authorizer_failed() -> Response:
 
 
 class RestApiDoor:
-    def __init__(self, engine: ApiGatewayEngine, functions: FunctionCaller, clock: Clock, port: int = 4566) -> None:
+    def __init__(
+        self,
+        engine: ApiGatewayEngine,
+        functions: FunctionCaller,
+        clock: Clock,
+        port: int = 4566,
+        authorizer_results: AuthorizerCache | None = None,
+    ) -> None:
         self._engine = engine
         self._functions = functions
         self._clock = clock
         self._port = port
-        self._authorizer_results = AuthorizerCache(clock)  # answers kept for authorizerResultTtlInSeconds
+        # answers kept for authorizerResultTtlInSeconds (shared with the provider's FlushStageAuthorizersCache)
+        self._authorizer_results = AuthorizerCache(clock) if authorizer_results is None else authorizer_results
 
     def claims(self, request: Request) -> bool:
         if HOST_MARK in host_name(request) and host_name(request).endswith(".localhost"):

@@ -27,6 +27,7 @@ from lamina.front_doors.function_url_fast import FastUrl
 from lamina.front_doors.http_api import HttpApiDoor
 from lamina.front_doors.request_signature import SignatureCheck
 from lamina.front_doors.rest_api import RestApiDoor
+from lamina.functions.code_signing import CodeSigningConfigs
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
@@ -50,6 +51,7 @@ from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
+from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -146,12 +148,16 @@ class Lamina:
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
         self.releases = Releases(self.functions, self.clock)
+        # Code signing configs: documents; a function's binding is part of its own document. No signing
+        # service yet, so every package is unsigned: `Enforce` refuses deployments, `Warn` logs them.
+        self.code_signing = CodeSigningConfigs(self.store, self.functions, self.clock)
         self.lambda_provider = LambdaProvider(
             settings,
             self.functions,
             self.releases,
             _secret(settings.data_dir),
             self.invoke_front,
+            self.code_signing,
         )
         # SQS: queues in memory, written through to the same database file (migration 0003).
         self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
@@ -179,6 +185,7 @@ class Lamina:
             ConcurrencyApi(self.functions, self.concurrency_controls),
             PermissionsApi(self.functions, self.policies),
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
+            CodeSigningApi(self.functions, self.code_signing),
             EventSourceMappingApi(self.event_source_mappings),
             self.response_streaming,
             FunctionUrlsApi(self.functions, self.function_urls, self._public_port),

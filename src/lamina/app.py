@@ -30,6 +30,7 @@ from lamina.front_doors.function_url_fast import FastUrl
 from lamina.front_doors.http_api import HttpApiDoor
 from lamina.front_doors.request_signature import SignatureCheck
 from lamina.front_doors.rest_api import RestApiDoor
+from lamina.functions.code_signing import CodeSigningConfigs
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
@@ -71,6 +72,7 @@ from lamina.services.events.rule_schedules import RuleSchedules
 from lamina.services.iam.aws_managed import managed_policies
 from lamina.services.iam.engine import IamEngine
 from lamina.services.iam.provider import IamProvider
+from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -187,12 +189,16 @@ class Lamina:
         self.sts.load()
         self.executor.credentials = FunctionRoleCredentials(self.sts, self._function_role)
         role_check = (lambda arn: self.iam.assumable_by(arn, "lambda.amazonaws.com")) if settings.strict_iam else None
+        # Code signing configs: documents; a function's binding is part of its own document. No signing
+        # service yet, so every package is unsigned: `Enforce` refuses deployments, `Warn` logs them.
+        self.code_signing = CodeSigningConfigs(self.store, self.functions, self.clock)
         self.lambda_provider = LambdaProvider(
             settings,
             self.functions,
             self.releases,
             _secret(settings.data_dir),
             self.invoke_front,
+            self.code_signing,
             role_check=role_check,
         )
         # SQS: queues in memory, written through to the same database file (migration 0003).
@@ -221,6 +227,7 @@ class Lamina:
             ConcurrencyApi(self.functions, self.concurrency_controls),
             PermissionsApi(self.functions, self.policies),
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
+            CodeSigningApi(self.functions, self.code_signing),
             EventSourceMappingApi(self.event_source_mappings),
             self.response_streaming,
             FunctionUrlsApi(self.functions, self.function_urls, self._public_port),

@@ -14,7 +14,9 @@ Wire = tuple[str, int, str | None]  # (error shape name, HTTP status, legacy que
 # Most specific first: the first class in an error's MRO found here wins.
 _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
     errors.ProvisionedConfigNotFound: ("ProvisionedConcurrencyConfigNotFoundException", 404),
+    errors.CodeSigningConfigNotFound: ("CodeSigningConfigNotFoundException", 404),
     errors.NotFound: ("ResourceNotFoundException", 404),
+    errors.CodeVerificationFailed: ("CodeVerificationFailedException", 400),
     errors.InvalidParameter: ("InvalidParameterValueException", 400),
     errors.PolicyLengthExceeded: ("PolicyLengthExceededException", 400),
     errors.ValidationFailed: ("ValidationException", 400),

@@ -15,6 +15,7 @@ from typing import Any
 from lamina.config import Settings
 from lamina.errors import AccessDenied, InvalidParameter, NotFound
 from lamina.functions import package
+from lamina.functions.code_signing import CodeSigningConfigs
 from lamina.functions.control import FunctionService
 from lamina.functions.names import FunctionRef
 from lamina.functions.record import FunctionConfig
@@ -35,6 +36,7 @@ class LambdaProvider:
         releases: Releases,
         url_secret: bytes,
         invoker: InvokeFront,
+        code_signing: CodeSigningConfigs,
         role_check: Callable[[str], bool] | None = None,
     ) -> None:
         self._settings = settings
@@ -44,6 +46,7 @@ class LambdaProvider:
         self._releases = releases
         self._secret = url_secret
         self.invoke = invoker.invoke
+        self._code_signing = code_signing
 
     def _ref(self, ctx: CallContext, params: dict[str, Any]) -> FunctionRef:
         return self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
@@ -55,12 +58,17 @@ class LambdaProvider:
         except AccessDenied:
             raise AccessDenied("") from None  # AWS answers a create in another account with no message
         self._check_role(params.get("Role"))
+        self._check_signature(params.get("CodeSigningConfigArn"), ref)
         config = await self._functions.create(ref, params)
         if params.get("Publish"):
             # AWS answers with version 1's number and revision, but the unqualified ARN (recorded).
             version = self._releases.snapshot(self._functions.entry(ref), None, pending=True)
             return version.to_api(arn=version.arn)
         return config.to_api()
+
+    def _check_signature(self, code_signing_config_arn: str | None, ref: FunctionRef) -> None:
+        """The deployment check of the function's code signing config (functions/code_signing.py)."""
+        self._code_signing.check_deployment(code_signing_config_arn, ref.name)
 
     def get_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._ref(ctx, params)
@@ -112,6 +120,7 @@ class LambdaProvider:
 
     async def update_function_code(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        self._check_signature(self._functions.entry(ref).code_signing_config_arn, ref)
         updated = await self._functions.update_code(ref, params)
         if params.get("Publish") and not params.get("DryRun"):
             return self._releases.snapshot(self._functions.entry(ref), None, pending=True).to_api()

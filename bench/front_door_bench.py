@@ -110,6 +110,13 @@ def main() -> None:
                 Principal="*",
                 FunctionUrlAuthType="NONE",
             )
+            client.add_permission(  # AWS's 2025 rule: a public URL needs InvokeFunction too
+                FunctionName="door",
+                StatementId="url-invoke",
+                Action="lambda:InvokeFunction",
+                Principal="*",
+                InvokedViaFunctionUrl=True,
+            )
             direct = _request("door")
             through_url = _url_request(urlsplit(url).hostname or "", server.port)
             rows = []

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from tests.conftest import make_zip
+from tests.function_urls.grants import grant_public_url
 from tests.server import ROLE, LaminaProcess
 
 ECHO = """
@@ -65,13 +66,7 @@ def make_url(lambda_client: Any) -> Iterator[Callable[..., Url]]:
         made.append(function)
         out = lambda_client.create_function_url_config(FunctionName=function, AuthType=auth, **config)
         if permission and auth == "NONE":
-            lambda_client.add_permission(
-                FunctionName=function,
-                StatementId="url",
-                Action="lambda:InvokeFunctionUrl",
-                Principal="*",
-                FunctionUrlAuthType="NONE",
-            )
+            grant_public_url(lambda_client, function)
         host = host_of(out["FunctionUrl"])
         return Url(function, out["FunctionUrl"], host, host.split(".")[0])
 

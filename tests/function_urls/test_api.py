@@ -17,6 +17,7 @@ from tests.aws_cli import AWS, cli_environment
 from tests.conftest import make_zip
 from tests.elbv2.conftest import http_call
 from tests.function_urls.conftest import Url, host_of
+from tests.function_urls.grants import grant_public_url
 from tests.server import ROLE, LaminaProcess
 
 URL = re.compile(r"^http://[a-z0-9]{32}\.lambda-url\.us-east-1\.localhost:\d+/$")
@@ -136,13 +137,7 @@ def test_url_configs_and_ids_survive_a_restart(fresh_lamina: Callable[..., Lamin
         FunctionName="kept", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": make_zip()}
     )
     created = client.create_function_url_config(FunctionName="kept", AuthType="NONE", Cors={"MaxAge": 60})
-    client.add_permission(
-        FunctionName="kept",
-        StatementId="url",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
+    grant_public_url(client, "kept")
     url_id = host_of(created["FunctionUrl"]).split(".")[0]
     server.stop()
     again = fresh_lamina(data_dir=tmp_path / "data")

@@ -10,6 +10,7 @@ from typing import Any
 
 from tests.elbv2.conftest import http_call
 from tests.function_urls.conftest import Url, host_of
+from tests.function_urls.grants import grant_public_url
 
 
 def test_event_carries_the_request_as_aws_sends_it(port: int, make_url: Callable[..., Url]) -> None:
@@ -205,14 +206,7 @@ def test_alias_url_invokes_the_alias_version(port: int, make_url: Callable[..., 
     aliased = lambda_client.create_function_url_config(FunctionName=url.function, Qualifier="live", AuthType="NONE")
     host = host_of(aliased["FunctionUrl"])
     assert http_call(port, host, "GET", "/string").status == 403  # the alias's own policy has no public grant
-    lambda_client.add_permission(
-        FunctionName=url.function,
-        Qualifier="live",
-        StatementId="url",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
+    grant_public_url(lambda_client, url.function, Qualifier="live")
     for _ in range(2):  # cold, then warm
         answer = http_call(port, host, "GET", "/x")
         assert answer.status == 200, answer.body
@@ -257,3 +251,27 @@ def test_an_answer_nested_past_the_parser_is_a_502_and_the_door_keeps_serving(
     assert (deep.status, json.loads(deep.body)) == (502, {"message": "Internal Server Error"})
     fine = http_call(port, url.host, "GET", "/")
     assert (fine.status, fine.body) == (200, b"fine")
+
+
+def test_a_public_url_needs_invoke_function_too(port: int, make_url: Callable[..., Url], lambda_client: Any) -> None:
+    """AWS's 2025 authorization model: `lambda:InvokeFunctionUrl` alone no longer opens a URL; the policy must allow
+    `lambda:InvokeFunction` as well, maybe limited to URL calls (`InvokedViaFunctionUrl`)."""
+    url = make_url(permission=False)
+    lambda_client.add_permission(
+        FunctionName=url.function,
+        StatementId="url",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    assert http_call(port, url.host, "GET", "/string").status == 403
+    lambda_client.add_permission(
+        FunctionName=url.function,
+        StatementId="invoke",
+        Action="lambda:InvokeFunction",
+        Principal="*",
+        InvokedViaFunctionUrl=True,
+    )
+    statement = json.loads(lambda_client.get_policy(FunctionName=url.function)["Policy"])["Statement"][1]
+    assert statement["Condition"] == {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}}
+    assert http_call(port, url.host, "GET", "/string").status == 200

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import make_zip
 from tests.elbv2.conftest import http_call
+from tests.function_urls.grants import grant_public_url
 from tests.server import ROLE, LaminaProcess
 
 NODE = r"""
@@ -47,13 +48,7 @@ def _url(client: Any, handler: str) -> str:
     )
     client.get_waiter("function_active_v2").wait(FunctionName=name)
     url = client.create_function_url_config(FunctionName=name, AuthType="NONE", InvokeMode="RESPONSE_STREAM")
-    client.add_permission(
-        FunctionName=name,
-        StatementId="url",
-        Action="lambda:InvokeFunctionUrl",
-        Principal="*",
-        FunctionUrlAuthType="NONE",
-    )
+    grant_public_url(client, name)
     return urlsplit(url["FunctionUrl"]).hostname or ""
 
 

@@ -176,7 +176,7 @@ class FunctionPolicies:
         source_arn: str | None = None,
         source_account: str | None = None,
         qualifier: str | None = None,
-        **conditions: str | None,
+        **conditions: Any,
     ) -> bool:
         """Whether the policy of `function_arn` (qualified by `qualifier`: a call through an alias or
         version is judged by that alias's or version's policy) allows the request."""

@@ -9,8 +9,9 @@ evaluates a request against the statements, for triggers and function URLs to en
   the caller (`*`, the service, the account, or the exact ARN; an account principal also covers IAM
   identities of that account), and every Condition holds;
 - conditions: `ArnLike AWS:SourceArn` (`*` and `?` wildcards), `StringEquals AWS:SourceAccount`,
-  `aws:PrincipalOrgID`, `lambda:FunctionUrlAuthType`, `lambda:EventSourceToken`; a condition on a key the
-  request does not carry fails (IAM's rule for a missing key).
+  `aws:PrincipalOrgID`, `lambda:FunctionUrlAuthType`, `lambda:EventSourceToken`, `Bool
+  lambda:InvokedViaFunctionUrl` (AddPermission's `InvokedViaFunctionUrl`, true only for calls through a
+  function URL); a condition on a key the request does not carry fails (IAM's rule for a missing key).
 
 There are only Allow statements, so the answer is "some statement allows it".
 """
@@ -65,6 +66,8 @@ def build_statement(resource: str, params: dict[str, Any]) -> dict[str, Any]:
     add("StringEquals", "aws:PrincipalOrgID", params.get("PrincipalOrgID"))
     add("StringEquals", "lambda:EventSourceToken", params.get("EventSourceToken"))
     add("ArnLike", "AWS:SourceArn", params.get("SourceArn"))
+    if params.get("InvokedViaFunctionUrl"):
+        add("Bool", "lambda:InvokedViaFunctionUrl", "true")
     if conditions:
         statement["Condition"] = conditions
     return statement
@@ -103,6 +106,7 @@ class ResourcePolicy:
         principal_org_id: str | None = None,
         function_url_auth_type: str | None = None,
         event_source_token: str | None = None,
+        invoked_via_function_url: bool = False,
     ) -> bool:
         """Whether some statement allows `principal` (a service such as `s3.amazonaws.com`, an account id,
         an IAM ARN) to perform `action` on this policy's resource, invoked with `qualifier` (statements of
@@ -113,6 +117,7 @@ class ResourcePolicy:
             "aws:principalorgid": principal_org_id,
             "lambda:functionurlauthtype": function_url_auth_type,
             "lambda:eventsourcetoken": event_source_token,
+            "lambda:invokedviafunctionurl": "true" if invoked_via_function_url else None,
         }
         return any(
             s.get("Effect") == "Allow"
@@ -170,6 +175,8 @@ def _conditions_hold(conditions: dict[str, dict[str, Any]], context: dict[str, s
                 ok = any(fnmatch.fnmatchcase(actual, str(v)) for v in values)
             elif operator in ("ArnEquals", "StringEquals"):
                 ok = actual in values
+            elif operator == "Bool":
+                ok = actual in [str(v).lower() for v in values]
             else:
                 return False  # an operator Lamina does not evaluate never grants
             if not ok:

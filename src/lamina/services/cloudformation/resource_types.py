@@ -369,6 +369,7 @@ class Permission:
         "SourceAccount",
         "EventSourceToken",
         "FunctionUrlAuthType",
+        "InvokedViaFunctionUrl",
         "PrincipalOrgID",
     )
 

@@ -48,8 +48,17 @@ class ServiceInvoker:
         known = self._url_verdicts.get(key)
         if known is not None and known[0] is policy:
             return known[1]
+        # Since October 2025 (for every URL since November 2026) AWS wants both actions allowed: the URL one and
+        # InvokeFunction, which a statement may limit to URL calls (`InvokedViaFunctionUrl`).
         verdict = self._policies.allows(
             function_arn, "*", "lambda:InvokeFunctionUrl", qualifier=qualifier, function_url_auth_type=auth_type
+        ) and self._policies.allows(
+            function_arn,
+            "*",
+            "lambda:InvokeFunction",
+            qualifier=qualifier,
+            function_url_auth_type=auth_type,
+            invoked_via_function_url=True,
         )
         if len(self._url_verdicts) > 10_000:
             self._url_verdicts.clear()

@@ -55,6 +55,15 @@ class ManualClock:
         self._sleepers.append((self._mono + seconds, fut))
         await fut
 
+    async def until_sleeping(self, count: int = 1, timeout: float = 30.0) -> None:
+        """Waits (in real time, at most `timeout` seconds) until `count` tasks sleep on this clock: a task whose
+        step awaits a writer thread has not slept yet, and an `advance` made before it sleeps would pass it by."""
+        deadline = time.monotonic() + timeout
+        while sum(not fut.done() for _, fut in self._sleepers) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{count} sleeper(s) expected on the manual clock")
+            await asyncio.sleep(0.001)
+
     def advance(self, seconds: float) -> None:
         self._now += seconds
         self._mono += seconds

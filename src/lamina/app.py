@@ -65,6 +65,8 @@ from lamina.services.dynamodb.reading import Reading
 from lamina.services.dynamodb.streams import StreamsProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
+from lamina.services.events.archive_api import ArchiveApi
+from lamina.services.events.archives import Archives
 from lamina.services.events.dispatch import Dispatcher as EventsDispatcher
 from lamina.services.events.engine import EventsEngine
 from lamina.services.events.provider import EventsProvider
@@ -272,6 +274,9 @@ class Lamina:
         # async invoke destinations may now name a bus (invoke/destinations/event_bus.py).
         self.events = EventsEngine(self.store, self.clock)
         self.events.load()
+        # Archives (matching events written with their deliveries) and replays (background, resumable): documents.
+        self.events_archives = Archives(self.events, self.store, self.clock)
+        self.events_archives.load()
         self.events_dispatch = EventsDispatcher(
             self.events,
             {
@@ -286,7 +291,9 @@ class Lamina:
         )
         self.async_invoker.destinations.register("events", EventBusTarget(self.events.put_on_bus))
         self.events_schedules = RuleSchedules(self.events, self.clock)  # ScheduleExpression rules, on the clock
-        events_service = bind_service("events", EventsProvider(self.events))
+        events_service = bind_service(
+            "events", EventsProvider(self.events), ArchiveApi(self.events, self.events_archives)
+        )
         # Application load balancers with Lambda targets: resources are documents, requests come in by Host.
         self.elbv2 = Elbv2Engine(self.store)
         self.elbv2.load()
@@ -442,6 +449,7 @@ class Lamina:
         self.sns.start()  # http/https deliveries a stop interrupted
         self.events_dispatch.start()  # accepted events not yet delivered (before a stop or a crash) go out
         self.events_schedules.start()
+        self.events_archives.start()  # retention sweep; replays a stop (or crash) interrupted resume
         self.scheduler.start()  # fires that fell due while stopped fire once now
         self.stacks.start()  # deployments a stop (or crash) interrupted: creations roll back, deletions resume
         self.logs.start()  # the retention sweeper
@@ -502,6 +510,7 @@ class Lamina:
         self.functions.close()
         await self.executor.close()
         await self.events_schedules.close()
+        await self.events_archives.close()
         await self.events_dispatch.close()
         await self.event_queue.close()
         await self.sns.close()

@@ -168,7 +168,8 @@ class Dispatcher:
         if hops > MAX_HOPS:
             self.dropped["events"] += 1
             log.error("event %s went through %d buses (a loop?); not forwarded to %s", doc["event"]["id"], hops, arn)
-        self._engine.commit(deliveries, done=key)
+        archived = self._engine.archive(bus, doc["event"]) if hops <= MAX_HOPS else []
+        self._engine.commit(deliveries, done=key, archived=archived)
 
     async def _retry(self, key: str, doc: dict[str, Any], exc: Exception) -> None:
         policy = doc["target"].get("RetryPolicy") or {}

@@ -26,6 +26,7 @@ from lamina.store.documents import DocumentStore
 BUS_KIND = "events-bus"
 RULE_KIND = "events-rule"
 DELIVERY_KIND = "events-delivery"
+ARCHIVED_KIND = "events-archived"  # archives.py owns these documents; commit() writes them with the deliveries
 DEFAULT_BUS = "default"
 DEFAULT_RETRY_ATTEMPTS = 185  # AWS's RetryPolicy defaults
 DEFAULT_EVENT_AGE = 86_400
@@ -155,6 +156,9 @@ class EventsEngine:
         self.pending: dict[str, dict[str, Any]] = {}  # delivery key → document, for dispatch.py
         self._listeners: list[Callable[[], None]] = []
         self._rule_listeners: list[Callable[[str], None]] = []
+        # The archived-event documents an event makes on a bus (archives.py sets it) and who hears of them.
+        self.archiver: Callable[[Bus, dict[str, Any]], list[tuple[str, dict[str, Any]]]] = lambda bus, event: []
+        self._archived_listeners: list[Callable[[list[tuple[str, dict[str, Any]]]], None]] = []
 
     def load(self) -> None:
         for doc in self._store.load(BUS_KIND).values():
@@ -173,6 +177,10 @@ class EventsEngine:
         for listener in self._rule_listeners:
             listener(arn)
 
+    def on_archived(self, listener: Callable[[list[tuple[str, dict[str, Any]]]], None]) -> None:
+        """Called with the archived-event documents after commit() wrote them."""
+        self._archived_listeners.append(listener)
+
     def on_deliveries(self, listener: Callable[[], None]) -> None:
         """Called after new deliveries are committed (the dispatcher wakes up)."""
         self._listeners.append(listener)
@@ -184,6 +192,12 @@ class EventsEngine:
         if found is None and name == DEFAULT_BUS:
             return Bus(DEFAULT_BUS, arn, region, account, 0.0)
         return found
+
+    def bus_by_arn(self, arn: str) -> Bus | None:
+        parts = arn.split(":")
+        if len(parts) < 6 or not parts[5].startswith("event-bus/"):
+            return None
+        return self.bus(parts[3], parts[4], parts[5].split("/", 1)[1])
 
     def buses_in(self, region: str, account: str) -> list[Bus]:
         out = [b for b in self.buses.values() if b.region == region and b.account == account]
@@ -249,12 +263,17 @@ class EventsEngine:
             "detail": detail,
         }
 
-    def route(self, bus: Bus, event: dict[str, Any], hops: int = 0) -> list[tuple[str, dict[str, Any]]]:
-        """The deliveries `event` makes on `bus`: (key, document) for each target of each matching rule."""
+    def route(
+        self, bus: Bus, event: dict[str, Any], hops: int = 0, rules: set[str] | None = None
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The deliveries `event` makes on `bus`: (key, document) for each target of each matching rule (of the
+        rules whose ARNs are in `rules`, when given: a replay's FilterArns)."""
         flat = patterns.flatten(event)
         now = self._clock.time()
         out = []
         for rule in self.rules_of(bus):
+            if rules is not None and rule.arn not in rules:
+                continue
             try:
                 pattern = rule.pattern
             except patterns.InvalidPattern:  # stored by an older, laxer Lamina: it matches nothing
@@ -281,16 +300,30 @@ class EventsEngine:
         }
         return uuid.uuid4().hex, doc
 
-    def commit(self, deliveries: list[tuple[str, dict[str, Any]]], done: str | None = None) -> None:
-        """Writes new deliveries (and deletes the one that produced them, for a bus-to-bus hop) in one
-        transaction, then wakes the dispatcher."""
-        if not deliveries and done is None:
+    def archive(self, bus: Bus, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        """The archived-event documents `event` makes on `bus`, for commit()."""
+        return self.archiver(bus, event)
+
+    def commit(
+        self,
+        deliveries: list[tuple[str, dict[str, Any]]],
+        done: str | None = None,
+        archived: list[tuple[str, dict[str, Any]]] | None = None,
+    ) -> None:
+        """Writes new deliveries and archived events (and deletes the delivery that produced them, for a bus-to-bus
+        hop) in one transaction, then wakes the dispatcher."""
+        if not deliveries and done is None and not archived:
             return
         with self._store.transaction():
             for key, doc in deliveries:
                 self._store.put(DELIVERY_KIND, key, doc)
+            for key, doc in archived or ():
+                self._store.put(ARCHIVED_KIND, key, doc)
             if done is not None:
                 self._store.delete(DELIVERY_KIND, done)
+        if archived:
+            for heard in self._archived_listeners:
+                heard(archived)
         if done is not None:
             self.pending.pop(done, None)
         for key, doc in deliveries:
@@ -326,14 +359,11 @@ class EventsEngine:
 
     def put_on_bus(self, arn: str, source: str, detail_type: str, detail: Any, resources: list[str]) -> bool:
         """An event from another service (Lambda's async destinations): False when the bus does not exist."""
-        parts = arn.split(":")
-        if len(parts) < 6 or not parts[5].startswith("event-bus/"):
-            return False
-        bus = self.bus(parts[3], parts[4], parts[5].split("/", 1)[1])
+        bus = self.bus_by_arn(arn)
         if bus is None:
             return False
         event = self.new_event(bus.region, bus.account, source, detail_type, detail, resources)
-        self.commit(self.route(bus, event))
+        self.commit(self.route(bus, event), archived=self.archive(bus, event))
         return True
 
 

@@ -397,10 +397,12 @@ class EventsProvider:
             if bus is not None and event is not None:
                 by_bus.setdefault(bus.arn, (bus, []))[1].append(event)
         deliveries = []
+        archived = []
         for bus, events in by_bus.values():
             for event in events:
                 deliveries.extend(self._engine.route(bus, event))
-        self._engine.commit(deliveries)  # committed before the answer: nothing accepted is lost
+                archived.extend(self._engine.archive(bus, event))
+        self._engine.commit(deliveries, archived=archived)  # committed before the answer: nothing accepted is lost
         out: list[dict[str, Any]] = []
         for r in results:
             if r.event_id is not None:

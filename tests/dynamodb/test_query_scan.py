@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -103,3 +104,61 @@ def test_scan_pages_with_the_paginator(filled: Any) -> None:
     client = filled.meta.client
     pages = client.get_paginator("scan").paginate(TableName=filled.name, PaginationConfig={"PageSize": 7})
     assert sum(p["Count"] for p in pages) == 20
+
+
+def test_index_partitions_follow_item_changes(dynamodb: Any, make_table: Callable[..., str]) -> None:
+    """Index queries read the index's own partitions: an item that changes its index key, loses it, is deleted,
+    or was written before the index was added is found where it now belongs, and only there."""
+    name = make_table(
+        more_definitions=[{"AttributeName": "g", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by-g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    )
+
+    def members(group: str, index: str = "by-g") -> list[str]:
+        found = dynamodb.query(
+            TableName=name,
+            IndexName=index,
+            KeyConditionExpression="g = :g",
+            ExpressionAttributeValues={":g": {"S": group}},
+        )
+        return sorted(i["pk"]["S"] for i in found["Items"])
+
+    for pk, group in (("a", "x"), ("b", "x"), ("c", "y")):
+        dynamodb.put_item(TableName=name, Item={"pk": {"S": pk}, "g": {"S": group}})
+    assert members("x") == ["a", "b"] and members("y") == ["c"]  # the first query builds the index's partitions
+    dynamodb.update_item(
+        TableName=name,
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET g = :y",
+        ExpressionAttributeValues={":y": {"S": "y"}},
+    )
+    dynamodb.update_item(TableName=name, Key={"pk": {"S": "b"}}, UpdateExpression="REMOVE g")
+    dynamodb.delete_item(TableName=name, Key={"pk": {"S": "c"}})
+    dynamodb.put_item(TableName=name, Item={"pk": {"S": "d"}, "g": {"S": "x"}, "h": {"S": "z"}})
+    assert members("x") == ["d"] and members("y") == ["a"]
+    dynamodb.update_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "h", "AttributeType": "S"}],
+        GlobalSecondaryIndexUpdates=[
+            {
+                "Create": {
+                    "IndexName": "by-h",
+                    "KeySchema": [{"AttributeName": "h", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            }
+        ],
+    )
+    found = dynamodb.query(
+        TableName=name,
+        IndexName="by-h",
+        KeyConditionExpression="h = :h",
+        ExpressionAttributeValues={":h": {"S": "z"}},
+    )
+    assert [i["pk"]["S"] for i in found["Items"]] == ["d"]  # written before the index existed

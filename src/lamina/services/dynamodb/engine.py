@@ -72,6 +72,10 @@ class Table:
     items: dict[ItemKey, Item] = field(default_factory=dict)
     partitions: dict[str, dict[str, Item]] = field(default_factory=dict)
     status: str = "ACTIVE"
+    # Secondary indexes by partition: index name → index partition key text → item key → item. Built by the first
+    # Query of an index, kept up to date by put_memory, dropped when the table's definition changes.
+    index_partitions: dict[str, dict[str, dict[ItemKey, Item]]] = field(default_factory=dict, repr=False)
+    _index_keys: dict[str, Keys] = field(default_factory=dict, repr=False)
 
     @property
     def name(self) -> str:
@@ -102,7 +106,38 @@ class Table:
     def get(self, key: ItemKey) -> Item | None:
         return self.items.get(key)
 
+    def in_index(self, index: Index, hash_text: str) -> list[Item]:
+        """The items of one partition of `index` (those that carry all of the index's key attributes)."""
+        parts = self.index_partitions.get(index.name)
+        if parts is None:
+            parts = {}
+            for key, item in self.items.items():
+                found = _index_hash(index.keys, item)
+                if found is not None:
+                    parts.setdefault(found, {})[key] = item
+            self.index_partitions[index.name] = parts
+            self._index_keys[index.name] = index.keys
+        return list(parts.get(hash_text, {}).values())
+
+    def forget_indexes(self) -> None:
+        self.index_partitions.clear()
+        self._index_keys.clear()
+
     def put_memory(self, key: ItemKey, item: Item | None) -> None:
+        if self.index_partitions:
+            old = self.items.get(key)
+            for name, parts in self.index_partitions.items():
+                keys = self._index_keys[name]
+                was = _index_hash(keys, old) if old is not None else None
+                if was is not None:
+                    members = parts.get(was)
+                    if members is not None:
+                        members.pop(key, None)
+                        if not members:
+                            del parts[was]
+                now = _index_hash(keys, item) if item is not None else None
+                if now is not None and item is not None:
+                    parts.setdefault(now, {})[key] = item
         if item is None:
             self.items.pop(key, None)
             partition = self.partitions.get(key[0])
@@ -113,6 +148,13 @@ class Table:
         else:
             self.items[key] = item
             self.partitions.setdefault(key[0], {})[key[1]] = item
+
+
+def _index_hash(keys: Keys, item: Item) -> str | None:
+    """The index partition an item belongs to, or None when it lacks one of the index's key attributes."""
+    if keys.hash_name not in item or (keys.range_name is not None and keys.range_name not in item):
+        return None
+    return key_text(item[keys.hash_name])
 
 
 def scan_order(key: ItemKey) -> bytes:
@@ -190,6 +232,7 @@ class DynamoEngine:
         await self._store.put_table(table.name, document)
         table.document = document
         table.keys = keys_of(document["KeySchema"], document["AttributeDefinitions"])
+        table.forget_indexes()  # an index may have come or gone
 
     async def delete_table(self, name: str) -> Table:
         table = self.table(name, f"Requested resource not found: Table: {name} not found")

@@ -212,13 +212,7 @@ class Reading:
         if index is None:
             candidates = list(table.partitions.get(key_text(hash_value), {}).values())
         else:
-            candidates = [
-                i
-                for i in table.items.values()
-                if keys.hash_name in i
-                and key_text(i[keys.hash_name]) == key_text(hash_value)
-                and (keys.range_name is None or keys.range_name in i)
-            ]
+            candidates = table.in_index(index, key_text(hash_value))
         if range_part is not None:
             candidates = [c for c in candidates if matches(range_part, c)]
 

@@ -82,6 +82,7 @@ def tally_settles(sqs: Any, url: str, expected: int) -> list[int]:
 def sqs_loop(
     sqs: Any, lambda_client: Any, make_queue: Callable[..., tuple[str, str]], make_function: Callable[..., str],
     mappings: list[str], limit: int | None = None, allow: bool = False, dead_letter: bool = True,
+    configure: Callable[[str], None] | None = None,
 ) -> tuple[str, str, str, str]:  # fmt: skip
     tally_url, _ = make_queue()
     dlq_url, dlq_arn = make_queue()
@@ -91,6 +92,8 @@ def sqs_loop(
     fn = make_function(SQS_LOOP, env)
     if allow:
         lambda_client.put_function_recursion_config(FunctionName=fn, RecursiveLoop="Allow")
+    if configure is not None:
+        configure(fn)
     esm = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=fn, BatchSize=1)
     mappings.append(esm["UUID"])
     sqs.send_message(QueueUrl=url, MessageBody="0")

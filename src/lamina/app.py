@@ -575,6 +575,7 @@ class Lamina:
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,
+            "recursiveInvocationsDropped": self.loops.stopped,  # events stopped by recursive loop detection
             "logs": {
                 "droppedEvents": self.executor.logs.dropped_events,  # over the writer's queue bound
                 "retentionSwept": self.logs.swept_events,

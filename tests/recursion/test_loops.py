@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -111,6 +112,8 @@ def test_sqs_loop_is_stopped_after_16_invocations(
     assert drain(sqs, url) == []
     assert lambda_client.get_function_recursion_config(FunctionName=fn)["RecursiveLoop"] == "Terminate"
     assert any("recursive loop detection" in line and fn in line for line in lamina.output)
+    with urllib.request.urlopen(f"{lamina.url}/health") as response:
+        assert json.load(response)["recursiveInvocationsDropped"] >= 1
 
 
 def test_sqs_loop_without_dead_letter_queue_drops_the_message(

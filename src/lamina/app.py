@@ -50,6 +50,7 @@ from lamina.invoke.destinations.lambda_function import LambdaFunctionTarget
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
+from lamina.invoke.loop_detection import LoopDetector
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.apigateway.engine import ApiGatewayEngine
 from lamina.services.apigateway.provider import ApiGatewayProvider
@@ -152,6 +153,12 @@ class Lamina:
             settings.data_dir / "lamina.db", settings.sqlite_synchronous, clock=self.clock
         )
         self.event_invoke_configs = EventInvokeConfigs(self.store, self.functions, self.clock)
+        # Recursive loop detection (invoke/loop_detection.py): the SQS pollers and the async invoker stop an
+        # event whose request chain went through its function 16 times, unless its RecursiveLoop is Allow
+        # (Put/GetFunctionRecursionConfig). SQS and SNS carry the chain on as the X-Amzn-Trace-Id they got.
+        self.recursion = RecursionSettings(self.store, self.functions)
+        self.functions.on_change(self.recursion.function_changed)
+        self.loops = LoopDetector(self.recursion.loop_setting)
         self.async_invoker = AsyncInvoker(
             self.event_queue,
             self.functions,
@@ -160,6 +167,7 @@ class Lamina:
             self.clock,
             concurrency=min(ASYNC_CONCURRENCY, self.executor.settings.max_environments),
             space=self.space,
+            loops=self.loops,
         )
         self.functions.on_change(self.event_invoke_configs.function_changed)
         self.functions.on_version_deleted(self.event_invoke_configs.version_deleted)
@@ -172,9 +180,7 @@ class Lamina:
         self.policies = FunctionPolicies(self.functions, self.store)
         self.functions.on_change(self.policies.function_changed)
         self.functions.on_version_deleted(self.policies.version_deleted)
-        # Recorded-and-answered per-function settings: recursion config, runtime management configs.
-        self.recursion = RecursionSettings(self.store, self.functions)
-        self.functions.on_change(self.recursion.function_changed)
+        # Recorded-and-answered per-function settings: runtime management configs.
         self.runtime_management = RuntimeManagementConfigs(self.store, self.functions)
         self.functions.on_change(self.runtime_management.function_changed)
         self.functions.on_version_deleted(self.runtime_management.version_deleted)
@@ -213,7 +219,7 @@ class Lamina:
         # SQS event source mappings: durable records (documents) and one poller per enabled mapping.
         self.event_source_mappings = EventSourceMappings(self.store, self.functions, self.sqs, self.clock)
         self.event_source_mappings.load()
-        self.sqs_pollers = SqsPollers(self.sqs, self.functions, gate, self.clock)
+        self.sqs_pollers = SqsPollers(self.sqs, self.functions, gate, self.clock, loops=self.loops)
         self.event_source_mappings.on_change(self.sqs_pollers.mapping_changed)
         EventInvokeApi(self.functions, self.event_invoke_configs, self.invoke_front).attach(self.lambda_provider)
         # InvokeWithResponseStream, and `open` for streaming front doors (function URLs in RESPONSE_STREAM mode)
@@ -578,6 +584,7 @@ class Lamina:
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,
+            "recursiveInvocationsDropped": self.loops.stopped,  # events stopped by recursive loop detection
             "logs": {
                 "droppedEvents": self.executor.logs.dropped_events,  # over the writer's queue bound
                 "retentionSwept": self.logs.swept_events,

@@ -95,3 +95,4 @@ class CallContext:
     request_id: str
     base_url: str  # how the caller reached Lamina, for URLs Lamina hands out (code locations)
     access_key_id: str = ""  # the signing key of the request's credential scope ("" when unsigned): STS's caller
+    trace_header: str = ""  # X-Amzn-Trace-Id as sent (SDKs in a function send its trace id: loop detection)

@@ -257,6 +257,7 @@ class Gateway:
                 request.request_id,
                 self._base_url_for(request),
                 access_key_id(request.headers),
+                request.headers.get("x-amzn-trace-id", ""),
             )
             result = method(ctx, params)
             if hasattr(result, "__await__"):

@@ -11,7 +11,11 @@ environment count) and runs one task per event: resolve the function and its eve
 Invariants: an event is completed only after its outcome was delivered (a Lambda destination is itself a
 durable enqueue), so a crash anywhere redelivers it: at least once, never lost. Every attempt uses the
 event's request id. A deleted function's events are dropped, queued or in flight, as AWS drops them. Time
-comes from the injected clock only: retries run in virtual time in tests.
+comes from the injected clock only: retries run in virtual time in tests. An event whose request chain
+already went through its function 16 times (an SNS notification a function published, `loop_detection`) is
+not invoked unless the function's RecursiveLoop is Allow: it goes to the on-failure destination or
+dead-letter queue, if configured ("Lambda will stop the next invocation and send the event to a Dead-Letter
+Queue or on-failure destination, if configured").
 """
 
 from __future__ import annotations
@@ -20,7 +24,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import os
 import uuid
 from collections import Counter
 from dataclasses import replace
@@ -39,6 +42,7 @@ from lamina.invoke.destinations.record import Response, dead_letter_attributes, 
 from lamina.invoke.destinations.unavailable import SERVICES, UnavailableTarget
 from lamina.invoke.event_queue import EventQueue, QueuedEvent
 from lamina.invoke.executor import CapacityExceeded
+from lamina.invoke.loop_detection import LoopDetector
 from lamina.invoke.retry_policy import Condition, Outcome
 from lamina.store.disk_space import DiskSpace
 from lamina.types import LATEST, Invocation, InvocationResult, VersionSpec
@@ -52,9 +56,13 @@ class Runner(Protocol):
     async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult: ...
 
 
-def _trace_id(now: float) -> str:
-    ids = os.urandom(20).hex()
-    return f"Root=1-{int(now):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
+RECURSION_STOPPED = json.dumps(
+    {
+        "errorType": "RecursiveInvocationException",
+        "errorMessage": "Lambda has detected your function being invoked in a recursive loop with other AWS "
+        "resources and stopped your function's invocation.",
+    }
+)
 
 
 def _ref(invoked_arn: str) -> FunctionRef:
@@ -73,8 +81,10 @@ class AsyncInvoker:
         destinations: Destinations | None = None,
         concurrency: int = 32,
         space: DiskSpace | None = None,
+        loops: LoopDetector | None = None,
     ) -> None:
         self.queue = queue
+        self._loops = loops
         self._space = space
         self._functions = functions
         self._configs = configs
@@ -92,8 +102,9 @@ class AsyncInvoker:
         self.stats: Counter[str] = Counter()
 
     # -- intake ---------------------------------------------------------------------------------
-    async def submit(self, ref: FunctionRef, payload: bytes, request_id: str) -> None:
-        """Commits one event; the caller answers 202 only after this returns."""
+    async def submit(self, ref: FunctionRef, payload: bytes, request_id: str, trace_header: str | None = None) -> None:
+        """Commits one event; the caller answers 202 only after this returns. `trace_header`: the request chain
+        the event belongs to (an SNS notification published by a function), for loop detection."""
         now = self._clock.time()
         event = QueuedEvent(
             id=uuid.uuid4().hex,
@@ -103,6 +114,7 @@ class AsyncInvoker:
             payload=payload,
             enqueued_at=now,
             next_at=now,
+            trace_header=trace_header or None,
         )
         space = self._space
         if space is not None:
@@ -117,14 +129,14 @@ class AsyncInvoker:
         self.stats["accepted"] += 1
         self._wake.set()
 
-    async def submit_arn(self, function_arn: str, payload: bytes) -> None:
+    async def submit_arn(self, function_arn: str, payload: bytes, trace_header: str | None = None) -> None:
         """An async invoke by ARN (a Lambda destination): the target must exist and be invocable."""
         try:
             ref = _ref(function_arn)
             self._functions.config(ref)
         except (NotFound, InvalidParameter, IndexError) as exc:
             raise TargetUnavailable(f"function {function_arn} does not exist") from exc
-        await self.submit(ref, payload, str(uuid.uuid4()))
+        await self.submit(ref, payload, str(uuid.uuid4()), trace_header)
 
     # -- lifecycle ------------------------------------------------------------------------------
     def start(self) -> None:
@@ -239,6 +251,12 @@ class AsyncInvoker:
             await self._drop_event(event)
             return
         ref, config = found
+        if self._loops is not None and self._loops.looping(event.invoked_arn, event.trace_header):
+            self._loops.stop(event.invoked_arn, f"async event {event.request_id}")
+            self.stats["recursion_stopped"] += 1
+            stopped = Response(400, config.version, None, RECURSION_STOPPED)
+            await self._finish(event, ref, config, Condition.RETRIES_EXHAUSTED, stopped)
+            return
         invoke_config = self._configs.lookup(ref.region, ref.name, ref.qualifier)
         settings = invoke_config.retry_settings if invoke_config else retry_policy.RetrySettings()
         now = self._clock.time()
@@ -253,9 +271,10 @@ class AsyncInvoker:
         spec = self._spec(config)
         attempts, throttles = event.attempts, event.throttles
         response: Response | None = None
+        trace_id = LoopDetector.trace_id(event.invoked_arn, (event.trace_header,))
         try:
             result = await self._runner.invoke(
-                spec, Invocation(event.request_id, event.payload, event.invoked_arn, trace_id=_trace_id(now))
+                spec, Invocation(event.request_id, event.payload, event.invoked_arn, trace_id=trace_id)
             )
         except (CapacityExceeded, Throttled):  # no environment slot, or no concurrency lease
             outcome, throttles = Outcome.THROTTLED, throttles + 1

@@ -60,6 +60,7 @@ class QueuedEvent:
     throttles: int = 0
     state: EventState = EventState.QUEUED
     last_response: str | None = None
+    trace_header: str | None = None  # the request chain it came with (an SNS notification): loop detection
 
 
 class EventQueue(Protocol):

@@ -4,7 +4,11 @@ A poller runs workers, each processing one batch at a time: it gathers a batch (
 MaximumBatchingWindowInSeconds), drops and deletes the messages no filter matches, invokes the function
 synchronously through the concurrency-gated runner with SQS's event shape, and deletes what succeeded.
 Failures are left to the queue: they become visible again after the visibility timeout and move to the
-dead-letter queue after maxReceiveCount (the engine's redrive).
+dead-letter queue after maxReceiveCount (the engine's redrive). A message whose request chain already went
+through the function 16 times (its AWSTraceHeader's lineage, invoke/loop_detection.py) is not invoked unless
+the function's RecursiveLoop is Allow: it goes to the queue's dead-letter queue at once, or is deleted when
+there is none ("Lambda will stop the next invocation and send the event to a Dead-Letter Queue or on-failure
+destination, if configured").
 
 How many workers run is AWS's ramp (`scaling.Scaler`): five batches at once when messages arrive, up to 300
 more per minute while messages are still waiting (a full batch, or the once-a-second look at the queue),
@@ -31,6 +35,7 @@ from lamina.functions.control import FunctionService
 from lamina.functions.event_source_mappings import Mapping
 from lamina.functions.states import State
 from lamina.invoke.executor import CapacityExceeded
+from lamina.invoke.loop_detection import LoopDetector
 from lamina.services.sqs.engine import Received, SqsEngine
 from lamina.services.sqs.queue import Queue
 from lamina.sources import patterns
@@ -154,8 +159,10 @@ class SqsPoller:
         runner: Runner,
         clock: Clock,
         ledger: Ledger | None = None,
+        loops: LoopDetector | None = None,
     ) -> None:
         self.mapping = mapping
+        self._loops = loops
         self._sqs = sqs
         self._functions = functions
         self._runner = runner
@@ -168,6 +175,7 @@ class SqsPoller:
         self._stopping = False
         self.peak = 0  # the most workers at once
         self.stats = {"batches": 0, "invocations": 0, "deleted": 0, "failed": 0, "filtered": 0, "throttled": 0}
+        self.stats["looping"] = 0  # stopped by recursive loop detection
 
     @property
     def workers(self) -> int:
@@ -319,6 +327,10 @@ class SqsPoller:
                 records = [rec for rec in records if passes(self._filters, rec)]
             if not records:
                 return
+        if self._loops is not None:
+            records = await self._stop_loops(queue, records)
+            if not records:
+                return
         self.stats["batches"] += 1
         result = await self._invoke(queue, records)
         if result is None:
@@ -333,14 +345,33 @@ class SqsPoller:
             self.stats["deleted"] += len(done)
             await self._sqs.delete_messages(queue, done)
 
+    async def _stop_loops(self, queue: Queue, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        assert self._loops is not None
+        arn = self.mapping.function_arn
+        looping = [rec for rec in records if self._loops.looping(arn, rec["attributes"].get("AWSTraceHeader"))]
+        if not looping:
+            return records
+        self.stats["looping"] += len(looping)
+        dlq = await self._sqs.dead_letter(queue, [rec["receiptHandle"] for rec in looping])
+        for rec in looping:
+            where = f"; moved to {dlq}" if dlq else "; deleted (the queue has no dead-letter queue)"
+            self._loops.stop(arn, f"SQS message {rec['messageId']} of {queue.arn}{where}")
+        stopped = {rec["messageId"] for rec in looping}
+        return [rec for rec in records if rec["messageId"] not in stopped]
+
     async def _invoke(self, queue: Queue, records: list[dict[str, Any]]) -> InvocationResult | None:
         payload = json.dumps({"Records": records}).encode()
+        trace_id = LoopDetector.trace_id(
+            self.mapping.function_arn, (rec["attributes"].get("AWSTraceHeader") for rec in records)
+        )
         for backoff in (*THROTTLE_BACKOFF_S, None):
             target = self._target()
             if target is None:
                 return None
             spec, invoked_arn = target
-            invocation = Invocation(request_id=str(uuid.uuid4()), payload=payload, invoked_arn=invoked_arn)
+            invocation = Invocation(
+                request_id=str(uuid.uuid4()), payload=payload, invoked_arn=invoked_arn, trace_id=trace_id
+            )
             try:
                 self.stats["invocations"] += 1
                 return await self._runner.invoke(spec, invocation)
@@ -374,8 +405,10 @@ class SqsPollers:
         runner: Runner,
         clock: Clock,
         ledger: Ledger | None = None,
+        loops: LoopDetector | None = None,
     ) -> None:
         self._sqs = sqs
+        self._loops = loops
         self._functions = functions
         self._runner = runner
         self._clock = clock
@@ -391,7 +424,9 @@ class SqsPollers:
         if old is not None:
             self._stop_later(old)
         if mapping is not None and mapping.state == "Enabled":
-            poller = SqsPoller(mapping, self._sqs, self._functions, self._runner, self._clock, self._ledger)
+            poller = SqsPoller(
+                mapping, self._sqs, self._functions, self._runner, self._clock, self._ledger, self._loops
+            )
             self.pollers[uuid] = poller
             poller.start()
 

@@ -41,7 +41,7 @@ DURABLE, LAZY = Durability.DURABLE, Durability.LAZY
 
 _COLUMNS = (
     "id, function_key, invoked_arn, request_id, payload, enqueued_at, next_at, attempts, throttles, state, "
-    "last_response"
+    "last_response, trace_header"
 )
 _STOP: Any = object()
 
@@ -59,11 +59,12 @@ def _event(row: tuple[Any, ...]) -> QueuedEvent:
         throttles=row[8],
         state=EventState(row[9]),
         last_response=row[10],
+        trace_header=row[11],
     )
 
 
 class SqliteEventQueue:
-    """Open after `SqliteStore` has migrated the database (the table comes from migration 0002)."""
+    """Open after `SqliteStore` has migrated the database (the table comes from migrations 0002 and 0011)."""
 
     def __init__(self, path: Path, synchronous: str = "FULL", owner: str = "local", clock: Clock | None = None) -> None:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -170,12 +171,13 @@ class SqliteEventQueue:
                 e.throttles,
                 EventState.QUEUED.value,
                 e.last_response,
+                e.trace_header,
             )
             for e in events
         ]
 
         def work(db: sqlite3.Connection) -> None:
-            db.executemany(f"INSERT INTO async_events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            db.executemany(f"INSERT INTO async_events ({_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
 
         await self._submit(work, DURABLE)  # the 202 is sent after this: the event must be on disk
 

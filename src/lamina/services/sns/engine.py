@@ -64,8 +64,8 @@ HTTP_TIMEOUT = 15.0
 
 # (function_arn, qualifier or None, topic_arn) → allowed?
 PolicyCheck = Callable[[str, str | None, str], bool]
-# (function ARN possibly qualified, payload) → committed async invoke
-LambdaSubmit = Callable[[str, bytes], Awaitable[None]]
+# (function ARN possibly qualified, payload, trace header or None) → committed async invoke
+LambdaSubmit = Callable[[str, bytes, str | None], Awaitable[None]]
 # (url, body, headers) → HTTP status; raises OSError for connection errors and timeouts
 HttpPost = Callable[[str, bytes, dict[str, str]], Awaitable[int]]
 
@@ -153,6 +153,9 @@ class Message:
     dedup_id: str | None = None  # on a FIFO topic: the given id, or the SHA-256 of the message (content-based)
     base_url: str | None = None  # how the publisher reached Lamina (for UnsubscribeURL)
     sequence: str | None = None  # FIFO topics: the topic's sequence number for this message
+    # X-Amzn-Trace-Id of the Publish (a function's SDK sends its trace id): passed to SQS and Lambda deliveries,
+    # so recursive loop detection sees the request chain (invoke/loop_detection.py)
+    trace_header: str | None = None
     # (message text, SignatureVersion) → signature: one RSA signature per message however many subscribers
     signatures: dict[tuple[str, str], str] = field(default_factory=dict, repr=False, compare=False)
 
@@ -513,6 +516,8 @@ class SnsEngine:
         if group is not None and dedup is not None:
             system["MessageGroupId"] = group
             system["MessageDeduplicationId"] = dedup
+        if message.trace_header:
+            system["AWSTraceHeader"] = message.trace_header
         new = NewMessage(
             body=body,
             md5_body=md5_text(body),
@@ -534,7 +539,8 @@ class SnsEngine:
                 f"the resource policy of {sub.endpoint} does not allow sns.amazonaws.com to invoke it "
                 f"from {sub.topic_arn} (lambda add-permission --principal sns.amazonaws.com --source-arn …)"
             )
-        await self._lambda_submit(sub.endpoint, json.dumps(self.lambda_event(sub, message)).encode())
+        payload = json.dumps(self.lambda_event(sub, message)).encode()
+        await self._lambda_submit(sub.endpoint, payload, message.trace_header)
 
     # -- sms and email: the local outbox --------------------------------------------------------
     def _write_outbox(self, name: str, entry: dict[str, Any]) -> None:
@@ -794,6 +800,7 @@ class SnsEngine:
         group_id: str | None = None,
         dedup_id: str | None = None,
         base_url: str | None = None,
+        trace_header: str | None = None,
     ) -> Message:
         return Message(
             message_id=str(uuid.uuid4()),
@@ -806,6 +813,7 @@ class SnsEngine:
             group_id=group_id,
             dedup_id=dedup_id,
             base_url=base_url,
+            trace_header=trace_header,
         )
 
     async def idle(self) -> None:
@@ -840,6 +848,7 @@ def _message_to_doc(message: Message) -> dict[str, Any]:
         "dedup_id": message.dedup_id,
         "base_url": message.base_url,
         "sequence": message.sequence,
+        "trace_header": message.trace_header,
     }
 
 
@@ -860,6 +869,7 @@ def _message_from_doc(doc: dict[str, Any]) -> Message:
         dedup_id=doc["dedup_id"],
         base_url=doc["base_url"],
         sequence=doc["sequence"],
+        trace_header=doc.get("trace_header"),
     )
 
 

@@ -582,7 +582,15 @@ class SnsProvider:
                 "parameter that is not valid for this topic type"
             )
         return self._engine.new_message(
-            topic.arn, text, subject, attributes, structure, group, dedup, ctx.base_url or None
+            topic.arn,
+            text,
+            subject,
+            attributes,
+            structure,
+            group,
+            dedup,
+            ctx.base_url or None,
+            ctx.trace_header or None,
         )
 
     async def publish(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

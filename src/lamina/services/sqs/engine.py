@@ -451,6 +451,26 @@ class SqsEngine:
                 ids.append(message_id)
         await self.remove(queue, ids)
 
+    async def dead_letter(self, queue: Queue, handles: Sequence[str]) -> str | None:
+        """Moves received messages to the queue's dead-letter queue now, whatever their receive count (Lambda's
+        recursive loop detection stops them this way); without a redrive policy they are deleted. Returns the
+        dead-letter queue's ARN when they went there."""
+        ids: list[str] = []
+        for handle in handles:
+            try:
+                message_id = self.deletable(queue, handle)
+            except InvalidParameter:
+                continue
+            if message_id is not None:
+                ids.append(message_id)
+        redrive = queue.redrive
+        dlq = self._queues.get(redrive[0]) if redrive else None
+        if dlq is None:
+            await self.remove(queue, ids)
+            return None
+        await self._move(queue, [queue.messages[i] for i in ids if i in queue.messages], dlq)
+        return dlq.arn
+
     async def remove(self, queue: Queue, ids: Sequence[str]) -> None:
         gone = [i for i in ids if i in queue.messages]
         if gone:

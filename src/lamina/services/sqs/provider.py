@@ -369,6 +369,10 @@ class SqsProvider:
         for name, value in (entry.get("MessageSystemAttributes") or {}).items():
             if name == "AWSTraceHeader" and value.get("StringValue") is not None:
                 system["AWSTraceHeader"] = str(value["StringValue"])
+        if "AWSTraceHeader" not in system and ctx.trace_header:
+            # A function's SDK sends its trace id as X-Amzn-Trace-Id: the message carries the request chain on
+            # (recursive loop detection reads it back, invoke/loop_detection.py).
+            system["AWSTraceHeader"] = ctx.trace_header
         delay = entry.get("DelaySeconds")
         if delay is not None and not 0 <= delay <= 900:
             raise _invalid(delay, "DelaySeconds", "Must be >= 0 and <= 900, if provided.")

@@ -72,6 +72,8 @@ from lamina.services.events.rule_schedules import RuleSchedules
 from lamina.services.iam.aws_managed import managed_policies
 from lamina.services.iam.engine import IamEngine
 from lamina.services.iam.provider import IamProvider
+from lamina.services.kinesis.engine import KinesisEngine
+from lamina.services.kinesis.provider import KinesisProvider
 from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
@@ -108,6 +110,7 @@ from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
 from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
+from lamina.store.kinesis_sqlite import KinesisStore
 from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
@@ -381,6 +384,12 @@ class Lamina:
         streams_service = bind_service(
             "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
         )
+        # Kinesis Data Streams: streams and records in memory, written through to the same database file
+        # (migration 0013, which also holds the stream event source mappings' checkpoints).
+        self.kinesis_store = KinesisStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.kinesis = KinesisEngine(self.kinesis_store, self.clock, settings.region, settings.account_id)
+        self.kinesis.load()
+        kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock))
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -397,6 +406,7 @@ class Lamina:
                 logs_service,
                 dynamodb_service,
                 streams_service,
+                kinesis_service,
             ],
             settings.region,
             settings.account_id,
@@ -448,6 +458,7 @@ class Lamina:
         self.log_subscriptions.start()
         self.live_tails.start()
         self.dynamodb.start()  # the TTL sweeper
+        self.kinesis.start()  # the retention sweeper
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -510,6 +521,7 @@ class Lamina:
         await self.sqs_moves.close()
         await self.sqs.close()
         await self.dynamodb.close()
+        await self.kinesis.close()
         await self.sqs_store.close()
         self.store.close()
 
@@ -554,6 +566,7 @@ class Lamina:
                 "logs": "running",
                 "dynamodb": "running",
                 "dynamodbstreams": "running",
+                "kinesis": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),

@@ -36,6 +36,9 @@ class Source:
     def read(self, arn: str, shard: str, after: int, limit: int, role: str) -> list[StreamItem]:
         return [i for i in self.items if i.position > after][:limit]
 
+    def waiter(self, arn: str) -> asyncio.Event | None:
+        return None
+
     def latest_arrival(self, arn: str, shard: str) -> float | None:
         return None
 

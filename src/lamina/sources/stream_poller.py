@@ -150,6 +150,7 @@ class StreamPoller:
             await self._checkpoints.checkpoint(m.uuid, shard, position)
             self.positions[key] = position
         while not self._stopping:
+            waiter = self._source.waiter(m.source_arn)  # taken before reading: a put in between still wakes us
             try:
                 moved = await self._once(shard)
             except asyncio.CancelledError:
@@ -158,7 +159,19 @@ class StreamPoller:
                 log.exception("stream poller %s shard %s failed", m.uuid, shard)
                 moved = False
             if not moved:
-                await self._clock.sleep(POLL_S)
+                await self._idle(waiter)
+
+    async def _idle(self, waiter: asyncio.Event | None) -> None:
+        """Until records arrive (when the source can tell), at most POLL_S on the project's clock."""
+        if waiter is None:
+            await self._clock.sleep(POLL_S)
+            return
+        tasks = [asyncio.ensure_future(self._clock.sleep(POLL_S)), asyncio.ensure_future(waiter.wait())]
+        try:
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in tasks:
+                task.cancel()
 
     def _target(self) -> tuple[VersionSpec, str, str] | None:
         try:

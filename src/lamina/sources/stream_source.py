@@ -6,6 +6,7 @@ in shard order. Checkpoints store positions, so a restart resumes exactly after 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -34,6 +35,10 @@ class StreamSource(Protocol):
         ...
 
     def read(self, arn: str, shard: str, after: int, limit: int, role: str) -> list[StreamItem]: ...
+
+    def waiter(self, arn: str) -> asyncio.Event | None:
+        """An event set when records next arrive (None: the source cannot tell; the poller polls)."""
+        ...
 
     def latest_arrival(self, arn: str, shard: str) -> float | None:
         """When the newest record of the shard arrived (None: no record)."""

@@ -4,6 +4,7 @@ stream (streams.py), positions are the stream log's sequence numbers, records as
 
 from __future__ import annotations
 
+import asyncio
 import bisect
 import json
 from typing import Any
@@ -48,6 +49,9 @@ class DynamoStreamSource:
             key = json.dumps(body["dynamodb"]["Keys"], sort_keys=True)
             out.append(StreamItem(seq, body["dynamodb"]["SequenceNumber"], created, key, record))
         return out
+
+    def waiter(self, arn: str) -> asyncio.Event | None:
+        return None  # the stream log has no arrival signal: the poller looks once a second, as AWS's does
 
     def latest_arrival(self, arn: str, shard: str) -> float | None:
         rows = self._log.records.get(arn, [])

@@ -92,6 +92,12 @@ class Stream:
     doc: Document  # name, arn, created, mode, retention, tags, encryption, shard ranges
     shards: list[Shard]
     last_seq: int = 0
+    # Set (and replaced by a fresh one) on every put: pollers waiting for records wake at once.
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def wake(self) -> None:
+        self.arrived.set()
+        self.arrived = asyncio.Event()
 
     @property
     def name(self) -> str:
@@ -272,6 +278,7 @@ class KinesisEngine:
                     del shard.records[i]
                     del shard.seqs[i]
             raise
+        stream.wake()
         return out
 
     @staticmethod

@@ -3,6 +3,7 @@ Lambda hands them to functions (spec/events.md §5, the recorded test_lambda_int
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from typing import Any
@@ -71,6 +72,10 @@ class KinesisSource:
             }
             out.append(StreamItem(rec.seq, seq, rec.arrival, rec.partition_key, record, _json(rec.data)))
         return out
+
+    def waiter(self, arn: str) -> asyncio.Event | None:
+        stream = self._stream(arn)
+        return None if stream is None else stream.arrived
 
     def latest_arrival(self, arn: str, shard: str) -> float | None:
         found = self._shard(arn, shard)

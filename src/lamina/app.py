@@ -613,7 +613,7 @@ class Lamina:
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,
             "streamMappings": {  # IteratorAge (ms) and counters per stream event source mapping
-                u: {"iteratorAgeMs": p.iterator_age_ms and max(p.iterator_age_ms.values()), **p.stats}
+                u: {"iteratorAgeMs": max(p.iterator_age_ms.values(), default=0), **p.stats}
                 for u, p in self.stream_pollers.pollers.items()
             },
             "logs": {

@@ -162,3 +162,9 @@ def test_retention_and_tags(kinesis: Any, make_stream: Callable[..., str]) -> No
     assert put["EncryptionType"] == "KMS"
     kinesis.stop_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")
     assert kinesis.describe_stream(StreamName=name)["StreamDescription"]["EncryptionType"] == "NONE"
+
+
+def test_stream_not_exists_waiter(kinesis: Any, make_stream: Callable[..., str]) -> None:
+    name = make_stream(1)
+    kinesis.delete_stream(StreamName=name)
+    kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 3})

@@ -225,3 +225,32 @@ def test_errors(lambda_client: Any, make_stream: Any, make_function: Callable[..
             FunctionName=fn, EventSourceArn=arn, StartingPosition="LATEST", ParallelizationFactor=11
         )
     assert err.value.response["Error"]["Code"] in ("ValidationException", "InvalidParameterValueException")
+
+
+def test_update_and_at_timestamp(
+    lambda_client: Any, kinesis: Any, make_stream: Any, make_function: Callable[..., str], mappings: list[str],
+    counter: Counter,
+) -> None:  # fmt: skip
+    name, arn = make_stream()
+    fn = make_function(RECORDING, env={"COLLECTOR": counter.url})
+    kinesis.put_record(StreamName=name, Data=b"before", PartitionKey="k")
+    time.sleep(1.1)
+    stamp = time.time()
+    kinesis.put_record(StreamName=name, Data=b"after", PartitionKey="k")
+    created = lambda_client.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=arn, StartingPosition="AT_TIMESTAMP", StartingPositionTimestamp=stamp
+    )
+    mappings.append(created["UUID"])
+    assert created["StartingPosition"] == "AT_TIMESTAMP"
+    posts = wait_for(counter.snapshot)
+    assert _data(posts[0]) == ["after"]
+    wait_settled(lambda_client, created["UUID"])
+    updated = lambda_client.update_event_source_mapping(
+        UUID=created["UUID"], MaximumRetryAttempts=3, BisectBatchOnFunctionError=True, ParallelizationFactor=2
+    )
+    assert (updated["MaximumRetryAttempts"], updated["BisectBatchOnFunctionError"]) == (3, True)
+    assert updated["ParallelizationFactor"] == 2
+    assert wait_settled(lambda_client, created["UUID"]) == "Enabled"
+    kinesis.put_record(StreamName=name, Data=b"later", PartitionKey="k")
+    wait_for(lambda: len(counter.snapshot()) >= 2)
+    assert _data(counter.snapshot()[1]) == ["later"]  # the restarted poller resumed from its checkpoint

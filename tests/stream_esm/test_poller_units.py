@@ -80,9 +80,12 @@ class Runner:
     def __init__(self, *answers: InvocationResult) -> None:
         self.answers = list(answers)
         self.batches: list[list[int]] = []
+        self.events: list[dict[str, Any]] = []
 
     async def invoke(self, spec: Any, invocation: Invocation) -> InvocationResult:
-        self.batches.append([r["n"] for r in json.loads(invocation.payload)["Records"]])
+        event = json.loads(invocation.payload)
+        self.events.append(event)
+        self.batches.append([r["n"] for r in event["Records"]])
         return self.answers.pop(0) if len(self.answers) > 1 else self.answers[0]
 
 
@@ -158,3 +161,19 @@ def test_bad_item_identifier_fails_the_whole_batch() -> None:
     _, _, poller = asyncio.run(_run(mapping, runner, 4, 20, 0.1))
     assert runner.batches[0] == [0, 1, 2, 3]
     assert poller.stats["failed"] == 4
+
+
+def test_tumbling_window_carries_state_and_ends_with_a_final_invoke() -> None:
+    mapping = _mapping(tumbling=30, batch_size=2)
+    counted = InvocationResult(json.dumps({"state": {"count": 2}}).encode(), "$LATEST")
+    runner = Runner(counted)
+    _, saved, _ = asyncio.run(_run(mapping, runner, 4, 400, 0.1))  # 40 virtual seconds
+    events = runner.events
+    assert [e["Records"] and [r["n"] for r in e["Records"]] for e in events[:2]] == [[0, 1], [2, 3]]
+    assert events[0]["state"] == {} and events[1]["state"] == {"count": 2}
+    assert [e["isFinalInvokeForWindow"] for e in events[:3]] == [False, False, True]
+    final = events[2]
+    assert final["Records"] == [] and final["state"] == {"count": 2}
+    assert final["shardId"] == "shardId-000000000000" and final["eventSourceARN"] == ARN
+    assert set(final["window"]) == {"start", "end"}
+    assert saved[("u", "shardId-000000000000")] == 3

@@ -95,6 +95,16 @@ def failed_from(mapping: Mapping, result: InvocationResult, items: list[StreamIt
     return lowest
 
 
+def _state(result: InvocationResult) -> dict[str, Any]:
+    """The `state` a tumbling-window invocation answered ({} when it answered none)."""
+    try:
+        answer = json.loads(result.payload) if result.payload.strip() else None
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    state = answer.get("state") if isinstance(answer, dict) else None
+    return state if isinstance(state, dict) else {}
+
+
 class StreamPoller:
     def __init__(
         self,
@@ -119,6 +129,7 @@ class StreamPoller:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._watcher: asyncio.Task[None] | None = None
         self._stopping = False
+        self._window: dict[str, tuple[float, dict[str, Any]]] = {}  # per shard: open window start, its state
         self.iterator_age_ms: dict[str, int] = {}  # per shard: how old the last record read was when read
         self.stats = {"batches": 0, "invocations": 0, "records": 0, "filtered": 0, "failed": 0, "expired": 0}
 
@@ -159,6 +170,8 @@ class StreamPoller:
                 log.exception("stream poller %s shard %s failed", m.uuid, shard)
                 moved = False
             if not moved:
+                if m.tumbling > 0:
+                    await self._close_due_windows(shard)
                 await self._idle(waiter)
 
     async def _idle(self, waiter: asyncio.Event | None) -> None:
@@ -214,7 +227,10 @@ class StreamPoller:
             items = [i for i in items if now - i.arrival <= m.max_record_age]
         chosen = [i for i in items if self._passes(i)]
         self.stats["filtered"] += len(items) - len(chosen)
-        if chosen:
+        if chosen and m.tumbling > 0:
+            self.stats["batches"] += 1
+            await self._windows(shard, chosen)
+        elif chosen:
             self.stats["batches"] += 1
             lanes: dict[int, list[StreamItem]] = {}
             for item in chosen:
@@ -225,6 +241,45 @@ class StreamPoller:
         self.positions[(m.uuid, shard)] = position
         return True
 
+    # -- tumbling windows (spec/events.md §5) ---------------------------------------------------------
+    async def _windows(self, shard: str, items: list[StreamItem]) -> None:
+        """Records are invoked window by window (windows of TumblingWindowInSeconds by arrival time) with the
+        state the function returned last in that window; a window's end brings a final invoke."""
+        size = self.mapping.tumbling
+        groups: dict[float, list[StreamItem]] = {}
+        for item in items:
+            groups.setdefault(item.arrival // size * size, []).append(item)
+        for start, group in sorted(groups.items()):
+            current = self._window.get(shard)
+            if current is not None and current[0] != start:
+                await self._close_window(shard)
+            state = self._window.get(shard, (start, {}))[1]
+            result = await self._lane(shard, group, self._window_fields(shard, start, state, final=False))
+            self._window[shard] = (start, _state(result) if result is not None else state)
+
+    async def _close_window(self, shard: str) -> None:
+        current = self._window.pop(shard, None)
+        if current is not None:
+            await self._lane(shard, [], self._window_fields(shard, current[0], current[1], final=True))
+
+    async def _close_due_windows(self, shard: str) -> None:
+        current = self._window.get(shard)
+        if current is not None and self._clock.time() >= current[0] + self.mapping.tumbling:
+            await self._close_window(shard)
+
+    def _window_fields(self, shard: str, start: float, state: dict[str, Any], final: bool) -> dict[str, Any]:
+        def iso(t: float) -> str:
+            return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        return {
+            "window": {"start": iso(start), "end": iso(start + self.mapping.tumbling)},
+            "state": state,
+            "shardId": shard,
+            "eventSourceARN": self.mapping.source_arn,
+            "isFinalInvokeForWindow": final,
+            "isWindowTerminatedEarly": False,
+        }
+
     def _passes(self, item: StreamItem) -> bool:
         if not self._filters:
             return True
@@ -234,12 +289,15 @@ class StreamPoller:
             subject["data"] = item.data
         return any(patterns.matches(f, subject) for f in self._filters)
 
-    async def _lane(self, shard: str, items: list[StreamItem]) -> None:
-        """Invokes `items` until they succeed, are bisected, or go to the on-failure destination."""
+    async def _lane(
+        self, shard: str, items: list[StreamItem], extra: dict[str, Any] | None = None
+    ) -> InvocationResult | None:
+        """Invokes `items` until they succeed (answers the result), are bisected, or go to the on-failure
+        destination (answers None)."""
         m = self.mapping
         attempts = 0
-        while items and not self._stopping:
-            outcome = await self._invoke(items)
+        while (items or extra) and not self._stopping:
+            outcome = await self._invoke(items, extra)
             attempts += outcome.invocations
             result = outcome.result
             if result is None:
@@ -248,25 +306,27 @@ class StreamPoller:
             start = failed_from(m, result, items)
             if start is None:
                 self.stats["records"] += len(items)
-                return
-            if result.function_error is not None and m.bisect and len(items) > 1:
+                return result
+            if result.function_error is not None and m.bisect and len(items) > 1 and extra is None:
                 half = len(items) // 2
                 await self._lane(shard, items[:half])
                 await self._lane(shard, items[half:])
-                return
+                return None
             self.stats["records"] += start
             items = items[start:]
             retries = attempts - 1
-            too_old = m.max_record_age >= 0 and self._clock.time() - items[0].arrival > m.max_record_age
+            too_old = bool(items) and m.max_record_age >= 0 and self._clock.time() - items[0].arrival > m.max_record_age
             if too_old or (m.max_retries >= 0 and retries >= m.max_retries):
                 condition = "RecordAgeExceeded" if too_old else "RetryAttemptsExhausted"
                 self.stats["failed"] += len(items)
-                await self._fail(shard, items, condition, attempts, result)
-                return
+                if items:
+                    await self._fail(shard, items, condition, attempts, result)
+                return None
             await self._clock.sleep(RETRY_BACKOFF_S[min(retries, len(RETRY_BACKOFF_S) - 1)])
+        return None
 
-    async def _invoke(self, items: list[StreamItem]) -> Outcome:
-        payload = json.dumps({"Records": [i.record for i in items]}).encode()
+    async def _invoke(self, items: list[StreamItem], extra: dict[str, Any] | None = None) -> Outcome:
+        payload = json.dumps({"Records": [i.record for i in items], **(extra or {})}).encode()
         count = 0
         for backoff in (*RETRY_BACKOFF_S, None):
             target = self._target()

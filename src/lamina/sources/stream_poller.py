@@ -414,7 +414,7 @@ class StreamPollers:
         if mapping is not None and mapping.state in ("Updating", "Creating", "Enabling"):
             return
         old = self.pollers.pop(uuid, None)
-        if old is not None:
+        if (mapping is None or mapping.state != "Enabled") and old is not None:
             self._later(old.stop())
         if mapping is None:
             for key in [k for k in self.positions if k[0] == uuid]:
@@ -434,7 +434,17 @@ class StreamPollers:
                 self._clock,
             )
             self.pollers[uuid] = poller
-            poller.start()
+
+            async def swap() -> None:
+                """One poller per shard at a time: the new configuration starts once the old poller stopped."""
+                if old is not None:
+                    await old.stop()
+                if self.pollers.get(uuid) is poller:
+                    poller.start()
+
+            self._later(swap())
+        elif old is not None and mapping.state == "Enabled":
+            self._later(old.stop())
 
     def _later(self, work: Awaitable[None]) -> None:
         async def run() -> None:

@@ -168,3 +168,39 @@ def test_stream_not_exists_waiter(kinesis: Any, make_stream: Callable[..., str])
     name = make_stream(1)
     kinesis.delete_stream(StreamName=name)
     kinesis.get_waiter("stream_not_exists").wait(StreamName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 3})
+
+
+def test_split_merge_and_update_shard_count(kinesis: Any, make_stream: Callable[..., str]) -> None:
+    name = make_stream(1)
+    before = kinesis.put_record(StreamName=name, Data=b"before", PartitionKey="k")
+    kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    shards = kinesis.list_shards(StreamName=name)["Shards"]
+    assert [s["ShardId"] for s in shards] == [f"shardId-00000000000{i}" for i in range(3)]
+    assert "EndingSequenceNumber" in shards[0]["SequenceNumberRange"]
+    assert shards[1]["ParentShardId"] == shards[2]["ParentShardId"] == "shardId-000000000000"
+    assert shards[1]["HashKeyRange"]["EndingHashKey"] == str(2**127 - 1)
+    assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["OpenShardCount"] == 2
+    low = kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="k", ExplicitHashKey="1")
+    assert low["ShardId"] == "shardId-000000000001"
+    assert int(low["SequenceNumber"]) > int(before["SequenceNumber"])
+    # the closed parent: its records, then no NextShardIterator and its children
+    it = kinesis.get_shard_iterator(StreamName=name, ShardId="shardId-000000000000", ShardIteratorType="TRIM_HORIZON")
+    got = kinesis.get_records(ShardIterator=it["ShardIterator"])
+    assert [r["Data"] for r in got["Records"]] == [b"before"]
+    assert "NextShardIterator" not in got
+    assert {c["ShardId"] for c in got["ChildShards"]} == {"shardId-000000000001", "shardId-000000000002"}
+    with pytest.raises(ClientError) as err:
+        kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey="5")
+    assert err.value.response["Error"]["Code"] == "ResourceInUseException"
+    kinesis.merge_shards(
+        StreamName=name, ShardToMerge="shardId-000000000001", AdjacentShardToMerge="shardId-000000000002"
+    )
+    merged = kinesis.list_shards(StreamName=name)["Shards"][-1]
+    assert (merged["ParentShardId"], merged["AdjacentParentShardId"]) == (
+        "shardId-000000000001",
+        "shardId-000000000002",
+    )
+    assert merged["HashKeyRange"] == {"StartingHashKey": "0", "EndingHashKey": str(2**128 - 1)}
+    scaled = kinesis.update_shard_count(StreamName=name, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
+    assert (scaled["CurrentShardCount"], scaled["TargetShardCount"]) == (1, 2)
+    assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["OpenShardCount"] == 2

@@ -254,3 +254,28 @@ def test_update_and_at_timestamp(
     kinesis.put_record(StreamName=name, Data=b"later", PartitionKey="k")
     wait_for(lambda: len(counter.snapshot()) >= 2)
     assert _data(counter.snapshot()[1]) == ["later"]  # the restarted poller resumed from its checkpoint
+
+
+def test_resharding_is_followed_parent_before_child(
+    lambda_client: Any, kinesis: Any, make_stream: Any, make_function: Callable[..., str], mappings: list[str],
+    counter: Counter,
+) -> None:  # fmt: skip
+    name, arn = make_stream()
+    fn = make_function(RECORDING, env={"COLLECTOR": counter.url})
+    kinesis.put_records(
+        StreamName=name, Records=[{"Data": f"p{i}".encode(), "PartitionKey": f"k{i}"} for i in range(20)]
+    )
+    kinesis.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey=str(2**127))
+    kinesis.put_records(
+        StreamName=name, Records=[{"Data": f"c{i}".encode(), "PartitionKey": f"k{i}"} for i in range(20)]
+    )
+    created = lambda_client.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=5
+    )
+    mappings.append(created["UUID"])
+    wait_for(lambda: sum(len(p["records"]) for p in counter.snapshot()) >= 40, timeout=60)
+    seen = [d for p in counter.snapshot() for d in _data(p)]
+    assert sorted(seen) == sorted([f"p{i}" for i in range(20)] + [f"c{i}" for i in range(20)])
+    last_parent = max(i for i, d in enumerate(seen) if d.startswith("p"))
+    first_child = min(i for i, d in enumerate(seen) if d.startswith("c"))
+    assert last_parent < first_child  # every record of the parent before any of its children

@@ -30,6 +30,12 @@ class Source:
     def shards(self, arn: str) -> list[str]:
         return ["shardId-000000000000"]
 
+    def parents(self, arn: str, shard: str) -> list[str]:
+        return []
+
+    def finished(self, arn: str, shard: str, position: int) -> bool:
+        return False
+
     def start(self, arn: str, shard: str, kind: str, timestamp: float | None) -> int:
         return -1
 

@@ -147,20 +147,36 @@ class StreamPoller:
 
     async def _watch(self) -> None:
         """Starts a task for every shard of the stream (and for new ones when they appear)."""
+        # The shards there when a new mapping starts begin at its StartingPosition; any later one (made by
+        # resharding, or found after a restart) from its beginning.
+        fresh = not any(k[0] == self.mapping.uuid for k in self.positions)
         while not self._stopping:
             for shard in self._source.shards(self.mapping.source_arn) or []:
                 if shard not in self._tasks:
-                    self._tasks[shard] = asyncio.get_running_loop().create_task(self._shard(shard))
+                    self._tasks[shard] = asyncio.get_running_loop().create_task(self._shard(shard, fresh))
+            fresh = False
             await self._clock.sleep(POLL_S * 10)
 
-    async def _shard(self, shard: str) -> None:
+    async def _shard(self, shard: str, fresh: bool) -> None:
         key = (self.mapping.uuid, shard)
         m = self.mapping
         if key not in self.positions:
-            position = self._source.start(m.source_arn, shard, m.starting_position or "LATEST", m.starting_timestamp)
+            if not fresh:
+                position = -1
+            else:
+                kind = m.starting_position or "LATEST"
+                position = self._source.start(m.source_arn, shard, kind, m.starting_timestamp)
             await self._checkpoints.checkpoint(m.uuid, shard, position)
             self.positions[key] = position
+        # Parents before children: a split or merged shard's records are all handed over before its children's.
+        while not self._stopping and not all(
+            self._source.finished(m.source_arn, p, self.positions.get((m.uuid, p), -1))
+            for p in self._source.parents(m.source_arn, shard)
+        ):
+            await self._clock.sleep(POLL_S)
         while not self._stopping:
+            if self._source.finished(m.source_arn, shard, self.positions[key]):
+                return  # a closed shard read to its end
             waiter = self._source.waiter(m.source_arn)  # taken before reading: a put in between still wakes us
             try:
                 moved = await self._once(shard)

@@ -30,6 +30,14 @@ class StreamSource(Protocol):
         """The stream's shard ids; None when the stream is gone."""
         ...
 
+    def parents(self, arn: str, shard: str) -> list[str]:
+        """The shards this one was split or merged from: they are read to their end before it."""
+        ...
+
+    def finished(self, arn: str, shard: str, position: int) -> bool:
+        """Whether the shard is closed (resharded) and nothing is left after `position`."""
+        ...
+
     def start(self, arn: str, shard: str, kind: str, timestamp: float | None) -> int:
         """The position before the first record a new mapping reads (TRIM_HORIZON, LATEST, AT_TIMESTAMP)."""
         ...

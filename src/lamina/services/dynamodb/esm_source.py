@@ -35,6 +35,12 @@ class DynamoStreamSource:
         document = self._table(arn)
         return None if document is None else [shard_id(document)]
 
+    def parents(self, arn: str, shard: str) -> list[str]:
+        return []  # one shard per stream, never resharded
+
+    def finished(self, arn: str, shard: str, position: int) -> bool:
+        return False
+
     def start(self, arn: str, shard: str, kind: str, timestamp: float | None) -> int:
         if kind == "TRIM_HORIZON":
             return -1

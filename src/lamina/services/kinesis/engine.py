@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lamina.clock import Clock
-from lamina.services.kinesis.faults import in_use, invalid, stream_not_found
+from lamina.services.kinesis.faults import KinesisFault, in_use, invalid, stream_not_found
 from lamina.store.kinesis_sqlite import KinesisRecord, KinesisStore
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,9 @@ class Shard:
     start: int
     end: int
     first_seq: int
+    parent: str | None = None
+    adjacent: str | None = None
+    end_seq: int | None = None  # set when resharding closed the shard: no record after it
     records: list[Record] = field(default_factory=list)
     seqs: list[int] = field(default_factory=list)  # records' seq, for bisect
 
@@ -79,11 +82,31 @@ class Shard:
             del self.records[:i]
             del self.seqs[:i]
 
+    @property
+    def open(self) -> bool:
+        return self.end_seq is None
+
     def describe(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ShardId": self.shard_id}
+        if self.parent is not None:
+            out["ParentShardId"] = self.parent
+        if self.adjacent is not None:
+            out["AdjacentParentShardId"] = self.adjacent
+        out["HashKeyRange"] = {"StartingHashKey": str(self.start), "EndingHashKey": str(self.end)}
+        out["SequenceNumberRange"] = {"StartingSequenceNumber": str(SEQ_BASE + self.first_seq)}
+        if self.end_seq is not None:
+            out["SequenceNumberRange"]["EndingSequenceNumber"] = str(SEQ_BASE + self.end_seq)
+        return out
+
+    def to_doc(self) -> dict[str, Any]:
         return {
             "ShardId": self.shard_id,
-            "HashKeyRange": {"StartingHashKey": str(self.start), "EndingHashKey": str(self.end)},
-            "SequenceNumberRange": {"StartingSequenceNumber": str(SEQ_BASE + self.first_seq)},
+            "Start": str(self.start),
+            "End": str(self.end),
+            "FirstSeq": self.first_seq,
+            "Parent": self.parent,
+            "Adjacent": self.adjacent,
+            "EndSeq": self.end_seq,
         }
 
 
@@ -115,7 +138,7 @@ class Stream:
 
     def shard_for(self, hash_key: int) -> Shard:
         for shard in self.shards:
-            if shard.start <= hash_key <= shard.end:
+            if shard.open and shard.start <= hash_key <= shard.end:
                 return shard
         raise AssertionError("the shards cover the hash key space")
 
@@ -193,7 +216,18 @@ class KinesisEngine:
 
     # -- streams --------------------------------------------------------------------------------
     def _build(self, doc: Document) -> Stream:
-        shards = [Shard(s["ShardId"], int(s["Start"]), int(s["End"]), int(s["FirstSeq"])) for s in doc["Shards"]]
+        shards = [
+            Shard(
+                s["ShardId"],
+                int(s["Start"]),
+                int(s["End"]),
+                int(s["FirstSeq"]),
+                s.get("Parent"),
+                s.get("Adjacent"),
+                s.get("EndSeq"),
+            )
+            for s in doc["Shards"]
+        ]
         return Stream(doc, shards, max((s.first_seq for s in shards), default=0))
 
     def arn(self, name: str) -> str:
@@ -245,6 +279,64 @@ class KinesisEngine:
         stream = self._build(doc)
         self.streams[name] = stream
         return stream
+
+    # -- resharding (parents close at the current position; children start after it) -------------------
+    def _child(self, stream: Stream, start: int, end: int, parent: str, adjacent: str | None = None) -> Shard:
+        shard = Shard(f"shardId-{len(stream.shards):012d}", start, end, stream.last_seq, parent, adjacent)
+        stream.shards.append(shard)
+        return shard
+
+    def _open(self, stream: Stream, shard_id: str) -> Shard:
+        shard = stream.shard(shard_id)
+        if shard is None:
+            raise KinesisFault(
+                "ResourceNotFoundException",
+                f"Could not find shard {shard_id} in stream {stream.name} under account {self.account}.",
+            )
+        if not shard.open:
+            raise in_use(f"Shard {shard_id} in stream {stream.name} under account {self.account} has already been "
+                         "merged or split, and thus is not eligible for merging or splitting.")  # fmt: skip
+        return shard
+
+    async def split(self, stream: Stream, shard_id: str, new_start: int) -> None:
+        shard = self._open(stream, shard_id)
+        if not shard.start < new_start <= shard.end:
+            raise invalid(
+                f"NewStartingHashKey {new_start} used in SplitShard() on shard {shard_id} in stream {stream.name} "
+                f"under account {self.account} is not both greater than one plus the shard's StartingHashKey "
+                f"{shard.start} and less than the shard's EndingHashKey {shard.end}."
+            )
+        shard.end_seq = stream.last_seq
+        self._child(stream, shard.start, new_start - 1, shard_id)
+        self._child(stream, new_start, shard.end, shard_id)
+        await self._reshaped(stream)
+
+    async def merge(self, stream: Stream, shard_id: str, adjacent_id: str) -> None:
+        a, b = self._open(stream, shard_id), self._open(stream, adjacent_id)
+        if not (a.end + 1 == b.start or b.end + 1 == a.start):
+            raise invalid(f"Shards {shard_id}, {adjacent_id} in stream {stream.name} under account {self.account} "
+                          "are not an adjacent pair of shards eligible for merging")  # fmt: skip
+        a.end_seq = b.end_seq = stream.last_seq
+        self._child(stream, min(a.start, b.start), max(a.end, b.end), shard_id, adjacent_id)
+        await self._reshaped(stream)
+
+    async def update_shard_count(self, stream: Stream, target: int) -> int:
+        """UNIFORM_SCALING: the open shards close and `target` children split the key space evenly; a child's
+        parent is the old shard holding its first hash key, its adjacent parent the one holding its last."""
+        old = sorted((s for s in stream.shards if s.open), key=lambda s: s.start)
+        for shard in old:
+            shard.end_seq = stream.last_seq
+        for lo, hi in shard_ranges(target):
+            first = next(s for s in old if s.start <= lo <= s.end)
+            last = next(s for s in old if s.start <= hi <= s.end)
+            self._child(stream, lo, hi, first.shard_id, last.shard_id if last is not first else None)
+        await self._reshaped(stream)
+        return len(old)
+
+    async def _reshaped(self, stream: Stream) -> None:
+        stream.doc["Shards"] = [s.to_doc() for s in stream.shards]
+        await self.save(stream)
+        stream.wake()
 
     async def save(self, stream: Stream) -> None:
         await self._store.put_stream(stream.name, stream.doc)

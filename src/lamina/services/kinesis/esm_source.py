@@ -35,6 +35,14 @@ class KinesisSource:
         stream = self._stream(arn)
         return None if stream is None else [s.shard_id for s in stream.shards]
 
+    def parents(self, arn: str, shard: str) -> list[str]:
+        found = self._shard(arn, shard)
+        return [] if found is None else [p for p in (found[1].parent, found[1].adjacent) if p is not None]
+
+    def finished(self, arn: str, shard: str, position: int) -> bool:
+        found = self._shard(arn, shard)
+        return found is None or (not found[1].open and found[1].remaining_after(position) is None)
+
     def start(self, arn: str, shard: str, kind: str, timestamp: float | None) -> int:
         found = self._shard(arn, shard)
         if found is None or kind == "TRIM_HORIZON":

@@ -96,7 +96,7 @@ class KinesisProvider:
             "StreamCreationTimestamp": doc["StreamCreationTimestamp"],
             "EnhancedMonitoring": [{"ShardLevelMetrics": list(doc.get("ShardLevelMetrics", []))}],
             "EncryptionType": doc["EncryptionType"],
-            "OpenShardCount": len(stream.shards),
+            "OpenShardCount": sum(s.open for s in stream.shards),
             "ConsumerCount": 0,
         }
         if doc.get("KeyId"):
@@ -157,6 +157,24 @@ class KinesisProvider:
             last = shards[limit - 1].shard_id
             out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"s": stream.name, "h": last}).encode()).decode()
         return out
+
+    # -- resharding -----------------------------------------------------------------------------------
+    async def split_shard(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self._stream(params)
+        await self._engine.split(stream, params["ShardToSplit"], int(params["NewStartingHashKey"]))
+        return {}
+
+    async def merge_shards(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self._stream(params)
+        await self._engine.merge(stream, params["ShardToMerge"], params["AdjacentShardToMerge"])
+        return {}
+
+    async def update_shard_count(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self._stream(params)
+        target = params["TargetShardCount"]
+        current = await self._engine.update_shard_count(stream, target)
+        return {"StreamName": stream.name, "CurrentShardCount": current, "TargetShardCount": target,
+                "StreamARN": stream.arn}  # fmt: skip
 
     # -- retention ------------------------------------------------------------------------------
     async def increase_stream_retention_period(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -341,7 +359,7 @@ class KinesisProvider:
         records = shard.after(position, limit)
         last = records[-1].seq if records else position
         behind = shard.remaining_after(last)
-        return {
+        out: dict[str, Any] = {
             "Records": [
                 {
                     "SequenceNumber": r.sequence_number,
@@ -354,3 +372,15 @@ class KinesisProvider:
             "NextShardIterator": self._iterator(name, shard_id, last),
             "MillisBehindLatest": 0 if behind is None else max(0, int((now - behind.arrival) * 1000)),
         }
+        if not shard.open and behind is None:  # the end of a closed shard: no next iterator, its children
+            del out["NextShardIterator"]
+            out["ChildShards"] = [
+                {
+                    "ShardId": c.shard_id,
+                    "ParentShards": [p for p in (c.parent, c.adjacent) if p is not None],
+                    "HashKeyRange": {"StartingHashKey": str(c.start), "EndingHashKey": str(c.end)},
+                }
+                for c in stream.shards
+                if shard_id in (c.parent, c.adjacent)
+            ]
+        return out

@@ -61,6 +61,7 @@ from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
+from lamina.services.dynamodb.esm_source import DynamoStreamSource
 from lamina.services.dynamodb.provider import DynamoProvider
 from lamina.services.dynamodb.reading import Reading
 from lamina.services.dynamodb.streams import StreamsProvider
@@ -75,6 +76,9 @@ from lamina.services.events.rule_schedules import RuleSchedules
 from lamina.services.iam.aws_managed import managed_policies
 from lamina.services.iam.engine import IamEngine
 from lamina.services.iam.provider import IamProvider
+from lamina.services.kinesis.engine import KinesisEngine
+from lamina.services.kinesis.esm_source import KinesisSource
+from lamina.services.kinesis.provider import KinesisProvider
 from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
@@ -106,11 +110,14 @@ from lamina.services.sts.engine import KnownRole, StsEngine
 from lamina.services.sts.function_credentials import FunctionRoleCredentials
 from lamina.services.sts.provider import StsProvider
 from lamina.sources.sqs_poller import SqsPollers
+from lamina.sources.stream_poller import StreamPollers
+from lamina.sources.stream_source import StreamSource
 from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
 from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
+from lamina.store.kinesis_sqlite import KinesisStore
 from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
@@ -217,7 +224,9 @@ class Lamina:
         self.sqs_moves = MoveTasks(self.sqs, self.store, self.clock)
         self.sqs_moves.load()
         # SQS event source mappings: durable records (documents) and one poller per enabled mapping.
-        self.event_source_mappings = EventSourceMappings(self.store, self.functions, self.sqs, self.clock)
+        self.event_source_mappings = EventSourceMappings(
+            self.store, self.functions, self.sqs, self.clock, stream_exists=self._stream_exists
+        )
         self.event_source_mappings.load()
         self.sqs_pollers = SqsPollers(self.sqs, self.functions, gate, self.clock, loops=self.loops)
         self.event_source_mappings.on_change(self.sqs_pollers.mapping_changed)
@@ -394,6 +403,27 @@ class Lamina:
         streams_service = bind_service(
             "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
         )
+        # Kinesis Data Streams: streams and records in memory, written through to the same database file
+        # (migration 0013, which also holds the stream event source mappings' checkpoints).
+        self.kinesis_store = KinesisStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.kinesis = KinesisEngine(self.kinesis_store, self.clock, settings.region, settings.account_id)
+        self.kinesis.load()
+        kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock))
+        # Stream event source mappings (Kinesis, DynamoDB Streams): pollers read through StreamSource adapters,
+        # checkpoints are rows of migration 0013, on-failure records go to SQS queues or SNS topics.
+        self._stream_sources: dict[str, StreamSource] = {
+            "kinesis": KinesisSource(self.kinesis),
+            "dynamodb": DynamoStreamSource(self.dynamodb.tables, self.dynamodb.streams),
+        }
+
+        async def stream_failure(arn: str, body: bytes, request_id: str) -> None:
+            target = sqs_target if arn.startswith("arn:aws:sqs:") else sns_target
+            await target.deliver(Delivery(arn, body, "OnFailure", "", request_id))
+
+        self.stream_pollers = StreamPollers(
+            self._stream_source, self.kinesis_store, self.functions, gate, stream_failure, self.clock
+        )
+        self.event_source_mappings.on_change(self.stream_pollers.mapping_changed)
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -410,6 +440,7 @@ class Lamina:
                 logs_service,
                 dynamodb_service,
                 streams_service,
+                kinesis_service,
             ],
             settings.region,
             settings.account_id,
@@ -462,6 +493,7 @@ class Lamina:
         self.log_subscriptions.start()
         self.live_tails.start()
         self.dynamodb.start()  # the TTL sweeper
+        self.kinesis.start()  # the retention sweeper
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -513,6 +545,7 @@ class Lamina:
         await self.concurrency_controls.close()
         await self.event_source_mappings.close()
         await self.sqs_pollers.close()
+        await self.stream_pollers.close()
         self.functions.close()
         await self.executor.close()
         await self.events_schedules.close()
@@ -525,8 +558,17 @@ class Lamina:
         await self.sqs_moves.close()
         await self.sqs.close()
         await self.dynamodb.close()
+        await self.kinesis.close()
         await self.sqs_store.close()
         self.store.close()
+
+    def _stream_source(self, arn: str) -> StreamSource | None:
+        """The StreamSource serving a stream ARN (Kinesis or DynamoDB Streams), None for anything else."""
+        return self._stream_sources.get(arn.split(":")[2]) if arn.count(":") >= 5 else None
+
+    def _stream_exists(self, arn: str) -> bool:
+        source = self._stream_source(arn)
+        return source is not None and source.exists(arn)
 
     def _known_role(self, arn: str) -> KnownRole | None:
         role = self.iam.role_by_arn(arn)
@@ -569,6 +611,7 @@ class Lamina:
                 "logs": "running",
                 "dynamodb": "running",
                 "dynamodbstreams": "running",
+                "kinesis": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
@@ -585,6 +628,10 @@ class Lamina:
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,
             "recursiveInvocationsDropped": self.loops.stopped,  # events stopped by recursive loop detection
+            "streamMappings": {  # IteratorAge (ms) and counters per stream event source mapping
+                u: {"iteratorAgeMs": max(p.iterator_age_ms.values(), default=0), **p.stats}
+                for u, p in self.stream_pollers.pollers.items()
+            },
             "logs": {
                 "droppedEvents": self.executor.logs.dropped_events,  # over the writer's queue bound
                 "retentionSwept": self.logs.swept_events,

@@ -74,6 +74,19 @@ class Mapping:
     pollers: dict[str, int] | None = None
     kms_key_arn: str | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    # Stream sources (Kinesis, DynamoDB Streams; sources/stream_poller.py): AWS's stream-only settings.
+    starting_position: str | None = None
+    starting_timestamp: float | None = None
+    parallelization: int = 1
+    bisect: bool = False
+    max_retries: int = -1  # -1: until the record expires
+    max_record_age: int = -1
+    on_failure: str | None = None  # DestinationConfig.OnFailure.Destination (an SQS queue or SNS topic ARN)
+    tumbling: int = 0
+
+    @property
+    def stream(self) -> bool:
+        return is_stream(self.source_arn)
 
     @property
     def provisioned(self) -> tuple[int, int] | None:
@@ -91,6 +104,8 @@ class Mapping:
         return self.source_arn.endswith(".fifo")
 
     def to_api(self) -> dict[str, Any]:
+        if self.stream:
+            return self._stream_api()
         out: dict[str, Any] = {
             "UUID": self.uuid,
             "BatchSize": self.batch_size,
@@ -115,6 +130,37 @@ class Mapping:
             out["KMSKeyArn"] = self.kms_key_arn
         return out
 
+    def _stream_api(self) -> dict[str, Any]:
+        """A stream mapping as AWS answers it (the recorded test_lambda_integration_kinesis entries)."""
+        on_failure = {"Destination": self.on_failure} if self.on_failure else {}
+        out: dict[str, Any] = {
+            "UUID": self.uuid,
+            "StartingPosition": self.starting_position,
+            "BatchSize": self.batch_size,
+            "MaximumBatchingWindowInSeconds": self.window,
+            "ParallelizationFactor": self.parallelization,
+            "EventSourceArn": self.source_arn,
+            "FunctionArn": self.function_arn,
+            "LastModified": self.last_modified,
+            "LastProcessingResult": "No records processed",
+            "State": self.state,
+            "StateTransitionReason": "User action",
+            "DestinationConfig": {"OnFailure": on_failure},
+            "MaximumRecordAgeInSeconds": self.max_record_age,
+            "BisectBatchOnFunctionError": self.bisect,
+            "MaximumRetryAttempts": self.max_retries,
+            "TumblingWindowInSeconds": self.tumbling,
+            "FunctionResponseTypes": list(self.response_types),
+            "EventSourceMappingArn": self.arn,
+        }
+        if self.starting_timestamp is not None:
+            out["StartingPositionTimestamp"] = self.starting_timestamp
+        if self.filters is not None:
+            out["FilterCriteria"] = {"Filters": [{"Pattern": p} for p in self.filters]}
+        if self.metrics is not None:
+            out["MetricsConfig"] = {"Metrics": list(self.metrics)}
+        return out
+
     def to_doc(self) -> dict[str, Any]:
         return dict(self.__dict__)
 
@@ -124,6 +170,11 @@ class Mapping:
 
 
 Listener = Callable[[Mapping | None, str], None]
+
+
+def is_stream(arn: str) -> bool:
+    """A Kinesis stream or a DynamoDB stream ARN (the sources with shards, positions and checkpoints)."""
+    return arn.startswith("arn:aws:kinesis:") or (arn.startswith("arn:aws:dynamodb:") and "/stream/" in arn)
 
 
 def _metrics(config: Any) -> list[str] | None:
@@ -140,8 +191,38 @@ def _pollers(config: Any) -> dict[str, int] | None:
     return kept or None
 
 
+def _stream_changes(params: dict[str, Any]) -> dict[str, Any]:
+    """What an UpdateEventSourceMapping changes of a stream mapping's own settings."""
+    changes: dict[str, Any] = {}
+    if params.get("DestinationConfig") is not None:
+        changes["on_failure"] = (params["DestinationConfig"].get("OnFailure") or {}).get("Destination") or None
+    if params.get("ParallelizationFactor") is not None:
+        changes["parallelization"] = params["ParallelizationFactor"]
+    if params.get("BisectBatchOnFunctionError") is not None:
+        changes["bisect"] = bool(params["BisectBatchOnFunctionError"])
+    if params.get("MaximumRetryAttempts") is not None:
+        changes["max_retries"] = int(params["MaximumRetryAttempts"])
+    if params.get("MaximumRecordAgeInSeconds") is not None:
+        changes["max_record_age"] = int(params["MaximumRecordAgeInSeconds"])
+    if params.get("TumblingWindowInSeconds") is not None:
+        changes["tumbling"] = int(params["TumblingWindowInSeconds"])
+    return changes
+
+
+def _or_unlimited(value: Any) -> int:
+    return -1 if value is None else int(value)
+
+
 class EventSourceMappings:
-    def __init__(self, store: DocumentStore, functions: FunctionService, sqs: SqsEngine, clock: Clock) -> None:
+    def __init__(
+        self,
+        store: DocumentStore,
+        functions: FunctionService,
+        sqs: SqsEngine,
+        clock: Clock,
+        stream_exists: Callable[[str], bool] | None = None,
+    ) -> None:
+        self._stream_exists = stream_exists or (lambda arn: False)
         self._store = store
         self._functions = functions
         self._sqs = sqs
@@ -237,6 +318,8 @@ class EventSourceMappings:
     # -- operations -------------------------------------------------------------------------------
     def create(self, region: str, account: str, params: dict[str, Any]) -> Mapping:
         source = params.get("EventSourceArn")
+        if source and is_stream(source):
+            return self._create_stream(region, account, source, params)
         if not source or not source.startswith("arn:aws:sqs:"):
             raise InvalidParameter("Unrecognized event source.", Type="User")
         if params.get("DestinationConfig"):  # checked before the function lookup, as AWS orders them
@@ -284,6 +367,62 @@ class EventSourceMappings:
             self._settle(mapping)
         return mapping
 
+    def _create_stream(self, region: str, account: str, source: str, params: dict[str, Any]) -> Mapping:
+        """A Kinesis or DynamoDB stream mapping: AWS's defaults (BatchSize 100, retries and record age -1
+        meaning unlimited) and its checks in its order."""
+        ref, function_arn, _ = self._function(params["FunctionName"], region, account)
+        if not self._stream_exists(source):
+            raise InvalidParameter(f"Stream not found: {source}", Type="User")  # the recorded AWS answer
+        position = params.get("StartingPosition")
+        if position is None:
+            # Lamina's wording: no recorded AWS answer for a stream mapping without a starting position
+            raise InvalidParameter("StartingPosition is required for stream event sources.", Type="User")
+        if position == "AT_TIMESTAMP" and not source.startswith("arn:aws:kinesis:"):
+            raise InvalidParameter(f"Unsupported starting position for arn type: {source}", Type="User")
+        stamp = params.get("StartingPositionTimestamp")
+        if position == "AT_TIMESTAMP" and stamp is None:
+            raise InvalidParameter("StartingPositionTimestamp must be provided for AT_TIMESTAMP.", Type="User")
+        on_failure = ((params.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+        if on_failure and not (on_failure.startswith("arn:aws:sqs:") or on_failure.startswith("arn:aws:sns:")):
+            raise InvalidParameter("Unsupported DestinationConfig parameter for given event source mapping type.")
+        enabled = params.get("Enabled")
+        enabled = True if enabled is None else bool(enabled)
+        mapping = Mapping(
+            uuid=str(uuids.uuid4()),
+            region=region,
+            account=account,
+            source_arn=source,
+            function_arn=function_arn,
+            batch_size=params.get("BatchSize") or 100,
+            window=params.get("MaximumBatchingWindowInSeconds") or 0,
+            enabled=enabled,
+            state="Creating" if enabled else "Disabled",
+            last_modified=self._clock.time(),
+            response_types=list(params.get("FunctionResponseTypes") or []),
+            filters=self._filters(params.get("FilterCriteria")),
+            metrics=_metrics(params.get("MetricsConfig")),
+            tags=dict(params.get("Tags") or {}),
+            starting_position=position,
+            starting_timestamp=float(stamp) if stamp is not None else None,
+            parallelization=params.get("ParallelizationFactor") or 1,
+            bisect=bool(params.get("BisectBatchOnFunctionError")),
+            max_retries=_or_unlimited(params.get("MaximumRetryAttempts")),
+            max_record_age=_or_unlimited(params.get("MaximumRecordAgeInSeconds")),
+            on_failure=on_failure or None,
+            tumbling=params.get("TumblingWindowInSeconds") or 0,
+        )
+        for other in self._mappings.values():
+            if other.source_arn == source and other.function_arn == function_arn:
+                raise Conflict(
+                    f'The event source arn (" {source} ") and function (" {ref.name} ") provided mapping already '
+                    f"exists. Please update or delete the existing mapping with UUID {other.uuid}",
+                    Type="User",
+                )
+        self._put(mapping)
+        if mapping.state == "Creating":
+            self._settle(mapping)
+        return mapping
+
     def get(self, uuid: str) -> Mapping:
         mapping = self._mappings.get(uuid)
         if mapping is None:
@@ -302,8 +441,11 @@ class EventSourceMappings:
             _, changes["function_arn"], function_timeout = self._function(
                 params["FunctionName"], mapping.region, mapping.account
             )
-            self._check_visibility(mapping.source_arn, function_timeout)
-        if params.get("DestinationConfig"):
+            if not mapping.stream:
+                self._check_visibility(mapping.source_arn, function_timeout)
+        if mapping.stream:
+            changes.update(_stream_changes(params))
+        elif params.get("DestinationConfig"):
             raise InvalidParameter(
                 "Unsupported DestinationConfig parameter for given event source mapping type.", Type="User"
             )
@@ -330,7 +472,8 @@ class EventSourceMappings:
                 state = "Enabling" if enabled else "Disabling"
             changes["enabled"] = enabled
         updated = replace(mapping, **changes, state=state, last_modified=self._clock.time())
-        self._check_sizes(updated)
+        if not updated.stream:
+            self._check_sizes(updated)
         self._put(updated)
         self._settle(updated)
         return updated

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
 from tests.cloudformation.conftest import settle
 from tests.server import LaminaProcess
 
@@ -28,11 +26,6 @@ def test_stack_survives_kill(fresh_lamina: Callable[..., LaminaProcess]) -> None
     assert again.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]
 
 
-@pytest.mark.xfail(
-    reason="known bug: a resource made just before kill -9 is not yet in the stack's record, so the rollback after "
-    "restart cannot delete it (needs the physical name recorded before the create call)",
-    strict=False,  # a race: passes when the kill lands between resources
-)
 def test_interrupted_creation_is_rolled_back_after_restart(fresh_lamina: Callable[..., LaminaProcess]) -> None:
     server = fresh_lamina()
     server.client("cloudformation").create_stack(StackName="cut", TemplateBody=MANY)

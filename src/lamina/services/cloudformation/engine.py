@@ -33,7 +33,15 @@ from typing import Any
 from lamina.clock import Clock
 from lamina.errors import LaminaError, ServiceFault
 from lamina.services.cloudformation import change_sets, intrinsics
-from lamina.services.cloudformation.resource_types import NAME_PROPERTIES, Call, Made, ProvisionFailed, ResourceType
+from lamina.services.cloudformation.resource_types import (
+    NAME_PROPERTIES,
+    Call,
+    Made,
+    ProvisionFailed,
+    ResourceType,
+    naming,
+    random_tail,
+)
 from lamina.services.cloudformation.stack_template import Plan
 from lamina.services.cloudformation.template import validation_error
 from lamina.store.documents import DocumentStore
@@ -259,14 +267,14 @@ class StackEngine:
         for logical in stack["Order"]:
             definition = resources[logical]
             kind = definition["Type"]
-            stack["Resources"][logical] = {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": ""}
+            stack["Resources"][logical] = self._planned(logical, kind)
             self._event(stack, logical, "CREATE_IN_PROGRESS")
             try:
                 handler = self._types.get(kind)
                 if handler is None:
                     raise ProvisionFailed(f"Resource type {kind} is not supported by Lamina")
                 props = self._scope(stack).resolve(definition.get("Properties") or {})
-                made = await handler.create(self._call, stack["StackName"], logical, props)
+                made = await self._make(stack, logical, handler, props)
             except (LaminaError, ProvisionFailed, KeyError, TypeError, ValueError) as exc:
                 reason = exc.message if isinstance(exc, LaminaError) else str(exc)
                 if isinstance(exc, KeyError):
@@ -321,6 +329,38 @@ class StackEngine:
         stack["Imports"] = sorted(scope.imported)
         return outputs
 
+    @staticmethod
+    def _planned(logical: str, kind: str) -> dict[str, Any]:
+        """A resource's entry before its create: the tail of the name it will be given is chosen now."""
+        return {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": "", "NameTail": random_tail()}
+
+    async def _make(self, stack: Stack, logical: str, handler: ResourceType, props: dict[str, Any]) -> Made:
+        """Creates a resource once its planned name and properties are committed, so a crash during the create
+        leaves enough on record to find (and roll back) what it made."""
+        entry = stack["Resources"][logical]
+        entry["Props"] = props
+        self._save(stack)
+        with naming(entry["NameTail"]):
+            return await handler.create(self._call, stack["StackName"], logical, props)
+
+    async def _interrupted(self, stack: Stack, entry: dict[str, Any]) -> Made | None:
+        """What a create cut off by a restart made (its entry still CREATE_IN_PROGRESS), found by planned name."""
+        if entry.get("Made") or entry.get("ResourceStatus") != "CREATE_IN_PROGRESS" or "NameTail" not in entry:
+            return None
+        finder = getattr(self._types.get(entry["ResourceType"]), "find", None)
+        if finder is None or entry.get("Props") is None:
+            return None
+        try:
+            with naming(entry["NameTail"]):
+                found: Made | None = await finder(
+                    self._call, stack["StackName"], entry["LogicalResourceId"], entry["Props"]
+                )
+        except LaminaError:
+            return None
+        if found is not None:
+            entry.update({"PhysicalResourceId": found.physical_id, "Attributes": found.attributes, "Made": True})
+        return found
+
     async def _undo(self, stack: Stack, final: str) -> bool:
         """Deletes what the stack made, newest first; False when something could not be deleted."""
         ok = True
@@ -329,6 +369,7 @@ class StackEngine:
             if entry["ResourceStatus"] in ("DELETE_COMPLETE", "DELETE_SKIPPED"):
                 continue
             policy = stack["Processed"]["Resources"].get(logical, {}).get("DeletionPolicy", "Delete")
+            await self._interrupted(stack, entry)
             if not entry.get("Made"):
                 self._event(stack, logical, "DELETE_COMPLETE")
                 continue
@@ -418,10 +459,10 @@ class StackEngine:
         await self._clean_up(stack)
 
     async def _add(self, stack: Stack, logical: str, kind: str, handler: ResourceType, props: dict[str, Any]) -> None:
-        stack["Resources"][logical] = {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": ""}
+        stack["Resources"][logical] = self._planned(logical, kind)
         stack["Journal"].append({"Logical": logical, "Action": "added"})
         self._event(stack, logical, "CREATE_IN_PROGRESS")
-        made = await handler.create(self._call, stack["StackName"], logical, props)
+        made = await self._make(stack, logical, handler, props)
         entry = stack["Resources"][logical]
         entry.update(
             {"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True, "Props": props}
@@ -498,6 +539,7 @@ class StackEngine:
             try:
                 if step["Action"] == "added":
                     if entry is not None:
+                        await self._interrupted(stack, entry)
                         if entry.get("Made"):
                             self._event(stack, logical, "DELETE_IN_PROGRESS")
                             await self._delete_quietly(entry)

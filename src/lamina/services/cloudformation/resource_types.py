@@ -8,12 +8,14 @@ follow AWS's form `<stack>-<logical id>-<13 random characters>`, cut to each ser
 
 from __future__ import annotations
 
+import contextvars
 import io
 import json
 import secrets
 import string
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -33,6 +35,13 @@ class Made:
 class ResourceType(Protocol):
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made: ...
     async def delete(self, call: Call, made: Made) -> None: ...
+
+
+class Recoverable(Protocol):
+    """A type whose generated name finds what a create cut off by a crash made: `find` answers the resource
+    `create` would have made under the same planned name (see `naming`), or None when there is none."""
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None: ...
 
 
 class Updatable(Protocol):
@@ -58,8 +67,26 @@ class ProvisionFailed(Exception):
     """A resource could not be made; the message is the event's ResourceStatusReason."""
 
 
+_TAIL: contextvars.ContextVar[str | None] = contextvars.ContextVar("cfn_name_tail", default=None)
+
+
+def random_tail() -> str:
+    return "".join(secrets.choice(_RANDOM) for _ in range(13))
+
+
+@contextmanager
+def naming(tail: str) -> Iterator[None]:
+    """Names generated inside end with `tail`: the engine records the tail durably before a create, so after a
+    crash the same name (and so what the create made) can be found again."""
+    token = _TAIL.set(tail)
+    try:
+        yield
+    finally:
+        _TAIL.reset(token)
+
+
 def generated_name(stack: str, logical: str, limit: int, suffix: str = "") -> str:
-    tail = "".join(secrets.choice(_RANDOM) for _ in range(13))
+    tail = _TAIL.get() or random_tail()
     room = limit - len(tail) - len(suffix) - 2
     stack_part = stack[: max(1, room // 2)] if len(stack) + len(logical) > room else stack
     logical_part = logical[: max(1, room - len(stack_part))]
@@ -123,6 +150,16 @@ class Queue:
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "sqs", "DeleteQueue", {"QueueUrl": made.physical_id})
 
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("QueueName"):
+            return None  # a name the user chose may be a queue the stack never made
+        name = generated_name(stack, logical, 80, ".fifo" if props.get("FifoQueue") else "")
+        try:
+            url = (await call("sqs", "GetQueueUrl", {"QueueName": name}))["QueueUrl"]
+        except LaminaError:
+            return None
+        return Made(url, {})
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "QueueName", "FifoQueue"):
             return None
@@ -155,6 +192,15 @@ class Topic:
 
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "sns", "DeleteTopic", {"TopicArn": made.physical_id})
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("TopicName"):
+            return None
+        name = generated_name(stack, logical, 256, ".fifo" if props.get("FifoTopic") else "")
+        for topic in (await call("sns", "ListTopics", {})).get("Topics", []):
+            if topic["TopicArn"].rsplit(":", 1)[1] == name:
+                return Made(topic["TopicArn"], {})
+        return None
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "TopicName", "FifoTopic", "Subscription"):
@@ -231,6 +277,16 @@ class Role:
         for policy_name in (await call("iam", "ListRolePolicies", {"RoleName": name})).get("PolicyNames", []):
             await call("iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy_name})
         await quietly(call, "iam", "DeleteRole", {"RoleName": name})
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("RoleName"):
+            return None
+        name = generated_name(stack, logical, 64)
+        try:
+            await call("iam", "GetRole", {"RoleName": name})
+        except LaminaError:
+            return None
+        return Made(name, {})
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "RoleName", "Path"):
@@ -320,6 +376,16 @@ class Function:
 
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "lambda", "DeleteFunction", {"FunctionName": made.physical_id})
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("FunctionName"):
+            return None
+        name = generated_name(stack, logical, 64)
+        try:
+            await call("lambda", "GetFunctionConfiguration", {"FunctionName": name})
+        except LaminaError:
+            return None
+        return Made(name, {})
 
     async def _settle(self, call: Call, name: str) -> None:
         """CloudFormation waits for each change of a function to finish (LastUpdateStatus) before the next."""

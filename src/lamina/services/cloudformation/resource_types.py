@@ -8,6 +8,7 @@ follow AWS's form `<stack>-<logical id>-<13 random characters>`, cut to each ser
 
 from __future__ import annotations
 
+import base64
 import contextvars
 import io
 import json
@@ -56,6 +57,10 @@ NAME_PROPERTIES = {
     "AWS::SNS::Topic": "TopicName",
     "AWS::IAM::Role": "RoleName",
     "AWS::Lambda::Function": "FunctionName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Events::Rule": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 
 
@@ -649,8 +654,40 @@ class EventInvokeConfig:
         await quietly(call, "lambda", "DeleteFunctionEventInvokeConfig", params)
 
 
+class LayerVersion:
+    """AWS::Lambda::LayerVersion. Lamina has no S3 yet, so Content carries the zip inline: `ZipFile`, the
+    archive in base64 (Lamina's extension; `lamina deploy` writes it), or `Files`, a map of path → text."""
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        name = str(props.get("LayerName") or generated_name(stack, logical, 140))
+        content = props.get("Content") or {}
+        if "ZipFile" in content:
+            archive = base64.b64decode(str(content["ZipFile"]))
+        elif "Files" in content:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as packed:
+                for path, text in content["Files"].items():
+                    packed.writestr(str(path), str(text))
+            archive = buffer.getvalue()
+        else:
+            raise ProvisionFailed("Lamina has no S3 yet: AWS::Lambda::LayerVersion Content must be inline (ZipFile)")
+        params: dict[str, Any] = {"LayerName": name, "Content": {"ZipFile": archive}}
+        for key in ("Description", "CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"):
+            if key in props:
+                params[key] = props[key]
+        arn = (await call("lambda", "PublishLayerVersion", params))["LayerVersionArn"]
+        return Made(arn, {"LayerVersionArn": arn})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        layer, version = made.physical_id.rsplit(":", 1)
+        await quietly(call, "lambda", "DeleteLayerVersion", {"LayerName": layer, "VersionNumber": int(version)})
+
+
 def resource_types(clock: Clock) -> dict[str, ResourceType]:
-    from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage  # they build on this module
+    # the other modules build on this one, so they are imported here
+    from lamina.services.cloudformation import event_types, log_types, rest_api_types
+    from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage
+    from lamina.services.cloudformation.table_types import Table
 
     return {
         "AWS::SQS::Queue": Queue(),
@@ -670,4 +707,17 @@ def resource_types(clock: Clock) -> dict[str, ResourceType]:
         "AWS::SNS::TopicPolicy": TopicPolicy(),
         "AWS::ApiGatewayV2::Api": HttpApi(),
         "AWS::ApiGatewayV2::Stage": HttpApiStage(),
+        "AWS::Lambda::LayerVersion": LayerVersion(),
+        "AWS::DynamoDB::Table": Table(clock),
+        "AWS::Events::Rule": event_types.Rule(),
+        "AWS::Events::EventBus": event_types.EventBus(),
+        "AWS::Scheduler::Schedule": event_types.Schedule(),
+        "AWS::Scheduler::ScheduleGroup": event_types.ScheduleGroup(),
+        "AWS::Logs::LogGroup": log_types.LogGroup(),
+        "AWS::Logs::SubscriptionFilter": log_types.SubscriptionFilter(),
+        "AWS::ApiGateway::RestApi": rest_api_types.RestApi(),
+        "AWS::ApiGateway::Resource": rest_api_types.Resource(),
+        "AWS::ApiGateway::Method": rest_api_types.Method(),
+        "AWS::ApiGateway::Deployment": rest_api_types.Deployment(),
+        "AWS::ApiGateway::Stage": rest_api_types.Stage(),
     }

@@ -320,8 +320,14 @@ class Role:
         return made
 
 
+ZIP_DATA = "data:application/zip;base64,"  # an archive inline (Lamina's extension; `lamina deploy` writes it)
+
+
 def inline_zip(source: str, runtime: str) -> bytes:
-    """`Code.ZipFile`: the source as `index.py` or `index.js`, as CloudFormation packages it."""
+    """`Code.ZipFile`: the source as `index.py` or `index.js`, as CloudFormation packages it; or, when it is a
+    `data:application/zip;base64,` URI (what `lamina deploy` makes of a local CodeUri), that archive itself."""
+    if source.startswith(ZIP_DATA):
+        return base64.b64decode(source[len(ZIP_DATA) :])
     buffer = io.BytesIO()
     name = "index.js" if runtime.startswith("nodejs") else "index.py"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -655,14 +661,15 @@ class EventInvokeConfig:
 
 
 class LayerVersion:
-    """AWS::Lambda::LayerVersion. Lamina has no S3 yet, so Content carries the zip inline: `ZipFile`, the
-    archive in base64 (Lamina's extension; `lamina deploy` writes it), or `Files`, a map of path → text."""
+    """AWS::Lambda::LayerVersion. Lamina has no S3 yet, so Content carries the zip inline (Lamina's extension):
+    `ZipFile`, the archive in base64 or as a `data:application/zip;base64,` URI (`lamina deploy` writes it), or
+    `Files`, a map of path → text."""
 
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = str(props.get("LayerName") or generated_name(stack, logical, 140))
         content = props.get("Content") or {}
         if "ZipFile" in content:
-            archive = base64.b64decode(str(content["ZipFile"]))
+            archive = base64.b64decode(str(content["ZipFile"]).removeprefix(ZIP_DATA))
         elif "Files" in content:
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as packed:

@@ -165,6 +165,35 @@ def test_resource_made_just_before_a_crash_is_rolled_back() -> None:
     asyncio.run(run())
 
 
+def test_replacement_made_just_before_a_crash_is_rolled_back() -> None:
+    async def run() -> None:
+        store = MemoryStore()
+        queues = Queues()
+        pseudo = intrinsics.pseudo_parameters("us-east-1", "0" * 12, "s", "arn:stack")
+        template: dict[str, Any] = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
+        engine = StackEngine(store, ManualClock(), queues, resource_types(ManualClock()), "us-east-1", "0" * 12)
+        engine.load()
+        engine.create("s", "{}", plan(template, [], [], pseudo, {}), {})
+        await engine.settled()
+        (original,) = queues.urls
+        fifo = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"FifoQueue": True}}}}
+        queues.hold = ".fifo"  # the replacement (a FIFO queue needs a new name) is made, then the process dies
+        engine.update("s", "{fifo}", plan(fifo, [], [], pseudo, {}))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        await engine.close()
+        assert len(queues.urls) == 2
+        queues.hold = ""
+        restarted = StackEngine(store, ManualClock(), queues, resource_types(ManualClock()), "us-east-1", "0" * 12)
+        restarted.load()
+        restarted.start()
+        await restarted.settled()
+        assert restarted.find("s")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+        assert queues.urls == {original}
+
+    asyncio.run(run())
+
+
 def test_intrinsic_functions() -> None:
     scope = intrinsics.Scope(
         {"Env": "prod", "List": ["a", "b"], **intrinsics.pseudo_parameters("eu-west-1", "1" * 12, "st", "id")},

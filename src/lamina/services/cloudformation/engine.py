@@ -361,6 +361,17 @@ class StackEngine:
             entry.update({"PhysicalResourceId": found.physical_id, "Attributes": found.attributes, "Made": True})
         return found
 
+    async def _delete_replacement(self, stack: Stack, logical: str, step: dict[str, Any]) -> None:
+        """Whatever a replacement's create made before it failed or a crash stopped it, found by planned name."""
+        handler = self._types[step["Before"]["ResourceType"]]
+        finder = getattr(handler, "find", None)
+        if finder is None:
+            return
+        with naming(step["Tail"]):
+            found = await finder(self._call, stack["StackName"], logical, step.get("To") or {})
+        if found is not None:
+            await handler.delete(self._call, found)
+
     async def _undo(self, stack: Stack, final: str) -> bool:
         """Deletes what the stack made, newest first; False when something could not be deleted."""
         ok = True
@@ -487,7 +498,11 @@ class StackEngine:
                     "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
                     f"Rename {props[name]} and update the stack again."
                 )
-            made = await handler.create(self._call, stack["StackName"], logical, props)
+            step = stack["Journal"][-1]
+            step.update(Action="replacing", Tail=random_tail())  # the new one's name, on record before it is made
+            self._save(stack)
+            with naming(step["Tail"]):
+                made = await handler.create(self._call, stack["StackName"], logical, props)
             action = "replaced"
         stack["Journal"][-1]["Action"] = action
         entry.update({"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Props": props})
@@ -553,6 +568,8 @@ class StackEngine:
                 self._event(stack, logical, "UPDATE_IN_PROGRESS")
                 if step["Action"] == "replaced":
                     await self._delete_quietly(entry)  # the new one; the old one was never touched
+                elif step["Action"] == "replacing":  # the new one's create failed or was cut off by a crash
+                    await self._delete_replacement(stack, logical, step)
                 else:  # changed (or changing when it failed): change it back
                     handler = self._types[entry["ResourceType"]]
                     updater = getattr(handler, "update", None)

@@ -115,3 +115,30 @@ def test_lamina_deploy_reports_failure(tmp_path: Path, lamina: LaminaProcess) ->
         assert f"stack {name} ended ROLLBACK_COMPLETE" in done.stderr
     finally:
         _lamina(lamina, "destroy", name)
+
+
+def test_packaging_is_inline_and_deterministic(tmp_path: Path) -> None:
+    import base64
+    import io
+    import json
+    import zipfile
+
+    from lamina.cli.package import package
+
+    template = _app(tmp_path, "1")
+    (tmp_path / "src" / "__pycache__").mkdir()
+    (tmp_path / "src" / "__pycache__" / "app.cpython-312.pyc").write_bytes(b"stale")
+    first = package(template)
+    (tmp_path / "src" / "app.py").touch()  # a new mtime alone changes nothing
+    assert package(template) == first
+    packed = json.loads(first)
+    assert "CodeUri" not in packed["Globals"]["Function"]
+    code = packed["Resources"]["Greeter"]["Properties"]["InlineCode"]
+    assert code.startswith("data:application/zip;base64,")
+    names = zipfile.ZipFile(io.BytesIO(base64.b64decode(code.split(",", 1)[1]))).namelist()
+    assert sorted(names) == ["app.py", "names.py"]
+    layer = packed["Resources"]["Shared"]
+    assert layer["Type"] == "AWS::Lambda::LayerVersion"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.12"] and "DeletionPolicy" not in layer
+    _app(tmp_path, "2")
+    assert package(template) != first

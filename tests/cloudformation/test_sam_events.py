@@ -5,6 +5,7 @@ subscriptions, REST and HTTP APIs, permissions), made through Lamina's services,
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 from collections.abc import Callable
 from typing import Any
@@ -29,14 +30,21 @@ Resources:
     Type: AWS::SQS::Queue
   Topic:
     Type: AWS::SNS::Topic
+  Seen:
+    Type: AWS::SQS::Queue
   Handler:
     Type: AWS::Serverless::Function
     Properties:
       Runtime: python3.12
       Handler: index.handler
+      Environment:
+        Variables:
+          SEEN: !Ref Seen
       InlineCode: |
-        import json
+        import json, os, boto3
         def handler(event, context):
+            if event.get("source") == "orders":  # from the EventBridgeRule event
+                boto3.client("sqs").send_message(QueueUrl=os.environ["SEEN"], MessageBody=json.dumps(event["detail"]))
             return {"statusCode": 200, "body": json.dumps({"path": event.get("path") or event.get("rawPath")})}
       Events:
         Every:
@@ -80,6 +88,8 @@ Outputs:
     Value: !Ref ServerlessRestApi
   HttpApi:
     Value: !Ref ServerlessHttpApi
+  Seen:
+    Value: !Ref Seen
 """
 
 
@@ -122,6 +132,14 @@ def test_sam_events(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: Lam
     assert json.loads(on_order["EventPattern"]) == {"source": ["orders"]}
     targets = ev.list_targets_by_rule(Rule=on_order["Name"])["Targets"]
     assert [t["Arn"].split(":")[-1] for t in targets] == [function]
+    entry = {"Source": "orders", "DetailType": "placed", "Detail": json.dumps({"order": 7})}
+    assert ev.put_events(Entries=[entry])["FailedEntryCount"] == 0
+    sqs = lamina.client("sqs")
+    deadline = time.monotonic() + 60
+    received: list[dict[str, Any]] = []
+    while not received and time.monotonic() < deadline:
+        received = sqs.receive_message(QueueUrl=out["Seen"], WaitTimeSeconds=2).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in received] == [{"order": 7}]  # the rule invoked the function
     later = lamina.client("scheduler").get_schedule(Name=resources["HandlerLater"]["PhysicalResourceId"])
     assert later["Target"]["Arn"].endswith(f":function:{function}") and later["State"] == "DISABLED"
 

@@ -96,6 +96,9 @@ Parameters:
   Rate:
     Type: String
     Default: rate(5 minutes)
+  Days:
+    Type: Number
+    Default: 7
 Resources:
   Bus:
     Type: AWS::Events::EventBus
@@ -135,7 +138,7 @@ Resources:
   Logs:
     Type: AWS::Logs::LogGroup
     Properties:
-      RetentionInDays: 7
+      RetentionInDays: !Ref Days
 Outputs:
   BusArn:
     Value: !GetAtt Bus.Arn
@@ -182,12 +185,17 @@ def test_rules_schedules_and_log_groups(cfn: Any, deploy: Callable[..., dict[str
     cfn.update_stack(
         StackName=name,
         TemplateBody=EVENTS,
-        Parameters=[{"ParameterKey": "Rate", "ParameterValue": "rate(1 hour)"}],
+        Parameters=[
+            {"ParameterKey": "Rate", "ParameterValue": "rate(1 hour)"},
+            {"ParameterKey": "Days", "ParameterValue": "14"},
+        ],
     )
     cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
     assert ev.describe_rule(Name=out["Tick"])["ScheduleExpression"] == "rate(1 hour)"
     later = scheduler.get_schedule(Name=out["Later"], GroupName=out["Group"])
     assert later["ScheduleExpression"] == "rate(1 hour)"
+    (group,) = logs.describe_log_groups(logGroupNamePrefix=out["Logs"])["logGroups"]
+    assert group["retentionInDays"] == 14 and group["arn"] == out["LogsArn"]  # the same group, changed
 
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
@@ -250,6 +258,16 @@ Resources:
       FunctionName: !Ref Fn
       Action: lambda:InvokeFunction
       Principal: logs.amazonaws.com
+  Work:
+    Type: AWS::SQS::Queue
+  Mapping:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Fn
+      EventSourceArn: !GetAtt Work.Arn
+      Enabled: false
+      Tags:
+        - {{Key: my, Value: tag}}
 Outputs:
   Layer:
     Value: !GetAtt Shared.LayerVersionArn
@@ -257,6 +275,8 @@ Outputs:
     Value: !Ref Fn
   Filter:
     Value: !Ref Forward
+  MappingArn:
+    Value: !GetAtt Mapping.EventSourceMappingArn
 """
 
 
@@ -273,6 +293,7 @@ def test_layer_version_and_subscription_filter(
     logs = lamina.client("logs")
     (found,) = logs.describe_subscription_filters(logGroupName=f"/aws/lambda/{out['Fn']}")["subscriptionFilters"]
     assert found["filterName"] == out["Filter"] and found["destinationArn"].endswith(f":function:{out['Fn']}")
+    assert lam.list_tags(Resource=out["MappingArn"])["Tags"] == {"my": "tag"}  # AWS adds aws:cloudformation:* too
     layer, version = out["Layer"].rsplit(":", 1)
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)

@@ -520,6 +520,8 @@ class EventSourceMapping:
 
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         params = {key: props[key] for key in self.PASSED if key in props}
+        if props.get("Tags"):
+            params["Tags"] = _tags(props)
         mapping = await call("lambda", "CreateEventSourceMapping", params)
         uuid = mapping["UUID"]
         return Made(uuid, {"Id": uuid, "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")})

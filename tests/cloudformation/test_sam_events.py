@@ -204,3 +204,73 @@ Resources:
 def test_sam_dynamodb_event(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
     stack = deploy(STREAM_EVENT)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, stack["StackName"])
+
+
+LOGS_AND_API = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Trail:
+    Type: AWS::Logs::LogGroup
+  Seen:
+    Type: AWS::SQS::Queue
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      StageName: v1
+  Reader:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Environment:
+        Variables:
+          SEEN: !Ref Seen
+      InlineCode: |
+        import base64, gzip, json, os, boto3
+        def handler(event, context):
+            if "awslogs" in event:
+                data = json.loads(gzip.decompress(base64.b64decode(event["awslogs"]["data"])))
+                messages = [e["message"] for e in data["logEvents"]]
+                boto3.client("sqs").send_message(QueueUrl=os.environ["SEEN"], MessageBody=json.dumps(messages))
+                return None
+            return {"statusCode": 200, "body": json.dumps({"resource": event["resource"]})}
+      Events:
+        Lines:
+          Type: CloudWatchLogs
+          Properties:
+            LogGroupName: !Ref Trail
+            FilterPattern: ERROR
+        Ping:
+          Type: Api
+          Properties:
+            RestApiId: !Ref Api
+            Path: /ping
+            Method: GET
+Outputs:
+  Trail:
+    Value: !Ref Trail
+  Seen:
+    Value: !Ref Seen
+  Api:
+    Value: !Ref Api
+"""
+
+
+def test_sam_cloudwatch_logs_event_and_explicit_api(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    stack = deploy(LOGS_AND_API)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, stack["StackName"])
+    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    assert _get(lamina, f"{out['Api']}.execute-api.localhost", "/v1/ping") == {"resource": "/ping"}
+    logs = lamina.client("logs")
+    logs.create_log_stream(logGroupName=out["Trail"], logStreamName="s")
+    now = int(time.time() * 1000)
+    lines = [{"timestamp": now, "message": "ok"}, {"timestamp": now, "message": "ERROR boom"}]
+    logs.put_log_events(logGroupName=out["Trail"], logStreamName="s", logEvents=lines)
+    sqs = lamina.client("sqs")
+    deadline = time.monotonic() + 60
+    received: list[dict[str, Any]] = []
+    while not received and time.monotonic() < deadline:
+        received = sqs.receive_message(QueueUrl=out["Seen"], WaitTimeSeconds=2).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in received] == [["ERROR boom"]]  # only what the filter matched

@@ -199,5 +199,15 @@ class ScheduleGroup:
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "scheduler", "DeleteScheduleGroup", {"Name": made.physical_id})
 
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("Name"):
+            return None
+        name = generated_name(stack, logical, 64)
+        try:
+            found = await call("scheduler", "GetScheduleGroup", {"Name": name})
+        except LaminaError:
+            return None
+        return Made(name, {"Arn": found["Arn"]})
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         return None if old.get("Name") != new.get("Name") else made

@@ -691,6 +691,19 @@ class LayerVersion:
         layer, version = made.physical_id.rsplit(":", 1)
         await quietly(call, "lambda", "DeleteLayerVersion", {"LayerName": layer, "VersionNumber": int(version)})
 
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("LayerName"):
+            return None  # a layer the user names may have versions of its own
+        try:
+            found = await call("lambda", "ListLayerVersions", {"LayerName": generated_name(stack, logical, 140)})
+        except LaminaError:
+            return None
+        versions = found.get("LayerVersions") or []
+        if not versions:
+            return None
+        arn = versions[0]["LayerVersionArn"]
+        return Made(arn, {"LayerVersionArn": arn})
+
 
 def resource_types(clock: Clock) -> dict[str, ResourceType]:
     # the other modules build on this one, so they are imported here

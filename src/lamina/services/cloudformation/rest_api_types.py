@@ -81,6 +81,15 @@ class RestApi:
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "apigateway", "DeleteRestApi", {"restApiId": made.physical_id})
 
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("Name") or (props.get("Body") or {}).get("info", {}).get("title"):
+            return None
+        name = generated_name(stack, logical, 128)
+        for api in (await call("apigateway", "GetRestApis", {"limit": 500})).get("items", []):
+            if api["name"] == name:
+                return Made(api["id"], {"RestApiId": api["id"], "RootResourceId": api["rootResourceId"]})
+        return None
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         api_id, root = made.physical_id, made.attributes["RootResourceId"]
         patches = [

@@ -300,3 +300,23 @@ def test_layer_version_and_subscription_filter(
     with pytest.raises(ClientError):
         lam.get_layer_version(LayerName=layer, VersionNumber=int(version))
     assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{out['Fn']}")["logGroups"] == []
+
+
+def test_getatt_of_an_undocumented_attribute_fails(cfn: Any, deploy: Callable[..., dict[str, Any]]) -> None:
+    body = """
+Resources:
+  Tick:
+    Type: AWS::Events::Rule
+    Properties:
+      ScheduleExpression: rate(1 day)
+Outputs:
+  Name:
+    Value: !GetAtt Tick.Name
+"""
+    stack = deploy(body)
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
+    reasons = [
+        e.get("ResourceStatusReason", "")
+        for e in cfn.describe_stack_events(StackName=stack["StackName"])["StackEvents"]
+    ]
+    assert any("resource Tick does not support attribute type Name in Fn::GetAtt" in r for r in reasons), reasons

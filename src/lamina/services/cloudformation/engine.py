@@ -205,7 +205,9 @@ class StackEngine:
 
         def attribute(name: str, key: str) -> Any:
             attributes = made[name].get("Attributes") or {}
-            if key not in attributes:
+            # a type may keep more than AWS documents (what its delete needs); GETATT names what Fn::GetAtt gives
+            documented = getattr(self._types.get(made[name]["ResourceType"]), "GETATT", None)
+            if key not in attributes or (documented is not None and key not in documented):
                 raise intrinsics.template_error(f"resource {name} does not support attribute type {key} in Fn::GetAtt")
             return attributes[key]
 

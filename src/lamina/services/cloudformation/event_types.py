@@ -34,6 +34,8 @@ def _bus_name(value: Any) -> str | None:
 
 
 class Rule:
+    GETATT = ("Arn",)  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = props.get("Name") or generated_name(stack, logical, 64)
         bus = _bus_name(props.get("EventBusName"))
@@ -111,6 +113,8 @@ class Rule:
 
 
 class EventBus:
+    GETATT = ("Arn", "Name", "Policy")  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = str(props["Name"])
         params: dict[str, Any] = {"Name": name}
@@ -130,6 +134,8 @@ class EventBus:
 
 
 class Schedule:
+    GETATT = ("Arn",)  # what Fn::GetAtt gives, as AWS documents it
+
     _PASSED = (
         "ScheduleExpression",
         "ScheduleExpressionTimezone",
@@ -179,6 +185,8 @@ class Schedule:
 
 
 class ScheduleGroup:
+    GETATT = ("Arn", "CreationDate", "LastModificationDate", "State")  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = props.get("Name") or generated_name(stack, logical, 64)
         params: dict[str, Any] = {"Name": name}

@@ -11,6 +11,8 @@ from lamina.services.cloudformation.resource_types import Call, Made, _tags, gen
 class LogGroup:
     """AWS::Logs::LogGroup: `Ref` the name, `Fn::GetAtt ... Arn` the group's ARN ending `:*`."""
 
+    GETATT = ("Arn",)  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = props.get("LogGroupName") or generated_name(stack, logical, 512)
         params: dict[str, Any] = {"logGroupName": name}
@@ -65,6 +67,8 @@ class LogGroup:
 
 class SubscriptionFilter:
     """AWS::Logs::SubscriptionFilter: `Ref` the filter name."""
+
+    GETATT = ()  # what Fn::GetAtt gives, as AWS documents it
 
     def _params(self, name: str, props: dict[str, Any]) -> dict[str, Any]:
         params: dict[str, Any] = {

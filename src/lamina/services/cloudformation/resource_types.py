@@ -667,6 +667,8 @@ class LayerVersion:
     `ZipFile`, the archive in base64 or as a `data:application/zip;base64,` URI (`lamina deploy` writes it), or
     `Files`, a map of path → text."""
 
+    GETATT = ("LayerVersionArn",)  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = str(props.get("LayerName") or generated_name(stack, logical, 140))
         content = props.get("Content") or {}

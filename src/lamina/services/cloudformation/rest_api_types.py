@@ -23,6 +23,8 @@ def _lower(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 class RestApi:
+    GETATT = ("RestApiId", "RootResourceId")  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         if props.get("BodyS3Location"):
             raise ProvisionFailed("Lamina has no S3 yet: AWS::ApiGateway::RestApi needs an inline Body")
@@ -113,6 +115,8 @@ class RestApi:
 
 
 class Resource:
+    GETATT = ("ResourceId",)  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         api_id = str(props["RestApiId"])
         params = {"restApiId": api_id, "parentId": str(props["ParentId"]), "pathPart": str(props["PathPart"])}
@@ -125,6 +129,8 @@ class Resource:
 
 
 class Method:
+    GETATT = ()  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         api_id, resource, verb = str(props["RestApiId"]), str(props["ResourceId"]), str(props["HttpMethod"]).upper()
         scope = {"restApiId": api_id, "resourceId": resource, "httpMethod": verb}
@@ -156,6 +162,8 @@ class Method:
 
 
 class Deployment:
+    GETATT = ("DeploymentId",)  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         api_id = str(props["RestApiId"])
         params: dict[str, Any] = {"restApiId": api_id}
@@ -181,6 +189,8 @@ class Deployment:
 
 
 class Stage:
+    GETATT = ()  # what Fn::GetAtt gives, as AWS documents it
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         api_id = str(props["RestApiId"])
         name = str(props.get("StageName") or generated_name(stack, logical, 128))

@@ -33,6 +33,8 @@ def _stream(props: dict[str, Any]) -> dict[str, Any]:
 
 
 class Table:
+    GETATT = ("Arn", "StreamArn")  # what Fn::GetAtt gives, as AWS documents it
+
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 

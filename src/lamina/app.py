@@ -351,22 +351,6 @@ class Lamina:
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
         iam_service = bind_service("iam", IamProvider(self.iam))
         sts_service = bind_service("sts", StsProvider(self.sts))
-        # CloudFormation: stacks are documents; resources are made through the other services' own operations,
-        # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes.
-        local_calls = LocalCalls(
-            [lambda_service, sqs_service, sns_service, iam_service, sts_service, http_api_service],
-            settings.region,
-            settings.account_id,
-            lambda: f"http://localhost:{self._public_port()}",
-        )
-        self.stacks = StackEngine(
-            self.store, self.clock, local_calls, resource_types(self.clock), settings.region, settings.account_id
-        )
-        self.stacks.load()
-        sam_policies = {p["PolicyName"]: arn for arn, p in managed_policies().items()}
-        cloudformation_service = bind_service(
-            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
-        )
         # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
         # path) and the logs API over the same tables (migration 0009); subscription filters invoke functions
         # asynchronously as logs.amazonaws.com, which their resource policy must allow.
@@ -424,6 +408,35 @@ class Lamina:
             self._stream_source, self.kinesis_store, self.functions, gate, stream_failure, self.clock
         )
         self.event_source_mappings.on_change(self.stream_pollers.mapping_changed)
+        # CloudFormation: stacks are documents; resources are made through the other services' own operations,
+        # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes. After the services
+        # it provisions (DynamoDB, Logs, events, scheduler, REST and HTTP APIs).
+        local_calls = LocalCalls(
+            [
+                lambda_service,
+                sqs_service,
+                sns_service,
+                iam_service,
+                sts_service,
+                http_api_service,
+                apigateway_service,
+                events_service,
+                scheduler_service,
+                logs_service,
+                dynamodb_service,
+            ],
+            settings.region,
+            settings.account_id,
+            lambda: f"http://localhost:{self._public_port()}",
+        )
+        self.stacks = StackEngine(
+            self.store, self.clock, local_calls, resource_types(self.clock), settings.region, settings.account_id
+        )
+        self.stacks.load()
+        sam_policies = {p["PolicyName"]: arn for arn, p in managed_policies().items()}
+        cloudformation_service = bind_service(
+            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
+        )
         self.gateway = Gateway(
             [
                 lambda_service,

@@ -8,10 +8,10 @@ import json
 from typing import Any
 
 from lamina.clock import ManualClock
-from lamina.errors import InvalidParameter
+from lamina.errors import InvalidParameter, NotFound
 from lamina.services.cloudformation import intrinsics
 from lamina.services.cloudformation.engine import StackEngine
-from lamina.services.cloudformation.resource_types import Call, Made
+from lamina.services.cloudformation.resource_types import Call, Made, resource_types
 from lamina.services.cloudformation.stack_template import plan
 from lamina.store.documents import MemoryStore
 
@@ -108,6 +108,88 @@ def test_interrupted_creation_rolls_back_on_start() -> None:
         await restarted.settled()
         assert restarted.find("s")["StackStatus"] == "ROLLBACK_COMPLETE"
         assert after == [f"delete id-{n}" for n in reversed(made)]
+
+    asyncio.run(run())
+
+
+class Queues:
+    """An SQS stand-in for the real AWS::SQS::Queue type; a CreateQueue of a name containing `hold` makes the
+    queue and then never answers (the process dies between the service's commit and the stack's)."""
+
+    def __init__(self, hold: str = "") -> None:
+        self.urls: set[str] = set()
+        self.hold = hold
+
+    async def __call__(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        if operation == "CreateQueue":
+            url = f"http://q/{params['QueueName']}"
+            self.urls.add(url)
+            if self.hold and self.hold in params["QueueName"]:
+                await asyncio.Event().wait()
+            return {"QueueUrl": url}
+        if operation == "GetQueueAttributes":
+            return {"Attributes": {"QueueArn": "arn:" + params["QueueUrl"]}}
+        if operation == "GetQueueUrl":
+            url = f"http://q/{params['QueueName']}"
+            if url not in self.urls:
+                raise NotFound("The specified queue does not exist.")
+            return {"QueueUrl": url}
+        assert operation == "DeleteQueue", operation
+        self.urls.discard(params["QueueUrl"])
+        return {}
+
+
+def test_resource_made_just_before_a_crash_is_rolled_back() -> None:
+    async def run() -> None:
+        store = MemoryStore()
+        queues = Queues(hold="-Second-")
+        template = {"Resources": {"First": {"Type": "AWS::SQS::Queue"}, "Second": {"Type": "AWS::SQS::Queue"}}}
+        found = plan(template, [], [], intrinsics.pseudo_parameters("us-east-1", "0" * 12, "s", "arn:stack"), {})
+        engine = StackEngine(store, ManualClock(), queues, resource_types(ManualClock()), "us-east-1", "0" * 12)
+        engine.load()
+        engine.create("s", json.dumps(template), found, {})
+        for _ in range(50):
+            await asyncio.sleep(0)
+        await engine.close()  # Second's queue exists; its entry never recorded it as made
+        assert len(queues.urls) == 2
+        (doc,) = store.load("cfn-stack").values()
+        assert not doc["Resources"]["Second"].get("Made")
+        queues.hold = ""
+        restarted = StackEngine(store, ManualClock(), queues, resource_types(ManualClock()), "us-east-1", "0" * 12)
+        restarted.load()
+        restarted.start()
+        await restarted.settled()
+        assert restarted.find("s")["StackStatus"] == "ROLLBACK_COMPLETE"
+        assert queues.urls == set()
+
+    asyncio.run(run())
+
+
+def test_replacement_made_just_before_a_crash_is_rolled_back() -> None:
+    async def run() -> None:
+        store = MemoryStore()
+        queues = Queues()
+        pseudo = intrinsics.pseudo_parameters("us-east-1", "0" * 12, "s", "arn:stack")
+        template: dict[str, Any] = {"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}}
+        engine = StackEngine(store, ManualClock(), queues, resource_types(ManualClock()), "us-east-1", "0" * 12)
+        engine.load()
+        engine.create("s", "{}", plan(template, [], [], pseudo, {}), {})
+        await engine.settled()
+        (original,) = queues.urls
+        fifo = {"Resources": {"Q": {"Type": "AWS::SQS::Queue", "Properties": {"FifoQueue": True}}}}
+        queues.hold = ".fifo"  # the replacement (a FIFO queue needs a new name) is made, then the process dies
+        engine.update("s", "{fifo}", plan(fifo, [], [], pseudo, {}))
+        for _ in range(50):
+            await asyncio.sleep(0)
+        await engine.close()
+        assert len(queues.urls) == 2
+        queues.hold = ""
+        restarted = StackEngine(store, ManualClock(), queues, resource_types(ManualClock()), "us-east-1", "0" * 12)
+        restarted.load()
+        restarted.start()
+        await restarted.settled()
+        assert restarted.find("s")["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+        assert queues.urls == {original}
 
     asyncio.run(run())
 

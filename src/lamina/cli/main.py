@@ -73,7 +73,29 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     tune.add_parser(sub)
+    # CloudFormation stacks on a running Lamina (cli/deploy.py)
+    deploy = sub.add_parser("deploy", help="package a SAM/CloudFormation template's local code and deploy it")
+    deploy.add_argument("template", type=Path, help="the template file (YAML or JSON)")
+    deploy.add_argument("--stack-name", required=True, help="the stack to create or update")
+    deploy.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="parameter values")
+    listing = sub.add_parser("stacks", help="list the stacks of a running Lamina")
+    destroy = sub.add_parser("destroy", help="delete a stack and everything it made")
+    destroy.add_argument("stack_name", help="the stack to delete")
+    for command in (deploy, listing, destroy):
+        command.add_argument("--endpoint-url", default=None, help="Lamina's URL (default $AWS_ENDPOINT_URL or :4566)")
+        command.add_argument("--region", default=None, help=f"region (default $AWS_DEFAULT_REGION or {DEFAULT_REGION})")
     return parser
+
+
+def _stack_command(args: argparse.Namespace) -> int:
+    from lamina.cli import deploy
+
+    cfn = deploy.client(args.endpoint_url, args.region)
+    if args.command == "deploy":
+        return deploy.deploy(cfn, args.template, args.stack_name, args.parameter_overrides)
+    if args.command == "stacks":
+        return deploy.stacks(cfn)
+    return deploy.destroy(cfn, args.stack_name)
 
 
 async def _serve(settings: Settings) -> None:
@@ -97,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "tune":
         return tune.run(args)
+    if args.command in ("deploy", "stacks", "destroy"):
+        return _stack_command(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings(
         host=args.host,

@@ -33,7 +33,15 @@ from typing import Any
 from lamina.clock import Clock
 from lamina.errors import LaminaError, ServiceFault
 from lamina.services.cloudformation import change_sets, intrinsics
-from lamina.services.cloudformation.resource_types import NAME_PROPERTIES, Call, Made, ProvisionFailed, ResourceType
+from lamina.services.cloudformation.resource_types import (
+    NAME_PROPERTIES,
+    Call,
+    Made,
+    ProvisionFailed,
+    ResourceType,
+    naming,
+    random_tail,
+)
 from lamina.services.cloudformation.stack_template import Plan
 from lamina.services.cloudformation.template import validation_error
 from lamina.store.documents import DocumentStore
@@ -197,7 +205,9 @@ class StackEngine:
 
         def attribute(name: str, key: str) -> Any:
             attributes = made[name].get("Attributes") or {}
-            if key not in attributes:
+            # a type may keep more than AWS documents (what its delete needs); GETATT names what Fn::GetAtt gives
+            documented = getattr(self._types.get(made[name]["ResourceType"]), "GETATT", None)
+            if key not in attributes or (documented is not None and key not in documented):
                 raise intrinsics.template_error(f"resource {name} does not support attribute type {key} in Fn::GetAtt")
             return attributes[key]
 
@@ -259,14 +269,14 @@ class StackEngine:
         for logical in stack["Order"]:
             definition = resources[logical]
             kind = definition["Type"]
-            stack["Resources"][logical] = {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": ""}
+            stack["Resources"][logical] = self._planned(logical, kind)
             self._event(stack, logical, "CREATE_IN_PROGRESS")
             try:
                 handler = self._types.get(kind)
                 if handler is None:
                     raise ProvisionFailed(f"Resource type {kind} is not supported by Lamina")
                 props = self._scope(stack).resolve(definition.get("Properties") or {})
-                made = await handler.create(self._call, stack["StackName"], logical, props)
+                made = await self._make(stack, logical, handler, props)
             except (LaminaError, ProvisionFailed, KeyError, TypeError, ValueError) as exc:
                 reason = exc.message if isinstance(exc, LaminaError) else str(exc)
                 if isinstance(exc, KeyError):
@@ -321,6 +331,49 @@ class StackEngine:
         stack["Imports"] = sorted(scope.imported)
         return outputs
 
+    @staticmethod
+    def _planned(logical: str, kind: str) -> dict[str, Any]:
+        """A resource's entry before its create: the tail of the name it will be given is chosen now."""
+        return {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": "", "NameTail": random_tail()}
+
+    async def _make(self, stack: Stack, logical: str, handler: ResourceType, props: dict[str, Any]) -> Made:
+        """Creates a resource once its planned name and properties are committed, so a crash during the create
+        leaves enough on record to find (and roll back) what it made."""
+        entry = stack["Resources"][logical]
+        entry["Props"] = props
+        self._save(stack)
+        with naming(entry["NameTail"]):
+            return await handler.create(self._call, stack["StackName"], logical, props)
+
+    async def _interrupted(self, stack: Stack, entry: dict[str, Any]) -> Made | None:
+        """What a create cut off by a restart made (its entry still CREATE_IN_PROGRESS), found by planned name."""
+        if entry.get("Made") or entry.get("ResourceStatus") != "CREATE_IN_PROGRESS" or "NameTail" not in entry:
+            return None
+        finder = getattr(self._types.get(entry["ResourceType"]), "find", None)
+        if finder is None or entry.get("Props") is None:
+            return None
+        try:
+            with naming(entry["NameTail"]):
+                found: Made | None = await finder(
+                    self._call, stack["StackName"], entry["LogicalResourceId"], entry["Props"]
+                )
+        except LaminaError:
+            return None
+        if found is not None:
+            entry.update({"PhysicalResourceId": found.physical_id, "Attributes": found.attributes, "Made": True})
+        return found
+
+    async def _delete_replacement(self, stack: Stack, logical: str, step: dict[str, Any]) -> None:
+        """Whatever a replacement's create made before it failed or a crash stopped it, found by planned name."""
+        handler = self._types[step["Before"]["ResourceType"]]
+        finder = getattr(handler, "find", None)
+        if finder is None:
+            return
+        with naming(step["Tail"]):
+            found = await finder(self._call, stack["StackName"], logical, step.get("To") or {})
+        if found is not None:
+            await handler.delete(self._call, found)
+
     async def _undo(self, stack: Stack, final: str) -> bool:
         """Deletes what the stack made, newest first; False when something could not be deleted."""
         ok = True
@@ -329,6 +382,7 @@ class StackEngine:
             if entry["ResourceStatus"] in ("DELETE_COMPLETE", "DELETE_SKIPPED"):
                 continue
             policy = stack["Processed"]["Resources"].get(logical, {}).get("DeletionPolicy", "Delete")
+            await self._interrupted(stack, entry)
             if not entry.get("Made"):
                 self._event(stack, logical, "DELETE_COMPLETE")
                 continue
@@ -418,10 +472,10 @@ class StackEngine:
         await self._clean_up(stack)
 
     async def _add(self, stack: Stack, logical: str, kind: str, handler: ResourceType, props: dict[str, Any]) -> None:
-        stack["Resources"][logical] = {"LogicalResourceId": logical, "ResourceType": kind, "PhysicalResourceId": ""}
+        stack["Resources"][logical] = self._planned(logical, kind)
         stack["Journal"].append({"Logical": logical, "Action": "added"})
         self._event(stack, logical, "CREATE_IN_PROGRESS")
-        made = await handler.create(self._call, stack["StackName"], logical, props)
+        made = await self._make(stack, logical, handler, props)
         entry = stack["Resources"][logical]
         entry.update(
             {"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Made": True, "Props": props}
@@ -446,7 +500,11 @@ class StackEngine:
                     "CloudFormation cannot update a stack when a custom-named resource requires replacing. "
                     f"Rename {props[name]} and update the stack again."
                 )
-            made = await handler.create(self._call, stack["StackName"], logical, props)
+            step = stack["Journal"][-1]
+            step.update(Action="replacing", Tail=random_tail())  # the new one's name, on record before it is made
+            self._save(stack)
+            with naming(step["Tail"]):
+                made = await handler.create(self._call, stack["StackName"], logical, props)
             action = "replaced"
         stack["Journal"][-1]["Action"] = action
         entry.update({"PhysicalResourceId": made.physical_id, "Attributes": made.attributes, "Props": props})
@@ -498,6 +556,7 @@ class StackEngine:
             try:
                 if step["Action"] == "added":
                     if entry is not None:
+                        await self._interrupted(stack, entry)
                         if entry.get("Made"):
                             self._event(stack, logical, "DELETE_IN_PROGRESS")
                             await self._delete_quietly(entry)
@@ -511,6 +570,8 @@ class StackEngine:
                 self._event(stack, logical, "UPDATE_IN_PROGRESS")
                 if step["Action"] == "replaced":
                     await self._delete_quietly(entry)  # the new one; the old one was never touched
+                elif step["Action"] == "replacing":  # the new one's create failed or was cut off by a crash
+                    await self._delete_replacement(stack, logical, step)
                 else:  # changed (or changing when it failed): change it back
                     handler = self._types[entry["ResourceType"]]
                     updater = getattr(handler, "update", None)

@@ -8,12 +8,15 @@ follow AWS's form `<stack>-<logical id>-<13 random characters>`, cut to each ser
 
 from __future__ import annotations
 
+import base64
+import contextvars
 import io
 import json
 import secrets
 import string
 import zipfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -35,6 +38,13 @@ class ResourceType(Protocol):
     async def delete(self, call: Call, made: Made) -> None: ...
 
 
+class Recoverable(Protocol):
+    """A type whose generated name finds what a create cut off by a crash made: `find` answers the resource
+    `create` would have made under the same planned name (see `naming`), or None when there is none."""
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None: ...
+
+
 class Updatable(Protocol):
     """A type that changes some properties in place. `update` answers the resource as it now is, or None when
     the change needs a replacement (a new resource made, the old one deleted once the update succeeded)."""
@@ -47,6 +57,10 @@ NAME_PROPERTIES = {
     "AWS::SNS::Topic": "TopicName",
     "AWS::IAM::Role": "RoleName",
     "AWS::Lambda::Function": "FunctionName",
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Events::Rule": "Name",
+    "AWS::Scheduler::Schedule": "Name",
+    "AWS::Logs::LogGroup": "LogGroupName",
 }
 
 
@@ -58,8 +72,26 @@ class ProvisionFailed(Exception):
     """A resource could not be made; the message is the event's ResourceStatusReason."""
 
 
+_TAIL: contextvars.ContextVar[str | None] = contextvars.ContextVar("cfn_name_tail", default=None)
+
+
+def random_tail() -> str:
+    return "".join(secrets.choice(_RANDOM) for _ in range(13))
+
+
+@contextmanager
+def naming(tail: str) -> Iterator[None]:
+    """Names generated inside end with `tail`: the engine records the tail durably before a create, so after a
+    crash the same name (and so what the create made) can be found again."""
+    token = _TAIL.set(tail)
+    try:
+        yield
+    finally:
+        _TAIL.reset(token)
+
+
 def generated_name(stack: str, logical: str, limit: int, suffix: str = "") -> str:
-    tail = "".join(secrets.choice(_RANDOM) for _ in range(13))
+    tail = _TAIL.get() or random_tail()
     room = limit - len(tail) - len(suffix) - 2
     stack_part = stack[: max(1, room // 2)] if len(stack) + len(logical) > room else stack
     logical_part = logical[: max(1, room - len(stack_part))]
@@ -123,6 +155,16 @@ class Queue:
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "sqs", "DeleteQueue", {"QueueUrl": made.physical_id})
 
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("QueueName"):
+            return None  # a name the user chose may be a queue the stack never made
+        name = generated_name(stack, logical, 80, ".fifo" if props.get("FifoQueue") else "")
+        try:
+            url = (await call("sqs", "GetQueueUrl", {"QueueName": name}))["QueueUrl"]
+        except LaminaError:
+            return None
+        return Made(url, {})
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "QueueName", "FifoQueue"):
             return None
@@ -155,6 +197,15 @@ class Topic:
 
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "sns", "DeleteTopic", {"TopicArn": made.physical_id})
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("TopicName"):
+            return None
+        name = generated_name(stack, logical, 256, ".fifo" if props.get("FifoTopic") else "")
+        for topic in (await call("sns", "ListTopics", {})).get("Topics", []):
+            if topic["TopicArn"].rsplit(":", 1)[1] == name:
+                return Made(topic["TopicArn"], {})
+        return None
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "TopicName", "FifoTopic", "Subscription"):
@@ -232,6 +283,16 @@ class Role:
             await call("iam", "DeleteRolePolicy", {"RoleName": name, "PolicyName": policy_name})
         await quietly(call, "iam", "DeleteRole", {"RoleName": name})
 
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("RoleName"):
+            return None
+        name = generated_name(stack, logical, 64)
+        try:
+            await call("iam", "GetRole", {"RoleName": name})
+        except LaminaError:
+            return None
+        return Made(name, {})
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "RoleName", "Path"):
             return None
@@ -259,8 +320,14 @@ class Role:
         return made
 
 
+ZIP_DATA = "data:application/zip;base64,"  # an archive inline (Lamina's extension; `lamina deploy` writes it)
+
+
 def inline_zip(source: str, runtime: str) -> bytes:
-    """`Code.ZipFile`: the source as `index.py` or `index.js`, as CloudFormation packages it."""
+    """`Code.ZipFile`: the source as `index.py` or `index.js`, as CloudFormation packages it; or, when it is a
+    `data:application/zip;base64,` URI (what `lamina deploy` makes of a local CodeUri), that archive itself."""
+    if source.startswith(ZIP_DATA):
+        return base64.b64decode(source[len(ZIP_DATA) :])
     buffer = io.BytesIO()
     name = "index.js" if runtime.startswith("nodejs") else "index.py"
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -320,6 +387,16 @@ class Function:
 
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "lambda", "DeleteFunction", {"FunctionName": made.physical_id})
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("FunctionName"):
+            return None
+        name = generated_name(stack, logical, 64)
+        try:
+            await call("lambda", "GetFunctionConfiguration", {"FunctionName": name})
+        except LaminaError:
+            return None
+        return Made(name, {})
 
     async def _settle(self, call: Call, name: str) -> None:
         """CloudFormation waits for each change of a function to finish (LastUpdateStatus) before the next."""
@@ -444,6 +521,8 @@ class EventSourceMapping:
 
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         params = {key: props[key] for key in self.PASSED if key in props}
+        if props.get("Tags"):
+            params["Tags"] = _tags(props)
         mapping = await call("lambda", "CreateEventSourceMapping", params)
         uuid = mapping["UUID"]
         return Made(uuid, {"Id": uuid, "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")})
@@ -584,8 +663,56 @@ class EventInvokeConfig:
         await quietly(call, "lambda", "DeleteFunctionEventInvokeConfig", params)
 
 
+class LayerVersion:
+    """AWS::Lambda::LayerVersion. Lamina has no S3 yet, so Content carries the zip inline (Lamina's extension):
+    `ZipFile`, the archive in base64 or as a `data:application/zip;base64,` URI (`lamina deploy` writes it), or
+    `Files`, a map of path → text."""
+
+    GETATT = ("LayerVersionArn",)  # what Fn::GetAtt gives, as AWS documents it
+
+    async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
+        name = str(props.get("LayerName") or generated_name(stack, logical, 140))
+        content = props.get("Content") or {}
+        if "ZipFile" in content:
+            archive = base64.b64decode(str(content["ZipFile"]).removeprefix(ZIP_DATA))
+        elif "Files" in content:
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as packed:
+                for path, text in content["Files"].items():
+                    packed.writestr(str(path), str(text))
+            archive = buffer.getvalue()
+        else:
+            raise ProvisionFailed("Lamina has no S3 yet: AWS::Lambda::LayerVersion Content must be inline (ZipFile)")
+        params: dict[str, Any] = {"LayerName": name, "Content": {"ZipFile": archive}}
+        for key in ("Description", "CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"):
+            if key in props:
+                params[key] = props[key]
+        arn = (await call("lambda", "PublishLayerVersion", params))["LayerVersionArn"]
+        return Made(arn, {"LayerVersionArn": arn})
+
+    async def delete(self, call: Call, made: Made) -> None:
+        layer, version = made.physical_id.rsplit(":", 1)
+        await quietly(call, "lambda", "DeleteLayerVersion", {"LayerName": layer, "VersionNumber": int(version)})
+
+    async def find(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made | None:
+        if props.get("LayerName"):
+            return None  # a layer the user names may have versions of its own
+        try:
+            found = await call("lambda", "ListLayerVersions", {"LayerName": generated_name(stack, logical, 140)})
+        except LaminaError:
+            return None
+        versions = found.get("LayerVersions") or []
+        if not versions:
+            return None
+        arn = versions[0]["LayerVersionArn"]
+        return Made(arn, {"LayerVersionArn": arn})
+
+
 def resource_types(clock: Clock) -> dict[str, ResourceType]:
-    from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage  # they build on this module
+    # the other modules build on this one, so they are imported here
+    from lamina.services.cloudformation import event_types, log_types, rest_api_types
+    from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage
+    from lamina.services.cloudformation.table_types import Table
 
     return {
         "AWS::SQS::Queue": Queue(),
@@ -605,4 +732,17 @@ def resource_types(clock: Clock) -> dict[str, ResourceType]:
         "AWS::SNS::TopicPolicy": TopicPolicy(),
         "AWS::ApiGatewayV2::Api": HttpApi(),
         "AWS::ApiGatewayV2::Stage": HttpApiStage(),
+        "AWS::Lambda::LayerVersion": LayerVersion(),
+        "AWS::DynamoDB::Table": Table(clock),
+        "AWS::Events::Rule": event_types.Rule(),
+        "AWS::Events::EventBus": event_types.EventBus(),
+        "AWS::Scheduler::Schedule": event_types.Schedule(),
+        "AWS::Scheduler::ScheduleGroup": event_types.ScheduleGroup(),
+        "AWS::Logs::LogGroup": log_types.LogGroup(),
+        "AWS::Logs::SubscriptionFilter": log_types.SubscriptionFilter(),
+        "AWS::ApiGateway::RestApi": rest_api_types.RestApi(),
+        "AWS::ApiGateway::Resource": rest_api_types.Resource(),
+        "AWS::ApiGateway::Method": rest_api_types.Method(),
+        "AWS::ApiGateway::Deployment": rest_api_types.Deployment(),
+        "AWS::ApiGateway::Stage": rest_api_types.Stage(),
     }

@@ -77,7 +77,10 @@ def parse(body: str) -> dict[str, Any]:
         raise format_error(f"YAML not well-formed. {str(exc).splitlines()[-1].strip()}") from None
     if not isinstance(template, dict):
         raise format_error("unsupported structure.")
-    unknown = sorted(k for k in template if k not in SECTIONS)
+    transforms = template.get("Transform")
+    sam = "AWS::Serverless-2016-10-31" in (transforms if isinstance(transforms, list) else [transforms])
+    # SAM's Globals section is the transform's to read (and remove); without it, an unknown section
+    unknown = sorted(k for k in template if k not in SECTIONS and not (sam and k == "Globals"))
     if unknown:
         raise format_error(f"Invalid template property or properties [{', '.join(unknown)}]")
     version = template.get("AWSTemplateFormatVersion")

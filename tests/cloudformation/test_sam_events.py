@@ -196,11 +196,6 @@ Resources:
 """
 
 
-@pytest.mark.xfail(
-    reason="Lamina's Lambda on main maps SQS sources only (CreateEventSourceMapping answers 'Unrecognized event "
-    "source.' for a DynamoDB stream); the stream mappings are another branch's work",
-    strict=True,
-)
 def test_sam_dynamodb_event(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
     stack = deploy(STREAM_EVENT)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, stack["StackName"])

@@ -171,7 +171,7 @@ async function testTab(panel, name) {
   const fill = async (data) => {
     saved = data.events;
     events.replaceChildren(h("option", { value: "" }, Object.keys(saved).length ? "Saved events…" : "No saved events"),
-      Object.keys(saved).sort().map((n) => h("option", { value: n }, n)));
+      ...Object.keys(saved).sort().map((n) => h("option", { value: n }, n)));
   };
   events.addEventListener("change", () => {
     if (events.value) {

@@ -618,7 +618,7 @@ class Lamina:
 
     def _internal(self, request: Request) -> Awaitable[Response] | Response | None:
         path = request.path
-        if is_console(path):
+        if is_console(request):
             return self.console.handle(request)
         if request.method == "GET" and path == f"/{self.sns.signer.cert_name}":  # SNS's SigningCertURL
             return Response(200, [("Content-Type", "application/x-x509-ca-cert")], self.sns.signer.cert_pem)

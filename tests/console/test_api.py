@@ -173,3 +173,35 @@ def test_blueprints_create_working_functions(lamina: LaminaProcess, lambda_clien
     assert json.loads(out["body"]) == {"method": "GET", "path": "/items"}
     status, body = console_api(lamina, "blueprints/api-backend", {"FunctionName": fn_name, "Role": ROLE})
     assert (status, body["__type"]) == (409, "ResourceConflictException")
+
+
+def test_changes_from_another_origin_are_refused(lamina: LaminaProcess, lambda_client: Any, fn_name: str) -> None:
+    _create(lambda_client, fn_name)
+    for headers in (
+        {"Content-Type": "application/json", "Origin": "http://evil.example"},
+        {"Content-Type": "text/plain"},  # a form-like post a foreign page may send without asking
+    ):
+        request = urllib.request.Request(
+            f"{lamina.url}/console/api/call/lambda/UpdateFunctionConfiguration",
+            data=json.dumps({"FunctionName": fn_name, "MemorySize": 512}).encode(),
+            method="POST",
+            headers=headers,
+        )
+        try:
+            urllib.request.urlopen(request, timeout=30)
+            raise AssertionError("accepted a cross-origin change")
+        except urllib.error.HTTPError as error:
+            assert error.code == 403
+    assert lambda_client.get_function_configuration(FunctionName=fn_name)["MemorySize"] == 128
+
+
+def test_signed_requests_under_console_go_to_the_services(lamina: LaminaProcess) -> None:
+    request = urllib.request.Request(
+        f"{lamina.url}/console/",
+        headers={"Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/lambda/aws4_request"},
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30)
+        raise AssertionError("a signed request got the console")
+    except urllib.error.HTTPError as error:
+        assert error.headers["Content-Type"] != "text/html; charset=utf-8"

@@ -30,8 +30,13 @@ _SECURITY = [
 ]
 
 
-def is_console(path: str) -> bool:
-    return path == "/console" or path.startswith("/console/")
+def is_console(request: Request) -> bool:
+    """A browser's request for the console: its path, and no AWS signature (a signed request for a path like
+    /console/... is an API call, e.g. to a bucket of that name, and goes on to the services)."""
+    path = request.path
+    if not (path == "/console" or path.startswith("/console/")):
+        return False
+    return "authorization" not in request.headers and "X-Amz-Signature" not in request.query_string
 
 
 class ConsoleSite:

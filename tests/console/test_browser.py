@@ -165,3 +165,97 @@ def test_deleted_function_page_shows_the_api_message(page: Any) -> None:
     error.wait_for()
     assert "ResourceNotFoundException: Function not found" in error.inner_text()
     _no_errors(page)
+
+
+def test_environment_values_with_html_are_shown_as_text(page: Any, lambda_client: Any, fn_name: str) -> None:
+    _create(lambda_client, fn_name)
+    value = '"><img src=x onerror=alert(1)>'
+    lambda_client.update_function_configuration(FunctionName=fn_name, Environment={"Variables": {"HTML": value}})
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=fn_name)
+    page.on("dialog", lambda dialog: page.problems.append(f"dialog: {dialog.message}"))
+    page.goto(f"/console/functions/{fn_name}/configuration")
+    env = page.get_by_test_id("config-env")
+    env.locator(".env-value").wait_for()
+    assert env.locator(".env-value").input_value() == value
+    assert page.locator("img").count() == 0
+    _no_errors(page)
+
+
+def test_a_zip_the_api_rejects_shows_its_message_and_changes_nothing(
+    page: Any, lambda_client: Any, fn_name: str
+) -> None:
+    _create(lambda_client, fn_name)
+    before = lambda_client.get_function_configuration(FunctionName=fn_name)["CodeSha256"]
+    page.goto(f"/console/functions/{fn_name}/code")
+    page.get_by_test_id("zip-upload").set_input_files(
+        files=[{"name": "broken.zip", "mimeType": "application/zip", "buffer": b"this is not a zip"}]
+    )
+    error = page.get_by_test_id("zip-error")
+    error.filter(has_text="InvalidParameterValueException").wait_for()
+    assert "Could not unzip uploaded file" in error.inner_text()
+    assert lambda_client.get_function_configuration(FunctionName=fn_name)["CodeSha256"] == before
+    _no_errors(page)
+
+
+def test_delete_is_confirmed_first(page: Any, lambda_client: Any, fn_name: str) -> None:
+    _create(lambda_client, fn_name)
+    page.goto(f"/console/functions/{fn_name}")
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.get_by_test_id("function-delete").click()
+    page.get_by_test_id("function-title").wait_for()
+    assert lambda_client.get_function(FunctionName=fn_name)["Configuration"]["FunctionName"] == fn_name
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("function-delete").click()
+    page.get_by_test_id("function-list").wait_for()
+    with pytest.raises(lambda_client.exceptions.ResourceNotFoundException):
+        lambda_client.get_function(FunctionName=fn_name)
+    _no_errors(page)
+
+
+def test_tabs_are_addressable_and_keyboard_driven(page: Any, lambda_client: Any, fn_name: str) -> None:
+    _create(lambda_client, fn_name)
+    page.goto(f"/console/functions/{fn_name}/test")
+    page.get_by_test_id("test-event-input").wait_for()
+    page.get_by_test_id("tab-test").focus()
+    page.keyboard.press("ArrowRight")
+    page.get_by_test_id("log-lines").wait_for()
+    assert page.url.endswith(f"/console/functions/{fn_name}/monitoring")
+    assert page.get_by_test_id("tab-monitoring").get_attribute("aria-selected") == "true"
+    page.keyboard.press("ArrowRight")
+    page.get_by_test_id("config-memory-input").wait_for()
+    page.go_back()
+    page.get_by_test_id("log-lines").wait_for()
+    _no_errors(page)
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_pages_fit_the_window(page: Any, lambda_client: Any, fn_name: str, width: int) -> None:
+    _create(lambda_client, fn_name)
+    page.set_viewport_size({"width": width, "height": 800})
+    for path, ready in (
+        ("/console/", "function-list"),
+        (f"/console/functions/{fn_name}/code", "code-editor"),
+        (f"/console/functions/{fn_name}/configuration", "config-save"),
+        ("/console/create", "create-submit"),
+    ):
+        page.goto(path)
+        page.get_by_test_id(ready).wait_for()
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, (path, overflow)
+    _no_errors(page)
+
+
+def test_alias_traffic_split_is_shown(page: Any, lambda_client: Any, fn_name: str) -> None:
+    _create(lambda_client, fn_name)
+    one = lambda_client.publish_version(FunctionName=fn_name)["Version"]
+    lambda_client.update_function_configuration(FunctionName=fn_name, Description="second")
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=fn_name)
+    two = lambda_client.publish_version(FunctionName=fn_name)["Version"]
+    lambda_client.create_alias(
+        FunctionName=fn_name, Name="live", FunctionVersion=one, RoutingConfig={"AdditionalVersionWeights": {two: 0.25}}
+    )
+    page.goto(f"/console/functions/{fn_name}/versions")
+    split = page.get_by_test_id("aliases").locator(".split")
+    split.wait_for()
+    assert split.inner_text().split("\n") == [f"{one}: 75%", f"{two}: 25%"]
+    _no_errors(page)

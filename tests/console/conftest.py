@@ -58,8 +58,15 @@ def page(browser: Any, lamina: LaminaProcess) -> Iterator[Any]:
         if msg.type == "error" and not msg.text.startswith("Failed to load resource"):
             problems.append(f"console {msg.type}: {msg.text}")
 
+    def failed(request: Any) -> None:
+        # a request cut off by the test moving to the next page is not a failure of the page
+        if "ERR_ABORTED" not in (request.failure or ""):
+            problems.append(f"request failed: {request.url} ({request.failure})")
+
     tab.on("console", console_message)
-    tab.on("requestfailed", lambda request: problems.append(f"request failed: {request.url}"))
+    # no network access from the page: everything it loads or calls is on the Lamina port
+    tab.on("request", lambda r: None if r.url.startswith(lamina.url) else problems.append(f"off-site: {r.url}"))
+    tab.on("requestfailed", failed)
     tab.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 500 else None)
     tab.problems = problems
     try:

@@ -205,3 +205,15 @@ def test_signed_requests_under_console_go_to_the_services(lamina: LaminaProcess)
         raise AssertionError("a signed request got the console")
     except urllib.error.HTTPError as error:
         assert error.headers["Content-Type"] != "text/html; charset=utf-8"
+
+
+def test_the_node_blueprint_runs(lamina: LaminaProcess, lambda_client: Any, fn_name: str) -> None:
+    status, created = console_api(lamina, "blueprints/hello-node", {"FunctionName": fn_name, "Role": ROLE})
+    assert (status, created["Runtime"], created["Handler"]) == (200, "nodejs20.x", "index.handler")
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=fn_name)
+    status, result = console_api(lamina, f"functions/{fn_name}/test", {"event": '{"a": 1}'})
+    assert status == 200, result
+    assert json.loads(result["response"]) == {"statusCode": 200, "body": '"Hello from Lambda!"'}
+    assert 'Received event: {"a":1}' in result["logTail"]
+    status, source = console_api(lamina, f"functions/{fn_name}/source")
+    assert source["file"] == "index.mjs"

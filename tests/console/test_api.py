@@ -217,3 +217,22 @@ def test_the_node_blueprint_runs(lamina: LaminaProcess, lambda_client: Any, fn_n
     assert 'Received event: {"a":1}' in result["logTail"]
     status, source = console_api(lamina, f"functions/{fn_name}/source")
     assert source["file"] == "index.mjs"
+
+
+def test_the_list_reads_every_page_of_list_functions(lamina: LaminaProcess, lambda_client: Any, fn_name: str) -> None:
+    names = sorted(f"{fn_name}-{i:03d}" for i in range(120))  # more than two ListFunctions pages of 50
+    package = make_zip()
+    for name in names:
+        lambda_client.create_function(
+            FunctionName=name, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": package}
+        )
+    seen: list[str] = []
+    start = 0
+    while True:
+        status, page = console_api(lamina, f"functions?q={fn_name}&start={start}&limit=25")
+        assert (status, page["total"], page["start"]) == (200, 120, start)
+        if not page["functions"]:
+            break
+        seen += [f["FunctionName"] for f in page["functions"]]
+        start += 25
+    assert seen == names

@@ -62,6 +62,7 @@ def test_edit_code_and_deploy_changes_what_invoke_returns(page: Any, lambda_clie
     editor = page.get_by_test_id("code-editor")
     editor.wait_for()
     assert "return event" in editor.inner_text()
+    assert editor.locator(".tok-keyword", has_text="def").count() == 1  # highlighted
     area = editor.locator("textarea")
     area.fill('def handler(event, context):\n    return {"deployed": True}\n')
     page.get_by_test_id("code-deploy").click()

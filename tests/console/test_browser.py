@@ -260,3 +260,30 @@ def test_alias_traffic_split_is_shown(page: Any, lambda_client: Any, fn_name: st
     split.wait_for()
     assert split.inner_text().split("\n") == [f"{one}: 75%", f"{two}: 25%"]
     _no_errors(page)
+
+
+def test_reserved_concurrency_is_set_through_put_function_concurrency(
+    page: Any, lambda_client: Any, fn_name: str
+) -> None:
+    _create(lambda_client, fn_name)
+    page.goto(f"/console/functions/{fn_name}/configuration")
+    page.get_by_test_id("config-concurrency").filter(has_text="Unreserved").wait_for()
+    page.get_by_test_id("config-concurrency-input").fill("7")
+    page.get_by_test_id("config-concurrency-save").click()
+    page.get_by_test_id("config-concurrency").filter(has_text="Reserved concurrency: 7").wait_for()
+    assert lambda_client.get_function_concurrency(FunctionName=fn_name)["ReservedConcurrentExecutions"] == 7
+    assert "Defaults: 2 retry attempts" in page.get_by_test_id("config-async").inner_text()
+    _no_errors(page)
+
+
+def test_a_failing_function_shows_its_error(page: Any, lambda_client: Any, fn_name: str) -> None:
+    _create(lambda_client, fn_name, "def handler(event, context):\n    raise ValueError('broken <b>here</b>')\n")
+    page.goto(f"/console/functions/{fn_name}/test")
+    page.get_by_test_id("test-run").click()
+    status = page.get_by_test_id("test-status")
+    status.wait_for()
+    assert "failed (Unhandled)" in status.inner_text()
+    response = json.loads(page.get_by_test_id("test-response").inner_text())
+    assert (response["errorType"], response["errorMessage"]) == ("ValueError", "broken <b>here</b>")
+    assert page.get_by_test_id("test-result").locator("b").count() == 0
+    _no_errors(page)

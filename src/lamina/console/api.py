@@ -60,6 +60,8 @@ ALLOWED: dict[str, frozenset[str]] = {
             "UpdateEventSourceMapping",
             "GetFunctionUrlConfig",
             "GetFunctionConcurrency",
+            "PutFunctionConcurrency",
+            "DeleteFunctionConcurrency",
             "GetFunctionEventInvokeConfig",
         }
     ),

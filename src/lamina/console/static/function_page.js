@@ -408,12 +408,60 @@ async function triggers(box, name) {
     }
   };
   await load();
+  await concurrency(box, name);
+  const asyncConfig = h("p", { testid: "config-async" });
+  box.append(h("h2", {}, "Asynchronous invocation"), asyncConfig);
+  try {
+    const c = await call("lambda", "GetFunctionEventInvokeConfig", { FunctionName: name });
+    const dest = c.DestinationConfig || {};
+    asyncConfig.textContent = `Retry attempts ${c.MaximumRetryAttempts ?? 2}, maximum event age ${c.MaximumEventAgeInSeconds ?? 21600} s` +
+      `, on success → ${dest.OnSuccess?.Destination || "none"}, on failure → ${dest.OnFailure?.Destination || "none"}`;
+  } catch (err) {
+    asyncConfig.textContent = err.code === "ResourceNotFoundException"
+      ? "Defaults: 2 retry attempts, maximum event age 6 hours, no destinations." : errorText(err);
+  }
   const url = h("p", { testid: "config-function-url" });
   box.append(h("h2", {}, "Function URL"), url);
   try {
     url.textContent = (await call("lambda", "GetFunctionUrlConfig", { FunctionName: name })).FunctionUrl;
   } catch (err) {
     url.textContent = err.code === "ResourceNotFoundException" ? "No function URL." : errorText(err);
+  }
+}
+
+async function concurrency(box, name) {
+  const shown = h("p", { testid: "config-concurrency" });
+  const input = h("input", { type: "number", min: "0", testid: "config-concurrency-input", "aria-label": "Reserved concurrency" });
+  const error = h("p", { class: "error", role: "alert", testid: "config-concurrency-error" });
+  const load = async () => {
+    const c = await call("lambda", "GetFunctionConcurrency", { FunctionName: name });
+    const reserved = c.ReservedConcurrentExecutions;
+    shown.textContent = reserved === undefined ? "Unreserved account concurrency" : `Reserved concurrency: ${reserved}`;
+    input.value = reserved === undefined ? "" : String(reserved);
+  };
+  const act = async (operation, params) => {
+    error.textContent = "";
+    try {
+      await call("lambda", operation, { FunctionName: name, ...params });
+      await load();
+    } catch (err) {
+      error.textContent = errorText(err);
+    }
+  };
+  box.append(
+    h("h2", {}, "Concurrency"),
+    shown,
+    h("div", { class: "grid" }, input,
+      h("button", { type: "button", testid: "config-concurrency-save",
+        onclick: () => act("PutFunctionConcurrency", { ReservedConcurrentExecutions: Number(input.value) }) }, "Reserve concurrency"),
+      h("button", { type: "button", class: "danger",
+        onclick: () => confirm("Remove the reserved concurrency?") && act("DeleteFunctionConcurrency", {}) }, "Use unreserved")),
+    error,
+  );
+  try {
+    await load();
+  } catch (err) {
+    error.textContent = errorText(err);
   }
 }
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import make_zip
+from tests.logs.conftest import wait_for
 from tests.server import ROLE, LaminaProcess
 
 pytestmark = pytest.mark.slow
@@ -151,12 +152,22 @@ def test_log_lines_appear_after_invocations_and_html_is_escaped(
 ) -> None:
     _create(lambda_client, fn_name, 'def handler(event, context):\n    print("<img src=x onerror=alert(1)>", event)\n')
     lambda_client.invoke(FunctionName=fn_name, Payload=b'{"n": 1}')
+    logs = lamina.client("logs")
+    wait_for(  # the log writer commits off the invoke path: the page reads what is committed
+        lambda: logs.filter_log_events(logGroupName=f"/aws/lambda/{fn_name}", filterPattern="REPORT")["events"]
+    )
     page.on("dialog", lambda dialog: page.problems.append(f"dialog: {dialog.message}"))
     page.goto(f"/console/functions/{fn_name}/monitoring")
     lines = page.get_by_test_id("log-lines")
     lines.filter(has_text="onerror").wait_for(timeout=20_000)
     assert "<img src=x onerror=alert(1)> {'n': 1}" in lines.inner_text()
     assert lines.locator("img").count() == 0
+    charts = page.get_by_test_id("monitoring-chart")
+    charts.first.get_by_test_id("chart-summary").wait_for()
+    captions = [c.locator("figcaption").inner_text() for c in charts.all()]
+    assert captions[0] == "Invocations (1 in range)"  # the one invocation, from its REPORT line
+    assert re.fullmatch(r"Duration \(p99 [0-9.]+ ms\)", captions[1])
+    assert re.fullmatch(r"Max memory used \(max [0-9]+ MB\)", captions[2])
     _no_errors(page)
 
 

@@ -3,6 +3,7 @@
 
 import { api, call, fn } from "./api.js";
 import { errorText, field, h } from "./dom.js";
+import { charts, reports } from "./charts.js";
 import { codeEditor } from "./editor.js";
 import { TEMPLATES } from "./event_templates.js";
 import { go } from "./main.js";
@@ -266,6 +267,22 @@ async function monitorTab(panel, name) {
   const lines = h("pre", { class: "log", testid: "log-lines", "aria-live": "polite" });
   const error = h("p", { class: "error", role: "alert" });
   const live = h("input", { type: "checkbox", testid: "live-tail" });
+  const range = h("select", { testid: "monitoring-range", "aria-label": "Time range" },
+    [["15", "15 minutes"], ["60", "1 hour"], ["180", "3 hours"], ["720", "12 hours"], ["1440", "1 day"]]
+      .map(([v, label]) => h("option", { value: v }, label)));
+  range.value = "60";
+  const chartBox = h("div", { class: "charts", testid: "monitoring-charts" });
+  const drawCharts = async () => {
+    const to = Date.now();
+    const from = to - Number(range.value) * 60_000;
+    try {
+      chartBox.replaceChildren(...charts(await reports(group, from), from, to));
+    } catch (err) {
+      if (err.code === "ResourceNotFoundException") chartBox.replaceChildren(...charts([], from, to));
+      else error.textContent = errorText(err);
+    }
+  };
+  range.addEventListener("change", drawCharts);
   let current = null;
   let timer = 0;
   const showStream = async (stream) => {
@@ -278,6 +295,7 @@ async function monitorTab(panel, name) {
     }
   };
   const load = async () => {
+    drawCharts();
     try {
       const out = await call("logs", "DescribeLogStreams", { logGroupName: group, orderBy: "LastEventTime", descending: true, limit: 20 });
       error.textContent = "";
@@ -298,10 +316,12 @@ async function monitorTab(panel, name) {
     }
   });
   panel.replaceChildren(
-    h("div", { class: "bar" }, h("h2", {}, "Logs"), h("div", {},
+    h("div", { class: "bar" }, h("h2", {}, "Monitor"), h("div", {},
       h("label", {}, live, " Live tail"), " ", h("button", { type: "button", testid: "logs-refresh", onclick: load }, "Refresh"))),
-    h("p", { class: "muted" }, `Log group ${group}. Metric charts need CloudWatch metrics, which Lamina does not record yet.`),
     error,
+    h("div", { class: "bar" }, h("h3", {}, "Metrics"), range),
+    h("p", { class: "muted" }, `From the REPORT lines of log group ${group} (Lamina records no CloudWatch metrics yet).`),
+    chartBox,
     h("h3", {}, "Log streams"),
     streams,
     h("h3", {}, "Log events"),

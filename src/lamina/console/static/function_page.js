@@ -16,6 +16,8 @@ const TABS = [
   ["versions", "Aliases and versions"],
 ];
 
+let keyboardTab = false; // focus follows the selected tab only when the keyboard moved it
+
 export async function functionPage(page, name, tab) {
   const path = (t) => `/console/functions/${encodeURIComponent(name)}/${t}`;
   let config;
@@ -41,7 +43,10 @@ export async function functionPage(page, name, tab) {
         onkeydown: (e) => {
           const i = TABS.findIndex(([t]) => t === id);
           const step = e.key === "ArrowRight" ? 1 : e.key === "ArrowLeft" ? -1 : 0;
-          if (step) go(path(TABS[(i + step + TABS.length) % TABS.length][0]));
+          if (step) {
+            keyboardTab = true;
+            go(path(TABS[(i + step + TABS.length) % TABS.length][0]));
+          }
         },
       }, label),
     );
@@ -70,7 +75,8 @@ export async function functionPage(page, name, tab) {
     panel,
   );
   const tabButton = tabs.querySelector(`[data-testid="tab-${tab}"]`);
-  if (document.activeElement === document.body || document.activeElement?.getAttribute("role") === "tab") tabButton.focus();
+  if (keyboardTab) tabButton.focus();
+  keyboardTab = false;
   const render = { code: codeTab, test: testTab, monitoring: monitorTab, configuration: configTab, versions: versionsTab }[tab];
   await render(panel, name, config);
 }

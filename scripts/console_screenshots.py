@@ -1,6 +1,6 @@
 """Regenerates the README's console screenshots (docs/console/*.png) from a fresh Lamina with a few functions.
 
-    .venv/bin/python scripts/console_screenshots.py      # needs /usr/bin/chromium
+.venv/bin/python scripts/console_screenshots.py      # needs /usr/bin/chromium
 """
 
 from __future__ import annotations
@@ -10,15 +10,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from playwright.sync_api import sync_playwright
-
 from tests.conftest import make_zip
 from tests.server import ROLE, LaminaProcess
 
-OUT = ROOT / "docs" / "console"
+OUT = Path(__file__).resolve().parent.parent / "docs" / "console"
 SOURCE = (
     "def handler(event, context):\n"
     '    print("order", event.get("order"))\n'

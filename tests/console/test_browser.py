@@ -298,3 +298,14 @@ def test_a_failing_function_shows_its_error(page: Any, lambda_client: Any, fn_na
     assert (response["errorType"], response["errorMessage"]) == ("ValueError", "broken <b>here</b>")
     assert page.get_by_test_id("test-result").locator("b").count() == 0
     _no_errors(page)
+
+
+def test_create_with_a_bad_name_shows_the_api_message_next_to_the_name(page: Any, lambda_client: Any) -> None:
+    page.goto("/console/create")
+    page.get_by_test_id("function-name-input").fill("bad name!")
+    page.get_by_test_id("create-submit").click()
+    error = page.get_by_test_id("function-name-error")
+    error.filter(has_text="ValidationException").wait_for()
+    assert "functionName" in error.inner_text()
+    assert page.url.endswith("/console/create")
+    _no_errors(page)

@@ -6,7 +6,7 @@ import { errorText, field, h } from "./dom.js";
 import { charts, reports } from "./charts.js";
 import { codeEditor } from "./editor.js";
 import { TEMPLATES } from "./event_templates.js";
-import { go } from "./main.js";
+import { current, go } from "./main.js";
 
 const TABS = [
   ["code", "Code"],
@@ -21,9 +21,12 @@ let keyboardTab = false; // focus follows the selected tab only when the keyboar
 export async function functionPage(page, name, tab) {
   const path = (t) => `/console/functions/${encodeURIComponent(name)}/${t}`;
   let config;
+  const stillHere = current();
   try {
     config = (await call("lambda", "GetFunction", { FunctionName: name })).Configuration;
+    if (!stillHere()) return;
   } catch (err) {
+    if (!stillHere()) return;
     page.replaceChildren(
       h("h1", {}, name),
       h("p", { class: "error", role: "alert", testid: "function-error" }, errorText(err)),

@@ -1,6 +1,6 @@
 // The console's router and its two top-level pages: the function list and "Create function".
 
-import { api, fn } from "./api.js";
+import { api } from "./api.js";
 import { errorText, field, h } from "./dom.js";
 import { functionPage } from "./function_page.js";
 
@@ -31,7 +31,15 @@ function show(...children) {
   page.replaceChildren(...children);
 }
 
+let routed = 0; // each navigation's number: a page whose data arrives after the next navigation is not shown
+
+export function current() {
+  const mine = routed;
+  return () => mine === routed;
+}
+
 export function route() {
+  routed += 1;
   const parts = location.pathname.replace(/^\/console\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "create") return createPage();
   if (parts[0] === "functions" && parts[1]) return functionPage(page, parts[1], parts[2] || "code");
@@ -63,10 +71,12 @@ function listPage() {
   async function load(from) {
     start = Math.max(0, from);
     const q = search.value.trim();
+    if (!body.isConnected) return; // the user has moved on to another page
     const url = `?${new URLSearchParams({ q, start: String(start) })}`;
     history.replaceState({}, "", q || start ? url : location.pathname);
     try {
       const data = await api(`functions?${new URLSearchParams({ q, start, limit: PAGE_SIZE })}`);
+      if (!body.isConnected) return;
       error.textContent = "";
       body.replaceChildren(
         ...data.functions.map((f) =>
@@ -131,8 +141,10 @@ async function createPage() {
       h("strong", {}, title), h("span", {}, text));
   options.append(option("scratch", "Author from scratch", "Start with a simple Hello World example."));
   show(h("h1", {}, "Create function"), options, h("p", { class: "muted" }, "Loading blueprints…"));
+  const stillHere = current();
   try {
     const { blueprints } = await api("blueprints");
+    if (!stillHere()) return;
     for (const b of blueprints) options.append(option(b.id, b.title, `${b.description} (${b.runtime})`));
   } catch (err) {
     error.textContent = errorText(err);
@@ -169,10 +181,10 @@ async function createPage() {
     error,
     submit,
   );
+  if (!stillHere()) return;
   show(h("h1", {}, "Create function"), options, form);
   choose("scratch");
   name.focus();
 }
 
-export { fn };
 route();

@@ -30,9 +30,12 @@ def console_api(server: LaminaProcess, path: str, body: Any = None, method: str 
         return error.code, json.loads(error.read())
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright (no browser download); skipped when it is not installed."""
+    """Debian's chromium driven by Playwright (no browser download); skipped when it is not installed.
+
+    Module scope, not session: Playwright's sync API keeps an asyncio loop running in this thread while it is
+    open, and later tests that call asyncio.run() must not find it."""
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium); scripts/test installs it")
     playwright_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")

@@ -25,7 +25,7 @@ from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.console.api import ConsoleApi
 from lamina.console.site import ConsoleSite, is_console
-from lamina.console.test_events import TestEvents
+from lamina.console.test_events import SavedEvents
 from lamina.errors import LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.authorizer_cache import AuthorizerCache
@@ -406,7 +406,7 @@ class Lamina:
             settings.account_id,
             lambda: f"http://localhost:{self._public_port()}",
         )
-        self.console = ConsoleSite(ConsoleApi(console_calls, self._code_zip, TestEvents(self.store)))
+        self.console = ConsoleSite(ConsoleApi(console_calls, self._code_zip, SavedEvents(self.store)))
         self.gateway = Gateway(
             [
                 lambda_service,

@@ -33,7 +33,7 @@ from lamina.api.faults import service_wire_error
 from lamina.api.messages import Request, Response
 from lamina.console.blueprints import BLUEPRINTS
 from lamina.console.report_line import report_figures
-from lamina.console.test_events import TestEvents
+from lamina.console.test_events import SavedEvents
 from lamina.errors import InvalidParameter, InvalidRequestContent, LaminaError, NotFound
 
 Calls = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -122,7 +122,7 @@ def replace_file(package: bytes, name: str, text: str) -> bytes:
 
 
 class ConsoleApi:
-    def __init__(self, calls: Calls, code_zip: CodeZip, test_events: TestEvents) -> None:
+    def __init__(self, calls: Calls, code_zip: CodeZip, test_events: SavedEvents) -> None:
         self._calls = calls
         self._code_zip = code_zip
         self._events = test_events

@@ -2,8 +2,8 @@
 
 AWS keeps them as schemas in the `lambda-testevent-schemas` EventBridge registry; Lamina keeps one document
 per function (kind `console-test-events`, key the function name) holding {event name: event JSON text}.
-They are dropped with nothing else: a function created again under the same name finds its old events,
-as on AWS, where the registry outlives the function.
+Deleting the function leaves them: a function created again under the same name finds its old events, as on
+AWS, where the registry's schema outlives the function.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ MAX_EVENTS = 10  # the Lambda console's limit of shareable/private saved events 
 _NAME = re.compile(r"^[A-Za-z0-9._-]{1,25}$")  # the console's rule for an event name
 
 
-class TestEvents:
+class SavedEvents:
     def __init__(self, store: DocumentStore) -> None:
         self._store = store
         self._lock = threading.Lock()

@@ -10,9 +10,10 @@ import json
 import logging
 import secrets
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from lamina import __version__
 from lamina.api.gateway import MAX_BODY, Gateway, bind_service
@@ -22,6 +23,9 @@ from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
+from lamina.console.api import ConsoleApi
+from lamina.console.site import ConsoleSite, is_console
+from lamina.console.test_events import SavedEvents
 from lamina.errors import LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.authorizer_cache import AuthorizerCache
@@ -437,6 +441,15 @@ class Lamina:
         cloudformation_service = bind_service(
             "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
         )
+        # The web console (/console/): a client of the services' own operations, called in-process; its saved
+        # test events are its only documents (console/test_events.py).
+        console_calls = LocalCalls(
+            [lambda_service, logs_service],
+            settings.region,
+            settings.account_id,
+            lambda: f"http://localhost:{self._public_port()}",
+        )
+        self.console = ConsoleSite(ConsoleApi(console_calls, self._code_zip, SavedEvents(self.store)))
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -654,8 +667,19 @@ class Lamina:
             },
         }
 
-    def _internal(self, request: Request) -> Response | None:
+    def _code_zip(self, location: str) -> bytes | None:
+        """The package a GetFunction Code.Location names, as a GET of that signed URL would return it."""
+        url = urlsplit(location)
+        query = parse_qs(url.query)
+        found = self.lambda_provider.code_path_if_signed(
+            url.path.rsplit("/", 1)[-1], query.get("Expires", [""])[0], query.get("Signature", [""])[0]
+        )
+        return None if found is None else Path(found).read_bytes()
+
+    def _internal(self, request: Request) -> Awaitable[Response] | Response | None:
         path = request.path
+        if is_console(request):
+            return self.console.handle(request)
         if request.method == "GET" and path == f"/{self.sns.signer.cert_name}":  # SNS's SigningCertURL
             return Response(200, [("Content-Type", "application/x-x509-ca-cert")], self.sns.signer.cert_pem)
         if not (path.startswith("/_lamina/") or path in ("/health", "/_lamina")):

@@ -1,0 +1,77 @@
+"""The console's function list with 1,000 functions: time of one list page (issue 18: under 200 ms).
+
+    .venv/bin/python bench/console_bench.py [--functions 1000] [--requests 50]
+
+Creates the functions through boto3, then times sequential GET /console/api/functions?start=..&limit=25 (the
+page's call: every function read through ListFunctions, filtered, sorted, one page kept) and the same with a
+name filter, over one keep-alive connection on the loopback, so the figure is the server's time plus one hop.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.conftest import make_zip
+from tests.server import ROLE, LaminaProcess
+
+
+def percentiles(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
+    return f"p50 {statistics.median(ordered) * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms  max {ordered[-1] * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--functions", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        server = LaminaProcess(Path(folder)).start()
+        try:
+            client = server.client()
+            package = make_zip()
+
+            def create(i: int) -> None:
+                client.create_function(
+                    FunctionName=f"bench-{i:05d}",
+                    Runtime="python3.12",
+                    Role=ROLE,
+                    Handler="app.handler",
+                    Code={"ZipFile": package},
+                )
+
+            with ThreadPoolExecutor(8) as pool:
+                list(pool.map(create, range(args.functions)))
+            conn = http.client.HTTPConnection("127.0.0.1", server.port)
+            for label, query in (("list page", "start=500&limit=25"), ("filtered", "q=bench-007&limit=25")):
+                samples = []
+                for _ in range(args.requests):
+                    started = time.perf_counter()
+                    conn.request("GET", f"/console/api/functions?{query}")
+                    body = json.loads(conn.getresponse().read())
+                    samples.append(time.perf_counter() - started)
+                print(f"{label:10s} {args.functions} functions (total {body['total']}): {percentiles(samples)}")
+            samples = []
+            for _ in range(args.requests):
+                started = time.perf_counter()
+                conn.request("GET", "/console/")
+                conn.getresponse().read()
+                samples.append(time.perf_counter() - started)
+            print(f"{'page html':10s} {percentiles(samples)}")
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

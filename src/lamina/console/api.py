@@ -1,0 +1,328 @@
+"""The console's JSON API under /console/api/: what the pages call.
+
+Every read and change is one or more of the services' public operations, called in-process with the same
+validation and errors as over the wire (`api/local_calls.py`); an error comes back as AWS shows it
+(`{"__type": code, "message": ...}` with AWS's HTTP status) so the page can put the API's message next to the
+field. A few routes combine operations the Lambda console also combines (edit one file of the zip then
+UpdateFunctionCode; Invoke with the log tail and the REPORT figures picked out); nothing here reads the store
+behind a service. The saved test events are the console's own documents (`test_events.py`).
+
+    POST /console/api/call/<service>/<Operation>      one allowed operation, params as JSON
+    GET  /console/api/functions?q=&start=&limit=      the function list, filtered by name, paged
+    GET  /console/api/functions/<name>/source         the handler file of the function's zip
+    POST /console/api/functions/<name>/source         {file, source}: that file replaced, UpdateFunctionCode
+    POST /console/api/functions/<name>/test           {event}: Invoke (LogType Tail), figures of the REPORT line
+    GET  /console/api/functions/<name>/test-events    saved test events {name: json text}
+    PUT|DELETE /console/api/functions/<name>/test-events/<event>
+    GET  /console/api/blueprints                      the blueprints; POST .../<id> {FunctionName, Role, ...}
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import io
+import json
+import zipfile
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import unquote
+
+from lamina.api.faults import service_wire_error
+from lamina.api.messages import Request, Response
+from lamina.console.blueprints import BLUEPRINTS
+from lamina.console.report_line import report_figures
+from lamina.console.test_events import SavedEvents
+from lamina.errors import InvalidParameter, InvalidRequestContent, LaminaError, NotFound
+
+Calls = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+CodeZip = Callable[[str], bytes | None]  # GetFunction's Code.Location → the zip it names (None: not ours)
+
+PREFIX = "/console/api/"
+LIST_PAGE = 50  # ListFunctions' largest page
+# The operations the pages may call directly (the console's reach, not the whole API).
+ALLOWED: dict[str, frozenset[str]] = {
+    "lambda": frozenset(
+        {
+            "ListFunctions",
+            "GetFunction",
+            "GetFunctionConfiguration",
+            "CreateFunction",
+            "UpdateFunctionCode",
+            "UpdateFunctionConfiguration",
+            "DeleteFunction",
+            "Invoke",
+            "ListVersionsByFunction",
+            "ListAliases",
+            "PublishVersion",
+            "ListEventSourceMappings",
+            "UpdateEventSourceMapping",
+            "GetFunctionUrlConfig",
+            "GetFunctionConcurrency",
+            "PutFunctionConcurrency",
+            "DeleteFunctionConcurrency",
+            "GetFunctionEventInvokeConfig",
+        }
+    ),
+    "logs": frozenset({"DescribeLogStreams", "GetLogEvents", "FilterLogEvents"}),
+}
+# Blob members the page sends as text: zips base64-encoded, payloads as they are.
+_BASE64_BLOBS = ("ZipFile",)
+_TEXT_BLOBS = ("Payload",)
+_HANDLER_SUFFIXES = (".py", ".mjs", ".js", ".cjs", ".rb")
+_UNZIP = "Could not unzip uploaded file. Please check your file, then try to upload again."
+_JSON = [("Content-Type", "application/json"), ("Cache-Control", "no-store")]
+
+
+def _plain(value: Any) -> Any:
+    """An operation's output as JSON: timestamps in ISO 8601, blobs as text (base64 when not UTF-8)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        try:
+            return bytes(value).decode()
+        except UnicodeDecodeError:
+            return base64.b64encode(value).decode()
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _answer(body: Any, status: int = 200) -> Response:
+    return Response(status, list(_JSON), json.dumps(_plain(body)).encode())
+
+
+def _error(service: str, error: LaminaError) -> Response:
+    code, status, _query_code = service_wire_error(service, error)
+    return _answer({"__type": code, "message": error.message, **error.fields}, status)
+
+
+def handler_file(handler: str, names: list[str]) -> str | None:
+    """The file of a zip that a handler setting names (`app.handler` → app.py / app.mjs / app.js ...)."""
+    module = handler.rsplit(".", 1)[0] if "." in handler else handler
+    for suffix in _HANDLER_SUFFIXES:
+        if module + suffix in names:
+            return module + suffix
+    editable = [n for n in names if n.endswith(_HANDLER_SUFFIXES) and not n.endswith("/")]
+    return editable[0] if editable else None
+
+
+def replace_file(package: bytes, name: str, text: str) -> bytes:
+    """`package` with file `name` replaced by (or added as) `text`; every other entry kept as it was."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as old, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as new:
+        for info in old.infolist():
+            if info.filename != name:
+                new.writestr(info, old.read(info))
+        new.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), text)
+    return out.getvalue()
+
+
+class ConsoleApi:
+    def __init__(self, calls: Calls, code_zip: CodeZip, test_events: SavedEvents) -> None:
+        self._calls = calls
+        self._code_zip = code_zip
+        self._events = test_events
+
+    async def handle(self, request: Request) -> Response:
+        parts = [unquote(p) for p in request.path[len(PREFIX) :].split("/")]
+        service = "lambda"
+        if not _same_origin(request):
+            return _answer(
+                {"__type": "AccessDeniedException", "message": "Cross-origin console requests are refused"}, 403
+            )
+        try:
+            if parts[0] == "call" and len(parts) == 3 and request.method == "POST":
+                service = parts[1]
+                return await self._call(parts[1], parts[2], request)
+            if parts[0] == "functions":
+                return await self._functions(parts[1:], request)
+            if parts[0] == "blueprints":
+                return await self._blueprints(parts[1:], request)
+        except LaminaError as exc:
+            return _error(service, exc)
+        return _answer({"__type": "UnknownOperationException", "message": "Unknown console API route"}, 404)
+
+    # -- routes ---------------------------------------------------------------------------------
+    async def _call(self, service: str, operation: str, request: Request) -> Response:
+        if operation not in ALLOWED.get(service, frozenset()):
+            return _answer(
+                {"__type": "AccessDeniedException", "message": f"The console does not call {service} {operation}"},
+                403,
+            )
+        params = self._body(request)
+        for key in _BASE64_BLOBS:
+            self._decode_zip(params, key)
+            if isinstance(params.get("Code"), dict):
+                self._decode_zip(params["Code"], key)
+        for key in _TEXT_BLOBS:
+            if isinstance(params.get(key), str):
+                params[key] = params[key].encode()
+        return _answer(await self._calls(service, operation, params))
+
+    async def _functions(self, rest: list[str], request: Request) -> Response:
+        if not rest or rest == [""]:
+            return _answer(await self._list(request))
+        name = rest[0]
+        if rest[1:] == ["source"] and request.method == "GET":
+            return _answer(await self._source(name))
+        if rest[1:] == ["source"] and request.method == "POST":
+            body = self._body(request)
+            return _answer(await self._deploy(name, str(body.get("file", "")), str(body.get("source", ""))))
+        if rest[1:] == ["test"] and request.method == "POST":
+            return _answer(await self._test(name, self._body(request).get("event", "")))
+        if rest[1:2] == ["test-events"]:
+            await self._calls("lambda", "GetFunctionConfiguration", {"FunctionName": name})  # 404 when gone
+            if len(rest) == 3 and request.method == "PUT":
+                self._events.save(name, rest[2], str(self._body(request).get("event", "")))
+            elif len(rest) == 3 and request.method == "DELETE":
+                self._events.delete(name, rest[2])
+            return _answer({"events": self._events.list(name)})
+        return _answer({"__type": "UnknownOperationException", "message": "Unknown console API route"}, 404)
+
+    async def _blueprints(self, rest: list[str], request: Request) -> Response:
+        if request.method == "GET":
+            return _answer(
+                {
+                    "blueprints": [
+                        {"id": b.id, "title": b.title, "description": b.description, "runtime": b.runtime}
+                        for b in BLUEPRINTS.values()
+                    ]
+                }
+            )
+        blueprint = BLUEPRINTS.get(rest[0]) if rest else None
+        if blueprint is None:
+            raise NotFound("No blueprint of that name.")
+        body = self._body(request)
+        params: dict[str, Any] = {
+            "FunctionName": body.get("FunctionName", ""),
+            "Role": body.get("Role", ""),
+            "Runtime": body.get("Runtime") or blueprint.runtime,  # "author from scratch" picks the runtime
+            "Handler": blueprint.handler,
+            "Code": {"ZipFile": blueprint.zip_bytes()},
+        }
+        if body.get("Architectures"):
+            params["Architectures"] = body["Architectures"]
+        return _answer(await self._calls("lambda", "CreateFunction", params))
+
+    # -- what the routes do ---------------------------------------------------------------------
+    async def _list(self, request: Request) -> dict[str, Any]:
+        """Every function (ListFunctions, page by page), filtered by a name substring, then one page of it."""
+        query = request.query
+        needle = query.get("q", [""])[0].lower()
+        start = max(0, _int(query.get("start", ["0"])[0]))
+        limit = min(100, max(1, _int(query.get("limit", ["25"])[0])))
+        found: list[dict[str, Any]] = []
+        marker: str | None = None
+        while True:
+            params: dict[str, Any] = {"MaxItems": LIST_PAGE}
+            if marker:
+                params["Marker"] = marker
+            page = await self._calls("lambda", "ListFunctions", params)
+            for fn in page.get("Functions", []):
+                if needle in fn["FunctionName"].lower():
+                    found.append(fn)
+            marker = page.get("NextMarker")
+            if not marker:
+                break
+        found.sort(key=lambda fn: fn["FunctionName"])
+        keep = ("FunctionName", "FunctionArn", "Runtime", "MemorySize", "LastModified", "Description", "PackageType")
+        return {
+            "functions": [{k: fn[k] for k in keep if k in fn} for fn in found[start : start + limit]],
+            "total": len(found),
+            "start": start,
+        }
+
+    async def _package(self, name: str) -> tuple[dict[str, Any], bytes]:
+        got = await self._calls("lambda", "GetFunction", {"FunctionName": name})
+        config = got["Configuration"]
+        location = got.get("Code", {}).get("Location", "")
+        package = self._code_zip(location) if location else None
+        if package is None:
+            raise InvalidParameter("The console can edit only functions deployed as a .zip file archive.")
+        return config, package
+
+    async def _source(self, name: str) -> dict[str, Any]:
+        config, package = await self._package(name)
+        with zipfile.ZipFile(io.BytesIO(package)) as z:
+            names = [n for n in z.namelist() if not n.endswith("/")]
+            file = handler_file(config.get("Handler", ""), names)
+            text: str | None = None
+            if file is not None:
+                try:
+                    text = z.read(file).decode()
+                except UnicodeDecodeError:
+                    text = None
+        return {"file": file, "source": text, "files": names, "handler": config.get("Handler")}
+
+    async def _deploy(self, name: str, file: str, source: str) -> dict[str, Any]:
+        if not file:
+            raise InvalidParameter("Name the file to deploy.")
+        _config, package = await self._package(name)
+        return await self._calls(
+            "lambda", "UpdateFunctionCode", {"FunctionName": name, "ZipFile": replace_file(package, file, source)}
+        )
+
+    async def _test(self, name: str, event: Any) -> dict[str, Any]:
+        payload = event if isinstance(event, str) else json.dumps(event)
+        # Invalid JSON is Invoke's to refuse (InvalidRequestContentException, its own words); nothing runs.
+        out = await self._calls(
+            "lambda", "Invoke", {"FunctionName": name, "Payload": (payload or "{}").encode(), "LogType": "Tail"}
+        )
+        tail = base64.b64decode(out.get("LogResult", "")).decode(errors="replace")
+        response = out.get("Payload", b"")
+        return {
+            "statusCode": out.get("StatusCode"),
+            "functionError": out.get("FunctionError"),
+            "executedVersion": out.get("ExecutedVersion"),
+            "response": response.decode(errors="replace") if isinstance(response, bytes) else str(response),
+            "logTail": tail,
+            **report_figures(tail),
+        }
+
+    # -- parsing --------------------------------------------------------------------------------
+    @staticmethod
+    def _body(request: Request) -> dict[str, Any]:
+        if not request.body:
+            return {}
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            raise InvalidRequestContent("The request body is not JSON.") from None
+        if not isinstance(body, dict):
+            raise InvalidRequestContent("The request body must be a JSON object.")
+        return body
+
+    @staticmethod
+    def _decode_zip(params: dict[str, Any], key: str) -> None:
+        if isinstance(params.get(key), str):
+            try:
+                params[key] = base64.b64decode(params[key], validate=True)
+            except (binascii.Error, ValueError):
+                raise InvalidParameter(
+                    "Could not unzip uploaded file. Please check your file, then try to upload again."
+                ) from None
+
+
+def _same_origin(request: Request) -> bool:
+    """Changes come only from the console's own pages: another site open in the same browser cannot post here.
+
+    A cross-origin page can send a POST without asking first only with a form-like content type, and its
+    Origin names the other site; PUT and DELETE always ask first, and the console answers no CORS preflight."""
+    if request.method in ("GET", "HEAD"):
+        return True
+    origin = request.headers.get("origin")
+    if origin is not None and origin.split("://", 1)[-1] != request.headers.get("host", ""):
+        return False
+    kind = request.headers.get("content-type", "")
+    return request.method != "POST" or kind.split(";")[0].strip() == "application/json"
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        return 0

@@ -204,3 +204,21 @@ def test_split_merge_and_update_shard_count(kinesis: Any, make_stream: Callable[
     scaled = kinesis.update_shard_count(StreamName=name, TargetShardCount=2, ScalingType="UNIFORM_SCALING")
     assert (scaled["CurrentShardCount"], scaled["TargetShardCount"]) == (1, 2)
     assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["OpenShardCount"] == 2
+
+
+def test_stream_consumers(kinesis: Any, make_stream: Callable[..., str]) -> None:
+    name = make_stream(1)
+    registered = kinesis.register_stream_consumer(StreamARN=ARN + name, ConsumerName="efo")["Consumer"]
+    assert registered["ConsumerARN"].startswith(ARN + name + "/consumer/efo:")
+    assert registered["ConsumerStatus"] == "CREATING"
+    described = kinesis.describe_stream_consumer(ConsumerARN=registered["ConsumerARN"])["ConsumerDescription"]
+    assert described["ConsumerStatus"] == "ACTIVE" and described["StreamARN"] == ARN + name
+    assert [c["ConsumerName"] for c in kinesis.list_stream_consumers(StreamARN=ARN + name)["Consumers"]] == ["efo"]
+    assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["ConsumerCount"] == 1
+    with pytest.raises(ClientError) as err:
+        kinesis.register_stream_consumer(StreamARN=ARN + name, ConsumerName="efo")
+    assert err.value.response["Error"]["Code"] == "ResourceInUseException"
+    kinesis.deregister_stream_consumer(StreamARN=ARN + name, ConsumerName="efo")
+    with pytest.raises(ClientError) as err:
+        kinesis.describe_stream_consumer(StreamARN=ARN + name, ConsumerName="efo")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -279,3 +279,21 @@ def test_resharding_is_followed_parent_before_child(
     last_parent = max(i for i, d in enumerate(seen) if d.startswith("p"))
     first_child = min(i for i, d in enumerate(seen) if d.startswith("c"))
     assert last_parent < first_child  # every record of the parent before any of its children
+
+
+def test_mapping_on_a_registered_consumer(
+    lambda_client: Any, kinesis: Any, make_stream: Any, make_function: Callable[..., str], mappings: list[str],
+    counter: Counter,
+) -> None:  # fmt: skip
+    name, arn = make_stream()
+    consumer = kinesis.register_stream_consumer(StreamARN=arn, ConsumerName="efo")["Consumer"]["ConsumerARN"]
+    fn = make_function(RECORDING, env={"COLLECTOR": counter.url})
+    kinesis.put_record(StreamName=name, Data=b"fan-out", PartitionKey="k")
+    created = lambda_client.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=consumer, StartingPosition="TRIM_HORIZON"
+    )
+    mappings.append(created["UUID"])
+    assert created["EventSourceArn"] == consumer
+    posts = wait_for(counter.snapshot)
+    assert _data(posts[0]) == ["fan-out"]
+    assert posts[0]["records"][0]["eventSourceARN"] == arn

@@ -19,9 +19,16 @@ class KinesisSource:
         self._engine = engine
 
     def _stream(self, arn: str) -> Stream | None:
-        name = arn.rsplit("/", 1)[-1]
-        stream = self._engine.streams.get(name)
-        return stream if stream is not None and stream.arn == arn else None
+        """The stream of a stream ARN, or of a registered consumer's ARN (…:stream/s/consumer/c:123)."""
+        stream_arn, _, consumer = arn.partition("/consumer/")
+        stream = self._engine.streams.get(stream_arn.rsplit("/", 1)[-1])
+        if stream is None or stream.arn != stream_arn:
+            return None
+        if consumer:
+            registered = stream.doc.get("Consumers", {}).get(consumer.rsplit(":", 1)[0])
+            if registered is None or registered["ConsumerARN"] != arn:
+                return None
+        return stream
 
     def _shard(self, arn: str, shard_id: str) -> tuple[Stream, Shard] | None:
         stream = self._stream(arn)

@@ -97,7 +97,7 @@ class KinesisProvider:
             "EnhancedMonitoring": [{"ShardLevelMetrics": list(doc.get("ShardLevelMetrics", []))}],
             "EncryptionType": doc["EncryptionType"],
             "OpenShardCount": sum(s.open for s in stream.shards),
-            "ConsumerCount": 0,
+            "ConsumerCount": len(doc.get("Consumers", {})),
         }
         if doc.get("KeyId"):
             out["KeyId"] = doc["KeyId"]
@@ -157,6 +157,58 @@ class KinesisProvider:
             last = shards[limit - 1].shard_id
             out["NextToken"] = base64.urlsafe_b64encode(json.dumps({"s": stream.name, "h": last}).encode()).decode()
         return out
+
+    # -- enhanced fan-out consumers (registered and described; event source mappings may name them) ---------
+    def _consumer(self, params: dict[str, Any]) -> tuple[Stream, dict[str, Any]]:
+        arn = params.get("ConsumerARN")
+        if arn is not None:
+            stream_arn, _, rest = arn.partition("/consumer/")
+            stream = self._engine.find(None, stream_arn)
+            name = rest.rsplit(":", 1)[0]
+        else:
+            if params.get("StreamARN") is None or params.get("ConsumerName") is None:
+                raise invalid("Either ConsumerARN or both StreamARN and ConsumerName must be provided.")
+            stream, name = self._engine.find(None, params["StreamARN"]), params["ConsumerName"]
+        consumer = stream.doc.setdefault("Consumers", {}).get(name)
+        if consumer is None or (arn is not None and consumer["ConsumerARN"] != arn):
+            raise KinesisFault(
+                "ResourceNotFoundException",
+                f"Consumer {name} under stream {stream.name} under account {self._engine.account} not found.",
+            )
+        return stream, consumer
+
+    async def register_stream_consumer(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self._engine.find(None, params["StreamARN"])
+        name = params["ConsumerName"]
+        consumers = stream.doc.setdefault("Consumers", {})
+        if name in consumers:
+            raise KinesisFault(
+                "ResourceInUseException",
+                f"Consumer {name} under stream {stream.name} already exists for account {self._engine.account}.",
+            )
+        now = self._clock.time()
+        consumers[name] = {
+            "ConsumerName": name,
+            "ConsumerARN": f"{stream.arn}/consumer/{name}:{int(now)}",
+            "ConsumerCreationTimestamp": now,
+        }
+        await self._engine.save(stream)
+        return {"Consumer": {**consumers[name], "ConsumerStatus": "CREATING"}}  # ACTIVE from the next describe
+
+    def describe_stream_consumer(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream, consumer = self._consumer(params)
+        return {"ConsumerDescription": {**consumer, "ConsumerStatus": "ACTIVE", "StreamARN": stream.arn}}
+
+    def list_stream_consumers(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self._engine.find(None, params["StreamARN"])
+        found = sorted(stream.doc.get("Consumers", {}).values(), key=lambda c: c["ConsumerName"])
+        return {"Consumers": [{**c, "ConsumerStatus": "ACTIVE"} for c in found]}
+
+    async def deregister_stream_consumer(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream, consumer = self._consumer(params)
+        del stream.doc["Consumers"][consumer["ConsumerName"]]
+        await self._engine.save(stream)
+        return {}
 
     # -- resharding -----------------------------------------------------------------------------------
     async def split_shard(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -58,6 +58,11 @@ from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.cloudformation.engine import StackEngine
 from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
+from lamina.services.cloudwatch.engine import MetricsEngine
+from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
+from lamina.services.cloudwatch.prometheus_export import CONTENT_TYPE as PROMETHEUS_TYPE
+from lamina.services.cloudwatch.prometheus_export import LaminaCollector, PrometheusExport
+from lamina.services.cloudwatch.provider import CloudWatchProvider
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.provider import DynamoProvider
@@ -108,6 +113,7 @@ from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
 from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
+from lamina.store.metrics_sqlite import MetricTables
 from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
@@ -381,6 +387,29 @@ class Lamina:
         streams_service = bind_service(
             "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
         )
+        # CloudWatch metrics (CBOR protocol, as botocore speaks it): 1-minute aggregates (migration 0012); the
+        # AWS/Lambda namespace from the executor's and the ledger's hooks, counted in memory, flushed every second.
+        self.metrics = MetricsEngine(
+            MetricTables(settings.data_dir / "lamina.db", settings.sqlite_synchronous), self.clock
+        )
+        self.lambda_metrics = LambdaMetrics(
+            self.metrics, self.clock, self.concurrency.in_use, self.concurrency.unreserved_in_use
+        )
+        self.executor.on_invoked = self.lambda_metrics.invoked
+        self.concurrency.on_throttle = self.lambda_metrics.throttled
+        # GET /metrics (Prometheus text format): the same counters, read at scrape time.
+        self.prometheus = PrometheusExport(
+            LaminaCollector(
+                self.lambda_metrics,
+                self.concurrency.busy_functions,
+                self._queue_depths,
+                self.executor.environment_states,
+                self.executor.reserved_memory_mb,
+            )
+        )
+        cloudwatch_provider = CloudWatchProvider(self.metrics)
+        cloudwatch_service = bind_service("cloudwatch", cloudwatch_provider)  # json: what botocore 1.44 sends
+        cloudwatch_service.cbor_twin = bind_service("cloudwatch", cloudwatch_provider, cbor=True)
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -397,6 +426,7 @@ class Lamina:
                 logs_service,
                 dynamodb_service,
                 streams_service,
+                cloudwatch_service,
             ],
             settings.region,
             settings.account_id,
@@ -448,6 +478,7 @@ class Lamina:
         self.log_subscriptions.start()
         self.live_tails.start()
         self.dynamodb.start()  # the TTL sweeper
+        self.metrics.start()  # the flush of buffered points and the retention sweeper
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -510,6 +541,7 @@ class Lamina:
         await self.sqs_moves.close()
         await self.sqs.close()
         await self.dynamodb.close()
+        await self.metrics.close()
         await self.sqs_store.close()
         self.store.close()
 
@@ -554,6 +586,7 @@ class Lamina:
                 "logs": "running",
                 "dynamodb": "running",
                 "dynamodbstreams": "running",
+                "cloudwatch": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
@@ -578,8 +611,15 @@ class Lamina:
             },
         }
 
+    def _queue_depths(self) -> list[tuple[str, int, int, int]]:
+        now = self.clock.time()
+        return [(q.name, *q.counts(now)) for q in self.sqs.all_queues()]
+
     def _internal(self, request: Request) -> Response | None:
         path = request.path
+        # Prometheus scrapes GET /metrics (no SigV4 scope; never an AWS API path on this port).
+        if path == "/metrics" and request.method == "GET" and "authorization" not in request.headers:
+            return Response(200, [("Content-Type", PROMETHEUS_TYPE)], self.prometheus.render())
         if request.method == "GET" and path == f"/{self.sns.signer.cert_name}":  # SNS's SigningCertURL
             return Response(200, [("Content-Type", "application/x-x509-ca-cert")], self.sns.signer.cert_pem)
         if not (path.startswith("/_lamina/") or path in ("/health", "/_lamina")):

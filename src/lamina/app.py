@@ -58,11 +58,12 @@ from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.cloudformation.engine import StackEngine
 from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
+from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine
 from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
 from lamina.services.cloudwatch.prometheus_export import CONTENT_TYPE as PROMETHEUS_TYPE
 from lamina.services.cloudwatch.prometheus_export import LaminaCollector, PrometheusExport
-from lamina.services.cloudwatch.provider import CloudWatchProvider
+from lamina.services.cloudwatch.provider import AlarmsProvider, CloudWatchProvider
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.provider import DynamoProvider
@@ -407,9 +408,20 @@ class Lamina:
                 self.executor.reserved_memory_mb,
             )
         )
-        cloudwatch_provider = CloudWatchProvider(self.metrics)
-        cloudwatch_service = bind_service("cloudwatch", cloudwatch_provider)  # json: what botocore 1.44 sends
-        cloudwatch_service.cbor_twin = bind_service("cloudwatch", cloudwatch_provider, cbor=True)
+        # Alarms: documents, evaluated every minute on the clock; actions publish to SNS topics.
+        sns_engine = self.sns
+
+        async def alarm_to_sns(topic_arn: str, subject: str, text: str) -> None:
+            topic = sns_engine.topics.get(topic_arn)
+            if topic is None:
+                raise LaminaError(f"topic {topic_arn} does not exist")
+            await sns_engine.publish(topic, sns_engine.new_message(topic.arn, text, subject, {}, None))
+
+        self.alarms = Alarms(self.store, self.metrics, self.clock, alarm_to_sns, settings.region, settings.account_id)
+        self.alarms.load()
+        cloudwatch_providers = (CloudWatchProvider(self.metrics), AlarmsProvider(self.alarms))
+        cloudwatch_service = bind_service("cloudwatch", *cloudwatch_providers)  # json: what botocore 1.44 sends
+        cloudwatch_service.cbor_twin = bind_service("cloudwatch", *cloudwatch_providers, cbor=True)
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -479,6 +491,7 @@ class Lamina:
         self.live_tails.start()
         self.dynamodb.start()  # the TTL sweeper
         self.metrics.start()  # the flush of buffered points and the retention sweeper
+        self.alarms.start()  # evaluation every minute
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -535,6 +548,7 @@ class Lamina:
         await self.events_schedules.close()
         await self.events_dispatch.close()
         await self.event_queue.close()
+        await self.alarms.close()  # notifications being sent go out before SNS stops
         await self.sns.close()
         await self.log_subscriptions.close()
         await self.logs.close()

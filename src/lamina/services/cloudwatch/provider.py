@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 from lamina.services.cloudwatch import faults
+from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
 from lamina.store.metrics_sqlite import Aggregate, Dimensions
 from lamina.types import CallContext
@@ -184,13 +185,7 @@ class CloudWatchProvider:
                 any(k == f["Name"] and ("Value" not in f or v == f["Value"]) for k, v in s.dimensions) for f in wanted
             )
         ]
-        offset = 0
-        token = params.get("NextToken")
-        if token:
-            try:
-                offset = int(json.loads(base64.b64decode(token))["offset"])
-            except (ValueError, KeyError, TypeError):
-                raise faults.bad_token("The service cannot process the NextToken.") from None
+        offset = _offset(params.get("NextToken"))
         page = matching[offset : offset + LIST_PAGE]
         answer: dict[str, Any] = {
             "Metrics": [
@@ -203,7 +198,7 @@ class CloudWatchProvider:
             ]
         }
         if offset + LIST_PAGE < len(matching):
-            answer["NextToken"] = base64.b64encode(json.dumps({"offset": offset + LIST_PAGE}).encode()).decode()
+            answer["NextToken"] = _token(offset + LIST_PAGE)
         return answer
 
 
@@ -265,3 +260,59 @@ def _finite(value: float, where: str) -> float:
     if math.isnan(value) or math.isinf(value):
         raise faults.invalid_value(f"The value {value} for parameter {where} is invalid.")
     return value
+
+
+class AlarmsProvider:
+    """PutMetricAlarm, DescribeAlarms(ForMetric), DeleteAlarms, SetAlarmState, Enable/DisableAlarmActions."""
+
+    def __init__(self, alarms: Alarms) -> None:
+        self.alarms = alarms
+
+    def put_metric_alarm(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.alarms.put(params)
+        return {}
+
+    def describe_alarms(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        found = self.alarms.describe(params)
+        limit = params.get("MaxRecords", 50)
+        if not 1 <= limit <= 100:
+            raise faults.invalid_value(f"The value {limit} for parameter MaxRecords is invalid.")
+        offset = _offset(params.get("NextToken"))
+        answer: dict[str, Any] = {"MetricAlarms": found[offset : offset + limit], "CompositeAlarms": []}
+        if offset + limit < len(found):
+            answer["NextToken"] = _token(offset + limit)
+        return answer
+
+    def describe_alarms_for_metric(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        return {"MetricAlarms": self.alarms.for_metric(params)}
+
+    def delete_alarms(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.alarms.delete(params["AlarmNames"])
+        return {}
+
+    def set_alarm_state(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.alarms.set_state(
+            params["AlarmName"], params["StateValue"], params["StateReason"], params.get("StateReasonData")
+        )
+        return {}
+
+    def enable_alarm_actions(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.alarms.set_actions_enabled(params["AlarmNames"], True)
+        return {}
+
+    def disable_alarm_actions(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        self.alarms.set_actions_enabled(params["AlarmNames"], False)
+        return {}
+
+
+def _offset(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        return int(json.loads(base64.b64decode(token))["offset"])
+    except (ValueError, KeyError, TypeError):
+        raise faults.bad_token("The service cannot process the NextToken.") from None
+
+
+def _token(offset: int) -> str:
+    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from lamina import __version__
+from lamina.cli import cost
 from lamina.cli.failure import describe
 from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
 
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         help="refuse function roles that are not IAM roles Lambda may assume, and AssumeRole of unknown roles",
     )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    cost.add_parser(sub)
     return parser
 
 
@@ -93,6 +95,8 @@ async def _serve(settings: Settings) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "cost":
+        return cost.run(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings(
         host=args.host,

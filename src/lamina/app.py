@@ -396,8 +396,9 @@ class Lamina:
         self.lambda_metrics = LambdaMetrics(
             self.metrics, self.clock, self.concurrency.in_use, self.concurrency.unreserved_in_use
         )
-        self.executor.on_invoked = self.lambda_metrics.invoked
-        self.concurrency.on_throttle = self.lambda_metrics.throttled
+        if settings.lambda_metrics:
+            self.executor.on_invoked = self.lambda_metrics.invoked
+            self.concurrency.on_throttle = self.lambda_metrics.throttled
         # GET /metrics (Prometheus text format): the same counters, read at scrape time.
         self.prometheus = PrometheusExport(
             LaminaCollector(

@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse function roles that are not IAM roles Lambda may assume, and AssumeRole of unknown roles",
     )
+    serve.add_argument(
+        "--lambda-metrics",
+        choices=("on", "off"),
+        default="on",
+        help="count invocations for the AWS/Lambda CloudWatch metrics and GET /metrics (default on)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     cost.add_parser(sub)
     return parser
@@ -111,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         max_environment_memory_mb=args.max_environment_memory,
         max_environment_pids=args.max_environment_pids,
         strict_iam=args.strict_iam,
+        lambda_metrics=args.lambda_metrics == "on",
     )
     import uvloop
 

@@ -59,6 +59,7 @@ from lamina.services.cloudformation.engine import StackEngine
 from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
 from lamina.services.cloudwatch.alarms import Alarms
+from lamina.services.cloudwatch.emf import EmbeddedMetrics
 from lamina.services.cloudwatch.engine import MetricsEngine
 from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
 from lamina.services.cloudwatch.prometheus_export import CONTENT_TYPE as PROMETHEUS_TYPE
@@ -399,6 +400,9 @@ class Lamina:
         if settings.lambda_metrics:
             self.executor.on_invoked = self.lambda_metrics.invoked
             self.concurrency.on_throttle = self.lambda_metrics.throttled
+        # EMF lines in function output become metrics (a listener of the log writer, like subscription filters).
+        self.embedded_metrics = EmbeddedMetrics(self.metrics)
+        self.executor.logs.listen(self.embedded_metrics.written)
         # GET /metrics (Prometheus text format): the same counters, read at scrape time.
         self.prometheus = PrometheusExport(
             LaminaCollector(
@@ -492,6 +496,7 @@ class Lamina:
         self.live_tails.start()
         self.dynamodb.start()  # the TTL sweeper
         self.metrics.start()  # the flush of buffered points and the retention sweeper
+        self.embedded_metrics.start()
         self.alarms.start()  # evaluation every minute
         self._server = await serve(
             self.gateway.handle,
@@ -623,6 +628,13 @@ class Lamina:
                 "subscriptionDeliveries": self.log_subscriptions.delivered,
                 "subscriptionFailures": self.log_subscriptions.failed,
                 "liveTailSessions": self.live_tails.sessions,
+            },
+            "metrics": {
+                "emfExtractedPoints": self.embedded_metrics.extracted,
+                "emfSkippedLines": self.embedded_metrics.skipped,  # malformed or over AWS's limits
+                "alarmNotifications": self.alarms.notifications,
+                "alarmNotificationFailures": self.alarms.failed_notifications,
+                "retentionSweptPoints": self.metrics.swept_points,
             },
         }
 

@@ -400,6 +400,7 @@ class Lamina:
         if settings.lambda_metrics:
             self.executor.on_invoked = self.lambda_metrics.invoked
             self.concurrency.on_throttle = self.lambda_metrics.throttled
+            self.async_invoker.on_event = self.lambda_metrics.async_event
         # EMF lines in function output become metrics (a listener of the log writer, like subscription filters).
         self.embedded_metrics = EmbeddedMetrics(self.metrics)
         self.executor.logs.listen(self.embedded_metrics.written)

@@ -117,3 +117,17 @@ def test_throttles(
             once.invoke(FunctionName=fn_name, Payload=b"{}")
     dims = [{"Name": "FunctionName", "Value": fn_name}]
     wait_for(lambda: _sum(cloudwatch, "Throttles", dims) == 3)
+
+
+def test_async_events_received_and_dropped(
+    cloudwatch: Any, lambda_client: Any, create_function: Callable[..., dict[str, Any]], fn_name: str
+) -> None:
+    create_function(fn_name, Code={"ZipFile": make_zip({"app.py": CODE})})
+    lambda_client.put_function_event_invoke_config(FunctionName=fn_name, MaximumRetryAttempts=0)
+    lambda_client.invoke(FunctionName=fn_name, InvocationType="Event", Payload=b"{}")
+    lambda_client.invoke(FunctionName=fn_name, InvocationType="Event", Payload=b'{"fail": true}')
+    dims = [{"Name": "FunctionName", "Value": fn_name}]
+    wait_for(lambda: _sum(cloudwatch, "AsyncEventsReceived", dims) == 2)
+    wait_for(lambda: _sum(cloudwatch, "AsyncEventsDropped", dims) == 1)  # the failure, no retries
+    wait_for(lambda: _sum(cloudwatch, "Invocations", dims) == 2)
+    assert _sum(cloudwatch, "Errors", dims) == 1

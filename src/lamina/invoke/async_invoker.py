@@ -23,6 +23,7 @@ import logging
 import os
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -90,6 +91,9 @@ class AsyncInvoker:
         self._closed = False
         self.paused = False
         self.stats: Counter[str] = Counter()
+        # Told (function name, "received" | "dropped") of each event accepted, and of each that ends without a
+        # successful invocation (AWS/Lambda AsyncEventsReceived/AsyncEventsDropped; app.py).
+        self.on_event: Callable[[str, str], None] | None = None
 
     # -- intake ---------------------------------------------------------------------------------
     async def submit(self, ref: FunctionRef, payload: bytes, request_id: str) -> None:
@@ -115,6 +119,8 @@ class AsyncInvoker:
                 raise full from exc
             raise
         self.stats["accepted"] += 1
+        if self.on_event is not None:
+            self.on_event(ref.name, "received")
         self._wake.set()
 
     async def submit_arn(self, function_arn: str, payload: bytes) -> None:
@@ -301,6 +307,8 @@ class AsyncInvoker:
 
     async def _drop_event(self, event: QueuedEvent) -> None:
         self.stats["dropped"] += 1
+        if self.on_event is not None:
+            self.on_event(event.function_key.partition("/")[2], "dropped")
         log.info("async event %s for deleted function %s dropped", event.request_id, event.invoked_arn)
         await self.queue.complete(event.id)
 
@@ -329,6 +337,8 @@ class AsyncInvoker:
                 )
         else:
             self.stats[condition.value] += 1
+            if self.on_event is not None:
+                self.on_event(ref.name, "dropped")
             routed = False
             if invoke_config and invoke_config.on_failure:
                 routed = True

@@ -66,6 +66,7 @@ class LambdaMetrics:
         self._throttles: dict[tuple[str, int], int] = {}
         self._unreserved_peak: dict[tuple[str, int], int] = {}
         self.totals: dict[str, Totals] = {}
+        self._async: dict[tuple[str, str, int], int] = {}  # (function, received|dropped, minute) → events
         self.enabled = True  # off: the hooks return at once (bench/metrics_bench.py compares)
         engine.add_producer(self.produce)
 
@@ -104,6 +105,13 @@ class LambdaMetrics:
         if unreserved > self._unreserved_peak.get(region_key, 0):
             self._unreserved_peak[region_key] = unreserved
 
+    def async_event(self, function_name: str, what: str) -> None:
+        """An async event accepted ("received") or ended without a successful invocation ("dropped")."""
+        if not self.enabled:
+            return
+        key = (function_name, what, int(self.clock.time() // 60))
+        self._async[key] = self._async.get(key, 0) + 1
+
     def throttled(self, function_arn: str) -> None:
         if not self.enabled:
             return
@@ -117,8 +125,9 @@ class LambdaMetrics:
 
     # -- into the metric store -------------------------------------------------------------------------
     def produce(self) -> None:
-        if not (self._counts or self._throttles or self._unreserved_peak):
+        if not (self._counts or self._throttles or self._unreserved_peak or self._async):
             return
+        events, self._async = self._async, {}
         counts, self._counts = self._counts, {}
         throttles, self._throttles = self._throttles, {}
         peaks, self._unreserved_peak = self._unreserved_peak, {}
@@ -137,6 +146,10 @@ class LambdaMetrics:
         for (name, minute), n in throttles.items():
             for dims in ((), (("FunctionName", name),)):
                 record(NAMESPACE, "Throttles", dims, "Count", _count(n), minute * 60.0)
+        for (name, what, minute), n in events.items():
+            metric = "AsyncEventsReceived" if what == "received" else "AsyncEventsDropped"
+            for dims in ((), (("FunctionName", name),)):
+                self.engine.record(NAMESPACE, metric, dims, "Count", _count(n), minute * 60.0)
         for (_region, minute), peak_value in peaks.items():
             peak = Sample(1, peak_value, peak_value, peak_value)
             record(NAMESPACE, "UnreservedConcurrentExecutions", (), "Count", peak, minute * 60.0)

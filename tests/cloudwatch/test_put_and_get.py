@@ -188,3 +188,51 @@ def test_put_metric_data_errors_change_nothing(cloudwatch: Any) -> None:
     assert caught.value.response["Error"]["Code"] == "InvalidParameterCombination"
     time.sleep(0)  # nothing buffered: PutMetricData commits or refuses whole
     assert cloudwatch.list_metrics(Namespace=ns)["Metrics"] == []
+
+
+def test_get_metric_data_math(cloudwatch: Any) -> None:
+    ns = f"Test/{uuid.uuid4().hex[:8]}"
+    t = _minute()
+    data = []
+    for i, (errors, calls) in enumerate(((1.0, 4.0), (0.0, 5.0), (3.0, 6.0))):
+        when = t + timedelta(minutes=i)
+        data.append({"MetricName": "Errors", "Timestamp": when, "Value": errors})
+        data.append({"MetricName": "Invocations", "Timestamp": when, "Value": calls})
+    cloudwatch.put_metric_data(Namespace=ns, MetricData=data)
+
+    def stat(qid: str, name: str) -> dict[str, Any]:
+        return {
+            "Id": qid,
+            "MetricStat": {"Metric": {"Namespace": ns, "MetricName": name}, "Period": 60, "Stat": "Sum"},
+            "ReturnData": False,
+        }
+
+    got = cloudwatch.get_metric_data(
+        MetricDataQueries=[
+            stat("e", "Errors"),
+            stat("n", "Invocations"),
+            {"Id": "rate", "Expression": "100 * e / n", "Label": "Error rate"},
+            {"Id": "both", "Expression": "SUM([e, n])"},
+            {"Id": "total", "Expression": "SUM(n) + 1"},
+            {"Id": "worst", "Expression": "MAX(METRICS())"},
+        ],
+        StartTime=t,
+        EndTime=t + timedelta(minutes=3),
+        ScanBy="TimestampAscending",
+    )
+    results = {r["Id"]: r for r in got["MetricDataResults"]}
+    assert set(results) == {"rate", "both", "total", "worst"}
+    assert results["rate"]["Label"] == "Error rate"
+    assert results["rate"]["Timestamps"] == [t, t + timedelta(minutes=1), t + timedelta(minutes=2)]
+    assert results["rate"]["Values"] == [25.0, 0.0, 50.0]
+    assert results["both"]["Values"] == [5.0, 5.0, 9.0]
+    assert results["total"]["Values"] == [16.0, 16.0, 16.0]
+    assert results["worst"]["Values"] == [4.0, 5.0, 6.0]
+    with pytest.raises(ClientError) as caught:
+        cloudwatch.get_metric_data(
+            MetricDataQueries=[stat("e", "Errors"), {"Id": "bad", "Expression": "e + nope"}],
+            StartTime=t,
+            EndTime=t + timedelta(minutes=3),
+        )
+    assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+    assert caught.value.response["Error"]["Message"] == "Error in expression 'bad': unknown identifier 'nope'"

@@ -15,6 +15,7 @@ from typing import Any
 from lamina.services.cloudwatch import faults
 from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
+from lamina.services.cloudwatch.expressions import evaluate
 from lamina.store.metrics_sqlite import Aggregate, Dimensions
 from lamina.types import CallContext
 
@@ -130,14 +131,26 @@ class CloudWatchProvider:
         if len(set(ids)) != len(ids):
             raise faults.invalid_value("The value for field MetricDataQueries.Id must be unique.")
         descending = params.get("ScanBy", "TimestampDescending") == "TimestampDescending"
-        results = []
+        values: dict[str, dict[int, float]] = {}
+        labels: dict[str, str] = {}
         for i, query in enumerate(queries, 1):
             stat_query = query.get("MetricStat")
-            if stat_query is None:
+            expression = query.get("Expression")
+            if (stat_query is None) == (expression is None):
                 raise faults.invalid_value(
-                    f"The parameter MetricDataQueries.member.{i}.Expression is not supported by Lamina yet: "
-                    "use MetricStat queries."
+                    f"The parameter MetricDataQueries.member.{i} must specify exactly one of MetricStat and Expression."
                 )
+            if expression is not None:
+                stat_ids = frozenset(q["Id"] for q in queries if "MetricStat" in q)
+                found = evaluate(expression, values, query["Id"], stat_ids)
+                if len(found) != 1:
+                    raise faults.invalid_value(
+                        f"Error in expression '{query['Id']}': it must return a single time series."
+                    )
+                values[query["Id"]] = found[0]
+                labels[query["Id"]] = query.get("Label") or query["Id"]
+                continue
+            assert stat_query is not None
             stat = stat_query["Stat"]
             if stat not in STATISTICS:
                 raise faults.invalid_value(
@@ -159,17 +172,23 @@ class CloudWatchProvider:
             for agg in aggs:  # one value per period across units
                 had = merged.get(agg.start)
                 merged[agg.start] = agg if had is None else _combine(had, agg)
-            slots = sorted(merged, reverse=descending)
-            if query.get("ReturnData", True):
-                results.append(
-                    {
-                        "Id": query["Id"],
-                        "Label": query.get("Label") or metric.get("MetricName", ""),
-                        "Timestamps": [float(t) for t in slots],
-                        "Values": [statistic(merged[t], stat) for t in slots],
-                        "StatusCode": "Complete",
-                    }
-                )
+            values[query["Id"]] = {t: statistic(agg, stat) for t, agg in merged.items()}
+            labels[query["Id"]] = query.get("Label") or metric.get("MetricName", "")
+        results = []
+        for query in queries:
+            if not query.get("ReturnData", True):
+                continue
+            series = values[query["Id"]]
+            slots = sorted(series, reverse=descending)
+            results.append(
+                {
+                    "Id": query["Id"],
+                    "Label": labels[query["Id"]],
+                    "Timestamps": [float(t) for t in slots],
+                    "Values": [series[t] for t in slots],
+                    "StatusCode": "Complete",
+                }
+            )
         return {"MetricDataResults": results, "Messages": []}
 
     # -- ListMetrics -----------------------------------------------------------------------------------

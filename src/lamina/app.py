@@ -63,6 +63,13 @@ from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.cloudformation.engine import StackEngine
 from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
+from lamina.services.cloudwatch.alarms import Alarms
+from lamina.services.cloudwatch.emf import EmbeddedMetrics
+from lamina.services.cloudwatch.engine import MetricsEngine
+from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
+from lamina.services.cloudwatch.prometheus_export import CONTENT_TYPE as PROMETHEUS_TYPE
+from lamina.services.cloudwatch.prometheus_export import LaminaCollector, PrometheusExport
+from lamina.services.cloudwatch.provider import AlarmsProvider, CloudWatchProvider
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.esm_source import DynamoStreamSource
@@ -122,6 +129,7 @@ from lamina.store.documents import SqliteStore
 from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
 from lamina.store.kinesis_sqlite import KinesisStore
+from lamina.store.metrics_sqlite import MetricTables
 from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
@@ -450,6 +458,45 @@ class Lamina:
             lambda: f"http://localhost:{self._public_port()}",
         )
         self.console = ConsoleSite(ConsoleApi(console_calls, self._code_zip, SavedEvents(self.store)))
+        # CloudWatch metrics (CBOR protocol, as botocore speaks it): 1-minute aggregates (migration 0012); the
+        # AWS/Lambda namespace from the executor's and the ledger's hooks, counted in memory, flushed every second.
+        self.metrics = MetricsEngine(
+            MetricTables(settings.data_dir / "lamina.db", settings.sqlite_synchronous), self.clock
+        )
+        self.lambda_metrics = LambdaMetrics(
+            self.metrics, self.clock, self.concurrency.in_use, self.concurrency.unreserved_in_use
+        )
+        if settings.lambda_metrics:
+            self.executor.on_invoked = self.lambda_metrics.invoked
+            self.concurrency.on_throttle = self.lambda_metrics.throttled
+            self.async_invoker.on_event = self.lambda_metrics.async_event
+        # EMF lines in function output become metrics (a listener of the log writer, like subscription filters).
+        self.embedded_metrics = EmbeddedMetrics(self.metrics)
+        self.executor.logs.listen(self.embedded_metrics.written)
+        # GET /metrics (Prometheus text format): the same counters, read at scrape time.
+        self.prometheus = PrometheusExport(
+            LaminaCollector(
+                self.lambda_metrics,
+                self.concurrency.busy_functions,
+                self._queue_depths,
+                self.executor.environment_states,
+                self.executor.reserved_memory_mb,
+            )
+        )
+        # Alarms: documents, evaluated every minute on the clock; actions publish to SNS topics.
+        sns_engine = self.sns
+
+        async def alarm_to_sns(topic_arn: str, subject: str, text: str) -> None:
+            topic = sns_engine.topics.get(topic_arn)
+            if topic is None:
+                raise LaminaError(f"topic {topic_arn} does not exist")
+            await sns_engine.publish(topic, sns_engine.new_message(topic.arn, text, subject, {}, None))
+
+        self.alarms = Alarms(self.store, self.metrics, self.clock, alarm_to_sns, settings.region, settings.account_id)
+        self.alarms.load()
+        cloudwatch_providers = (CloudWatchProvider(self.metrics), AlarmsProvider(self.alarms))
+        cloudwatch_service = bind_service("cloudwatch", *cloudwatch_providers)  # json: what botocore 1.44 sends
+        cloudwatch_service.cbor_twin = bind_service("cloudwatch", *cloudwatch_providers, cbor=True)
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -467,6 +514,7 @@ class Lamina:
                 dynamodb_service,
                 streams_service,
                 kinesis_service,
+                cloudwatch_service,
             ],
             settings.region,
             settings.account_id,
@@ -520,6 +568,9 @@ class Lamina:
         self.live_tails.start()
         self.dynamodb.start()  # the TTL sweeper
         self.kinesis.start()  # the retention sweeper
+        self.metrics.start()  # the flush of buffered points and the retention sweeper
+        self.embedded_metrics.start()
+        self.alarms.start()  # evaluation every minute
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -578,6 +629,7 @@ class Lamina:
         await self.events_archives.close()
         await self.events_dispatch.close()
         await self.event_queue.close()
+        await self.alarms.close()  # notifications being sent go out before SNS stops
         await self.sns.close()
         await self.log_subscriptions.close()
         await self.logs.close()
@@ -585,6 +637,7 @@ class Lamina:
         await self.sqs.close()
         await self.dynamodb.close()
         await self.kinesis.close()
+        await self.metrics.close()
         await self.sqs_store.close()
         self.store.close()
 
@@ -638,6 +691,7 @@ class Lamina:
                 "dynamodb": "running",
                 "dynamodbstreams": "running",
                 "kinesis": "running",
+                "cloudwatch": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
@@ -665,6 +719,13 @@ class Lamina:
                 "subscriptionFailures": self.log_subscriptions.failed,
                 "liveTailSessions": self.live_tails.sessions,
             },
+            "metrics": {
+                "emfExtractedPoints": self.embedded_metrics.extracted,
+                "emfSkippedLines": self.embedded_metrics.skipped,  # malformed or over AWS's limits
+                "alarmNotifications": self.alarms.notifications,
+                "alarmNotificationFailures": self.alarms.failed_notifications,
+                "retentionSweptPoints": self.metrics.swept_points,
+            },
         }
 
     def _code_zip(self, location: str) -> bytes | None:
@@ -676,10 +737,17 @@ class Lamina:
         )
         return None if found is None else Path(found).read_bytes()
 
+    def _queue_depths(self) -> list[tuple[str, int, int, int]]:
+        now = self.clock.time()
+        return [(q.name, *q.counts(now)) for q in self.sqs.all_queues()]
+
     def _internal(self, request: Request) -> Awaitable[Response] | Response | None:
         path = request.path
         if is_console(request):
             return self.console.handle(request)
+        # Prometheus scrapes GET /metrics (no SigV4 scope; never an AWS API path on this port).
+        if path == "/metrics" and request.method == "GET" and "authorization" not in request.headers:
+            return Response(200, [("Content-Type", PROMETHEUS_TYPE)], self.prometheus.render())
         if request.method == "GET" and path == f"/{self.sns.signer.cert_name}":  # SNS's SigningCertURL
             return Response(200, [("Content-Type", "application/x-x509-ca-cert")], self.sns.signer.cert_pem)
         if not (path.startswith("/_lamina/") or path in ("/health", "/_lamina")):

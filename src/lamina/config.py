@@ -45,6 +45,9 @@ class Settings:
     # --strict-iam: a function's Role must be an IAM role Lamina has whose trust policy lets Lambda assume it
     # (AWS's InvalidParameterValueException otherwise), and STS refuses roles that do not exist.
     strict_iam: bool = False
+    # --lambda-metrics off: no AWS/Lambda metrics or Prometheus invocation counters (the invoke path's hooks are
+    # not installed; bench/metrics_bench.py measures their cost against this).
+    lambda_metrics: bool = True
 
     @property
     def public_url(self) -> str:

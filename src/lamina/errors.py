@@ -188,12 +188,14 @@ class StorageFull(InternalFailure):
 
 class ServiceFault(LaminaError):
     """An error a service's model names by its own code (elbv2: LoadBalancerNotFound, PriorityInUse, ...),
-    for services with many codes of their own; reported as `code` with `status`."""
+    for services with many codes of their own; reported as `code` with `status` (and, for json/CBOR services
+    that were query services, the legacy `query_code`: CloudWatch's InvalidParameterValue)."""
 
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
+    def __init__(self, code: str, message: str, status: int = 400, query_code: str | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.status = status
+        self.query_code = query_code
 
 
 def function_not_found(arn: str) -> NotFound:

@@ -108,6 +108,15 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.UnknownOperation: ("UnknownOperationException", 400, None),
         errors.ValidationFailed: ("ValidationException", 400, None),
     },
+    # CloudWatch (CBOR, once query): its own codes are ServiceFaults (services/cloudwatch/faults.py).
+    "cloudwatch": {
+        errors.ValidationFailed: ("InvalidParameterValueException", 400, "InvalidParameterValue"),
+        errors.InvalidParameter: ("InvalidParameterValueException", 400, "InvalidParameterValue"),
+        errors.InvalidRequestContent: ("InvalidParameterValueException", 400, "InvalidParameterValue"),
+        errors.NotFound: ("ResourceNotFound", 404, "ResourceNotFound"),
+        errors.UnknownOperation: ("UnknownOperationException", 404, "InvalidAction"),
+        errors.InternalFailure: ("InternalServiceFault", 500, "InternalServiceError"),
+    },
     # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
     "elbv2": {
         errors.ValidationFailed: ("ValidationError", 400, None),
@@ -132,7 +141,7 @@ def wire_error(error: errors.LaminaError) -> tuple[str, int]:
 def service_wire_error(service: str, error: errors.LaminaError) -> Wire:
     """The wire form of an error as `service` reports it (its own table first, then the shared one)."""
     if isinstance(error, errors.ServiceFault):
-        return (error.code, error.status, None)
+        return (error.code, error.status, error.query_code)
     table = _BY_SERVICE.get(service)
     if table is not None:
         for cls in type(error).__mro__:

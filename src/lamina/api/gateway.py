@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import re
+import zlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,9 @@ from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
+from lamina.api.protocols.rpc_v2_cbor import RpcV2CborProtocol
 from lamina.api.validation import Validator
-from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
+from lamina.errors import InvalidRequestContent, LaminaError, RequestTooLarge, UnknownOperation
 from lamina.store.disk_space import DiskSpace
 from lamina.types import CallContext
 
@@ -90,7 +92,7 @@ class ServiceBinding:
 
     name: str
     model: ServiceModel
-    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
+    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol | RpcV2CborProtocol
     routes: RouteTable | None  # REST protocols route by method and path; json by X-Amz-Target
     validator: Validator
     providers: tuple[Any, ...]
@@ -99,11 +101,14 @@ class ServiceBinding:
     _handlers: dict[str, Any] = field(default_factory=dict)  # operation name → bound provider method
     # The same service on the query protocol, for requests without X-Amz-Target (SQS's older SDKs)
     query_twin: ServiceBinding | None = None
+    # The same service on Smithy RPC v2 CBOR, for requests with `smithy-protocol: rpc-v2-cbor` (CloudWatch: the
+    # model lists it first; botocore 1.44 itself prefers json, other SDKs send CBOR)
+    cbor_twin: ServiceBinding | None = None
 
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
         if self.routes is not None:
             return self.routes.find(request.method, request.path, request.query)
-        assert isinstance(self.protocol, JsonProtocol | QueryProtocol)
+        assert isinstance(self.protocol, JsonProtocol | QueryProtocol | RpcV2CborProtocol)
         op = self.protocol.find(request)
         return None if op is None else (op, {})
 
@@ -128,11 +133,14 @@ def bind_service(
     service_checked: frozenset[str] = frozenset(),
     body_limits: dict[str, int] | None = None,
     query: QueryProtocol | None = None,
+    cbor: bool = False,
 ) -> ServiceBinding:
     model = query.model if query is not None else load_service_model(name)
     protocols = model.metadata.get("protocols") or [model.protocol]
-    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
-    if "rest-json" in protocols:
+    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol | RpcV2CborProtocol
+    if cbor:
+        protocol, routes = RpcV2CborProtocol(model), None
+    elif "rest-json" in protocols:
         protocol, routes = RestJsonProtocol(model), RouteTable(model)
     elif "json" in protocols:
         protocol, routes = JsonProtocol(model), None
@@ -159,7 +167,7 @@ def error_answer(
     if service is not None and isinstance(service.protocol, QueryProtocol):
         code, status, query_code = service_wire_error(service.name, error)
         return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
-    if service is not None and isinstance(service.protocol, JsonProtocol):
+    if service is not None and isinstance(service.protocol, JsonProtocol | RpcV2CborProtocol):
         code, status, query_code = service_wire_error(service.name, error)
         return service.protocol.error_response(code, status, error.message, query_code, dict(error.fields))
     code, status = wire_error(error)
@@ -187,6 +195,7 @@ class Gateway:
                 self._services.setdefault(signing, []).append(s)
         self._rest = [s for s in services if s.routes is not None]
         self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
+        self._cbor = [s.cbor_twin for s in services if s.cbor_twin is not None]
         self._query = [s for s in services if isinstance(s.protocol, QueryProtocol)]
         self._query += [s.query_twin for s in services if s.query_twin is not None]
         self._default_region = default_region
@@ -243,6 +252,8 @@ class Gateway:
             if limit is not None and len(request.body) > limit:
                 name = _AWS_NAMES.get(op.name, op.name)
                 raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the {name} operation")
+            if op.request_compression and request.headers.get("content-encoding", "").lower() == "gzip":
+                request.body = _gunzip(request.body, MAX_BODY)  # botocore gzips e.g. PutMetricData over 10 KB
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)
@@ -290,9 +301,18 @@ class Gateway:
                     found = candidate.route(request)
                     if found is not None:
                         return candidate, region, found
-            if bound.query_twin is not None and "x-amz-target" not in request.headers:
+            if bound.cbor_twin is not None and RpcV2CborProtocol.speaks(request):
+                bound = bound.cbor_twin
+            elif bound.query_twin is not None and "x-amz-target" not in request.headers:
                 bound = bound.query_twin
             return bound, region, None
+        if RpcV2CborProtocol.speaks(request):
+            for service in self._cbor:
+                protocol = service.protocol
+                assert isinstance(protocol, RpcV2CborProtocol)
+                if protocol.owns(request):
+                    op = protocol.find(request)
+                    return service, self._default_region, None if op is None else (op, {})
         if "x-amz-target" in request.headers:
             for service in self._json:
                 protocol = service.protocol
@@ -328,7 +348,7 @@ class Gateway:
 
     def _not_implemented(self, service: ServiceBinding, op: OperationModel) -> Response:
         message = f"The {op.name} operation of {service.model.service_name} is not supported by Lamina yet."
-        if isinstance(service.protocol, JsonProtocol):
+        if isinstance(service.protocol, JsonProtocol | RpcV2CborProtocol):
             return service.protocol.error_response("UnsupportedOperation", 501, message, "UnsupportedOperation")
         if isinstance(service.protocol, QueryProtocol):
             return service.protocol.error_response("NotImplemented", 501, message, "")
@@ -377,6 +397,18 @@ class Gateway:
         response = error_response("InvalidRequestContentException", 400, "Malformed HTTP request", {}, None)
         response.headers.append(("x-amzn-RequestId", new_request_id()))
         return response
+
+
+def _gunzip(body: bytes, limit: int) -> bytes:
+    """A gzip-encoded request body (the model's `requestcompression`), refused past `limit` bytes."""
+    inflate = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflate.decompress(body, limit + 1)
+    except zlib.error:
+        raise InvalidRequestContent("The request body is not valid gzip.") from None
+    if len(out) > limit or inflate.unconsumed_tail:
+        raise RequestTooLarge(f"Request must be smaller than {limit} bytes once decompressed")
+    return out
 
 
 # AWS rejects a CreateFunction/UpdateFunctionCode request body above this many bytes.

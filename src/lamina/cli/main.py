@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from lamina import __version__
-from lamina.cli import tune
+from lamina.cli import cost, tune
 from lamina.cli.failure import describe
 from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
 
@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="refuse function roles that are not IAM roles Lambda may assume, and AssumeRole of unknown roles",
     )
+    serve.add_argument(
+        "--lambda-metrics",
+        choices=("on", "off"),
+        default="on",
+        help="count invocations for the AWS/Lambda CloudWatch metrics and GET /metrics (default on)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     tune.add_parser(sub)
     # CloudFormation stacks on a running Lamina (cli/deploy.py)
@@ -84,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
     for command in (deploy, listing, destroy):
         command.add_argument("--endpoint-url", default=None, help="Lamina's URL (default $AWS_ENDPOINT_URL or :4566)")
         command.add_argument("--region", default=None, help=f"region (default $AWS_DEFAULT_REGION or {DEFAULT_REGION})")
+    cost.add_parser(sub)
     return parser
 
 
@@ -121,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         return tune.run(args)
     if args.command in ("deploy", "stacks", "destroy"):
         return _stack_command(args)
+    if args.command == "cost":
+        return cost.run(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings(
         host=args.host,
@@ -135,6 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         max_environment_memory_mb=args.max_environment_memory,
         max_environment_pids=args.max_environment_pids,
         strict_iam=args.strict_iam,
+        lambda_metrics=args.lambda_metrics == "on",
     )
     import uvloop
 

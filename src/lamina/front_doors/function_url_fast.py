@@ -61,7 +61,7 @@ class FastUrl:
             return False
         spec = self._functions.cached_spec(target)
         try:
-            lease = self._ledger.acquire(spec.function_arn, (spec.version,))
+            lease = self._ledger.acquire(spec.function_arn, (spec.version,), tentative=True)
         except Throttled:
             return False
         env = self._executor.take_warm(spec)

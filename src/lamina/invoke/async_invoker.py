@@ -26,6 +26,7 @@ import json
 import logging
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Protocol
 
@@ -100,6 +101,9 @@ class AsyncInvoker:
         self._closed = False
         self.paused = False
         self.stats: Counter[str] = Counter()
+        # Told (function name, "received" | "dropped") of each event accepted, and of each that ends without a
+        # successful invocation (AWS/Lambda AsyncEventsReceived/AsyncEventsDropped; app.py).
+        self.on_event: Callable[[str, str], None] | None = None
 
     # -- intake ---------------------------------------------------------------------------------
     async def submit(self, ref: FunctionRef, payload: bytes, request_id: str, trace_header: str | None = None) -> None:
@@ -127,6 +131,8 @@ class AsyncInvoker:
                 raise full from exc
             raise
         self.stats["accepted"] += 1
+        if self.on_event is not None:
+            self.on_event(ref.name, "received")
         self._wake.set()
 
     async def submit_arn(self, function_arn: str, payload: bytes, trace_header: str | None = None) -> None:
@@ -320,6 +326,8 @@ class AsyncInvoker:
 
     async def _drop_event(self, event: QueuedEvent) -> None:
         self.stats["dropped"] += 1
+        if self.on_event is not None:
+            self.on_event(event.function_key.partition("/")[2], "dropped")
         log.info("async event %s for deleted function %s dropped", event.request_id, event.invoked_arn)
         await self.queue.complete(event.id)
 
@@ -348,6 +356,8 @@ class AsyncInvoker:
                 )
         else:
             self.stats[condition.value] += 1
+            if self.on_event is not None:
+                self.on_event(ref.name, "dropped")
             routed = False
             if invoke_config and invoke_config.on_failure:
                 routed = True

@@ -21,6 +21,7 @@ invoke path only reads them. `ConcurrencyGate` puts it in front of any runner.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -86,6 +87,8 @@ class ConcurrencyLedger:
         # region → unreserved pool size; summing over every function on each invoke made an invoke's cost
         # grow with the number of functions. Cleared whenever a reservation or provisioned count changes.
         self._pools: dict[str, int] = {}
+        # Told of every refused invocation (function ARN): the AWS/Lambda Throttles metric (app.py).
+        self.on_throttle: Callable[[str], None] | None = None
 
     # -- what the control plane tells it -------------------------------------------------------------
     @property
@@ -148,15 +151,23 @@ class ConcurrencyLedger:
         fn = self._functions.get(function_arn)
         return 0 if fn is None else fn.on_demand + sum(fn.busy.values())
 
+    def busy_functions(self) -> dict[str, int]:
+        """Function name → invocations holding a lease now (GET /metrics)."""
+        return {arn.split(":")[6]: n for arn in self._functions if (n := self.in_use(arn))}
+
+    def unreserved_in_use(self, region: str) -> int:
+        return self._unreserved_busy.get(region, 0)
+
     def throttles_everything(self, function_arn: str) -> bool:
         """Reserved concurrency 0: the async path sends such events straight to their failure handling."""
         fn = self._functions.get(function_arn)
         return fn is not None and fn.reserved == 0
 
     # -- the invoke path -------------------------------------------------------------------------------
-    def acquire(self, function_arn: str, targets: tuple[str, ...] = ()) -> Lease:
+    def acquire(self, function_arn: str, targets: tuple[str, ...] = (), tentative: bool = False) -> Lease:
         """A lease for one invocation of `function_arn`; `targets` are the provisioned targets that may
-        serve it (the invoked alias, then the version that runs). Raises `Throttled` when none is free."""
+        serve it (the invoked alias, then the version that runs). Raises `Throttled` when none is free; a
+        `tentative` refusal (the fast path's, which then hands the request to the general path) is not counted."""
         fn = self._functions[function_arn]
         for target in targets:
             ready = fn.ready.get(target, 0)
@@ -167,12 +178,16 @@ class ConcurrencyLedger:
             if fn.on_demand < fn.reserved - fn.provisioned_total:
                 fn.on_demand += 1
                 return Lease(self, function_arn, PoolKind.RESERVED)
+            if self.on_throttle is not None and not tentative:
+                self.on_throttle(function_arn)
             raise Throttled(THROTTLED_MESSAGE, Reason=RESERVED_REASON, Type="User")
         region = region_of(function_arn)
         if self._unreserved_busy[region] < self.unreserved_pool(region):
             self._unreserved_busy[region] += 1
             fn.on_demand += 1
             return Lease(self, function_arn, PoolKind.UNRESERVED)
+        if self.on_throttle is not None and not tentative:
+            self.on_throttle(function_arn)
         raise Throttled(THROTTLED_MESSAGE, Reason=ACCOUNT_REASON, Type="User")
 
     def _give_back(self, lease: Lease) -> None:

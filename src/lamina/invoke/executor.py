@@ -34,7 +34,15 @@ from pathlib import Path
 from ..clock import Clock
 from ..logs.store import LogStore
 from ..sandbox import cgroups, host_bounds, isolation, memory_merge, runtime_libraries
-from ..sandbox.environment import ApiAddress, Environment, EnvironmentState, InitFailure, SandboxContext, ServeInside
+from ..sandbox.environment import (
+    ApiAddress,
+    Environment,
+    EnvironmentState,
+    InitFailure,
+    InvokedHook,
+    SandboxContext,
+    ServeInside,
+)
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.placement import Placement
 from ..sandbox.role_credentials import CredentialIssuer, LocalIssuer
@@ -88,6 +96,8 @@ class Executor:
         self._libraries = runtime_libraries.locate()
         # Who hands environments their execution role's credentials (app.py: STS; set before start()).
         self.credentials: CredentialIssuer = LocalIssuer()
+        # Told of every recorded invocation (app.py: the AWS/Lambda metrics; set before start()).
+        self.on_invoked: InvokedHook | None = None
         self._bounds: host_bounds.HostBounds | None = None
         self._pending_mb = 0  # memory of environments admitted but not yet in the pool
 
@@ -124,6 +134,7 @@ class Executor:
             ),
             api=self._api,
             credentials=self.credentials,
+            on_invoked=self.on_invoked,
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)
@@ -285,6 +296,16 @@ class Executor:
         report["host_bounds"] = self.bounds_report()
         report["idle_environments"] = len(self._pool.idle())
         return report
+
+    def environment_states(self) -> dict[str, int]:
+        """How many environments are in each state now (GET /metrics)."""
+        counts: dict[str, int] = {}
+        for env in self._pool:
+            counts[env.state.value] = counts.get(env.state.value, 0) + 1
+        return counts
+
+    def reserved_memory_mb(self) -> int:
+        return self._reserved_mb()
 
     def bounds_report(self) -> dict[str, object]:
         """The host-wide bounds, how they are held, and how much of them is in use (GET /health)."""

@@ -95,6 +95,12 @@ class SandboxContext:
     python_libraries: Path | None = None  # boto3 & co. without isolation (runtime_libraries.link_farm)
     credentials: CredentialIssuer = field(default_factory=LocalIssuer)
     api: ApiAddress = field(default_factory=ApiAddress)
+    # Told of every recorded invocation (spec, invoked ARN, duration ms, init ms or None, function error?):
+    # the AWS/Lambda metrics (services/cloudwatch/lambda_metrics.py). Must be cheap: it runs on the invoke path.
+    on_invoked: InvokedHook | None = None
+
+
+InvokedHook = Callable[[VersionSpec, str, float, "float | None", bool], None]
 
 
 @dataclass(frozen=True)
@@ -572,6 +578,15 @@ class Environment:
             capture.platform(line)
         capture.finish()
         capture.commit()
+        hook = self.ctx.on_invoked
+        if hook is not None:
+            hook(
+                self.spec,
+                invocation.invoked_arn,
+                outcome.duration_ms,
+                outcome.init_ms,
+                outcome.function_error is not None,
+            )
         if not result:
             return None
         return InvocationResult(

@@ -142,7 +142,7 @@ class FastInvoke:
             return self._event(request, ref, payload, respond)
         spec = self._functions.cached_spec(config)
         try:
-            lease = self._ledger.acquire(spec.function_arn, (spec.version,))
+            lease = self._ledger.acquire(spec.function_arn, (spec.version,), tentative=True)
         except Throttled:
             return False
         env = self._executor.take_warm(spec)

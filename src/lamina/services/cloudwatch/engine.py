@@ -1,0 +1,149 @@
+"""CloudWatch metrics: points aggregated on write into 1-minute buckets (store/metrics_sqlite.py).
+
+Two ways in: PutMetricData commits before it answers (`put`); the platform's own counters (the AWS/Lambda
+namespace, lambda_metrics.py) are added to an in-memory buffer (`record`, a dict update on the invoke path)
+that a task on the project's clock flushes every second, and before every read. A sweeper drops points older
+than the retention (15 days, as AWS keeps 1-minute points).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from lamina.clock import Clock
+from lamina.store.metrics_sqlite import Aggregate, Bucket, Dimensions, MetricTables, Series
+
+log = logging.getLogger(__name__)
+
+RETENTION_DAYS = 15
+FLUSH_SECONDS = 1.0
+SWEEP_SECONDS = 3600.0
+
+_Key = tuple[str, str, Dimensions, int, str]  # namespace, name, dimensions, minute, unit
+
+
+@dataclass
+class Sample:
+    """Values for one bucket: count, sum, minimum, maximum."""
+
+    samples: float
+    total: float
+    minimum: float
+    maximum: float
+
+    def merge(self, other: Sample) -> None:
+        self.samples += other.samples
+        self.total += other.total
+        self.minimum = min(self.minimum, other.minimum)
+        self.maximum = max(self.maximum, other.maximum)
+
+
+class MetricsEngine:
+    def __init__(self, tables: MetricTables, clock: Clock, retention_days: int = RETENTION_DAYS) -> None:
+        self.tables = tables
+        self.clock = clock
+        self.retention_days = retention_days
+        self._pending: dict[_Key, Sample] = {}
+        self._producers: list[Callable[[], None]] = []  # fill the buffer just before a flush (Lambda's counters)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.swept_points = 0
+        self.enabled = True
+
+    def add_producer(self, produce: Callable[[], None]) -> None:
+        self._producers.append(produce)
+
+    # -- writing ---------------------------------------------------------------------------------------
+    def record(
+        self, namespace: str, name: str, dimensions: Dimensions, unit: str, sample: Sample, when: float | None = None
+    ) -> None:
+        """Buffered: lands in the store within a second (or at the next read)."""
+        minute = int((self.clock.time() if when is None else when) // 60)
+        key = (namespace, name, dimensions, minute, unit)
+        found = self._pending.get(key)
+        if found is None:
+            self._pending[key] = Sample(sample.samples, sample.total, sample.minimum, sample.maximum)
+        else:
+            found.merge(sample)
+
+    def put(self, points: Sequence[tuple[str, str, Dimensions, float, str, Sample]]) -> None:
+        """(namespace, name, dimensions, timestamp, unit, values): committed when this returns."""
+        buckets = [
+            Bucket(ns, name, dims, int(when // 60), unit, s.samples, s.total, s.minimum, s.maximum)
+            for ns, name, dims, when, unit, s in points
+        ]
+        self.tables.add(buckets, int(self.clock.time() * 1000))
+
+    def flush(self) -> None:
+        for produce in self._producers:
+            produce()
+        if not self._pending:
+            return
+        pending, self._pending = self._pending, {}
+        buckets = [
+            Bucket(ns, name, dims, minute, unit, s.samples, s.total, s.minimum, s.maximum)
+            for (ns, name, dims, minute, unit), s in pending.items()
+        ]
+        try:
+            self.tables.add(buckets, int(self.clock.time() * 1000))
+        except BaseException:  # kept for the next flush, merged with what came since
+            for key, sample in pending.items():
+                found = self._pending.get(key)
+                if found is None:
+                    self._pending[key] = sample
+                else:
+                    found.merge(sample)
+            raise
+
+    # -- reading ---------------------------------------------------------------------------------------
+    def aggregate(
+        self, namespace: str, name: str, dimensions: Dimensions, start: int, end: int, period: int, unit: str | None
+    ) -> list[Aggregate]:
+        self.flush()
+        return self.tables.aggregate(namespace, name, dimensions, start, end, period, unit)
+
+    def series(self, namespace: str | None, name: str | None, recently_active: bool) -> list[Series]:
+        self.flush()
+        since_hours = 3 if recently_active else 24 * self.retention_days
+        since_ms = int((self.clock.time() - since_hours * 3600) * 1000)
+        return list(self.tables.series(namespace, name, since_ms))
+
+    # -- background ------------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._flush_forever()), asyncio.create_task(self._sweep_forever())]
+
+    def sweep(self) -> int:
+        before = int(self.clock.time() // 60) - self.retention_days * 24 * 60
+        gone = self.tables.sweep(before)
+        self.swept_points += gone
+        return gone
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await self.clock.sleep(FLUSH_SECONDS)
+            try:
+                self.flush()
+            except Exception:
+                log.exception("writing metric points failed (kept for the next flush)")
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                self.sweep()
+            except Exception:
+                log.exception("metric retention sweep failed")
+            await self.clock.sleep(SWEEP_SECONDS)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        try:
+            self.flush()
+        finally:
+            self.tables.close()

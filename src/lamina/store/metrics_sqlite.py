@@ -1,0 +1,168 @@
+"""CloudWatch metric series and their 1-minute points on SQLite (tables of migration 0012).
+
+A point is (series, minute, unit) → sample count, sum, minimum, maximum: values are aggregated on write (an
+upsert adds to the bucket), never recomputed on read. One connection, used from the event loop only.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from lamina.store.documents import SqliteStore
+
+Dimensions = tuple[tuple[str, str], ...]  # sorted by name
+
+
+@dataclass(frozen=True)
+class Bucket:
+    namespace: str
+    name: str
+    dimensions: Dimensions
+    minute: int  # epoch seconds // 60
+    unit: str
+    samples: float
+    total: float
+    minimum: float
+    maximum: float
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """The points of one period (start in epoch seconds)."""
+
+    start: int
+    unit: str
+    samples: float
+    total: float
+    minimum: float
+    maximum: float
+
+
+@dataclass(frozen=True)
+class Series:
+    namespace: str
+    name: str
+    dimensions: Dimensions
+    last_ms: int
+
+
+def dimensions_key(dimensions: Dimensions) -> str:
+    return json.dumps(dimensions, separators=(",", ":"))
+
+
+class MetricTables:
+    def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
+        SqliteStore(path).close()  # migrate, when this is the first to open the database
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._ids: dict[tuple[str, str, str], int] = {}
+        for sid, namespace, name, dims in self._db.execute("SELECT id, namespace, name, dimensions FROM metric_series"):
+            self._ids[(namespace, name, dims)] = sid
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, buckets: Sequence[Bucket], now_ms: int) -> None:
+        """Adds every bucket to its stored point, in one transaction (committed when this returns)."""
+        if not buckets:
+            return
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            rows = []
+            touched: set[int] = set()
+            for b in buckets:
+                sid = self._series_id(b.namespace, b.name, dimensions_key(b.dimensions), now_ms)
+                touched.add(sid)
+                rows.append((sid, b.minute, b.unit, b.samples, b.total, b.minimum, b.maximum))
+            db.executemany(
+                "INSERT INTO metric_points (series_id, minute, unit, samples, total, minimum, maximum) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, minute, unit) DO UPDATE SET "
+                "samples = samples + excluded.samples, total = total + excluded.total, "
+                "minimum = MIN(minimum, excluded.minimum), maximum = MAX(maximum, excluded.maximum)",
+                rows,
+            )
+            db.executemany("UPDATE metric_series SET last_ms = ? WHERE id = ?", [(now_ms, sid) for sid in touched])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            self._ids = {k: v for k, v in self._ids.items() if self._exists(v)}
+            raise
+
+    def _exists(self, sid: int) -> bool:
+        return self._db.execute("SELECT 1 FROM metric_series WHERE id = ?", (sid,)).fetchone() is not None
+
+    def _series_id(self, namespace: str, name: str, dims: str, now_ms: int) -> int:
+        key = (namespace, name, dims)
+        sid = self._ids.get(key)
+        if sid is None:
+            cur = self._db.execute(
+                "INSERT INTO metric_series (namespace, name, dimensions, last_ms) VALUES (?, ?, ?, ?)",
+                (namespace, name, dims, now_ms),
+            )
+            sid = self._ids[key] = int(cur.lastrowid or 0)
+        return sid
+
+    def aggregate(
+        self, namespace: str, name: str, dimensions: Dimensions, start: int, end: int, period: int, unit: str | None
+    ) -> list[Aggregate]:
+        """Periods of `period` seconds from `start` (epoch seconds, inclusive) to `end` (exclusive) that have
+        points, oldest first, per unit."""
+        sid = self._ids.get((namespace, name, dimensions_key(dimensions)))
+        if sid is None:
+            return []
+        per = max(1, period // 60)
+        first = start // 60
+        sql = (
+            "SELECT (minute - ?) / ? AS slot, unit, SUM(samples), SUM(total), MIN(minimum), MAX(maximum) "
+            "FROM metric_points WHERE series_id = ? AND minute >= ? AND minute < ?"
+        )
+        args: list[object] = [first, per, sid, first, -(-end // 60)]
+        if unit is not None:
+            sql += " AND unit = ?"
+            args.append(unit)
+        sql += " GROUP BY slot, unit ORDER BY slot"
+        return [
+            Aggregate(start + int(slot) * period, u, n, total, lo, hi)
+            for slot, u, n, total, lo, hi in self._db.execute(sql, args)
+        ]
+
+    def series(self, namespace: str | None, name: str | None, since_ms: int) -> Iterable[Series]:
+        sql = "SELECT namespace, name, dimensions, last_ms FROM metric_series WHERE last_ms >= ?"
+        args: list[object] = [since_ms]
+        if namespace is not None:
+            sql += " AND namespace = ?"
+            args.append(namespace)
+        if name is not None:
+            sql += " AND name = ?"
+            args.append(name)
+        sql += " ORDER BY namespace, name, dimensions"
+        for namespace_, name_, dims, last_ms in self._db.execute(sql, args):
+            yield Series(namespace_, name_, tuple((k, v) for k, v in json.loads(dims)), last_ms)
+
+    def sweep(self, before_minute: int) -> int:
+        """Deletes the points older than `before_minute` (and series with none left); how many points went."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            gone = db.execute("DELETE FROM metric_points WHERE minute < ?", (before_minute,)).rowcount
+            if gone:
+                db.execute(
+                    "DELETE FROM metric_series WHERE last_ms < ? AND id NOT IN "
+                    "(SELECT DISTINCT series_id FROM metric_points)",
+                    (before_minute * 60_000,),
+                )
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        if gone:
+            live = {sid for (sid,) in db.execute("SELECT id FROM metric_series")}
+            self._ids = {k: v for k, v in self._ids.items() if v in live}
+        return int(gone)

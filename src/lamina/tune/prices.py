@@ -16,4 +16,4 @@ def invocation_cost(billed_ms: float, memory_mb: int, architecture: str = "x86_6
     per_gb = PRICES["gbSecondPrice"]
     compute = seconds * memory_mb / 1024 * per_gb.get(architecture, per_gb["x86_64"])
     storage = seconds * max(0, storage_mb - PRICES["freeEphemeralMb"]) / 1024 * PRICES["ephemeralGbSecondPrice"]
-    return float(PRICES["requestPrice"]) + compute + storage
+    return float(PRICES["requestPrice"]) + float(compute) + float(storage)

@@ -20,6 +20,8 @@ from lamina.api.local_calls import LocalCalls
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
+from lamina.auth.keyring import Keyring
+from lamina.auth.sigv4 import AuthFailure, Secret, Verifier
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.errors import LaminaError
@@ -381,6 +383,14 @@ class Lamina:
         streams_service = bind_service(
             "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
         )
+        # --auth sigv4: the gateway verifies every API request's signature (auth/sigv4.py) against the root pair
+        # and STS's sessions before routing it; with --auth none nothing changes.
+        self.verifier: Verifier | None = None
+        if settings.auth == "sigv4":
+            keyring = Keyring(
+                settings.account_id, settings.access_key_id, settings.secret_access_key, [self._session_secret]
+            )
+            self.verifier = Verifier(keyring, self.clock.time)
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -403,6 +413,7 @@ class Lamina:
             settings.public_url,
             internal=self._internal,
             space=self.space,
+            auth=self.verifier,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
@@ -482,8 +493,28 @@ class Lamina:
         return port
 
     def _fast(self, request: Request, respond: Callable[[Response], None]) -> bool:
-        """The server's fast path: a plain warm Invoke, else a plain warm function URL request."""
+        """The server's fast path: a plain warm Invoke, else a plain warm function URL request. With --auth
+        sigv4 the Invoke shortcut takes only requests the root credentials signed; the general path answers
+        (and authorizes) every other."""
+        if self.verifier is not None and not self._root_signed(request):
+            return self.fast_url(request, respond)
         return self.fast_invoke(request, respond) or self.fast_url(request, respond)
+
+    def _root_signed(self, request: Request) -> bool:
+        assert self.verifier is not None
+        if "authorization" not in request.headers:
+            return False
+        try:
+            return self.verifier.verify(request, "lambda").principal.endswith(":root")
+        except AuthFailure:
+            return False
+
+    def _session_secret(self, access_key_id: str) -> Secret | None:
+        """The secret of STS credentials (API-issued or an environment's), for the signature check."""
+        session = self.sts.session(access_key_id)
+        if session is None:
+            return None
+        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration)
 
     def _public_port(self) -> int:
         """The port URLs name: the listening one once started (settings may say 0: any free port)."""

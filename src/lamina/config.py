@@ -45,6 +45,9 @@ class Settings:
     # --strict-iam: a function's Role must be an IAM role Lamina has whose trust policy lets Lambda assume it
     # (AWS's InvalidParameterValueException otherwise), and STS refuses roles that do not exist.
     strict_iam: bool = False
+    # --auth: "none" (any caller is the account's root, as before) or "sigv4" (every API request must be signed
+    # with a key Lamina knows: the root pair above, STS sessions, IAM users' access keys).
+    auth: str = "none"
 
     @property
     def public_url(self) -> str:

@@ -27,6 +27,8 @@ from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
 from lamina.api.validation import Validator
+from lamina.auth.sigv4 import AuthFailure, Failure, Secret, Verifier
+from lamina.auth.wire import QUERY_MISSING, json_code, query_code
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
 from lamina.store.disk_space import DiskSpace
 from lamina.types import CallContext
@@ -71,6 +73,14 @@ def credential_scope(headers: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
+def query_scope(request: Request) -> tuple[str, str] | None:
+    """(region, service) of a presigned URL's X-Amz-Credential; None when the query has none."""
+    if "X-Amz-Credential" not in request.query_string:
+        return None
+    scope = request.query.get("X-Amz-Credential", [""])[0].split("/")
+    return (scope[2], scope[3]) if len(scope) == 5 else None
+
+
 def access_key_id(headers: dict[str, str]) -> str:
     """The access key id a SigV4-signed request names ("" when it is not signed)."""
     m = _KEY.search(headers.get("authorization", ""))
@@ -99,6 +109,11 @@ class ServiceBinding:
     _handlers: dict[str, Any] = field(default_factory=dict)  # operation name → bound provider method
     # The same service on the query protocol, for requests without X-Amz-Target (SQS's older SDKs)
     query_twin: ServiceBinding | None = None
+
+    @property
+    def signing_name(self) -> str:
+        """The service a SigV4 scope names for this service (elbv2 signs as elasticloadbalancing)."""
+        return str(self.model.metadata.get("signingName") or self.model.endpoint_prefix)
 
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
         if self.routes is not None:
@@ -167,6 +182,18 @@ def error_answer(
     return error_response(code, status, error.message, dict(error.fields), shape)
 
 
+def auth_answer(service: ServiceBinding, failure: AuthFailure, request_id: str) -> Response:
+    """A refused signature in the shape `service`'s protocol gives it (auth/wire.py)."""
+    if isinstance(service.protocol, QueryProtocol):
+        code, status = query_code(failure.kind)
+        message = QUERY_MISSING if failure.kind is Failure.MISSING else failure.message
+        return service.protocol.error_response(code, status, message, request_id)
+    code, legacy, status = json_code(failure.kind)
+    if isinstance(service.protocol, JsonProtocol):
+        return service.protocol.error_response(code, status, failure.message, legacy)
+    return error_response(code, status, failure.message, {}, service.errors.get(code))
+
+
 class Gateway:
     def __init__(
         self,
@@ -176,8 +203,10 @@ class Gateway:
         base_url: str,
         internal: Internal | None = None,
         space: DiskSpace | None = None,
+        auth: Verifier | None = None,
     ) -> None:
         self._space = space
+        self._auth = auth  # --auth sigv4: every API request's signature is verified before it is routed
         # SigV4 scopes name the signing name (elbv2 signs as elasticloadbalancing); several services may
         # share one (apigateway and apigatewayv2 both sign as apigateway): routes then tell them apart.
         self._services: dict[str, list[ServiceBinding]] = {s.name: [s] for s in services}
@@ -233,6 +262,11 @@ class Gateway:
         service, region, found = self._identify(request)
         if service is None:
             return self._error(None, self._unknown(request))
+        if self._auth is not None:
+            try:
+                self.caller(request, service)
+            except AuthFailure as failure:
+                return auth_answer(service, failure, request.request_id)
         if found is None:
             found = service.route(request)
         if found is None:
@@ -273,11 +307,16 @@ class Gateway:
             log.error("%s failed: the data directory is full (%s)", op.name, exc)
             return self._error(service, full, request.request_id, op.name)
 
+    def caller(self, request: Request, service: ServiceBinding) -> Secret:
+        """Who signed `request` (raises AuthFailure); only with --auth sigv4."""
+        assert self._auth is not None
+        return self._auth.verify(request, service.signing_name)
+
     def _identify(
         self, request: Request
     ) -> tuple[ServiceBinding | None, str, tuple[OperationModel, dict[str, str]] | None]:
         """The service (and region) a request is for, and its route when finding the service found it."""
-        scope = credential_scope(request.headers)
+        scope = credential_scope(request.headers) or query_scope(request)
         if scope is not None:
             region, name = scope
             candidates = self._services.get(name)

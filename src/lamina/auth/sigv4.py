@@ -19,7 +19,7 @@ their messages never carry a secret or a signature.
 
 from __future__ import annotations
 
-import calendar
+import datetime
 import hashlib
 import hmac
 import re
@@ -36,6 +36,7 @@ from lamina.api.messages import Request
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_SECONDS = 15 * 60
+_UTC = datetime.UTC
 _EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
@@ -252,18 +253,21 @@ class Verifier:
         return secret
 
     def _check_time(self, signed: Signed) -> None:
+        d = signed.amz_date  # YYYYMMDDTHHMMSSZ, checked by _signed
         try:
-            then = calendar.timegm(time.strptime(signed.amz_date, "%Y%m%dT%H%M%SZ"))
+            stamp_time = datetime.datetime(
+                int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=_UTC
+            )
         except ValueError:
-            raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{signed.amz_date}'.") from None
+            raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{d}'.") from None
+        then = stamp_time.timestamp()
         now = self._now()
-        stamp = _amz_stamp(now)
         if signed.presigned:
             if now > then + signed.expires:
                 raise AuthFailure(
                     Failure.SIGNATURE,
                     f"Signature expired: {signed.amz_date} is now earlier than {_amz_stamp(now - signed.expires)} "
-                    f"({stamp} - {signed.expires} sec.)",
+                    f"({_amz_stamp(now)} - {signed.expires} sec.)",
                 )
             if then > now + SKEW_SECONDS:
                 raise AuthFailure(Failure.SIGNATURE, "Signature not yet current: " + self._later(signed, now))
@@ -272,7 +276,7 @@ class Verifier:
             raise AuthFailure(
                 Failure.SIGNATURE,
                 f"Signature expired: {signed.amz_date} is now earlier than {_amz_stamp(now - SKEW_SECONDS)} "
-                f"({stamp} - 15 min.)",
+                f"({_amz_stamp(now)} - 15 min.)",
             )
         if then > now + SKEW_SECONDS:
             raise AuthFailure(Failure.SIGNATURE, "Signature not yet current: " + self._later(signed, now))

@@ -21,11 +21,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench.invoke_bench import LeanClient, _pct, _zip
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from invoke_bench import LeanClient, _pct, _zip
 from tests.server import ROLE, LaminaProcess
 
 KEY, SECRET = "AKIABENCHROOT0000001", "bench-secret-0123456789abcdefghijklmnopq"

@@ -73,6 +73,8 @@ from lamina.services.events.provider import EventsProvider
 from lamina.services.events.rule_schedules import RuleSchedules
 from lamina.services.iam.aws_managed import managed_policies
 from lamina.services.iam.engine import IamEngine
+from lamina.services.iam.identities import Identities
+from lamina.services.iam.identities_api import IdentitiesApi
 from lamina.services.iam.provider import IamProvider
 from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -187,7 +189,17 @@ class Lamina:
         # --strict-iam, Lambda accepts only roles IAM has whose trust policy lets lambda.amazonaws.com assume them.
         self.iam = IamEngine(self.store, self.clock, settings.account_id)
         self.iam.load()
-        self.sts = StsEngine(self.store, self.clock, settings.account_id, self._known_role, strict=settings.strict_iam)
+        # IAM users (with access keys) and groups: documents beside roles (services/iam/identities.py).
+        self.identities = Identities(self.store, self.clock, self.iam)
+        self.identities.load()
+        self.sts = StsEngine(
+            self.store,
+            self.clock,
+            settings.account_id,
+            self._known_role,
+            strict=settings.strict_iam,
+            users=self._user_of_key,
+        )
         self.sts.load()
         self.executor.credentials = FunctionRoleCredentials(self.sts, self._function_role)
         role_check = (lambda arn: self.iam.assumable_by(arn, "lambda.amazonaws.com")) if settings.strict_iam else None
@@ -329,7 +341,7 @@ class Lamina:
         self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
-        iam_service = bind_service("iam", IamProvider(self.iam))
+        iam_service = bind_service("iam", IamProvider(self.iam), IdentitiesApi(self.identities))
         sts_service = bind_service("sts", StsProvider(self.sts))
         # CloudFormation: stacks are documents; resources are made through the other services' own operations,
         # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes.
@@ -388,7 +400,10 @@ class Lamina:
         self.verifier: Verifier | None = None
         if settings.auth == "sigv4":
             keyring = Keyring(
-                settings.account_id, settings.access_key_id, settings.secret_access_key, [self._session_secret]
+                settings.account_id,
+                settings.access_key_id,
+                settings.secret_access_key,
+                [self._session_secret, self._user_secret],
             )
             self.verifier = Verifier(keyring, self.clock.time)
         self.gateway = Gateway(
@@ -508,6 +523,18 @@ class Lamina:
             return self.verifier.verify(request, "lambda").principal.endswith(":root")
         except AuthFailure:
             return False
+
+    def _user_of_key(self, access_key_id: str) -> tuple[str, str] | None:
+        found = self.identities.key(access_key_id)
+        return None if found is None else (found[0]["Arn"], found[0]["UserId"])
+
+    def _user_secret(self, access_key_id: str) -> Secret | None:
+        """An IAM user's access key, for the signature check (Inactive keys are refused there)."""
+        found = self.identities.key(access_key_id)
+        if found is None:
+            return None
+        user, key = found
+        return Secret(key["SecretAccessKey"], user["Arn"], active=key["Status"] == "Active")
 
     def _session_secret(self, access_key_id: str) -> Secret | None:
         """The secret of STS credentials (API-issued or an environment's), for the signature check."""

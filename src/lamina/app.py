@@ -20,6 +20,7 @@ from lamina.api.local_calls import LocalCalls
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
+from lamina.auth.authorizer import Authorizer
 from lamina.auth.keyring import Keyring
 from lamina.auth.sigv4 import AuthFailure, Secret, Verifier
 from lamina.clock import Clock, SystemClock
@@ -398,6 +399,7 @@ class Lamina:
         # --auth sigv4: the gateway verifies every API request's signature (auth/sigv4.py) against the root pair
         # and STS's sessions before routing it; with --auth none nothing changes.
         self.verifier: Verifier | None = None
+        authorizer: Authorizer | None = None
         if settings.auth == "sigv4":
             keyring = Keyring(
                 settings.account_id,
@@ -406,6 +408,8 @@ class Lamina:
                 [self._session_secret, self._user_secret],
             )
             self.verifier = Verifier(keyring, self.clock.time)
+            # ... and evaluates the caller's identity policies for each operation (auth/authorizer.py).
+            authorizer = Authorizer(settings.account_id, self._identity_policies, self.clock.time)
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -429,6 +433,7 @@ class Lamina:
             internal=self._internal,
             space=self.space,
             auth=self.verifier,
+            authorizer=authorizer,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
@@ -523,6 +528,19 @@ class Lamina:
             return self.verifier.verify(request, "lambda").principal.endswith(":root")
         except AuthFailure:
             return False
+
+    def _identity_policies(self, caller: str) -> list[dict[str, Any]]:
+        """The identity policies of a caller: an IAM user's (with its groups'), an assumed role's."""
+        kind, _, rest = caller.split(":", 5)[-1].partition("/")
+        if kind == "user":
+            return self.identities.user_policies(rest.rsplit("/", 1)[-1])
+        if kind == "assumed-role":
+            try:
+                role = self.iam.role(rest.split("/", 1)[0])
+            except LaminaError:
+                return []
+            return self.iam.identity_policies(role["Arn"])
+        return []
 
     def _user_of_key(self, access_key_id: str) -> tuple[str, str] | None:
         found = self.identities.key(access_key_id)

@@ -27,6 +27,7 @@ from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
 from lamina.api.validation import Validator
+from lamina.auth.authorizer import Authorizer, Denied
 from lamina.auth.sigv4 import AuthFailure, Failure, Secret, Verifier
 from lamina.auth.wire import QUERY_MISSING, json_code, query_code
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
@@ -194,6 +195,21 @@ def auth_answer(service: ServiceBinding, failure: AuthFailure, request_id: str) 
     return error_response(code, status, failure.message, {}, service.errors.get(code))
 
 
+# Each service's code for an identity-policy refusal, where it is not AccessDeniedException/AccessDenied (403).
+_DENIED = {"sns": ("AuthorizationError", 403), "dynamodb": ("AccessDeniedException", 400)}
+
+
+def denied_answer(service: ServiceBinding, message: str, request_id: str) -> Response:
+    """A request the caller's policies do not allow, as `service` refuses it."""
+    if isinstance(service.protocol, QueryProtocol):
+        code, status = _DENIED.get(service.name, ("AccessDenied", 403))
+        return service.protocol.error_response(code, status, message, request_id)
+    code, status = _DENIED.get(service.name, ("AccessDeniedException", 403))
+    if isinstance(service.protocol, JsonProtocol):
+        return service.protocol.error_response(code, status, message, "AccessDenied")
+    return error_response(code, status, message, {}, service.errors.get(code))
+
+
 class Gateway:
     def __init__(
         self,
@@ -204,7 +220,9 @@ class Gateway:
         internal: Internal | None = None,
         space: DiskSpace | None = None,
         auth: Verifier | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
+        self._authorizer = authorizer  # with auth: the caller's policies decide each operation
         self._space = space
         self._auth = auth  # --auth sigv4: every API request's signature is verified before it is routed
         # SigV4 scopes name the signing name (elbv2 signs as elasticloadbalancing); several services may
@@ -262,9 +280,10 @@ class Gateway:
         service, region, found = self._identify(request)
         if service is None:
             return self._error(None, self._unknown(request))
+        caller: Secret | None = None
         if self._auth is not None:
             try:
-                self.caller(request, service)
+                caller = self.caller(request, service)
             except AuthFailure as failure:
                 return auth_answer(service, failure, request.request_id)
         if found is None:
@@ -280,6 +299,11 @@ class Gateway:
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)
+            if caller is not None and self._authorizer is not None:
+                try:
+                    self._authorizer.check(caller.principal, service.signing_name, op.name, params, region)
+                except Denied as denied:
+                    return denied_answer(service, denied.message, request.request_id)
             method = service.handler(op)
             if method is None:
                 return self._not_implemented(service, op)

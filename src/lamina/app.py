@@ -25,7 +25,7 @@ from lamina.auth.keyring import Keyring
 from lamina.auth.sigv4 import AuthFailure, Secret, Verifier
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
-from lamina.errors import LaminaError
+from lamina.errors import InvalidParameter, LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.authorizer_cache import AuthorizerCache
 from lamina.front_doors.function_url import FunctionUrlDoor
@@ -77,6 +77,7 @@ from lamina.services.iam.engine import IamEngine
 from lamina.services.iam.identities import Identities
 from lamina.services.iam.identities_api import IdentitiesApi
 from lamina.services.iam.provider import IamProvider
+from lamina.services.iam.simulation_api import SimulationApi
 from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
@@ -342,7 +343,9 @@ class Lamina:
         self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
-        iam_service = bind_service("iam", IamProvider(self.iam), IdentitiesApi(self.identities))
+        iam_service = bind_service(
+            "iam", IamProvider(self.iam), IdentitiesApi(self.identities), SimulationApi(self._principal_policies)
+        )
         sts_service = bind_service("sts", StsProvider(self.sts))
         # CloudFormation: stacks are documents; resources are made through the other services' own operations,
         # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes.
@@ -541,6 +544,19 @@ class Lamina:
                 return []
             return self.iam.identity_policies(role["Arn"])
         return []
+
+    def _principal_policies(self, arn: str) -> list[dict[str, Any]]:
+        """The identity policies of an IAM user, group or role by ARN (the policy simulator's principal)."""
+        kind, _, rest = arn.split(":", 5)[-1].partition("/")
+        name = rest.rsplit("/", 1)[-1]
+        if kind == "user":
+            self.identities.user(name)  # NoSuchEntity when there is none
+            return self.identities.user_policies(name)
+        if kind == "group":
+            return self.identities.group_policies(name)
+        if kind == "role":
+            return self.iam.identity_policies(self.iam.role(name)["Arn"])
+        raise InvalidParameter(f"Invalid ARN: {arn}")
 
     def _user_of_key(self, access_key_id: str) -> tuple[str, str] | None:
         found = self.identities.key(access_key_id)

@@ -121,3 +121,61 @@ def test_users_survive_a_restart(fresh_lamina: Any, tmp_path: Any) -> None:
     finally:
         os.environ.pop("LAMINA_ROOT_ACCESS_KEY_ID")
         os.environ.pop("LAMINA_ROOT_SECRET_ACCESS_KEY")
+
+
+def test_unknown_condition_operator_is_malformed(client: Client) -> None:
+    iam = client("iam")
+    name = _name("cond")
+    iam.create_user(UserName=name)
+    bad = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "*",
+                    "Resource": "*",
+                    "Condition": {"StringEqualz": {"aws:username": "a"}},
+                }
+            ],
+        }
+    )
+    with pytest.raises(ClientError) as caught:
+        iam.put_user_policy(UserName=name, PolicyName="p", PolicyDocument=bad)
+    assert caught.value.response["Error"]["Code"] == "MalformedPolicyDocument"
+    assert caught.value.response["Error"]["Message"] == "Invalid Condition type : StringEqualz"
+    assert iam.list_user_policies(UserName=name)["PolicyNames"] == []
+    iam.delete_user(UserName=name)
+
+
+def test_simulate_principal_policy_explains_decisions(client: Client) -> None:
+    iam = client("iam")
+    name = _name("sim")
+    iam.create_user(UserName=name)
+    fn = "arn:aws:lambda:us-east-1:000000000000:function:orders"
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="p",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "lambda:*", "Resource": "*"},
+                    {"Effect": "Deny", "Action": "lambda:DeleteFunction", "Resource": fn},
+                ],
+            }
+        ),
+    )
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=f"arn:aws:iam::000000000000:user/{name}",
+        ActionNames=["lambda:InvokeFunction", "lambda:DeleteFunction", "sqs:SendMessage"],
+        ResourceArns=[fn],
+    )["EvaluationResults"]
+    assert [r["EvalDecision"] for r in results] == ["allowed", "explicitDeny", "implicitDeny"]
+    custom = iam.simulate_custom_policy(
+        PolicyInputList=[ALLOW_ALL], ActionNames=["sqs:SendMessage"], ResourceArns=["*"]
+    )["EvaluationResults"][0]
+    assert custom["EvalDecision"] == "allowed"
+    assert custom["MatchedStatements"][0]["SourcePolicyId"] == "PolicyInputList.1"
+    iam.delete_user_policy(UserName=name, PolicyName="p")
+    iam.delete_user(UserName=name)

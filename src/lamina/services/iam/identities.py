@@ -277,6 +277,11 @@ class Identities:
         holders = [*self._users.values(), *self._groups.values()]
         return sum(1 for h in holders if arn in h["AttachedPolicies"])
 
+    def group_policies(self, group_name: str) -> list[dict[str, Any]]:
+        group = self.group(group_name)
+        found = [json.loads(text) for text in group["InlinePolicies"].values()]
+        return found + self._engine.managed_documents(group["AttachedPolicies"])
+
     def user_policies(self, user_name: str) -> list[dict[str, Any]]:
         """The parsed documents granting a user its permissions: its own, then its groups' (inline, then the
         default versions of attached managed policies)."""

@@ -144,3 +144,52 @@ def test_invoke_fast_path_is_verified_too(client: Client) -> None:
             bad.invoke(FunctionName="signed-invoke", Payload=b"{}")
         assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
     lam.delete_function(FunctionName="signed-invoke")
+
+
+def test_expired_presigned_url(client: Client) -> None:
+    import urllib.error
+    import urllib.request
+
+    signed_at = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=120)
+    with mock.patch("botocore.auth.datetime.datetime") as fake:
+        fake.now.return_value = signed_at
+        fake.utcnow.return_value = signed_at.replace(tzinfo=None)
+        url = client("sts").generate_presigned_url("get_caller_identity", ExpiresIn=60, HttpMethod="GET")
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(url)
+    body = caught.value.read()
+    assert caught.value.code == 403 and b"<Code>SignatureDoesNotMatch</Code>" in body
+    assert b"Signature expired: " in body
+
+
+@pytest.mark.parametrize(
+    ("authorization", "code", "status"),
+    [
+        ("AWS4-HMAC-SHA256 Credential=abc", "IncompleteSignatureException", 403),
+        (
+            "AWS4-HMAC-SHA256 Credential=K/20240101/us-east-1/lambda/aws4_request, SignedHeaders=x-amz-date, "
+            "Signature=00",
+            "IncompleteSignatureException",
+            403,
+        ),
+        ("Bearer something", "MissingAuthenticationTokenException", 403),
+        (
+            "AWS4-HMAC-SHA256 Credential=AKIANOBODY/20240101/us-east-1/lambda/aws4_request, SignedHeaders=host, "
+            "Signature=00",
+            "UnrecognizedClientException",
+            403,
+        ),
+    ],
+)
+def test_malformed_authorization_headers(secured: Any, authorization: str, code: str, status: int) -> None:
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        secured.url + "/2015-03-31/functions/",
+        headers={"Authorization": authorization, "X-Amz-Date": "20240101T000000Z"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request)
+    assert caught.value.code == status
+    assert caught.value.headers["x-amzn-ErrorType"] == code

@@ -412,7 +412,9 @@ class Lamina:
             )
             self.verifier = Verifier(keyring, self.clock.time)
             # ... and evaluates the caller's identity policies for each operation (auth/authorizer.py).
-            authorizer = Authorizer(settings.account_id, self._identity_policies, self.clock.time)
+            authorizer = Authorizer(
+                settings.account_id, self._identity_policies, self.clock.time, self._resource_policy_allows
+            )
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -544,6 +546,27 @@ class Lamina:
                 return []
             return self.iam.identity_policies(role["Arn"])
         return []
+
+    def _resource_policy_allows(self, caller: str, action: str, resource: str) -> bool:
+        """Whether a function's resource policy grants `caller` the action (a session of a role is matched
+        as the role, as AWS matches it)."""
+        parts = resource.split(":")
+        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+            return False
+        principals = [caller]
+        kind, _, rest = caller.split(":", 5)[-1].partition("/")
+        if kind == "assumed-role":
+            try:
+                principals.append(self.iam.role(rest.split("/", 1)[0])["Arn"])
+            except LaminaError:
+                pass
+        qualifier = parts[7] if len(parts) > 7 else None
+        try:
+            return any(
+                self.policies.allows(":".join(parts[:7]), p, action=action, qualifier=qualifier) for p in principals
+            )
+        except LaminaError:
+            return False
 
     def _principal_policies(self, arn: str) -> list[dict[str, Any]]:
         """The identity policies of an IAM user, group or role by ARN (the policy simulator's principal)."""

@@ -177,3 +177,35 @@ def test_function_is_bound_by_its_roles_policies(client: Client) -> None:
     )
     for fn in (victim, caller):
         lam.delete_function(FunctionName=fn)
+
+
+def test_a_function_policy_grants_a_user_of_the_account(client: Client, user: tuple[str, Any]) -> None:
+    name, iam = user
+    lam = client("lambda")
+    tag = uuid.uuid4().hex[:6]
+    role = iam.create_role(RoleName=f"rp-{tag}", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    granted, other = f"granted-{tag}", f"closed-{tag}"
+    _function(lam, granted, role)
+    _function(lam, other, role)
+    lam.add_permission(
+        FunctionName=granted,
+        StatementId="user",
+        Action="lambda:InvokeFunction",
+        Principal=f"arn:aws:iam::{ACCOUNT}:user/{name}",
+    )
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    as_user = client("lambda", key["AccessKeyId"], key["SecretAccessKey"])
+    assert as_user.invoke(FunctionName=granted, Payload=b"{}")["StatusCode"] == 200
+    with pytest.raises(ClientError) as caught:
+        as_user.invoke(FunctionName=other, Payload=b"{}")
+    assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    # an explicit deny in an identity policy still wins over the function's grant
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="deny",
+        PolicyDocument=_policy({"Effect": "Deny", "Action": "lambda:*", "Resource": "*"}),
+    )
+    with pytest.raises(ClientError):
+        as_user.invoke(FunctionName=granted, Payload=b"{}")
+    for fn in (granted, other):
+        lam.delete_function(FunctionName=fn)

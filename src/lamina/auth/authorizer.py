@@ -1,6 +1,7 @@
 """Whether a verified caller may perform an operation (`--auth sigv4`): the identity policies of the caller
 (an IAM user's own and its groups', an assumed role's) evaluated for the operation's IAM action and resource
-(auth/actions.py, auth/policy_evaluation.py). The account's root may do everything.
+(auth/actions.py, auth/policy_evaluation.py), then, for an implicit deny, the resource's own policy where the
+service has one Lamina evaluates (Lambda function policies). The account's root may do everything.
 
 Refusals carry AWS's message: "User: <caller> is not authorized to perform: <action> on resource: <arn>
 because no identity-based policy allows the <action> action" (or "with an explicit deny in an identity-based
@@ -18,6 +19,9 @@ from lamina.auth.policy_evaluation import Context, Decision, evaluate
 
 # caller ARN → the parsed identity policies that apply to it
 PolicySource = Callable[[str], list[dict[str, Any]]]
+# (caller ARN, action, resource ARN) → whether the resource's own policy allows the caller (same account: either
+# an identity policy or the resource policy may grant, an explicit deny in an identity policy still wins)
+ResourcePolicyCheck = Callable[[str, str, str], bool]
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})  # AWS answers it for every valid credential
 
 
@@ -32,7 +36,14 @@ def _stamp(epoch: float) -> str:
 
 
 class Authorizer:
-    def __init__(self, account_id: str, policies: PolicySource, now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        account_id: str,
+        policies: PolicySource,
+        now: Callable[[], float],
+        resource_allows: ResourcePolicyCheck | None = None,
+    ) -> None:
+        self._resource_allows = resource_allows
         self._account = account_id
         self._root = f"arn:aws:iam::{account_id}:root"
         self._policies = policies
@@ -63,6 +74,9 @@ class Authorizer:
         resource = resource_arn(signing_name, region, self._account, operation, params)
         decision, _ = evaluate(self._policies(caller), action, resource, self.context(caller, region))
         if decision is Decision.ALLOW:
+            return
+        granted = self._resource_allows
+        if decision is Decision.IMPLICIT_DENY and granted is not None and granted(caller, action, resource):
             return
         why = (
             "with an explicit deny in an identity-based policy"

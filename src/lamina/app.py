@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lamina import __version__
-from lamina.api.gateway import MAX_BODY, Gateway, bind_service
+from lamina.api.gateway import MAX_BODY, Gateway, bind_service, credential_scope
 from lamina.api.local_calls import LocalCalls
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.query_protocol import QueryProtocol
@@ -525,12 +525,14 @@ class Lamina:
             return self.fast_url(request, respond)
         return self.fast_invoke(request, respond) or self.fast_url(request, respond)
 
-    def _root_signed(self, request: Request) -> bool:
+    def _root_signed(self, request: Request, any_service: bool = False) -> bool:
+        """Whether the root credentials signed `request` (for Lambda, or for whatever service its scope names)."""
         assert self.verifier is not None
-        if "authorization" not in request.headers:
+        scope = credential_scope(request.headers)
+        if scope is None:
             return False
         try:
-            return self.verifier.verify(request, "lambda").principal.endswith(":root")
+            return self.verifier.verify(request, scope[1] if any_service else "lambda").principal.endswith(":root")
         except AuthFailure:
             return False
 
@@ -702,6 +704,10 @@ class Lamina:
         if path in ("/health", "/_lamina/health") and request.method == "GET":
             return Response(200, [("Content-Type", "application/json")], json.dumps(self.health()).encode())
         if path in ("/_lamina/async/pause", "/_lamina/async/resume") and request.method == "POST":
+            if self.verifier is not None and not self._root_signed(request, any_service=True):
+                return Response(
+                    403, [("Content-Type", "application/json")], b'{"message":"Missing Authentication Token"}'
+                )
             self.async_invoker.pause(path.endswith("/pause"))
             return Response(
                 200, [("Content-Type", "application/json")], json.dumps({"paused": self.async_invoker.paused}).encode()

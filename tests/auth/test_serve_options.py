@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.auth.conftest import ROOT_KEY, ROOT_SECRET
 from tests.aws_cli import AWS, cli_environment
 from tests.server import LaminaProcess
@@ -82,3 +84,24 @@ def test_aws_cli_with_right_and_wrong_keys(secured: LaminaProcess, tmp_path: Pat
         check=False,
     )
     assert done.returncode != 0 and "MissingAuthenticationTokenException" in done.stderr
+
+
+def test_admin_endpoints_need_the_root_signature(secured: LaminaProcess) -> None:
+    import urllib.error
+    import urllib.request
+
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    url = secured.url + "/_lamina/async/resume"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(urllib.request.Request(url, data=b"", method="POST"))
+    assert caught.value.code == 403
+    aws = AWSRequest(method="POST", url=url, data=b"")
+    SigV4Auth(Credentials(ROOT_KEY, ROOT_SECRET), "lambda", "us-east-1").add_auth(aws)
+    headers = {k: v.decode() if isinstance(v, bytes) else v for k, v in aws.headers.items()}
+    with urllib.request.urlopen(urllib.request.Request(url, data=b"", headers=headers, method="POST")) as answer:
+        assert json.loads(answer.read()) == {"paused": False}
+    with urllib.request.urlopen(secured.url + "/health") as answer:  # health stays open
+        assert json.loads(answer.read())["status"] == "running"

@@ -448,7 +448,11 @@ class Lamina:
             RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port, rest_authorizer_results)
         )
         url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
-        signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
+        # AuthType AWS_IAM: the API's verifier under --auth sigv4, else one that knows Lamina's configured pair.
+        url_verifier = self.verifier or Verifier(
+            Keyring(settings.account_id, settings.access_key_id, settings.secret_access_key), self.clock.time
+        )
+        signatures = SignatureCheck(url_verifier, settings.account_id)
         url_door = FunctionUrlDoor(
             self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
         )

@@ -40,7 +40,6 @@ _UTC = datetime.UTC
 _EMPTY_SHA = hashlib.sha256(b"").hexdigest()
 _REGION = re.compile(r"[a-z]{2}(-[a-z]+)+-\d{1,2}")
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z")
-_SPACES = re.compile(r"\s+")
 _UNSIGNED = ("UNSIGNED-PAYLOAD", "STREAMING-")
 MAX_PRESIGN_SECONDS = 7 * 24 * 3600
 
@@ -133,7 +132,20 @@ def parse(request: Request) -> Signed | None:
     return None
 
 
+_STANDARD = re.compile(
+    r"AWS4-HMAC-SHA256 Credential=([^,\s]+), ?SignedHeaders=([^,\s]+), ?Signature=([0-9a-f]{64})"
+)  # what every SDK sends: one match instead of a split
+
+
 def _parse_header(header: str, headers: dict[str, str]) -> Signed:
+    standard = _STANDARD.fullmatch(header)
+    if standard is not None:
+        amz_date = headers.get("x-amz-date") or _header_date(headers)
+        if amz_date:
+            credential, signed_headers, signature = standard.groups()
+            return _signed(
+                credential, signed_headers, signature, amz_date, False, 0, headers.get("x-amz-security-token")
+            )
     algorithm, _, rest = header.strip().partition(" ")
     if algorithm != ALGORITHM:
         raise (
@@ -293,16 +305,31 @@ class Verifier:
         return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
 
 
+_PATHS: dict[str, str] = {}  # request path → its canonical form (non-S3), for the paths callers repeat
+
+
+def _canonical_path(path: str) -> str:
+    found = _PATHS.get(path)
+    if found is None:
+        found = quote(normalize_url_path(path), safe="/~")
+        if len(_PATHS) >= 4096:
+            _PATHS.clear()
+        _PATHS[path] = found
+    return found
+
+
 def canonical_request(request: Request, signed: Signed) -> str:
     s3 = signed.service == "s3"
     path = request.path or "/"
     if not s3:
-        path = quote(normalize_url_path(path), safe="/~")
+        path = _canonical_path(path)
     headers = request.headers
     lines = []
     for name in sorted(set(signed.signed_headers)):
-        values = request.header_values(name)
-        lines.append(f"{name}:{','.join(_SPACES.sub(' ', v).strip() for v in values)}")
+        if request.repeated is None or name not in request.repeated:
+            lines.append(f"{name}:{' '.join(headers.get(name, '').split())}")
+        else:
+            lines.append(f"{name}:{','.join(' '.join(v.split()) for v in request.repeated[name])}")
     return "\n".join(
         (
             request.method,

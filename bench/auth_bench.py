@@ -1,5 +1,7 @@
 """What `--auth sigv4` costs the invoke path: warm invoke p50 and throughput, `--auth none` vs `--auth sigv4`,
-in one run on two servers of the same build.
+in one run on two servers of the same build, and the server process's CPU time per warm invoke (utime + stime
+over the latency loop), which contention from other processes on the machine does not distort as it does
+wall-clock figures.
 
 The signed request is signed once (botocore's SigV4Auth) and replayed: a signature holds for its 15-minute
 window, so every request pays the server's whole check (canonical request, two SHA-256s, the HMAC with the
@@ -27,7 +29,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from invoke_bench import LeanClient, _pct, _zip
-from tests.server import ROLE, LaminaProcess
+from tests.server import ROLE, LaminaProcess, cpu_seconds
 
 KEY, SECRET = "AKIABENCHROOT0000001", "bench-secret-0123456789abcdefghijklmnopq"
 NAME = "bench-noop"
@@ -98,14 +100,17 @@ def measure(mode: str, warm: int, seconds: int) -> dict[str, float]:
             )
             client.get_waiter("function_active_v2").wait(FunctionName=NAME, WaiterConfig={"Delay": 0.05})
             request = _raw(server.port, mode == "sigv4")
+            assert server.proc is not None
+            before = cpu_seconds(server.proc.pid)
             samples = _latency(server.port, request, warm)
+            cpu_us = (cpu_seconds(server.proc.pid) - before) / (warm + 200) * 1e6
             asyncio.run(_load(server.port, request, 1, 2))
             rps1 = asyncio.run(_load(server.port, request, 1, seconds))
             asyncio.run(_load(server.port, request, 32, 2))
             rps32 = asyncio.run(_load(server.port, request, 32, seconds))
         finally:
             server.stop()
-    return {"p50": statistics.median(samples), "p99": _pct(samples, 0.99), "rps1": rps1, "rps32": rps32}
+    return {"p50": statistics.median(samples), "p99": _pct(samples, 0.99), "rps1": rps1, "rps32": rps32, "cpu": cpu_us}
 
 
 def main() -> None:
@@ -121,6 +126,7 @@ def main() -> None:
         ("p99", "warm invoke p99", "ms"),
         ("rps1", "throughput, 1 client", "/s"),
         ("rps32", "throughput, 32 clients", "/s"),
+        ("cpu", "server CPU per invoke", "us"),
     ):
         a, b = none[key], sigv4[key]
         print(f"{label:28}{a:>12.3f}{unit}{b:>12.3f}{unit}{b / a:>12.3f}")

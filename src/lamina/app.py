@@ -16,17 +16,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from lamina import __version__
-from lamina.api.gateway import MAX_BODY, Gateway, bind_service
+from lamina.api.gateway import MAX_BODY, Gateway, bind_service, credential_scope
 from lamina.api.local_calls import LocalCalls
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
+from lamina.auth.authorizer import Authorizer
+from lamina.auth.keyring import Keyring
+from lamina.auth.sigv4 import AuthFailure, Secret, Verifier
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.console.api import ConsoleApi
 from lamina.console.site import ConsoleSite, is_console
 from lamina.console.test_events import SavedEvents
-from lamina.errors import LaminaError
+from lamina.errors import InvalidParameter, LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.authorizer_cache import AuthorizerCache
 from lamina.front_doors.function_url import FunctionUrlDoor
@@ -86,7 +89,10 @@ from lamina.services.events.provider import EventsProvider
 from lamina.services.events.rule_schedules import RuleSchedules
 from lamina.services.iam.aws_managed import managed_policies
 from lamina.services.iam.engine import IamEngine
+from lamina.services.iam.identities import Identities
+from lamina.services.iam.identities_api import IdentitiesApi
 from lamina.services.iam.provider import IamProvider
+from lamina.services.iam.simulation_api import SimulationApi
 from lamina.services.kinesis.engine import KinesisEngine
 from lamina.services.kinesis.esm_source import KinesisSource
 from lamina.services.kinesis.provider import KinesisProvider
@@ -212,7 +218,17 @@ class Lamina:
         # --strict-iam, Lambda accepts only roles IAM has whose trust policy lets lambda.amazonaws.com assume them.
         self.iam = IamEngine(self.store, self.clock, settings.account_id)
         self.iam.load()
-        self.sts = StsEngine(self.store, self.clock, settings.account_id, self._known_role, strict=settings.strict_iam)
+        # IAM users (with access keys) and groups: documents beside roles (services/iam/identities.py).
+        self.identities = Identities(self.store, self.clock, self.iam)
+        self.identities.load()
+        self.sts = StsEngine(
+            self.store,
+            self.clock,
+            settings.account_id,
+            self._known_role,
+            strict=settings.strict_iam,
+            users=self._user_of_key,
+        )
         self.sts.load()
         self.executor.credentials = FunctionRoleCredentials(self.sts, self._function_role)
         role_check = (lambda arn: self.iam.assumable_by(arn, "lambda.amazonaws.com")) if settings.strict_iam else None
@@ -361,7 +377,9 @@ class Lamina:
         self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
-        iam_service = bind_service("iam", IamProvider(self.iam))
+        iam_service = bind_service(
+            "iam", IamProvider(self.iam), IdentitiesApi(self.identities), SimulationApi(self._principal_policies)
+        )
         sts_service = bind_service("sts", StsProvider(self.sts))
         # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
         # path) and the logs API over the same tables (migration 0009); subscription filters invoke functions
@@ -497,6 +515,22 @@ class Lamina:
         cloudwatch_providers = (CloudWatchProvider(self.metrics), AlarmsProvider(self.alarms))
         cloudwatch_service = bind_service("cloudwatch", *cloudwatch_providers)  # json: what botocore 1.44 sends
         cloudwatch_service.cbor_twin = bind_service("cloudwatch", *cloudwatch_providers, cbor=True)
+        # --auth sigv4: the gateway verifies every API request's signature (auth/sigv4.py) against the root pair
+        # and STS's sessions before routing it; with --auth none nothing changes.
+        self.verifier: Verifier | None = None
+        authorizer: Authorizer | None = None
+        if settings.auth == "sigv4":
+            keyring = Keyring(
+                settings.account_id,
+                settings.access_key_id,
+                settings.secret_access_key,
+                [self._session_secret, self._user_secret],
+            )
+            self.verifier = Verifier(keyring, self.clock.time)
+            # ... and evaluates the caller's identity policies for each operation (auth/authorizer.py).
+            authorizer = Authorizer(
+                settings.account_id, self._identity_policies, self.clock.time, self._resource_policy_allows
+            )
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -521,6 +555,8 @@ class Lamina:
             settings.public_url,
             internal=self._internal,
             space=self.space,
+            auth=self.verifier,
+            authorizer=authorizer,
         )
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
@@ -530,7 +566,11 @@ class Lamina:
             RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port, rest_authorizer_results)
         )
         url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
-        signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
+        # AuthType AWS_IAM: the API's verifier under --auth sigv4, else one that knows Lamina's configured pair.
+        url_verifier = self.verifier or Verifier(
+            Keyring(settings.account_id, settings.access_key_id, settings.secret_access_key), self.clock.time
+        )
+        signatures = SignatureCheck(url_verifier, settings.account_id)
         url_door = FunctionUrlDoor(
             self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
         )
@@ -605,8 +645,89 @@ class Lamina:
         return port
 
     def _fast(self, request: Request, respond: Callable[[Response], None]) -> bool:
-        """The server's fast path: a plain warm Invoke, else a plain warm function URL request."""
+        """The server's fast path: a plain warm Invoke, else a plain warm function URL request. With --auth
+        sigv4 the Invoke shortcut takes only requests the root credentials signed; the general path answers
+        (and authorizes) every other."""
+        if self.verifier is not None and not self._root_signed(request):
+            return self.fast_url(request, respond)
         return self.fast_invoke(request, respond) or self.fast_url(request, respond)
+
+    def _root_signed(self, request: Request, any_service: bool = False) -> bool:
+        """Whether the root credentials signed `request` (for Lambda, or for whatever service its scope names)."""
+        assert self.verifier is not None
+        scope = credential_scope(request.headers)
+        if scope is None:
+            return False
+        try:
+            return self.verifier.verify(request, scope[1] if any_service else "lambda").principal.endswith(":root")
+        except AuthFailure:
+            return False
+
+    def _identity_policies(self, caller: str) -> list[dict[str, Any]]:
+        """The identity policies of a caller: an IAM user's (with its groups'), an assumed role's."""
+        kind, _, rest = caller.split(":", 5)[-1].partition("/")
+        if kind == "user":
+            return self.identities.user_policies(rest.rsplit("/", 1)[-1])
+        if kind == "assumed-role":
+            try:
+                role = self.iam.role(rest.split("/", 1)[0])
+            except LaminaError:
+                return []
+            return self.iam.identity_policies(role["Arn"])
+        return []
+
+    def _resource_policy_allows(self, caller: str, action: str, resource: str) -> bool:
+        """Whether a function's resource policy grants `caller` the action (a session of a role is matched
+        as the role, as AWS matches it)."""
+        parts = resource.split(":")
+        if len(parts) < 7 or parts[2] != "lambda" or parts[5] != "function":
+            return False
+        principals = [caller]
+        kind, _, rest = caller.split(":", 5)[-1].partition("/")
+        if kind == "assumed-role":
+            try:
+                principals.append(self.iam.role(rest.split("/", 1)[0])["Arn"])
+            except LaminaError:
+                pass
+        qualifier = parts[7] if len(parts) > 7 else None
+        try:
+            return any(
+                self.policies.allows(":".join(parts[:7]), p, action=action, qualifier=qualifier) for p in principals
+            )
+        except LaminaError:
+            return False
+
+    def _principal_policies(self, arn: str) -> list[dict[str, Any]]:
+        """The identity policies of an IAM user, group or role by ARN (the policy simulator's principal)."""
+        kind, _, rest = arn.split(":", 5)[-1].partition("/")
+        name = rest.rsplit("/", 1)[-1]
+        if kind == "user":
+            self.identities.user(name)  # NoSuchEntity when there is none
+            return self.identities.user_policies(name)
+        if kind == "group":
+            return self.identities.group_policies(name)
+        if kind == "role":
+            return self.iam.identity_policies(self.iam.role(name)["Arn"])
+        raise InvalidParameter(f"Invalid ARN: {arn}")
+
+    def _user_of_key(self, access_key_id: str) -> tuple[str, str] | None:
+        found = self.identities.key(access_key_id)
+        return None if found is None else (found[0]["Arn"], found[0]["UserId"])
+
+    def _user_secret(self, access_key_id: str) -> Secret | None:
+        """An IAM user's access key, for the signature check (Inactive keys are refused there)."""
+        found = self.identities.key(access_key_id)
+        if found is None:
+            return None
+        user, key = found
+        return Secret(key["SecretAccessKey"], user["Arn"], active=key["Status"] == "Active")
+
+    def _session_secret(self, access_key_id: str) -> Secret | None:
+        """The secret of STS credentials (API-issued or an environment's), for the signature check."""
+        session = self.sts.session(access_key_id)
+        if session is None:
+            return None
+        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration)
 
     def _public_port(self) -> int:
         """The port URLs name: the listening one once started (settings may say 0: any free port)."""
@@ -755,6 +876,10 @@ class Lamina:
         if path in ("/health", "/_lamina/health") and request.method == "GET":
             return Response(200, [("Content-Type", "application/json")], json.dumps(self.health()).encode())
         if path in ("/_lamina/async/pause", "/_lamina/async/resume") and request.method == "POST":
+            if self.verifier is not None and not self._root_signed(request, any_service=True):
+                return Response(
+                    403, [("Content-Type", "application/json")], b'{"message":"Missing Authentication Token"}'
+                )
             self.async_invoker.pause(path.endswith("/pause"))
             return Response(
                 200, [("Content-Type", "application/json")], json.dumps({"paused": self.async_invoker.paused}).encode()

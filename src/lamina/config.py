@@ -48,6 +48,9 @@ class Settings:
     # --lambda-metrics off: no AWS/Lambda metrics or Prometheus invocation counters (the invoke path's hooks are
     # not installed; bench/metrics_bench.py measures their cost against this).
     lambda_metrics: bool = True
+    # --auth: "none" (any caller is the account's root, as before) or "sigv4" (every API request must be signed
+    # with a key Lamina knows: the root pair above, STS sessions, IAM users' access keys).
+    auth: str = "none"
 
     @property
     def public_url(self) -> str:

@@ -29,6 +29,9 @@ from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
 from lamina.api.protocols.rpc_v2_cbor import RpcV2CborProtocol
 from lamina.api.validation import Validator
+from lamina.auth.authorizer import Authorizer, Denied
+from lamina.auth.sigv4 import AuthFailure, Failure, Secret, Verifier
+from lamina.auth.wire import QUERY_MISSING, json_code, query_code
 from lamina.errors import InvalidRequestContent, LaminaError, RequestTooLarge, UnknownOperation
 from lamina.store.disk_space import DiskSpace
 from lamina.types import CallContext
@@ -73,6 +76,14 @@ def credential_scope(headers: dict[str, str]) -> tuple[str, str] | None:
     return None
 
 
+def query_scope(request: Request) -> tuple[str, str] | None:
+    """(region, service) of a presigned URL's X-Amz-Credential; None when the query has none."""
+    if "X-Amz-Credential" not in request.query_string:
+        return None
+    scope = request.query.get("X-Amz-Credential", [""])[0].split("/")
+    return (scope[2], scope[3]) if len(scope) == 5 else None
+
+
 def access_key_id(headers: dict[str, str]) -> str:
     """The access key id a SigV4-signed request names ("" when it is not signed)."""
     m = _KEY.search(headers.get("authorization", ""))
@@ -104,6 +115,11 @@ class ServiceBinding:
     # The same service on Smithy RPC v2 CBOR, for requests with `smithy-protocol: rpc-v2-cbor` (CloudWatch: the
     # model lists it first; botocore 1.44 itself prefers json, other SDKs send CBOR)
     cbor_twin: ServiceBinding | None = None
+
+    @property
+    def signing_name(self) -> str:
+        """The service a SigV4 scope names for this service (elbv2 signs as elasticloadbalancing)."""
+        return str(self.model.metadata.get("signingName") or self.model.endpoint_prefix)
 
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
         if self.routes is not None:
@@ -175,6 +191,33 @@ def error_answer(
     return error_response(code, status, error.message, dict(error.fields), shape)
 
 
+def auth_answer(service: ServiceBinding, failure: AuthFailure, request_id: str) -> Response:
+    """A refused signature in the shape `service`'s protocol gives it (auth/wire.py)."""
+    if isinstance(service.protocol, QueryProtocol):
+        code, status = query_code(failure.kind)
+        message = QUERY_MISSING if failure.kind is Failure.MISSING else failure.message
+        return service.protocol.error_response(code, status, message, request_id)
+    code, legacy, status = json_code(failure.kind)
+    if isinstance(service.protocol, JsonProtocol):
+        return service.protocol.error_response(code, status, failure.message, legacy)
+    return error_response(code, status, failure.message, {}, service.errors.get(code))
+
+
+# Each service's code for an identity-policy refusal, where it is not AccessDeniedException/AccessDenied (403).
+_DENIED = {"sns": ("AuthorizationError", 403), "dynamodb": ("AccessDeniedException", 400)}
+
+
+def denied_answer(service: ServiceBinding, message: str, request_id: str) -> Response:
+    """A request the caller's policies do not allow, as `service` refuses it."""
+    if isinstance(service.protocol, QueryProtocol):
+        code, status = _DENIED.get(service.name, ("AccessDenied", 403))
+        return service.protocol.error_response(code, status, message, request_id)
+    code, status = _DENIED.get(service.name, ("AccessDeniedException", 403))
+    if isinstance(service.protocol, JsonProtocol):
+        return service.protocol.error_response(code, status, message, "AccessDenied")
+    return error_response(code, status, message, {}, service.errors.get(code))
+
+
 class Gateway:
     def __init__(
         self,
@@ -184,8 +227,12 @@ class Gateway:
         base_url: str,
         internal: Internal | None = None,
         space: DiskSpace | None = None,
+        auth: Verifier | None = None,
+        authorizer: Authorizer | None = None,
     ) -> None:
+        self._authorizer = authorizer  # with auth: the caller's policies decide each operation
         self._space = space
+        self._auth = auth  # --auth sigv4: every API request's signature is verified before it is routed
         # SigV4 scopes name the signing name (elbv2 signs as elasticloadbalancing); several services may
         # share one (apigateway and apigatewayv2 both sign as apigateway): routes then tell them apart.
         self._services: dict[str, list[ServiceBinding]] = {s.name: [s] for s in services}
@@ -242,6 +289,12 @@ class Gateway:
         service, region, found = self._identify(request)
         if service is None:
             return self._error(None, self._unknown(request))
+        caller: Secret | None = None
+        if self._auth is not None:
+            try:
+                caller = self.caller(request, service)
+            except AuthFailure as failure:
+                return auth_answer(service, failure, request.request_id)
         if found is None:
             found = service.route(request)
         if found is None:
@@ -257,6 +310,11 @@ class Gateway:
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)
+            if caller is not None and self._authorizer is not None:
+                try:
+                    self._authorizer.check(caller.principal, service.signing_name, op.name, params, region)
+                except Denied as denied:
+                    return denied_answer(service, denied.message, request.request_id)
             method = service.handler(op)
             if method is None:
                 return self._not_implemented(service, op)
@@ -285,11 +343,16 @@ class Gateway:
             log.error("%s failed: the data directory is full (%s)", op.name, exc)
             return self._error(service, full, request.request_id, op.name)
 
+    def caller(self, request: Request, service: ServiceBinding) -> Secret:
+        """Who signed `request` (raises AuthFailure); only with --auth sigv4."""
+        assert self._auth is not None
+        return self._auth.verify(request, service.signing_name)
+
     def _identify(
         self, request: Request
     ) -> tuple[ServiceBinding | None, str, tuple[OperationModel, dict[str, str]] | None]:
         """The service (and region) a request is for, and its route when finding the service found it."""
-        scope = credential_scope(request.headers)
+        scope = credential_scope(request.headers) or query_scope(request)
         if scope is not None:
             region, name = scope
             candidates = self._services.get(name)

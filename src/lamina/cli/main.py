@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sqlite3
 import sys
 from pathlib import Path
 
 from lamina import __version__
+from lamina.auth.root_keys import FILE as ROOT_FILE
+from lamina.auth.root_keys import root_keys
 from lamina.cli import cost, tune
 from lamina.cli.failure import describe
 from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
@@ -77,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         default="on",
         help="count invocations for the AWS/Lambda CloudWatch metrics and GET /metrics (default on)",
     )
+    serve.add_argument(
+        "--auth",
+        choices=("none", "sigv4"),
+        default=None,
+        help="sigv4: every request must carry a valid SigV4 signature; none: no check (default none, loopback only)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     tune.add_parser(sub)
     # CloudFormation stacks on a running Lamina (cli/deploy.py)
@@ -112,6 +121,7 @@ async def _serve(settings: Settings) -> None:
     await app.start()
     print(f"Lamina {__version__} listening on http://{settings.host}:{app.port}", flush=True)
     print(f"Data directory: {settings.data_dir}", flush=True)
+    print(f"Authentication: {settings.auth}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -120,6 +130,9 @@ async def _serve(settings: Settings) -> None:
     print("Lamina stopping", flush=True)
     await app.stop()
     print("Lamina stopped", flush=True)
+
+
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -131,10 +144,27 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "cost":
         return cost.run(args)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.auth is None and args.host not in _LOOPBACK and not args.host.startswith("127."):
+        print(
+            f"lamina: error: refusing to listen on {args.host} without authentication: "
+            "pass --auth sigv4 (or --auth none to accept anyone who can reach the port)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 2
+    data_dir = (args.data_dir or default_data_dir()).resolve()
+    keys: dict[str, str] = {}
+    if args.auth == "sigv4":
+        key, secret, generated = root_keys(data_dir, os.environ)
+        keys = {"access_key_id": key, "secret_access_key": secret}
+        if generated:  # shown this once; kept in the data directory, mode 0600
+            print(f"Root credentials (generated, kept in {data_dir / ROOT_FILE}):", flush=True)
+            print(f"  AWS_ACCESS_KEY_ID={key}", flush=True)
+            print(f"  AWS_SECRET_ACCESS_KEY={secret}", flush=True)
     settings = Settings(
         host=args.host,
         port=args.port,
-        data_dir=(args.data_dir or default_data_dir()).resolve(),
+        data_dir=data_dir,
         region=args.region,
         account_id=args.account_id,
         state_transition_delay=args.state_transition_delay,
@@ -145,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         max_environment_pids=args.max_environment_pids,
         strict_iam=args.strict_iam,
         lambda_metrics=args.lambda_metrics == "on",
+        auth=args.auth or "none",
+        **keys,
     )
     import uvloop
 

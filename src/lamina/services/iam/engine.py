@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from typing import Any
 
 from lamina.clock import Clock
@@ -55,7 +56,7 @@ def invalid_input(message: str) -> ServiceFault:
     return ServiceFault("InvalidInput", message, 400)
 
 
-def _size(text: str) -> int:
+def policy_size(text: str) -> int:
     """IAM counts a document's size without its whitespace."""
     return len("".join(text.split()))
 
@@ -76,6 +77,8 @@ class IamEngine:
         self.account_id = account_id
         self._roles: dict[str, Role] = {}
         self._policies: dict[str, Policy] = {}
+        # Other holders of managed policies (users and groups: identities.py) count their attachments here.
+        self.attachment_counters: list[Callable[[str], int]] = []
 
     def load(self) -> None:
         self._roles = self._store.load(ROLE_KIND)
@@ -112,7 +115,7 @@ class IamEngine:
         tags: list[dict[str, str]] | None = None,
     ) -> Role:
         policy_document.check_trust_policy(trust)
-        if _size(trust) > MAX_TRUST_BYTES:
+        if policy_size(trust) > MAX_TRUST_BYTES:
             raise limit_exceeded(f"Cannot exceed quota for ACLSizePerRole: {MAX_TRUST_BYTES}")
         if name.lower() in self._roles:
             raise already_exists(f"Role with name {name} already exists.")
@@ -154,7 +157,7 @@ class IamEngine:
     def update_trust_policy(self, name: str, trust: str) -> None:
         self.role(name)
         policy_document.check_trust_policy(trust)
-        if _size(trust) > MAX_TRUST_BYTES:
+        if policy_size(trust) > MAX_TRUST_BYTES:
             raise limit_exceeded(f"Cannot exceed quota for ACLSizePerRole: {MAX_TRUST_BYTES}")
         self._changed_role(name, {"AssumeRolePolicyDocument": trust})
 
@@ -181,7 +184,7 @@ class IamEngine:
         role = self.role(role_name)
         policy_document.check_identity_policy(text)
         inline = {**role["InlinePolicies"], policy_name: text}
-        if sum(_size(t) for t in inline.values()) > MAX_INLINE_BYTES:
+        if sum(policy_size(t) for t in inline.values()) > MAX_INLINE_BYTES:
             raise limit_exceeded(f"Maximum policy size of {MAX_INLINE_BYTES} bytes exceeded for role {role_name}")
         self._changed_role(role_name, {"InlinePolicies": inline})
 
@@ -215,7 +218,17 @@ class IamEngine:
         self._changed_role(role_name, {"AttachedPolicies": [a for a in role["AttachedPolicies"] if a != arn]})
 
     def attachment_count(self, arn: str) -> int:
-        return sum(1 for role in self._roles.values() if arn in role["AttachedPolicies"])
+        roles = sum(1 for role in self._roles.values() if arn in role["AttachedPolicies"])
+        return roles + sum(count(arn) for count in self.attachment_counters)
+
+    def managed_documents(self, arns: list[str]) -> list[dict[str, Any]]:
+        """The parsed default versions of the managed policies `arns` names (those that still exist)."""
+        found = []
+        for arn in arns:
+            policy = self._policies.get(arn)
+            if policy is not None:
+                found.append(json.loads(policy["Versions"][policy["DefaultVersionId"]]["Document"]))
+        return found
 
     # -- managed policies -----------------------------------------------------------------------
     @staticmethod
@@ -250,7 +263,7 @@ class IamEngine:
         tags: list[dict[str, str]] | None = None,
     ) -> Policy:
         policy_document.check_identity_policy(text)
-        if _size(text) > MAX_POLICY_BYTES:
+        if policy_size(text) > MAX_POLICY_BYTES:
             raise limit_exceeded(f"Cannot exceed quota for PolicySize: {MAX_POLICY_BYTES}")
         prefix = f"arn:aws:iam::{self.account_id}:policy/"
         if any(a.startswith(prefix) and a.rsplit("/", 1)[-1].lower() == name.lower() for a in self._policies):
@@ -300,7 +313,7 @@ class IamEngine:
     def create_policy_version(self, arn: str, text: str, set_default: bool) -> tuple[str, dict[str, Any]]:
         policy = self._customer(arn)
         policy_document.check_identity_policy(text)
-        if _size(text) > MAX_POLICY_BYTES:
+        if policy_size(text) > MAX_POLICY_BYTES:
             raise limit_exceeded(f"Cannot exceed quota for PolicySize: {MAX_POLICY_BYTES}")
         if len(policy["Versions"]) >= MAX_VERSIONS:
             raise limit_exceeded(
@@ -354,8 +367,4 @@ class IamEngine:
         if role is None:
             return []
         found = [json.loads(text) for text in role["InlinePolicies"].values()]
-        for arn in role["AttachedPolicies"]:
-            policy = self._policies.get(arn)
-            if policy is not None:
-                found.append(json.loads(policy["Versions"][policy["DefaultVersionId"]]["Document"]))
-        return found
+        return found + self.managed_documents(role["AttachedPolicies"])

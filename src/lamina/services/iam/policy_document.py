@@ -14,6 +14,7 @@ import json
 import re
 from typing import Any
 
+from lamina.auth.policy_evaluation import unknown_operators
 from lamina.errors import ServiceFault
 
 VERSIONS = ("2008-10-17", "2012-10-17")
@@ -155,6 +156,9 @@ def check_identity_policy(text: str) -> dict[str, Any]:
         # policy templates emit statements with no Version).
         raise MalformedPolicy("Policy document must be version 2012-10-17 or greater.")
     found = statements(document)
+    unknown = unknown_operators([document])
+    if unknown:  # evaluation could never honour it (auth/policy_evaluation.py)
+        raise MalformedPolicy(f"Invalid Condition type : {unknown[0]}")
     sids = [s["Sid"] for s in found if s.get("Sid")]
     if len(sids) != len(set(sids)):
         raise MalformedPolicy("Statement IDs (SID) in a single policy must be unique.")

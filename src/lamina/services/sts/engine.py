@@ -45,6 +45,8 @@ class KnownRole:
 
 
 RoleLookup = Callable[[str], KnownRole | None]
+# An IAM user's access key id → (user ARN, user id), None for a key that is not a user's.
+UserLookup = Callable[[str], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,16 @@ def _new_keys() -> tuple[str, str, str]:
 
 class StsEngine:
     def __init__(
-        self, store: DocumentStore, clock: Clock, account_id: str, roles: RoleLookup, *, strict: bool = False
+        self,
+        store: DocumentStore,
+        clock: Clock,
+        account_id: str,
+        roles: RoleLookup,
+        *,
+        strict: bool = False,
+        users: UserLookup | None = None,
     ) -> None:
+        self._users = users
         self._store = store
         self._clock = clock
         self.account_id = account_id
@@ -106,11 +116,12 @@ class StsEngine:
 
     # -- who is calling -------------------------------------------------------------------------
     def caller(self, access_key_id: str) -> tuple[str, str]:
-        """(Arn, UserId) of the credentials a request was signed with: a session's identity, else the account's
-        root (Lamina does not check long-term keys yet: every other key is the root's)."""
+        """(Arn, UserId) of the credentials a request was signed with: a session's identity, an IAM user's,
+        else the account's root (every other key)."""
         session = self._sessions.get(access_key_id)
         if session is None:
-            return f"arn:aws:iam::{self.account_id}:root", self.account_id
+            user = self._users(access_key_id) if self._users is not None else None
+            return user or (f"arn:aws:iam::{self.account_id}:root", self.account_id)
         if session.expiration <= self._clock.time():
             raise expired_token()
         return session.arn, session.user_id

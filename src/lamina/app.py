@@ -63,6 +63,11 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
+from lamina.services.s3.engine import S3Engine
+from lamina.services.s3.multipart import MultipartApi
+from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
+from lamina.services.s3.provider import S3Provider
+from lamina.services.s3.storage import ObjectFiles
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
@@ -74,6 +79,7 @@ from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
+from lamina.store.s3_sqlite import S3Store
 from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
@@ -236,8 +242,19 @@ class Lamina:
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
+        # S3: metadata in migration 0005's tables, object bytes in files under <data dir>/s3 (services/s3/storage.py).
+        self.s3_store = S3Store(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.s3 = S3Engine(self.s3_store, ObjectFiles(settings.data_dir / "s3"), self.clock, settings.region)
+        self.s3.load()
+        s3_service = bind_service(
+            "s3",
+            S3Provider(self.s3),
+            MultipartApi(self.s3),
+            body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
+        )
+        s3_service.admit = presigned_check(self.clock)  # X-Amz-Expires on presigned URLs
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service],
+            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service, s3_service],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -334,6 +351,7 @@ class Lamina:
         await self.sqs_moves.close()
         await self.sqs.close()
         await self.sqs_store.close()
+        self.s3_store.close()
         self.store.close()
 
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
@@ -354,6 +372,7 @@ class Lamina:
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
+                "s3": "running",
             },
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),

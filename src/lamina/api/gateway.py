@@ -26,6 +26,8 @@ from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
+from lamina.api.protocols.rest_xml import RestXmlProtocol, virtual_bucket
+from lamina.api.protocols.rest_xml import error_response as xml_error_response
 from lamina.api.validation import Validator
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
 from lamina.store.disk_space import DiskSpace
@@ -34,6 +36,7 @@ from lamina.types import CallContext
 log = logging.getLogger(__name__)
 
 _SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/")
+_QUERY_SCOPE = re.compile(r"(?:^|&)X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)([^/&%]+)(?:/|%2F)([^/&%]+)(?:/|%2F)")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 Internal = Callable[[Request], Awaitable[Response] | Response | None]
@@ -78,7 +81,7 @@ class ServiceBinding:
 
     name: str
     model: ServiceModel
-    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
+    protocol: RestJsonProtocol | RestXmlProtocol | JsonProtocol | QueryProtocol
     routes: RouteTable | None  # REST protocols route by method and path; json by X-Amz-Target
     validator: Validator
     providers: tuple[Any, ...]
@@ -87,8 +90,12 @@ class ServiceBinding:
     _handlers: dict[str, Any] = field(default_factory=dict)  # operation name → bound provider method
     # The same service on the query protocol, for requests without X-Amz-Target (SQS's older SDKs)
     query_twin: ServiceBinding | None = None
+    # A check of the request before it is parsed (S3: a presigned URL's expiry); raises a LaminaError.
+    admit: Callable[[Request], None] | None = None
 
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
+        if isinstance(self.protocol, RestXmlProtocol):  # S3 tells operations apart by query and headers too
+            return self.protocol.route(request)
         if self.routes is not None:
             return self.routes.find(request.method, request.path, request.query)
         assert isinstance(self.protocol, JsonProtocol | QueryProtocol)
@@ -119,8 +126,11 @@ def bind_service(
 ) -> ServiceBinding:
     model = query.model if query is not None else load_service_model(name)
     protocols = model.metadata.get("protocols") or [model.protocol]
-    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol
-    if "rest-json" in protocols:
+    protocol: RestJsonProtocol | RestXmlProtocol | JsonProtocol | QueryProtocol
+    routes: RouteTable | None
+    if "rest-xml" in protocols:
+        protocol, routes = RestXmlProtocol(model), None
+    elif "rest-json" in protocols:
         protocol, routes = RestJsonProtocol(model), RouteTable(model)
     elif "json" in protocols:
         protocol, routes = JsonProtocol(model), None
@@ -144,6 +154,11 @@ def error_answer(
     service: ServiceBinding | None, error: LaminaError, request_id: str = "", operation: str = ""
 ) -> Response:
     """`error` in the shape `service`'s protocol gives its errors (rest-json when there is no service)."""
+    if service is not None and isinstance(service.protocol, RestXmlProtocol):
+        code, status, _ = service_wire_error(service.name, error)
+        response = xml_error_response(code, status, error.message, dict(error.fields), request_id)
+        response.headers.extend(getattr(error, "headers", ()))
+        return response
     if service is not None and isinstance(service.protocol, QueryProtocol):
         code, status, query_code = service_wire_error(service.name, error)
         return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
@@ -173,7 +188,9 @@ class Gateway:
             signing = s.model.metadata.get("signingName") or s.model.endpoint_prefix
             if signing != s.name:
                 self._services.setdefault(signing, []).append(s)
+        # S3's routes (`/{Bucket}`) would take any path: it is found by scope, query auth or Host only.
         self._rest = [s for s in services if s.routes is not None]
+        self._s3 = next((s for s in services if isinstance(s.protocol, RestXmlProtocol)), None)
         self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
         self._query = [s for s in services if isinstance(s.protocol, QueryProtocol)]
         self._query += [s.query_twin for s in services if s.query_twin is not None]
@@ -224,6 +241,8 @@ class Gateway:
             if limit is not None and len(request.body) > limit:
                 name = _AWS_NAMES.get(op.name, op.name)
                 raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the {name} operation")
+            if service.admit is not None:
+                service.admit(request)
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)
@@ -240,6 +259,8 @@ class Gateway:
                 return service.protocol.serialize(op, result, request.request_id)
             return service.protocol.serialize(op, result)
         except LaminaError as error:
+            if request.body_stream is not None:  # what the client still sends is read and dropped
+                await _drain(request.body_stream)
             return self._error(service, error, request.request_id, op.name)
         except Exception as exc:
             full = self._space.failed(exc) if self._space is not None else None
@@ -253,6 +274,12 @@ class Gateway:
     ) -> tuple[ServiceBinding | None, str, tuple[OperationModel, dict[str, str]] | None]:
         """The service (and region) a request is for, and its route when finding the service found it."""
         scope = credential_scope(request.headers)
+        if scope is None and "X-Amz-Credential" in request.query_string:  # a presigned URL (SigV4 query auth)
+            m = _QUERY_SCOPE.search(request.query_string)
+            if m:
+                scope = (m.group(1), m.group(2))
+        if scope is None and self._s3 is not None and virtual_bucket(request.headers.get("host", "")) is not None:
+            scope = (self._default_region, "s3")
         if scope is not None:
             region, name = scope
             candidates = self._services.get(name)
@@ -324,7 +351,8 @@ class Gateway:
         service, _, found = self._identify(request)
         if service is None:
             return None, "request", MAX_BODY
-        if service.routes is None:  # the query and JSON protocols name the operation in the body
+        if service.routes is None and not isinstance(service.protocol, RestXmlProtocol):
+            # the query and JSON protocols name the operation in the body
             return service, "request", _SERVICE_CAPS.get(service.name, MAX_BODY)
         found = found or service.route(request)
         if found is None:
@@ -351,6 +379,14 @@ class Gateway:
         response = error_response("InvalidRequestContentException", 400, "Malformed HTTP request", {}, None)
         response.headers.append(("x-amzn-RequestId", new_request_id()))
         return response
+
+
+async def _drain(stream: Any) -> None:
+    try:
+        async for _ in stream:
+            pass
+    except Exception:
+        pass
 
 
 # AWS rejects a CreateFunction/UpdateFunctionCode request body above this many bytes.

@@ -87,7 +87,7 @@ def encode_response(response: Response, keep_alive: bool, head: bool = False) ->
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
     for name, value in response.headers:
         lines.append(f"{name}: {value}")
-    lines.append(f"Content-Length: {len(response.body)}")
+    lines.append(f"Content-Length: {len(response.body) if response.length is None else response.length}")
     lines.append(f"Date: {_http_date()}")
     if not keep_alive:
         lines.append("Connection: close")
@@ -96,11 +96,14 @@ def encode_response(response: Response, keep_alive: bool, head: bool = False) ->
 
 
 def encode_stream_head(response: Response, keep_alive: bool) -> bytes:
-    """Status line and headers of a response whose body follows in chunks."""
+    """Status line and headers of a response whose body follows in chunks (or, its length known, as is)."""
     lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
     for name, value in response.headers:
         lines.append(f"{name}: {value}")
-    lines.append("Transfer-Encoding: chunked")
+    if response.length is None:
+        lines.append("Transfer-Encoding: chunked")
+    else:
+        lines.append(f"Content-Length: {response.length}")
     lines.append(f"Date: {_http_date()}")
     if not keep_alive:
         lines.append("Connection: close")
@@ -365,20 +368,21 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is None or self._closing or self._head_request:
             if self._transport is not None and not self._closing:
                 self._transport.write(encode_stream_head(response, keep_alive))
-            self._pump = loop.create_task(self._pump_chunks(_no_chunks(chunks), keep_alive))
+            self._pump = loop.create_task(self._pump_chunks(_no_chunks(chunks), keep_alive, response.length))
             return
         self._transport.write(encode_stream_head(response, keep_alive))
-        self._pump = loop.create_task(self._pump_chunks(chunks, keep_alive))
+        self._pump = loop.create_task(self._pump_chunks(chunks, keep_alive, response.length))
 
-    async def _pump_chunks(self, chunks: AsyncIterator[bytes], keep_alive: bool) -> None:
+    async def _pump_chunks(self, chunks: AsyncIterator[bytes], keep_alive: bool, length: int | None = None) -> None:
         complete = False
+        framed = length is None  # a known length goes out as is, else each piece is a chunk
         try:
             async for chunk in chunks:
                 transport = self._transport
                 if transport is None:
                     break
                 if chunk:
-                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if framed else chunk)
                 if self._writable is not None:
                     await self._writable
             else:
@@ -402,7 +406,7 @@ class HttpProtocol(asyncio.Protocol):
             self._closing = True
             transport.close()
             return
-        if not self._head_request:
+        if not self._head_request and framed:
             transport.write(b"0\r\n\r\n")
         if not keep_alive:
             self._closing = True

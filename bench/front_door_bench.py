@@ -4,7 +4,9 @@ Lamina runs as a real `lamina serve` subprocess. One no-op Python function (it a
 form) gets a URL config (AuthType NONE) and the public permission. Measured, both ways:
   * warm latency p50/p99 over one keep-alive connection (a lean raw-socket client): direct
     `POST /2015-03-31/functions/<name>/invocations` against `GET /` with the URL's Host header;
-  * throughput with 32 keep-alive clients (asyncio), after 2 s of the same load unmeasured.
+  * throughput with 32 keep-alive clients (asyncio), after 2 s of the same load unmeasured, and the server
+    process's CPU time per request meanwhile (the steadier figure on a shared machine: the rate follows
+    whatever else runs on it).
 The URL's extra work is the door: event building, the policy check and the answer mapping. The ratio
 URL/Invoke at p50 is printed (the target is at most 1.5).
 
@@ -29,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from invoke_bench import LeanClient, _pct, _request
 from tests.conftest import make_zip
-from tests.server import ROLE, LaminaProcess
+from tests.server import ROLE, LaminaProcess, cpu_seconds
 
 HANDLER = 'def handler(event, context):\n    return {"statusCode": 200, "body": "ok"}\n'
 
@@ -51,7 +53,7 @@ def latency(port: int, request: bytes, count: int) -> list[float]:
     return samples
 
 
-async def _load(port: int, request: bytes, connections: int, seconds: float) -> float:
+async def _load(port: int, request: bytes, connections: int, seconds: float) -> tuple[int, float]:
     done = 0
     stop = time.perf_counter() + seconds
 
@@ -70,12 +72,17 @@ async def _load(port: int, request: bytes, connections: int, seconds: float) -> 
 
     t = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(connections)))
-    return done / (time.perf_counter() - t)
+    return done, time.perf_counter() - t
 
 
-def throughput(port: int, request: bytes, connections: int, seconds: float) -> float:
-    asyncio.run(_load(port, request, connections, 2.0))  # environments for the clients, unmeasured
-    return asyncio.run(_load(port, request, connections, seconds))
+def throughput(server: LaminaProcess, request: bytes, connections: int, seconds: float) -> tuple[float, float]:
+    """Requests per second, and the server process's CPU time per request (µs: all its threads, not the
+    functions'), which moves less than the rate with what else the machine is running."""
+    asyncio.run(_load(server.port, request, connections, 2.0))  # environments for the clients, unmeasured
+    assert server.proc is not None
+    before = cpu_seconds(server.proc.pid)
+    done, elapsed = asyncio.run(_load(server.port, request, connections, seconds))
+    return done / elapsed, (cpu_seconds(server.proc.pid) - before) / max(done, 1) * 1e6
 
 
 def main() -> None:
@@ -108,19 +115,19 @@ def main() -> None:
             rows = []
             for label, request in (("Invoke", direct), ("function URL", through_url)):
                 samples = latency(server.port, request, args.count)
-                rate = throughput(server.port, request, args.clients, args.seconds)
-                rows.append((label, _pct(samples, 0.5), _pct(samples, 0.99), rate))
+                rate, cpu = throughput(server, request, args.clients, args.seconds)
+                rows.append((label, _pct(samples, 0.5), _pct(samples, 0.99), rate, cpu))
             health = json.loads(urlopen(f"http://127.0.0.1:{server.port}/health").read())
             print(f"served by the fast paths: Invoke {health['fastInvokes']}, URL {health['fastUrlRequests']}")
         finally:
             server.stop()
-    print(f"{'path':<14} {'p50 ms':>8} {'p99 ms':>8} {f'{args.clients} clients req/s':>20}")
-    for label, p50, p99, rate in rows:
-        print(f"{label:<14} {p50:>8.3f} {p99:>8.3f} {rate:>20.0f}")
-    (_, p50_direct, p99_direct, rate_direct), (_, p50_url, p99_url, rate_url) = rows
+    print(f"{'path':<14} {'p50 ms':>8} {'p99 ms':>8} {f'{args.clients} clients req/s':>20} {'server CPU us/req':>18}")
+    for label, p50, p99, rate, cpu in rows:
+        print(f"{label:<14} {p50:>8.3f} {p99:>8.3f} {rate:>20.0f} {cpu:>18.1f}")
+    (_, p50_direct, p99_direct, rate_direct, cpu_direct), (_, p50_url, p99_url, rate_url, cpu_url) = rows
     print(
         f"URL/Invoke: p50 x{p50_url / p50_direct:.2f}, p99 x{p99_url / p99_direct:.2f}, "
-        f"throughput x{rate_url / rate_direct:.2f}"
+        f"throughput x{rate_url / rate_direct:.2f}, server CPU per request x{cpu_url / cpu_direct:.2f}"
     )
 
 

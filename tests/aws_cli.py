@@ -3,9 +3,13 @@ command's path and an environment that reads only temporary config and credentia
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 AWS = Path(sys.executable).parent / "aws"
 
@@ -21,3 +25,26 @@ def cli_environment(folder: Path) -> dict[str, str]:
         "AWS_CONFIG_FILE": str(config),
         "AWS_SHARED_CREDENTIALS_FILE": str(credentials),
     }
+
+
+def json_runner(folder: Path, url: str, *prefix: str, timeout: float = 60) -> Callable[..., Any]:
+    """`run(*args)` runs `aws --endpoint-url URL *prefix *args` and answers its parsed JSON output (None when it
+    printed nothing), asserting success; `run(*args, ok=False)` asserts failure and answers stderr."""
+    env = cli_environment(folder)
+
+    def run(*args: str, ok: bool = True) -> Any:
+        done = subprocess.run(
+            [str(AWS), "--endpoint-url", url, *prefix, *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if not ok:
+            assert done.returncode != 0
+            return done.stderr
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip() else None
+
+    return run

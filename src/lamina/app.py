@@ -16,17 +16,21 @@ from typing import Any
 
 from lamina import __version__
 from lamina.api.gateway import MAX_BODY, Gateway, bind_service
+from lamina.api.local_calls import LocalCalls
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
+from lamina.errors import LaminaError
 from lamina.front_doors.alb import AlbDoor
+from lamina.front_doors.authorizer_cache import AuthorizerCache
 from lamina.front_doors.function_url import FunctionUrlDoor
 from lamina.front_doors.function_url_fast import FastUrl
 from lamina.front_doors.http_api import HttpApiDoor
 from lamina.front_doors.request_signature import SignatureCheck
 from lamina.front_doors.rest_api import RestApiDoor
+from lamina.functions.code_signing import CodeSigningConfigs
 from lamina.functions.concurrency import ConcurrencyControls
 from lamina.functions.control import FunctionService
 from lamina.functions.event_invoke_config import EventInvokeConfigs
@@ -40,6 +44,9 @@ from lamina.functions.runtime_management import RuntimeManagementConfigs
 from lamina.functions.url_configs import FunctionUrls
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
+from lamina.invoke.destinations import Delivery
+from lamina.invoke.destinations.event_bus import EventBusTarget
+from lamina.invoke.destinations.lambda_function import LambdaFunctionTarget
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
@@ -48,8 +55,24 @@ from lamina.services.apigateway.engine import ApiGatewayEngine
 from lamina.services.apigateway.provider import ApiGatewayProvider
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import HttpApiProvider
+from lamina.services.cloudformation.engine import StackEngine
+from lamina.services.cloudformation.provider import CloudFormationProvider
+from lamina.services.cloudformation.resource_types import resource_types
+from lamina.services.dynamodb.batches import Batches
+from lamina.services.dynamodb.engine import DynamoEngine
+from lamina.services.dynamodb.provider import DynamoProvider
+from lamina.services.dynamodb.reading import Reading
+from lamina.services.dynamodb.streams import StreamsProvider
 from lamina.services.elbv2.engine import Elbv2Engine
 from lamina.services.elbv2.provider import Elbv2Provider
+from lamina.services.events.dispatch import Dispatcher as EventsDispatcher
+from lamina.services.events.engine import EventsEngine
+from lamina.services.events.provider import EventsProvider
+from lamina.services.events.rule_schedules import RuleSchedules
+from lamina.services.iam.aws_managed import managed_policies
+from lamina.services.iam.engine import IamEngine
+from lamina.services.iam.provider import IamProvider
+from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
 from lamina.services.lambda_.esm_api import EventSourceMappingApi
 from lamina.services.lambda_.event_invoke import EventInvokeApi
@@ -63,21 +86,32 @@ from lamina.services.lambda_.provider import LambdaProvider
 from lamina.services.lambda_.service_invoker import ServiceInvoker
 from lamina.services.lambda_.streaming import ResponseStreaming
 from lamina.services.lambda_.tags_api import TagsApi
+from lamina.services.logs.engine import LogsEngine
+from lamina.services.logs.live_tail import LiveTails
+from lamina.services.logs.provider import LogsProvider
+from lamina.services.logs.subscriptions import SubscriptionFilters
 from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.multipart import MultipartApi
 from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
 from lamina.services.s3.provider import S3Provider
 from lamina.services.s3.storage import ObjectFiles
+from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
+from lamina.services.scheduler.engine import SchedulerEngine
+from lamina.services.scheduler.provider import SchedulerProvider
 from lamina.services.sns.engine import SnsEngine
 from lamina.services.sns.provider import SnsProvider
 from lamina.services.sqs.engine import SqsEngine
 from lamina.services.sqs.move_tasks import MoveTasks, MoveTasksApi
 from lamina.services.sqs.provider import SqsProvider
 from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_model
+from lamina.services.sts.engine import KnownRole, StsEngine
+from lamina.services.sts.function_credentials import FunctionRoleCredentials
+from lamina.services.sts.provider import StsProvider
 from lamina.sources.sqs_poller import SqsPollers
 from lamina.store.blobs import BlobStore
 from lamina.store.disk_space import DiskSpace
 from lamina.store.documents import SqliteStore
+from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
 from lamina.store.s3_sqlite import S3Store
 from lamina.store.sqs_sqlite import SqsStore
@@ -152,12 +186,26 @@ class Lamina:
         self.functions.on_change(self._retire)
         self.functions.on_version_deleted(self.executor.retire)
         self.releases = Releases(self.functions, self.clock)
+        # IAM (roles, managed and inline policies: documents) and STS (temporary credentials: documents). STS
+        # reads roles through `_known_role`; environments get their role's credentials from STS; with
+        # --strict-iam, Lambda accepts only roles IAM has whose trust policy lets lambda.amazonaws.com assume them.
+        self.iam = IamEngine(self.store, self.clock, settings.account_id)
+        self.iam.load()
+        self.sts = StsEngine(self.store, self.clock, settings.account_id, self._known_role, strict=settings.strict_iam)
+        self.sts.load()
+        self.executor.credentials = FunctionRoleCredentials(self.sts, self._function_role)
+        role_check = (lambda arn: self.iam.assumable_by(arn, "lambda.amazonaws.com")) if settings.strict_iam else None
+        # Code signing configs: documents; a function's binding is part of its own document. No signing
+        # service yet, so every package is unsigned: `Enforce` refuses deployments, `Warn` logs them.
+        self.code_signing = CodeSigningConfigs(self.store, self.functions, self.clock)
         self.lambda_provider = LambdaProvider(
             settings,
             self.functions,
             self.releases,
             _secret(settings.data_dir),
             self.invoke_front,
+            self.code_signing,
+            role_check=role_check,
         )
         # SQS: queues in memory, written through to the same database file (migration 0003).
         self.sqs_store = SqsStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
@@ -185,6 +233,7 @@ class Lamina:
             ConcurrencyApi(self.functions, self.concurrency_controls),
             PermissionsApi(self.functions, self.policies),
             FunctionSettingsApi(self.functions, self.recursion, self.runtime_management),
+            CodeSigningApi(self.functions, self.code_signing),
             EventSourceMappingApi(self.event_source_mappings),
             self.response_streaming,
             FunctionUrlsApi(self.functions, self.function_urls, self._public_port),
@@ -224,6 +273,26 @@ class Lamina:
         self.sns.load()
         self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
         sns_service = bind_service("sns", SnsProvider(self.sns, settings.region))
+        # EventBridge: buses, rules (targets inside) and accepted-but-undelivered events are documents; events go
+        # to Lambda (the async queue, as events.amazonaws.com), SQS, SNS and other buses (services/events/), and
+        # async invoke destinations may now name a bus (invoke/destinations/event_bus.py).
+        self.events = EventsEngine(self.store, self.clock)
+        self.events.load()
+        self.events_dispatch = EventsDispatcher(
+            self.events,
+            {
+                "lambda": LambdaFunctionTarget(self.async_invoker.submit_arn),
+                "sqs": SqsQueueTarget(self.sqs),
+                "sns": SnsTopicTarget(self.sns),
+            },
+            self.clock,
+            lambda_allowed=lambda arn, qualifier, rule: self.policies.allows(
+                arn, "events.amazonaws.com", source_arn=rule, qualifier=qualifier
+            ),
+        )
+        self.async_invoker.destinations.register("events", EventBusTarget(self.events.put_on_bus))
+        self.events_schedules = RuleSchedules(self.events, self.clock)  # ScheduleExpression rules, on the clock
+        events_service = bind_service("events", EventsProvider(self.events))
         # Application load balancers with Lambda targets: resources are documents, requests come in by Host.
         self.elbv2 = Elbv2Engine(self.store)
         self.elbv2.load()
@@ -237,7 +306,11 @@ class Lamina:
         apigateway_invoker = ServiceInvoker(
             self.functions, self.policies, self.invoke_front, "apigateway.amazonaws.com"
         )
-        apigateway_service = bind_service("apigateway", ApiGatewayProvider(self.apigateway, self.clock))
+        # Lambda authorizer answers the REST door keeps; FlushStageAuthorizersCache empties them.
+        rest_authorizer_results = AuthorizerCache(self.clock)
+        apigateway_service = bind_service(
+            "apigateway", ApiGatewayProvider(self.apigateway, self.clock, rest_authorizer_results.flush)
+        )
         # API Gateway HTTP APIs: one document per API, requests come in by Host (<api-id>.execute-api.localhost).
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
@@ -253,8 +326,96 @@ class Lamina:
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
         )
         s3_service.admit = presigned_check(self.clock)  # X-Amz-Expires on presigned URLs
+        # EventBridge Scheduler: schedules and groups are documents; fires go to Lambda (async invoke), SQS and SNS
+        # through the callables below, on the project's clock (services/scheduler/engine.py).
+        sqs_target, sns_target = SqsQueueTarget(self.sqs), SnsTopicTarget(self.sns)
+
+        async def to_lambda(arn: str, payload: bytes, _attributes: Attributes) -> None:
+            await self.async_invoker.submit_arn(arn, payload)
+
+        async def to_sqs(arn: str, payload: bytes, attributes: Attributes) -> None:
+            await sqs_target.deliver(Delivery(arn, payload, "Schedule", "scheduler.amazonaws.com", "", attributes))
+
+        async def to_sns(arn: str, payload: bytes, attributes: Attributes) -> None:
+            await sns_target.deliver(Delivery(arn, payload, "Schedule", "scheduler.amazonaws.com", "", attributes))
+
+        targets: dict[str, Deliver] = {"lambda": to_lambda, "sqs": to_sqs, "sns": to_sns}
+        schedule_delivery = TargetDelivery(targets, self.clock, self.store)
+        self.scheduler = SchedulerEngine(self.store, self.clock, schedule_delivery, settings.account_id)
+        self.scheduler.load()
+        scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
+        iam_service = bind_service("iam", IamProvider(self.iam))
+        sts_service = bind_service("sts", StsProvider(self.sts))
+        # CloudFormation: stacks are documents; resources are made through the other services' own operations,
+        # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes.
+        local_calls = LocalCalls(
+            [lambda_service, sqs_service, sns_service, iam_service, sts_service, http_api_service],
+            settings.region,
+            settings.account_id,
+            lambda: f"http://localhost:{self._public_port()}",
+        )
+        self.stacks = StackEngine(
+            self.store, self.clock, local_calls, resource_types(self.clock), settings.region, settings.account_id
+        )
+        self.stacks.load()
+        sam_policies = {p["PolicyName"]: arn for arn, p in managed_policies().items()}
+        cloudformation_service = bind_service(
+            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
+        )
+        # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
+        # path) and the logs API over the same tables (migration 0009); subscription filters invoke functions
+        # asynchronously as logs.amazonaws.com, which their resource policy must allow.
+        self.logs = LogsEngine(self.executor.logs, self.clock, settings.region, settings.account_id)
+        self.log_subscriptions = SubscriptionFilters(
+            self.logs,
+            self.async_invoker.submit_arn,
+            lambda arn, group_arn: self.policies.allows(
+                ":".join(arn.split(":")[:7]),
+                "logs.amazonaws.com",
+                source_arn=group_arn,
+                qualifier=arn.split(":")[7] if len(arn.split(":")) > 7 else None,
+            ),
+        )
+        self.log_subscriptions.load()
+        self.live_tails = LiveTails(self.logs)
+        logs_service = bind_service("logs", LogsProvider(self.logs, self.log_subscriptions, self.live_tails))
+        # DynamoDB: tables and items in memory, written through to the same database file (migration 0008).
+        self.dynamodb = DynamoEngine(
+            DynamoStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous),
+            self.clock,
+            settings.region,
+            settings.account_id,
+        )
+        self.dynamodb.load()
+        dynamodb_items = DynamoProvider(self.dynamodb)
+        dynamodb_service = bind_service(
+            "dynamodb",
+            dynamodb_items,
+            Reading(self.dynamodb),
+            Batches(self.dynamodb, dynamodb_items, self.clock),
+        )
+        # DynamoDB Streams: records committed with the item changes; read through the dynamodbstreams API.
+        streams_service = bind_service(
+            "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
+        )
         self.gateway = Gateway(
-            [lambda_service, sqs_service, sns_service, elbv2_service, apigateway_service, http_api_service, s3_service],
+            [
+                lambda_service,
+                sqs_service,
+                sns_service,
+                events_service,
+                elbv2_service,
+                apigateway_service,
+                http_api_service,
+                scheduler_service,
+                iam_service,
+                sts_service,
+                cloudformation_service,
+                logs_service,
+                dynamodb_service,
+                streams_service,
+                s3_service,
+            ],
             settings.region,
             settings.account_id,
             settings.public_url,
@@ -264,8 +425,10 @@ class Lamina:
         self.gateway.add_door(AlbDoor(self.elbv2, elb_invoker))
         # Both API doors serve <api-id>.execute-api.localhost: the HTTP API door claims only its own ids, the
         # REST door every other (an unknown id gets REST's 403 Missing Authentication Token).
-        self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker))
-        self.gateway.add_door(RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port))
+        self.gateway.add_door(HttpApiDoor(self.http_apis, apigateway_invoker, self.clock))
+        self.gateway.add_door(
+            RestApiDoor(self.apigateway, apigateway_invoker, self.clock, settings.port, rest_authorizer_results)
+        )
         url_invoker = ServiceInvoker(self.functions, self.policies, self.invoke_front, "*")
         signatures = SignatureCheck(settings.access_key_id, settings.secret_access_key, settings.account_id)
         url_door = FunctionUrlDoor(
@@ -295,6 +458,14 @@ class Lamina:
         self.event_source_mappings.start()
         self.sqs_moves.start()  # message move tasks a stop (or crash) interrupted
         self.sns.start()  # http/https deliveries a stop interrupted
+        self.events_dispatch.start()  # accepted events not yet delivered (before a stop or a crash) go out
+        self.events_schedules.start()
+        self.scheduler.start()  # fires that fell due while stopped fire once now
+        self.stacks.start()  # deployments a stop (or crash) interrupted: creations roll back, deletions resume
+        self.logs.start()  # the retention sweeper
+        self.log_subscriptions.start()
+        self.live_tails.start()
+        self.dynamodb.start()  # the TTL sweeper
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -340,19 +511,41 @@ class Lamina:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        await self.scheduler.close()
+        await self.stacks.close()
         await self.async_invoker.close()
         await self.concurrency_controls.close()
         await self.event_source_mappings.close()
         await self.sqs_pollers.close()
         self.functions.close()
         await self.executor.close()
+        await self.events_schedules.close()
+        await self.events_dispatch.close()
         await self.event_queue.close()
         await self.sns.close()
+        await self.log_subscriptions.close()
+        await self.logs.close()
         await self.sqs_moves.close()
         await self.sqs.close()
+        await self.dynamodb.close()
         await self.sqs_store.close()
         self.s3_store.close()
         self.store.close()
+
+    def _known_role(self, arn: str) -> KnownRole | None:
+        role = self.iam.role_by_arn(arn)
+        if role is None:
+            return None
+        return KnownRole(role["Arn"], role["RoleName"], role["RoleId"], role["MaxSessionDuration"])
+
+    def _function_role(self, function_arn: str) -> str | None:
+        """The execution role of a function ($LATEST's), by its unqualified ARN."""
+        try:
+            ref = self.functions.resolve(function_arn, self.settings.region, self.settings.account_id)
+        except LaminaError:
+            return None
+        entry = self.functions.lookup(ref)
+        return None if entry is None else entry.config.role
 
     def _retire(self, config: FunctionConfig | None, function_arn: str) -> None:
         """Code or configuration of $LATEST changed (or the function is gone): old environments get no
@@ -369,16 +562,40 @@ class Lamina:
                 "lambda": "running",
                 "sqs": "running",
                 "sns": "running",
+                "events": "running",
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
                 "s3": "running",
+                "scheduler": "running",
+                "iam": "running",
+                "sts": "running",
+                "cloudformation": "running",
+                "logs": "running",
+                "dynamodb": "running",
+                "dynamodbstreams": "running",
             },
+            "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
+            "eventBridge": {
+                "pending": len(self.events.pending),
+                "delivered": sum(self.events_dispatch.delivered.values()),
+                "retried": sum(self.events_dispatch.retried.values()),
+                "deadLettered": sum(self.events_dispatch.dead_lettered.values()),
+                "dropped": sum(self.events_dispatch.dropped.values()),
+                "scheduleFires": self.events_schedules.fired,
+            },
             "fastInvokes": self.fast_invoke.taken,
             "fastEventInvokes": self.fast_invoke.events_taken,
             "fastUrlRequests": self.fast_url.taken,
+            "logs": {
+                "droppedEvents": self.executor.logs.dropped_events,  # over the writer's queue bound
+                "retentionSwept": self.logs.swept_events,
+                "subscriptionDeliveries": self.log_subscriptions.delivered,
+                "subscriptionFailures": self.log_subscriptions.failed,
+                "liveTailSessions": self.live_tails.sessions,
+            },
         }
 
     def _internal(self, request: Request) -> Response | None:

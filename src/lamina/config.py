@@ -42,6 +42,9 @@ class Settings:
     # Host-wide bounds on all environments together (sandbox/host_bounds.py); None: derived from the host.
     max_environment_memory_mb: int | None = None
     max_environment_pids: int | None = None
+    # --strict-iam: a function's Role must be an IAM role Lamina has whose trust policy lets Lambda assume it
+    # (AWS's InvalidParameterValueException otherwise), and STS refuses roles that do not exist.
+    strict_iam: bool = False
 
     @property
     def public_url(self) -> str:

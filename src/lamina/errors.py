@@ -3,6 +3,7 @@
     LaminaError                      any failure the platform reports to a caller
     ├── NotFound                     ResourceNotFoundException (404)
     │   ├── ProvisionedConfigNotFound  ProvisionedConcurrencyConfigNotFoundException (404)
+    │   ├── CodeSigningConfigNotFound  CodeSigningConfigNotFoundException (404): a function names a missing one
     │   └── ArnNotFound              a resource named by ARN is missing (SQS move tasks: ResourceNotFoundException)
     ├── InvalidParameter             InvalidParameterValueException (400)
     │   ├── MissingParameter         a required parameter is absent (SQS: MissingParameter)
@@ -15,6 +16,7 @@
     │   ├── InvalidReceiptHandle     a receipt handle that was never issued (SQS)
     │   ├── MessageNotInflight       changing the visibility of a message not received (SQS)
     │   └── InvalidMessageContents   characters outside what SQS accepts (SQS)
+    ├── CodeVerificationFailed       CodeVerificationFailedException (400): an untrusted package, `Enforce`
     ├── PolicyLengthExceeded         PolicyLengthExceededException (400): resource policy over 20 KB
     ├── ValidationFailed             ValidationException (400): request does not satisfy the model
     ├── InvalidRequestContent        InvalidRequestContentException (400): body is not what the model says
@@ -61,6 +63,14 @@ class ProvisionedConfigNotFound(NotFound):
 
 
 class ArnNotFound(NotFound):
+    pass
+
+
+class CodeSigningConfigNotFound(NotFound):
+    pass
+
+
+class CodeVerificationFailed(LaminaError):
     pass
 
 

@@ -38,6 +38,8 @@ class VersionSpec:
     account_id: str = "000000000000"
     log_group: str = ""
     log_format: str = "Text"
+    application_log_level: str | None = None  # LoggingConfig, JSON format only (AWS_LAMBDA_LOG_LEVEL)
+    system_log_level: str | None = None  # LoggingConfig, JSON format only (platform lines, logs/platform_lines.py)
     config_key: str = ""
 
 
@@ -92,3 +94,4 @@ class CallContext:
     account_id: str
     request_id: str
     base_url: str  # how the caller reached Lamina, for URLs Lamina hands out (code locations)
+    access_key_id: str = ""  # the signing key of the request's credential scope ("" when unsigned): STS's caller

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -173,3 +174,114 @@ def test_a_simple_response_authorizer_with_payload_2_0(
     assert json.loads(answer.body)["requestContext"]["authorizer"]["lambda"] == {"route": "GET"}
     apigw.delete_api(ApiId=api_id)
     lambda_client.delete_function(FunctionName=name)
+
+
+COUNTING = """
+import uuid
+
+def handler(event, context):
+    return {"isAuthorized": event["identitySource"] != ["nope"], "context": {"call": uuid.uuid4().hex}}
+"""
+
+
+@pytest.mark.parametrize("ttl", [300, 0])
+def test_authorizer_answers_are_cached_by_identity_source(
+    lamina: LaminaProcess, apigw: Any, lambda_client: Any, make_function: Callable[..., str], ttl: int
+) -> None:
+    function = make_function()
+    name = f"api-count-{uuid.uuid4().hex[:10]}"
+    auth_arn = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": COUNTING})},
+    )["FunctionArn"]
+    api_id = apigw.create_api(Name="cached", ProtocolType="HTTP", Target=function, RouteKey="GET /me")["ApiId"]
+    authorizer = apigw.create_authorizer(
+        ApiId=api_id,
+        Name="counting",
+        AuthorizerType="REQUEST",
+        AuthorizerUri=auth_arn,
+        AuthorizerPayloadFormatVersion="2.0",
+        EnableSimpleResponses=True,
+        IdentitySource=["$request.header.Authorization"],
+        AuthorizerResultTtlInSeconds=ttl,
+    )
+    assert authorizer["AuthorizerResultTtlInSeconds"] == ttl
+    (route,) = apigw.get_routes(ApiId=api_id)["Items"]
+    apigw.update_route(
+        ApiId=api_id, RouteId=route["RouteId"], AuthorizationType="CUSTOM", AuthorizerId=authorizer["AuthorizerId"]
+    )
+    grant(lambda_client, function, api_id)
+    grant(lambda_client, auth_arn, api_id, f"authorizers/{authorizer['AuthorizerId']}")
+    host = f"{api_id}.execute-api.localhost"
+
+    def call_id(token: str) -> str:
+        answer = http_call(lamina.port, host, "GET", "/me", headers=[("Authorization", token)])
+        assert answer.status == 200, answer.body
+        return str(json.loads(answer.body)["requestContext"]["authorizer"]["lambda"]["call"])
+
+    try:
+        seen = [call_id("alice"), call_id("alice"), call_id("bob")]
+        if ttl:
+            assert seen[0] == seen[1] != seen[2]
+        else:
+            assert len(set(seen)) == 3
+        for _ in range(2):  # a refusal is kept too, and stays a refusal
+            refused = http_call(lamina.port, host, "GET", "/me", headers=[("Authorization", "nope")])
+            assert (refused.status, json.loads(refused.body)) == (403, {"message": "Forbidden"})
+    finally:
+        apigw.delete_api(ApiId=api_id)
+        lambda_client.delete_function(FunctionName=name)
+
+
+SLOW_AUTHORIZER = """
+import time
+
+def handler(event, context):
+    time.sleep(15)
+    return {"isAuthorized": True}
+"""
+
+
+@pytest.mark.slow
+def test_an_authorizer_that_does_not_answer_in_10_s_is_a_500(
+    lamina: LaminaProcess, apigw: Any, lambda_client: Any, make_function: Callable[..., str]
+) -> None:
+    function = make_function()
+    name = f"api-slow-{uuid.uuid4().hex[:10]}"
+    auth_arn = lambda_client.create_function(
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=ROLE,
+        Handler="app.handler",
+        Timeout=30,
+        Code={"ZipFile": make_zip({"app.py": SLOW_AUTHORIZER})},
+    )["FunctionArn"]
+    api_id = apigw.create_api(Name="slow", ProtocolType="HTTP", Target=function, RouteKey="GET /me")["ApiId"]
+    try:
+        authorizer = apigw.create_authorizer(
+            ApiId=api_id,
+            Name="slow",
+            AuthorizerType="REQUEST",
+            AuthorizerUri=auth_arn,
+            AuthorizerPayloadFormatVersion="2.0",
+            EnableSimpleResponses=True,
+            IdentitySource=["$request.header.Authorization"],
+        )
+        (route,) = apigw.get_routes(ApiId=api_id)["Items"]
+        apigw.update_route(
+            ApiId=api_id, RouteId=route["RouteId"], AuthorizationType="CUSTOM", AuthorizerId=authorizer["AuthorizerId"]
+        )
+        grant(lambda_client, function, api_id)
+        grant(lambda_client, auth_arn, api_id, f"authorizers/{authorizer['AuthorizerId']}")
+        host = f"{api_id}.execute-api.localhost"
+        started = time.monotonic()
+        answer = http_call(lamina.port, host, "GET", "/me", headers=[("Authorization", "x")])
+        assert (answer.status, json.loads(answer.body)) == (500, {"message": "Internal Server Error"})
+        assert 9 < time.monotonic() - started < 15  # refused at the authorizer's 10 s, before it returned
+        assert http_call(lamina.port, host, "GET", "/nowhere").status == 404  # and the server keeps serving
+    finally:
+        apigw.delete_api(ApiId=api_id)
+        lambda_client.delete_function(FunctionName=name)

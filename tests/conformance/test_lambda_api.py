@@ -23,7 +23,15 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conformance.snapshot import LIVE_ACCOUNT, KnownDifference, Replay, capture, known_difference, load
+from tests.conformance.snapshot import (
+    LIVE_ACCOUNT,
+    KnownDifference,
+    Replay,
+    capture,
+    clean,
+    known_difference,
+    load,
+)
 from tests.conftest import make_zip
 from tests.server import ROLE
 
@@ -74,6 +82,7 @@ class Ctx:
     slow: Any  # a client of the server that keeps functions Pending / InProgress for a second
     rec: Replay
     created: list[tuple[Any, str]] = field(default_factory=list)
+    cleanups: list[Callable[[], Any]] = field(default_factory=list)  # after the functions are deleted
 
     def name(self, prefix: str = "fn") -> str:
         """A unique function name, deleted after the test even if a call that should fail created it."""
@@ -104,6 +113,8 @@ class Ctx:
     def cleanup(self) -> None:
         for client, name in self.created:
             capture(client.delete_function, FunctionName=name)
+        for cleanup in self.cleanups:
+            cleanup()
 
 
 Scenario = Callable[[Ctx], None]
@@ -251,6 +262,7 @@ def delete_nonexisting_version(ctx: Ctx) -> None:
     "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function]",
     "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function_configuration]",
     "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function_url_config]",
+    "TestLambdaFunction::test_ops_on_nonexisting_fn[get_function_code_signing_config]",
 )
 def nonexisting_fn(ctx: Ctx) -> None:
     name = ctx.name("i-dont-exist")
@@ -264,6 +276,7 @@ def nonexisting_fn(ctx: Ctx) -> None:
     "TestLambdaFunction::test_get_function_wrong_region[delete_function]",
     "TestLambdaFunction::test_get_function_wrong_region[invoke]",
     "TestLambdaFunction::test_get_function_wrong_region[get_function_url_config]",
+    "TestLambdaFunction::test_get_function_wrong_region[get_function_code_signing_config]",
 )
 def wrong_region(ctx: Ctx) -> None:
     name = ctx.name("i-exist")
@@ -971,6 +984,101 @@ def alias_update_missing(ctx: Ctx) -> None:
     name = _two_versions(ctx)
     ctx.rec.call("update_alias_response", ctx.client.update_alias, FunctionName=name, Name="non-existent",
                  Description="something")  # fmt: skip
+
+
+# -- TestCodeSigningConfig -------------------------------------------------------------------------
+
+
+def _create_csc(ctx: Ctx) -> str:
+    """Upstream's config: one signing profile, Enforce; deleted after the test."""
+    publisher = f"arn:aws:signer:{REGION}:{LIVE_ACCOUNT}:/signing-profiles/test"
+    created = ctx.rec.call(
+        "create_code_signing_config",
+        ctx.client.create_code_signing_config,
+        Description="Testing CodeSigning Config",
+        AllowedPublishers={"SigningProfileVersionArns": [publisher]},
+        CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Enforce"},
+    )
+    arn: str = created["CodeSigningConfig"]["CodeSigningConfigArn"]
+    ctx.cleanups.append(lambda: capture(ctx.client.delete_code_signing_config, CodeSigningConfigArn=arn))
+    return arn
+
+
+@scenario("TestCodeSigningConfig::test_function_code_signing_config")
+def code_signing_lifecycle(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name("lambda_func")
+    ctx.fixture_create(name)
+    arn = _create_csc(ctx)
+    rec.call("update_code_signing_config", c.update_code_signing_config, CodeSigningConfigArn=arn,
+             CodeSigningPolicies={"UntrustedArtifactOnDeployment": "Warn"})  # fmt: skip
+    rec.call("get_code_signing_config", c.get_code_signing_config, CodeSigningConfigArn=arn)
+    rec.call("put_function_code_signing_config", c.put_function_code_signing_config, CodeSigningConfigArn=arn,
+             FunctionName=name)  # fmt: skip
+    rec.call("get_function_code_signing_config", c.get_function_code_signing_config, FunctionName=name)
+    # Recorded is the config itself, picked out of the listing (other configs of the account are left out).
+    listing = c.get_paginator("list_code_signing_configs").paginate().build_full_result()["CodeSigningConfigs"]
+    rec.match("list_code_signing_configs", next(x for x in listing if x["CodeSigningConfigArn"] == arn))
+    rec.call("list_functions_by_code_signing_config", c.list_functions_by_code_signing_config,
+             CodeSigningConfigArn=arn)  # fmt: skip
+    rec.call("delete_function_code_signing_config", c.delete_function_code_signing_config, FunctionName=name)
+    rec.call("delete_code_signing_config", c.delete_code_signing_config, CodeSigningConfigArn=arn)
+
+
+@scenario("TestCodeSigningConfig::test_code_signing_not_found_excs")
+def code_signing_not_found(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name("lambda_func")
+    ctx.fixture_create(name)
+    arn = _create_csc(ctx)
+    invalid = f"{arn[:-1]}x"
+    rec.bindings.values["<csc_arn_invalid>"] = clean(invalid)
+    missing = "csc-test-doesnotexist"
+    rec.call("delete_csc_notfound", c.delete_code_signing_config, CodeSigningConfigArn=invalid)
+    rec.call("nothing_to_delete_response", c.delete_function_code_signing_config, FunctionName=name)
+    rec.call("delete_function_csc_fnnotfound", c.delete_function_code_signing_config, FunctionName=missing)
+    rec.call("put_function_csc_invalid_fnname", c.put_function_code_signing_config, FunctionName=missing,
+             CodeSigningConfigArn=arn)  # fmt: skip
+    rec.call("put_function_csc_invalid_csc_arn", c.put_function_code_signing_config, FunctionName=name,
+             CodeSigningConfigArn=invalid)  # fmt: skip
+    rec.call("put_function_csc_invalid_both", c.put_function_code_signing_config, FunctionName=missing,
+             CodeSigningConfigArn=invalid)  # fmt: skip
+    rec.call("update_csc_invalid_csc_arn", c.update_code_signing_config, CodeSigningConfigArn=invalid,
+             Description="new-description")  # fmt: skip
+    rec.call("update_csc_noupdates", c.update_code_signing_config, CodeSigningConfigArn=invalid)
+    rec.call("update_csc_noupdate_response", c.update_code_signing_config, CodeSigningConfigArn=arn)
+    rec.call("get_csc_invalid", c.get_code_signing_config, CodeSigningConfigArn=invalid)
+    rec.call("get_function_csc_fnwithoutcsc", c.get_function_code_signing_config, FunctionName=name)
+    rec.call("get_function_csc_nonexistingfn", c.get_function_code_signing_config, FunctionName=missing)
+    rec.call("list_functions_by_csc_fnwithoutcsc", c.list_functions_by_code_signing_config, CodeSigningConfigArn=arn)
+    rec.call("list_functions_by_csc_invalid_cscarn", c.list_functions_by_code_signing_config,
+             CodeSigningConfigArn=invalid)  # fmt: skip
+
+
+# -- TestLambdaRecursion ------------------------------------------------------------------------------
+
+
+@scenario("TestLambdaRecursion::test_put_function_recursion_config_allow")
+def recursion_allow(ctx: Ctx) -> None:
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    ctx.fixture_create(name)
+    rec.call("put_recursion_config_response", c.put_function_recursion_config, FunctionName=name,
+             RecursiveLoop="Allow")  # fmt: skip
+    rec.call("get_recursion_config_response", c.get_function_recursion_config, FunctionName=name)
+
+
+@scenario("TestLambdaRecursion::test_put_function_recursion_config_default_terminate")
+def recursion_default(ctx: Ctx) -> None:
+    name = ctx.name()
+    ctx.fixture_create(name)
+    ctx.rec.call("get_recursion_default_terminate_response", ctx.client.get_function_recursion_config,
+                 FunctionName=name)  # fmt: skip
+
+
+@scenario("TestLambdaRecursion::test_put_function_recursion_config_invalid_value")
+def recursion_invalid(ctx: Ctx) -> None:
+    name = ctx.name()
+    ctx.fixture_create(name)
+    ctx.rec.call("put_recursion_invalid_value_error", ctx.client.put_function_recursion_config, FunctionName=name,
+                 RecursiveLoop="InvalidValue")  # fmt: skip
 
 
 # -- the test -----------------------------------------------------------------------------------------

@@ -98,16 +98,18 @@ def test_auth_none_without_the_public_permission_is_403(port: int, make_url: Cal
     assert json.loads(answer.body)["Message"].startswith("Forbidden. For troubleshooting Function URL authorization")
 
 
-def test_unknown_url_id_is_404(port: int) -> None:
+def test_unknown_url_id_is_403_as_on_aws(port: int) -> None:
     answer = http_call(port, "a" * 32 + ".lambda-url.us-east-1.localhost", "GET", "/")
-    assert answer.status == 404 and "a" * 32 in json.loads(answer.body)["Message"]
+    assert (answer.status, answer.body) == (403, b'{"Message":null}')
+    assert answer.header("x-amzn-ErrorType") == ["AccessDeniedException"]
 
 
 def test_deleted_url_config_stops_answering(port: int, make_url: Callable[..., Url], lambda_client: object) -> None:
     url = make_url()
     assert http_call(port, url.host, "GET", "/string").status == 200
     lambda_client.delete_function_url_config(FunctionName=url.function)  # type: ignore[attr-defined]
-    assert http_call(port, url.host, "GET", "/string").status == 404
+    gone = http_call(port, url.host, "GET", "/string")
+    assert (gone.status, gone.body) == (403, b'{"Message":null}')
 
 
 def test_cors_preflight_and_response_headers(port: int, make_url: Callable[..., Url]) -> None:
@@ -215,3 +217,43 @@ def test_alias_url_invokes_the_alias_version(port: int, make_url: Callable[..., 
         answer = http_call(port, host, "GET", "/x")
         assert answer.status == 200, answer.body
         assert json.loads(answer.body)["requestContext"]["apiId"] == host.split(".")[0]
+
+
+def test_a_policy_change_is_seen_at_once(port: int, make_url: Callable[..., Url], lambda_client: Any) -> None:
+    """The door keeps its policy verdicts only while the policy is unchanged."""
+    url = make_url()
+    assert http_call(port, url.host, "GET", "/string").status == 200
+    lambda_client.remove_permission(FunctionName=url.function, StatementId="url")
+    assert http_call(port, url.host, "GET", "/string").status == 403
+    lambda_client.add_permission(
+        FunctionName=url.function,
+        StatementId="again",
+        Action="lambda:InvokeFunctionUrl",
+        Principal="*",
+        FunctionUrlAuthType="NONE",
+    )
+    assert http_call(port, url.host, "GET", "/string").status == 200
+
+
+DEEP = """
+import sys
+
+def handler(event, context):
+    sys.setrecursionlimit(50000)
+    if event["rawPath"] == "/deep":
+        answer = []
+        for _ in range(20000):
+            answer = [answer]
+        return {"statusCode": 200, "body": "x", "headers": {"x": answer}}
+    return {"statusCode": 200, "body": "fine"}
+"""
+
+
+def test_an_answer_nested_past_the_parser_is_a_502_and_the_door_keeps_serving(
+    port: int, make_url: Callable[..., Url]
+) -> None:
+    url = make_url(code=DEEP)
+    deep = http_call(port, url.host, "GET", "/deep")
+    assert (deep.status, json.loads(deep.body)) == (502, {"message": "Internal Server Error"})
+    fine = http_call(port, url.host, "GET", "/")
+    assert (fine.status, fine.body) == (200, b"fine")

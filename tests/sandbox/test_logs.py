@@ -31,7 +31,7 @@ def test_lines_match_lambda() -> None:
 
 
 def test_store_groups_streams_events_and_bounds(tmp_path: Path) -> None:
-    store = LogStore(tmp_path, max_stream_bytes=200, max_group_bytes=300)
+    store = LogStore(tmp_path / "lamina.db", max_stream_bytes=200, max_group_bytes=300)
     store.start()
     try:
         store.append("/aws/lambda/f", "2024/01/01/[$LATEST]aa", [(1000, "hello"), (1001, "tab\tinside")])
@@ -65,7 +65,7 @@ def test_store_groups_streams_events_and_bounds(tmp_path: Path) -> None:
 
 def test_capture_splits_lines_keeps_tail_and_orders_output(tmp_path: Path, loop: Loop) -> None:
     async def body() -> None:
-        store = LogStore(tmp_path)
+        store = LogStore(tmp_path / "lamina.db")
         store.start()
         read_fd, write_fd = os.pipe()
         clock = ManualClock()

@@ -3,36 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.aws_cli import AWS, cli_environment
+from tests.aws_cli import AWS, json_runner
 
 
 @pytest.fixture
 def aws(tmp_path: Path, lamina: Any) -> Any:
-    env = cli_environment(tmp_path)
-
-    def run(*args: str, ok: bool = True) -> Any:
-        done = subprocess.run(
-            [str(AWS), "--endpoint-url", lamina.url, *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
-        if not ok:
-            assert done.returncode != 0
-            return done.stderr
-        assert done.returncode == 0, done.stderr
-        return json.loads(done.stdout) if done.stdout.strip() else None
-
-    return run
+    return json_runner(tmp_path, lamina.url)
 
 
 @pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")

@@ -98,3 +98,12 @@ def test_body_scope_needs_json() -> None:
 def test_invalid_policies(text: str) -> None:
     with pytest.raises(InvalidParameter):
         parse_policy(text)
+
+
+def test_cidr_conditions_use_eventbridges_ip_matching() -> None:
+    policy = parse_policy(json.dumps({"ip": [{"cidr": "10.0.0.0/24"}]}))
+    assert matches_attributes(policy, {"ip": {"DataType": "String", "StringValue": "10.0.0.7"}})
+    assert not matches_attributes(policy, {"ip": {"DataType": "String", "StringValue": "10.0.1.7"}})
+    with pytest.raises(InvalidParameter) as err:
+        parse_policy(json.dumps({"ip": [{"cidr": "10.0.0.0"}]}))
+    assert err.value.message == "Invalid parameter: FilterPolicy: Malformed CIDR, one '/' required"

@@ -14,7 +14,9 @@ Wire = tuple[str, int, str | None]  # (error shape name, HTTP status, legacy que
 # Most specific first: the first class in an error's MRO found here wins.
 _WIRE: dict[type[errors.LaminaError], tuple[str, int]] = {
     errors.ProvisionedConfigNotFound: ("ProvisionedConcurrencyConfigNotFoundException", 404),
+    errors.CodeSigningConfigNotFound: ("CodeSigningConfigNotFoundException", 404),
     errors.NotFound: ("ResourceNotFoundException", 404),
+    errors.CodeVerificationFailed: ("CodeVerificationFailedException", 400),
     errors.InvalidParameter: ("InvalidParameterValueException", 400),
     errors.PolicyLengthExceeded: ("PolicyLengthExceededException", 400),
     errors.ValidationFailed: ("ValidationException", 400),
@@ -74,6 +76,37 @@ _BY_SERVICE: dict[str, dict[type[errors.LaminaError], Wire]] = {
         errors.AccessDenied: ("AuthorizationError", 403, None),
         errors.Throttled: ("Throttled", 429, None),
         errors.InternalFailure: ("InternalError", 500, None),  # SNS's InternalErrorException
+    },
+    # IAM and STS (query protocol): their own codes are ServiceFaults (services/iam/engine.py); these are the
+    # shared failures as they name them.
+    "iam": {
+        errors.ValidationFailed: ("ValidationError", 400, None),
+        errors.InvalidParameter: ("InvalidInput", 400, None),
+        errors.InvalidRequestContent: ("ValidationError", 400, None),
+        errors.NotFound: ("NoSuchEntity", 404, None),
+        errors.UnknownOperation: ("InvalidAction", 400, None),
+        errors.AccessDenied: ("AccessDenied", 403, None),
+        errors.Throttled: ("Throttling", 400, None),
+        errors.InternalFailure: ("ServiceFailure", 500, None),
+    },
+    "sts": {
+        errors.ValidationFailed: ("ValidationError", 400, None),
+        errors.InvalidParameter: ("ValidationError", 400, None),
+        errors.InvalidRequestContent: ("ValidationError", 400, None),
+        errors.UnknownOperation: ("InvalidAction", 400, None),
+        errors.AccessDenied: ("AccessDenied", 403, None),
+        errors.InternalFailure: ("InternalFailure", 500, None),
+    },
+    # DynamoDB (json 1.0): its own codes are ServiceFaults (services/dynamodb/faults.py); every failure is a 400.
+    "dynamodb": {
+        errors.InvalidRequestContent: ("SerializationException", 400, None),
+        errors.UnknownOperation: ("UnknownOperationException", 400, None),
+        errors.ValidationFailed: ("ValidationException", 400, None),
+    },
+    "dynamodbstreams": {
+        errors.InvalidRequestContent: ("SerializationException", 400, None),
+        errors.UnknownOperation: ("UnknownOperationException", 400, None),
+        errors.ValidationFailed: ("ValidationException", 400, None),
     },
     # elbv2 (query protocol): most of its codes are raised as ServiceFault; these are the shared failures.
     "elbv2": {

@@ -21,7 +21,7 @@ from botocore.model import OperationModel, ServiceModel, Shape
 
 from lamina.api.catalog import RouteTable, error_shapes, load_service_model
 from lamina.api.faults import service_wire_error, wire_error
-from lamina.api.front_door import FrontDoor
+from lamina.api.front_door import FrontDoor, host_name
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
@@ -35,8 +35,14 @@ from lamina.types import CallContext
 
 log = logging.getLogger(__name__)
 
+_UNKNOWN_HOST = (
+    "Nothing answers at {host}: function URLs are <url-id>.lambda-url.<region>.localhost, API stages "
+    "<api-id>.execute-api.localhost and load balancers <DNSName>; check the id and that it was not deleted"
+)
+
 _SCOPE = re.compile(r"Credential=[^/]*/\d{8}/([^/]+)/([^/]+)/")
 _QUERY_SCOPE = re.compile(r"(?:^|&)X-Amz-Credential=[^&]*?(?:/|%2F)\d{8}(?:/|%2F)([^/&%]+)(?:/|%2F)([^/&%]+)(?:/|%2F)")
+_KEY = re.compile(r"Credential=([^/,\s]*)/")
 _SNAKE = re.compile(r"(?<!^)(?=[A-Z])")
 
 Internal = Callable[[Request], Awaitable[Response] | Response | None]
@@ -66,6 +72,12 @@ def credential_scope(headers: dict[str, str]) -> tuple[str, str] | None:
         if m:
             return m.group(1), m.group(2)
     return None
+
+
+def access_key_id(headers: dict[str, str]) -> str:
+    """The access key id a SigV4-signed request names ("" when it is not signed)."""
+    m = _KEY.search(headers.get("authorization", ""))
+    return m.group(1) if m else ""
 
 
 def snake(name: str) -> str:
@@ -164,7 +176,7 @@ def error_answer(
         return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
     if service is not None and isinstance(service.protocol, JsonProtocol):
         code, status, query_code = service_wire_error(service.name, error)
-        return service.protocol.error_response(code, status, error.message, query_code)
+        return service.protocol.error_response(code, status, error.message, query_code, dict(error.fields))
     code, status = wire_error(error)
     shape = service.errors.get(code) if service is not None else None
     return error_response(code, status, error.message, dict(error.fields), shape)
@@ -220,6 +232,13 @@ class Gateway:
         response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
+    @staticmethod
+    def _unknown(request: Request) -> UnknownOperation:
+        host = host_name(request)
+        if host.endswith(".localhost"):  # meant for a front door, but none has that name
+            return UnknownOperation(_UNKNOWN_HOST.format(host=host))
+        return UnknownOperation("Unknown operation: " + request.method)
+
     async def _dispatch(self, request: Request) -> Response:
         for door in self._doors:
             if door.claims(request):
@@ -230,11 +249,11 @@ class Gateway:
                 return await internal if not isinstance(internal, Response) else internal
         service, region, found = self._identify(request)
         if service is None:
-            return self._error(None, UnknownOperation("Unknown operation: " + request.method))
+            return self._error(None, self._unknown(request))
         if found is None:
             found = service.route(request)
         if found is None:
-            return self._error(service, UnknownOperation("Unknown operation: " + request.method), request.request_id)
+            return self._error(service, self._unknown(request), request.request_id)
         op, uri_params = found
         try:
             limit = service.body_limits.get(op.name)
@@ -251,7 +270,13 @@ class Gateway:
                 return self._not_implemented(service, op)
             if self._space is not None and self._space.full:
                 self._space.check(op.name)  # a full disk: only what frees or reads space runs
-            ctx = CallContext(region, self._account_id, request.request_id, self._base_url_for(request))
+            ctx = CallContext(
+                region,
+                self._account_id,
+                request.request_id,
+                self._base_url_for(request),
+                access_key_id(request.headers),
+            )
             result = method(ctx, params)
             if hasattr(result, "__await__"):
                 result = await result

@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="processes of all execution environments together (default: the host's pid_max minus max(1024, 1/4))",
     )
+    serve.add_argument(
+        "--strict-iam",
+        action="store_true",
+        help="refuse function roles that are not IAM roles Lambda may assume, and AssumeRole of unknown roles",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -101,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         cpu_placement=args.cpu_placement == "auto",
         max_environment_memory_mb=args.max_environment_memory,
         max_environment_pids=args.max_environment_pids,
+        strict_iam=args.strict_iam,
     )
     import uvloop
 

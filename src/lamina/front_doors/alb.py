@@ -214,7 +214,7 @@ def _response(payload: bytes, multi_value: bool) -> Response:
     try:
         answer = json.loads(payload)
         status = int(answer["statusCode"])
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         return alb_page(502)
     if not 100 <= status <= 599:
         return alb_page(502)

@@ -6,7 +6,8 @@ A request finds its URL config by url id; AuthType NONE needs the function's pol
 signature (service `lambda`, Lamina's credentials). A configured CORS answers preflight OPTIONS itself and
 puts its headers on every answer (over the function's own). The request becomes the payload 2.0 event
 (front_doors/payload_v2.py) and one invocation; the answer maps back by the 2.0 rules. InvokeMode
-RESPONSE_STREAM serves the body chunked as the function writes it.
+RESPONSE_STREAM serves the body chunked as the function writes it. A URL id without a config (never made,
+or deleted) is answered as AWS does: 403 {"Message":null}, x-amzn-ErrorType AccessDeniedException.
 """
 
 from __future__ import annotations
@@ -58,6 +59,11 @@ class Admitted:
     request: Request  # as the function sees it (the path form's prefix taken off)
     authorizer: dict[str, Any] | None
     origin: str | None
+
+
+def no_such_url() -> Response:
+    """AWS's answer for a URL id that has no config (never made or deleted): 403, a null Message."""
+    return Response(403, [*_JSON, ("x-amzn-ErrorType", "AccessDeniedException")], b'{"Message":null}')
 
 
 def _answer(status: int, body: bytes) -> Response:
@@ -114,8 +120,8 @@ class FunctionUrlDoor:
         url_id, inner = self._locate(request)
         config = self._urls.by_id(url_id)
         if config is None:
-            message = {"Message": f"No function URL has the id {url_id!r}"}
-            return _answer(404, json.dumps(message).encode())
+            log.info("function URL %s: no URL config has this id (never made, or deleted)", url_id)
+            return no_such_url()
         origin = request.headers.get("origin")
         if config.cors is not None and request.method == "OPTIONS" and origin is not None:
             return self._preflight(config.cors, request, origin)

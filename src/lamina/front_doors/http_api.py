@@ -2,7 +2,8 @@
 `<api-id>.execute-api.<region>.localhost`). The `$default` stage has no path prefix, a named stage is the
 first path segment. The stage's deployment picks the route (most specific first, then `$default`), the
 route its integration; an AWS_PROXY integration invokes its function as `apigateway.amazonaws.com` with
-the payload 1.0 (front_doors/payload_v1.py) or 2.0 (payload_v2.py) event.
+the payload 1.0 (front_doors/payload_v1.py) or 2.0 (payload_v2.py) event, an HTTP_PROXY one sends the request
+on to its URL (front_doors/http_proxy.py).
 
 HTTP APIs answer their own failures as JSON: 404 {"message":"Not Found"} for no route, 500
 {"message":"Internal Server Error"} for a missing permission, a function error or an answer it does not
@@ -22,9 +23,12 @@ from typing import Any, Protocol
 
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
+from lamina.clock import Clock
 from lamina.errors import LaminaError
-from lamina.front_doors import payload_v1, payload_v2
-from lamina.front_doors.http_api_authorizer import authorize
+from lamina.front_doors import http_proxy, payload_v1, payload_v2
+from lamina.front_doors.authorizer_cache import AuthorizerCache
+from lamina.front_doors.http_api_authorizer import Guards, authorize
+from lamina.front_doors.jwt_authorizer import JwksCache
 from lamina.services.apigatewayv2.engine import HttpApiEngine
 from lamina.services.apigatewayv2.provider import DEFAULT_STAGE
 from lamina.services.apigatewayv2.records import HttpApi, function_of
@@ -59,9 +63,10 @@ def message(status: int, text: str) -> Response:
 
 
 class HttpApiDoor:
-    def __init__(self, engine: HttpApiEngine, functions: FunctionCaller) -> None:
+    def __init__(self, engine: HttpApiEngine, functions: FunctionCaller, clock: Clock) -> None:
         self._engine = engine
         self._functions = functions
+        self._guards = Guards(clock, AuthorizerCache(clock), JwksCache(clock))
 
     def claims(self, request: Request) -> bool:
         api_id = api_id_of(host_name(request))
@@ -96,8 +101,9 @@ class HttpApiDoor:
             return message(404, "Not Found")
         target = match.route.get("Target") or ""
         integration = snapshot["integrations"].get(target.partition("/")[2])
-        if integration is None or integration.get("IntegrationType") != "AWS_PROXY":
-            log.info("HTTP API %s: route %s has no Lambda integration", api.api_id, match.route["RouteKey"])
+        kind = integration.get("IntegrationType") if integration is not None else None
+        if integration is None or kind not in ("AWS_PROXY", "HTTP_PROXY"):
+            log.info("HTTP API %s: route %s has no integration Lamina serves", api.api_id, match.route["RouteKey"])
             return message(500, "Internal Server Error")
         function_id = function_of(integration.get("IntegrationUri") or "")
         source_arn = _source_arn(api, str(stage["StageName"]), request.method, match.route["RouteKey"])
@@ -121,6 +127,7 @@ class HttpApiDoor:
             facts, request.method, headers, request.query_string, request.body, request_id, now
         )
         authorizer = api.authorizers.get(match.route.get("AuthorizerId") or "")
+        v2_authorizer: dict[str, Any] | None = None
         if match.route.get("AuthorizationType") in ("CUSTOM", "JWT") and authorizer is not None:
             plain = payload_v2.Route(
                 api.account,
@@ -136,14 +143,28 @@ class HttpApiDoor:
                 return payload_v2.build_event(request, plain, request_id=request_id, epoch_ms=int(now * 1000))
 
             verdict = await authorize(
-                self._functions, api, authorizer, request, event, event_v2, source_arn, match.path_parameters
+                self._functions,
+                self._guards,
+                api,
+                authorizer,
+                request,
+                event,
+                event_v2,
+                source_arn,
+                match.path_parameters,
+                list(match.route.get("AuthorizationScopes") or []),
             )
             if verdict.refusal is not None:
                 return verdict.refusal
+            v2_authorizer = verdict.context
             facts = dataclasses.replace(facts, authorizer=verdict.context)
+            if verdict.context is not None and "jwt" in verdict.context:  # payload 1.0 has the claims at the top
+                facts = dataclasses.replace(facts, authorizer=dict(verdict.context["jwt"]))
             event = payload_v1.build_event(
                 facts, request.method, headers, request.query_string, request.body, request_id, now
             )
+        if kind == "HTTP_PROXY":
+            return await _proxy(api, integration, request, match.path_parameters)
         if not self._functions.allowed(function_id, api.region, api.account, source_arn):
             log.info("HTTP API %s: %s may not be invoked for %s", api.api_id, function_id, source_arn)
             return message(500, "Internal Server Error")
@@ -157,7 +178,7 @@ class HttpApiDoor:
                 stage=str(stage["StageName"]),
                 path_parameters=dict(match.path_parameters) or None,
                 stage_variables=dict(stage.get("StageVariables") or {}) or None,
-                authorizer=facts.authorizer,
+                authorizer=v2_authorizer,
             )
             event = payload_v2.build_event(request, route, request_id=request_id, epoch_ms=int(now * 1000))
         timeout = int(integration.get("TimeoutInMillis") or 30000) / 1000
@@ -182,6 +203,25 @@ class HttpApiDoor:
         if failed:
             return message(500, "Internal Server Error")  # HTTP APIs answer 500 where REST APIs answer 502
         return response
+
+
+async def _proxy(
+    api: HttpApi, integration: dict[str, Any], request: Request, path_parameters: dict[str, str]
+) -> Response:
+    """An HTTP_PROXY integration: the request sent on to the integration's URL, its answer passed back."""
+    target = http_proxy.target_of(
+        integration.get("IntegrationUri") or "", integration.get("IntegrationMethod") or "ANY", request, path_parameters
+    )
+    port = request.headers.get("host", "").rpartition(":")[2]
+    headers = http_proxy.forwarded_headers(request, int(port) if port.isdigit() else 80)
+    timeout = int(integration.get("TimeoutInMillis") or 30000) / 1000
+    try:
+        return await http_proxy.send(target, headers, request.body, timeout)
+    except TimeoutError:
+        return message(503, "Service Unavailable")
+    except http_proxy.Unreachable as error:
+        log.info("HTTP API %s: %s %s failed: %s", api.api_id, target.method, target.url, error)
+        return message(500, "Internal Server Error")
 
 
 def _header_lists(request: Request) -> list[tuple[str, list[str]]]:

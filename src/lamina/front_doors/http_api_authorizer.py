@@ -1,4 +1,4 @@
-"""Lambda REQUEST authorizers of HTTP APIs (and what Lamina does with JWT ones).
+"""Lambda REQUEST authorizers and JWT authorizers of HTTP APIs.
 
 The identity sources (`$request.header.Authorization`, `$request.querystring.token`, ...) must all be present,
 else the request is refused with 401 {"message":"Unauthorized"} before the authorizer runs. The authorizer
@@ -7,12 +7,15 @@ function is invoked as `apigateway.amazonaws.com` for `arn:aws:execute-api:<regi
 plus `type`, `routeArn` and `identitySource` (a list). Its answer is `{"isAuthorized": bool, "context": {...}}`
 with EnableSimpleResponses, else an IAM policy (`principalId`, `policyDocument`, `context`) whose Allow
 statements must cover the route's ARN. A refusal is 403 {"message":"Forbidden"}; a failing or malformed
-authorizer is 500. The context reaches the integration at requestContext.authorizer.lambda. JWT authorizers
-only require their identity source: tokens are not validated.
+authorizer, or one that has not answered in 10 s, is 500. The context reaches the integration at
+requestContext.authorizer.lambda. With
+AuthorizerResultTtlInSeconds the answer is kept that long for the same identity values (authorizer_cache.py).
+JWT authorizers validate the token (jwt_authorizer.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import json
 import logging
@@ -22,11 +25,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from lamina.api.messages import Request, Response
+from lamina.clock import Clock
 from lamina.errors import LaminaError
 from lamina.front_doors import payload_v1
+from lamina.front_doors.authorizer_cache import AuthorizerCache, cache_key
+from lamina.front_doors.jwt_authorizer import JwksCache, TokenRefused, validate
 from lamina.services.apigatewayv2.records import HttpApi, function_of
 
 log = logging.getLogger(__name__)
+
+AUTHORIZER_TIMEOUT = 10.0  # seconds an HTTP API waits for a Lambda authorizer, then answers 500
 
 
 @dataclass(frozen=True)
@@ -92,8 +100,18 @@ def policy_allows(document: Any, route_arn: str) -> bool:
     return allowed
 
 
+@dataclass(frozen=True)
+class Guards:
+    """What the door keeps across requests for its authorizers."""
+
+    clock: Clock
+    results: AuthorizerCache
+    keys: JwksCache
+
+
 async def authorize(
     functions: Any,
+    guards: Guards,
     api: HttpApi,
     authorizer: dict[str, Any],
     request: Request,
@@ -101,18 +119,46 @@ async def authorize(
     event_v2: Callable[[], dict[str, Any]],
     route_arn: str,
     path_parameters: dict[str, str],
+    route_scopes: list[str],
 ) -> Verdict:
     sources = list(authorizer.get("IdentitySource") or [])
     values = identity_values(sources, request, path_parameters)
     if values is None:
         return Verdict(unauthorized())
     if authorizer.get("AuthorizerType") == "JWT":
-        return Verdict(None, {"jwt": {"claims": {}, "scopes": None}})  # tokens are not validated by Lamina
+        config = dict(authorizer.get("JwtConfiguration") or {})
+        try:
+            claims = await validate(guards.keys, guards.clock, config, values[0], route_scopes)
+        except TokenRefused as refused:
+            return Verdict(refused.response())
+        return Verdict(None, claims)
+    key = cache_key(api.api_id, authorizer, values)
+    answer = guards.results.get(key) if sources else None  # no identity: nothing to key a kept answer by
+    if answer is None:
+        found = await _ask(functions, api, authorizer, event_v1, event_v2, route_arn, values)
+        if isinstance(found, Response):
+            return Verdict(found)
+        answer = found
+        if sources:
+            guards.results.put(key, answer, int(authorizer.get("AuthorizerResultTtlInSeconds") or 0))
+    return _judge(authorizer, answer, route_arn)
+
+
+async def _ask(
+    functions: Any,
+    api: HttpApi,
+    authorizer: dict[str, Any],
+    event_v1: dict[str, Any],
+    event_v2: Callable[[], dict[str, Any]],
+    route_arn: str,
+    values: list[str],
+) -> dict[str, Any] | Response:
+    """The authorizer function's well-formed answer, else the door's answer to the request."""
     function_id = function_of(authorizer.get("AuthorizerUri") or "")
     source_arn = f"arn:aws:execute-api:{api.region}:{api.account}:{api.api_id}/authorizers/{authorizer['AuthorizerId']}"
     if not functions.allowed(function_id, api.region, api.account, source_arn):
         log.info("HTTP API %s: authorizer %s may not be invoked for %s", api.api_id, function_id, source_arn)
-        return Verdict(internal_error())
+        return internal_error()
     event: dict[str, Any]
     if authorizer.get("AuthorizerPayloadFormatVersion") == "2.0":
         event = {"version": "2.0", "type": "REQUEST", "routeArn": route_arn, "identitySource": values}
@@ -120,34 +166,43 @@ async def authorize(
     else:
         event = {"type": "REQUEST", "methodArn": route_arn, "identitySource": ",".join(values), **event_v1}
     try:
-        out = await functions.invoke(
-            function_id, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
+        out = await asyncio.wait_for(
+            functions.invoke(function_id, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())),
+            AUTHORIZER_TIMEOUT,
         )
+    except TimeoutError:
+        log.info("HTTP API %s: authorizer %s did not answer within %ss", api.api_id, function_id, AUTHORIZER_TIMEOUT)
+        return internal_error()
     except LaminaError as error:
         log.info("HTTP API %s: authorizer %s failed: %s", api.api_id, function_id, error.message)
-        return Verdict(internal_error())
+        return internal_error()
     if out.get("FunctionError"):
-        return Verdict(internal_error())
+        return internal_error()
     try:
         answer = json.loads(out.get("Payload") or b"")
-    except ValueError:
-        return Verdict(internal_error())
+    except (ValueError, RecursionError):
+        return internal_error()
     if not isinstance(answer, dict):
-        return Verdict(internal_error())
+        return internal_error()
     context = answer.get("context")
     if context is not None and not isinstance(context, dict):
-        return Verdict(internal_error())
+        return internal_error()
     if authorizer.get("EnableSimpleResponses"):
         if not isinstance(answer.get("isAuthorized"), bool):
-            return Verdict(internal_error())
+            return internal_error()
+    elif "policyDocument" not in answer:
+        return internal_error()
+    return answer
+
+
+def _judge(authorizer: dict[str, Any], answer: dict[str, Any], route_arn: str) -> Verdict:
+    if authorizer.get("EnableSimpleResponses"):
         allowed = answer["isAuthorized"]
     else:
-        if "policyDocument" not in answer:
-            return Verdict(internal_error())
         allowed = policy_allows(answer["policyDocument"], route_arn)
     if not allowed:
         return Verdict(forbidden())
-    found: dict[str, Any] = {"lambda": context or {}}
+    found: dict[str, Any] = {"lambda": answer.get("context") or {}}
     if answer.get("principalId") is not None:
         found["principalId"] = answer["principalId"]
     return Verdict(None, found)

@@ -202,7 +202,7 @@ def build_response(payload: bytes, accept: str, binary_media_types: tuple[str, .
     """The HTTP answer for the function's output, or the 502 when API Gateway would not take it."""
     try:
         answer = json.loads(payload)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's stack: no answer API Gateway takes
         return internal_error()
     if not isinstance(answer, dict) or not set(answer) <= _RESPONSE_KEYS:
         return internal_error()

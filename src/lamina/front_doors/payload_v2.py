@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import random
 import time
@@ -62,7 +63,12 @@ def is_text(content_type: str, content_encoding: str = "") -> bool:
 
 def request_time(epoch_ms: int) -> str:
     """`requestContext.time`: `12/Mar/2020:19:03:58 +0000`."""
-    t = time.gmtime(epoch_ms / 1000)
+    return _second_text(epoch_ms // 1000)
+
+
+@functools.lru_cache(maxsize=8)  # many requests a second share the text
+def _second_text(second: int) -> str:
+    t = time.gmtime(second)
     return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
 
 
@@ -151,7 +157,7 @@ def to_response(payload: bytes) -> Response:
     """The HTTP answer for a function's successful result `payload` (its JSON text)."""
     try:
         answer = json.loads(payload) if payload.strip() else None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested past the parser's stack
         return error_response()
     if not isinstance(answer, dict) or "statusCode" not in answer:
         # Inferred: a string is the body; any other value its compact JSON text.

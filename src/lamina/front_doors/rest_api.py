@@ -15,7 +15,9 @@ it does not take; 500 {"message": "Internal server error"} when the function may
 504 {"message": "Endpoint request timed out"} after the integration's timeout (29 s unless set lower);
 401 {"message": "Unauthorized"} without the authorizer's identity source, 403 {"Message": "User is not
 authorized to access this resource[ with an explicit deny]"} when its policy does not allow, and 500
-{"message": null} when the authorizer fails or answers garbage.
+{"message": null} when the authorizer fails, answers garbage or takes over 29 s. Authorizer answers are
+kept for authorizerResultTtlInSeconds (authorizer_cache.py). HTTP_PROXY integrations send the request on
+(http_proxy.py), MOCK ones answer from the configuration (mock_integration.py).
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ import json
 import logging
 import re
 import secrets
-import time
 import uuid
 from typing import Any, Protocol
 
@@ -35,6 +36,9 @@ from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.clock import Clock
 from lamina.errors import LaminaError
+from lamina.front_doors import http_proxy
+from lamina.front_doors.authorizer_cache import AuthorizerCache, cache_key
+from lamina.front_doors.mock_integration import mock_response
 from lamina.front_doors.payload_v1 import ProxyFacts, build_event, build_response, internal_error, json_message
 from lamina.services.apigateway.engine import ApiGatewayEngine, RestApi, Route
 from lamina.services.apigateway.provider import lambda_function_of
@@ -43,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HOST_MARK = ".execute-api."
 MAX_BODY = 10 << 20
+AUTHORIZER_TIMEOUT = 29.0  # seconds a Lambda authorizer may take (API Gateway's integration limit), then 500
 _HOP_HEADERS = {"connection", "content-length", "transfer-encoding", "keep-alive", "expect"}
 # Names API Gateway spells its own way whatever the client sent (as recorded: `authorization` → `Authorization`).
 _SPELLED_BY_AWS = {"authorization": "Authorization"}
@@ -81,11 +86,20 @@ def authorizer_failed() -> Response:
 
 
 class RestApiDoor:
-    def __init__(self, engine: ApiGatewayEngine, functions: FunctionCaller, clock: Clock, port: int = 4566) -> None:
+    def __init__(
+        self,
+        engine: ApiGatewayEngine,
+        functions: FunctionCaller,
+        clock: Clock,
+        port: int = 4566,
+        authorizer_results: AuthorizerCache | None = None,
+    ) -> None:
         self._engine = engine
         self._functions = functions
         self._clock = clock
         self._port = port
+        # answers kept for authorizerResultTtlInSeconds (shared with the provider's FlushStageAuthorizersCache)
+        self._authorizer_results = AuthorizerCache(clock) if authorizer_results is None else authorizer_results
 
     def claims(self, request: Request) -> bool:
         if HOST_MARK in host_name(request) and host_name(request).endswith(".localhost"):
@@ -179,6 +193,10 @@ class RestApiDoor:
         request_id: str,
     ) -> Response:
         integration = route.method.get("methodIntegration") or {}
+        if integration.get("type") == "MOCK":
+            return mock_response(integration, request)
+        if integration.get("type") == "HTTP_PROXY":
+            return await self._proxy(api, integration, request, facts)
         function = lambda_function_of(integration.get("uri") or "")
         if integration.get("type") != "AWS_PROXY" or function is None:
             log.info("REST API %s: integration type %s is not served by Lamina", api.id, integration.get("type"))
@@ -209,6 +227,21 @@ class RestApiDoor:
             return internal_error()
         return build_response(out.get("Payload") or b"", request.headers.get("accept", ""), facts.binary_media_types)
 
+    async def _proxy(self, api: RestApi, integration: dict[str, Any], request: Request, facts: ProxyFacts) -> Response:
+        """An HTTP_PROXY integration: the request sent on to the integration's URI, its answer passed back."""
+        target = http_proxy.target_of(
+            integration.get("uri") or "", integration.get("httpMethod") or "ANY", request, facts.path_parameters
+        )
+        headers = http_proxy.forwarded_headers(request, self._port)
+        timeout = int(integration.get("timeoutInMillis") or 29000) / 1000
+        try:
+            return await http_proxy.send(target, headers, request.body, timeout)
+        except TimeoutError:
+            return json_message(504, "Endpoint request timed out")
+        except http_proxy.Unreachable as error:
+            log.info("REST API %s: %s %s failed: %s", api.id, target.method, target.url, error)
+            return json_message(500, "Internal server error")
+
     async def _authorize(
         self,
         api: RestApi,
@@ -236,31 +269,17 @@ class RestApiDoor:
             event = {"type": "REQUEST", "methodArn": method_arn, **event}
             event.pop("body", None)
             event.pop("isBase64Encoded", None)
-        failed = authorizer_failed()
-        if function is None:
-            return failed
-        started = time.monotonic()
-        try:
-            out = await self._functions.invoke(
-                function, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
-            )
-        except LaminaError:
-            return failed
-        payload = out.get("Payload") or b""
-        if out.get("FunctionError"):
-            try:
-                message = json.loads(payload).get("errorMessage")
-            except (ValueError, AttributeError):
-                message = None
-            return unauthorized() if message == "Unauthorized" else failed
-        try:
-            answer = json.loads(payload)
-            statements = answer["policyDocument"]["Statement"]
-            principal = answer["principalId"]
-            if not isinstance(statements, list) or not isinstance(principal, str | int):
-                return failed
-        except (ValueError, TypeError, KeyError):
-            return failed
+        key = cache_key(api.id, authorizer, [v or "" for v in values])
+        cached = self._authorizer_results.get(key) if sources else None
+        if cached is None:
+            asked = await self._ask_authorizer(api, function, event)
+            if isinstance(asked, Response):
+                return asked
+            cached = asked
+            if sources:
+                self._authorizer_results.put(key, cached, int(authorizer.get("authorizerResultTtlInSeconds") or 0))
+        answer, latency = cached
+        statements, principal = answer["policyDocument"]["Statement"], answer["principalId"]
         effect = _effect(statements, method_arn)
         if effect == "Deny":
             return denied("User is not authorized to access this resource with an explicit deny")
@@ -269,8 +288,42 @@ class RestApiDoor:
         context = answer.get("context") or {}
         result: dict[str, Any] = {k: v for k, v in context.items() if isinstance(v, str | int | float | bool)}
         result["principalId"] = str(principal)
-        result["integrationLatency"] = int((time.monotonic() - started) * 1000)
+        result["integrationLatency"] = latency
         return result
+
+    async def _ask_authorizer(
+        self, api: RestApi, function: str | None, event: dict[str, Any]
+    ) -> tuple[dict[str, Any], int] | Response:
+        """The authorizer's well-formed answer and how long it took (ms), else the door's answer."""
+        failed = authorizer_failed()
+        if function is None:
+            return failed
+        started = self._clock.monotonic()
+        try:
+            out = await asyncio.wait_for(
+                self._functions.invoke(
+                    function, api.region, api.account, json.dumps(event).encode(), str(uuid.uuid4())
+                ),
+                AUTHORIZER_TIMEOUT,
+            )
+        except (LaminaError, TimeoutError):
+            return failed
+        payload = out.get("Payload") or b""
+        if out.get("FunctionError"):
+            try:
+                message = json.loads(payload).get("errorMessage")
+            except (ValueError, AttributeError, RecursionError):
+                message = None
+            return unauthorized() if message == "Unauthorized" else failed
+        try:
+            answer = json.loads(payload)
+            statements = answer["policyDocument"]["Statement"]
+            principal = answer["principalId"]
+            if not isinstance(statements, list) or not isinstance(principal, str | int):
+                return failed
+        except (ValueError, TypeError, KeyError, RecursionError):
+            return failed
+        return answer, int((self._clock.monotonic() - started) * 1000)
 
     @staticmethod
     def _identity(source: str, request: Request, facts: ProxyFacts) -> str | None:

@@ -58,6 +58,7 @@ class FunctionEntry:
     next_version: int = 1
     changes: int = 0
     published_changes: int = -1
+    code_signing_config_arn: str | None = None  # Put/DeleteFunctionCodeSigningConfig, or CreateFunction's
 
     @property
     def key(self) -> str:
@@ -73,6 +74,7 @@ class FunctionEntry:
             "next_version": self.next_version,
             "changes": self.changes,
             "published_changes": self.published_changes,
+            "code_signing_config_arn": self.code_signing_config_arn,
         }
 
     @classmethod
@@ -86,6 +88,7 @@ class FunctionEntry:
             doc.get("next_version", 1),
             doc.get("changes", 0),
             doc.get("published_changes", -1),
+            doc.get("code_signing_config_arn"),
         )
 
 
@@ -218,6 +221,8 @@ class FunctionService:
             account_id=config.account,
             log_group=config.log_group,
             log_format=config.logging_config.get("LogFormat", "Text"),
+            application_log_level=config.logging_config.get("ApplicationLogLevel"),
+            system_log_level=config.logging_config.get("SystemLogLevel"),
             config_key=config.runtime_key(),
         )
 
@@ -264,7 +269,7 @@ class FunctionService:
             state_reason_code=CREATING_CODE,
             **self._settings_from(params, None),
         )
-        entry = FunctionEntry(config, dict(tags))
+        entry = FunctionEntry(config, dict(tags), code_signing_config_arn=params.get("CodeSigningConfigArn"))
         self._commit(entry)
         self._settle(entry.key, config.revision_id)
         return config

@@ -37,6 +37,7 @@ from ..sandbox import cgroups, host_bounds, isolation, memory_merge, runtime_lib
 from ..sandbox.environment import ApiAddress, Environment, EnvironmentState, InitFailure, SandboxContext, ServeInside
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.placement import Placement
+from ..sandbox.role_credentials import CredentialIssuer, LocalIssuer
 from ..sandbox.settings import SandboxSettings
 from ..sandbox.spares import Spare, SparePool
 from ..sandbox.zygote import RUNTIMES_DIR, ZygoteDied, ZygoteProcess
@@ -63,7 +64,8 @@ class Executor:
         self.clock = clock
         self.data_dir = data_dir
         self.logs = LogStore(
-            data_dir / "logs",
+            data_dir / "lamina.db",  # the logs tables (migration 0009) of the platform's database
+            now=clock.time,
             max_stream_bytes=settings.max_log_bytes_per_stream,
             max_group_bytes=settings.max_log_bytes_per_group,
         )
@@ -84,6 +86,8 @@ class Executor:
         self._memory_merge = memory_merge.MemoryMerge(False, "not started")
         self._api = ApiAddress()
         self._libraries = runtime_libraries.locate()
+        # Who hands environments their execution role's credentials (app.py: STS; set before start()).
+        self.credentials: CredentialIssuer = LocalIssuer()
         self._bounds: host_bounds.HostBounds | None = None
         self._pending_mb = 0  # memory of environments admitted but not yet in the pool
 
@@ -119,6 +123,7 @@ class Executor:
                 self.data_dir / "sandbox" / "python-libraries", self._libraries
             ),
             api=self._api,
+            credentials=self.credentials,
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)

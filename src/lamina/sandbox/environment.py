@@ -28,6 +28,7 @@ from typing import Any, Literal, overload
 from ..clock import Clock
 from ..logs import report
 from ..logs.capture import InvocationLog, OutputCapture
+from ..logs.platform_lines import PlatformLines
 from ..logs.store import LogStore
 from ..types import Invocation, InvocationResult, VersionSpec
 from . import launch
@@ -163,6 +164,7 @@ class Environment:
         self.stream = f"{day}/[{spec.version}]{env_id}"
         self.api = RuntimeApi(ctx.settings.max_response_bytes)
         self.capture: OutputCapture | None = None
+        self.lines = PlatformLines(spec.log_format, spec.system_log_level, ctx.clock)  # text or JSON records
         self.cgroup: Cgroup | None = None
         self.exit_status: int | None = None
         self.dead: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -193,7 +195,9 @@ class Environment:
             read_fd, ctx.store, self.group, self.stream, ctx.clock, ctx.settings.max_log_bytes_per_invocation
         )
         version = self.zygote.full_version if self.choice.family is launch.RuntimeFamily.PYTHON else ""
-        self.capture.platform(report.init_start(self.choice.name, version))
+        line = self.lines.init_start(self.choice.name, version, self.spec.function_name, self.spec.version)
+        if line is not None:
+            self.capture.platform(line)
         note = launch.interpreter_note(self.choice, self._interpreter_version())
         if note:
             self.capture.platform(note)
@@ -467,7 +471,9 @@ class Environment:
         assert capture is not None
         inv_log = InvocationLog(invocation.tail_logs)
         capture.begin(inv_log)
-        capture.platform(report.start(invocation.request_id, self.spec.version))
+        line = self.lines.start(invocation.request_id, self.spec.version)
+        if line is not None:
+            capture.platform(line)
         init_ms = self.init_duration_ms if self.invocations == 0 and not self.provisioned else None
         self.invocations += 1
         return Outcome(invocation, inv_log, init_ms)
@@ -549,18 +555,21 @@ class Environment:
         capture.read_pending()  # the function's output before END; one commit below takes it all
         invocation = outcome.invocation
         request_id = invocation.request_id
-        capture.platform(report.end(request_id))
-        capture.platform(
-            report.report(
-                request_id,
-                outcome.duration_ms,
-                self.spec.memory_mb,
-                self.max_memory_mb(),
-                outcome.init_ms,
-                outcome.status,
-                outcome.error_type,
-            )
+        lines = self.lines
+        end = lines.end(request_id, outcome.duration_ms, outcome.status)
+        if end is not None:
+            capture.platform(end)
+        line = lines.report(
+            request_id,
+            outcome.duration_ms,
+            self.spec.memory_mb,
+            self.max_memory_mb(),
+            outcome.init_ms,
+            outcome.status,
+            outcome.error_type,
         )
+        if line is not None:
+            capture.platform(line)
         capture.finish()
         capture.commit()
         if not result:

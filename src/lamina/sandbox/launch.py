@@ -165,6 +165,8 @@ def environment_variables(
             env["NODE_PATH"] = ":".join(f"{d}/nodejs/node_modules" for d in reversed(spec.layer_dirs))
     if spec.log_format.upper() == "JSON":
         env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+        if spec.application_log_level:  # the runtime's logging level (Lambda sets it for JSON format only)
+            env["AWS_LAMBDA_LOG_LEVEL"] = spec.application_log_level
     env.update(settings.extra_env)
     for key, value in spec.environment:
         if key not in RESERVED:

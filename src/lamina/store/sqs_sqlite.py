@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lamina.store.group_commit import take_batch
+from lamina.store.group_commit import commit_jobs, take_batch
 
 Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
 _STOP: Any = object()
@@ -72,35 +72,8 @@ class SqsStore:
         self._db.close()
 
     def _commit(self, batch: list[Job]) -> None:
-        error: Exception | None = None
-        try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                for work, _ in batch:
-                    work(self._db)
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-        except Exception as exc:
-            error = exc
+        commit_jobs(self._db, batch)
         self.batches += 1
-        futures = [fut for _, fut in batch if fut is not None]
-        if not futures:
-            return
-
-        def settle() -> None:
-            for fut in futures:
-                if not fut.done():
-                    if error is not None:
-                        fut.set_exception(error)
-                    else:
-                        fut.set_result(None)
-
-        try:
-            futures[0].get_loop().call_soon_threadsafe(settle)
-        except RuntimeError:  # the loop that waited has closed: nobody is left to tell
-            pass
 
     async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

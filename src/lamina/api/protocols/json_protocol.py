@@ -27,6 +27,14 @@ class JsonProtocol:
         self.query_compatible = "awsQueryCompatible" in model.metadata
         self._namespace = f"com.amazonaws.{model.metadata.get('endpointPrefix', model.service_name)}#"
         self._ops = {name: model.operation_model(name) for name in model.operation_names}
+        # Operations whose answer is an event stream (CloudWatch Logs' StartLiveTail): output member name.
+        self._streams = {
+            name: member
+            for name, op in self._ops.items()
+            if op.output_shape is not None
+            for member, shape in op.output_shape.members.items()
+            if shape.serialization.get("eventstream")
+        }
 
     def owns(self, request: Request) -> bool:
         """Whether `X-Amz-Target` names this service (an unknown operation of it is still its error)."""
@@ -65,14 +73,20 @@ class JsonProtocol:
         shape = op.output_shape
         if not result or shape is None:
             return Response(200, headers, b"{}")
+        stream = self._streams.get(op.name)
+        if stream is not None:  # already encoded frames (an initial-response first), sent as they come
+            return Response(200, [("Content-Type", "application/vnd.amazon.eventstream")], b"", stream=result[stream])
         body = _to_json(shape, result) if _needs_walk(shape) else _plain(shape.members, result)
         return Response(200, headers, json.dumps(body, separators=(",", ":")).encode())
 
-    def error_response(self, code: str, status: int, message: str, query_code: str | None) -> Response:
+    def error_response(
+        self, code: str, status: int, message: str, query_code: str | None, fields: dict[str, object] | None = None
+    ) -> Response:
+        """`fields` are extra body members some errors carry (DynamoDB's `Item`, `CancellationReasons`)."""
         headers = [("Content-Type", self.content_type)]
         if query_code is not None and self.query_compatible:
             headers.append(("x-amzn-query-error", f"{query_code};{'Sender' if status < 500 else 'Receiver'}"))
-        body = {"__type": self._namespace + code, "message": message}
+        body = {"__type": self._namespace + code, "message": message, **(fields or {})}
         return Response(status, headers, json.dumps(body).encode())
 
 

@@ -22,8 +22,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message for one target. `purpose` is OnSuccess, OnFailure or DeadLetter; `attributes` are message
-    attributes as (DataType, StringValue) (the DLQ's RequestID / ErrorCode / ErrorMessage)."""
+    """One message for one target. `purpose` is OnSuccess, OnFailure, DeadLetter (or EventBridge for a rule's
+    target); `attributes` are message attributes as (DataType, StringValue) (the DLQ's RequestID / ErrorCode /
+    ErrorMessage)."""
 
     target_arn: str
     body: bytes
@@ -31,6 +32,9 @@ class Delivery:
     source_arn: str  # the qualified ARN of the function whose outcome this is
     request_id: str
     attributes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # For a FIFO queue (EventBridge targets with SqsParameters only; Lambda refuses FIFO destinations):
+    # the message group, and the deduplication id (the event's id).
+    group_id: str | None = None
 
 
 class Target(Protocol):

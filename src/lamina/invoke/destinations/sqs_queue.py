@@ -17,19 +17,24 @@ class SqsQueueTarget:
         queue = self._engine.by_arn(delivery.target_arn)
         if queue is None:
             raise TargetUnavailable(f"queue {delivery.target_arn} does not exist")
-        if queue.fifo:  # AWS refuses FIFO queues as destinations (lambda-api.md §11)
+        if queue.fifo and delivery.group_id is None:  # AWS refuses FIFO queues as destinations (lambda-api.md §11)
             raise TargetUnavailable(f"queue {delivery.target_arn} is a FIFO queue")
         body = delivery.body.decode("utf-8", "replace")
         attributes = {
             name: {"DataType": data_type, "StringValue": value}
             for name, (data_type, value) in delivery.attributes.items()
         }
+        fifo: dict[str, str] = {}
+        if queue.fifo:  # an EventBridge target with SqsParameters.MessageGroupId: the event id deduplicates
+            fifo = {"MessageGroupId": str(delivery.group_id), "MessageDeduplicationId": delivery.request_id}
         message = NewMessage(
             body=body,
             md5_body=md5_text(body),
             attributes=attributes,
             md5_attributes=md5_attributes(attributes) if attributes else None,
-            system={},
+            system=fifo,
             delay=None,
+            group=delivery.group_id if queue.fifo else None,
+            dedup_id=delivery.request_id if queue.fifo else None,
         )
         await self._engine.send(queue, [message])

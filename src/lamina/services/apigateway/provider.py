@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import secrets
 import string
+from collections.abc import Callable
 from typing import Any
 
 from lamina.clock import Clock
@@ -55,9 +56,12 @@ def _page(items: list[dict[str, Any]], params: dict[str, Any]) -> dict[str, Any]
 
 
 class ApiGatewayProvider:
-    def __init__(self, engine: ApiGatewayEngine, clock: Clock) -> None:
+    def __init__(
+        self, engine: ApiGatewayEngine, clock: Clock, flush_authorizers: Callable[[str], None] | None = None
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._flush_authorizers = flush_authorizers  # forgets an API's kept authorizer answers (the REST door's)
 
     # -- lookups --------------------------------------------------------------------------------
     def _api(self, ctx: CallContext, params: dict[str, Any]) -> RestApi:
@@ -449,6 +453,12 @@ class ApiGatewayProvider:
 
     def get_stage(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         return dict(self._stage(self._api(ctx, params), params.get("stageName")))
+
+    def flush_stage_authorizers_cache(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        api = self._api(ctx, params)
+        self._stage(api, params.get("stageName"))
+        if self._flush_authorizers is not None:
+            self._flush_authorizers(api.id)  # Lamina keeps answers per API: every stage's go
 
     def get_stages(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         api = self._api(ctx, params)

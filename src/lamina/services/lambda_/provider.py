@@ -9,11 +9,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from typing import Any
 
 from lamina.config import Settings
 from lamina.errors import AccessDenied, InvalidParameter, NotFound
 from lamina.functions import package
+from lamina.functions.code_signing import CodeSigningConfigs
 from lamina.functions.control import FunctionService
 from lamina.functions.names import FunctionRef
 from lamina.functions.record import FunctionConfig
@@ -34,12 +36,17 @@ class LambdaProvider:
         releases: Releases,
         url_secret: bytes,
         invoker: InvokeFront,
+        code_signing: CodeSigningConfigs,
+        role_check: Callable[[str], bool] | None = None,
     ) -> None:
         self._settings = settings
+        # --strict-iam: whether a role ARN names an IAM role Lambda may assume (None: every role is accepted)
+        self._role_check = role_check
         self._functions = functions
         self._releases = releases
         self._secret = url_secret
         self.invoke = invoker.invoke
+        self._code_signing = code_signing
 
     def _ref(self, ctx: CallContext, params: dict[str, Any]) -> FunctionRef:
         return self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id, params.get("Qualifier"))
@@ -50,12 +57,18 @@ class LambdaProvider:
             ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
         except AccessDenied:
             raise AccessDenied("") from None  # AWS answers a create in another account with no message
+        self._check_role(params.get("Role"))
+        self._check_signature(params.get("CodeSigningConfigArn"), ref)
         config = await self._functions.create(ref, params)
         if params.get("Publish"):
             # AWS answers with version 1's number and revision, but the unqualified ARN (recorded).
             version = self._releases.snapshot(self._functions.entry(ref), None, pending=True)
             return version.to_api(arn=version.arn)
         return config.to_api()
+
+    def _check_signature(self, code_signing_config_arn: str | None, ref: FunctionRef) -> None:
+        """The deployment check of the function's code signing config (functions/code_signing.py)."""
+        self._code_signing.check_deployment(code_signing_config_arn, ref.name)
 
     def get_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._ref(ctx, params)
@@ -107,6 +120,7 @@ class LambdaProvider:
 
     async def update_function_code(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        self._check_signature(self._functions.entry(ref).code_signing_config_arn, ref)
         updated = await self._functions.update_code(ref, params)
         if params.get("Publish") and not params.get("DryRun"):
             return self._releases.snapshot(self._functions.entry(ref), None, pending=True).to_api()
@@ -114,7 +128,14 @@ class LambdaProvider:
 
     def update_function_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
+        if params.get("Role") is not None:
+            self._functions.entry(ref)  # a missing function is reported before its role
+            self._check_role(params["Role"])
         return self._functions.update_configuration(ref, params).to_api()
+
+    def _check_role(self, role: str | None) -> None:
+        if role is not None and self._role_check is not None and not self._role_check(role):
+            raise InvalidParameter("The role defined for the function cannot be assumed by Lambda.", Type="User")
 
     def delete_function(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         self._functions.delete(self._ref(ctx, params))

@@ -19,6 +19,9 @@ class ServiceInvoker:
         self._policies = policies
         self._front = front
         self.principal = principal
+        # url_allowed's answers by (function, qualifier, auth type), with the policy they were judged on: a
+        # policy is replaced, never changed in place, so the same object gives the same answer.
+        self._url_verdicts: dict[tuple[str, str | None, str], tuple[object, bool]] = {}
 
     def exists(self, function_id: str, region: str, account: str) -> bool:
         """Whether `function_id` (a name or ARN, maybe qualified) names a function, version or alias."""
@@ -40,9 +43,18 @@ class ServiceInvoker:
 
     def url_allowed(self, function_arn: str, qualifier: str | None, auth_type: str) -> bool:
         """Whether the policy lets anyone (`*`) call the function's URL of `auth_type` (function URLs)."""
-        return self._policies.allows(
+        key = (function_arn, qualifier, auth_type)
+        policy = self._policies.policy(function_arn, qualifier)
+        known = self._url_verdicts.get(key)
+        if known is not None and known[0] is policy:
+            return known[1]
+        verdict = self._policies.allows(
             function_arn, "*", "lambda:InvokeFunctionUrl", qualifier=qualifier, function_url_auth_type=auth_type
         )
+        if len(self._url_verdicts) > 10_000:
+            self._url_verdicts.clear()
+        self._url_verdicts[key] = (policy, verdict)
+        return verdict
 
     async def invoke(self, function_id: str, region: str, account: str, payload: bytes, request_id: str) -> Any:
         """Invoke's output members (StatusCode, FunctionError, Payload); raises LaminaError (throttled, gone)."""

@@ -3,7 +3,8 @@
 A policy is a JSON object of property → list of conditions (any condition matching is enough; every property
 must match). Conditions: a string or number (exact), `null`, `{"prefix": s}`, `{"suffix": s}`,
 `{"equals-ignore-case": s}`, `{"anything-but": v | [v…] | {"prefix": s} | {"suffix": s}}`,
-`{"numeric": [">", 0, "<=", 5]}`, `{"exists": bool}`; a top-level or nested `"$or": [policy, …]`.
+`{"numeric": [">", 0, "<=", 5]}`, `{"exists": bool}`, `{"cidr": "10.0.0.0/24"}` (EventBridge's IP matching, shared
+with `lamina.sources.patterns`); a top-level or nested `"$or": [policy, …]`.
 
 Scope `MessageAttributes` matches message attributes (String: the string; Number: the number; String.Array: any
 element; Binary never matches); scope `MessageBody` matches the JSON message body, where a nested object in the
@@ -16,11 +17,13 @@ with five digits of accuracy after the decimal point"): both sides are rounded t
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
 from lamina import json_text
 from lamina.errors import InvalidParameter
+from lamina.sources import patterns
 
 _MISSING = object()
 _OPERATORS = {"prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "cidr"}
@@ -61,6 +64,11 @@ def _check(policy: dict[str, Any], what: str) -> None:
                 op, arg = next(iter(condition.items()))
                 if op == "numeric" and not _numeric_ok(arg):
                     raise InvalidParameter(f"Invalid parameter: {what}: Bad numeric range operator")
+                if op == "cidr":  # the same IP matching as EventBridge's (sources/patterns.py)
+                    try:
+                        patterns.check(json.dumps({"ip": [condition]}))
+                    except patterns.InvalidPattern as exc:
+                        raise InvalidParameter(f"Invalid parameter: {what}: {exc.reason}") from None
                 if op == "exists" and not isinstance(arg, bool):
                     raise InvalidParameter(
                         f"Invalid parameter: {what}: exists match pattern must be either true or false."
@@ -194,6 +202,8 @@ def _condition(condition: Any, value: Any) -> bool:
             return isinstance(value, str) and isinstance(arg, str) and value.endswith(arg)
         if op == "equals-ignore-case":
             return isinstance(value, str) and isinstance(arg, str) and value.lower() == arg.lower()
+        if op == "cidr":
+            return patterns.matches({"v": [condition]}, {"v": value})
         if op == "numeric":
             if not isinstance(value, int | float) or isinstance(value, bool):
                 return False

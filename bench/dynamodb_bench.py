@@ -1,0 +1,119 @@
+"""DynamoDB throughput and latency: PutItem, GetItem and Query against a real `lamina serve`.
+
+    .venv/bin/python bench/dynamodb_bench.py [--seconds 5] [--workers 1 16]
+
+Workers are asyncio tasks speaking the json 1.0 protocol over keep-alive sockets (unsigned: the gateway routes
+by X-Amz-Target), which measures the server rather than boto3's client CPU. Every PutItem is committed to
+SQLite (synchronous=FULL, group commit) before it is answered. Each phase runs for `--seconds` and stops by
+itself; the server listens on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.server import LaminaProcess
+
+TABLE = "bench"
+ITEMS = 1000
+
+
+async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, action: str, payload: Any) -> Any:
+    body = json.dumps(payload).encode()
+    writer.write(
+        (
+            f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.{action}\r\n"
+            f"Content-Type: application/x-amz-json-1.0\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    data = await reader.readexactly(length) if length else b"{}"
+    if not head.startswith(b"HTTP/1.1 200"):
+        raise RuntimeError(data.decode())
+    return json.loads(data)
+
+
+def _request(operation: str, n: int) -> dict[str, Any]:
+    pk = {"S": f"p{n % 100}"}
+    sk = {"N": str(n % ITEMS)}
+    if operation == "PutItem":
+        return {"TableName": TABLE, "Item": {"pk": pk, "sk": sk, "v": {"S": "x" * 200}}}
+    if operation == "GetItem":
+        return {"TableName": TABLE, "Key": {"pk": pk, "sk": sk}}
+    return {
+        "TableName": TABLE,
+        "KeyConditionExpression": "pk = :p AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {":p": pk, ":a": {"N": "0"}, ":b": {"N": "500"}},
+        "Limit": 10,
+    }
+
+
+async def phase(port: int, operation: str, workers: int, seconds: float) -> tuple[int, list[float]]:
+    stop = time.monotonic() + seconds
+    latencies: list[float] = []
+
+    async def worker(index: int) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        done = 0
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            await _call(reader, writer, operation, _request(operation, index * 7919 + done))
+            latencies.append(time.perf_counter() - started)
+            done += 1
+        writer.close()
+        return done
+
+    total = sum(await asyncio.gather(*(worker(i) for i in range(workers))))
+    return total, latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 16])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data:
+        server = LaminaProcess(Path(data)).start()
+        try:
+            client: Any = server.client("dynamodb")
+            client.create_table(
+                TableName=TABLE,
+                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+                AttributeDefinitions=[
+                    {"AttributeName": "pk", "AttributeType": "S"},
+                    {"AttributeName": "sk", "AttributeType": "N"},
+                ],
+                BillingMode="PAY_PER_REQUEST",
+            )
+            for workers in args.workers:
+                for operation in ("PutItem", "GetItem", "Query"):
+                    total, latencies = asyncio.run(phase(server.port, operation, workers, args.seconds))
+                    latencies.sort()
+                    p50 = statistics.median(latencies) * 1000
+                    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
+                    print(
+                        f"dynamodb {operation:8s} {workers:2d} clients: {total / args.seconds:8,.0f} req/s  "
+                        f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({total} requests in {args.seconds:.0f} s)"
+                    )
+        finally:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Operations of Lamina's own services called in-process, as a user's request would reach them but without
+HTTP: the same model validation, the same provider method, the same errors. CloudFormation provisions
+resources through this (services/cloudformation/), so a stack's queue is made exactly as CreateQueue makes one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lamina.api.gateway import ServiceBinding, new_request_id
+from lamina.errors import UnknownOperation
+from lamina.types import CallContext
+
+
+class LocalCalls:
+    def __init__(
+        self, services: list[ServiceBinding], region: str, account_id: str, base_url: Callable[[], str]
+    ) -> None:
+        self._services = {s.name: s for s in services}
+        self._region = region
+        self._account_id = account_id
+        self._base_url = base_url  # the URL queue URLs and the like name (the port is known once listening)
+
+    async def __call__(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        binding = self._services[service]
+        op = binding.model.operation_model(operation)
+        if op.input_shape is not None:
+            binding.validator.validate(op.input_shape, params)
+        method = binding.handler(op)
+        if method is None:
+            raise UnknownOperation(f"{service} {operation} is not served by Lamina")
+        ctx = CallContext(self._region, self._account_id, new_request_id(), self._base_url())
+        result = method(ctx, params)
+        if hasattr(result, "__await__"):
+            result = await result
+        return dict(result or {})

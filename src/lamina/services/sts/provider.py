@@ -1,0 +1,79 @@
+"""The STS API (query protocol): GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity and GetSessionToken,
+with AWS's validation (DurationSeconds and RoleSessionName by the model, the role's MaxSessionDuration, role
+chaining's hour) and errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lamina.services.iam.policy_document import check_identity_policy
+from lamina.services.sts import web_identity
+from lamina.services.sts.engine import Session, StsEngine
+from lamina.types import CallContext
+
+PACKED_LIMIT = 2048  # session policies and tags are packed; AWS reports the share used as a percentage
+
+
+def _assumed(session: Session) -> dict[str, Any]:
+    return {"AssumedRoleId": session.user_id, "Arn": session.arn}
+
+
+def _packed(params: dict[str, Any]) -> int | None:
+    """PackedPolicySize: AWS answers it when the request carries a session policy, policy ARNs or tags."""
+    policy = params.get("Policy")
+    if policy is not None:
+        check_identity_policy(policy)
+    arns = params.get("PolicyArns") or []
+    tags = params.get("Tags") or []
+    if policy is None and not arns and not tags:
+        return None
+    size = len("".join((policy or "").split())) + sum(len(a.get("arn", "")) for a in arns)
+    size += sum(len(t.get("Key", "")) + len(t.get("Value", "")) for t in tags)
+    return max(1, size * 100 // PACKED_LIMIT)
+
+
+class StsProvider:
+    def __init__(self, engine: StsEngine) -> None:
+        self._engine = engine
+
+    def get_caller_identity(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        arn, user_id = self._engine.caller(ctx.access_key_id)
+        return {"UserId": user_id, "Account": self._engine.account_id, "Arn": arn}
+
+    def assume_role(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        packed = _packed(params)
+        session = self._engine.assume_role(
+            ctx.access_key_id, params["RoleArn"], params["RoleSessionName"], params.get("DurationSeconds")
+        )
+        out: dict[str, Any] = {"Credentials": session.credentials(), "AssumedRoleUser": _assumed(session)}
+        if packed is not None:
+            out["PackedPolicySize"] = packed
+        if params.get("SourceIdentity"):
+            out["SourceIdentity"] = params["SourceIdentity"]
+        return out
+
+    def assume_role_with_web_identity(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        claims = web_identity.claims(params["WebIdentityToken"])
+        packed = _packed(params)
+        session = self._engine.assume_role_with_web_identity(
+            params["RoleArn"], params["RoleSessionName"], params.get("DurationSeconds")
+        )
+        audience = claims.get("aud", "")
+        out: dict[str, Any] = {
+            "Credentials": session.credentials(),
+            "SubjectFromWebIdentityToken": str(claims.get("sub", "")),
+            "AssumedRoleUser": _assumed(session),
+            "Provider": params.get("ProviderId") or str(claims.get("iss", "")).removeprefix("https://"),
+            "Audience": str(audience[0] if isinstance(audience, list) and audience else audience),
+        }
+        if packed is not None:
+            out["PackedPolicySize"] = packed
+        return out
+
+    def get_access_key_info(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        """Every key Lamina knows belongs to its one account."""
+        return {"Account": self._engine.account_id}
+
+    def get_session_token(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        session = self._engine.session_token(ctx.access_key_id, params.get("DurationSeconds"))
+        return {"Credentials": session.credentials()}

@@ -26,7 +26,7 @@ from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
-from lamina.api.protocols.rest_xml import RestXmlProtocol, virtual_bucket
+from lamina.api.protocols.rest_xml import RestXmlProtocol, s3_request_ids, virtual_bucket
 from lamina.api.protocols.rest_xml import error_response as xml_error_response
 from lamina.api.validation import Validator
 from lamina.errors import LaminaError, RequestTooLarge, UnknownOperation
@@ -72,6 +72,10 @@ def credential_scope(headers: dict[str, str]) -> tuple[str, str] | None:
         if m:
             return m.group(1), m.group(2)
     return None
+
+
+def _sigv2_presigned(query_string: str) -> bool:
+    return "AWSAccessKeyId=" in query_string and "Signature=" in query_string and "Expires=" in query_string
 
 
 def access_key_id(headers: dict[str, str]) -> str:
@@ -229,7 +233,8 @@ class Gateway:
         except Exception:  # never let a bug become a dropped connection or an HTML 500
             log.exception("internal error handling %s %s", request.method, request.path)
             response = error_response("ServiceException", 500, "Internal error", {}, None)
-        response.headers.append(("x-amzn-RequestId", request_id))
+        if not any(name == "x-amz-request-id" for name, _ in response.headers):  # S3 names its own (as AWS's)
+            response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
     @staticmethod
@@ -250,6 +255,19 @@ class Gateway:
         service, region, found = self._identify(request)
         if service is None:
             return self._error(None, self._unknown(request))
+        response = await self._operate(request, service, region, found)
+        if isinstance(service.protocol, RestXmlProtocol):  # S3 names every answer, errors too, with these two
+            amz_id, host_id = s3_request_ids(request.request_id)
+            response.headers += [("x-amz-request-id", amz_id), ("x-amz-id-2", host_id)]
+        return response
+
+    async def _operate(
+        self,
+        request: Request,
+        service: ServiceBinding,
+        region: str,
+        found: tuple[OperationModel, dict[str, str]] | None,
+    ) -> Response:
         if found is None:
             found = service.route(request)
         if found is None:
@@ -303,6 +321,8 @@ class Gateway:
             m = _QUERY_SCOPE.search(request.query_string)
             if m:
                 scope = (m.group(1), m.group(2))
+        if scope is None and self._s3 is not None and _sigv2_presigned(request.query_string):
+            scope = (self._default_region, "s3")  # boto3's default presigned S3 URL (SigV2 query auth)
         if scope is None and self._s3 is not None and virtual_bucket(request.headers.get("host", "")) is not None:
             scope = (self._default_region, "s3")
         if scope is not None:

@@ -11,6 +11,7 @@ header members each one requires (`uploadId`/`partNumber`, `x-amz-copy-source`).
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -381,6 +382,13 @@ class RestXmlProtocol:
         return response
 
 
+def s3_request_ids(request_id: str) -> tuple[str, str]:
+    """(x-amz-request-id, x-amz-id-2) for Lamina's request id, in AWS's forms: 16 upper-case hex digits and a
+    base64 host id. Both follow from the id, so an error's <RequestId>/<HostId> match its headers."""
+    digest = hashlib.sha256(request_id.encode()).digest()
+    return request_id.replace("-", "")[:16].upper(), base64.b64encode(digest + digest[:24]).decode()
+
+
 def error_response(code: str, status: int, message: str, fields: dict[str, object], request_id: str) -> Response:
     """S3's error document: `<Error><Code/><Message/>...extra fields...<RequestId/><HostId/></Error>`."""
     out = [f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{escape(code)}</Code>']
@@ -388,6 +396,7 @@ def error_response(code: str, status: int, message: str, fields: dict[str, objec
     for key, value in fields.items():
         if value is not None:
             out.append(f"<{key}>{escape(str(value))}</{key}>")
-    out.append(f"<RequestId>{request_id}</RequestId><HostId>{request_id}</HostId></Error>")
+    amz_id, host_id = s3_request_ids(request_id)
+    out.append(f"<RequestId>{amz_id}</RequestId><HostId>{host_id}</HostId></Error>")
     headers = [("Content-Type", XML_TYPE)]
     return Response(status, headers, "".join(out).encode())

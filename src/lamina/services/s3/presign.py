@@ -1,5 +1,5 @@
-"""Presigned URLs (SigV4 query authentication): the expiry they carry is honoured. As everywhere else in
-Lamina, the signature itself is not verified (any credentials are accepted)."""
+"""Presigned URLs (SigV4 query authentication, and SigV2 as boto3 makes by default): the expiry they carry is
+honoured. As everywhere else in Lamina, the signature itself is not verified (any credentials are accepted)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable
 
 from lamina.api.messages import Request
-from lamina.api.protocols.rest_xml import iso_date
 from lamina.clock import Clock
 from lamina.services.s3.faults import S3Error
 
@@ -16,9 +15,16 @@ MAX_EXPIRES = 604800  # a week, AWS's longest presigned URL
 S3_MAX_OBJECT = 5 * 1024**3  # PutObject's (and a part's) largest body
 
 
+def _seconds(epoch: float) -> str:
+    """AWS's form for Expires/ServerTime in these errors: ISO 8601 to the second."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
 def presigned_check(clock: Clock) -> Callable[[Request], None]:
     def check(request: Request) -> None:
         if "X-Amz-Expires" not in request.query_string:
+            if "AWSAccessKeyId=" in request.query_string and "Signature=" in request.query_string:
+                _check_v2(request, clock)
             return
         query = request.query
         expires_text = query.get("X-Amz-Expires", [""])[0]
@@ -46,7 +52,19 @@ def presigned_check(clock: Clock) -> Callable[[Request], None]:
                 "AccessDenied",
                 "Request has expired",
                 403,
-                {"X-Amz-Expires": expires, "Expires": iso_date(signed + expires), "ServerTime": iso_date(now)},
+                {"X-Amz-Expires": expires, "Expires": _seconds(signed + expires), "ServerTime": _seconds(now)},
             )
 
     return check
+
+
+def _check_v2(request: Request, clock: Clock) -> None:
+    """SigV2 query auth (boto3's default for presigned S3 URLs): `Expires` is the epoch second it ends."""
+    text = request.query.get("Expires", [""])[0]
+    try:
+        expires = int(text)
+    except ValueError:
+        raise S3Error("AccessDenied", "Invalid date (should be seconds since epoch): " + text, 403) from None
+    now = clock.time()
+    if now > expires:
+        raise S3Error("AccessDenied", "Request has expired", 403, Expires=_seconds(expires), ServerTime=_seconds(now))

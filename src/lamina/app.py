@@ -326,6 +326,9 @@ class Lamina:
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
         )
         s3_service.admit = presigned_check(self.clock)  # X-Amz-Expires on presigned URLs
+        # Lambda code from S3 (Code.S3Bucket/S3Key/S3ObjectVersion, layer Content too): the object's bytes.
+        self.functions.code_source.objects = self.s3.object_bytes
+        self.layers.code_source.objects = self.s3.object_bytes
         # EventBridge Scheduler: schedules and groups are documents; fires go to Lambda (async invoke), SQS and SNS
         # through the callables below, on the project's clock (services/scheduler/engine.py).
         sqs_target, sns_target = SqsQueueTarget(self.sqs), SnsTopicTarget(self.sns)

@@ -8,6 +8,7 @@ then commits the row naming it; a file a replaced version named is removed after
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 from collections.abc import AsyncIterator, Iterator
@@ -257,6 +258,17 @@ class S3Engine:
                 ResourceType="DeleteMarker",
             )
         return row
+
+    async def object_bytes(self, bucket_name: str, key: str, version_id: str | None) -> bytes:
+        """An object's whole bytes (Lambda's Code.S3Bucket/S3Key: packages are read whole anyway)."""
+        row = self.readable(bucket_name, key, version_id, "GET")
+        file = row.body.get("file")
+        if not file:
+            return b""
+        try:
+            return await asyncio.to_thread(self.files.path(file).read_bytes)
+        except FileNotFoundError:  # replaced or deleted while being read
+            raise no_such_key(key) from None
 
     # -- deleting objects -----------------------------------------------------------------------
     def delete_object(self, bucket_name: str, key: str, version_id: str | None) -> tuple[str | None, bool]:

@@ -98,6 +98,25 @@ class S3Store:
             row = self._db.execute("SELECT 1 FROM s3_uploads WHERE bucket = ? LIMIT 1", (name,)).fetchone()
         return row is not None
 
+    # -- notifications not yet delivered ------------------------------------------------------
+    def add_outgoing(self, bodies: list[Body]) -> list[int]:
+        """Queues notifications (inside the caller's transaction, with the change they tell of); their ids."""
+        ids = []
+        with self.transaction():
+            for body in bodies:
+                cursor = self._db.execute("INSERT INTO s3_outbox (body) VALUES (?)", (_dump(body),))
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def outgoing(self) -> list[tuple[int, Body]]:
+        with self._lock:
+            rows = self._db.execute("SELECT id, body FROM s3_outbox ORDER BY id").fetchall()
+        return [(i, json.loads(b)) for i, b in rows]
+
+    def remove_outgoing(self, outgoing_id: int) -> None:
+        with self.transaction():
+            self._db.execute("DELETE FROM s3_outbox WHERE id = ?", (outgoing_id,))
+
     # -- object versions ------------------------------------------------------------------------
     _COLUMNS = "key, seq, version_id, latest, body"
 

@@ -242,7 +242,8 @@ class RestXmlProtocol:
         self.model = model
         routes = [_compile(model.operation_model(name)) for name in model.operation_names]
         self._routes: dict[str, list[_Route]] = {}
-        for route in sorted(routes, key=lambda r: -r.weight):
+        # Deprecated operations (PutBucketNotification beside ...Configuration) share paths: the current one wins.
+        for route in sorted(routes, key=lambda r: (-r.weight, bool(r.operation.deprecated))):
             self._routes.setdefault(route.method, []).append(route)
 
     # -- routing --------------------------------------------------------------------------------

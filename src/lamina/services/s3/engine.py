@@ -17,6 +17,7 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.services.s3.faults import S3Error, no_such_bucket, no_such_key, no_such_version
+from lamina.services.s3.notifications import Notifications
 from lamina.services.s3.storage import ObjectFiles, PendingFile
 from lamina.store.s3_sqlite import Body, S3Store, VersionRow
 
@@ -67,11 +68,14 @@ def key_check(key: str) -> None:
 
 
 class S3Engine:
-    def __init__(self, store: S3Store, files: ObjectFiles, clock: Clock, region: str) -> None:
+    def __init__(
+        self, store: S3Store, files: ObjectFiles, clock: Clock, region: str, account: str = "000000000000"
+    ) -> None:
         self.store = store
         self.files = files
         self._clock = clock
         self.region = region
+        self.notifications = Notifications(store, None, region, account)  # app.py gives it its targets
         self._buckets: dict[str, Body] = {}
         self._seq = 0
 
@@ -169,7 +173,9 @@ class S3Engine:
             if value is not None and computed.get(algorithm) != value:
                 raise S3Error("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400)
 
-    async def put_object(self, bucket_name: str, key: str, body: BodySource, upload: Upload) -> VersionRow:
+    async def put_object(
+        self, bucket_name: str, key: str, body: BodySource, upload: Upload, request_id: str = ""
+    ) -> VersionRow:
         bucket = self.bucket(bucket_name)
         key_check(key)
         pending = await self.receive(body, upload)
@@ -184,9 +190,18 @@ class S3Engine:
             "file": written.file,
             "checksums": {k: v for k, v in written.checksums.items()},
         }
-        return self.commit_object(bucket_name, bucket, key, doc, upload)
+        return self.commit_object(bucket_name, bucket, key, doc, upload, "ObjectCreated:Put", request_id)
 
-    def commit_object(self, bucket_name: str, bucket: Body, key: str, doc: Body, upload: Upload) -> VersionRow:
+    def commit_object(
+        self,
+        bucket_name: str,
+        bucket: Body,
+        key: str,
+        doc: Body,
+        upload: Upload,
+        event: str = "ObjectCreated:Put",
+        request_id: str = "",
+    ) -> VersionRow:
         doc.update(
             modified=self._clock.time(),
             content={k: v for k, v in upload.content.items() if v is not None},
@@ -196,32 +211,47 @@ class S3Engine:
         if upload.tags:
             doc["tags"] = upload.tags
         try:
-            return self._add_version(bucket_name, bucket, key, doc)
+            return self._add_version(bucket_name, bucket, key, doc, event, request_id)
         except BaseException:
             self.files.remove(doc.get("file"))
             raise
 
-    def _add_version(self, bucket_name: str, bucket: Body, key: str, doc: Body) -> VersionRow:
-        """Commits `doc` as the newest version of `key`; a "null" version it replaces goes with its file."""
+    def _add_version(
+        self, bucket_name: str, bucket: Body, key: str, doc: Body, event: str, request_id: str
+    ) -> VersionRow:
+        """Commits `doc` as the newest version of `key` with the notifications it makes; a "null" version it
+        replaces goes with its file."""
         version_id = self._new_version_id(bucket)
         self._seq += 1
         row = VersionRow(key, self._seq, version_id, True, doc)
         replaced = self.store.version(bucket_name, key, NULL) if version_id == NULL else None
+        told = None if bucket["versioning"] is None else version_id
+        outgoing = self._outgoing(bucket_name, bucket, event, key, doc, told, request_id)
         with self.store.transaction():
             if replaced is not None:
                 self.store.remove_version(bucket_name, key, replaced.seq)
             self.store.add_version(bucket_name, row)
+            self.store.add_outgoing(outgoing)
         if replaced is not None:
             self.files.remove(replaced.body.get("file"))
         return row
 
-    async def copy(self, source: VersionRow, bucket_name: str, key: str, upload: Upload) -> VersionRow:
+    def _outgoing(
+        self, bucket_name: str, bucket: Body, event: str, key: str, doc: Body | None, version: str | None, rid: str
+    ) -> list[Body]:
+        return self.notifications.outgoing(
+            bucket_name, bucket, event, key, doc, version, f"{self._seq:016X}", rid, self._clock.time()
+        )
+
+    async def copy(
+        self, source: VersionRow, bucket_name: str, key: str, upload: Upload, request_id: str = ""
+    ) -> VersionRow:
         """A new version of `key` with `source`'s bytes (a link to its immutable file) and `upload`'s headers."""
         bucket = self.bucket(bucket_name)
         doc: Body = {k: source.body[k] for k in ("size", "etag", "checksums", "parts") if k in source.body}
         file = source.body.get("file")
         doc["file"] = self.files.link(file) if file else None
-        return self.commit_object(bucket_name, bucket, key, doc, upload)
+        return self.commit_object(bucket_name, bucket, key, doc, upload, "ObjectCreated:Copy", request_id)
 
     # -- reading objects ------------------------------------------------------------------------
     def find(self, bucket_name: str, key: str, version_id: str | None = None) -> VersionRow:
@@ -271,7 +301,9 @@ class S3Engine:
             raise no_such_key(key) from None
 
     # -- deleting objects -----------------------------------------------------------------------
-    def delete_object(self, bucket_name: str, key: str, version_id: str | None) -> tuple[str | None, bool]:
+    def delete_object(
+        self, bucket_name: str, key: str, version_id: str | None, request_id: str = ""
+    ) -> tuple[str | None, bool]:
         """(version id, whether it is/was a delete marker), as DeleteObject answers."""
         bucket = self.bucket(bucket_name)
         if version_id is not None:
@@ -281,17 +313,24 @@ class S3Engine:
                     raise S3Error("InvalidArgument", "Invalid version id specified", 400,
                                   ArgumentName="versionId", ArgumentValue=version_id)  # fmt: skip
                 return version_id, False
-            self.store.remove_version(bucket_name, key, row.seq)
-            self.files.remove(row.body.get("file"))
+            self._remove(bucket_name, bucket, row, version_id, request_id)
             return version_id, bool(row.body.get("delete_marker"))
         if bucket["versioning"] is None:
             row = self.store.latest(bucket_name, key)
             if row is not None:
-                self.store.remove_version(bucket_name, key, row.seq)
-                self.files.remove(row.body.get("file"))
+                self._remove(bucket_name, bucket, row, None, request_id)
             return None, False
-        marker = self._add_version(bucket_name, bucket, key, {"delete_marker": True, "modified": self._clock.time()})
+        marker = self._add_version(bucket_name, bucket, key, {"delete_marker": True, "modified": self._clock.time()},
+                                   "ObjectRemoved:DeleteMarkerCreated", request_id)  # fmt: skip
         return marker.version_id, True
+
+    def _remove(self, bucket_name: str, bucket: Body, row: VersionRow, told: str | None, request_id: str) -> None:
+        self._seq += 1
+        outgoing = self._outgoing(bucket_name, bucket, "ObjectRemoved:Delete", row.key, None, told, request_id)
+        with self.store.transaction():
+            self.store.remove_version(bucket_name, row.key, row.seq)
+            self.store.add_outgoing(outgoing)
+        self.files.remove(row.body.get("file"))
 
     # -- listing --------------------------------------------------------------------------------
     def list_latest(

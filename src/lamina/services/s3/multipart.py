@@ -195,10 +195,12 @@ class MultipartApi:
             tags=body.get("tags") or {},
         )
         bucket = self._engine.bucket(params["Bucket"])
-        row = self._engine.commit_object(params["Bucket"], bucket, params["Key"], doc, upload)
+        row = self._engine.commit_object(params["Bucket"], bucket, params["Key"], doc, upload,
+                                         "ObjectCreated:CompleteMultipartUpload", ctx.request_id)  # fmt: skip
         self._engine.store.delete_upload(params["UploadId"])
         for _, part in stored.items():
             self._engine.files.remove(part.get("file"))
+        await self._engine.notifications.deliver()
         out: dict[str, Any] = {
             "Location": f"{ctx.base_url}/{params['Bucket']}/{params['Key']}",
             "Bucket": params["Bucket"],

@@ -14,6 +14,7 @@ from lamina.api.protocols.rest_xml import parse_timestamp
 from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
+from lamina.services.s3.notifications import validate
 from lamina.store.s3_sqlite import VersionRow
 from lamina.types import CallContext
 
@@ -278,13 +279,34 @@ class S3Provider:
         status = self._engine.bucket(params["Bucket"]).get("versioning")
         return {"Status": status} if status else {}
 
+    # -- notifications --------------------------------------------------------------------------
+    async def put_bucket_notification_configuration(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        name = params["Bucket"]
+        self._engine.bucket(name)
+        notifications = self._engine.notifications
+        if notifications.targets is None:
+            raise S3Error("NotImplemented", "Bucket notifications have no targets in this Lamina", 501)
+        config = validate(
+            params.get("NotificationConfiguration") or {},
+            bool(params.get("SkipDestinationValidation")),
+            f"arn:aws:s3:::{name}",
+            notifications.targets,
+        )
+        self._engine.update_bucket(name, notification=config or None)
+        await notifications.test_event(name, config, ctx.request_id, self._engine.now())
+
+    def get_bucket_notification_configuration(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        config: dict[str, Any] = self._engine.bucket(params["Bucket"]).get("notification") or {}
+        return config
+
     # -- objects --------------------------------------------------------------------------------
     async def put_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         upload = upload_from(params)
         body = body_of(params, upload, params.get("_headers") or {})
         key_check(params["Key"])
         self._condition_on_write(params)
-        row = await self._engine.put_object(params["Bucket"], params["Key"], body, upload)
+        row = await self._engine.put_object(params["Bucket"], params["Key"], body, upload, ctx.request_id)
+        await self._engine.notifications.deliver()
         out: dict[str, Any] = {"ETag": row.body["etag"], **_checksum_members(row)}
         if row.body.get("checksums"):
             out["ChecksumType"] = "FULL_OBJECT"
@@ -356,9 +378,12 @@ class S3Provider:
         out["Body"] = (self._engine.files.read(file, start, end), end - start) if file and end > start else b""
         return out
 
-    def delete_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def delete_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         key_check(params["Key"])
-        version_id, marker = self._engine.delete_object(params["Bucket"], params["Key"], params.get("VersionId"))
+        version_id, marker = self._engine.delete_object(
+            params["Bucket"], params["Key"], params.get("VersionId"), ctx.request_id
+        )
+        await self._engine.notifications.deliver()
         out: dict[str, Any] = {}
         if version_id is not None and (version_id != NULL or params.get("VersionId")):
             out["VersionId"] = version_id
@@ -366,7 +391,13 @@ class S3Provider:
             out["DeleteMarker"] = True
         return out
 
-    def delete_objects(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def delete_objects(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._delete_objects(ctx, params)
+        finally:
+            await self._engine.notifications.deliver()
+
+    def _delete_objects(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         self._engine.bucket(params["Bucket"])
         delete = params.get("Delete")
         if not delete or "Objects" not in delete:
@@ -382,7 +413,9 @@ class S3Provider:
                 raise malformed_xml()
             try:
                 key_check(key)
-                version_id, marker = self._engine.delete_object(params["Bucket"], key, item.get("VersionId"))
+                version_id, marker = self._engine.delete_object(
+                    params["Bucket"], key, item.get("VersionId"), ctx.request_id
+                )
             except S3Error as error:
                 errors.append({"Key": key, "VersionId": item.get("VersionId"), "Code": error.code,
                                "Message": error.message})  # fmt: skip
@@ -431,7 +464,8 @@ class S3Provider:
                 content=dict(source.body.get("content", {})), metadata=dict(source.body.get("metadata", {}))
             )
         upload.storage_class = params.get("StorageClass") or upload.storage_class
-        row = await self._engine.copy(source, bucket_name, params["Key"], upload)
+        row = await self._engine.copy(source, bucket_name, params["Key"], upload, ctx.request_id)
+        await self._engine.notifications.deliver()
         out: dict[str, Any] = {"CopyObjectResult": {"ETag": row.body["etag"], "LastModified": row.body["modified"],
                                **_checksum_members(row)}}  # fmt: skip
         if row.version_id != NULL:

@@ -29,3 +29,9 @@ CREATE TABLE s3_parts (
     body TEXT NOT NULL,  -- size, etag, file, last modified
     PRIMARY KEY (upload_id, part)
 );
+-- Bucket notifications not yet handed to their target: written in the transaction that commits the object change
+-- they tell of, deleted once the target (queue, topic, function's async queue, event bus) has it.
+CREATE TABLE s3_outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    body TEXT NOT NULL  -- target kind and ARN, the event's JSON
+);

@@ -527,6 +527,7 @@ class Lamina:
             self.gateway.bad_request,
             self._fast,
             body_cap=self.gateway.body_cap,
+            stream_cap=self.gateway.stream_cap,  # S3 object bodies go to disk as they arrive
         )
         self.executor.serve_api_at(self.settings.host, self.port, self._serve_inside)
 
@@ -543,6 +544,7 @@ class Lamina:
             self._fast,
             sock=sock,
             body_cap=gateway.body_cap,
+            stream_cap=gateway.stream_cap,
         )
 
     @property

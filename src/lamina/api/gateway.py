@@ -405,6 +405,17 @@ class Gateway:
         name = found[0].name
         return service, _AWS_NAMES.get(name, name), service.body_limits.get(name, MAX_BODY)
 
+    def stream_cap(self, request: Request) -> int | None:
+        """The cap of a request whose operation takes its body as a stream (S3's PutObject and UploadPart: the
+        rest-xml operations with a body limit of their own), from its headers alone; None for any other."""
+        service, _, found = self._identify(request)
+        if service is None or not isinstance(service.protocol, RestXmlProtocol) or self.door_claims(request):
+            return None
+        found = found or service.route(request)
+        if found is None:
+            return None
+        return service.body_limits.get(found[0].name)
+
     def too_large(self, request: Request) -> Response:
         """The body exceeded its operation's cap before it was read whole."""
         request.request_id = new_request_id()

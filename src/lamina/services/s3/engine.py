@@ -232,6 +232,8 @@ class S3Engine:
                 self.store.remove_version(bucket_name, key, replaced.seq)
             self.store.add_version(bucket_name, row)
             self.store.add_outgoing(outgoing)
+        if outgoing:
+            self.notifications.queued()
         if replaced is not None:
             self.files.remove(replaced.body.get("file"))
         return row
@@ -330,6 +332,8 @@ class S3Engine:
         with self.store.transaction():
             self.store.remove_version(bucket_name, row.key, row.seq)
             self.store.add_outgoing(outgoing)
+        if outgoing:
+            self.notifications.queued()
         self.files.remove(row.body.get("file"))
 
     # -- listing --------------------------------------------------------------------------------

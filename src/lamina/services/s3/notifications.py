@@ -186,6 +186,7 @@ class Notifications:
         self._region = region
         self._account = account
         self._lock = asyncio.Lock()
+        self._queued = True  # the outbox may hold rows (at start: those a stop or crash left)
         self.stats = {"delivered": 0, "failed": 0}
 
     # -- which changes go where -------------------------------------------------------------------
@@ -263,12 +264,19 @@ class Notifications:
         }
 
     # -- delivery ---------------------------------------------------------------------------------
+    def queued(self) -> None:
+        """Notifications were committed to the outbox: the next `deliver` reads it (writes without any skip that)."""
+        self._queued = True
+
     async def deliver(self) -> None:
         """Hands every pending notification to its target; those whose target failed for a reason that may pass
         stay queued for the next call (or the next start)."""
         if self.targets is None:
             return
         async with self._lock:
+            if not self._queued:
+                return
+            self._queued = False
             for outgoing_id, body in self._store.outgoing():
                 try:
                     await self._send(self.targets, body)
@@ -278,6 +286,7 @@ class Notifications:
                 except Exception:
                     self.stats["failed"] += 1
                     log.exception("S3 notification to %s failed; kept for a retry", body.get("arn"))
+                    self._queued = True
                     continue
                 else:
                     self.stats["delivered"] += 1
@@ -306,6 +315,7 @@ class Notifications:
         bodies = [{"kind": "sqs", "arn": e["QueueArn"], "message": text} for e in config.get("QueueConfigurations", [])]
         if bodies:
             self._store.add_outgoing(bodies)
+            self.queued()
             await self.deliver()
 
 

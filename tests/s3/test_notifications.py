@@ -297,3 +297,21 @@ def test_function_triggered_by_uploads_under_a_prefix(
     # the function deleted: the upload still succeeds, the delivery failure is counted
     lambda_client.delete_function(FunctionName=name)
     assert s3.put_object(Bucket=bucket, Key="images/dog.jpg", Body=b"x")["ResponseMetadata"]["HTTPStatusCode"] == 200
+
+
+def test_a_delivered_notification_survives_kill_9(fresh_lamina: Callable[..., LaminaProcess]) -> None:
+    server = fresh_lamina()
+    s3, sqs = server.client("s3"), server.client("sqs")
+    s3.create_bucket(Bucket="durable-notes")
+    url = sqs.create_queue(QueueName="durable-notes")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(
+        Bucket="durable-notes",
+        NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]},
+    )
+    s3.put_object(Bucket="durable-notes", Key="k", Body=b"acknowledged")
+    server.kill()  # right after the answer: the notification was committed before it
+    again = fresh_lamina(data_dir=server.data_dir)
+    sqs = again.client("sqs")
+    bodies = receive(sqs, url.replace(str(server.port), str(again.port)), 2)
+    assert [b.get("Event") or b["Records"][0]["s3"]["object"]["key"] for b in bodies] == ["s3:TestEvent", "k"]

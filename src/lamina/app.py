@@ -51,7 +51,7 @@ from lamina.functions.runtime_management import RuntimeManagementConfigs
 from lamina.functions.url_configs import FunctionUrls
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
-from lamina.invoke.destinations import Delivery
+from lamina.invoke.destinations import Delivery, TargetUnavailable
 from lamina.invoke.destinations.event_bus import EventBusTarget
 from lamina.invoke.destinations.lambda_function import LambdaFunctionTarget
 from lamina.invoke.destinations.sns_topic import SnsTopicTarget
@@ -114,6 +114,13 @@ from lamina.services.logs.engine import LogsEngine
 from lamina.services.logs.live_tail import LiveTails
 from lamina.services.logs.provider import LogsProvider
 from lamina.services.logs.subscriptions import SubscriptionFilters
+from lamina.services.s3.engine import S3Engine
+from lamina.services.s3.multipart import MultipartApi
+from lamina.services.s3.notifications import TargetGone
+from lamina.services.s3.notifications import Targets as S3Targets
+from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
+from lamina.services.s3.provider import S3Provider
+from lamina.services.s3.storage import ObjectFiles
 from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
 from lamina.services.scheduler.engine import SchedulerEngine
 from lamina.services.scheduler.provider import SchedulerProvider
@@ -136,6 +143,7 @@ from lamina.store.dynamodb_sqlite import DynamoStore
 from lamina.store.event_queue_sqlite import SqliteEventQueue
 from lamina.store.kinesis_sqlite import KinesisStore
 from lamina.store.metrics_sqlite import MetricTables
+from lamina.store.s3_sqlite import S3Store
 from lamina.store.sqs_sqlite import SqsStore
 
 log = logging.getLogger(__name__)
@@ -359,6 +367,66 @@ class Lamina:
         self.http_apis = HttpApiEngine(self.store)
         self.http_apis.load()
         http_api_service = bind_service("apigatewayv2", HttpApiProvider(self.http_apis, self.clock))
+        # S3: metadata in migration 0005's tables, object bytes in files under <data dir>/s3 (services/s3/storage.py).
+        self.s3_store = S3Store(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
+        self.s3 = S3Engine(self.s3_store, ObjectFiles(settings.data_dir / "s3"), self.clock, settings.region)
+        self.s3.load()
+        s3_service = bind_service(
+            "s3",
+            S3Provider(self.s3),
+            MultipartApi(self.s3),
+            body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
+            skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument
+        )
+        s3_service.admit = presigned_check(self.clock)  # X-Amz-Expires on presigned URLs
+        # Lambda code from S3 (Code.S3Bucket/S3Key/S3ObjectVersion, layer Content too): the object's bytes.
+        self.functions.code_source.objects = self.s3.object_bytes
+        self.layers.code_source.objects = self.s3.object_bytes
+        # S3 bucket notifications: to queues, topics, functions (async, as s3.amazonaws.com, whose resource policy
+        # must allow it) and the default event bus; the outbox is drained after every write (s3/notifications.py).
+        s3_queues = SqsQueueTarget(self.sqs)
+
+        async def s3_to_queue(arn: str, message: bytes) -> None:
+            try:
+                await s3_queues.deliver(Delivery(arn, message, "S3", "", ""))
+            except TargetUnavailable as gone:
+                raise TargetGone(str(gone)) from None
+
+        async def s3_to_topic(arn: str, message: bytes, subject: str) -> None:
+            topic = self.sns.topics.get(arn)
+            if topic is None:
+                raise TargetGone(f"topic {arn} does not exist")
+            await self.sns.publish(topic, self.sns.new_message(arn, message.decode(), subject, {}, None))
+
+        async def s3_to_function(arn: str, message: bytes) -> None:
+            try:
+                await self.async_invoker.submit_arn(arn, message)
+            except TargetUnavailable as gone:
+                raise TargetGone(str(gone)) from None
+
+        def s3_to_bus(region: str, detail_type: str, detail: dict[str, Any], resources: list[str]) -> None:
+            bus = f"arn:aws:events:{region}:{settings.account_id}:event-bus/default"
+            self.events.put_on_bus(bus, "aws.s3", detail_type, detail, resources)
+
+        def s3_may_invoke(arn: str, bucket_arn: str) -> bool:
+            parts = arn.split(":")
+            return self.policies.allows(
+                ":".join(parts[:7]),
+                "s3.amazonaws.com",
+                source_arn=bucket_arn,
+                source_account=settings.account_id,
+                qualifier=parts[7] if len(parts) > 7 else None,
+            )
+
+        self.s3.notifications.targets = S3Targets(
+            send_to_queue=s3_to_queue,
+            publish_to_topic=s3_to_topic,
+            invoke_async=s3_to_function,
+            put_on_default_bus=s3_to_bus,
+            queue_exists=lambda arn: self.sqs.by_arn(arn) is not None,
+            topic_exists=lambda arn: arn in self.sns.topics,
+            may_invoke=s3_may_invoke,
+        )
         # EventBridge Scheduler: schedules and groups are documents; fires go to Lambda (async invoke), SQS and SNS
         # through the callables below, on the project's clock (services/scheduler/engine.py).
         sqs_target, sns_target = SqsQueueTarget(self.sqs), SnsTopicTarget(self.sns)
@@ -549,6 +617,7 @@ class Lamina:
                 streams_service,
                 kinesis_service,
                 cloudwatch_service,
+                s3_service,
             ],
             settings.region,
             settings.account_id,
@@ -611,6 +680,7 @@ class Lamina:
         self.metrics.start()  # the flush of buffered points and the retention sweeper
         self.embedded_metrics.start()
         self.alarms.start()  # evaluation every minute
+        await self.s3.notifications.deliver()  # notifications a stop (or crash) left in the outbox
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -620,6 +690,7 @@ class Lamina:
             self.gateway.bad_request,
             self._fast,
             body_cap=self.gateway.body_cap,
+            stream_cap=self.gateway.stream_cap,  # S3 object bodies go to disk as they arrive
         )
         self.executor.serve_api_at(self.settings.host, self.port, self._serve_inside)
 
@@ -636,6 +707,7 @@ class Lamina:
             self._fast,
             sock=sock,
             body_cap=gateway.body_cap,
+            stream_cap=gateway.stream_cap,
         )
 
     @property
@@ -760,6 +832,7 @@ class Lamina:
         await self.kinesis.close()
         await self.metrics.close()
         await self.sqs_store.close()
+        self.s3_store.close()
         self.store.close()
 
     def _stream_source(self, arn: str) -> StreamSource | None:
@@ -804,6 +877,7 @@ class Lamina:
                 "elbv2": "running",
                 "apigateway": "running",
                 "apigatewayv2": "running",
+                "s3": "running",
                 "scheduler": "running",
                 "iam": "running",
                 "sts": "running",
@@ -817,6 +891,7 @@ class Lamina:
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
             "asyncInvocations": dict(self.async_invoker.stats),
+            "s3Notifications": dict(self.s3.notifications.stats),
             "eventBridge": {
                 "pending": len(self.events.pending),
                 "delivered": sum(self.events_dispatch.delivered.values()),

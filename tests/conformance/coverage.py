@@ -14,7 +14,7 @@ _RULES: tuple[tuple[tuple[str, ...], str], ...] = (
     ),
     (("TestLambdaPermissions", "permissions"), "resource policies: replayed in tests/policies (or not reproducible)"),
     (("TestLambdaImages",), "container images not supported"),
-    (("_s3", "test_large_lambda", "test_oversized_lambda"), "S3 code delivery not built"),
+    (("_s3", "test_large_lambda", "test_oversized_lambda"), "packages of hundreds of MB through S3 not replayed"),
     (("SnapStart",), "SnapStart not built"),
     (("RuntimeValidation",), "deprecated-runtime entries (run with validation toggles upstream)"),
     (("capacity_provider",), "capacity providers not built"),

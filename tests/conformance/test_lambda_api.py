@@ -1081,6 +1081,31 @@ def recursion_invalid(ctx: Ctx) -> None:
                  RecursiveLoop="InvalidValue")  # fmt: skip
 
 
+@scenario("TestLambdaFunction::test_lambda_code_location_s3_errors")
+def code_location_s3_errors(ctx: Ctx) -> None:
+    """The package in an S3 bucket of this Lamina; a wrong bucket or key on create and on update."""
+    c, rec, name = ctx.client, ctx.rec, ctx.name()
+    s3 = boto3.client("s3", endpoint_url=c.meta.endpoint_url, region_name=REGION, aws_access_key_id="test",
+                      aws_secret_access_key="test")  # fmt: skip
+    bucket = f"code-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="code.zip", Body=package(name))
+
+    def remove_bucket() -> None:
+        s3.delete_object(Bucket=bucket, Key="code.zip")
+        s3.delete_bucket(Bucket=bucket)
+
+    ctx.cleanups.append(remove_bucket)
+    common = {"FunctionName": name, "Runtime": RUNTIME, "Role": ROLE, "Handler": "handler.handler"}
+    rec.call("create-error-wrong-bucket", c.create_function, **common,
+             Code={"S3Bucket": f"{bucket}-missing", "S3Key": "code.zip"})  # fmt: skip
+    rec.call("create-error-wrong-key", c.create_function, **common, Code={"S3Bucket": bucket, "S3Key": "nope.zip"})
+    ctx.aws_create(**common, Code={"S3Bucket": bucket, "S3Key": "code.zip"})
+    rec.call("update-error-wrong-bucket", c.update_function_code, FunctionName=name, S3Bucket=f"{bucket}-missing",
+             S3Key="code.zip")  # fmt: skip
+    rec.call("update-error-wrong-key", c.update_function_code, FunctionName=name, S3Bucket=bucket, S3Key="nope.zip")
+
+
 # -- the test -----------------------------------------------------------------------------------------
 
 

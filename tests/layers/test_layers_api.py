@@ -89,8 +89,8 @@ def test_content_location_downloads_the_zip(lambda_client: Any, layers: Publishe
     assert e.value.code == 403
 
 
-def test_s3_content_is_refused_clearly(lambda_client: Any) -> None:
-    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException, match="does not serve S3"):
+def test_s3_content_from_a_missing_bucket_is_refused_as_aws_does(lambda_client: Any) -> None:
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException, match="S3 Error Code: NoSuchBucket"):
         lambda_client.publish_layer_version(LayerName=unique(), Content={"S3Bucket": "my-bucket", "S3Key": "k.zip"})
 
 

@@ -27,6 +27,8 @@ from lamina.api.messages import Request, Response
 from lamina.api.protocols.json_protocol import JsonProtocol
 from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.protocols.rest_json import RestJsonProtocol, error_response
+from lamina.api.protocols.rest_xml import RestXmlProtocol, s3_request_ids, virtual_bucket
+from lamina.api.protocols.rest_xml import error_response as xml_error_response
 from lamina.api.protocols.rpc_v2_cbor import RpcV2CborProtocol
 from lamina.api.validation import Validator
 from lamina.auth.authorizer import Authorizer, Denied
@@ -84,6 +86,10 @@ def query_scope(request: Request) -> tuple[str, str] | None:
     return (scope[2], scope[3]) if len(scope) == 5 else None
 
 
+def _sigv2_presigned(query_string: str) -> bool:
+    return "AWSAccessKeyId=" in query_string and "Signature=" in query_string and "Expires=" in query_string
+
+
 def access_key_id(headers: dict[str, str]) -> str:
     """The access key id a SigV4-signed request names ("" when it is not signed)."""
     m = _KEY.search(headers.get("authorization", ""))
@@ -103,7 +109,7 @@ class ServiceBinding:
 
     name: str
     model: ServiceModel
-    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol | RpcV2CborProtocol
+    protocol: RestJsonProtocol | RestXmlProtocol | JsonProtocol | QueryProtocol | RpcV2CborProtocol
     routes: RouteTable | None  # REST protocols route by method and path; json by X-Amz-Target
     validator: Validator
     providers: tuple[Any, ...]
@@ -121,7 +127,12 @@ class ServiceBinding:
         """The service a SigV4 scope names for this service (elbv2 signs as elasticloadbalancing)."""
         return str(self.model.metadata.get("signingName") or self.model.endpoint_prefix)
 
+    # A check of the request before it is parsed (S3: a presigned URL's expiry); raises a LaminaError.
+    admit: Callable[[Request], None] | None = None
+
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
+        if isinstance(self.protocol, RestXmlProtocol):  # S3 tells operations apart by query and headers too
+            return self.protocol.route(request)
         if self.routes is not None:
             return self.routes.find(request.method, request.path, request.query)
         assert isinstance(self.protocol, JsonProtocol | QueryProtocol | RpcV2CborProtocol)
@@ -153,9 +164,12 @@ def bind_service(
 ) -> ServiceBinding:
     model = query.model if query is not None else load_service_model(name)
     protocols = model.metadata.get("protocols") or [model.protocol]
-    protocol: RestJsonProtocol | JsonProtocol | QueryProtocol | RpcV2CborProtocol
+    protocol: RestJsonProtocol | RestXmlProtocol | JsonProtocol | QueryProtocol | RpcV2CborProtocol
+    routes: RouteTable | None
     if cbor:
         protocol, routes = RpcV2CborProtocol(model), None
+    elif "rest-xml" in protocols:
+        protocol, routes = RestXmlProtocol(model), None
     elif "rest-json" in protocols:
         protocol, routes = RestJsonProtocol(model), RouteTable(model)
     elif "json" in protocols:
@@ -180,6 +194,11 @@ def error_answer(
     service: ServiceBinding | None, error: LaminaError, request_id: str = "", operation: str = ""
 ) -> Response:
     """`error` in the shape `service`'s protocol gives its errors (rest-json when there is no service)."""
+    if service is not None and isinstance(service.protocol, RestXmlProtocol):
+        code, status, _ = service_wire_error(service.name, error)
+        response = xml_error_response(code, status, error.message, dict(error.fields), request_id)
+        response.headers.extend(getattr(error, "headers", ()))
+        return response
     if service is not None and isinstance(service.protocol, QueryProtocol):
         code, status, query_code = service_wire_error(service.name, error)
         return service.protocol.error_response(query_code or code, status, error.message, request_id, operation)
@@ -240,7 +259,9 @@ class Gateway:
             signing = s.model.metadata.get("signingName") or s.model.endpoint_prefix
             if signing != s.name:
                 self._services.setdefault(signing, []).append(s)
+        # S3's routes (`/{Bucket}`) would take any path: it is found by scope, query auth or Host only.
         self._rest = [s for s in services if s.routes is not None]
+        self._s3 = next((s for s in services if isinstance(s.protocol, RestXmlProtocol)), None)
         self._json = [s for s in services if isinstance(s.protocol, JsonProtocol)]
         self._cbor = [s.cbor_twin for s in services if s.cbor_twin is not None]
         self._query = [s for s in services if isinstance(s.protocol, QueryProtocol)]
@@ -268,7 +289,8 @@ class Gateway:
         except Exception:  # never let a bug become a dropped connection or an HTML 500
             log.exception("internal error handling %s %s", request.method, request.path)
             response = error_response("ServiceException", 500, "Internal error", {}, None)
-        response.headers.append(("x-amzn-RequestId", request_id))
+        if not any(name == "x-amz-request-id" for name, _ in response.headers):  # S3 names its own (as AWS's)
+            response.headers.append(("x-amzn-RequestId", request_id))
         return response
 
     @staticmethod
@@ -295,6 +317,20 @@ class Gateway:
                 caller = self.caller(request, service)
             except AuthFailure as failure:
                 return auth_answer(service, failure, request.request_id)
+        response = await self._operate(request, service, region, found, caller)
+        if isinstance(service.protocol, RestXmlProtocol):  # S3 names every answer, errors too, with these two
+            amz_id, host_id = s3_request_ids(request.request_id)
+            response.headers += [("x-amz-request-id", amz_id), ("x-amz-id-2", host_id)]
+        return response
+
+    async def _operate(
+        self,
+        request: Request,
+        service: ServiceBinding,
+        region: str,
+        found: tuple[OperationModel, dict[str, str]] | None,
+        caller: Secret | None,
+    ) -> Response:
         if found is None:
             found = service.route(request)
         if found is None:
@@ -307,6 +343,8 @@ class Gateway:
                 raise RequestTooLarge(f"Request must be smaller than {limit} bytes for the {name} operation")
             if op.request_compression and request.headers.get("content-encoding", "").lower() == "gzip":
                 request.body = _gunzip(request.body, MAX_BODY)  # botocore gzips e.g. PutMetricData over 10 KB
+            if service.admit is not None:
+                service.admit(request)
             params = service.protocol.parse(op, request, uri_params)
             if op.input_shape is not None:
                 service.validator.validate(op.input_shape, params)
@@ -335,6 +373,8 @@ class Gateway:
                 return service.protocol.serialize(op, result, request.request_id)
             return service.protocol.serialize(op, result)
         except LaminaError as error:
+            if request.body_stream is not None:  # what the client still sends is read and dropped
+                await _drain(request.body_stream)
             return self._error(service, error, request.request_id, op.name)
         except Exception as exc:
             full = self._space.failed(exc) if self._space is not None else None
@@ -353,6 +393,10 @@ class Gateway:
     ) -> tuple[ServiceBinding | None, str, tuple[OperationModel, dict[str, str]] | None]:
         """The service (and region) a request is for, and its route when finding the service found it."""
         scope = credential_scope(request.headers) or query_scope(request)
+        if scope is None and self._s3 is not None and _sigv2_presigned(request.query_string):
+            scope = (self._default_region, "s3")  # boto3's default presigned S3 URL (SigV2 query auth)
+        if scope is None and self._s3 is not None and virtual_bucket(request.headers.get("host", "")) is not None:
+            scope = (self._default_region, "s3")
         if scope is not None:
             region, name = scope
             candidates = self._services.get(name)
@@ -433,13 +477,25 @@ class Gateway:
         service, _, found = self._identify(request)
         if service is None:
             return None, "request", MAX_BODY
-        if service.routes is None:  # the query and JSON protocols name the operation in the body
+        if service.routes is None and not isinstance(service.protocol, RestXmlProtocol):
+            # the query and JSON protocols name the operation in the body
             return service, "request", _SERVICE_CAPS.get(service.name, MAX_BODY)
         found = found or service.route(request)
         if found is None:
             return service, "request", MAX_BODY
         name = found[0].name
         return service, _AWS_NAMES.get(name, name), service.body_limits.get(name, MAX_BODY)
+
+    def stream_cap(self, request: Request) -> int | None:
+        """The cap of a request whose operation takes its body as a stream (S3's PutObject and UploadPart: the
+        rest-xml operations with a body limit of their own), from its headers alone; None for any other."""
+        service, _, found = self._identify(request)
+        if service is None or not isinstance(service.protocol, RestXmlProtocol) or self.door_claims(request):
+            return None
+        found = found or service.route(request)
+        if found is None:
+            return None
+        return service.body_limits.get(found[0].name)
 
     def too_large(self, request: Request) -> Response:
         """The body exceeded its operation's cap before it was read whole."""
@@ -472,6 +528,14 @@ def _gunzip(body: bytes, limit: int) -> bytes:
     if len(out) > limit or inflate.unconsumed_tail:
         raise RequestTooLarge(f"Request must be smaller than {limit} bytes once decompressed")
     return out
+
+
+async def _drain(stream: Any) -> None:
+    try:
+        async for _ in stream:
+            pass
+    except Exception:
+        pass
 
 
 # AWS rejects a CreateFunction/UpdateFunctionCode request body above this many bytes.

@@ -22,6 +22,8 @@ class Request:
     # Header names as the client spelled them, for those not sent in lower case (API Gateway's REST APIs
     # hand the function the client's spelling); None when every name came lower-case.
     spelled: dict[str, str] | None = None
+    # The body still arriving, for operations that take it as a stream (S3 objects): then `body` is empty.
+    body_stream: AsyncIterator[bytes] | None = None
 
     @property
     def query(self) -> dict[str, list[str]]:
@@ -49,3 +51,6 @@ class Response:
     # A body sent as it is produced (chunked transfer encoding), instead of `body`; the server closes the
     # iterator (`aclose`) when it stops early, e.g. because the client went away.
     stream: AsyncIterator[bytes] | None = None
+    # The body's length when it is known but not in `body`: a `stream` of that many bytes is sent with
+    # Content-Length instead of in chunks (S3 objects), and an answer to HEAD names it (HeadObject).
+    length: int | None = None

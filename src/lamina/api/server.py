@@ -42,6 +42,10 @@ Handler = Callable[[Request], Coroutine[object, object, Response]]
 FastPath = Callable[[Request, Callable[[Response], None]], bool]
 # The most body bytes a request (its headers known, its body not yet read) may send.
 BodyCap = Callable[[Request], int]
+# The cap of a request whose body its operation takes as a stream (S3 PutObject/UploadPart), from its headers alone;
+# None: the body is read whole first, as for every other request.
+StreamCap = Callable[[Request], int | None]
+STREAM_BUFFER = 1 << 20  # a streamed body's bytes read ahead of its consumer before the socket is paused
 
 # Bodies up to this size are read without asking BodyCap (the gateway still checks each operation's own
 # limit once read): the invoke hot path pays for no routing, and a connection holds at most this much.
@@ -87,7 +91,7 @@ def encode_response(response: Response, keep_alive: bool, head: bool = False) ->
     lines = [f"HTTP/1.1 {status} {_REASONS.get(status, 'Unknown')}"]
     for name, value in response.headers:
         lines.append(f"{name}: {value}")
-    lines.append(f"Content-Length: {len(response.body)}")
+    lines.append(f"Content-Length: {len(response.body) if response.length is None else response.length}")
     lines.append(f"Date: {_http_date()}")
     if not keep_alive:
         lines.append("Connection: close")
@@ -96,15 +100,69 @@ def encode_response(response: Response, keep_alive: bool, head: bool = False) ->
 
 
 def encode_stream_head(response: Response, keep_alive: bool) -> bytes:
-    """Status line and headers of a response whose body follows in chunks."""
+    """Status line and headers of a response whose body follows in chunks (or, its length known, as is)."""
     lines = [f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}"]
     for name, value in response.headers:
         lines.append(f"{name}: {value}")
-    lines.append("Transfer-Encoding: chunked")
+    if response.length is None:
+        lines.append("Transfer-Encoding: chunked")
+    else:
+        lines.append(f"Content-Length: {response.length}")
     lines.append(f"Date: {_http_date()}")
     if not keep_alive:
         lines.append("Connection: close")
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class BodyStream:
+    """A request body as it arrives: the protocol feeds chunks, the handler iterates them. Reading from the socket
+    pauses while more than STREAM_BUFFER bytes wait, so a body of any size holds about that much memory."""
+
+    def __init__(self, pause: Callable[[], None], resume: Callable[[], None]) -> None:
+        self._chunks: list[bytes] = []
+        self._waiting = 0
+        self._done = False
+        self._failed: Exception | None = None
+        self._ready: asyncio.Future[None] | None = None
+        self._pause, self._resume = pause, resume
+        self._paused = False
+
+    def feed(self, data: bytes) -> None:
+        self._chunks.append(data)
+        self._waiting += len(data)
+        if self._waiting > STREAM_BUFFER and not self._paused:
+            self._paused = True
+            self._pause()
+        self._wake()
+
+    def end(self, failure: Exception | None = None) -> None:
+        self._done = True
+        self._failed = failure
+        self._wake()
+
+    def _wake(self) -> None:
+        ready, self._ready = self._ready, None
+        if ready is not None and not ready.done():
+            ready.set_result(None)
+
+    def __aiter__(self) -> BodyStream:
+        return self
+
+    async def __anext__(self) -> bytes:
+        while not self._chunks:
+            if self._done:
+                if self._failed is not None:
+                    raise self._failed
+                raise StopAsyncIteration
+            self._ready = asyncio.get_running_loop().create_future()
+            await self._ready
+        data = b"".join(self._chunks) if len(self._chunks) > 1 else self._chunks[0]
+        self._chunks = []
+        self._waiting = 0
+        if self._paused:
+            self._paused = False
+            self._resume()
+        return data
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -118,9 +176,12 @@ class HttpProtocol(asyncio.Protocol):
         bad_request: Callable[[], Response],
         fast: FastPath | None = None,
         body_cap: BodyCap | None = None,
+        stream_cap: StreamCap | None = None,
     ) -> None:
         self._handler = handler
         self._body_cap = body_cap
+        self._stream_cap = stream_cap
+        self._streaming: BodyStream | None = None  # the body of the request in flight, still arriving
         self._fast = fast
         self._max_body = max_body
         self._too_large = too_large
@@ -154,6 +215,9 @@ class HttpProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
+        if self._streaming is not None:  # the handler sees the body cut short (nothing half-written is kept)
+            self._streaming.end(ConnectionResetError("the client went away before the body ended"))
+            self._streaming = None
         self._body = []  # the parser and this protocol refer to each other: only a full GC would free them
         if self._pump is not None:
             self._pump.cancel()
@@ -234,12 +298,36 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if not self._header_count and self._parser.get_http_version() == "0.9":  # 0.9 has no headers
             raise _BadRequestLine
+        streamed = self._stream_cap is not None and not self._busy and self._parser.get_method() == b"PUT"
+        cap = self._stream_cap_of() if streamed else None
         length = self._headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self._cap and self._grow_cap(int(length)):
+        too_long = length is not None and length.isdigit() and int(length) > (self._cap if cap is None else cap)
+        if too_long and (cap is not None or self._grow_cap(int(length or 0))):
             self._refuse_oversize()
             return
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        if cap is not None:
+            self._stream(cap)
+
+    def _stream_cap_of(self) -> int | None:
+        assert self._stream_cap is not None
+        try:
+            return self._stream_cap(self._request())
+        except Exception:  # a routing bug: read the body whole instead
+            log.exception("stream cap lookup failed")
+            return None
+
+    def _stream(self, cap: int) -> None:
+        """An operation that takes its body as a stream starts now, and reads the body as it arrives."""
+        transport = self._transport
+        if transport is None:
+            return
+        self._cap, self._cap_known = cap, True
+        request = self._request()
+        self._streaming = BodyStream(transport.pause_reading, transport.resume_reading)
+        request.body_stream = self._streaming
+        self._start(request, self._parser.should_keep_alive())
 
     def _grow_cap(self, size: int) -> bool:
         """The body is past the cap every request gets: look up this request's own cap (once per
@@ -273,6 +361,14 @@ class HttpProtocol(asyncio.Protocol):
         if self._oversize:
             return
         self._body_size += len(body)
+        if self._streaming is not None:
+            if self._body_size > self._cap:
+                self._streaming.end(ConnectionAbortedError("the body is larger than its operation takes"))
+                self._streaming = None
+                self._refuse_oversize()
+                return
+            self._streaming.feed(body)
+            return
         if self._body_size > self._cap and self._grow_cap(self._body_size):
             self._body = []
             self._refuse_oversize()
@@ -281,6 +377,10 @@ class HttpProtocol(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         if self._oversize:  # lingering: the client's close, or the timer, ends the connection
+            return
+        if self._streaming is not None:  # its handler started with the headers
+            self._streaming.end()
+            self._streaming = None
             return
         request = self._request()
         keep_alive = self._parser.should_keep_alive()
@@ -316,6 +416,13 @@ class HttpProtocol(asyncio.Protocol):
         if task.cancelled():
             self._busy = False
             return
+        if self._streaming is not None:  # answered before its body ended: the rest is dropped with the connection
+            self._streaming.end()
+            self._streaming = None
+            self._oversize = True
+            keep_alive = False
+            if self._transport is not None:
+                self._transport.resume_reading()
         exc = task.exception()
         if exc is not None:  # the handler maps every error; this is a last resort
             log.error("unhandled error in request handler", exc_info=exc)
@@ -365,20 +472,21 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is None or self._closing or self._head_request:
             if self._transport is not None and not self._closing:
                 self._transport.write(encode_stream_head(response, keep_alive))
-            self._pump = loop.create_task(self._pump_chunks(_no_chunks(chunks), keep_alive))
+            self._pump = loop.create_task(self._pump_chunks(_no_chunks(chunks), keep_alive, response.length))
             return
         self._transport.write(encode_stream_head(response, keep_alive))
-        self._pump = loop.create_task(self._pump_chunks(chunks, keep_alive))
+        self._pump = loop.create_task(self._pump_chunks(chunks, keep_alive, response.length))
 
-    async def _pump_chunks(self, chunks: AsyncIterator[bytes], keep_alive: bool) -> None:
+    async def _pump_chunks(self, chunks: AsyncIterator[bytes], keep_alive: bool, length: int | None = None) -> None:
         complete = False
+        framed = length is None  # a known length goes out as is, else each piece is a chunk
         try:
             async for chunk in chunks:
                 transport = self._transport
                 if transport is None:
                     break
                 if chunk:
-                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+                    transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk) if framed else chunk)
                 if self._writable is not None:
                     await self._writable
             else:
@@ -402,7 +510,7 @@ class HttpProtocol(asyncio.Protocol):
             self._closing = True
             transport.close()
             return
-        if not self._head_request:
+        if not self._head_request and framed:
             transport.write(b"0\r\n\r\n")
         if not keep_alive:
             self._closing = True
@@ -433,13 +541,14 @@ async def serve(
     fast: FastPath | None = None,
     sock: socket.socket | None = None,
     body_cap: BodyCap | None = None,
+    stream_cap: StreamCap | None = None,
 ) -> asyncio.Server:
     """Serve on `host`:`port`, or on the listening `sock` (one bound in an environment's private network
     namespace, so the function reaches this server at its own loopback address)."""
     loop = asyncio.get_running_loop()
 
     def protocol() -> HttpProtocol:
-        return HttpProtocol(handler, max_body, too_large, bad_request, fast, body_cap)
+        return HttpProtocol(handler, max_body, too_large, bad_request, fast, body_cap, stream_cap)
 
     if sock is not None:
         return await loop.create_server(protocol, sock=sock, backlog=64)

@@ -205,6 +205,8 @@ class Validator:
             if "min" in meta and value < meta["min"]:
                 found.append(f"Member must have value greater than or equal to {_num(meta['min'], shape)}")
         elif kind in ("list", "map", "blob"):
+            if not hasattr(value, "__len__"):  # a body still arriving (a streamed S3 object): its size is not known
+                return found
             size = len(value)
             if "max" in meta and size > meta["max"]:
                 found.append(f"Member must have length less than or equal to {meta['max']}")

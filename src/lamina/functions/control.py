@@ -23,6 +23,7 @@ from lamina.config import Settings
 from lamina.errors import Conflict, InvalidParameter, NotFound, PreconditionFailed, function_not_found
 from lamina.functions import package, rules
 from lamina.functions.alias import AliasConfig
+from lamina.functions.code_source import CodeSource
 from lamina.functions.layers import LayerService
 from lamina.functions.names import FunctionRef, parse_function
 from lamina.functions.record import FunctionConfig, new_revision
@@ -107,6 +108,10 @@ class FunctionService:
     ) -> None:
         self._settings = settings
         self._layers = layers  # None: no layer control plane, so any `Layers` reference does not exist
+        self.code_source = CodeSource(
+            "Please provide a source for function code.",
+            "Lamina does not serve S3 here: upload the deployment package with Code.ZipFile.",
+        )
         self._store = store
         self._blobs = blobs
         self._clock = clock
@@ -247,7 +252,7 @@ class FunctionService:
         tags = params.get("Tags") or {}
         rules.check_tags(tags)
         self._check_absent(ref)
-        data = self._zip_bytes(code)
+        data = await self.code_source.zip_bytes(code)
         pkg = await asyncio.to_thread(package.unpack, data, self.code_root)
         self._check_absent(ref)  # another request may have created it while the package unpacked
         self._blobs.put(data)
@@ -277,17 +282,6 @@ class FunctionService:
     def _check_absent(self, ref: FunctionRef) -> None:
         if f"{ref.region}/{ref.name}" in self._functions:
             raise Conflict(f"Function already exist: {ref.name}", Type="User")
-
-    @staticmethod
-    def _zip_bytes(code: dict[str, Any]) -> bytes:
-        if "ZipFile" in code:
-            data: bytes = code["ZipFile"]
-            return data
-        if "S3Bucket" in code or "S3Key" in code:
-            raise InvalidParameter(
-                "Lamina does not serve S3 yet: upload the deployment package with Code.ZipFile.", Type="User"
-            )
-        raise InvalidParameter("Please provide a source for function code.", Type="User")
 
     def _check_settings(self, params: dict[str, Any], region: str) -> None:
         ephemeral = (params.get("EphemeralStorage") or {}).get("Size")
@@ -382,7 +376,7 @@ class FunctionService:
             raise InvalidParameter(
                 "Please don't provide ImageUri when updating a function with packageType Zip.", Type="User"
             )
-        data = self._zip_bytes(params)
+        data = await self.code_source.zip_bytes(params)
         before = entry.config.revision_id
         pkg = await asyncio.to_thread(package.unpack, data, self.code_root)
         entry = self.entry(ref)

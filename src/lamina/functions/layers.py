@@ -32,6 +32,7 @@ from botocore.session import get_session
 from lamina.clock import Clock
 from lamina.errors import Conflict, InvalidParameter, NotFound, PreconditionFailed, ValidationFailed
 from lamina.functions import package
+from lamina.functions.code_source import CodeSource
 from lamina.functions.record import lambda_timestamp
 from lamina.store.blobs import BlobStore
 from lamina.store.documents import DocumentStore
@@ -284,6 +285,10 @@ class LayerService:
         self._store = store
         self._blobs = blobs
         self._clock = clock
+        self.code_source = CodeSource(
+            "Please provide a source for layer content (Content.ZipFile).",
+            "Lamina does not serve S3 here: upload the layer content with Content.ZipFile.",
+        )
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         self._layers: dict[str, Layer] = {}
@@ -303,7 +308,7 @@ class LayerService:
         runtimes = params.get("CompatibleRuntimes")
         architectures = params.get("CompatibleArchitectures")
         self._check_compatibility(runtimes, architectures)
-        data = self._zip_bytes(params.get("Content") or {})
+        data = await self.code_source.zip_bytes(params.get("Content") or {})
         pkg = await asyncio.to_thread(package.unpack, data, self.root)
         self._blobs.put(data)
         layer = self._layers.get(f"{ref.region}/{ref.name}") or Layer(ref.region, ref.account, ref.name)
@@ -352,17 +357,6 @@ class LayerService:
         if errors:
             noun = "error" if len(errors) == 1 else "errors"
             raise ValidationFailed(f"{len(errors)} validation {noun} detected: " + "; ".join(errors))
-
-    @staticmethod
-    def _zip_bytes(content: dict[str, Any]) -> bytes:
-        if "ZipFile" in content:
-            data: bytes = content["ZipFile"]
-            return data
-        if "S3Bucket" in content or "S3Key" in content:
-            raise InvalidParameter(
-                "Lamina does not serve S3 yet: upload the layer content with Content.ZipFile.", Type="User"
-            )
-        raise InvalidParameter("Please provide a source for layer content (Content.ZipFile).", Type="User")
 
     # -- read -----------------------------------------------------------------------------------
     def get(self, ref: LayerName, number: int) -> LayerVersion:

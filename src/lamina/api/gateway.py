@@ -33,7 +33,7 @@ from lamina.api.protocols.rpc_v2_cbor import RpcV2CborProtocol
 from lamina.api.validation import Validator
 from lamina.auth.authorizer import Authorizer, Denied
 from lamina.auth.sigv4 import AuthFailure, Failure, Secret, Verifier
-from lamina.auth.wire import QUERY_MISSING, json_code, query_code
+from lamina.auth.wire import QUERY_MISSING, S3_MISSING, S3_UNKNOWN_KEY, json_code, query_code, s3_code
 from lamina.errors import InvalidRequestContent, LaminaError, RequestTooLarge, UnknownOperation
 from lamina.store.disk_space import DiskSpace
 from lamina.types import CallContext
@@ -216,6 +216,10 @@ def auth_answer(service: ServiceBinding, failure: AuthFailure, request_id: str) 
         code, status = query_code(failure.kind)
         message = QUERY_MISSING if failure.kind is Failure.MISSING else failure.message
         return service.protocol.error_response(code, status, message, request_id)
+    if isinstance(service.protocol, RestXmlProtocol):
+        code, status = s3_code(failure.kind)
+        message = {"AccessDenied": S3_MISSING, "InvalidAccessKeyId": S3_UNKNOWN_KEY}.get(code, failure.message)
+        return xml_error_response(code, status, message, {}, request_id)
     code, legacy, status = json_code(failure.kind)
     if isinstance(service.protocol, JsonProtocol):
         return service.protocol.error_response(code, status, failure.message, legacy)

@@ -27,6 +27,23 @@ def json_code(kind: Failure) -> tuple[str, str, int]:
     return code, query_code, 403
 
 
+# S3 names them its own way (its XML error document), all 403 but a malformed signature (400).
+_S3_CODES: dict[Failure, tuple[str, int]] = {
+    Failure.MISSING: ("AccessDenied", 403),
+    Failure.INCOMPLETE: ("AuthorizationHeaderMalformed", 400),
+    Failure.SIGNATURE: ("SignatureDoesNotMatch", 403),
+    Failure.UNKNOWN_KEY: ("InvalidAccessKeyId", 403),
+    Failure.INACTIVE_KEY: ("InvalidAccessKeyId", 403),
+    Failure.EXPIRED_TOKEN: ("ExpiredToken", 400),
+}
+S3_MISSING = "Access Denied"
+S3_UNKNOWN_KEY = "The AWS Access Key Id you provided does not exist in our records."
+
+
+def s3_code(kind: Failure) -> tuple[str, int]:
+    return _S3_CODES[kind]
+
+
 def query_code(kind: Failure) -> tuple[str, int]:
     _, code, status = _CODES[kind]
     return code, status

@@ -59,6 +59,7 @@ class Upload:
     checksums: dict[str, str | None] = field(default_factory=dict)  # algorithm → expected value (None: compute)
     storage_class: str = "STANDARD"
     tags: dict[str, str] = field(default_factory=dict)
+    content_sha256: str | None = None  # the hex X-Amz-Content-Sha256 a signed request claims for its body
 
 
 def key_check(key: str) -> None:
@@ -137,6 +138,8 @@ class S3Engine:
         pending = pending or self.files.begin()
         try:
             pending.hash_with(upload.checksums)
+            if upload.content_sha256 is not None:
+                pending.hash_sha256()
             async for piece in pieces(body):
                 pending.write(piece)
             self._verify(pending, upload)
@@ -168,6 +171,15 @@ class S3Engine:
                     ExpectedDigest=expected.hex(),
                     CalculatedDigest=base64.b64encode(pending.md5).decode(),
                 )
+        claimed = upload.content_sha256
+        if claimed is not None and pending.sha256_hex() != claimed:  # the signature covered this claim
+            raise S3Error(
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                400,
+                ClientComputedContentSHA256=claimed,
+                S3ComputedContentSHA256=pending.sha256_hex(),
+            )
         computed = pending.checksums()
         for algorithm, value in upload.checksums.items():
             if value is not None and computed.get(algorithm) != value:

@@ -71,8 +71,12 @@ async def _decoded(body: BodySource, decoder: ChunkedDecoder, upload: Upload) ->
 
 
 def body_of(params: dict[str, Any], upload: Upload, wire: dict[str, str]) -> BodySource:
-    """The object's bytes: aws-chunked bodies decoded (trailing checksums then expected)."""
+    """The object's bytes: aws-chunked bodies decoded (trailing checksums then expected); a hex
+    X-Amz-Content-Sha256 is checked against them as they arrive."""
     body: BodySource = params.get("Body") or b""
+    claimed = wire.get("x-amz-content-sha256", "")
+    if len(claimed) == 64 and all(c in "0123456789abcdef" for c in claimed.lower()):
+        upload.content_sha256 = claimed.lower()
     if "aws-chunked" in wire.get("content-encoding", "") or wire.get("x-amz-content-sha256", "").startswith(
         "STREAMING-"
     ):

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lamina.services.s3.checksums import Hasher, encoded, hasher
 
@@ -81,7 +82,14 @@ class PendingFile:
         self._handle = open(path, "wb")  # noqa: SIM115  (closed by commit or discard)
         self._md5 = hashlib.md5()
         self._hashers: dict[str, Hasher] = {}
+        self._sha256: Any = None
         self.size = 0
+
+    def hash_sha256(self) -> None:
+        self._sha256 = hashlib.sha256()
+
+    def sha256_hex(self) -> str:
+        return "" if self._sha256 is None else str(self._sha256.hexdigest())
 
     def hash_with(self, algorithms: Iterable[str]) -> None:
         for algorithm in algorithms:
@@ -92,6 +100,8 @@ class PendingFile:
         self._md5.update(data)
         for h in self._hashers.values():
             h.update(data)
+        if self._sha256 is not None:
+            self._sha256.update(data)
         self.size += len(data)
 
     @property

@@ -4,7 +4,9 @@
   (`lamina serve --lambda-metrics on|off`), two servers in the same run, measured in alternating rounds so
   load from elsewhere falls on both alike;
 * GetMetricStatistics (boto3, through the server) over a database holding 1 million 1-minute points
-  (70 series x 14 days + 1 series), each query reading one series' 14 days (20,160 points).
+  (50 series of 14 days), each query reading one series' 14 days (20,160 points);
+* the invoke path's hook alone (LambdaMetrics.invoked, what each invocation pays), in-process: the figure that
+  stays meaningful when the machine is too busy for the throughput comparison to be within noise.
 
   .venv/bin/python bench/metrics_bench.py [--rounds 4] [--seconds 3] [--points 1000000]
 """
@@ -25,7 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from invoke_bench import LeanClient, _pct, _request, _zip
 from tests.server import ROLE, LaminaProcess
 
+from lamina.clock import SystemClock
+from lamina.services.cloudwatch.engine import MetricsEngine
+from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
 from lamina.store.metrics_sqlite import Bucket, MetricTables
+from lamina.types import VersionSpec
 
 
 def _rate(port: int, name: str, seconds: float) -> tuple[float, list[float]]:
@@ -129,6 +135,24 @@ def read_speed(points: int, queries: int) -> None:
             server.stop()
 
 
+def hook_cost(calls: int) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        clock = SystemClock()
+        engine = MetricsEngine(MetricTables(Path(d) / "lamina.db", "OFF"), clock)
+        hooks = LambdaMetrics(engine, clock, lambda _arn: 1, lambda _region: 1)
+        arn = "arn:aws:lambda:us-east-1:000000000000:function:noop"
+        spec = VersionSpec("noop", arn, "$LATEST", "python3.12", "app.handler", Path(d))
+        t = time.perf_counter()
+        for _ in range(calls):
+            hooks.invoked(spec, arn, 1.5, None, False)
+        per_call = (time.perf_counter() - t) / calls * 1e6
+        t = time.perf_counter()
+        engine.flush()
+        flush_ms = (time.perf_counter() - t) * 1000
+        engine.tables.close()
+    print(f"invoke-path hook: {per_call:.2f} us per invocation ({calls:,} calls); a flush of them {flush_ms:.2f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=4)
@@ -136,6 +160,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=50)
     args = parser.parse_args()
+    hook_cost(200_000)
     read_speed(args.points, args.queries)
     invoke_overhead(args.rounds, args.seconds)
 

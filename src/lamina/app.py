@@ -398,9 +398,9 @@ class Lamina:
                 raise TargetGone(f"topic {arn} does not exist")
             await self.sns.publish(topic, self.sns.new_message(arn, message.decode(), subject, {}, None))
 
-        async def s3_to_function(arn: str, message: bytes) -> None:
+        async def s3_to_function(arn: str, message: bytes, trace: str | None) -> None:
             try:
-                await self.async_invoker.submit_arn(arn, message)
+                await self.async_invoker.submit_arn(arn, message, trace)
             except TargetUnavailable as gone:
                 raise TargetGone(str(gone)) from None
 

@@ -12,6 +12,7 @@ from typing import Any
 from lamina.services.s3.checksums import encoded, hasher
 from lamina.services.s3.engine import NULL, S3Engine, Upload, key_check
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, no_such_upload
+from lamina.services.s3.notifications import TRACE
 from lamina.services.s3.provider import (
     _CHECKSUM_MEMBERS,
     OWNER,
@@ -128,6 +129,7 @@ class MultipartApi:
         return out
 
     async def complete_multipart_upload(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        TRACE.set(ctx.trace_header)
         body = self._upload(params)
         given = (params.get("MultipartUpload") or {}).get("Parts")
         if not given:

@@ -18,6 +18,7 @@ import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote_plus
@@ -50,13 +51,18 @@ class TargetGone(Exception):
     """The target no longer exists (or refuses for good): the notification is counted as failed, not retried."""
 
 
+# The X-Amzn-Trace-Id of the write being handled (set by the provider): a function's notification carries it, so
+# recursive loop detection counts S3 → Lambda → S3 chains as it counts SQS and SNS ones.
+TRACE: ContextVar[str] = ContextVar("s3_write_trace", default="")
+
+
 @dataclass
 class Targets:
     """What S3 needs of the services it notifies (app.py builds it)."""
 
     send_to_queue: Callable[[str, bytes], Awaitable[None]]
     publish_to_topic: Callable[[str, bytes, str], Awaitable[None]]  # (topic ARN, message, subject)
-    invoke_async: Callable[[str, bytes], Awaitable[None]]  # as s3.amazonaws.com
+    invoke_async: Callable[[str, bytes, str | None], Awaitable[None]]  # as s3.amazonaws.com, with the trace header
     put_on_default_bus: Callable[[str, str, dict[str, Any], list[str]], None]  # (region, detail-type, detail, res.)
     queue_exists: Callable[[str], bool]
     topic_exists: Callable[[str], bool]
@@ -218,6 +224,8 @@ class Notifications:
                 record = _record(bucket_name, bucket.get("region", self._region), event, key, obj, version_id,
                                  sequencer, entry["Id"], amz_id, host_id, now)  # fmt: skip
                 found.append({"kind": kind, "arn": entry[arn_member], "message": {"Records": [record]}})
+                if TRACE.get():
+                    found[-1]["trace"] = TRACE.get()
         if "EventBridgeConfiguration" in config:
             found.append(self._bus_event(bucket_name, bucket, event, key, obj, version_id, sequencer, amz_id))
         return found
@@ -303,7 +311,7 @@ class Notifications:
         elif kind == "sns":
             await targets.publish_to_topic(body["arn"], message, "Amazon S3 Notification")
         else:
-            await targets.invoke_async(body["arn"], message)
+            await targets.invoke_async(body["arn"], message, body.get("trace") or None)
 
     async def test_event(self, bucket_name: str, config: dict[str, Any], request_id: str, now: float) -> None:
         """AWS's s3:TestEvent, sent to each queue when a configuration is saved."""

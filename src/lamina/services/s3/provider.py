@@ -14,7 +14,7 @@ from lamina.api.protocols.rest_xml import parse_timestamp
 from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
-from lamina.services.s3.notifications import validate
+from lamina.services.s3.notifications import TRACE, validate
 from lamina.store.s3_sqlite import VersionRow
 from lamina.types import CallContext
 
@@ -305,6 +305,7 @@ class S3Provider:
 
     # -- objects --------------------------------------------------------------------------------
     async def put_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        TRACE.set(ctx.trace_header)
         upload = upload_from(params)
         body = body_of(params, upload, params.get("_headers") or {})
         key_check(params["Key"])
@@ -468,6 +469,7 @@ class S3Provider:
                 content=dict(source.body.get("content", {})), metadata=dict(source.body.get("metadata", {}))
             )
         upload.storage_class = params.get("StorageClass") or upload.storage_class
+        TRACE.set(ctx.trace_header)
         row = await self._engine.copy(source, bucket_name, params["Key"], upload, ctx.request_id)
         await self._engine.notifications.deliver()
         out: dict[str, Any] = {"CopyObjectResult": {"ETag": row.body["etag"], "LastModified": row.body["modified"],

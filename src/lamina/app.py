@@ -543,7 +543,9 @@ class Lamina:
             settings.account_id,
             lambda: f"http://localhost:{self._public_port()}",
         )
-        self.console = ConsoleSite(ConsoleApi(console_calls, self._code_zip, SavedEvents(self.store)))
+        self.console = ConsoleSite(
+            ConsoleApi(console_calls, self._code_zip, SavedEvents(self.store), open_api=settings.auth != "sigv4")
+        )
         # CloudWatch metrics (CBOR protocol, as botocore speaks it): 1-minute aggregates (migration 0012); the
         # AWS/Lambda namespace from the executor's and the ledger's hooks, counted in memory, flushed every second.
         self.metrics = MetricsEngine(

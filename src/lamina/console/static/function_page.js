@@ -329,7 +329,7 @@ async function monitorTab(panel, name) {
       h("label", {}, live, " Live tail"), " ", h("button", { type: "button", testid: "logs-refresh", onclick: load }, "Refresh"))),
     error,
     h("div", { class: "bar" }, h("h3", {}, "Metrics"), range),
-    h("p", { class: "muted" }, `From the REPORT lines of log group ${group} (Lamina records no CloudWatch metrics yet).`),
+    h("p", { class: "muted" }, `From the REPORT lines of log group ${group} (not yet from the CloudWatch metrics).`),
     chartBox,
     h("h3", {}, "Log streams"),
     streams,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import io
+import time
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -295,6 +296,13 @@ def test_layer_version_and_subscription_filter(
     assert found["filterName"] == out["Filter"] and found["destinationArn"].endswith(f":function:{out['Fn']}")
     assert lam.list_tags(Resource=out["MappingArn"])["Tags"] == {"my": "tag"}  # AWS adds aws:cloudformation:* too
     layer, version = out["Layer"].rsplit(":", 1)
+    # the invocation's log lines are written in the background: once they are in, none comes after the delete
+    # to make the group again (as on AWS, a late line would)
+    deadline = time.monotonic() + 30
+    group = f"/aws/lambda/{out['Fn']}"
+    while not logs.filter_log_events(logGroupName=group, filterPattern="REPORT")["events"]:
+        assert time.monotonic() < deadline, "the invocation's REPORT line never reached its log group"
+        time.sleep(0.1)
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
     with pytest.raises(ClientError):

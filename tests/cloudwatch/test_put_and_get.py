@@ -136,7 +136,8 @@ def test_list_metrics_pages(cloudwatch: Any) -> None:
             "Must specify either Statistics or ExtendedStatistics",
         ),
         (
-            {"Period": 60, "StartTime": datetime.now(UTC) - timedelta(days=3)},
+            # both ends given: the parameters are built at collection, minutes before the call
+            {"Period": 60, "StartTime": datetime.now(UTC) - timedelta(days=3), "EndTime": datetime.now(UTC)},
             "InvalidParameterCombination",
             "You have requested up to 4,321 datapoints, which exceeds the limit of 1,440. You may reduce the "
             "datapoints requested by increasing Period, or decreasing the time range.",

@@ -307,7 +307,9 @@ def test_layer_version_and_subscription_filter(
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
     with pytest.raises(ClientError):
         lam.get_layer_version(LayerName=layer, VersionNumber=int(version))
-    assert logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{out['Fn']}")["logGroups"] == []
+    # the stack's group and filter are gone; the filter's own late invocation of the function may write a new group
+    for left in logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"]:
+        assert logs.describe_subscription_filters(logGroupName=left["logGroupName"])["subscriptionFilters"] == []
 
 
 def test_getatt_of_an_undocumented_attribute_fails(cfn: Any, deploy: Callable[..., dict[str, Any]]) -> None:

@@ -35,7 +35,7 @@ def test_pages_and_assets_are_served_with_a_strict_policy(lamina: LaminaProcess)
         assert "default-src 'self'" in headers["Content-Security-Policy"]
     status, headers, body = _get(lamina, "/console/static/main.js")
     assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
-    assert b"export function route" in body
+    assert b"export async function route" in body
 
 
 def test_assets_outside_the_static_folder_are_not_served(lamina: LaminaProcess) -> None:

@@ -44,7 +44,7 @@ def _invocations_recorded(lamina: LaminaProcess, name: str, metric: str, n: int)
             Period=3600,
             Statistics=["Sum"],
         )
-        return sum(p["Sum"] for p in got["Datapoints"]) == n
+        return bool(sum(p["Sum"] for p in got["Datapoints"]) == n)
 
     wait_for(total)  # metrics are flushed to the store every second
 

@@ -51,6 +51,16 @@ export function metricCharts(data) {
   const from = data.start * 1000;
   const to = data.end * 1000;
   const s = Object.fromEntries(Object.entries(data.series).map(([id, pts]) => [id, pts.map(([t, v]) => [t * 1000, v])]));
+  // counts are 0 in a period without datapoints (GetMetricData returns only the periods that have some)
+  const step = data.period * 1000;
+  for (const id of ["invocations", "errors", "throttles"]) {
+    const slots = Array.from({ length: Math.ceil((to - from) / step) }, (_, i) => [from + i * step, 0]);
+    for (const [t, v] of s[id] || []) {
+      const i = Math.floor((t - from) / step);
+      if (slots[i]) slots[i][1] += v;
+    }
+    s[id] = slots;
+  }
   const opts = (extra) => ({ from, to, ...extra });
   const invocations = total(s.invocations || []);
   const errors = total(s.errors || []);

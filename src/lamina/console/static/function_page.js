@@ -706,7 +706,7 @@ async function costTab(panel, name) {
     strategy: field("Strategy", strategy, "tune-strategy"),
   };
   const tuneError = h("p", { class: "error", role: "alert", testid: "tune-error" });
-  const progress = h("pre", { class: "log", testid: "tune-progress", "aria-live": "polite" });
+  const progress = h("pre", { class: "log progress", testid: "tune-progress", "aria-live": "polite" });
   const outcome = h("div", { testid: "tune-result" });
   const start = h("button", { type: "button", class: "primary", testid: "tune-start" }, "Run power tuning");
   let timer = 0;

@@ -122,3 +122,43 @@ def test_calls_are_evaluated_as_the_signed_in_user(secured: tuple[LaminaProcess,
     # the key made inactive ends the session
     iam.update_access_key(UserName="reader", AccessKeyId=pair["AccessKeyId"], Status="Inactive")
     assert browser.api("call/lambda/GetFunction", {"FunctionName": "nothing-here"})[0] == 401
+
+
+def test_a_tune_run_signs_as_the_signed_in_identity(secured: tuple[LaminaProcess, tuple[str, str]]) -> None:
+    server, (key, secret) = secured
+    import time
+
+    from tests.conftest import make_zip
+    from tests.server import ROLE
+
+    lam = _client(server, "lambda", key, secret)
+    lam.create_function(
+        FunctionName="tuned", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": make_zip()}
+    )
+    lam.get_waiter("function_active_v2").wait(FunctionName="tuned")
+    iam = _client(server, "iam", key, secret)
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="read", PolicyDocument=json.dumps(READ_ONLY))
+    pair = iam.create_access_key(UserName="reader")["AccessKey"]
+
+    def run_as(access_key: str, secret_key: str) -> dict[str, Any]:
+        browser = Browser(server)
+        assert browser.api("session", {"accessKeyId": access_key, "secretAccessKey": secret_key})[0] == 200
+        status, run, _ = browser.api("functions/tuned/tune", {"memory": "128,256", "invocations": 1})
+        assert isinstance(run, dict)
+        assert status == 200, run
+        deadline = time.monotonic() + 120
+        while run["state"] == "Running" and time.monotonic() < deadline:
+            time.sleep(0.2)
+            run = browser.api(f"functions/tuned/tune/{run['id']}")[1]
+        assert isinstance(run, dict)
+        return run
+
+    # the reader may read the function's configuration, nothing more: the sweep's API calls are refused as theirs
+    refused = run_as(pair["AccessKeyId"], pair["SecretAccessKey"])
+    assert refused["state"] == "Failed"
+    assert "User: arn:aws:iam::000000000000:user/reader is not authorized to perform: lambda:" in refused["error"]
+    assert lam.get_function_configuration(FunctionName="tuned")["MemorySize"] == 128
+    done = run_as(key, secret)
+    assert done["state"] == "Succeeded", done
+    assert [r["memory"] for r in done["output"]["results"]] == [128, 256]

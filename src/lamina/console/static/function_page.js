@@ -577,7 +577,13 @@ async function provisioned(box, name) {
         } }, "Remove"));
     }));
     if (!configs.ProvisionedConcurrencyConfigs.length) list.append(h("li", { class: "muted" }, "No provisioned concurrency."));
+    // a config being allocated changes status on its own: look again until none is in progress
+    clearTimeout(timer);
+    if (configs.ProvisionedConcurrencyConfigs.some((c) => c.Status === "IN_PROGRESS")) {
+      timer = setTimeout(() => list.isConnected && load().catch((err) => (error.textContent = errorText(err))), 2000);
+    }
   };
+  let timer = 0;
   const save = h("button", { type: "button", testid: "config-provisioned-save", onclick: async () => {
     for (const f of Object.values(fields)) f.error.textContent = "";
     error.textContent = "";

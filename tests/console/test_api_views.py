@@ -137,8 +137,6 @@ def test_tune_run_in_the_background(lamina: LaminaProcess, lambda_client: Any, f
     assert status == 200 and run["state"] == "Running"
     # the server keeps answering while the sweep runs (its thread waits on the API, not the event loop)
     assert lambda_client.get_function_configuration(FunctionName=fn_name)["FunctionName"] == fn_name
-    status, again = console_api(lamina, f"functions/{fn_name}/tune", {"memory": "128", "invocations": 1})
-    assert (status, again["__type"]) == (409, "ResourceConflictException") or again.get("state") == "Running"
 
     def finished() -> Any:
         got = console_api(lamina, f"functions/{fn_name}/tune/{run['id']}")[1]

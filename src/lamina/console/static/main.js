@@ -63,6 +63,7 @@ export async function route() {
 window.addEventListener("lamina-sign-in", () => {
   if (auth && auth.signedIn && auth.auth === "sigv4") {
     auth = { auth: "sigv4", signedIn: false };
+    routed += 1; // what the page was loading is not shown over the sign-in form
     whoIsSignedIn();
     signInPage();
   }

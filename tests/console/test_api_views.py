@@ -8,8 +8,12 @@ import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.aws_cli import AWS, json_runner
 from tests.conftest import make_zip
 from tests.console.conftest import console_api
 from tests.logs.conftest import wait_for
@@ -158,8 +162,9 @@ def test_tune_run_in_the_background(lamina: LaminaProcess, lambda_client: Any, f
     ]
 
 
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
 def test_provisioned_concurrency_and_async_config_through_the_console(
-    lamina: LaminaProcess, lambda_client: Any, fn_name: str
+    lamina: LaminaProcess, lambda_client: Any, fn_name: str, tmp_path: Path
 ) -> None:
     _create(lambda_client, fn_name)
     version = lambda_client.publish_version(FunctionName=fn_name)["Version"]
@@ -191,3 +196,9 @@ def test_provisioned_concurrency_and_async_config_through_the_console(
     assert status == 200, body
     got = lambda_client.get_function_event_invoke_config(FunctionName=fn_name)
     assert (got["MaximumRetryAttempts"], got["MaximumEventAgeInSeconds"]) == (1, 120)
+    # what the console set is what the aws CLI reads back
+    aws = json_runner(tmp_path, lamina.url, "lambda")
+    shown = aws("get-function-event-invoke-config", "--function-name", fn_name)
+    assert (shown["MaximumRetryAttempts"], shown["MaximumEventAgeInSeconds"]) == (1, 120)
+    shown = aws("get-provisioned-concurrency-config", "--function-name", fn_name, "--qualifier", version)
+    assert shown["RequestedProvisionedConcurrentExecutions"] == 1

@@ -171,6 +171,15 @@ def test_provisioned_concurrency_and_async_config_are_edited(page: Any, lambda_c
     assert (got["MaximumRetryAttempts"], got["MaximumEventAgeInSeconds"]) == (1, 300)
     assert got["DestinationConfig"]["OnFailure"]["Destination"] == queue
     assert "on failure → " + queue in page.get_by_test_id("config-async").inner_text()
+    # a value with HTML comes back in the API's message as text, never as markup
+    page.on("dialog", lambda dialog: page.problems.append(f"dialog: {dialog.message}"))
+    page.get_by_test_id("config-async-success").fill("<img src=x onerror=alert(1)>")
+    page.get_by_test_id("config-async-save").click()
+    shown = page.get_by_test_id("config-async-success-error").or_(page.get_by_test_id("config-async-error"))
+    shown.filter(has_text="Exception").wait_for()
+    assert page.locator("img").count() == 0
+    kept = lambda_client.get_function_event_invoke_config(FunctionName=fn_name)["DestinationConfig"]
+    assert "Destination" not in kept.get("OnSuccess", {}) and kept["OnFailure"]["Destination"] == queue
     _no_errors(page)
 
 

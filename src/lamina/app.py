@@ -609,7 +609,10 @@ class Lamina:
                 self._code_zip,
                 SavedEvents(self.store),
                 now=self.clock.time,
-                tune_runs=TuneRuns(lambda: f"http://localhost:{self._public_port()}", settings.region),
+                # a tune run calls this server's Lambda API over HTTP, at the address it listens on
+                tune_runs=TuneRuns(
+                    lambda: f"http://{_reachable(settings.host)}:{self._public_port()}", settings.region
+                ),
                 sessions=Sessions(keyring, self.clock.time) if keyring is not None else None,
             )
         )
@@ -983,3 +986,10 @@ class Lamina:
                 return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code></Error>")
             return Response(200, [("Content-Type", "application/zip")], Path(found).read_bytes())
         return Response(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
+
+
+def _reachable(host: str) -> str:
+    """An address this machine reaches a listener bound to `host` at (a wildcard bind: the loopback)."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -14,6 +14,7 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.services.kinesis.engine import MAX_RETENTION_H, SEQ_BASE, KinesisEngine, Shard, Stream
+from lamina.services.kinesis.fan_out import FanOut, child_shards
 from lamina.services.kinesis.faults import KinesisFault, invalid, stream_not_found
 from lamina.types import CallContext
 
@@ -34,6 +35,7 @@ class KinesisProvider:
     def __init__(self, engine: KinesisEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
+        self.fan_out = FanOut(clock)
 
     def _stream(self, params: dict[str, Any]) -> Stream:
         return self._engine.find(params.get("StreamName"), params.get("StreamARN"))
@@ -354,13 +356,18 @@ class KinesisProvider:
     def get_shard_iterator(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(params)
         shard = self._shard(stream, params["ShardId"])
-        kind = params["ShardIteratorType"]
-        given = params.get("StartingSequenceNumber")
+        position = self._position(
+            stream, shard, params["ShardIteratorType"], params.get("StartingSequenceNumber"), params.get("Timestamp")
+        )
+        return {"ShardIterator": self._iterator(stream.name, shard.shard_id, position)}
+
+    def _position(self, stream: Stream, shard: Shard, kind: str, given: str | None, when: Any) -> int:
+        """The seq records are read after, for an iterator type (GetShardIterator, SubscribeToShard)."""
         if kind == "TRIM_HORIZON":
-            position = -1
-        elif kind == "LATEST":
-            position = self._engine.latest(stream)
-        elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            return -1
+        if kind == "LATEST":
+            return self._engine.latest(stream)
+        if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             if given is None:
                 raise invalid(f"StartingSequenceNumber must be provided for ShardIteratorType {kind}.")
             seq = int(given) - SEQ_BASE
@@ -369,15 +376,21 @@ class KinesisProvider:
                     f"StartingSequenceNumber {given} used in GetShardIterator on shard {shard.shard_id} in stream "
                     f"{stream.name} under account {self._engine.account} is invalid."
                 )
-            position = seq - 1 if kind == "AT_SEQUENCE_NUMBER" else seq
-        else:  # AT_TIMESTAMP
-            when = params.get("Timestamp")
-            if when is None:
-                raise invalid("Timestamp must be provided for ShardIteratorType AT_TIMESTAMP.")
-            stamp = when.timestamp() if isinstance(when, datetime.datetime) else float(when)
-            found = shard.first_at_or_after(stamp)
-            position = found.seq - 1 if found is not None else self._engine.latest(stream)
-        return {"ShardIterator": self._iterator(stream.name, shard.shard_id, position)}
+            return seq - 1 if kind == "AT_SEQUENCE_NUMBER" else seq
+        # AT_TIMESTAMP
+        if when is None:
+            raise invalid("Timestamp must be provided for ShardIteratorType AT_TIMESTAMP.")
+        stamp = when.timestamp() if isinstance(when, datetime.datetime) else float(when)
+        found = shard.first_at_or_after(stamp)
+        return found.seq - 1 if found is not None else self._engine.latest(stream)
+
+    # -- enhanced fan-out: SubscribeToShard (fan_out.py) -----------------------------------------------
+    def subscribe_to_shard(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream, consumer = self._consumer({"ConsumerARN": params["ConsumerARN"]})
+        shard = self._shard(stream, params["ShardId"])
+        start = params["StartingPosition"]
+        position = self._position(stream, shard, start["Type"], start.get("SequenceNumber"), start.get("Timestamp"))
+        return {"EventStream": self.fan_out.subscribe(consumer, stream, shard, position)}
 
     def _iterator(self, name: str, shard_id: str, position: int) -> str:
         token = {"n": name, "s": shard_id, "p": position, "t": self._clock.time()}
@@ -426,13 +439,5 @@ class KinesisProvider:
         }
         if not shard.open and behind is None:  # the end of a closed shard: no next iterator, its children
             del out["NextShardIterator"]
-            out["ChildShards"] = [
-                {
-                    "ShardId": c.shard_id,
-                    "ParentShards": [p for p in (c.parent, c.adjacent) if p is not None],
-                    "HashKeyRange": {"StartingHashKey": str(c.start), "EndingHashKey": str(c.end)},
-                }
-                for c in stream.shards
-                if shard_id in (c.parent, c.adjacent)
-            ]
+            out["ChildShards"] = child_shards(stream, shard_id)
         return out

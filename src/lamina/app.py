@@ -95,6 +95,7 @@ from lamina.services.iam.provider import IamProvider
 from lamina.services.iam.simulation_api import SimulationApi
 from lamina.services.kinesis.engine import KinesisEngine
 from lamina.services.kinesis.esm_source import KinesisSource
+from lamina.services.kinesis.limits import Throughput
 from lamina.services.kinesis.provider import KinesisProvider
 from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -490,7 +491,9 @@ class Lamina:
         self.kinesis_store = KinesisStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.kinesis = KinesisEngine(self.kinesis_store, self.clock, settings.region, settings.account_id)
         self.kinesis.load()
-        kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock))
+        # Throughput limits (services/kinesis/limits.py) on the project clock; `--kinesis-limits off` admits all.
+        kinesis_limits = Throughput(self.clock, settings.kinesis_limits)
+        kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock, kinesis_limits))
         # Stream event source mappings (Kinesis, DynamoDB Streams): pollers read through StreamSource adapters,
         # checkpoints are rows of migration 0013, on-failure records go to SQS queues or SNS topics.
         self._stream_sources: dict[str, StreamSource] = {
@@ -506,6 +509,7 @@ class Lamina:
             self._stream_source, self.kinesis_store, self.functions, gate, stream_failure, self.clock
         )
         self.event_source_mappings.on_change(self.stream_pollers.mapping_changed)
+        self.event_source_mappings.processing_result = self.stream_pollers.last_result  # LastProcessingResult
         # CloudFormation: stacks are documents; resources are made through the other services' own operations,
         # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes. After the services
         # it provisions (DynamoDB, Logs, events, scheduler, REST and HTTP APIs).

@@ -41,6 +41,11 @@ def test_subscribe_pushes_records_from_trim_horizon_and_live(kinesis: Any, make_
     consumer = _consumer(kinesis, name)
     first = kinesis.put_record(StreamName=name, Data=b"before", PartitionKey="k")
     answer = kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=SHARD, StartingPosition={"Type": "TRIM_HORIZON"})
+    # A second call within 5 seconds of the successful one: refused, as AWS does.
+    with pytest.raises(ClientError) as err:
+        kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=SHARD, StartingPosition={"Type": "LATEST"})
+    assert err.value.response["Error"]["Code"] == "ResourceInUseException"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     events: list[dict[str, Any]] = []
     reader = _read(answer["EventStream"], 3, events)
     for n in range(2):
@@ -55,11 +60,6 @@ def test_subscribe_pushes_records_from_trim_horizon_and_live(kinesis: Any, make_
     last = [e for e in events if e["Records"]][-1]
     assert last["ContinuationSequenceNumber"] == records[-1]["SequenceNumber"]
     assert last["MillisBehindLatest"] == 0
-    # A second call within 5 seconds of the successful one: refused, as AWS does.
-    with pytest.raises(ClientError) as err:
-        kinesis.subscribe_to_shard(ConsumerARN=consumer, ShardId=SHARD, StartingPosition={"Type": "LATEST"})
-    assert err.value.response["Error"]["Code"] == "ResourceInUseException"
-    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
 def test_subscribe_after_sequence_number_resumes(kinesis: Any, make_stream: Callable[..., str]) -> None:

@@ -76,7 +76,7 @@ def record_json(rec: Record, encryption: str) -> dict[str, Any]:
 
 
 class FanOut:
-    """The live subscriptions, by (consumer ARN, shard id)."""
+    """The latest subscription of each (consumer ARN, shard id)."""
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
@@ -91,7 +91,7 @@ class FanOut:
         key = (str(consumer["ConsumerARN"]), shard.shard_id)
         now = self._clock.monotonic()
         current = self._live.get(key)
-        if current is not None and not current.ended and now - current.started < TAKEOVER_S:
+        if current is not None and now - current.started < TAKEOVER_S:  # even if its connection is gone
             raise in_use(  # Lamina's wording, in AWS's style
                 f"Another active subscription exists for consumer {key[0]} on shard {shard.shard_id} in stream "
                 f"{stream.name}. Wait {TAKEOVER_S:g} seconds after a successful call before subscribing again."
@@ -132,9 +132,7 @@ class FanOut:
                                       "another SubscribeToShard call."}  # fmt: skip
                 yield encode_message(_IN_USE, json.dumps(message).encode())
         finally:
-            sub.ended = True
-            if self._live.get(key) is sub:
-                del self._live[key]
+            sub.ended = True  # kept in _live: the 5 s rule counts from the call, not from the connection
 
     @staticmethod
     def _batch(shard: Shard, position: int) -> list[Record]:

@@ -76,6 +76,7 @@ from lamina.services.cloudwatch.provider import AlarmsProvider, CloudWatchProvid
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.esm_source import DynamoStreamSource
+from lamina.services.dynamodb.partiql.statements import PartiQL
 from lamina.services.dynamodb.provider import DynamoProvider
 from lamina.services.dynamodb.reading import Reading
 from lamina.services.dynamodb.streams import StreamsProvider
@@ -476,11 +477,15 @@ class Lamina:
         )
         self.dynamodb.load()
         dynamodb_items = DynamoProvider(self.dynamodb)
+        dynamodb_reading = Reading(self.dynamodb)
+        dynamodb_batches = Batches(self.dynamodb, dynamodb_items, self.clock)
         dynamodb_service = bind_service(
             "dynamodb",
             dynamodb_items,
-            Reading(self.dynamodb),
-            Batches(self.dynamodb, dynamodb_items, self.clock),
+            dynamodb_reading,
+            dynamodb_batches,
+            # PartiQL (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction): translated to the operations above.
+            PartiQL(self.dynamodb, dynamodb_items, dynamodb_reading, dynamodb_batches),
         )
         # DynamoDB Streams: records committed with the item changes; read through the dynamodbstreams API.
         streams_service = bind_service(

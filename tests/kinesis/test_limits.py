@@ -158,3 +158,15 @@ def test_throughput_errors_through_boto3_and_cli(
                                                        f"file://{records}")  # fmt: skip
     assert out["FailedRecordCount"] >= 300 - 2 * 116
     assert out["Records"][-1]["ErrorCode"] == "ProvisionedThroughputExceededException"
+
+
+def test_serve_with_kinesis_limits_off(fresh_lamina: Callable[..., LaminaProcess]) -> None:
+    server = fresh_lamina("--kinesis-limits", "off")
+    kinesis = server.client("kinesis")
+    kinesis.create_stream(StreamName="free", ShardCount=1)
+    # 4.5 MB into one shard at once: four times a shard's second with the limits on; all stored with them off.
+    got = kinesis.put_records(StreamName="free", Records=[{"Data": b"x" * 9000, "PartitionKey": "k"}] * 500)
+    assert got["FailedRecordCount"] == 0
+    it = kinesis.get_shard_iterator(StreamName="free", ShardId=SHARD, ShardIteratorType="TRIM_HORIZON")
+    for _ in range(10):  # twice the 5 calls a second
+        assert len(kinesis.get_records(ShardIterator=it["ShardIterator"])["Records"]) == 500

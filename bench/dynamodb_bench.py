@@ -1,6 +1,10 @@
 """DynamoDB throughput and latency: PutItem, GetItem and Query against a real `lamina serve`.
 
-    .venv/bin/python bench/dynamodb_bench.py [--seconds 5] [--workers 1 16]
+    .venv/bin/python bench/dynamodb_bench.py [--seconds 5] [--workers 1 16] [--index-items 100000]
+
+The index phase loads `--index-items` items (BatchWriteItem, 16 writers) into a table with a GSI on `g` (1,000
+distinct values, so ~100 items each), then compares finding one value's items by a Query on the GSI (all
+pages) against a Scan with FilterExpression `g = :g` (all pages), 1 client each.
 
 Workers are asyncio tasks speaking the json 1.0 protocol over keep-alive sockets (unsigned: the gateway routes
 by X-Amz-Target), which measures the server rather than boto3's client CPU. Every PutItem is committed to
@@ -83,10 +87,84 @@ async def phase(port: int, operation: str, workers: int, seconds: float) -> tupl
     return total, latencies
 
 
+INDEXED = "indexed"
+GROUPS = 1000
+
+
+async def load_indexed(port: int, items: int, writers: int = 16) -> float:
+    started = time.monotonic()
+
+    async def writer(index: int) -> None:
+        reader, conn = await asyncio.open_connection("127.0.0.1", port)
+        for first in range(index * 25, items, writers * 25):
+            batch = [
+                {"PutRequest": {"Item": {"id": {"S": f"i{n}"}, "g": {"S": f"g{n % GROUPS}"}, "v": {"S": "x" * 100}}}}
+                for n in range(first, min(first + 25, items))
+            ]
+            answer = await _call(reader, conn, "BatchWriteItem", {"RequestItems": {INDEXED: batch}})
+            while answer.get("UnprocessedItems"):
+                answer = await _call(reader, conn, "BatchWriteItem", {"RequestItems": answer["UnprocessedItems"]})
+        conn.close()
+
+    await asyncio.gather(*(writer(i) for i in range(writers)))
+    return time.monotonic() - started
+
+
+async def find_group(port: int, operation: str, seconds: float) -> tuple[int, list[float], int]:
+    """Finds every item of one g value (all pages) until `seconds` pass: requests done, latencies, items found."""
+    stop = time.monotonic() + seconds
+    reader, conn = await asyncio.open_connection("127.0.0.1", port)
+    latencies: list[float] = []
+    found = 0
+    done = 0
+    while time.monotonic() < stop or not done:
+        group = {":g": {"S": f"g{done * 7 % GROUPS}"}}
+        if operation == "Query":
+            request: dict[str, Any] = {"TableName": INDEXED, "IndexName": "by-g", "KeyConditionExpression": "g = :g",
+                                       "ExpressionAttributeValues": group}  # fmt: skip
+        else:
+            request = {"TableName": INDEXED, "FilterExpression": "g = :g", "ExpressionAttributeValues": group}
+        started = time.perf_counter()
+        count = 0
+        while True:
+            answer = await _call(reader, conn, operation, request)
+            count += answer["Count"]
+            if "LastEvaluatedKey" not in answer:
+                break
+            request["ExclusiveStartKey"] = answer["LastEvaluatedKey"]
+        latencies.append(time.perf_counter() - started)
+        found = count
+        done += 1
+    conn.close()
+    return done, latencies, found
+
+
+def index_phase(server: LaminaProcess, items: int, seconds: float) -> None:
+    client: Any = server.client("dynamodb")
+    client.create_table(
+        TableName=INDEXED,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("id", "g")],
+        GlobalSecondaryIndexes=[{"IndexName": "by-g", "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}],
+        BillingMode="PAY_PER_REQUEST",
+    )  # fmt: skip
+    loaded = asyncio.run(load_indexed(server.port, items))
+    print(f"dynamodb index: {items:,} items loaded in {loaded:.1f} s ({items / loaded:,.0f} items/s, BatchWriteItem)")
+    for operation, label in (("Query", "Query on GSI"), ("Scan", "Scan + filter")):
+        done, latencies, found = asyncio.run(find_group(server.port, operation, seconds))
+        latencies.sort()
+        p50 = statistics.median(latencies) * 1000
+        p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+        print(f"dynamodb {label:13s} over {items:,} items: {done / seconds:8,.1f} lookups/s  p50 {p50:8.2f} ms  "
+              f"p99 {p99:8.2f} ms  ({found} items per lookup, all pages)")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 16])
+    parser.add_argument("--index-items", type=int, default=100_000, help="items of the GSI phase (0: skip it)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         server = LaminaProcess(Path(data)).start()
@@ -111,6 +189,8 @@ def main() -> None:
                         f"dynamodb {operation:8s} {workers:2d} clients: {total / args.seconds:8,.0f} req/s  "
                         f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({total} requests in {args.seconds:.0f} s)"
                     )
+            if args.index_items:
+                index_phase(server, args.index_items, args.seconds)
         finally:
             server.stop()
 

@@ -78,6 +78,7 @@ from lamina.services.cloudwatch.provider import AlarmsProvider, CloudWatchProvid
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.esm_source import DynamoStreamSource
+from lamina.services.dynamodb.partiql.statements import PartiQL
 from lamina.services.dynamodb.provider import DynamoProvider
 from lamina.services.dynamodb.reading import Reading
 from lamina.services.dynamodb.streams import StreamsProvider
@@ -97,6 +98,7 @@ from lamina.services.iam.provider import IamProvider
 from lamina.services.iam.simulation_api import SimulationApi
 from lamina.services.kinesis.engine import KinesisEngine
 from lamina.services.kinesis.esm_source import KinesisSource
+from lamina.services.kinesis.limits import Throughput
 from lamina.services.kinesis.provider import KinesisProvider
 from lamina.services.lambda_.code_signing_api import CodeSigningApi
 from lamina.services.lambda_.concurrency_api import ConcurrencyApi
@@ -477,11 +479,15 @@ class Lamina:
         )
         self.dynamodb.load()
         dynamodb_items = DynamoProvider(self.dynamodb)
+        dynamodb_reading = Reading(self.dynamodb)
+        dynamodb_batches = Batches(self.dynamodb, dynamodb_items, self.clock)
         dynamodb_service = bind_service(
             "dynamodb",
             dynamodb_items,
-            Reading(self.dynamodb),
-            Batches(self.dynamodb, dynamodb_items, self.clock),
+            dynamodb_reading,
+            dynamodb_batches,
+            # PartiQL (ExecuteStatement, BatchExecuteStatement, ExecuteTransaction): translated to the operations above.
+            PartiQL(self.dynamodb, dynamodb_items, dynamodb_reading, dynamodb_batches),
         )
         # DynamoDB Streams: records committed with the item changes; read through the dynamodbstreams API.
         streams_service = bind_service(
@@ -492,7 +498,9 @@ class Lamina:
         self.kinesis_store = KinesisStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.kinesis = KinesisEngine(self.kinesis_store, self.clock, settings.region, settings.account_id)
         self.kinesis.load()
-        kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock))
+        # Throughput limits (services/kinesis/limits.py) on the project clock; `--kinesis-limits off` admits all.
+        kinesis_limits = Throughput(self.clock, settings.kinesis_limits)
+        kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock, kinesis_limits))
         # Stream event source mappings (Kinesis, DynamoDB Streams): pollers read through StreamSource adapters,
         # checkpoints are rows of migration 0013, on-failure records go to SQS queues or SNS topics.
         self._stream_sources: dict[str, StreamSource] = {
@@ -508,6 +516,7 @@ class Lamina:
             self._stream_source, self.kinesis_store, self.functions, gate, stream_failure, self.clock
         )
         self.event_source_mappings.on_change(self.stream_pollers.mapping_changed)
+        self.event_source_mappings.processing_result = self.stream_pollers.last_result  # LastProcessingResult
         # CloudFormation: stacks are documents; resources are made through the other services' own operations,
         # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes. After the services
         # it provisions (DynamoDB, Logs, events, scheduler, REST and HTTP APIs).

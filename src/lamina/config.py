@@ -51,6 +51,9 @@ class Settings:
     # --auth: "none" (any caller is the account's root, as before) or "sigv4" (every API request must be signed
     # with a key Lamina knows: the root pair above, STS sessions, IAM users' access keys).
     auth: str = "none"
+    # --kinesis-limits off: no ProvisionedThroughputExceededException (services/kinesis/limits.py); AWS's quotas
+    # are on by default, off lets a benchmark measure Lamina itself.
+    kinesis_limits: bool = True
 
     @property
     def public_url(self) -> str:

@@ -50,3 +50,17 @@ def test_cli_round_trip(aws: Any) -> None:
     assert name in aws("list-tables")["TableNames"]
     aws("delete-table", "--table-name", name)
     aws("wait", "table-not-exists", "--table-name", name)
+
+
+@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
+def test_cli_partiql(aws: Any) -> None:
+    name = f"cli-{uuid.uuid4().hex[:10]}"
+    aws("create-table", "--table-name", name, "--attribute-definitions", "AttributeName=pk,AttributeType=S",
+        "--key-schema", "AttributeName=pk,KeyType=HASH", "--billing-mode", "PAY_PER_REQUEST")  # fmt: skip
+    aws("execute-statement", "--statement", f"INSERT INTO \"{name}\" VALUE {{'pk': 'a', 'n': 1}}")
+    got = aws("execute-statement", "--statement", f'SELECT n FROM "{name}" WHERE pk = ?',
+              "--parameters", json.dumps([{"S": "a"}]))  # fmt: skip
+    assert got["Items"] == [{"n": {"N": "1"}}]
+    error = aws("execute-statement", "--statement", f"INSERT INTO \"{name}\" VALUE {{'pk': 'a'}}", ok=False)
+    assert "DuplicateItemException" in error
+    aws("delete-table", "--table-name", name)

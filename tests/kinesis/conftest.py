@@ -4,14 +4,26 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from tests.server import LaminaProcess
 
 
 @pytest.fixture(scope="session")
 def kinesis(lamina: LaminaProcess) -> Any:
-    return lamina.client("kinesis")
+    """A client that retries throttles as the SDKs do by default: Lamina enforces AWS's GetRecords limit of 5 calls
+    a second per shard, which these tests' back-to-back reads exceed (tests/kinesis/test_limits.py makes its own
+    client without retries to see the errors)."""
+    return boto3.client(
+        "kinesis",
+        endpoint_url=lamina.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"max_attempts": 10, "mode": "standard"}),
+    )
 
 
 @pytest.fixture

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+from botocore.eventstream import EventStreamBuffer
 
 from lamina.clock import ManualClock
 from lamina.services.kinesis.engine import KinesisEngine
@@ -69,5 +73,75 @@ def test_retention_sweeper_drops_old_records(tmp_path: Path) -> None:
         again.load()
         assert [r.data for r in again.streams["s"].shards[0].records] == [b"new"]
         await again.close()
+
+    asyncio.run(run())
+
+
+def test_subscription_heartbeats_takeover_and_five_minute_lifetime(tmp_path: Path) -> None:
+    """SubscribeToShard on the project clock: an empty event every 5 s, refused within 5 s of a successful call,
+    taken over after (the old stream ends with ResourceInUseException), and the stream ends after 5 minutes."""
+
+    async def run() -> None:
+        clock = ManualClock()
+        engine = _engine(tmp_path, clock)
+        provider = KinesisProvider(engine, clock)
+        await provider.create_stream(_ctx(), {"StreamName": "s", "ShardCount": 1})
+        arn = engine.streams["s"].arn
+        consumer = (await provider.register_stream_consumer(_ctx(), {"StreamARN": arn, "ConsumerName": "c"}))[
+            "Consumer"
+        ]["ConsumerARN"]
+        params = {"ConsumerARN": consumer, "ShardId": "shardId-000000000000", "StartingPosition": {"Type": "LATEST"}}
+        frames = provider.subscribe_to_shard(_ctx(), params)["EventStream"]
+        decoded = EventStreamBuffer()
+
+        async def next_message() -> Any:
+            decoded.add_data(await frames.__anext__())
+            return next(iter(decoded))
+
+        assert (await next_message()).headers[":event-type"] == "initial-response"
+        first = await next_message()  # the first event comes at once
+        assert json.loads(first.payload)["Records"] == []
+        pending = asyncio.ensure_future(next_message())
+        await clock.until_sleeping()
+        clock.advance(4.9)
+        await asyncio.sleep(0.01)
+        assert not pending.done()
+        await provider.put_record(_ctx(), {"StreamName": "s", "Data": b"a", "PartitionKey": "k"})
+        event = json.loads((await pending).payload)
+        assert [base64.b64decode(r["Data"]) for r in event["Records"]] == [b"a"]
+        pending = asyncio.ensure_future(next_message())
+        await clock.until_sleeping()
+        clock.advance(5)
+        heartbeat = json.loads((await pending).payload)
+        assert (
+            heartbeat["Records"] == []
+            and heartbeat["ContinuationSequenceNumber"] == event["Records"][0]["SequenceNumber"]
+        )
+        # A new call 9.9 s after the successful one takes over; the old stream ends with ResourceInUseException.
+        taken = provider.subscribe_to_shard(_ctx(), {**params, "StartingPosition": {"Type": "TRIM_HORIZON"}})
+        ended = await next_message()
+        assert ended.headers[":message-type"] == "exception"
+        assert ended.headers[":exception-type"] == "ResourceInUseException"
+        with pytest.raises(StopAsyncIteration):
+            await frames.__anext__()
+        frames, decoded = taken["EventStream"], EventStreamBuffer()
+        assert (await next_message()).headers[":event-type"] == "initial-response"
+        assert [base64.b64decode(r["Data"]) for r in json.loads((await next_message()).payload)["Records"]] == [b"a"]
+        with pytest.raises(KinesisFault) as err:  # within 5 s of that successful call: refused
+            provider.subscribe_to_shard(_ctx(), params)
+        assert err.value.code == "ResourceInUseException"
+        count = 0
+        while True:  # heartbeats until the 5 minutes are over, then the stream ends
+            pending = asyncio.ensure_future(next_message())
+            await clock.until_sleeping()
+            clock.advance(5)
+            try:
+                await pending
+            except StopAsyncIteration:
+                break
+            count += 1
+        assert count == 59  # one every 5 s after the first, for 300 s
+        assert provider.fan_out.subscriptions == 0
+        await engine.close()
 
     asyncio.run(run())

@@ -135,6 +135,44 @@ def handler(event, context):
     kinesis.put_record(StreamName=name, Data=b"next", PartitionKey="k")
     posts = wait_for(lambda: len(counter.snapshot()) >= 5 and counter.snapshot(), timeout=30)
     assert _data(posts[4]) == ["next"]  # after success the shard moves on; the batch is not repeated
+    # LastProcessingResult follows the batches: OK once one succeeded (the recorded value after processing).
+    want = _recorded("test_kinesis_empty_provided")
+    ok = [v for k, v in _walk(want) if k == "LastProcessingResult" and v != "No records processed"]
+    assert ok == ["OK"]
+    wait_for(lambda: lambda_client.get_event_source_mapping(UUID=created["UUID"])["LastProcessingResult"] == "OK")
+    listed = lambda_client.list_event_source_mappings(FunctionName=fn)["EventSourceMappings"]
+    assert [m["LastProcessingResult"] for m in listed] == ["OK"]
+
+
+def _walk(value: Any) -> list[tuple[str, Any]]:
+    if isinstance(value, dict):
+        return [kv for k, v in value.items() for kv in [(k, v), *_walk(v)]]
+    if isinstance(value, list):
+        return [kv for v in value for kv in _walk(v)]
+    return []
+
+
+def test_last_processing_result_reports_a_failing_function(
+    lambda_client: Any, kinesis: Any, make_stream: Any, make_function: Callable[..., str], mappings: list[str],
+    counter: Counter,
+) -> None:  # fmt: skip
+    name, arn = make_stream()
+    fn = make_function(REPORT + "\ndef handler(event, context):\n    report({})\n    raise RuntimeError('no')\n",
+                       env={"COLLECTOR": counter.url})  # fmt: skip
+    kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="k")
+    created = lambda_client.create_event_source_mapping(
+        FunctionName=fn, EventSourceArn=arn, StartingPosition="TRIM_HORIZON", MaximumRetryAttempts=0
+    )
+    mappings.append(created["UUID"])
+    assert created["LastProcessingResult"] == "No records processed"
+    wait_for(counter.snapshot, timeout=30)
+    wait_for(
+        lambda: (
+            lambda_client.get_event_source_mapping(UUID=created["UUID"])["LastProcessingResult"]
+            == "PROBLEM: Function call failed"
+        ),
+        timeout=30,
+    )
 
 
 def test_bisect_isolates_a_poison_record_into_the_failure_queue(

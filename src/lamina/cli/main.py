@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="sigv4: every request must carry a valid SigV4 signature; none: no check (default none, loopback only)",
     )
+    serve.add_argument(
+        "--kinesis-limits",
+        choices=("on", "off"),
+        default="on",
+        help="Kinesis per-shard throughput limits (ProvisionedThroughputExceededException) as AWS's (default on)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     tune.add_parser(sub)
     # CloudFormation stacks on a running Lamina (cli/deploy.py)
@@ -176,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         strict_iam=args.strict_iam,
         lambda_metrics=args.lambda_metrics == "on",
         auth=args.auth or "none",
+        kinesis_limits=args.kinesis_limits == "on",
         **keys,
     )
     import uvloop

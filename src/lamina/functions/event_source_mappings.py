@@ -48,6 +48,7 @@ DELETE_IN_USE = "Cannot delete the event source mapping because it is in use."
 # (Service: Lambda, Status Code: 400, ...)". FIFO's BatchSize maximum of 10 then needs no message of its own:
 # above 10 AWS requires a window (WINDOW_NEEDED), and a FIFO queue may not have one.
 FIFO_WINDOW = "Batching window is not supported for FIFO queues"
+NO_RECORDS = "No records processed"  # a stream mapping's LastProcessingResult before its first batch
 TRANSITIONAL = frozenset({"Creating", "Enabling", "Disabling", "Updating", "Deleting"})
 
 
@@ -103,9 +104,10 @@ class Mapping:
     def fifo(self) -> bool:
         return self.source_arn.endswith(".fifo")
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, last_result: str | None = None) -> dict[str, Any]:
+        """`last_result`: a stream mapping's LastProcessingResult (its pollers keep it; None before any batch)."""
         if self.stream:
-            return self._stream_api()
+            return self._stream_api(last_result or NO_RECORDS)
         out: dict[str, Any] = {
             "UUID": self.uuid,
             "BatchSize": self.batch_size,
@@ -130,7 +132,7 @@ class Mapping:
             out["KMSKeyArn"] = self.kms_key_arn
         return out
 
-    def _stream_api(self) -> dict[str, Any]:
+    def _stream_api(self, last_result: str) -> dict[str, Any]:
         """A stream mapping as AWS answers it (the recorded test_lambda_integration_kinesis entries)."""
         on_failure = {"Destination": self.on_failure} if self.on_failure else {}
         out: dict[str, Any] = {
@@ -142,7 +144,7 @@ class Mapping:
             "EventSourceArn": self.source_arn,
             "FunctionArn": self.function_arn,
             "LastModified": self.last_modified,
-            "LastProcessingResult": "No records processed",
+            "LastProcessingResult": last_result,
             "State": self.state,
             "StateTransitionReason": "User action",
             "DestinationConfig": {"OnFailure": on_failure},
@@ -229,7 +231,13 @@ class EventSourceMappings:
         self._clock = clock
         self._mappings: dict[str, Mapping] = {}
         self._listeners: list[Listener] = []
+        # A stream mapping's LastProcessingResult, from its pollers (app.py sets it to StreamPollers.last_result).
+        self.processing_result: Callable[[str], str | None] = lambda uuid: None
         self._tasks: set[asyncio.Task[None]] = set()
+
+    def api(self, mapping: Mapping) -> dict[str, Any]:
+        """The mapping as the Lambda API answers it, with what its pollers last reported."""
+        return mapping.to_api(self.processing_result(mapping.uuid))
 
     def on_change(self, listener: Listener) -> None:
         self._listeners.append(listener)

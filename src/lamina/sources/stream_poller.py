@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 POLL_S = 1.0  # an empty shard is looked at again this much later (AWS polls each shard once a second)
 IDLE_S = 1.0  # the function or the stream is missing
 RETRY_BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+# LastProcessingResult after a batch the function failed (AWS's wording, as its CLI reference shows it).
+PROBLEM = "PROBLEM: Function call failed"
 
 # deliver(target ARN, body, request id): sends an on-failure record to an SQS queue or SNS topic
 Deliver = Callable[[str, bytes, str], Awaitable[None]]
@@ -116,8 +118,12 @@ class StreamPoller:
         runner: Runner,
         deliver: Deliver,
         clock: Clock,
+        results: dict[str, str] | None = None,
     ) -> None:
         self.mapping = mapping
+        # mapping uuid → LastProcessingResult as AWS reports it ("OK", "PROBLEM: Function call failed"), shared with
+        # the pollers' owner so it outlives a poller replaced by an update.
+        self.results = results if results is not None else {}
         self._source = source
         self._checkpoints = checkpoints
         self.positions = positions  # (mapping uuid, shard) → checkpoint, shared with the pollers' owner
@@ -320,6 +326,7 @@ class StreamPoller:
                 await self._clock.sleep(IDLE_S)  # the function is gone or throttled throughout: try again
                 continue
             start = failed_from(m, result, items)
+            self.results[m.uuid] = PROBLEM if result.function_error is not None else "OK"
             if start is None:
                 self.stats["records"] += len(items)
                 return result
@@ -421,6 +428,7 @@ class StreamPollers:
         self._deliver = deliver
         self._clock = clock
         self.positions = checkpoints.load_checkpoints()
+        self.results: dict[str, str] = {}  # LastProcessingResult per mapping, once it processed a batch
         self.pollers: dict[str, StreamPoller] = {}
         self._stopping: set[asyncio.Task[None]] = set()
 
@@ -433,6 +441,7 @@ class StreamPollers:
         if (mapping is None or mapping.state != "Enabled") and old is not None:
             self._later(old.stop())
         if mapping is None:
+            self.results.pop(uuid, None)
             for key in [k for k in self.positions if k[0] == uuid]:
                 del self.positions[key]
             self._later(self._checkpoints.forget_checkpoints(uuid))
@@ -448,6 +457,7 @@ class StreamPollers:
                 self._runner,
                 self._deliver,
                 self._clock,
+                self.results,
             )
             self.pollers[uuid] = poller
 
@@ -469,6 +479,10 @@ class StreamPollers:
         task = asyncio.get_running_loop().create_task(run())
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
+
+    def last_result(self, uuid: str) -> str | None:
+        """The mapping's LastProcessingResult, None before its first batch ("No records processed")."""
+        return self.results.get(uuid)
 
     def iterator_ages(self) -> dict[str, int]:
         """IteratorAge (ms) per mapping: the largest over its shards, as CloudWatch reports it."""

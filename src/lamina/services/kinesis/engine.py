@@ -335,6 +335,11 @@ class KinesisEngine:
         await self._store.delete_stream(stream.name)
 
     # -- records --------------------------------------------------------------------------------
+    @staticmethod
+    def placement(stream: Stream, partition_key: str, explicit: str | None) -> Shard:
+        """The open shard a record goes to (InvalidArgumentException for a bad ExplicitHashKey)."""
+        return stream.shard_for(hash_key(partition_key, explicit))
+
     async def put(self, stream: Stream, entries: list[tuple[str, bytes, str | None]]) -> list[tuple[Shard, Record]]:
         """Appends records (partition key, data, explicit hash key) and returns where each went, once
         committed. All hash keys are checked before anything is appended (bad input changes nothing)."""

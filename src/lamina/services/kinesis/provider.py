@@ -13,8 +13,10 @@ import json
 from typing import Any
 
 from lamina.clock import Clock
-from lamina.services.kinesis.engine import MAX_RETENTION_H, SEQ_BASE, KinesisEngine, Shard, Stream
+from lamina.services.kinesis.engine import MAX_RETENTION_H, SEQ_BASE, KinesisEngine, Record, Shard, Stream
+from lamina.services.kinesis.fan_out import FanOut, child_shards
 from lamina.services.kinesis.faults import KinesisFault, invalid, stream_not_found
+from lamina.services.kinesis.limits import MAX_READ_BYTES, Throughput, read_exceeded, write_exceeded
 from lamina.types import CallContext
 
 ITERATOR_S = 300
@@ -26,14 +28,31 @@ def _shown(t: float) -> str:
     return datetime.datetime.fromtimestamp(t, datetime.UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
 
 
+def _size(partition_key: str, data: bytes) -> int:
+    """A record's size as Kinesis counts it against the limits: its data plus its partition key."""
+    return len(data) + len(partition_key.encode())
+
+
+def _capped(records: list[Record]) -> list[Record]:
+    """The records one GetRecords answers: at most 10 MiB (at least one record)."""
+    size = 0
+    for i, rec in enumerate(records):
+        size += _size(rec.partition_key, rec.data)
+        if i and size > MAX_READ_BYTES:
+            return records[:i]
+    return records
+
+
 def _tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
 
 
 class KinesisProvider:
-    def __init__(self, engine: KinesisEngine, clock: Clock) -> None:
+    def __init__(self, engine: KinesisEngine, clock: Clock, limits: Throughput | None = None) -> None:
         self._engine = engine
         self._clock = clock
+        self.limits = limits if limits is not None else Throughput(clock)
+        self.fan_out = FanOut(clock)
 
     def _stream(self, params: dict[str, Any]) -> Stream:
         return self._engine.find(params.get("StreamName"), params.get("StreamARN"))
@@ -57,7 +76,9 @@ class KinesisProvider:
         return {}
 
     async def delete_stream(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        await self._engine.delete(self._stream(params))
+        stream = self._stream(params)
+        await self._engine.delete(stream)
+        self.limits.forget(stream.name)
         return {}
 
     def describe_stream(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -329,23 +350,49 @@ class KinesisProvider:
     async def put_record(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(params)
         data = bytes(params["Data"])
-        ((shard, rec),) = await self._engine.put(
-            stream, [(params["PartitionKey"], data, params.get("ExplicitHashKey"))]
-        )
+        key, explicit = params["PartitionKey"], params.get("ExplicitHashKey")
+        shard = self._engine.placement(stream, key, explicit)
+        if not self.limits.admit_write(stream.name, shard.shard_id, self._on_demand(stream), _size(key, data)):
+            raise KinesisFault(
+                "ProvisionedThroughputExceededException",
+                write_exceeded(shard.shard_id, stream.name, self._engine.account),
+            )
+        ((shard, rec),) = await self._engine.put(stream, [(key, data, explicit)])
         return {"ShardId": shard.shard_id, "SequenceNumber": rec.sequence_number, "EncryptionType": self._enc(stream)}
 
     async def put_records(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(params)
         entries = [(e["PartitionKey"], bytes(e["Data"]), e.get("ExplicitHashKey")) for e in params["Records"]]
-        total = sum(len(key.encode()) + len(data) for key, data, _ in entries)
+        total = sum(_size(key, data) for key, data, _ in entries)
         if total > MAX_PUT_BYTES:
             raise invalid(f"Records size exceeds 5 MB limit: {total} bytes")  # Lamina's wording
-        placed = await self._engine.put(stream, entries)
+        shards = [self._engine.placement(stream, key, explicit) for key, _, explicit in entries]  # all checked first
+        on_demand = self._on_demand(stream)
+        admitted = [
+            self.limits.admit_write(stream.name, shard.shard_id, on_demand, _size(key, data))
+            for shard, (key, data, _) in zip(shards, entries, strict=True)
+        ]
+        accepted = [e for e, ok in zip(entries, admitted, strict=True) if ok]
+        placed = iter(await self._engine.put(stream, accepted) if accepted else [])
+        results: list[dict[str, Any]] = []
+        for shard, ok in zip(shards, admitted, strict=True):
+            if ok:
+                at, rec = next(placed)
+                results.append({"SequenceNumber": rec.sequence_number, "ShardId": at.shard_id})
+            else:
+                results.append({
+                    "ErrorCode": "ProvisionedThroughputExceededException",
+                    "ErrorMessage": write_exceeded(shard.shard_id, stream.name, self._engine.account),
+                })  # fmt: skip
         return {
-            "FailedRecordCount": 0,
-            "Records": [{"SequenceNumber": rec.sequence_number, "ShardId": shard.shard_id} for shard, rec in placed],
+            "FailedRecordCount": admitted.count(False),
+            "Records": results,
             "EncryptionType": self._enc(stream),
         }
+
+    @staticmethod
+    def _on_demand(stream: Stream) -> bool:
+        return bool(stream.doc["StreamModeDetails"].get("StreamMode") == "ON_DEMAND")
 
     @staticmethod
     def _enc(stream: Stream) -> str:
@@ -354,13 +401,18 @@ class KinesisProvider:
     def get_shard_iterator(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         stream = self._stream(params)
         shard = self._shard(stream, params["ShardId"])
-        kind = params["ShardIteratorType"]
-        given = params.get("StartingSequenceNumber")
+        position = self._position(
+            stream, shard, params["ShardIteratorType"], params.get("StartingSequenceNumber"), params.get("Timestamp")
+        )
+        return {"ShardIterator": self._iterator(stream.name, shard.shard_id, position)}
+
+    def _position(self, stream: Stream, shard: Shard, kind: str, given: str | None, when: Any) -> int:
+        """The seq records are read after, for an iterator type (GetShardIterator, SubscribeToShard)."""
         if kind == "TRIM_HORIZON":
-            position = -1
-        elif kind == "LATEST":
-            position = self._engine.latest(stream)
-        elif kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
+            return -1
+        if kind == "LATEST":
+            return self._engine.latest(stream)
+        if kind in ("AT_SEQUENCE_NUMBER", "AFTER_SEQUENCE_NUMBER"):
             if given is None:
                 raise invalid(f"StartingSequenceNumber must be provided for ShardIteratorType {kind}.")
             seq = int(given) - SEQ_BASE
@@ -369,15 +421,21 @@ class KinesisProvider:
                     f"StartingSequenceNumber {given} used in GetShardIterator on shard {shard.shard_id} in stream "
                     f"{stream.name} under account {self._engine.account} is invalid."
                 )
-            position = seq - 1 if kind == "AT_SEQUENCE_NUMBER" else seq
-        else:  # AT_TIMESTAMP
-            when = params.get("Timestamp")
-            if when is None:
-                raise invalid("Timestamp must be provided for ShardIteratorType AT_TIMESTAMP.")
-            stamp = when.timestamp() if isinstance(when, datetime.datetime) else float(when)
-            found = shard.first_at_or_after(stamp)
-            position = found.seq - 1 if found is not None else self._engine.latest(stream)
-        return {"ShardIterator": self._iterator(stream.name, shard.shard_id, position)}
+            return seq - 1 if kind == "AT_SEQUENCE_NUMBER" else seq
+        # AT_TIMESTAMP
+        if when is None:
+            raise invalid("Timestamp must be provided for ShardIteratorType AT_TIMESTAMP.")
+        stamp = when.timestamp() if isinstance(when, datetime.datetime) else float(when)
+        found = shard.first_at_or_after(stamp)
+        return found.seq - 1 if found is not None else self._engine.latest(stream)
+
+    # -- enhanced fan-out: SubscribeToShard (fan_out.py) -----------------------------------------------
+    def subscribe_to_shard(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream, consumer = self._consumer({"ConsumerARN": params["ConsumerARN"]})
+        shard = self._shard(stream, params["ShardId"])
+        start = params["StartingPosition"]
+        position = self._position(stream, shard, start["Type"], start.get("SequenceNumber"), start.get("Timestamp"))
+        return {"EventStream": self.fan_out.subscribe(consumer, stream, shard, position)}
 
     def _iterator(self, name: str, shard_id: str, position: int) -> str:
         token = {"n": name, "s": shard_id, "p": position, "t": self._clock.time()}
@@ -408,7 +466,10 @@ class KinesisProvider:
                 f"1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: "
                 f"Member must have value less than or equal to {MAX_GET_LIMIT}"
             )
-        records = shard.after(position, limit)
+        if not self.limits.admit_read(name, shard_id):
+            raise read_exceeded(shard_id, name, self._engine.account)
+        records = _capped(shard.after(position, limit))
+        self.limits.charge_read(name, shard_id, sum(_size(r.partition_key, r.data) for r in records))
         last = records[-1].seq if records else position
         behind = shard.remaining_after(last)
         out: dict[str, Any] = {
@@ -426,13 +487,5 @@ class KinesisProvider:
         }
         if not shard.open and behind is None:  # the end of a closed shard: no next iterator, its children
             del out["NextShardIterator"]
-            out["ChildShards"] = [
-                {
-                    "ShardId": c.shard_id,
-                    "ParentShards": [p for p in (c.parent, c.adjacent) if p is not None],
-                    "HashKeyRange": {"StartingHashKey": str(c.start), "EndingHashKey": str(c.end)},
-                }
-                for c in stream.shards
-                if shard_id in (c.parent, c.adjacent)
-            ]
+            out["ChildShards"] = child_shards(stream, shard_id)
         return out

@@ -14,16 +14,16 @@ class EventSourceMappingApi:
         self._mappings = mappings
 
     def create_event_source_mapping(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._mappings.create(ctx.region, ctx.account_id, params).to_api()
+        return self._mappings.api(self._mappings.create(ctx.region, ctx.account_id, params))
 
     def get_event_source_mapping(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._mappings.get(params["UUID"]).to_api()
+        return self._mappings.api(self._mappings.get(params["UUID"]))
 
     def update_event_source_mapping(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._mappings.update(params["UUID"], params).to_api()
+        return self._mappings.api(self._mappings.update(params["UUID"], params))
 
     def delete_event_source_mapping(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        return self._mappings.delete(params["UUID"]).to_api()
+        return self._mappings.api(self._mappings.delete(params["UUID"]))
 
     def list_event_source_mappings(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         page, marker = self._mappings.list(
@@ -34,7 +34,7 @@ class EventSourceMappingApi:
             params.get("Marker"),
             params.get("MaxItems"),
         )
-        out: dict[str, Any] = {"EventSourceMappings": [m.to_api() for m in page]}
+        out: dict[str, Any] = {"EventSourceMappings": [self._mappings.api(m) for m in page]}
         if marker is not None:
             out["NextMarker"] = marker
         return out

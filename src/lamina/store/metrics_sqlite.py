@@ -1,7 +1,9 @@
-"""CloudWatch metric series and their 1-minute points on SQLite (tables of migration 0012).
+"""CloudWatch metric series and their 1-minute points on SQLite (tables of migrations 0012 and 0015).
 
 A point is (series, minute, unit) → sample count, sum, minimum, maximum: values are aggregated on write (an
-upsert adds to the bucket), never recomputed on read. One connection, used from the event loop only.
+upsert adds to the bucket), never recomputed on read. Beside it, in its own table so reads of the basic
+statistics never touch them, the point's bounded distribution (metric_distribution.py), merged on write by a
+SQLite function and read only for percentiles. One connection, used from the event loop only.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.store.documents import SqliteStore
+from lamina.store.metric_distribution import Distribution, merge_blobs
 
 Dimensions = tuple[tuple[str, str], ...]  # sorted by name
 
@@ -28,11 +31,12 @@ class Bucket:
     total: float
     minimum: float
     maximum: float
+    distribution: Distribution | None = None
 
 
 @dataclass(frozen=True)
 class Aggregate:
-    """The points of one period (start in epoch seconds)."""
+    """The points of one period (start in epoch seconds); `distribution` only when asked for."""
 
     start: int
     unit: str
@@ -40,6 +44,7 @@ class Aggregate:
     total: float
     minimum: float
     maximum: float
+    distribution: Distribution | None = None
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class MetricTables:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute(f"PRAGMA synchronous={synchronous}")
         self._db.execute("PRAGMA busy_timeout=10000")
+        self._db.create_function("lamina_merge_distribution", 2, merge_blobs, deterministic=True)
         self._ids: dict[tuple[str, str, str], int] = {}
         for sid, namespace, name, dims in self._db.execute("SELECT id, namespace, name, dimensions FROM metric_series"):
             self._ids[(namespace, name, dims)] = sid
@@ -76,11 +82,14 @@ class MetricTables:
         db.execute("BEGIN IMMEDIATE")
         try:
             rows = []
+            distributions = []
             touched: set[int] = set()
             for b in buckets:
                 sid = self._series_id(b.namespace, b.name, dimensions_key(b.dimensions), now_ms)
                 touched.add(sid)
                 rows.append((sid, b.minute, b.unit, b.samples, b.total, b.minimum, b.maximum))
+                if b.distribution is not None:
+                    distributions.append((sid, b.minute, b.unit, b.distribution.encode()))
             db.executemany(
                 "INSERT INTO metric_points (series_id, minute, unit, samples, total, minimum, maximum) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (series_id, minute, unit) DO UPDATE SET "
@@ -88,6 +97,13 @@ class MetricTables:
                 "minimum = MIN(minimum, excluded.minimum), maximum = MAX(maximum, excluded.maximum)",
                 rows,
             )
+            if distributions:
+                db.executemany(
+                    "INSERT INTO metric_distributions (series_id, minute, unit, distribution) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (series_id, minute, unit) DO UPDATE SET "
+                    "distribution = lamina_merge_distribution(distribution, excluded.distribution)",
+                    distributions,
+                )
             db.executemany("UPDATE metric_series SET last_ms = ? WHERE id = ?", [(now_ms, sid) for sid in touched])
             db.execute("COMMIT")
         except BaseException:
@@ -110,28 +126,56 @@ class MetricTables:
         return sid
 
     def aggregate(
-        self, namespace: str, name: str, dimensions: Dimensions, start: int, end: int, period: int, unit: str | None
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Dimensions,
+        start: int,
+        end: int,
+        period: int,
+        unit: str | None,
+        distributions: bool = False,
     ) -> list[Aggregate]:
         """Periods of `period` seconds from `start` (epoch seconds, inclusive) to `end` (exclusive) that have
-        points, oldest first, per unit."""
+        points, oldest first, per unit; with `distributions`, each period's merged distribution when every value
+        in it has one (else None: no percentiles)."""
         sid = self._ids.get((namespace, name, dimensions_key(dimensions)))
         if sid is None:
             return []
         per = max(1, period // 60)
         first = start // 60
-        sql = (
-            "SELECT (minute - ?) / ? AS slot, unit, SUM(samples), SUM(total), MIN(minimum), MAX(maximum) "
-            "FROM metric_points WHERE series_id = ? AND minute >= ? AND minute < ?"
-        )
+        where = "WHERE series_id = ? AND minute >= ? AND minute < ?"
         args: list[object] = [first, per, sid, first, -(-end // 60)]
         if unit is not None:
-            sql += " AND unit = ?"
+            where += " AND unit = ?"
             args.append(unit)
-        sql += " GROUP BY slot, unit ORDER BY slot"
-        return [
+        sql = (
+            "SELECT (minute - ?) / ? AS slot, unit, SUM(samples), SUM(total), MIN(minimum), MAX(maximum) "
+            f"FROM metric_points {where} GROUP BY slot, unit ORDER BY slot"
+        )
+        found = [
             Aggregate(start + int(slot) * period, u, n, total, lo, hi)
             for slot, u, n, total, lo, hi in self._db.execute(sql, args)
         ]
+        if not distributions or not found:
+            return found
+        merged: dict[tuple[int, str], Distribution] = {}
+        dist_sql = f"SELECT (minute - ?) / ? AS slot, unit, distribution FROM metric_distributions {where}"
+        for slot, u, blob in self._db.execute(dist_sql, args):
+            d = Distribution.decode(blob)
+            had = merged.get((int(slot), u))
+            if had is None:
+                merged[(int(slot), u)] = d
+            else:
+                had.merge(d)
+        out = []
+        for agg in found:
+            dist = merged.get(((agg.start - start) // period, agg.unit))
+            if dist is not None and abs(dist.count - agg.samples) <= 1e-9 * max(1.0, agg.samples):
+                out.append(Aggregate(agg.start, agg.unit, agg.samples, agg.total, agg.minimum, agg.maximum, dist))
+            else:
+                out.append(agg)
+        return out
 
     def series(self, namespace: str | None, name: str | None, since_ms: int) -> Iterable[Series]:
         sql = "SELECT namespace, name, dimensions, last_ms FROM metric_series WHERE last_ms >= ?"
@@ -152,6 +196,7 @@ class MetricTables:
         db.execute("BEGIN IMMEDIATE")
         try:
             gone = db.execute("DELETE FROM metric_points WHERE minute < ?", (before_minute,)).rowcount
+            db.execute("DELETE FROM metric_distributions WHERE minute < ?", (before_minute,))
             if gone:
                 db.execute(
                     "DELETE FROM metric_series WHERE last_ms < ? AND id NOT IN "

@@ -4,6 +4,9 @@ Two ways in: PutMetricData commits before it answers (`put`); the platform's own
 namespace, lambda_metrics.py) are added to an in-memory buffer (`record`, a dict update on the invoke path)
 that a task on the project's clock flushes every second, and before every read. A sweeper drops points older
 than the retention (15 days, as AWS keeps 1-minute points).
+
+A sample may carry the distribution of its values (percentiles); one without it that is a single value or a
+statistic set with Minimum == Maximum (a non-negative one) gets it here, as AWS computes percentiles for those.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from lamina.clock import Clock
+from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Aggregate, Bucket, Dimensions, MetricTables, Series
 
 log = logging.getLogger(__name__)
@@ -28,18 +32,41 @@ _Key = tuple[str, str, Dimensions, int, str]  # namespace, name, dimensions, min
 
 @dataclass
 class Sample:
-    """Values for one bucket: count, sum, minimum, maximum."""
+    """Values for one bucket: count, sum, minimum, maximum (and their distribution, when known)."""
 
     samples: float
     total: float
     minimum: float
     maximum: float
+    distribution: Distribution | None = None
+
+    def values(self) -> Distribution | None:
+        """The distribution, or the one a constant sample implies; None when percentiles cannot be known."""
+        if self.distribution is not None:
+            return self.distribution
+        if self.minimum == self.maximum and self.minimum >= 0 and self.samples > 0:
+            return Distribution.constant(self.minimum, self.samples)
+        return None
+
+    def copy(self) -> Sample:
+        d = self.values()
+        return Sample(self.samples, self.total, self.minimum, self.maximum, None if d is None else d.copy())
 
     def merge(self, other: Sample) -> None:
+        mine, theirs = self.values(), other.values()
+        if mine is None or theirs is None:
+            self.distribution = None
+        else:
+            mine.merge(theirs)
+            self.distribution = mine
         self.samples += other.samples
         self.total += other.total
         self.minimum = min(self.minimum, other.minimum)
         self.maximum = max(self.maximum, other.maximum)
+
+    def bucket(self, namespace: str, name: str, dimensions: Dimensions, minute: int, unit: str) -> Bucket:
+        numbers = (self.samples, self.total, self.minimum, self.maximum)
+        return Bucket(namespace, name, dimensions, minute, unit, *numbers, self.values())
 
 
 class MetricsEngine:
@@ -65,16 +92,13 @@ class MetricsEngine:
         key = (namespace, name, dimensions, minute, unit)
         found = self._pending.get(key)
         if found is None:
-            self._pending[key] = Sample(sample.samples, sample.total, sample.minimum, sample.maximum)
+            self._pending[key] = sample.copy()
         else:
             found.merge(sample)
 
     def put(self, points: Sequence[tuple[str, str, Dimensions, float, str, Sample]]) -> None:
         """(namespace, name, dimensions, timestamp, unit, values): committed when this returns."""
-        buckets = [
-            Bucket(ns, name, dims, int(when // 60), unit, s.samples, s.total, s.minimum, s.maximum)
-            for ns, name, dims, when, unit, s in points
-        ]
+        buckets = [s.bucket(ns, name, dims, int(when // 60), unit) for ns, name, dims, when, unit, s in points]
         self.tables.add(buckets, int(self.clock.time() * 1000))
 
     def flush(self) -> None:
@@ -83,10 +107,7 @@ class MetricsEngine:
         if not self._pending:
             return
         pending, self._pending = self._pending, {}
-        buckets = [
-            Bucket(ns, name, dims, minute, unit, s.samples, s.total, s.minimum, s.maximum)
-            for (ns, name, dims, minute, unit), s in pending.items()
-        ]
+        buckets = [s.bucket(ns, name, dims, minute, unit) for (ns, name, dims, minute, unit), s in pending.items()]
         try:
             self.tables.add(buckets, int(self.clock.time() * 1000))
         except BaseException:  # kept for the next flush, merged with what came since
@@ -100,10 +121,18 @@ class MetricsEngine:
 
     # -- reading ---------------------------------------------------------------------------------------
     def aggregate(
-        self, namespace: str, name: str, dimensions: Dimensions, start: int, end: int, period: int, unit: str | None
+        self,
+        namespace: str,
+        name: str,
+        dimensions: Dimensions,
+        start: int,
+        end: int,
+        period: int,
+        unit: str | None,
+        distributions: bool = False,
     ) -> list[Aggregate]:
         self.flush()
-        return self.tables.aggregate(namespace, name, dimensions, start, end, period, unit)
+        return self.tables.aggregate(namespace, name, dimensions, start, end, period, unit, distributions)
 
     def series(self, namespace: str | None, name: str | None, recently_active: bool) -> list[Series]:
         self.flush()

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from lamina.clock import Clock
 from lamina.invoke.concurrency import qualifier_of
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
+from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Dimensions
 from lamina.types import VersionSpec
 
@@ -38,7 +39,7 @@ class Totals:
 
 
 class _Counts:
-    __slots__ = ("concurrency", "duration_max", "duration_min", "duration_sum", "errors", "invocations")
+    __slots__ = ("concurrency", "duration_max", "duration_min", "duration_sum", "durations", "errors", "invocations")
 
     def __init__(self) -> None:
         self.invocations = 0
@@ -46,6 +47,7 @@ class _Counts:
         self.duration_sum = 0.0
         self.duration_min = float("inf")
         self.duration_max = 0.0
+        self.durations = Distribution()  # Duration's percentiles (p50, p99...)
         self.concurrency = 0
 
 
@@ -98,6 +100,7 @@ class LambdaMetrics:
         c.duration_sum += duration_ms
         c.duration_min = min(c.duration_min, duration_ms)
         c.duration_max = max(c.duration_max, duration_ms)
+        c.durations.add(duration_ms)
         busy = self._in_use(spec.function_arn)
         c.concurrency = max(c.concurrency, busy)
         region_key = (spec.region, minute)
@@ -136,9 +139,10 @@ class LambdaMetrics:
             when = minute * 60.0
             for dims in _dimension_sets(name, qualifier, version):
                 record(NAMESPACE, "Invocations", dims, "Count", _count(c.invocations), when)
-                errors = Sample(c.invocations, c.errors, int(c.errors == c.invocations), int(c.errors > 0))
+                outcomes = Distribution({k: n for k, n in ((0.0, c.invocations - c.errors), (1.0, c.errors)) if n})
+                errors = Sample(c.invocations, c.errors, int(c.errors == c.invocations), int(c.errors > 0), outcomes)
                 record(NAMESPACE, "Errors", dims, "Count", errors, when)
-                duration = Sample(c.invocations, c.duration_sum, c.duration_min, c.duration_max)
+                duration = Sample(c.invocations, c.duration_sum, c.duration_min, c.duration_max, c.durations)
                 record(NAMESPACE, "Duration", dims, "Milliseconds", duration, when)
                 if len(dims) <= 1:  # account-wide and per function
                     peak = Sample(1, c.concurrency, c.concurrency, c.concurrency)

@@ -10,16 +10,20 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 from typing import Any
 
 from lamina.services.cloudwatch import faults
 from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
 from lamina.services.cloudwatch.expressions import evaluate
+from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Aggregate, Dimensions
 from lamina.types import CallContext
 
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
+# pNN.NN (p0 to p100, up to two decimals) and tmNN.NN (the mean of the values up to that percentile).
+PERCENTILE_STATISTIC = re.compile(r"(p|tm)(100(?:\.0{1,2})?|\d{1,2}(?:\.\d{1,2})?)")
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
 MAX_DATAPOINTS = 1440
 LIST_PAGE = 500
@@ -32,6 +36,19 @@ def dimensions_of(items: list[dict[str, Any]] | None) -> Dimensions:
 def check_period(period: int, where: str = "Period") -> None:
     if period <= 0 or (period % 60 and period not in HIGH_RESOLUTION_PERIODS):
         raise faults.invalid_value(f"The parameter {where} must be a multiple of 60.")
+
+
+def parse_percentile(name: str) -> tuple[str, float] | None:
+    """("p", 99.9) for "p99.9", ("tm", 90.0) for "tm90"; None when `name` is no percentile statistic."""
+    found = PERCENTILE_STATISTIC.fullmatch(name)
+    return None if found is None else (found.group(1), float(found.group(2)))
+
+
+def percentile_of(agg: Aggregate, kind: str, percent: float) -> float | None:
+    """A percentile statistic of the period, None when its values' distribution is unknown."""
+    if agg.distribution is None or not agg.samples:
+        return None
+    return agg.distribution.statistic(kind, percent, agg.minimum, agg.maximum)
 
 
 def statistic(agg: Aggregate, name: str) -> float:
@@ -87,11 +104,15 @@ class CloudWatchProvider:
             raise faults.invalid_combination("Must specify either Statistics or ExtendedStatistics")
         if stats and extended:
             raise faults.invalid_combination("Statistics and ExtendedStatistics are mutually exclusive")
-        if extended:
-            raise faults.invalid_value(
-                "Lamina keeps 1-minute aggregates (count, sum, minimum, maximum): ExtendedStatistics "
-                f"{extended[0]} is not available."
-            )
+        percentiles: dict[str, tuple[str, float]] = {}
+        for name in extended:
+            parsed = parse_percentile(name)
+            if parsed is None:
+                raise faults.invalid_value(
+                    f"The value {name} for parameter ExtendedStatistics is not supported. "
+                    "Specify a percentile between p0.0 and p100."
+                )
+            percentiles[name] = parsed
         period = params["Period"]
         check_period(period)
         start, end = int(params["StartTime"]), int(params["EndTime"])
@@ -112,12 +133,20 @@ class CloudWatchProvider:
             end,
             period,
             params.get("Unit"),
+            distributions=bool(percentiles),
         )
         points = []
         for agg in aggs:
             point: dict[str, Any] = {"Timestamp": float(agg.start), "Unit": agg.unit}
             for name in stats:
                 point[name] = statistic(agg, name)
+            found = {}
+            for name, (kind, percent) in percentiles.items():
+                value = percentile_of(agg, kind, percent)
+                if value is not None:
+                    found[name] = value
+            if found:
+                point["ExtendedStatistics"] = found
             points.append(point)
         return {"Label": params["MetricName"], "Datapoints": points}
 
@@ -152,7 +181,8 @@ class CloudWatchProvider:
                 continue
             assert stat_query is not None
             stat = stat_query["Stat"]
-            if stat not in STATISTICS:
+            percentile = parse_percentile(stat)
+            if stat not in STATISTICS and percentile is None:
                 raise faults.invalid_value(
                     f"The value {stat} for parameter MetricDataQueries.member.{i}.MetricStat.Stat is invalid."
                 )
@@ -167,12 +197,17 @@ class CloudWatchProvider:
                 end,
                 period,
                 stat_query.get("Unit"),
+                distributions=percentile is not None,
             )
             merged: dict[int, Aggregate] = {}
             for agg in aggs:  # one value per period across units
                 had = merged.get(agg.start)
                 merged[agg.start] = agg if had is None else _combine(had, agg)
-            values[query["Id"]] = {t: statistic(agg, stat) for t, agg in merged.items()}
+            if percentile is None:
+                values[query["Id"]] = {t: statistic(agg, stat) for t, agg in merged.items()}
+            else:  # periods whose distribution is unknown have no value
+                computed = {t: percentile_of(agg, *percentile) for t, agg in merged.items()}
+                values[query["Id"]] = {t: v for t, v in computed.items() if v is not None}
             labels[query["Id"]] = query.get("Label") or metric.get("MetricName", "")
         results = []
         for query in queries:
@@ -222,8 +257,18 @@ class CloudWatchProvider:
 
 
 def _combine(a: Aggregate, b: Aggregate) -> Aggregate:
+    distribution = None
+    if a.distribution is not None and b.distribution is not None:
+        distribution = a.distribution.copy()
+        distribution.merge(b.distribution)
     return Aggregate(
-        a.start, a.unit, a.samples + b.samples, a.total + b.total, min(a.minimum, b.minimum), max(a.maximum, b.maximum)
+        a.start,
+        a.unit,
+        a.samples + b.samples,
+        a.total + b.total,
+        min(a.minimum, b.minimum),
+        max(a.maximum, b.maximum),
+        distribution,
     )
 
 
@@ -266,12 +311,17 @@ def _samples(datum: dict[str, Any], where: str) -> list[Sample]:
             )
         if len(values) > 150:
             raise faults.invalid_value(f"The collection {where}.Values must not have a size greater than 150.")
-        out = []
-        for j, v in enumerate(values):
-            value = _finite(v, f"{where}.Values.member.{j + 1}")
-            n = counts[j] if counts is not None else 1.0
-            out.append(Sample(n, value * n, value, value))
-        return out
+        if not values:
+            raise faults.missing(f"The parameter {where}.Value is required.")
+        numbers = [_finite(v, f"{where}.Values.member.{j + 1}") for j, v in enumerate(values)]
+        weights = [float(n) for n in counts] if counts is not None else [1.0] * len(numbers)
+        distribution = None
+        if min(numbers) >= 0:  # AWS has no percentiles for negative values
+            distribution = Distribution()
+            for value, n in zip(numbers, weights, strict=True):
+                distribution.add(value, n)
+        total = sum(v * n for v, n in zip(numbers, weights, strict=True))
+        return [Sample(sum(weights), total, min(numbers), max(numbers), distribution)]
     raise faults.missing(f"The parameter {where}.Value is required.")
 
 

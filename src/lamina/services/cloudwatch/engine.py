@@ -40,6 +40,16 @@ class Sample:
     maximum: float
     distribution: Distribution | None = None
 
+    @classmethod
+    def events(cls, n: int) -> Sample:
+        """`n` events in a minute, as AWS's services report them: one datapoint per event (SampleCount n, Sum n)."""
+        return cls(n, n, 1 if n else 0, 1 if n else 0)
+
+    @classmethod
+    def gauge(cls, value: float) -> Sample:
+        """One reading of a level (a peak, a queue's depth)."""
+        return cls(1, value, value, value)
+
     def values(self) -> Distribution | None:
         """The distribution, or the one a constant sample implies; None when percentiles cannot be known."""
         if self.distribution is not None:
@@ -76,12 +86,23 @@ class MetricsEngine:
         self.retention_days = retention_days
         self._pending: dict[_Key, Sample] = {}
         self._producers: list[Callable[[], None]] = []  # fill the buffer just before a flush (Lambda's counters)
+        self._samplers: list[Callable[[], None]] = []  # read levels (queue depths) just before a read
         self._tasks: list[asyncio.Task[None]] = []
         self.swept_points = 0
         self.enabled = True
 
     def add_producer(self, produce: Callable[[], None]) -> None:
         self._producers.append(produce)
+
+    def add_sampler(self, sample: Callable[[], None]) -> None:
+        """`sample` records the current levels before every read, so a gauge is current when asked for (its
+        owner also samples once a minute from its producer, as AWS reports them)."""
+        self._samplers.append(sample)
+
+    def _before_read(self) -> None:
+        for sample in self._samplers:
+            sample()
+        self.flush()
 
     # -- writing ---------------------------------------------------------------------------------------
     def record(
@@ -131,11 +152,11 @@ class MetricsEngine:
         unit: str | None,
         distributions: bool = False,
     ) -> list[Aggregate]:
-        self.flush()
+        self._before_read()
         return self.tables.aggregate(namespace, name, dimensions, start, end, period, unit, distributions)
 
     def series(self, namespace: str | None, name: str | None, recently_active: bool) -> list[Series]:
-        self.flush()
+        self._before_read()
         since_hours = 3 if recently_active else 24 * self.retention_days
         since_ms = int((self.clock.time() - since_hours * 3600) * 1000)
         return list(self.tables.series(namespace, name, since_ms))

@@ -138,7 +138,7 @@ class LambdaMetrics:
         for (name, qualifier, version, _region, minute), c in counts.items():
             when = minute * 60.0
             for dims in _dimension_sets(name, qualifier, version):
-                record(NAMESPACE, "Invocations", dims, "Count", _count(c.invocations), when)
+                record(NAMESPACE, "Invocations", dims, "Count", Sample.events(c.invocations), when)
                 outcomes = Distribution({k: n for k, n in ((0.0, c.invocations - c.errors), (1.0, c.errors)) if n})
                 errors = Sample(c.invocations, c.errors, int(c.errors == c.invocations), int(c.errors > 0), outcomes)
                 record(NAMESPACE, "Errors", dims, "Count", errors, when)
@@ -149,19 +149,14 @@ class LambdaMetrics:
                     record(NAMESPACE, "ConcurrentExecutions", dims, "Count", peak, when)
         for (name, minute), n in throttles.items():
             for dims in ((), (("FunctionName", name),)):
-                record(NAMESPACE, "Throttles", dims, "Count", _count(n), minute * 60.0)
+                record(NAMESPACE, "Throttles", dims, "Count", Sample.events(n), minute * 60.0)
         for (name, what, minute), n in events.items():
             metric = "AsyncEventsReceived" if what == "received" else "AsyncEventsDropped"
             for dims in ((), (("FunctionName", name),)):
-                self.engine.record(NAMESPACE, metric, dims, "Count", _count(n), minute * 60.0)
+                self.engine.record(NAMESPACE, metric, dims, "Count", Sample.events(n), minute * 60.0)
         for (_region, minute), peak_value in peaks.items():
             peak = Sample(1, peak_value, peak_value, peak_value)
             record(NAMESPACE, "UnreservedConcurrentExecutions", (), "Count", peak, minute * 60.0)
-
-
-def _count(n: int) -> Sample:
-    """`n` events in a minute, as Lambda reports them: one datapoint per event (SampleCount n, Sum n)."""
-    return Sample(n, n, 1 if n else 0, 1 if n else 0)
 
 
 def _dimension_sets(name: str, qualifier: str, version: str) -> list[Dimensions]:

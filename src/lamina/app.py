@@ -559,6 +559,9 @@ class Lamina:
             self.executor.on_invoked = self.lambda_metrics.invoked
             self.concurrency.on_throttle = self.lambda_metrics.throttled
             self.async_invoker.on_event = self.lambda_metrics.async_event
+            self.async_invoker.on_attempt = self.lambda_metrics.async_event_age
+            self.concurrency.on_provisioned = self.lambda_metrics.provisioned
+            self.stream_pollers.on_batch_age = self.lambda_metrics.iterator_age
         # The AWS/SQS namespace per QueueName: the SQS engine counts through its QueueMetrics hook (in memory,
         # flushed with the rest); the queue depths are read once a minute and before each metric read.
         self.sqs_metrics = SqsMetrics(self.metrics, self.clock, self._sqs_levels)

@@ -109,11 +109,47 @@ class LambdaMetrics:
             self._unreserved_peak[region_key] = unreserved
 
     def async_event(self, function_name: str, what: str) -> None:
-        """An async event accepted ("received") or ended without a successful invocation ("dropped")."""
+        """An async event accepted ("received"), ended without a successful invocation ("dropped"), or one of its
+        outcomes that could not be delivered ("dead_letter_error", "destination_failure")."""
         if not self.enabled:
             return
         key = (function_name, what, int(self.clock.time() // 60))
         self._async[key] = self._async.get(key, 0) + 1
+
+    # -- rarer events: straight into the engine's buffer (a dict update each) ----------------------------
+    def async_event_age(self, function_name: str, age_ms: float) -> None:
+        """AsyncEventAge: from the event's queueing to this invocation attempt (Milliseconds)."""
+        if not self.enabled:
+            return
+        sample = Sample(1, age_ms, age_ms, age_ms)
+        for dims in ((), (("FunctionName", function_name),)):
+            self.engine.record(NAMESPACE, "AsyncEventAge", dims, "Milliseconds", sample)
+
+    def iterator_age(self, function_arn: str, age_ms: float) -> None:
+        """IteratorAge of a stream mapping's batch: from its last record's arrival to the batch's invoke."""
+        if not self.enabled:
+            return
+        parts = function_arn.split(":")
+        name, qualifier = parts[6], parts[7] if len(parts) > 7 else ""
+        sample = Sample(1, age_ms, age_ms, age_ms)
+        for dims in _dimension_sets(name, qualifier, qualifier)[:3]:
+            self.engine.record(NAMESPACE, "IteratorAge", dims, "Milliseconds", sample)
+
+    def provisioned(self, function_arn: str, target: str, used: bool, busy: int, allocated: int) -> None:
+        """An invocation of a version or alias with provisioned concurrency: on one of its environments (`used`,
+        `busy` of `allocated` now in use) or spilled over to on-demand concurrency."""
+        if not self.enabled:
+            return
+        name = function_arn.split(":")[6]
+        record = self.engine.record
+        for dims in ((("FunctionName", name),), (("FunctionName", name), ("Resource", f"{name}:{target}"))):
+            if not used:
+                record(NAMESPACE, "ProvisionedConcurrencySpilloverInvocations", dims, "Count", Sample.events(1))
+                continue
+            record(NAMESPACE, "ProvisionedConcurrencyInvocations", dims, "Count", Sample.events(1))
+            record(NAMESPACE, "ProvisionedConcurrentExecutions", dims, "Count", Sample.gauge(busy))
+            utilization = busy / allocated if allocated else 0.0
+            record(NAMESPACE, "ProvisionedConcurrencyUtilization", dims, "None", Sample.gauge(utilization))
 
     def throttled(self, function_arn: str) -> None:
         if not self.enabled:
@@ -151,12 +187,20 @@ class LambdaMetrics:
             for dims in ((), (("FunctionName", name),)):
                 record(NAMESPACE, "Throttles", dims, "Count", Sample.events(n), minute * 60.0)
         for (name, what, minute), n in events.items():
-            metric = "AsyncEventsReceived" if what == "received" else "AsyncEventsDropped"
+            metric = _ASYNC_METRICS[what]
             for dims in ((), (("FunctionName", name),)):
                 self.engine.record(NAMESPACE, metric, dims, "Count", Sample.events(n), minute * 60.0)
         for (_region, minute), peak_value in peaks.items():
             peak = Sample(1, peak_value, peak_value, peak_value)
             record(NAMESPACE, "UnreservedConcurrentExecutions", (), "Count", peak, minute * 60.0)
+
+
+_ASYNC_METRICS = {
+    "received": "AsyncEventsReceived",
+    "dropped": "AsyncEventsDropped",
+    "dead_letter_error": "DeadLetterErrors",
+    "destination_failure": "DestinationDeliveryFailures",
+}
 
 
 def _dimension_sets(name: str, qualifier: str, version: str) -> list[Dimensions]:

@@ -104,6 +104,12 @@ class MetricTables:
                     "distribution = lamina_merge_distribution(distribution, excluded.distribution)",
                     distributions,
                 )
+                db.executemany(
+                    "INSERT INTO metric_distributions_hourly (series_id, hour, unit, distribution) "
+                    "VALUES (?, ? / 60, ?, ?) ON CONFLICT (series_id, hour, unit) DO UPDATE SET "
+                    "distribution = lamina_merge_distribution(distribution, excluded.distribution)",
+                    distributions,
+                )
             db.executemany("UPDATE metric_series SET last_ms = ? WHERE id = ?", [(now_ms, sid) for sid in touched])
             db.execute("COMMIT")
         except BaseException:
@@ -160,8 +166,7 @@ class MetricTables:
         if not distributions or not found:
             return found
         merged: dict[tuple[int, str], Distribution] = {}
-        dist_sql = f"SELECT (minute - ?) / ? AS slot, unit, distribution FROM metric_distributions {where}"
-        for slot, u, blob in self._db.execute(dist_sql, args):
+        for slot, u, blob in self._distribution_rows(sid, first, -(-end // 60), per, unit):
             d = Distribution.decode(blob)
             had = merged.get((int(slot), u))
             if had is None:
@@ -176,6 +181,27 @@ class MetricTables:
             else:
                 out.append(agg)
         return out
+
+    def _distribution_rows(
+        self, sid: int, first: int, last: int, per: int, unit: str | None
+    ) -> Iterable[tuple[int, str, bytes]]:
+        """(slot, unit, distribution) rows covering minutes [first, last) in slots of `per` minutes: an hour that
+        lies whole inside one slot comes from the hourly table, every other minute from the minutes."""
+        whole = "(? <= {h} AND {h} + 60 <= ? AND ({h} - ?) / ? = ({h} + 59 - ?) / ?)"
+        unit_sql = "" if unit is None else " AND unit = ?"
+        unit_arg: list[object] = [] if unit is None else [unit]
+        hour_start = "(hour * 60)"
+        yield from self._db.execute(
+            f"SELECT ({hour_start} - ?) / ?, unit, distribution FROM metric_distributions_hourly "
+            f"WHERE series_id = ? AND hour >= ? / 60 AND hour < ? / 60 + 1 AND {whole.format(h=hour_start)}{unit_sql}",
+            [first, per, sid, first, last, first, last, first, per, first, per, *unit_arg],
+        )
+        minute_hour = "((minute / 60) * 60)"
+        yield from self._db.execute(
+            "SELECT (minute - ?) / ?, unit, distribution FROM metric_distributions "
+            f"WHERE series_id = ? AND minute >= ? AND minute < ? AND NOT {whole.format(h=minute_hour)}{unit_sql}",
+            [first, per, sid, first, last, first, last, first, per, first, per, *unit_arg],
+        )
 
     def series(self, namespace: str | None, name: str | None, since_ms: int) -> Iterable[Series]:
         sql = "SELECT namespace, name, dimensions, last_ms FROM metric_series WHERE last_ms >= ?"
@@ -197,6 +223,7 @@ class MetricTables:
         try:
             gone = db.execute("DELETE FROM metric_points WHERE minute < ?", (before_minute,)).rowcount
             db.execute("DELETE FROM metric_distributions WHERE minute < ?", (before_minute,))
+            db.execute("DELETE FROM metric_distributions_hourly WHERE hour * 60 + 60 <= ?", (before_minute,))
             if gone:
                 db.execute(
                     "DELETE FROM metric_series WHERE last_ms < ? AND id NOT IN "

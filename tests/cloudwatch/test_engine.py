@@ -44,7 +44,7 @@ def test_percentiles_read_whole_hours_from_the_hourly_rows_and_the_edges_from_th
     clock = ManualClock(START)
     engine = MetricsEngine(MetricTables(tmp_path / "lamina.db", "OFF"), clock)
     base = int(START // 3600 * 3600) + 1800  # half past an hour: periods cross hour boundaries
-    values = {}
+    values: dict[float, float] = {}
     for i in range(300):  # five hours of one value a minute, in two writes per minute
         v = float(i % 7)
         values[base + i * 60] = v

@@ -38,7 +38,7 @@ def test_points_survive_a_reopen(tmp_path: Path) -> None:
     again.tables.close()
 
 
-def test_percentiles_read_whole_hours_from_the_hourly_rows_and_the_edges_from_the_minutes(tmp_path: Path) -> None:
+def test_percentiles_read_whole_blocks_from_the_block_rows_and_the_edges_from_the_minutes(tmp_path: Path) -> None:
     from lamina.store.metric_distribution import Distribution
 
     clock = ManualClock(START)

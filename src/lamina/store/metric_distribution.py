@@ -15,7 +15,10 @@ distribution counts fewer values than its SampleCount has no percentiles.
 from __future__ import annotations
 
 import math
+import operator
 import struct
+from bisect import bisect_left
+from itertools import accumulate
 
 EXACT_LIMIT = 64
 GAMMA = 1.02
@@ -69,38 +72,12 @@ class Distribution:
             buckets[key] = buckets.get(key, 0.0) + n
         self.counts, self.exact = buckets, False
 
-    def _sorted_values(self, low: float, high: float) -> list[tuple[float, float]]:
-        """(value, count) ascending; bucket values are clamped to the point's true minimum and maximum."""
-        if self.exact:
-            return sorted(self.counts.items())
-        return sorted((min(max(_value(k), low), high), n) for k, n in self.counts.items())
-
     def statistic(self, kind: str, percent: float, low: float, high: float) -> float:
         """The percentile (kind "p") or the trimmed mean of the values up to it (kind "tm"); `low` and `high` are
         the point's true minimum and maximum (p0 and p100)."""
-        values = self._sorted_values(low, high)
-        total = sum(n for _, n in values)
-        if kind == "p":
-            if percent <= 0:
-                return low
-            if percent >= 100:
-                return high
-            rank = percent / 100.0 * total  # nearest rank: the first value whose cumulative count reaches it
-            seen = 0.0
-            for value, n in values:
-                seen += n
-                if seen >= rank - 1e-9:
-                    return value
-            return values[-1][0]
-        limit = percent / 100.0 * total
-        taken = weighted = 0.0
-        for value, n in values:
-            part = min(n, limit - taken)
-            if part <= 0:
-                break
-            taken += part
-            weighted += part * value
-        return weighted / taken if taken else values[0][0]
+        merged = MergedDistribution()
+        merged.add(self)
+        return merged.statistic(kind, percent, low, high)
 
     # -- the stored form (migration 0015): b"E" or b"B", then the keys and the counts as doubles ----------------
     def encode(self) -> bytes:
@@ -112,6 +89,86 @@ class Distribution:
         numbers = struct.unpack(f"<{(len(blob) - 1) // 8}d", blob[1:])
         half = len(numbers) // 2
         return cls(dict(zip(numbers[:half], numbers[half:], strict=True)), blob[:1] == b"E")
+
+
+class MergedDistribution:
+    """Distributions read for one period, merged without a dict update per bucket: their keys and counts are
+    only concatenated (C-level list extends), then sorted and summed once when a statistic is asked for, so a
+    percentile over 14 days of minutes costs a sort rather than ~20 Python operations per stored bucket. Exact
+    values stay exact while every part is exact; otherwise the exact parts are bucketed too."""
+
+    __slots__ = ("bucket_counts", "bucket_keys", "exact_counts", "exact_keys")
+
+    def __init__(self) -> None:
+        self.exact_keys: list[float] = []
+        self.exact_counts: list[float] = []
+        self.bucket_keys: list[float] = []
+        self.bucket_counts: list[float] = []
+
+    def add_blob(self, blob: bytes) -> None:
+        numbers = struct.unpack(f"<{(len(blob) - 1) // 8}d", blob[1:])
+        half = len(numbers) // 2
+        if blob[:1] == b"E":
+            self.exact_keys.extend(numbers[:half])
+            self.exact_counts.extend(numbers[half:])
+        else:
+            self.bucket_keys.extend(numbers[:half])
+            self.bucket_counts.extend(numbers[half:])
+
+    def add(self, d: Distribution) -> None:
+        keys, counts = (self.exact_keys, self.exact_counts) if d.exact else (self.bucket_keys, self.bucket_counts)
+        keys.extend(d.counts.keys())
+        counts.extend(d.counts.values())
+
+    def merge(self, other: MergedDistribution) -> None:
+        self.exact_keys.extend(other.exact_keys)
+        self.exact_counts.extend(other.exact_counts)
+        self.bucket_keys.extend(other.bucket_keys)
+        self.bucket_counts.extend(other.bucket_counts)
+
+    def copy(self) -> MergedDistribution:
+        found = MergedDistribution()
+        found.merge(self)
+        return found
+
+    @property
+    def count(self) -> float:
+        return math.fsum(self.exact_counts) + math.fsum(self.bucket_counts)
+
+    def statistic(self, kind: str, percent: float, low: float, high: float) -> float:
+        """The percentile (kind "p", nearest rank) or the trimmed mean of the values up to it (kind "tm");
+        `low` and `high` are the period's true minimum and maximum (p0 and p100; bucket values are clamped to
+        them)."""
+        exact = not self.bucket_keys
+        if exact:
+            pairs = sorted(zip(self.exact_keys, self.exact_counts, strict=True))
+        else:
+            keys = [*self.bucket_keys, *map(_bucket, self.exact_keys)]
+            pairs = sorted(zip(keys, [*self.bucket_counts, *self.exact_counts], strict=True))
+        if not pairs:
+            return low
+        cumulative = list(accumulate(n for _, n in pairs))
+        total = cumulative[-1]
+
+        def value(i: int) -> float:
+            key = pairs[i][0]
+            return key if exact else min(max(_value(key), low), high)
+
+        rank = percent / 100.0 * total
+        at = min(bisect_left(cumulative, rank - 1e-9 * max(1.0, total)), len(pairs) - 1)
+        if kind == "p":
+            if percent <= 0:
+                return low
+            if percent >= 100:
+                return high
+            return value(at)
+        if rank <= 0:
+            return value(0)
+        values = [value(i) for i in range(at + 1)]
+        weighted = math.fsum(map(operator.mul, values[:-1], (n for _, n in pairs[:at])))
+        before = cumulative[at - 1] if at else 0.0
+        weighted += (min(rank, cumulative[at]) - before) * values[-1]
+        return weighted / min(rank, total)
 
 
 def merge_blobs(stored: bytes | None, added: bytes | None) -> bytes | None:

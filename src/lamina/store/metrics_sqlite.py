@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.store.documents import SqliteStore
-from lamina.store.metric_distribution import Distribution, merge_blobs
+from lamina.store.metric_distribution import Distribution, MergedDistribution, merge_blobs
 
 Dimensions = tuple[tuple[str, str], ...]  # sorted by name
+BLOCK_SPANS = (10, 60)  # minutes: the blocks distributions are also merged into (migration 0015)
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Aggregate:
     total: float
     minimum: float
     maximum: float
-    distribution: Distribution | None = None
+    distribution: MergedDistribution | None = None
 
 
 @dataclass(frozen=True)
@@ -104,12 +105,14 @@ class MetricTables:
                     "distribution = lamina_merge_distribution(distribution, excluded.distribution)",
                     distributions,
                 )
-                db.executemany(
-                    "INSERT INTO metric_distributions_hourly (series_id, hour, unit, distribution) "
-                    "VALUES (?, ? / 60, ?, ?) ON CONFLICT (series_id, hour, unit) DO UPDATE SET "
-                    "distribution = lamina_merge_distribution(distribution, excluded.distribution)",
-                    distributions,
-                )
+                for span in BLOCK_SPANS:
+                    db.executemany(
+                        "INSERT INTO metric_distribution_blocks (series_id, span, block, unit, distribution) "
+                        f"VALUES (?, {span}, ? / {span} * {span}, ?, ?) "
+                        "ON CONFLICT (series_id, span, block, unit) DO UPDATE SET "
+                        "distribution = lamina_merge_distribution(distribution, excluded.distribution)",
+                        distributions,
+                    )
             db.executemany("UPDATE metric_series SET last_ms = ? WHERE id = ?", [(now_ms, sid) for sid in touched])
             db.execute("COMMIT")
         except BaseException:
@@ -165,14 +168,12 @@ class MetricTables:
         ]
         if not distributions or not found:
             return found
-        merged: dict[tuple[int, str], Distribution] = {}
+        merged: dict[tuple[int, str], MergedDistribution] = {}
         for slot, u, blob in self._distribution_rows(sid, first, -(-end // 60), per, unit):
-            d = Distribution.decode(blob)
             had = merged.get((int(slot), u))
             if had is None:
-                merged[(int(slot), u)] = d
-            else:
-                had.merge(d)
+                had = merged[(int(slot), u)] = MergedDistribution()
+            had.add_blob(blob)
         out = []
         for agg in found:
             dist = merged.get(((agg.start - start) // period, agg.unit))
@@ -185,23 +186,40 @@ class MetricTables:
     def _distribution_rows(
         self, sid: int, first: int, last: int, per: int, unit: str | None
     ) -> Iterable[tuple[int, str, bytes]]:
-        """(slot, unit, distribution) rows covering minutes [first, last) in slots of `per` minutes: an hour that
-        lies whole inside one slot comes from the hourly table, every other minute from the minutes."""
-        whole = "(? <= {h} AND {h} + 60 <= ? AND ({h} - ?) / ? = ({h} + 59 - ?) / ?)"
+        """(slot, unit, distribution) rows covering minutes [first, last) in slots of `per` minutes: each minute
+        from the largest block (BLOCK_SPANS) that lies whole inside its slot, else from the minute's own row."""
+
+        def whole(start: str, span: int) -> tuple[str, list[object]]:
+            """SQL true when the block of `span` minutes starting at `start` lies inside [first, last) and one slot."""
+            sql = f"(? <= {start} AND {start} + {span} <= ? AND ({start} - ?) / ? = ({start} + {span - 1} - ?) / ?)"
+            return sql, [first, last, first, per, first, per]
+
         unit_sql = "" if unit is None else " AND unit = ?"
         unit_arg: list[object] = [] if unit is None else [unit]
-        hour_start = "(hour * 60)"
-        yield from self._db.execute(
-            f"SELECT ({hour_start} - ?) / ?, unit, distribution FROM metric_distributions_hourly "
-            f"WHERE series_id = ? AND hour >= ? / 60 AND hour < ? / 60 + 1 AND {whole.format(h=hour_start)}{unit_sql}",
-            [first, per, sid, first, last, first, last, first, per, first, per, *unit_arg],
-        )
-        minute_hour = "((minute / 60) * 60)"
-        yield from self._db.execute(
+        larger: list[int] = []  # spans already served, largest first
+        for span in sorted(BLOCK_SPANS, reverse=True):
+            inside, inside_args = whole("block", span)
+            sql = (
+                "SELECT (block - ?) / ?, unit, distribution FROM metric_distribution_blocks "
+                f"WHERE series_id = ? AND span = ? AND block >= ? AND block < ? AND {inside}{unit_sql}"
+            )
+            args: list[object] = [first, per, sid, span, first - span, last, *inside_args, *unit_arg]
+            for bigger in larger:
+                covered, covered_args = whole(f"(block / {bigger} * {bigger})", bigger)
+                sql += f" AND NOT {covered}"
+                args += covered_args
+            yield from self._db.execute(sql, args)
+            larger.append(span)
+        sql = (
             "SELECT (minute - ?) / ?, unit, distribution FROM metric_distributions "
-            f"WHERE series_id = ? AND minute >= ? AND minute < ? AND NOT {whole.format(h=minute_hour)}{unit_sql}",
-            [first, per, sid, first, last, first, last, first, per, first, per, *unit_arg],
+            f"WHERE series_id = ? AND minute >= ? AND minute < ?{unit_sql}"
         )
+        args = [first, per, sid, first, last, *unit_arg]
+        for bigger in larger:
+            covered, covered_args = whole(f"(minute / {bigger} * {bigger})", bigger)
+            sql += f" AND NOT {covered}"
+            args += covered_args
+        yield from self._db.execute(sql, args)
 
     def series(self, namespace: str | None, name: str | None, since_ms: int) -> Iterable[Series]:
         sql = "SELECT namespace, name, dimensions, last_ms FROM metric_series WHERE last_ms >= ?"
@@ -223,7 +241,7 @@ class MetricTables:
         try:
             gone = db.execute("DELETE FROM metric_points WHERE minute < ?", (before_minute,)).rowcount
             db.execute("DELETE FROM metric_distributions WHERE minute < ?", (before_minute,))
-            db.execute("DELETE FROM metric_distributions_hourly WHERE hour * 60 + 60 <= ?", (before_minute,))
+            db.execute("DELETE FROM metric_distribution_blocks WHERE block + span <= ?", (before_minute,))
             if gone:
                 db.execute(
                     "DELETE FROM metric_series WHERE last_ms < ? AND id NOT IN "

@@ -9,13 +9,15 @@ CREATE TABLE metric_distributions (
     PRIMARY KEY (series_id, minute, unit)
 ) WITHOUT ROWID;
 CREATE INDEX metric_distributions_by_minute ON metric_distributions (minute);
--- The same distributions merged per hour (hour = minute // 60), so a percentile over days merges hundreds of
--- rows, not tens of thousands: whole hours inside a requested period are read here, the edges from the minutes.
-CREATE TABLE metric_distributions_hourly (
+-- The same distributions merged into blocks of `span` minutes (10 and 60; `block` = minute // span * span), so a
+-- percentile over days merges a few thousand rows, not tens of thousands: each minute of a requested period is
+-- read from the largest block that lies whole inside that period, the rest from the minutes.
+CREATE TABLE metric_distribution_blocks (
     series_id INTEGER NOT NULL,
-    hour INTEGER NOT NULL,
+    span INTEGER NOT NULL,
+    block INTEGER NOT NULL,
     unit TEXT NOT NULL,
     distribution BLOB NOT NULL,
-    PRIMARY KEY (series_id, hour, unit)
+    PRIMARY KEY (series_id, span, block, unit)
 ) WITHOUT ROWID;
-CREATE INDEX metric_distributions_hourly_by_hour ON metric_distributions_hourly (hour);
+CREATE INDEX metric_distribution_blocks_by_block ON metric_distribution_blocks (block);

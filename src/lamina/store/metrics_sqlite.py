@@ -187,39 +187,27 @@ class MetricTables:
         self, sid: int, first: int, last: int, per: int, unit: str | None
     ) -> Iterable[tuple[int, str, bytes]]:
         """(slot, unit, distribution) rows covering minutes [first, last) in slots of `per` minutes: each minute
-        from the largest block (BLOCK_SPANS) that lies whole inside its slot, else from the minute's own row."""
-
-        def whole(start: str, span: int) -> tuple[str, list[object]]:
-            """SQL true when the block of `span` minutes starting at `start` lies inside [first, last) and one slot."""
-            sql = f"(? <= {start} AND {start} + {span} <= ? AND ({start} - ?) / ? = ({start} + {span - 1} - ?) / ?)"
-            return sql, [first, last, first, per, first, per]
-
+        from the largest block (BLOCK_SPANS) that lies whole inside its slot, else from the minute's own row. The
+        plan is made here and each table is read by key (`json_each` of the wanted starts), never scanned."""
+        wanted: dict[int, list[int]] = {span: [] for span in (*BLOCK_SPANS, 1)}
+        spans = sorted(BLOCK_SPANS, reverse=True)
+        for slot_start in range(first, last, per):
+            _cover(slot_start, min(slot_start + per, last), spans, wanted)
         unit_sql = "" if unit is None else " AND unit = ?"
         unit_arg: list[object] = [] if unit is None else [unit]
-        larger: list[int] = []  # spans already served, largest first
-        for span in sorted(BLOCK_SPANS, reverse=True):
-            inside, inside_args = whole("block", span)
-            sql = (
-                "SELECT (block - ?) / ?, unit, distribution FROM metric_distribution_blocks "
-                f"WHERE series_id = ? AND span = ? AND block >= ? AND block < ? AND {inside}{unit_sql}"
+        for span in BLOCK_SPANS:
+            if wanted[span]:
+                yield from self._db.execute(
+                    "SELECT (block - ?) / ?, unit, distribution FROM metric_distribution_blocks "
+                    "WHERE series_id = ? AND span = ? AND block IN (SELECT value FROM json_each(?))" + unit_sql,
+                    [first, per, sid, span, json.dumps(wanted[span]), *unit_arg],
+                )
+        if wanted[1]:
+            yield from self._db.execute(
+                "SELECT (minute - ?) / ?, unit, distribution FROM metric_distributions "
+                "WHERE series_id = ? AND minute IN (SELECT value FROM json_each(?))" + unit_sql,
+                [first, per, sid, json.dumps(wanted[1]), *unit_arg],
             )
-            args: list[object] = [first, per, sid, span, first - span, last, *inside_args, *unit_arg]
-            for bigger in larger:
-                covered, covered_args = whole(f"(block / {bigger} * {bigger})", bigger)
-                sql += f" AND NOT {covered}"
-                args += covered_args
-            yield from self._db.execute(sql, args)
-            larger.append(span)
-        sql = (
-            "SELECT (minute - ?) / ?, unit, distribution FROM metric_distributions "
-            f"WHERE series_id = ? AND minute >= ? AND minute < ?{unit_sql}"
-        )
-        args = [first, per, sid, first, last, *unit_arg]
-        for bigger in larger:
-            covered, covered_args = whole(f"(minute / {bigger} * {bigger})", bigger)
-            sql += f" AND NOT {covered}"
-            args += covered_args
-        yield from self._db.execute(sql, args)
 
     def series(self, namespace: str | None, name: str | None, since_ms: int) -> Iterable[Series]:
         sql = "SELECT namespace, name, dimensions, last_ms FROM metric_series WHERE last_ms >= ?"
@@ -256,3 +244,22 @@ class MetricTables:
             live = {sid for (sid,) in db.execute("SELECT id FROM metric_series")}
             self._ids = {k: v for k, v in self._ids.items() if v in live}
         return int(gone)
+
+
+def _cover(start: int, end: int, spans: list[int], wanted: dict[int, list[int]]) -> None:
+    """Adds to `wanted[span]` the starts of the blocks (largest spans first, then single minutes) that tile the
+    minutes [start, end)."""
+    if start >= end:
+        return
+    if not spans:
+        wanted[1].extend(range(start, end))
+        return
+    span, smaller = spans[0], spans[1:]
+    inner_start = -(-start // span) * span
+    inner_end = end // span * span
+    if inner_start >= inner_end:
+        _cover(start, end, smaller, wanted)
+        return
+    _cover(start, inner_start, smaller, wanted)
+    wanted[span].extend(range(inner_start, inner_end, span))
+    _cover(inner_end, end, smaller, wanted)

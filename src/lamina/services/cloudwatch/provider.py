@@ -10,20 +10,17 @@ from __future__ import annotations
 import base64
 import json
 import math
-import re
 from typing import Any
 
 from lamina.services.cloudwatch import faults
 from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
 from lamina.services.cloudwatch.expressions import evaluate
+from lamina.services.cloudwatch.statistics import STATISTICS, parse_percentile, percentile_of, statistic
 from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Aggregate, Dimensions
 from lamina.types import CallContext
 
-STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
-# pNN.NN (p0 to p100, up to two decimals) and tmNN.NN (the mean of the values up to that percentile).
-PERCENTILE_STATISTIC = re.compile(r"(p|tm)(100(?:\.0{1,2})?|\d{1,2}(?:\.\d{1,2})?)")
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
 MAX_DATAPOINTS = 1440
 LIST_PAGE = 500
@@ -36,31 +33,6 @@ def dimensions_of(items: list[dict[str, Any]] | None) -> Dimensions:
 def check_period(period: int, where: str = "Period") -> None:
     if period <= 0 or (period % 60 and period not in HIGH_RESOLUTION_PERIODS):
         raise faults.invalid_value(f"The parameter {where} must be a multiple of 60.")
-
-
-def parse_percentile(name: str) -> tuple[str, float] | None:
-    """("p", 99.9) for "p99.9", ("tm", 90.0) for "tm90"; None when `name` is no percentile statistic."""
-    found = PERCENTILE_STATISTIC.fullmatch(name)
-    return None if found is None else (found.group(1), float(found.group(2)))
-
-
-def percentile_of(agg: Aggregate, kind: str, percent: float) -> float | None:
-    """A percentile statistic of the period, None when its values' distribution is unknown."""
-    if agg.distribution is None or not agg.samples:
-        return None
-    return agg.distribution.statistic(kind, percent, agg.minimum, agg.maximum)
-
-
-def statistic(agg: Aggregate, name: str) -> float:
-    if name == "SampleCount":
-        return agg.samples
-    if name == "Sum":
-        return agg.total
-    if name == "Minimum":
-        return agg.minimum
-    if name == "Maximum":
-        return agg.maximum
-    return agg.total / agg.samples if agg.samples else 0.0
 
 
 class CloudWatchProvider:

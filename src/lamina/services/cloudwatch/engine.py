@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -44,6 +45,19 @@ class Sample:
     def events(cls, n: int) -> Sample:
         """`n` events in a minute, as AWS's services report them: one datapoint per event (SampleCount n, Sum n)."""
         return cls(n, n, 1 if n else 0, 1 if n else 0)
+
+    @classmethod
+    def of_values(cls, values: Sequence[float], counts: Sequence[float] | None = None) -> Sample:
+        """Raw values (each `counts` times): their distribution too, unless one is negative (AWS then has no
+        percentiles)."""
+        weights = [float(n) for n in counts] if counts is not None else [1.0] * len(values)
+        distribution = None
+        if min(values) >= 0:
+            distribution = Distribution()
+            for value, n in zip(values, weights, strict=True):
+                distribution.add(float(value), n)
+        total = math.fsum(v * n for v, n in zip(values, weights, strict=True))
+        return cls(math.fsum(weights), total, float(min(values)), float(max(values)), distribution)
 
     @classmethod
     def gauge(cls, value: float) -> Sample:

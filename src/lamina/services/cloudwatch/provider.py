@@ -17,7 +17,6 @@ from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
 from lamina.services.cloudwatch.expressions import evaluate
 from lamina.services.cloudwatch.statistics import STATISTICS, parse_percentile, percentile_of, statistic
-from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Aggregate, Dimensions
 from lamina.types import CallContext
 
@@ -286,14 +285,7 @@ def _samples(datum: dict[str, Any], where: str) -> list[Sample]:
         if not values:
             raise faults.missing(f"The parameter {where}.Value is required.")
         numbers = [_finite(v, f"{where}.Values.member.{j + 1}") for j, v in enumerate(values)]
-        weights = [float(n) for n in counts] if counts is not None else [1.0] * len(numbers)
-        distribution = None
-        if min(numbers) >= 0:  # AWS has no percentiles for negative values
-            distribution = Distribution()
-            for value, n in zip(numbers, weights, strict=True):
-                distribution.add(value, n)
-        total = sum(v * n for v, n in zip(numbers, weights, strict=True))
-        return [Sample(sum(weights), total, min(numbers), max(numbers), distribution)]
+        return [Sample.of_values(numbers, counts)]
     raise faults.missing(f"The parameter {where}.Value is required.")
 
 

@@ -118,6 +118,40 @@ def test_iterator_age_of_a_kinesis_mapping(
         kinesis.delete_stream(StreamName=stream)
 
 
+def test_iterator_age_of_a_dynamodb_streams_mapping(
+    lamina: LaminaProcess,
+    cloudwatch: Any,
+    lambda_client: Any,
+    create_function: Callable[..., dict[str, Any]],
+    fn_name: str,
+) -> None:
+    dynamodb = lamina.client("dynamodb")
+    table = f"age-{uuid.uuid4().hex[:8]}"
+    dynamodb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )  # fmt: skip
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    create_function(fn_name, Code={"ZipFile": make_zip({"app.py": SLEEP})})
+    put = time.time()
+    for key in ("a", "b"):
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": key}})
+    time.sleep(1.5)  # the changes wait in the stream before the mapping exists
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName=fn_name, EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=10
+    )["UUID"]
+    try:
+        dims = [{"Name": "FunctionName", "Value": fn_name}]
+        wait_for(lambda: _stat(cloudwatch, "Invocations", dims) == 1, timeout=30)
+        age = _stat(cloudwatch, "IteratorAge", dims, "Maximum")
+        assert age is not None and 1500 <= age <= (time.time() - put) * 1000
+        assert _stat(cloudwatch, "IteratorAge", dims, "SampleCount") == 1
+    finally:
+        lambda_client.delete_event_source_mapping(UUID=mapping)
+        dynamodb.delete_table(TableName=table)
+
+
 def test_provisioned_concurrency_metrics(
     cloudwatch: Any, lambda_client: Any, create_function: Callable[..., dict[str, Any]], fn_name: str
 ) -> None:

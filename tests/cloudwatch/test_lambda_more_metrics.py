@@ -28,11 +28,14 @@ def handler(event, context):
 """
 
 
-def _stat(cloudwatch: Any, name: str, dims: list[dict[str, str]], stat: str = "Sum") -> float | None:
+def _stat(
+    cloudwatch: Any, name: str, dims: list[dict[str, str]], stat: str = "Sum", unit: str | None = None
+) -> float | None:
     now = datetime.now(UTC)
     got = cloudwatch.get_metric_statistics(
         Namespace="AWS/Lambda", MetricName=name, Dimensions=dims,
         StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=660, Statistics=[stat],
+        **({"Unit": unit} if unit else {}),
     )["Datapoints"]  # fmt: skip
     return float(got[0][stat]) if got else None
 
@@ -67,7 +70,7 @@ def test_dead_letter_errors_and_destination_delivery_failures(
     assert _stat(cloudwatch, "DeadLetterErrors", []) is not None  # and account-wide
     # each event was attempted once (no retries): one AsyncEventAge datapoint per attempt
     assert _stat(cloudwatch, "AsyncEventAge", dims, "SampleCount") == 2
-    age = _stat(cloudwatch, "AsyncEventAge", dims, "Maximum")
+    age = _stat(cloudwatch, "AsyncEventAge", dims, "Maximum", "Milliseconds")
     assert age is not None and 0 <= age < 60_000
 
 
@@ -110,7 +113,7 @@ def test_iterator_age_of_a_kinesis_mapping(
     try:
         dims = [{"Name": "FunctionName", "Value": fn_name}]
         wait_for(lambda: _stat(cloudwatch, "Invocations", dims) == 1, timeout=30)
-        age = _stat(cloudwatch, "IteratorAge", dims, "Maximum")
+        age = _stat(cloudwatch, "IteratorAge", dims, "Maximum", "Milliseconds")
         assert age is not None and 2000 <= age <= (time.time() - put) * 1000
         assert _stat(cloudwatch, "IteratorAge", dims, "SampleCount") == 1  # one batch, one invoke
     finally:
@@ -182,6 +185,6 @@ def test_provisioned_concurrency_metrics(
     assert _stat(cloudwatch, "ProvisionedConcurrencyInvocations", resource) == 4
     assert _stat(cloudwatch, "ProvisionedConcurrencySpilloverInvocations", resource) == 1
     assert _stat(cloudwatch, "ProvisionedConcurrentExecutions", resource, "Maximum") == 1
-    assert _stat(cloudwatch, "ProvisionedConcurrencyUtilization", resource, "Maximum") == 1.0
+    assert _stat(cloudwatch, "ProvisionedConcurrencyUtilization", resource, "Maximum", "Count") == 1.0
     by_function = [{"Name": "FunctionName", "Value": fn_name}]
     assert _stat(cloudwatch, "ProvisionedConcurrencyInvocations", by_function) == 4

@@ -10,12 +10,16 @@ from typing import Any
 from tests.cloudwatch.conftest import wait_for
 from tests.server import LaminaProcess
 
+UNITS = {"SentMessageSize": "Bytes", "ApproximateAgeOfOldestMessage": "Seconds"}  # the rest are Count
+
 
 def _stat(cloudwatch: Any, queue: str, name: str, stat: str) -> float | None:
+    """The statistic over the last ten minutes, asked for in the metric's AWS unit (another unit finds nothing)."""
     now = datetime.now(UTC)
     got = cloudwatch.get_metric_statistics(
         Namespace="AWS/SQS", MetricName=name, Dimensions=[{"Name": "QueueName", "Value": queue}],
         StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=660, Statistics=[stat],
+        Unit=UNITS.get(name, "Count"),
     )["Datapoints"]  # fmt: skip
     return float(got[0][stat]) if got else None
 

@@ -149,7 +149,7 @@ class LambdaMetrics:
             record(NAMESPACE, "ProvisionedConcurrencyInvocations", dims, "Count", Sample.events(1))
             record(NAMESPACE, "ProvisionedConcurrentExecutions", dims, "Count", Sample.gauge(busy))
             utilization = busy / allocated if allocated else 0.0
-            record(NAMESPACE, "ProvisionedConcurrencyUtilization", dims, "None", Sample.gauge(utilization))
+            record(NAMESPACE, "ProvisionedConcurrencyUtilization", dims, "Count", Sample.gauge(utilization))
 
     def throttled(self, function_arn: str) -> None:
         if not self.enabled:

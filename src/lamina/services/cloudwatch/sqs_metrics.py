@@ -3,8 +3,9 @@
 The engine calls `sent`/`received`/`deleted` after each committed change (the `QueueMetrics` protocol of
 services/sqs/engine.py, wired in app.py): they only add to per-minute counters in memory, turned into points by
 `produce` before each flush. The levels (ApproximateNumberOfMessagesVisible/NotVisible,
-ApproximateAgeOfOldestMessage) are read through the `depths` callable once a minute and before every read; a
-queue with no messages reports 0 messages visible and in flight and no age, as AWS does.
+ApproximateAgeOfOldestMessage) are read through the `depths` callable (a scan of every queue) once a minute and
+before a metric read (again only after a send, receive or delete, or a second later); a queue with no messages
+reports 0 messages visible and in flight and no age.
 
 Metrics and units (AWS's SQS metrics page): NumberOfMessagesSent, NumberOfMessagesReceived,
 NumberOfMessagesDeleted, NumberOfEmptyReceives (Count), SentMessageSize (Bytes),
@@ -21,6 +22,7 @@ from lamina.services.cloudwatch.engine import MetricsEngine, Sample
 from lamina.store.metric_distribution import Distribution
 
 NAMESPACE = "AWS/SQS"
+READ_SAMPLE_SECONDS = 1.0  # reads in a burst with no SQS activity between them share one scan of the queues
 
 # name, visible, in flight, when the oldest message was sent (None: no message)
 Depth = tuple[str, int, int, float | None]
@@ -44,12 +46,15 @@ class SqsMetrics:
         self._depths = depths
         self._counts: dict[tuple[str, int], _Counts] = {}
         self._sampled_minute = -1
+        self._sampled_at = float("-inf")
+        self._changed = True  # a send, receive or delete since the levels were last read
         self.enabled = True  # off (--lambda-metrics off): no levels are read either
         engine.add_producer(self.produce)
-        engine.add_sampler(self.sample)
+        engine.add_sampler(self.sample_for_read)
 
     # -- the SQS hot path (cheap) ----------------------------------------------------------------------
     def _of(self, queue: str) -> _Counts:
+        self._changed = True
         key = (queue, int(self.clock.time() // 60))
         c = self._counts.get(key)
         if c is None:
@@ -82,7 +87,8 @@ class SqsMetrics:
         """The queues' levels now, one gauge point each."""
         if not self.enabled:
             return
-        now = self.clock.time()
+        now = self._sampled_at = self.clock.time()
+        self._changed = False
         record = self.engine.record
         for name, visible, flight, oldest in self._depths(now):
             dims = (("QueueName", name),)
@@ -91,6 +97,10 @@ class SqsMetrics:
             if oldest is not None:
                 age = float(int(max(0.0, now - oldest)))
                 record(NAMESPACE, "ApproximateAgeOfOldestMessage", dims, "Seconds", Sample.gauge(age), now)
+
+    def sample_for_read(self) -> None:
+        if self._changed or self.clock.time() - self._sampled_at >= READ_SAMPLE_SECONDS:
+            self.sample()
 
     def produce(self) -> None:
         minute = int(self.clock.time() // 60)

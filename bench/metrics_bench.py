@@ -4,7 +4,9 @@
   (`lamina serve --lambda-metrics on|off`), two servers in the same run, measured in alternating rounds so
   load from elsewhere falls on both alike;
 * GetMetricStatistics (boto3, through the server) over a database holding 1 million 1-minute points
-  (50 series of 14 days), each query reading one series' 14 days (20,160 points);
+  (50 series of 14 days), each query reading one series' 14 days (20,160 points): the basic statistics, and
+  ExtendedStatistics p50/p99 (each point holding a histogram of `--spread` buckets, as a busy function's Duration
+  minute does, merged on read);
 * the invoke path's hook alone (LambdaMetrics.invoked, what each invocation pays), in-process: the figure that
   stays meaningful when the machine is too busy for the throughput comparison to be within noise.
 
@@ -30,6 +32,7 @@ from tests.server import ROLE, LaminaProcess
 from lamina.clock import SystemClock
 from lamina.services.cloudwatch.engine import MetricsEngine
 from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
+from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Bucket, MetricTables
 from lamina.types import VersionSpec
 
@@ -90,7 +93,18 @@ def invoke_overhead(rounds: int, seconds: float) -> None:
                 server.stop()
 
 
-def read_speed(points: int, queries: int) -> None:
+def _point(series: int, minute: int, spread: int) -> Bucket:
+    """A minute of `spread` values around 100 ms, in as many histogram buckets (a busy function's Duration)."""
+    values = [100.0 * 1.03 ** (j + minute % 7) for j in range(spread)]
+    histogram = Distribution(exact=False)
+    for v in values:
+        histogram.add(v)
+    dims = (("Series", str(series)),)
+    numbers = (spread, sum(values), values[0], values[-1])
+    return Bucket("Bench", "Latency", dims, minute, "Milliseconds", *numbers, histogram)
+
+
+def read_speed(points: int, queries: int, spread: int) -> None:
     minutes = 14 * 24 * 60
     with tempfile.TemporaryDirectory() as d:
         data = Path(d)
@@ -101,10 +115,7 @@ def read_speed(points: int, queries: int) -> None:
         t = time.perf_counter()
         while written < points:
             n = min(minutes, points - written)
-            batch = [
-                Bucket("Bench", "Latency", (("Series", str(series)),), first + i, "Milliseconds", 2, i, i / 2, i)
-                for i in range(n)
-            ]
+            batch = [_point(series, first + i, spread) for i in range(n)]
             tables.add(batch, now_minute * 60_000)
             written += n
             series += 1
@@ -131,6 +142,27 @@ def read_speed(points: int, queries: int) -> None:
                 f"p50 {_pct(timings, 0.5):.1f} ms, p99 {_pct(timings, 0.99):.1f} ms, max {max(timings):.1f} ms "
                 f"({queries} queries, boto3 round trip included)"
             )
+            hour = end.replace(minute=0)
+            for label, (begin, finish) in {
+                "unaligned": (start, end),
+                "hour-aligned": (hour - timedelta(days=14), hour),
+            }.items():
+                timings = []
+                for q in range(queries):
+                    t = time.perf_counter()
+                    got = cw.get_metric_statistics(
+                        Namespace="Bench", MetricName="Latency",
+                        Dimensions=[{"Name": "Series", "Value": str(q % full)}],
+                        StartTime=begin, EndTime=finish, Period=3600, ExtendedStatistics=["p50", "p99"],
+                    )  # fmt: skip
+                    timings.append((time.perf_counter() - t) * 1000)
+                    assert len(got["Datapoints"]) >= 335, len(got["Datapoints"])
+                    assert all("p99" in p["ExtendedStatistics"] for p in got["Datapoints"])
+                print(
+                    f"GetMetricStatistics ExtendedStatistics p50+p99 over 14 days ({label}; histograms of {spread} "
+                    f"buckets a minute, merged per hour): p50 {_pct(timings, 0.5):.1f} ms, "
+                    f"p99 {_pct(timings, 0.99):.1f} ms, max {max(timings):.1f} ms ({queries} queries)"
+                )
         finally:
             server.stop()
 
@@ -159,9 +191,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=50)
+    parser.add_argument("--spread", type=int, default=20, help="histogram buckets per stored point")
     args = parser.parse_args()
     hook_cost(200_000)
-    read_speed(args.points, args.queries)
+    read_speed(args.points, args.queries, args.spread)
     invoke_overhead(args.rounds, args.seconds)
 
 

@@ -75,6 +75,7 @@ from lamina.services.cloudwatch.lambda_metrics import LambdaMetrics
 from lamina.services.cloudwatch.prometheus_export import CONTENT_TYPE as PROMETHEUS_TYPE
 from lamina.services.cloudwatch.prometheus_export import LaminaCollector, PrometheusExport
 from lamina.services.cloudwatch.provider import AlarmsProvider, CloudWatchProvider
+from lamina.services.cloudwatch.sqs_metrics import SqsMetrics
 from lamina.services.dynamodb.batches import Batches
 from lamina.services.dynamodb.engine import DynamoEngine
 from lamina.services.dynamodb.esm_source import DynamoStreamSource
@@ -558,6 +559,15 @@ class Lamina:
             self.executor.on_invoked = self.lambda_metrics.invoked
             self.concurrency.on_throttle = self.lambda_metrics.throttled
             self.async_invoker.on_event = self.lambda_metrics.async_event
+            self.async_invoker.on_attempt = self.lambda_metrics.async_event_age
+            self.concurrency.on_provisioned = self.lambda_metrics.provisioned
+            self.stream_pollers.on_batch_age = self.lambda_metrics.iterator_age
+        # The AWS/SQS namespace per QueueName: the SQS engine counts through its QueueMetrics hook (in memory,
+        # flushed with the rest); the queue depths are read once a minute and before each metric read.
+        self.sqs_metrics = SqsMetrics(self.metrics, self.clock, self._sqs_levels)
+        self.sqs_metrics.enabled = settings.lambda_metrics
+        if settings.lambda_metrics:
+            self.sqs.metrics = self.sqs_metrics
         # EMF lines in function output become metrics (a listener of the log writer, like subscription filters).
         self.embedded_metrics = EmbeddedMetrics(self.metrics)
         self.executor.logs.listen(self.embedded_metrics.written)
@@ -958,6 +968,9 @@ class Lamina:
             url.path.rsplit("/", 1)[-1], query.get("Expires", [""])[0], query.get("Signature", [""])[0]
         )
         return None if found is None else Path(found).read_bytes()
+
+    def _sqs_levels(self, now: float) -> list[tuple[str, int, int, float | None]]:
+        return [(q.name, *q.depth(now)) for q in self.sqs.all_queues()]
 
     def _queue_depths(self) -> list[tuple[str, int, int, int]]:
         now = self.clock.time()

@@ -184,3 +184,36 @@ def test_set_state_actions_and_delete(tmp_path: Path) -> None:
         assert (await call(cw.describe_alarms))["MetricAlarms"] == []
 
     run(tmp_path, test)
+
+
+def test_percentile_alarm(tmp_path: Path) -> None:
+    async def test(app: Lamina, clock: ManualClock, client: Client) -> None:
+        cw = client("cloudwatch")
+        for name, stat in (("slow-p99", "p99"), ("slow-p50", "p50")):
+            await call(
+                cw.put_metric_alarm,
+                AlarmName=name, MetricName="Latency", Namespace="Shop", ExtendedStatistic=stat, Period=60,
+                EvaluationPeriods=1, Threshold=100.0, ComparisonOperator="GreaterThanThreshold",
+                TreatMissingData="notBreaching",
+            )  # fmt: skip
+        with pytest.raises(ClientError) as caught:
+            await call(
+                cw.put_metric_alarm,
+                AlarmName="bad", MetricName="Latency", Namespace="Shop", ExtendedStatistic="p101", Period=60,
+                EvaluationPeriods=1, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+            )  # fmt: skip
+        assert caught.value.response["Error"]["Code"] == "InvalidParameterValue"
+        values = [float(v) for v in range(1, 99)] + [400.0, 500.0]  # the 99th of 100 is 400: p99 400, p50 50
+        await call(
+            cw.put_metric_data,
+            Namespace="Shop", MetricData=[{"MetricName": "Latency", "Values": values, "Unit": "Milliseconds"}],
+        )  # fmt: skip
+        await advance(clock, 61)
+        alarms = (await call(cw.describe_alarms, AlarmNames=["slow-p99", "slow-p50"]))["MetricAlarms"]
+        states = {a["AlarmName"]: (a["StateValue"], a.get("ExtendedStatistic"), a.get("Statistic")) for a in alarms}
+        assert states == {"slow-p99": ("ALARM", "p99", None), "slow-p50": ("OK", "p50", None)}
+        p99 = next(a for a in alarms if a["AlarmName"] == "slow-p99")
+        # 100 distinct values: stored as a histogram, within 1% (as CloudWatch's own percentiles)
+        assert json.loads(p99["StateReasonData"])["recentDatapoints"] == [pytest.approx(400.0, rel=0.01)]
+
+    run(tmp_path, test)

@@ -61,6 +61,13 @@ def test_emf_lines_become_metrics(
     assert (latency["Sum"], latency["SampleCount"], latency["Maximum"], latency["Unit"]) == (
         120.0, 6.0, 30.0, "Milliseconds",
     )  # fmt: skip
+    now = datetime.now(UTC)
+    (percentiles,) = cloudwatch.get_metric_statistics(
+        Namespace=ns, MetricName="Latency", Dimensions=[{"Name": "service", "Value": "booking"}],
+        StartTime=now - timedelta(minutes=10), EndTime=now + timedelta(minutes=1), Period=660,
+        ExtendedStatistics=["p50", "p90"],
+    )["Datapoints"]  # fmt: skip
+    assert percentiles["ExtendedStatistics"] == {"p50": 10.0, "p90": 30.0}  # three 10s and three 30s
     with urllib.request.urlopen(f"{lamina.url}/health", timeout=10) as r:
         assert json.loads(r.read())["metrics"]["emfSkippedLines"] - skipped_before == 6  # 2 bad lines x 3
 

@@ -36,3 +36,31 @@ def test_points_survive_a_reopen(tmp_path: Path) -> None:
     (agg,) = again.aggregate("N", "m", (), int(START), int(START) + 60, 60, None)
     assert (agg.samples, agg.total) == (2, 3)
     again.tables.close()
+
+
+def test_percentiles_read_whole_blocks_from_the_block_rows_and_the_edges_from_the_minutes(tmp_path: Path) -> None:
+    from lamina.store.metric_distribution import Distribution
+
+    clock = ManualClock(START)
+    engine = MetricsEngine(MetricTables(tmp_path / "lamina.db", "OFF"), clock)
+    base = int(START // 3600 * 3600) + 1800  # half past an hour: periods cross hour boundaries
+    values: dict[float, float] = {}
+    for i in range(300):  # five hours of one value a minute, in two writes per minute
+        v = float(i % 7)
+        values[base + i * 60] = v
+        engine.put([("N", "m", (), base + i * 60, "None", Sample(1, v, v, v))])
+    engine.record("N", "m", (), "None", Sample(1, 3.0, 3.0, 3.0), base + 60 * 61)  # buffered, merged on flush
+    values[base + 60 * 61 + 0.5] = 3.0
+    for period in (60 * 45, 3600, 7200, 60 * 300):
+        aggs = engine.aggregate("N", "m", (), base, base + 300 * 60, period, None, distributions=True)
+        for agg in aggs:
+            inside = sorted(v for t, v in values.items() if agg.start <= t < agg.start + period)
+            want = Distribution()
+            for v in inside:
+                want.add(v)
+            assert agg.distribution is not None and agg.samples == len(inside)
+            for p in (10.0, 50.0, 90.0, 99.0):
+                assert agg.distribution.statistic("p", p, agg.minimum, agg.maximum) == want.statistic(
+                    "p", p, min(inside), max(inside)
+                ), (period, agg.start, p)
+    engine.tables.close()

@@ -101,9 +101,12 @@ class AsyncInvoker:
         self._closed = False
         self.paused = False
         self.stats: Counter[str] = Counter()
-        # Told (function name, "received" | "dropped") of each event accepted, and of each that ends without a
-        # successful invocation (AWS/Lambda AsyncEventsReceived/AsyncEventsDropped; app.py).
+        # Told (function name, "received" | "dropped" | "dead_letter_error" | "destination_failure") of each event
+        # accepted, of each that ends without a successful invocation, and of each outcome that could not be
+        # delivered (AWS/Lambda AsyncEventsReceived/Dropped, DeadLetterErrors, DestinationDeliveryFailures).
         self.on_event: Callable[[str, str], None] | None = None
+        # Told (function name, ms since the event was queued) at each invocation attempt (AsyncEventAge).
+        self.on_attempt: Callable[[str, float], None] | None = None
 
     # -- intake ---------------------------------------------------------------------------------
     async def submit(self, ref: FunctionRef, payload: bytes, request_id: str, trace_header: str | None = None) -> None:
@@ -278,6 +281,8 @@ class AsyncInvoker:
         attempts, throttles = event.attempts, event.throttles
         response: Response | None = None
         trace_id = LoopDetector.trace_id(event.invoked_arn, (event.trace_header,))
+        if self.on_attempt is not None:
+            self.on_attempt(ref.name, max(0.0, (now - event.enqueued_at) * 1000.0))
         try:
             result = await self._runner.invoke(
                 spec, Invocation(event.request_id, event.payload, event.invoked_arn, trace_id=trace_id)
@@ -351,9 +356,11 @@ class AsyncInvoker:
         if condition is Condition.SUCCESS:
             self.stats["succeeded"] += 1
             if invoke_config and invoke_config.on_success:
-                await self.destinations.deliver(
+                delivered = await self.destinations.deliver(
                     Delivery(invoke_config.on_success, body, "OnSuccess", function_arn, event.request_id)
                 )
+                if not delivered and self.on_event is not None:
+                    self.on_event(ref.name, "destination_failure")
         else:
             self.stats[condition.value] += 1
             if self.on_event is not None:
@@ -361,13 +368,15 @@ class AsyncInvoker:
             routed = False
             if invoke_config and invoke_config.on_failure:
                 routed = True
-                await self.destinations.deliver(
+                delivered = await self.destinations.deliver(
                     Delivery(invoke_config.on_failure, body, "OnFailure", function_arn, event.request_id)
                 )
+                if not delivered and self.on_event is not None:
+                    self.on_event(ref.name, "destination_failure")
             if config.dead_letter_target:
                 routed = True
                 attributes = dead_letter_attributes(event.request_id, response)
-                await self.destinations.deliver(
+                delivered = await self.destinations.deliver(
                     Delivery(
                         config.dead_letter_target,
                         event.payload,
@@ -377,6 +386,8 @@ class AsyncInvoker:
                         attributes,
                     )
                 )
+                if not delivered and self.on_event is not None:
+                    self.on_event(ref.name, "dead_letter_error")
             if not routed:
                 log.warning(
                     "async event %s for %s discarded (%s) with no destination",

@@ -89,6 +89,10 @@ class ConcurrencyLedger:
         self._pools: dict[str, int] = {}
         # Told of every refused invocation (function ARN): the AWS/Lambda Throttles metric (app.py).
         self.on_throttle: Callable[[str], None] | None = None
+        # Told of every lease of a function with provisioned concurrency for the invoked target (function ARN,
+        # target, on a provisioned environment or spilled over, its busy count, its allocation): the AWS/Lambda
+        # ProvisionedConcurrency* metrics (app.py).
+        self.on_provisioned: Callable[[str, str, bool, int, int], None] | None = None
 
     # -- what the control plane tells it -------------------------------------------------------------
     @property
@@ -172,8 +176,19 @@ class ConcurrencyLedger:
         for target in targets:
             ready = fn.ready.get(target, 0)
             if ready and fn.busy.get(target, 0) < ready:
-                fn.busy[target] = fn.busy.get(target, 0) + 1
+                busy = fn.busy[target] = fn.busy.get(target, 0) + 1
+                if self.on_provisioned is not None:
+                    self.on_provisioned(function_arn, target, True, busy, fn.provisioned.get(target, ready))
                 return Lease(self, function_arn, PoolKind.PROVISIONED, target)
+        lease = self._on_demand(fn, function_arn, tentative)
+        if fn.provisioned and self.on_provisioned is not None:  # spilled over from a provisioned target
+            for target in targets:
+                if target in fn.provisioned:
+                    self.on_provisioned(function_arn, target, False, fn.busy.get(target, 0), fn.provisioned[target])
+                    break
+        return lease
+
+    def _on_demand(self, fn: _Function, function_arn: str, tentative: bool) -> Lease:
         if fn.reserved is not None:
             if fn.on_demand < fn.reserved - fn.provisioned_total:
                 fn.on_demand += 1

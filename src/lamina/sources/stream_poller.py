@@ -137,6 +137,8 @@ class StreamPoller:
         self._stopping = False
         self._window: dict[str, tuple[float, dict[str, Any]]] = {}  # per shard: open window start, its state
         self.iterator_age_ms: dict[str, int] = {}  # per shard: how old the last record read was when read
+        # Told (function ARN, ms from the batch's last record's arrival to its invoke): AWS/Lambda IteratorAge.
+        self.on_batch_age: Callable[[str, float], None] | None = None
         self.stats = {"batches": 0, "invocations": 0, "records": 0, "filtered": 0, "failed": 0, "expired": 0}
 
     def start(self) -> None:
@@ -357,6 +359,8 @@ class StreamPoller:
                 return Outcome(count, None)
             spec, invoked_arn, _ = target
             invocation = Invocation(request_id=str(uuid.uuid4()), payload=payload, invoked_arn=invoked_arn)
+            if self.on_batch_age is not None and items:
+                self.on_batch_age(invoked_arn, max(0.0, (self._clock.time() - items[-1].arrival) * 1000.0))
             try:
                 self.stats["invocations"] += 1
                 count += 1
@@ -431,6 +435,7 @@ class StreamPollers:
         self.results: dict[str, str] = {}  # LastProcessingResult per mapping, once it processed a batch
         self.pollers: dict[str, StreamPoller] = {}
         self._stopping: set[asyncio.Task[None]] = set()
+        self.on_batch_age: Callable[[str, float], None] | None = None  # given to each poller (IteratorAge)
 
     def mapping_changed(self, mapping: Mapping | None, uuid: str) -> None:
         if mapping is not None and not mapping.stream:
@@ -459,6 +464,7 @@ class StreamPollers:
                 self._clock,
                 self.results,
             )
+            poller.on_batch_age = self.on_batch_age
             self.pollers[uuid] = poller
 
             async def swap() -> None:

@@ -21,8 +21,9 @@ from typing import Any
 from lamina.clock import Clock
 from lamina.services.cloudwatch import faults
 from lamina.services.cloudwatch.engine import MetricsEngine
+from lamina.services.cloudwatch.statistics import parse_percentile, percentile_of, statistic
 from lamina.store.documents import SqliteStore
-from lamina.store.metrics_sqlite import Aggregate, Dimensions
+from lamina.store.metrics_sqlite import Dimensions
 
 log = logging.getLogger(__name__)
 
@@ -50,18 +51,6 @@ _REGIONS = {"us-east-1": "US East (N. Virginia)", "us-east-2": "US East (Ohio)",
 def _iso(seconds: float) -> str:
     """AWS's form in alarm documents and notifications: 2026-12-07T09:21:00.000+0000."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{int(seconds * 1000) % 1000:03d}+0000"
-
-
-def _value(agg: Aggregate, statistic: str) -> float:
-    if statistic == "SampleCount":
-        return agg.samples
-    if statistic == "Sum":
-        return agg.total
-    if statistic == "Minimum":
-        return agg.minimum
-    if statistic == "Maximum":
-        return agg.maximum
-    return agg.total / agg.samples if agg.samples else 0.0
 
 
 class Alarms:
@@ -96,8 +85,11 @@ class Alarms:
                 raise faults.missing(f"The parameter {required} is required.")
         if ("Statistic" in params) == ("ExtendedStatistic" in params):
             raise faults.invalid_combination("Exactly one of Statistic and ExtendedStatistic must be specified.")
-        if "ExtendedStatistic" in params:
-            raise faults.invalid_value("Lamina keeps 1-minute aggregates: ExtendedStatistic is not available.")
+        if "ExtendedStatistic" in params and parse_percentile(params["ExtendedStatistic"]) is None:
+            raise faults.invalid_value(
+                f"The value {params['ExtendedStatistic']} for parameter ExtendedStatistic is not supported. "
+                "Specify a percentile between p0.0 and p100."
+            )
         if params["ComparisonOperator"] not in _COMPARE:
             raise faults.invalid_value(
                 f"The value {params['ComparisonOperator']} for parameter ComparisonOperator is invalid: anomaly "
@@ -133,7 +125,6 @@ class Alarms:
             "StateTransitionedTimestamp": old["StateTransitionedTimestamp"] if old else now,
             "MetricName": params["MetricName"],
             "Namespace": params["Namespace"],
-            "Statistic": params["Statistic"],
             "Dimensions": params.get("Dimensions", []),
             "Period": period,
             "EvaluationPeriods": periods,
@@ -142,8 +133,9 @@ class Alarms:
             "ComparisonOperator": params["ComparisonOperator"],
             "TreatMissingData": params.get("TreatMissingData", "missing"),
         }
-        if "Unit" in params:
-            doc["Unit"] = params["Unit"]
+        for optional in ("Statistic", "ExtendedStatistic", "EvaluateLowSampleCountPercentile", "Unit"):
+            if optional in params:
+                doc[optional] = params[optional]
         if old and "StateReasonData" in old:
             doc["StateReasonData"] = old["StateReasonData"]
         with self.store.transaction():
@@ -183,7 +175,9 @@ class Alarms:
             if doc["Namespace"] == params["Namespace"]
             and doc["MetricName"] == params["MetricName"]
             and (not params.get("Dimensions") or _dims(doc["Dimensions"]) == dims)
-            and all(params[k] == doc.get(k) for k in ("Statistic", "Period", "Unit") if k in params)
+            and all(
+                params[k] == doc.get(k) for k in ("Statistic", "ExtendedStatistic", "Period", "Unit") if k in params
+            )
         ]
 
     def delete(self, names: list[str]) -> None:
@@ -227,13 +221,26 @@ class Alarms:
         period, n = doc["Period"], doc["EvaluationPeriods"]
         end = int(now // 60 * 60)
         start = end - n * period
+        percentile = parse_percentile(doc["ExtendedStatistic"]) if "ExtendedStatistic" in doc else None
         aggs = self.metrics.aggregate(
-            doc["Namespace"], doc["MetricName"], _dims(doc["Dimensions"]), start, end, period, doc.get("Unit")
+            doc["Namespace"],
+            doc["MetricName"],
+            _dims(doc["Dimensions"]),
+            start,
+            end,
+            period,
+            doc.get("Unit"),
+            distributions=percentile is not None,
         )
         values: dict[int, float] = {}
         for agg in aggs:
             had = values.get(agg.start)
-            v = _value(agg, doc["Statistic"])
+            if percentile is not None:
+                found = percentile_of(agg, *percentile)  # None: the values are unknown, a missing datapoint
+                if found is not None:
+                    values[agg.start] = found
+                continue
+            v = statistic(agg, doc["Statistic"])
             values[agg.start] = v if had is None else (had + v if doc["Statistic"] in ("Sum", "SampleCount") else v)
         compare = _COMPARE[doc["ComparisonOperator"]]
         threshold, treat = doc["Threshold"], doc["TreatMissingData"]
@@ -269,7 +276,7 @@ class Alarms:
                     "version": "1.0",
                     "queryDate": _iso(now),
                     "startDate": _iso(start),
-                    "statistic": doc["Statistic"],
+                    "statistic": doc.get("Statistic") or doc["ExtendedStatistic"],
                     "period": period,
                     "recentDatapoints": [v for _, v in present],
                     "threshold": threshold,
@@ -319,8 +326,11 @@ class Alarms:
             "Trigger": {
                 "MetricName": doc["MetricName"],
                 "Namespace": doc["Namespace"],
-                "StatisticType": "Statistic",
-                "Statistic": doc["Statistic"].upper(),
+                **(
+                    {"StatisticType": "Statistic", "Statistic": doc["Statistic"].upper()}
+                    if "Statistic" in doc
+                    else {"StatisticType": "ExtendedStatistic", "ExtendedStatistic": doc["ExtendedStatistic"]}
+                ),
                 "Unit": doc.get("Unit"),
                 "Dimensions": [{"value": d["Value"], "name": d["Name"]} for d in doc["Dimensions"]],
                 "Period": doc["Period"],
@@ -329,7 +339,7 @@ class Alarms:
                 "ComparisonOperator": doc["ComparisonOperator"],
                 "Threshold": doc["Threshold"],
                 "TreatMissingData": doc["TreatMissingData"],
-                "EvaluateLowSampleCountPercentile": "",
+                "EvaluateLowSampleCountPercentile": doc.get("EvaluateLowSampleCountPercentile", ""),
             },
         }
         try:

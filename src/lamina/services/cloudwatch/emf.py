@@ -82,7 +82,7 @@ def extract(message: str, fallback_ms: int) -> list[Point]:
             for v in numbers:
                 if isinstance(v, bool) or not isinstance(v, int | float) or math.isnan(v) or math.isinf(v):
                     raise Malformed("values must be numbers")
-            sample = Sample(len(numbers), float(sum(numbers)), float(min(numbers)), float(max(numbers)))
+            sample = Sample.of_values(numbers)
             points.extend((namespace, name, dims, str(unit), sample, when) for dims in sets)
     return points
 

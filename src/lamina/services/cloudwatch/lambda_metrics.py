@@ -15,6 +15,7 @@ from collections.abc import Callable
 from lamina.clock import Clock
 from lamina.invoke.concurrency import qualifier_of
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
+from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Dimensions
 from lamina.types import VersionSpec
 
@@ -38,7 +39,7 @@ class Totals:
 
 
 class _Counts:
-    __slots__ = ("concurrency", "duration_max", "duration_min", "duration_sum", "errors", "invocations")
+    __slots__ = ("concurrency", "duration_max", "duration_min", "duration_sum", "durations", "errors", "invocations")
 
     def __init__(self) -> None:
         self.invocations = 0
@@ -46,6 +47,7 @@ class _Counts:
         self.duration_sum = 0.0
         self.duration_min = float("inf")
         self.duration_max = 0.0
+        self.durations = Distribution()  # Duration's percentiles (p50, p99...)
         self.concurrency = 0
 
 
@@ -98,6 +100,7 @@ class LambdaMetrics:
         c.duration_sum += duration_ms
         c.duration_min = min(c.duration_min, duration_ms)
         c.duration_max = max(c.duration_max, duration_ms)
+        c.durations.add(duration_ms)
         busy = self._in_use(spec.function_arn)
         c.concurrency = max(c.concurrency, busy)
         region_key = (spec.region, minute)
@@ -106,11 +109,47 @@ class LambdaMetrics:
             self._unreserved_peak[region_key] = unreserved
 
     def async_event(self, function_name: str, what: str) -> None:
-        """An async event accepted ("received") or ended without a successful invocation ("dropped")."""
+        """An async event accepted ("received"), ended without a successful invocation ("dropped"), or one of its
+        outcomes that could not be delivered ("dead_letter_error", "destination_failure")."""
         if not self.enabled:
             return
         key = (function_name, what, int(self.clock.time() // 60))
         self._async[key] = self._async.get(key, 0) + 1
+
+    # -- rarer events: straight into the engine's buffer (a dict update each) ----------------------------
+    def async_event_age(self, function_name: str, age_ms: float) -> None:
+        """AsyncEventAge: from the event's queueing to this invocation attempt (Milliseconds)."""
+        if not self.enabled:
+            return
+        sample = Sample(1, age_ms, age_ms, age_ms)
+        for dims in ((), (("FunctionName", function_name),)):
+            self.engine.record(NAMESPACE, "AsyncEventAge", dims, "Milliseconds", sample)
+
+    def iterator_age(self, function_arn: str, age_ms: float) -> None:
+        """IteratorAge of a stream mapping's batch: from its last record's arrival to the batch's invoke."""
+        if not self.enabled:
+            return
+        parts = function_arn.split(":")
+        name, qualifier = parts[6], parts[7] if len(parts) > 7 else ""
+        sample = Sample(1, age_ms, age_ms, age_ms)
+        for dims in _dimension_sets(name, qualifier, qualifier)[:3]:
+            self.engine.record(NAMESPACE, "IteratorAge", dims, "Milliseconds", sample)
+
+    def provisioned(self, function_arn: str, target: str, used: bool, busy: int, allocated: int) -> None:
+        """An invocation of a version or alias with provisioned concurrency: on one of its environments (`used`,
+        `busy` of `allocated` now in use) or spilled over to on-demand concurrency."""
+        if not self.enabled:
+            return
+        name = function_arn.split(":")[6]
+        record = self.engine.record
+        for dims in ((("FunctionName", name),), (("FunctionName", name), ("Resource", f"{name}:{target}"))):
+            if not used:
+                record(NAMESPACE, "ProvisionedConcurrencySpilloverInvocations", dims, "Count", Sample.events(1))
+                continue
+            record(NAMESPACE, "ProvisionedConcurrencyInvocations", dims, "Count", Sample.events(1))
+            record(NAMESPACE, "ProvisionedConcurrentExecutions", dims, "Count", Sample.gauge(busy))
+            utilization = busy / allocated if allocated else 0.0
+            record(NAMESPACE, "ProvisionedConcurrencyUtilization", dims, "Count", Sample.gauge(utilization))
 
     def throttled(self, function_arn: str) -> None:
         if not self.enabled:
@@ -135,29 +174,33 @@ class LambdaMetrics:
         for (name, qualifier, version, _region, minute), c in counts.items():
             when = minute * 60.0
             for dims in _dimension_sets(name, qualifier, version):
-                record(NAMESPACE, "Invocations", dims, "Count", _count(c.invocations), when)
-                errors = Sample(c.invocations, c.errors, int(c.errors == c.invocations), int(c.errors > 0))
+                record(NAMESPACE, "Invocations", dims, "Count", Sample.events(c.invocations), when)
+                outcomes = Distribution({k: n for k, n in ((0.0, c.invocations - c.errors), (1.0, c.errors)) if n})
+                errors = Sample(c.invocations, c.errors, int(c.errors == c.invocations), int(c.errors > 0), outcomes)
                 record(NAMESPACE, "Errors", dims, "Count", errors, when)
-                duration = Sample(c.invocations, c.duration_sum, c.duration_min, c.duration_max)
+                duration = Sample(c.invocations, c.duration_sum, c.duration_min, c.duration_max, c.durations)
                 record(NAMESPACE, "Duration", dims, "Milliseconds", duration, when)
                 if len(dims) <= 1:  # account-wide and per function
                     peak = Sample(1, c.concurrency, c.concurrency, c.concurrency)
                     record(NAMESPACE, "ConcurrentExecutions", dims, "Count", peak, when)
         for (name, minute), n in throttles.items():
             for dims in ((), (("FunctionName", name),)):
-                record(NAMESPACE, "Throttles", dims, "Count", _count(n), minute * 60.0)
+                record(NAMESPACE, "Throttles", dims, "Count", Sample.events(n), minute * 60.0)
         for (name, what, minute), n in events.items():
-            metric = "AsyncEventsReceived" if what == "received" else "AsyncEventsDropped"
+            metric = _ASYNC_METRICS[what]
             for dims in ((), (("FunctionName", name),)):
-                self.engine.record(NAMESPACE, metric, dims, "Count", _count(n), minute * 60.0)
+                self.engine.record(NAMESPACE, metric, dims, "Count", Sample.events(n), minute * 60.0)
         for (_region, minute), peak_value in peaks.items():
             peak = Sample(1, peak_value, peak_value, peak_value)
             record(NAMESPACE, "UnreservedConcurrentExecutions", (), "Count", peak, minute * 60.0)
 
 
-def _count(n: int) -> Sample:
-    """`n` events in a minute, as Lambda reports them: one datapoint per event (SampleCount n, Sum n)."""
-    return Sample(n, n, 1 if n else 0, 1 if n else 0)
+_ASYNC_METRICS = {
+    "received": "AsyncEventsReceived",
+    "dropped": "AsyncEventsDropped",
+    "dead_letter_error": "DeadLetterErrors",
+    "destination_failure": "DestinationDeliveryFailures",
+}
 
 
 def _dimension_sets(name: str, qualifier: str, version: str) -> list[Dimensions]:

@@ -16,10 +16,10 @@ from lamina.services.cloudwatch import faults
 from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.engine import MetricsEngine, Sample
 from lamina.services.cloudwatch.expressions import evaluate
+from lamina.services.cloudwatch.statistics import STATISTICS, parse_percentile, percentile_of, statistic
 from lamina.store.metrics_sqlite import Aggregate, Dimensions
 from lamina.types import CallContext
 
-STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 HIGH_RESOLUTION_PERIODS = (1, 5, 10, 20, 30)
 MAX_DATAPOINTS = 1440
 LIST_PAGE = 500
@@ -32,18 +32,6 @@ def dimensions_of(items: list[dict[str, Any]] | None) -> Dimensions:
 def check_period(period: int, where: str = "Period") -> None:
     if period <= 0 or (period % 60 and period not in HIGH_RESOLUTION_PERIODS):
         raise faults.invalid_value(f"The parameter {where} must be a multiple of 60.")
-
-
-def statistic(agg: Aggregate, name: str) -> float:
-    if name == "SampleCount":
-        return agg.samples
-    if name == "Sum":
-        return agg.total
-    if name == "Minimum":
-        return agg.minimum
-    if name == "Maximum":
-        return agg.maximum
-    return agg.total / agg.samples if agg.samples else 0.0
 
 
 class CloudWatchProvider:
@@ -87,11 +75,15 @@ class CloudWatchProvider:
             raise faults.invalid_combination("Must specify either Statistics or ExtendedStatistics")
         if stats and extended:
             raise faults.invalid_combination("Statistics and ExtendedStatistics are mutually exclusive")
-        if extended:
-            raise faults.invalid_value(
-                "Lamina keeps 1-minute aggregates (count, sum, minimum, maximum): ExtendedStatistics "
-                f"{extended[0]} is not available."
-            )
+        percentiles: dict[str, tuple[str, float]] = {}
+        for name in extended:
+            parsed = parse_percentile(name)
+            if parsed is None:
+                raise faults.invalid_value(
+                    f"The value {name} for parameter ExtendedStatistics is not supported. "
+                    "Specify a percentile between p0.0 and p100."
+                )
+            percentiles[name] = parsed
         period = params["Period"]
         check_period(period)
         start, end = int(params["StartTime"]), int(params["EndTime"])
@@ -112,12 +104,20 @@ class CloudWatchProvider:
             end,
             period,
             params.get("Unit"),
+            distributions=bool(percentiles),
         )
         points = []
         for agg in aggs:
             point: dict[str, Any] = {"Timestamp": float(agg.start), "Unit": agg.unit}
             for name in stats:
                 point[name] = statistic(agg, name)
+            found = {}
+            for name, (kind, percent) in percentiles.items():
+                value = percentile_of(agg, kind, percent)
+                if value is not None:
+                    found[name] = value
+            if found:
+                point["ExtendedStatistics"] = found
             points.append(point)
         return {"Label": params["MetricName"], "Datapoints": points}
 
@@ -152,7 +152,8 @@ class CloudWatchProvider:
                 continue
             assert stat_query is not None
             stat = stat_query["Stat"]
-            if stat not in STATISTICS:
+            percentile = parse_percentile(stat)
+            if stat not in STATISTICS and percentile is None:
                 raise faults.invalid_value(
                     f"The value {stat} for parameter MetricDataQueries.member.{i}.MetricStat.Stat is invalid."
                 )
@@ -167,12 +168,17 @@ class CloudWatchProvider:
                 end,
                 period,
                 stat_query.get("Unit"),
+                distributions=percentile is not None,
             )
             merged: dict[int, Aggregate] = {}
             for agg in aggs:  # one value per period across units
                 had = merged.get(agg.start)
                 merged[agg.start] = agg if had is None else _combine(had, agg)
-            values[query["Id"]] = {t: statistic(agg, stat) for t, agg in merged.items()}
+            if percentile is None:
+                values[query["Id"]] = {t: statistic(agg, stat) for t, agg in merged.items()}
+            else:  # periods whose distribution is unknown have no value
+                computed = {t: percentile_of(agg, *percentile) for t, agg in merged.items()}
+                values[query["Id"]] = {t: v for t, v in computed.items() if v is not None}
             labels[query["Id"]] = query.get("Label") or metric.get("MetricName", "")
         results = []
         for query in queries:
@@ -222,8 +228,18 @@ class CloudWatchProvider:
 
 
 def _combine(a: Aggregate, b: Aggregate) -> Aggregate:
+    distribution = None
+    if a.distribution is not None and b.distribution is not None:
+        distribution = a.distribution.copy()
+        distribution.merge(b.distribution)
     return Aggregate(
-        a.start, a.unit, a.samples + b.samples, a.total + b.total, min(a.minimum, b.minimum), max(a.maximum, b.maximum)
+        a.start,
+        a.unit,
+        a.samples + b.samples,
+        a.total + b.total,
+        min(a.minimum, b.minimum),
+        max(a.maximum, b.maximum),
+        distribution,
     )
 
 
@@ -266,12 +282,10 @@ def _samples(datum: dict[str, Any], where: str) -> list[Sample]:
             )
         if len(values) > 150:
             raise faults.invalid_value(f"The collection {where}.Values must not have a size greater than 150.")
-        out = []
-        for j, v in enumerate(values):
-            value = _finite(v, f"{where}.Values.member.{j + 1}")
-            n = counts[j] if counts is not None else 1.0
-            out.append(Sample(n, value * n, value, value))
-        return out
+        if not values:
+            raise faults.missing(f"The parameter {where}.Value is required.")
+        numbers = [_finite(v, f"{where}.Values.member.{j + 1}") for j, v in enumerate(values)]
+        return [Sample.of_values(numbers, counts)]
     raise faults.missing(f"The parameter {where}.Value is required.")
 
 

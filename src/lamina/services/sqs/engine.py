@@ -14,7 +14,7 @@ import contextlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from lamina.clock import Clock
 from lamina.errors import (
@@ -56,6 +56,18 @@ class NewMessage:
     delay: int | None
     group: str | None = None
     dedup_id: str | None = None
+    size: int = 0  # body and attributes in bytes, as the size limit counts them (0: the body's)
+
+
+class QueueMetrics(Protocol):
+    """What the AWS/SQS metrics count (services/cloudwatch/sqs_metrics.py, given in app.py): called on the hot
+    path after each change is committed, so an implementation only adds to counters in memory."""
+
+    def sent(self, queue: str, sizes: Sequence[int]) -> None: ...
+
+    def received(self, queue: str, count: int) -> None: ...
+
+    def deleted(self, queue: str, count: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -79,6 +91,7 @@ class SqsEngine:
         self._closed = False  # set on shutdown: long polls answer empty at once
         self._deleted: dict[str, float] = {}  # arn → when DeleteQueue removed it (for QueueDeletedRecently)
         self.in_flight_limit = IN_FLIGHT_LIMIT
+        self.metrics: QueueMetrics | None = None
 
     def load(self) -> None:
         queues, messages = self._store.load()
@@ -215,6 +228,7 @@ class SqsEngine:
         results: list[Sent] = []
         rows: list[MessageRow] = []
         remembered: list[str] = []
+        sizes: list[int] = []
         for item in new:
             key = None
             if queue.fifo and item.dedup_id is not None:
@@ -251,6 +265,7 @@ class SqsEngine:
                 remembered.append(key)
             rows.append(MessageRow(message.id, queue.arn, seq, message.frozen(), message.visible_at, 0, None))
             results.append(Sent(message, sequence))
+            sizes.append(item.size or len(item.body.encode()))
         if rows:
             try:
                 await self._store.put_messages(rows)
@@ -261,6 +276,8 @@ class SqsEngine:
                     queue.dedup.pop(key, None)
                 raise
             self._wake(queue)
+            if self.metrics is not None:
+                self.metrics.sent(queue.name, sizes)
         return results
 
     # -- receiving ------------------------------------------------------------------------------
@@ -272,6 +289,8 @@ class SqsEngine:
             got = await self._take(queue, min(limit, room), vis) if room > 0 else []
             remaining = deadline - self._clock.monotonic()
             if got or remaining <= 0 or self._closed or queue.arn not in self._queues:
+                if self.metrics is not None:  # an empty answer counts as NumberOfEmptyReceives
+                    self.metrics.received(queue.name, len(got))
                 return got
             now = self._clock.time()
             change = queue.next_change(now)
@@ -438,6 +457,8 @@ class SqsEngine:
         if message_id is not None and message_id in queue.messages:
             await self._store.delete_messages([message_id])  # memory changes only once the store has committed
             queue.remove(message_id)
+            if self.metrics is not None:
+                self.metrics.deleted(queue.name, 1)
 
     async def delete_messages(self, queue: Queue, handles: Sequence[str]) -> None:
         """Deletes what each handle may delete; a handle that may not is skipped (pollers delete this way)."""
@@ -472,11 +493,14 @@ class SqsEngine:
         return dlq.arn
 
     async def remove(self, queue: Queue, ids: Sequence[str]) -> None:
+        """Deletes the messages still there (each counts as NumberOfMessagesDeleted)."""
         gone = [i for i in ids if i in queue.messages]
         if gone:
             await self._store.delete_messages(gone)  # memory changes only once the store has committed
             for message_id in gone:
                 queue.remove(message_id)
+            if self.metrics is not None:
+                self.metrics.deleted(queue.name, len(gone))
 
     def change_visibility(self, queue: Queue, handle: str, timeout: int) -> None:
         """A deleted message, one never received, or an older receive's handle is an invalid parameter; the

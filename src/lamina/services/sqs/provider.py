@@ -419,6 +419,7 @@ class SqsProvider:
             delay=delay,
             group=group if queue.fifo else None,
             dedup_id=dedup if queue.fifo else None,
+            size=size,
         )
 
     async def send_message(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -162,6 +162,19 @@ class Queue:
                 delayed += 1
         return visible, flight, delayed
 
+    def depth(self, now: float) -> tuple[int, int, float | None]:
+        """(visible, in flight, when the oldest message was sent): what the AWS/SQS gauges sample, one scan."""
+        visible = flight = 0
+        oldest: float | None = None
+        for m in self.messages.values():
+            if m.visible_at <= now:
+                visible += 1
+            elif m.receive_count:
+                flight += 1
+            if oldest is None or m.sent_at < oldest:
+                oldest = m.sent_at
+        return visible, flight, oldest
+
     def next_change(self, now: float) -> float | None:
         """When the next invisible message becomes visible (a long poll wakes then)."""
         later = [m.visible_at for m in self.messages.values() if m.visible_at > now]

@@ -117,6 +117,9 @@ def test_list_metrics_pages(cloudwatch: Any) -> None:
     assert len({m["MetricName"] for p in pages for m in p["Metrics"]}) == 600
 
 
+_HALF_MINUTE = datetime.now(UTC).replace(second=30, microsecond=0)
+
+
 @pytest.mark.parametrize(
     ("call", "code", "message"),
     [
@@ -136,8 +139,9 @@ def test_list_metrics_pages(cloudwatch: Any) -> None:
             "Must specify either Statistics or ExtendedStatistics",
         ),
         (
-            # both ends given: the parameters are built at collection, minutes before the call
-            {"Period": 60, "StartTime": datetime.now(UTC) - timedelta(days=3), "EndTime": datetime.now(UTC)},
+            # both ends given, from one instant at second 30: exactly 3 days touch 4,321 minutes, wherever the
+            # clock stands when the parameters are built (at collection)
+            {"Period": 60, "StartTime": _HALF_MINUTE - timedelta(days=3), "EndTime": _HALF_MINUTE},
             "InvalidParameterCombination",
             "You have requested up to 4,321 datapoints, which exceeds the limit of 1,440. You may reduce the "
             "datapoints requested by increasing Period, or decreasing the time range.",

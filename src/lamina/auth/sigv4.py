@@ -35,6 +35,7 @@ from botocore.utils import normalize_url_path
 from lamina.api.messages import Request
 from lamina.api.protocols.rest_xml import virtual_bucket
 from lamina.auth import sigv2_query
+from lamina.auth.chunk_signatures import SIGNED_PAYLOAD, SIGNED_PAYLOAD_TRAILER, ChunkChain
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_SECONDS = 15 * 60
@@ -266,6 +267,14 @@ class Verifier:
             raise AuthFailure(Failure.EXPIRED_TOKEN, EXPIRED_TOKEN)
         if not secret.active:
             raise AuthFailure(Failure.INACTIVE_KEY, INVALID_TOKEN)
+        streaming = request.headers.get("x-amz-content-sha256")
+        if streaming in (SIGNED_PAYLOAD, SIGNED_PAYLOAD_TRAILER) and not signed.presigned:
+            # the header signed the request; each chunk's signature chains on from it (checked as S3 reads them)
+            key = self.signing_key(secret.secret_access_key, signed.date, signed.region, signed.service)
+            scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
+            request.chunk_chain = ChunkChain(
+                key, signed.amz_date, scope, signed.signature, streaming == SIGNED_PAYLOAD_TRAILER
+            )
         return secret
 
     def _verify_sigv2(self, request: Request) -> Secret:

@@ -86,7 +86,7 @@ def body_of(params: dict[str, Any], upload: Upload, wire: dict[str, str]) -> Bod
                 algorithm = name.removeprefix("x-amz-checksum-").upper()
                 if algorithm in _CHECKSUM_MEMBERS:
                     upload.checksums.setdefault(algorithm, None)
-        return _decoded(body, ChunkedDecoder(), upload)
+        return _decoded(body, ChunkedDecoder(params.get("_chunk_chain")), upload)
     return body
 
 

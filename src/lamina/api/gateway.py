@@ -354,7 +354,9 @@ class Gateway:
                 service.validator.validate(op.input_shape, params)
             if caller is not None and self._authorizer is not None:
                 try:
-                    self._authorizer.check(caller.principal, service.signing_name, op.name, params, region)
+                    self._authorizer.check(
+                        caller.principal, service.signing_name, op.name, params, region, request.peer
+                    )
                 except Denied as denied:
                     return denied_answer(service, denied.message, request.request_id)
             method = service.handler(op)

@@ -31,6 +31,7 @@ class Request:
     # A signed aws-chunked body's signature chain (auth/chunk_signatures.py), set once the seed signature is
     # verified (--auth sigv4): S3's chunk decoder checks every chunk against it.
     chunk_chain: ChunkChain | None = None
+    peer: str = ""  # the client's socket address (IP), "" when not from a socket: aws:SourceIp
 
     @property
     def query(self) -> dict[str, list[str]]:

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import mktime_tz, parsedate_tz
 from enum import Enum
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
@@ -289,14 +290,7 @@ class Verifier:
         return secret
 
     def _check_time(self, signed: Signed) -> None:
-        d = signed.amz_date  # YYYYMMDDTHHMMSSZ, checked by _signed
-        try:
-            stamp_time = datetime.datetime(
-                int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=_UTC
-            )
-        except ValueError:
-            raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{d}'.") from None
-        then = stamp_time.timestamp()
+        then = _epoch(signed.amz_date)
         now = self._now()
         if signed.presigned:
             if now > then + signed.expires:
@@ -326,7 +320,25 @@ class Verifier:
         scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
         to_sign = f"{ALGORITHM}\n{signed.amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
         key = self.signing_key(secret, signed.date, signed.region, signed.service)
-        return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(key, to_sign.encode(), "sha256").hex()  # one-shot HMAC: no hmac.HMAC object
+
+
+@lru_cache(maxsize=64)
+def _epoch(amz_date: str) -> float:
+    """YYYYMMDDTHHMMSSZ (checked by _signed) as epoch seconds; a caller's requests within a second share it."""
+    d = amz_date
+    try:
+        return datetime.datetime(
+            int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=_UTC
+        ).timestamp()
+    except ValueError:
+        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{d}'.") from None
+
+
+@lru_cache(maxsize=256)
+def _header_order(signed_headers: tuple[str, ...]) -> tuple[str, ...]:
+    """The signed header names as the canonical request lists them: sorted, each once."""
+    return tuple(sorted(set(signed_headers)))
 
 
 _PATHS: dict[str, str] = {}  # request path → its canonical form (non-S3), for the paths callers repeat
@@ -348,12 +360,16 @@ def canonical_request(request: Request, signed: Signed) -> str:
     if not s3:
         path = _canonical_path(path)
     headers = request.headers
-    lines = []
-    for name in sorted(set(signed.signed_headers)):
-        if request.repeated is None or name not in request.repeated:
-            lines.append(f"{name}:{' '.join(headers.get(name, '').split())}")
-        else:
-            lines.append(f"{name}:{','.join(' '.join(v.split()) for v in request.repeated[name])}")
+    repeated = request.repeated
+    if repeated is None:  # the common request: every header sent once
+        lines = [f"{name}:{' '.join(headers.get(name, '').split())}" for name in _header_order(signed.signed_headers)]
+    else:
+        lines = [
+            f"{name}:{' '.join(headers.get(name, '').split())}"
+            if name not in repeated
+            else f"{name}:{','.join(' '.join(v.split()) for v in repeated[name])}"
+            for name in _header_order(signed.signed_headers)
+        ]
     return "\n".join(
         (
             request.method,

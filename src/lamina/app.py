@@ -176,6 +176,7 @@ class Lamina:
             cpu_placement=settings.cpu_placement,
             max_environment_memory_mb=settings.max_environment_memory_mb,
             max_environment_pids=settings.max_environment_pids,
+            network_namespace=settings.function_network == "isolated",
         )
         self.executor = Executor(sandbox, self.clock, settings.data_dir)
         # Every invoke, sync or async, takes a concurrency lease first (invoke/concurrency.py): sync callers
@@ -682,6 +683,8 @@ class Lamina:
 
     async def start(self) -> None:
         await self.executor.start()
+        if self.settings.function_network == "isolated":
+            self.executor.require_network_namespace()  # refused, never quietly on the host's network
         await self.functions.start()
         self.async_invoker.start()
         self.concurrency_controls.start()

@@ -51,6 +51,9 @@ class Settings:
     # --auth: "none" (any caller is the account's root, as before) or "sigv4" (every API request must be signed
     # with a key Lamina knows: the root pair above, STS sessions, IAM users' access keys).
     auth: str = "none"
+    # --function-network: "host" (functions share the host's network) or "isolated" (a network namespace per
+    # environment that reaches only Lamina's port and its own Runtime API; refused where namespaces are not).
+    function_network: str = "host"
 
     @property
     def public_url(self) -> str:

@@ -17,6 +17,7 @@ from lamina.auth.root_keys import root_keys
 from lamina.cli import cost, tune
 from lamina.cli.failure import describe
 from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
+from lamina.sandbox.isolation import NetworkIsolationUnavailable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -86,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="sigv4: every request must carry a valid SigV4 signature; none: no check (default none, loopback only)",
     )
+    serve.add_argument(
+        "--function-network",
+        choices=("host", "isolated"),
+        default="host",
+        help="isolated: each execution environment gets its own network namespace that reaches only Lamina's port "
+        "(refused where namespaces are unavailable); host: functions share the host's network (default host)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     tune.add_parser(sub)
     # CloudFormation stacks on a running Lamina (cli/deploy.py)
@@ -122,6 +130,7 @@ async def _serve(settings: Settings) -> None:
     print(f"Lamina {__version__} listening on http://{settings.host}:{app.port}", flush=True)
     print(f"Data directory: {settings.data_dir}", flush=True)
     print(f"Authentication: {settings.auth}", flush=True)
+    print(f"Function network: {settings.function_network}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -176,12 +185,16 @@ def main(argv: list[str] | None = None) -> int:
         strict_iam=args.strict_iam,
         lambda_metrics=args.lambda_metrics == "on",
         auth=args.auth or "none",
+        function_network=args.function_network,
         **keys,
     )
     import uvloop
 
     try:
         uvloop.run(_serve(settings))
+    except NetworkIsolationUnavailable as exc:
+        print(f"lamina: error: {exc}", file=sys.stderr, flush=True)
+        return 2
     except (OSError, sqlite3.Error) as exc:
         message = describe(exc, settings)
         if message is None:

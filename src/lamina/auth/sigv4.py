@@ -200,19 +200,35 @@ def _signed(
     expires: int,
     token: str | None,
 ) -> Signed:
+    key, date, region, service = _scope(credential)
+    if not _AMZ_DATE.fullmatch(amz_date):
+        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
+    return Signed(key, date, region, service, _names(signed_headers), signature, amz_date, presigned, expires, token)
+
+
+# A caller sends the same credential and signed-header list with every request of the day: parsed once each.
+@lru_cache(maxsize=1024)
+def _scope(credential: str) -> tuple[str, str, str, str]:
     scope = credential.split("/")
     if len(scope) != 5 or scope[4] != "aws4_request" or not scope[0]:
         raise _incomplete(
             f"Credential should be scoped to a valid region. Credential must have exactly 5 slash-delimited elements, "
             f"e.g. keyid/date/region/service/term, got '{credential}'"
         )
-    key, date, region, service, _ = scope
-    if not _AMZ_DATE.fullmatch(amz_date):
-        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
+    return scope[0], scope[1], scope[2], scope[3]
+
+
+@lru_cache(maxsize=256)
+def _names(signed_headers: str) -> tuple[str, ...]:
     names = tuple(signed_headers.split(";"))
     if "host" not in names:
         raise _incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-    return Signed(key, date, region, service, names, signature, amz_date, presigned, expires, token)
+    return names
+
+
+@lru_cache(maxsize=256)
+def _valid_region(region: str) -> bool:
+    return _REGION.fullmatch(region) is not None
 
 
 class Verifier:
@@ -246,7 +262,7 @@ class Verifier:
         secret = self._lookup(signed.access_key_id)
         if secret is None:
             raise AuthFailure(Failure.UNKNOWN_KEY, INVALID_TOKEN)
-        if not _REGION.fullmatch(signed.region):
+        if not _valid_region(signed.region):
             raise AuthFailure(Failure.SIGNATURE, "Credential should be scoped to a valid region.")
         if signed.service != service:
             raise AuthFailure(Failure.SIGNATURE, f"Credential should be scoped to correct service: '{service}'.")

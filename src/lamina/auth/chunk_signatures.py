@@ -18,6 +18,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from lamina.auth.hmac_key import HmacKey
+
 SIGNED_PAYLOAD = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD"
 SIGNED_PAYLOAD_TRAILER = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER"
 _EMPTY_SHA = hashlib.sha256(b"").hexdigest()
@@ -32,7 +34,7 @@ class ChunkChain:
     the hash of the chunk being read."""
 
     def __init__(self, key: bytes, amz_date: str, scope: str, seed: str, trailer: bool) -> None:
-        self._key = key
+        self._key = HmacKey(key)
         self._prefix = f"{amz_date}\n{scope}\n"
         self._previous = seed
         self.trailer = trailer  # trailing headers must come, and signed
@@ -63,7 +65,7 @@ class ChunkChain:
         self._check(to_sign, signature)
 
     def _check(self, to_sign: str, claimed: str) -> str:
-        expected = hmac.new(self._key, to_sign.encode(), hashlib.sha256).hexdigest()
+        expected = self._key.hexdigest(to_sign.encode())
         if not hmac.compare_digest(expected.encode(), claimed.encode()):
             raise ChunkSignatureMismatch("a chunk signature that does not match")
         return expected

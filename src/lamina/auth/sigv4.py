@@ -37,6 +37,7 @@ from lamina.api.messages import Request
 from lamina.api.protocols.rest_xml import virtual_bucket
 from lamina.auth import sigv2_query
 from lamina.auth.chunk_signatures import SIGNED_PAYLOAD, SIGNED_PAYLOAD_TRAILER, ChunkChain
+from lamina.auth.hmac_key import HmacKey
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_SECONDS = 15 * 60
@@ -237,16 +238,19 @@ class Verifier:
     def __init__(self, lookup: KeyLookup, now: Callable[[], float] | None = None) -> None:
         self._lookup = lookup
         self._now = now or time.time
-        self._keys: dict[tuple[str, str, str, str], bytes] = {}
+        self._keys: dict[tuple[str, str, str, str], HmacKey] = {}
 
     def signing_key(self, secret: str, date: str, region: str, service: str) -> bytes:
+        return self._signing_key(secret, date, region, service).key
+
+    def _signing_key(self, secret: str, date: str, region: str, service: str) -> HmacKey:
         cache_key = (secret, date, region, service)
         found = self._keys.get(cache_key)
         if found is None:
             k = hmac.digest(("AWS4" + secret).encode(), date.encode(), "sha256")
             k = hmac.digest(k, region.encode(), "sha256")
             k = hmac.digest(k, service.encode(), "sha256")
-            found = hmac.digest(k, b"aws4_request", "sha256")
+            found = HmacKey(hmac.digest(k, b"aws4_request", "sha256"))
             if len(self._keys) >= 4096:
                 self._keys.clear()
             self._keys[cache_key] = found
@@ -335,8 +339,7 @@ class Verifier:
         canonical = canonical_request(request, signed)
         scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
         to_sign = f"{ALGORITHM}\n{signed.amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        key = self.signing_key(secret, signed.date, signed.region, signed.service)
-        return hmac.digest(key, to_sign.encode(), "sha256").hex()  # one-shot HMAC: no hmac.HMAC object
+        return self._signing_key(secret, signed.date, signed.region, signed.service).hexdigest(to_sign.encode())
 
 
 @lru_cache(maxsize=64)

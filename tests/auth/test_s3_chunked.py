@@ -21,9 +21,13 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lamina.auth.chunk_signatures import ChunkChain, ChunkSignatureMismatch
 from lamina.auth.sigv4 import Verifier
+from lamina.services.s3.chunked import ChunkedDecoder
+from lamina.services.s3.faults import S3Error
 from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client
 from tests.server import LaminaProcess
 
@@ -169,3 +173,42 @@ def test_aws_documented_chain() -> None:
     wrong.update(b"a" * 65535)
     with pytest.raises(ChunkSignatureMismatch):
         wrong.end()
+
+
+_LINES = [b"\r\n", b"0\r\n", b"x-amz-checksum-crc32:AAAAAA==\r\n", b"x-amz-trailer-signature:ab\r\n"]
+
+
+def _chunk_head(size: int, signature: str) -> bytes:
+    return f"{size:x};chunk-signature={signature}\r\n".encode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    pieces=st.lists(
+        st.one_of(
+            st.binary(max_size=200),
+            st.builds(
+                lambda n, s: f"{n:x};chunk-signature={s}\r\n".encode(), st.integers(0, 300), st.text(max_size=70)
+            ),
+            st.sampled_from(
+                [b"\r\n", b"0\r\n", b"x-amz-checksum-crc32:AAAAAA==\r\n", b"x-amz-trailer-signature:ab\r\n"]
+            ),
+        ),
+        max_size=12,
+    ),
+    trailer=st.booleans(),
+)
+def test_fuzzed_signed_bodies_only_fail_as_s3_errors(pieces: list[bytes], trailer: bool) -> None:
+    """Whatever a signed chunked body holds, decoding it answers S3's 4xx errors (SignatureDoesNotMatch,
+    IncompleteBody), never another exception (a 500)."""
+    key = Verifier(lambda _: None).signing_key(ROOT_SECRET, "20260101", "us-east-1", "s3")
+    chain = ChunkChain(key, "20260101T000000Z", "20260101/us-east-1/s3/aws4_request", "0" * 64, trailer)
+    decoder = ChunkedDecoder(chain)
+    try:
+        for piece in pieces:
+            decoder.feed(piece)
+        decoder.finish()
+    except S3Error as error:
+        assert error.status in (400, 403)
+    else:
+        raise AssertionError("a body no signature chains to was accepted")

@@ -315,6 +315,7 @@ class Lamina:
             self._topic_policy,
             self._resource_policy_allows,
             self._role_of_session,
+            self._bucket_policy,
         )
         strict = settings.auth == "sigv4"
         # SNS: topics and subscriptions are documents; fan-out to SQS (engine), Lambda (async queue) and http.
@@ -353,6 +354,10 @@ class Lamina:
             self.clock,
             lambda_allowed=lambda arn, qualifier, rule: self.policies.allows(
                 arn, "events.amazonaws.com", source_arn=rule, qualifier=qualifier
+            ),
+            # a queue's or topic's policy must let events.amazonaws.com send there (as sns to a queue, above)
+            resource_allowed=lambda arn, rule: self._service_refusal(
+                "events.amazonaws.com", "sqs:SendMessage" if ":sqs:" in arn else "sns:Publish", arn, rule, strict
             ),
         )
         self.async_invoker.destinations.register("events", EventBusTarget(self.events.put_on_bus))
@@ -461,7 +466,10 @@ class Lamina:
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
         iam_service = bind_service(
-            "iam", IamProvider(self.iam), IdentitiesApi(self.identities), SimulationApi(self._principal_policies)
+            "iam",
+            IamProvider(self.iam),
+            IdentitiesApi(self.identities),
+            SimulationApi(self._principal_policies, self._permissions_boundary),
         )
         sts_service = bind_service("sts", StsProvider(self.sts))
         # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
@@ -797,6 +805,12 @@ class Lamina:
         queue = self.sqs.by_arn(arn)
         return None if queue is None else queue.attributes.get("Policy") or None
 
+    def _bucket_policy(self, name: str) -> str | None:
+        try:
+            return self.s3.bucket(name).get("policy") or None
+        except LaminaError:
+            return None
+
     def _topic_policy(self, arn: str) -> str | None:
         topic = self.sns.topics.get(arn)
         return None if topic is None else topic.attributes.get("Policy") or None
@@ -820,6 +834,8 @@ class Lamina:
                 holder = self.identities.user(rest.rsplit("/", 1)[-1])
             elif kind == "assumed-role":
                 holder = self.iam.role(rest.split("/", 1)[0])
+            elif kind == "role":  # the policy simulator's principal
+                holder = self.iam.role(rest.rsplit("/", 1)[-1])
             else:
                 return None
         except LaminaError:

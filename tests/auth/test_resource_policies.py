@@ -243,3 +243,102 @@ def test_condition_keys_of_the_caller(client: Client, users: Users, queue: tuple
     _, _, not_him = users.make({"Effect": "Allow", "Action": "sqs:GetQueueAttributes", "Resource": "*",
                                 "Condition": {"StringEquals": {"aws:userid": user_id}}})  # fmt: skip
     _denied(lambda: not_him("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"]))
+
+
+def test_bucket_policies_beside_identity_policies(client: Client, users: Users) -> None:
+    s3 = client("s3")
+    bucket = f"bp-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="doc", Body=b"kept")
+    try:
+        with pytest.raises(ClientError) as none:
+            s3.get_bucket_policy(Bucket=bucket)
+        assert none.value.response["Error"]["Code"] == "NoSuchBucketPolicy"
+        assert none.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+        with pytest.raises(ClientError) as bad:
+            s3.put_bucket_policy(Bucket=bucket, Policy="not json")
+        assert bad.value.response["Error"]["Code"] == "MalformedPolicy"
+        assert bad.value.response["Error"]["Message"] == "Policies must be valid JSON and the first byte must be '{'"
+        _, reader_arn, reader = users.make()
+        with pytest.raises(ClientError) as refused:
+            reader("s3").get_object(Bucket=bucket, Key="doc")
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert f"s3:GetObject on resource: arn:aws:s3:::{bucket}/doc" in refused.value.response["Error"]["Message"]
+        grant = {"Effect": "Allow", "Principal": {"AWS": reader_arn}, "Action": "s3:GetObject",
+                 "Resource": f"arn:aws:s3:::{bucket}/*"}  # fmt: skip
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(grant))
+        assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(_policy(grant))
+        assert reader("s3").get_object(Bucket=bucket, Key="doc")["Body"].read() == b"kept"
+        _denied(lambda: reader("s3").put_object(Bucket=bucket, Key="doc", Body=b"overwritten"))
+        _, _, writer = users.make({"Effect": "Allow", "Action": "s3:*", "Resource": f"arn:aws:s3:::{bucket}/*"})
+        writer("s3").put_object(Bucket=bucket, Key="other", Body=b"by identity policy")
+        deny = {"Effect": "Deny", "Principal": "*", "Action": "s3:DeleteObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(grant, deny))
+        assert "explicit deny in a resource-based policy" in _denied(
+            lambda: writer("s3").delete_object(Bucket=bucket, Key="other")
+        )
+        assert s3.get_object(Bucket=bucket, Key="other")["Body"].read() == b"by identity policy"
+        s3.delete_bucket_policy(Bucket=bucket)
+        _denied(lambda: reader("s3").get_object(Bucket=bucket, Key="doc"))
+        writer("s3").delete_object(Bucket=bucket, Key="other")
+    finally:
+        for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=listed["Key"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+def test_the_simulator_applies_permission_boundaries(client: Client, users: Users) -> None:
+    iam = client("iam")
+    boundary = iam.create_policy(
+        PolicyName=f"b-{uuid.uuid4().hex[:8]}",
+        PolicyDocument=_policy({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}),
+    )["Policy"]["Arn"]
+    try:
+        name, arn, _ = users.make({"Effect": "Allow", "Action": ["sqs:*", "lambda:*"], "Resource": "*"})
+        iam.put_user_permissions_boundary(UserName=name, PermissionsBoundary=boundary)
+        results = iam.simulate_principal_policy(
+            PolicySourceArn=arn, ActionNames=["sqs:ListQueues", "lambda:ListFunctions"]
+        )["EvaluationResults"]
+        decided = {r["EvalActionName"]: r for r in results}
+        assert decided["sqs:ListQueues"]["EvalDecision"] == "allowed"
+        assert decided["sqs:ListQueues"]["PermissionsBoundaryDecisionDetail"] == {"AllowedByPermissionsBoundary": True}
+        assert decided["lambda:ListFunctions"]["EvalDecision"] == "implicitDeny"
+        assert decided["lambda:ListFunctions"]["PermissionsBoundaryDecisionDetail"] == {
+            "AllowedByPermissionsBoundary": False
+        }
+        custom = iam.simulate_custom_policy(
+            PolicyInputList=[_policy({"Effect": "Allow", "Action": "*", "Resource": "*"})],
+            PermissionsBoundaryPolicyInputList=[_policy({"Effect": "Deny", "Action": "lambda:*", "Resource": "*"})],
+            ActionNames=["lambda:ListFunctions"],
+        )["EvaluationResults"][0]
+        assert custom["EvalDecision"] == "explicitDeny"
+        iam.delete_user_permissions_boundary(UserName=name)
+    finally:
+        iam.delete_policy(PolicyArn=boundary)
+
+
+def test_eventbridge_reaches_a_queue_only_as_its_policy_allows(client: Client, queue: tuple[str, str]) -> None:
+    url, arn = queue
+    events, sqs = client("events"), client("sqs")
+    rule = f"r-{uuid.uuid4().hex[:8]}"
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["lamina.test"]}))["RuleArn"]
+    try:
+        events.put_targets(Rule=rule, Targets=[{"Id": "q", "Arn": arn}])
+
+        def put(detail: str) -> None:
+            events.put_events(
+                Entries=[{"Source": "lamina.test", "DetailType": "t", "Detail": json.dumps({"d": detail})}]
+            )
+
+        put("no policy")  # AWS drops it (NO_PERMISSIONS): the queue does not allow EventBridge
+        assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []) == []
+        grant = {"Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"}, "Action": "sqs:SendMessage",
+                 "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": rule_arn}}}  # fmt: skip
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(grant)})
+        put("granted")
+        got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5).get("Messages", [])
+        assert [json.loads(m["Body"])["detail"]["d"] for m in got] == ["granted"]
+    finally:
+        events.remove_targets(Rule=rule, Ids=["q"])
+        events.delete_rule(Name=rule)

@@ -1,6 +1,7 @@
 """The resource-based policies Lamina evaluates beside identity policies: SQS queue policies (the queue's
-`Policy` attribute) and SNS topic policies (the topic's `Policy` attribute), read through small lookups so
-this module knows no service's engine; Lambda function policies keep their own check (`lambda_allows`).
+`Policy` attribute), SNS topic policies (the topic's `Policy` attribute) and S3 bucket policies (PutBucketPolicy),
+read through small lookups so this module knows no service's engine; Lambda function policies keep their own
+check (`lambda_allows`).
 
 `decision` answers for an IAM caller (the authorizer combines it with the identity policies, auth/authorizer.py);
 `service_allows` answers for an AWS service principal delivering on someone's behalf (sns.amazonaws.com
@@ -45,7 +46,9 @@ class ResourcePolicies:
         topic_policy: PolicyText,
         lambda_allows: LambdaAllows | None = None,
         role_of: RoleOf | None = None,
+        bucket_policy: PolicyText | None = None,
     ) -> None:
+        self._bucket_policy = bucket_policy
         self._account = account_id
         self._queue_policy = queue_policy
         self._topic_policy = topic_policy
@@ -59,6 +62,8 @@ class ResourcePolicies:
             return _document(self._queue_policy(resource))
         if service == "sns":
             return _document(self._topic_policy(resource))
+        if service == "s3" and self._bucket_policy is not None and resource.startswith("arn:aws:s3:::"):
+            return _document(self._bucket_policy(resource[len("arn:aws:s3:::") :].split("/", 1)[0]))
         return None
 
     def decision(self, caller: str, action: str, resource: str, context: Context) -> Decision:

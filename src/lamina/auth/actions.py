@@ -17,6 +17,11 @@ _ACTIONS = {
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
     ("lambda", "InvokeAsync"): "InvokeAsync",
+    # batch operations are authorized as their single forms ("Amazon SQS API permissions", SNS PublishBatch)
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
+    ("sns", "PublishBatch"): "Publish",
 }
 # S3's operations are authorized as the actions its bucket and object permissions name ("Policy actions for
 # Amazon S3"): reads as GetObject, listings as ListBucket, every part of a multipart upload as PutObject.

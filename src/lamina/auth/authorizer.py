@@ -2,7 +2,7 @@
 decides it within one account:
 
 1. an explicit Deny in any identity policy of the caller, in its permissions boundary or in the resource's own
-   policy (Lambda function policies, SQS queue policies, SNS topic policies) denies;
+   policy (Lambda function policies, SQS queue policies, SNS topic policies, S3 bucket policies) denies;
 2. else an Allow in the resource's policy that names the caller allows (same account: either kind may grant);
 3. else an Allow in an identity policy allows, if the caller has no permissions boundary or the boundary
    allows too (effective permissions = identity ∩ boundary);

@@ -8,7 +8,11 @@ window, so every request pays the server's whole check (canonical request, two S
 cached signing key, the key lookup) while the client pays nothing, which makes the server's share visible.
 Both modes use the same asyncio load client (wrk cannot sign), so the ratio compares like with like.
 
-    .venv/bin/python bench/auth_bench.py [--warm 3000] [--seconds 5]
+Both servers run at once and take turns over several rounds (the order alternating), so load from other
+processes on a shared machine falls on both modes alike; each figure is the median over rounds and each ratio's
+spread over rounds is shown.
+
+    .venv/bin/python bench/auth_bench.py [--warm 3000] [--seconds 3] [--rounds 5]
 """
 
 from __future__ import annotations
@@ -81,46 +85,77 @@ async def _load(port: int, request: bytes, connections: int, seconds: float) -> 
     return done / (time.perf_counter() - t)
 
 
-def measure(mode: str, warm: int, seconds: int) -> dict[str, float]:
-    os.environ["LAMINA_ROOT_ACCESS_KEY_ID"], os.environ["LAMINA_ROOT_SECRET_ACCESS_KEY"] = KEY, SECRET
-    with tempfile.TemporaryDirectory() as data:
-        server = LaminaProcess(Path(data), "--auth", mode).start()
-        try:
-            import boto3
+class Server:
+    """One Lamina (`--auth none` or `sigv4`) with the bench function created and warm."""
 
-            client = boto3.client(
-                "lambda",
-                endpoint_url=server.url,
-                region_name="us-east-1",
-                aws_access_key_id=KEY,
-                aws_secret_access_key=SECRET,
-            )
-            client.create_function(
-                FunctionName=NAME, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": _zip()}
-            )
-            client.get_waiter("function_active_v2").wait(FunctionName=NAME, WaiterConfig={"Delay": 0.05})
-            request = _raw(server.port, mode == "sigv4")
-            assert server.proc is not None
-            before = cpu_seconds(server.proc.pid)
-            samples = _latency(server.port, request, warm)
-            cpu_us = (cpu_seconds(server.proc.pid) - before) / (warm + 200) * 1e6
-            asyncio.run(_load(server.port, request, 1, 2))
-            rps1 = asyncio.run(_load(server.port, request, 1, seconds))
-            asyncio.run(_load(server.port, request, 32, 2))
-            rps32 = asyncio.run(_load(server.port, request, 32, seconds))
-        finally:
-            server.stop()
-    return {"p50": statistics.median(samples), "p99": _pct(samples, 0.99), "rps1": rps1, "rps32": rps32, "cpu": cpu_us}
+    def __init__(self, mode: str, data: Path) -> None:
+        os.environ["LAMINA_ROOT_ACCESS_KEY_ID"], os.environ["LAMINA_ROOT_SECRET_ACCESS_KEY"] = KEY, SECRET
+        self.server = LaminaProcess(data, "--auth", mode).start()
+        import boto3
+
+        client = boto3.client(
+            "lambda",
+            endpoint_url=self.server.url,
+            region_name="us-east-1",
+            aws_access_key_id=KEY,
+            aws_secret_access_key=SECRET,
+        )
+        client.create_function(
+            FunctionName=NAME, Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": _zip()}
+        )
+        client.get_waiter("function_active_v2").wait(FunctionName=NAME, WaiterConfig={"Delay": 0.05})
+        self.request = _raw(self.server.port, mode == "sigv4")
+        assert self.server.proc is not None
+        self.pid = self.server.proc.pid
+
+    def latency(self, warm: int) -> tuple[list[float], float]:
+        """Latency samples and the server's CPU microseconds per invoke over them."""
+        before = cpu_seconds(self.pid)
+        samples = _latency(self.server.port, self.request, warm)
+        return samples, (cpu_seconds(self.pid) - before) / (warm + 200) * 1e6
+
+    def rps(self, clients: int, seconds: float) -> float:
+        return asyncio.run(_load(self.server.port, self.request, clients, seconds))
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--warm", type=int, default=3000)
-    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved none/sigv4 rounds (order alternates)")
     args = parser.parse_args()
-    none = measure("none", args.warm, args.seconds)
-    sigv4 = measure("sigv4", args.warm, args.seconds)
-    print(f"{'':28}{'--auth none':>14}{'--auth sigv4':>14}{'sigv4/none':>12}")
+    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
+        none, sigv4 = Server("none", Path(a)), Server("sigv4", Path(b))
+        try:
+            for server in (none, sigv4):  # warm both before any figure is taken
+                server.rps(32, 1)
+            figures: dict[str, dict[str, list[float]]] = {"none": {}, "sigv4": {}}
+            for round_ in range(args.rounds):
+                # Both servers run side by side and take turns, so a burst of load from other processes falls on
+                # both within one round: each round's sigv4/none ratio compares like with like.
+                order = [("none", none), ("sigv4", sigv4)]
+                if round_ % 2:
+                    order.reverse()
+                for mode, server in order:
+                    samples, cpu = server.latency(args.warm)
+                    got = figures[mode]
+                    got.setdefault("p50", []).append(statistics.median(samples))
+                    got.setdefault("p99", []).append(_pct(samples, 0.99))
+                    got.setdefault("cpu", []).append(cpu)
+                    got.setdefault("rps1", []).append(server.rps(1, args.seconds))
+                    got.setdefault("rps32", []).append(server.rps(32, args.seconds))
+        finally:
+            none.stop()
+            sigv4.stop()
+    print(f"{args.rounds} interleaved rounds; load average {Path('/proc/loadavg').read_text().split()[:3]}")
+    print(f"{'':28}{'--auth none':>14}{'--auth sigv4':>14}   sigv4/none per round: median (min-max)")
     for key, label, unit in (
         ("p50", "warm invoke p50", "ms"),
         ("p99", "warm invoke p99", "ms"),
@@ -128,8 +163,10 @@ def main() -> None:
         ("rps32", "throughput, 32 clients", "/s"),
         ("cpu", "server CPU per invoke", "us"),
     ):
-        a, b = none[key], sigv4[key]
-        print(f"{label:28}{a:>12.3f}{unit}{b:>12.3f}{unit}{b / a:>12.3f}")
+        plain, signed = figures["none"][key], figures["sigv4"][key]
+        ratios = [y / x for x, y in zip(plain, signed, strict=True)]
+        middle = f"{statistics.median(plain):>12.3f}{unit}{statistics.median(signed):>12.3f}{unit}"
+        print(f"{label:28}{middle}   {_spread(ratios)}")
 
 
 if __name__ == "__main__":

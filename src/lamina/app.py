@@ -23,6 +23,7 @@ from lamina.api.protocols.query_protocol import QueryProtocol
 from lamina.api.server import serve
 from lamina.auth.authorizer import Authorizer
 from lamina.auth.keyring import Keyring
+from lamina.auth.resource_policies import ResourcePolicies
 from lamina.auth.sigv4 import AuthFailure, Secret, Verifier
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
@@ -180,6 +181,7 @@ class Lamina:
             cpu_placement=settings.cpu_placement,
             max_environment_memory_mb=settings.max_environment_memory_mb,
             max_environment_pids=settings.max_environment_pids,
+            network_namespace=settings.function_network == "isolated",
         )
         self.executor = Executor(sandbox, self.clock, settings.data_dir)
         # Every invoke, sync or async, takes a concurrency lease first (invoke/concurrency.py): sync callers
@@ -310,6 +312,17 @@ class Lamina:
             messages=QUERY_MESSAGES,
         )
         sqs_service.query_twin = bind_service("sqs", sqs_provider, sqs_moves_api, skip_enums=sqs_enums, query=sqs_query)
+        # Queue and topic policies (auth/resource_policies.py): beside identity policies under --auth sigv4, and
+        # for sns.amazonaws.com sending to a queue in both modes (a queue without a policy: refused only in sigv4).
+        self.resource_policies = ResourcePolicies(
+            settings.account_id,
+            self._queue_policy,
+            self._topic_policy,
+            self._resource_policy_allows,
+            self._role_of_session,
+            self._bucket_policy,
+        )
+        strict = settings.auth == "sigv4"
         # SNS: topics and subscriptions are documents; fan-out to SQS (engine), Lambda (async queue) and http.
         self.sns = SnsEngine(
             self.store,
@@ -321,6 +334,9 @@ class Lamina:
                 arn, "sns.amazonaws.com", source_arn=topic, qualifier=qualifier
             ),
             data_dir=settings.data_dir,  # the signing key and certificate, and the sms/email outbox
+            sqs_allowed=lambda queue, topic: self._service_refusal(
+                "sns.amazonaws.com", "sqs:SendMessage", queue, topic, strict
+            ),
         )
         self.sns.load()
         self.async_invoker.destinations.register("sns", SnsTopicTarget(self.sns))
@@ -343,6 +359,10 @@ class Lamina:
             self.clock,
             lambda_allowed=lambda arn, qualifier, rule: self.policies.allows(
                 arn, "events.amazonaws.com", source_arn=rule, qualifier=qualifier
+            ),
+            # a queue's or topic's policy must let events.amazonaws.com send there (as sns to a queue, above)
+            resource_allowed=lambda arn, rule: self._service_refusal(
+                "events.amazonaws.com", "sqs:SendMessage" if ":sqs:" in arn else "sns:Publish", arn, rule, strict
             ),
         )
         self.async_invoker.destinations.register("events", EventBusTarget(self.events.put_on_bus))
@@ -451,7 +471,10 @@ class Lamina:
         self.scheduler.load()
         scheduler_service = bind_service("scheduler", SchedulerProvider(self.scheduler, self.clock))
         iam_service = bind_service(
-            "iam", IamProvider(self.iam), IdentitiesApi(self.identities), SimulationApi(self._principal_policies)
+            "iam",
+            IamProvider(self.iam),
+            IdentitiesApi(self.identities),
+            SimulationApi(self._principal_policies, self._permissions_boundary),
         )
         sts_service = bind_service("sts", StsProvider(self.sts))
         # CloudWatch Logs: every function's output (the executor's LogStore writes it in batches off the invoke
@@ -610,7 +633,12 @@ class Lamina:
             self.verifier = Verifier(keyring, self.clock.time)
             # ... and evaluates the caller's identity policies for each operation (auth/authorizer.py).
             authorizer = Authorizer(
-                settings.account_id, self._identity_policies, self.clock.time, self._resource_policy_allows
+                settings.account_id,
+                self._identity_policies,
+                self.clock.time,
+                self.resource_policies.decision,
+                boundary=self._permissions_boundary,
+                user_id=self._user_id,
             )
         # The web console (/console/): a client of the services' own operations, called in-process; its saved
         # test events are its only documents (console/test_events.py). Under --auth sigv4 it signs users in with
@@ -697,6 +725,8 @@ class Lamina:
 
     async def start(self) -> None:
         await self.executor.start()
+        if self.settings.function_network == "isolated":
+            self.executor.require_network_namespace()  # refused, never quietly on the host's network
         await self.functions.start()
         self.async_invoker.start()
         self.concurrency_controls.start()
@@ -804,6 +834,64 @@ class Lamina:
             )
         except LaminaError:
             return False
+
+    def _queue_policy(self, arn: str) -> str | None:
+        queue = self.sqs.by_arn(arn)
+        return None if queue is None else queue.attributes.get("Policy") or None
+
+    def _bucket_policy(self, name: str) -> str | None:
+        try:
+            return self.s3.bucket(name).get("policy") or None
+        except LaminaError:
+            return None
+
+    def _topic_policy(self, arn: str) -> str | None:
+        topic = self.sns.topics.get(arn)
+        return None if topic is None else topic.attributes.get("Policy") or None
+
+    def _service_refusal(self, service: str, action: str, resource: str, source_arn: str, strict: bool) -> str | None:
+        allowed, why = self.resource_policies.service_allows(service, action, resource, source_arn, strict)
+        return None if allowed else why
+
+    def _role_of_session(self, caller: str) -> str | None:
+        """arn:aws:sts::<account>:assumed-role/<role>/<session> → the role's ARN."""
+        try:
+            return str(self.iam.role(caller.split(":", 5)[-1].split("/")[1])["Arn"])
+        except (LaminaError, IndexError):
+            return None
+
+    def _permissions_boundary(self, caller: str) -> dict[str, Any] | None:
+        """The managed policy set as the permissions boundary of an IAM user or of a session's role."""
+        kind, _, rest = caller.split(":", 5)[-1].partition("/")
+        try:
+            if kind == "user":
+                holder = self.identities.user(rest.rsplit("/", 1)[-1])
+            elif kind == "assumed-role":
+                holder = self.iam.role(rest.split("/", 1)[0])
+            elif kind == "role":  # the policy simulator's principal
+                holder = self.iam.role(rest.rsplit("/", 1)[-1])
+            else:
+                return None
+        except LaminaError:
+            return None
+        arn = (holder.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn")
+        if arn is None:
+            return None
+        found = self.iam.managed_documents([arn])
+        return found[0] if found else {"Statement": []}  # a deleted boundary policy allows nothing
+
+    def _user_id(self, caller: str) -> str | None:
+        """aws:userid: an IAM user's unique id; a role session's "<role id>:<session name>"."""
+        kind, _, rest = caller.split(":", 5)[-1].partition("/")
+        try:
+            if kind == "user":
+                return str(self.identities.user(rest.rsplit("/", 1)[-1])["UserId"])
+            if kind == "assumed-role":
+                role, _, session = rest.partition("/")
+                return f"{self.iam.role(role)['RoleId']}:{session}"
+        except LaminaError:
+            return None
+        return None
 
     def _principal_policies(self, arn: str) -> list[dict[str, Any]]:
         """The identity policies of an IAM user, group or role by ARN (the policy simulator's principal)."""

@@ -54,6 +54,9 @@ class Settings:
     # --kinesis-limits off: no ProvisionedThroughputExceededException (services/kinesis/limits.py); AWS's quotas
     # are on by default, off lets a benchmark measure Lamina itself.
     kinesis_limits: bool = True
+    # --function-network: "host" (functions share the host's network) or "isolated" (a network namespace per
+    # environment that reaches only Lamina's port and its own Runtime API; refused where namespaces are not).
+    function_network: str = "host"
 
     @property
     def public_url(self) -> str:

@@ -392,3 +392,29 @@ def test_filter_policy_scope_set_before_the_policy_is_kept(
     sns.publish(TopicArn=topic, Message=json.dumps({"price": 10.00001}))
     [message] = _drain(sqs, url, 1)
     assert json.loads(message["Body"]) == {"price": 10.00001}
+
+
+def test_a_queue_policy_decides_sns_delivery_without_auth(sns: Any, sqs: Any, make_topic: Any, make_queue: Any) -> None:
+    """--auth none: a queue without a policy takes SNS's messages (an emulator's habit; AWS drops them), but a
+    queue whose policy does not allow sns.amazonaws.com for this topic does not (as on AWS)."""
+    topic = make_topic()
+    url, arn = make_queue()
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=arn)
+    sns.publish(TopicArn=topic, Message="no policy")
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=3)["Messages"]
+    assert [json.loads(m["Body"])["Message"] for m in got] == ["no policy"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+    statement = {
+        "Effect": "Allow",
+        "Principal": {"Service": "sns.amazonaws.com"},
+        "Action": "sqs:SendMessage",
+        "Resource": arn,
+        "Condition": {"ArnEquals": {"aws:SourceArn": topic + "-not-this-one"}},
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [statement]})})
+    sns.publish(TopicArn=topic, Message="refused")
+    statement["Condition"] = {"ArnLike": {"aws:SourceArn": topic}}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps({"Statement": [statement]})})
+    sns.publish(TopicArn=topic, Message="allowed")
+    got = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=3, MaxNumberOfMessages=10)["Messages"]
+    assert [json.loads(m["Body"])["Message"] for m in got] == ["allowed"]

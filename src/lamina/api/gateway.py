@@ -235,6 +235,8 @@ def denied_answer(service: ServiceBinding, message: str, request_id: str) -> Res
     if isinstance(service.protocol, QueryProtocol):
         code, status = _DENIED.get(service.name, ("AccessDenied", 403))
         return service.protocol.error_response(code, status, message, request_id)
+    if isinstance(service.protocol, RestXmlProtocol):  # S3: its XML <Error>, code AccessDenied
+        return xml_error_response("AccessDenied", 403, message, {}, request_id)
     code, status = _DENIED.get(service.name, ("AccessDeniedException", 403))
     if isinstance(service.protocol, JsonProtocol):
         return service.protocol.error_response(code, status, message, "AccessDenied")
@@ -354,7 +356,9 @@ class Gateway:
                 service.validator.validate(op.input_shape, params)
             if caller is not None and self._authorizer is not None:
                 try:
-                    self._authorizer.check(caller.principal, service.signing_name, op.name, params, region)
+                    self._authorizer.check(
+                        caller.principal, service.signing_name, op.name, params, region, request.peer
+                    )
                 except Denied as denied:
                     return denied_answer(service, denied.message, request.request_id)
             method = service.handler(op)

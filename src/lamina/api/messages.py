@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
+
+if TYPE_CHECKING:
+    from lamina.auth.chunk_signatures import ChunkChain
 
 
 @dataclass(slots=True)
@@ -24,6 +28,10 @@ class Request:
     spelled: dict[str, str] | None = None
     # The body still arriving, for operations that take it as a stream (S3 objects): then `body` is empty.
     body_stream: AsyncIterator[bytes] | None = None
+    # A signed aws-chunked body's signature chain (auth/chunk_signatures.py), set once the seed signature is
+    # verified (--auth sigv4): S3's chunk decoder checks every chunk against it.
+    chunk_chain: ChunkChain | None = None
+    peer: str = ""  # the client's socket address (IP), "" when not from a socket: aws:SourceIp
 
     @property
     def query(self) -> dict[str, list[str]]:

@@ -188,6 +188,7 @@ class HttpProtocol(asyncio.Protocol):
         self._bad_request = bad_request
         self._parser = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
+        self._peer = ""
         self._url = b""
         self._headers: dict[str, str] = {}
         self._repeated: dict[str, list[str]] | None = None
@@ -212,6 +213,8 @@ class HttpProtocol(asyncio.Protocol):
     # -- asyncio --------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = transport  # type: ignore[assignment]  # uvloop's transport is not a subclass
+        peer = transport.get_extra_info("peername")
+        self._peer = str(peer[0]) if isinstance(peer, tuple) and peer else ""  # aws:SourceIp
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._transport = None
@@ -398,7 +401,9 @@ class HttpProtocol(asyncio.Protocol):
         path, _, query = url.partition("?")
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         method = self._parser.get_method().decode("latin-1")
-        return Request(method, path, query, self._headers, body, repeated=self._repeated, spelled=self._spelled)
+        return Request(
+            method, path, query, self._headers, body, repeated=self._repeated, spelled=self._spelled, peer=self._peer
+        )
 
     def _start(self, request: Request, keep_alive: bool) -> None:
         self._busy = True

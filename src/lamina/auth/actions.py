@@ -17,7 +17,36 @@ _ACTIONS = {
     ("lambda", "Invoke"): "InvokeFunction",
     ("lambda", "InvokeWithResponseStream"): "InvokeFunction",
     ("lambda", "InvokeAsync"): "InvokeAsync",
+    # batch operations are authorized as their single forms ("Amazon SQS API permissions", SNS PublishBatch)
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
+    ("sns", "PublishBatch"): "Publish",
 }
+# S3's operations are authorized as the actions its bucket and object permissions name ("Policy actions for
+# Amazon S3"): reads as GetObject, listings as ListBucket, every part of a multipart upload as PutObject.
+_S3_ACTIONS = {
+    "HeadObject": "GetObject",
+    "HeadBucket": "ListBucket",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListBuckets": "ListAllMyBuckets",
+    "DeleteObjects": "DeleteObject",
+    "CopyObject": "PutObject",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "UploadPartCopy": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "AbortMultipartUpload": "AbortMultipartUpload",
+    "ListParts": "ListMultipartUploadParts",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "DeleteBucketTagging": "PutBucketTagging",
+    "GetObjectAttributes": "GetObjectAttributes",
+}
+_ACTIONS.update({("s3", op): action for op, action in _S3_ACTIONS.items()})
 _PREFIX = {"streams.dynamodb": "dynamodb"}  # signing name → IAM prefix, where they differ
 
 Params = dict[str, Any]
@@ -116,7 +145,18 @@ def _events(region: str, account: str, op: str, params: Params) -> str:
     return "*"
 
 
+def _s3(region: str, account: str, op: str, params: Params) -> str:
+    bucket = params.get("Bucket")
+    if not isinstance(bucket, str) or not bucket:
+        return "*"
+    key = params.get("Key")
+    if isinstance(key, str) and key and op not in ("ListObjects", "ListObjectsV2"):
+        return f"arn:aws:s3:::{bucket}/{key}"
+    return f"arn:aws:s3:::{bucket}"
+
+
 _RESOURCES: dict[str, Callable[[str, str, str, Params], str]] = {
+    "s3": _s3,
     "lambda": _lambda,
     "sqs": _sqs,
     "sns": _sns,

@@ -1,11 +1,20 @@
-"""Whether a verified caller may perform an operation (`--auth sigv4`): the identity policies of the caller
-(an IAM user's own and its groups', an assumed role's) evaluated for the operation's IAM action and resource
-(auth/actions.py, auth/policy_evaluation.py), then, for an implicit deny, the resource's own policy where the
-service has one Lamina evaluates (Lambda function policies). The account's root may do everything.
+"""Whether a verified caller may perform an operation (`--auth sigv4`), as AWS's "Policy evaluation logic"
+decides it within one account:
+
+1. an explicit Deny in any identity policy of the caller, in its permissions boundary or in the resource's own
+   policy (Lambda function policies, SQS queue policies, SNS topic policies, S3 bucket policies) denies;
+2. else an Allow in the resource's policy that names the caller allows (same account: either kind may grant);
+3. else an Allow in an identity policy allows, if the caller has no permissions boundary or the boundary
+   allows too (effective permissions = identity ∩ boundary);
+4. else the request is implicitly denied.
+
+The account's root may do everything. The request context carries aws:PrincipalArn, aws:PrincipalAccount,
+aws:userid, aws:username (IAM users), aws:SourceIp (the caller's socket address), aws:RequestedRegion,
+aws:CurrentTime, aws:EpochTime and aws:SecureTransport.
 
 Refusals carry AWS's message: "User: <caller> is not authorized to perform: <action> on resource: <arn>
 because no identity-based policy allows the <action> action" (or "with an explicit deny in an identity-based
-policy").
+policy" / "... in a resource-based policy", "because no permissions boundary allows the <action> action").
 """
 
 from __future__ import annotations
@@ -19,9 +28,13 @@ from lamina.auth.policy_evaluation import Context, Decision, evaluate
 
 # caller ARN → the parsed identity policies that apply to it
 PolicySource = Callable[[str], list[dict[str, Any]]]
-# (caller ARN, action, resource ARN) → whether the resource's own policy allows the caller (same account: either
-# an identity policy or the resource policy may grant, an explicit deny in an identity policy still wins)
-ResourcePolicyCheck = Callable[[str, str, str], bool]
+# caller ARN → its permissions boundary (a parsed managed policy), None when it has none
+BoundarySource = Callable[[str], dict[str, Any] | None]
+# (caller ARN, action, resource ARN, request context) → the resource's own policy's decision for the caller
+# (IMPLICIT_DENY when the resource has no policy or none of its statements applies)
+ResourcePolicyCheck = Callable[[str, str, str, Context], Decision]
+# caller ARN → aws:userid (an IAM user's AIDA… id, "<role id>:<session>" for a role session), None if unknown
+UserIdSource = Callable[[str], str | None]
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})  # AWS answers it for every valid credential
 
 
@@ -41,15 +54,19 @@ class Authorizer:
         account_id: str,
         policies: PolicySource,
         now: Callable[[], float],
-        resource_allows: ResourcePolicyCheck | None = None,
+        resource_policy: ResourcePolicyCheck | None = None,
+        boundary: BoundarySource | None = None,
+        user_id: UserIdSource | None = None,
     ) -> None:
-        self._resource_allows = resource_allows
+        self._resource_policy = resource_policy
+        self._boundary = boundary
+        self._user_id = user_id
         self._account = account_id
         self._root = f"arn:aws:iam::{account_id}:root"
         self._policies = policies
         self._now = now
 
-    def context(self, caller: str, region: str, secure: bool = False) -> Context:
+    def context(self, caller: str, region: str, secure: bool = False, source_ip: str = "") -> Context:
         now = self._now()
         context: dict[str, str | list[str]] = {
             "aws:principalarn": caller,
@@ -59,12 +76,25 @@ class Authorizer:
             "aws:securetransport": "true" if secure else "false",
             "aws:requestedregion": region,
         }
+        if source_ip:
+            context["aws:sourceip"] = source_ip
         kind, _, rest = caller.split(":", 5)[-1].partition("/")
         if kind == "user":
             context["aws:username"] = rest.rsplit("/", 1)[-1]
+        user_id = self._account if caller == self._root else self._user_id(caller) if self._user_id else None
+        if user_id:
+            context["aws:userid"] = user_id
         return context
 
-    def check(self, caller: str, signing_name: str, operation: str, params: dict[str, Any], region: str) -> None:
+    def check(
+        self,
+        caller: str,
+        signing_name: str,
+        operation: str,
+        params: dict[str, Any],
+        region: str,
+        source_ip: str = "",
+    ) -> None:
         """Raises Denied unless `caller` may perform `operation` with `params`."""
         if caller == self._root:
             return
@@ -72,15 +102,31 @@ class Authorizer:
         if action in ALWAYS_ALLOWED:
             return
         resource = resource_arn(signing_name, region, self._account, operation, params)
-        decision, _ = evaluate(self._policies(caller), action, resource, self.context(caller, region))
-        if decision is Decision.ALLOW:
-            return
-        granted = self._resource_allows
-        if decision is Decision.IMPLICIT_DENY and granted is not None and granted(caller, action, resource):
-            return
-        why = (
-            "with an explicit deny in an identity-based policy"
-            if decision is Decision.EXPLICIT_DENY
-            else f"because no identity-based policy allows the {action} action"
-        )
+        self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip))
+
+    def decide(self, caller: str, action: str, resource: str, context: Context) -> None:
+        """Raises Denied unless the policies that apply to `caller` let it perform `action` on `resource`."""
+        identity, _ = evaluate(self._policies(caller), action, resource, context)
+        why = f"because no identity-based policy allows the {action} action"
+        if identity is Decision.EXPLICIT_DENY:
+            why = "with an explicit deny in an identity-based policy"
+        else:
+            boundary_doc = self._boundary(caller) if self._boundary is not None else None
+            bounded = Decision.ALLOW if boundary_doc is None else evaluate([boundary_doc], action, resource, context)[0]
+            if bounded is Decision.EXPLICIT_DENY:
+                why = "with an explicit deny in a permissions boundary"
+            else:
+                granted = (
+                    self._resource_policy(caller, action, resource, context)
+                    if self._resource_policy is not None
+                    else Decision.IMPLICIT_DENY
+                )
+                if granted is Decision.EXPLICIT_DENY:
+                    why = "with an explicit deny in a resource-based policy"
+                elif granted is Decision.ALLOW:
+                    return
+                elif identity is Decision.ALLOW:
+                    if bounded is Decision.ALLOW:
+                        return
+                    why = f"because no permissions boundary allows the {action} action"
         raise Denied(f"User: {caller} is not authorized to perform: {action} on resource: {resource} {why}")

@@ -247,3 +247,74 @@ def unknown_operators(documents: Sequence[dict[str, Any]]) -> list[str]:
                 if not known_operator(operator):
                     found.append(operator)
     return found
+
+
+# -- resource-based policies ----------------------------------------------------------------------------
+def principal_matches(statement: dict[str, Any], caller: Principal) -> bool:
+    """Whether a resource policy statement's Principal (or everyone but its NotPrincipal) names the caller:
+    `*`, `{"AWS": "*"}`, the caller's ARN (a role's sessions match the role's ARN), the caller's account (as
+    an account ID or its root ARN) or, for a service, `{"Service": "sns.amazonaws.com"}`."""
+    if "Principal" in statement:
+        return _names(statement["Principal"], caller)
+    if "NotPrincipal" in statement:
+        return not _names(statement["NotPrincipal"], caller)
+    return False
+
+
+def _names(element: Any, caller: Principal) -> bool:
+    if element == "*":
+        return True
+    if not isinstance(element, dict):
+        return False
+    for kind, values in element.items():
+        for value in _values(values):
+            text = str(value)
+            if kind == "Service" and caller.service is not None and text.lower() == caller.service.lower():
+                return True
+            if kind == "AWS" and text == "*":  # everyone, services included (SNS-to-SQS policies use it)
+                return True
+            if kind == "AWS" and caller.service is None:
+                if text in caller.arns:
+                    return True
+                if caller.account is not None and text in (caller.account, f"arn:aws:iam::{caller.account}:root"):
+                    return True
+    return False
+
+
+class Principal:
+    """Who a resource policy is asked about: an IAM identity's ARNs (a role session: the session's and the
+    role's) with its account, or an AWS service principal (`sns.amazonaws.com`)."""
+
+    __slots__ = ("account", "arns", "service")
+
+    def __init__(self, arns: Sequence[str] = (), account: str | None = None, service: str | None = None) -> None:
+        self.arns = tuple(arns)
+        self.account = account
+        self.service = service
+
+
+def evaluate_resource_policy(
+    document: dict[str, Any] | None, caller: Principal, action: str, resource: str, context: Context | None = None
+) -> tuple[Decision, dict[str, Any] | None]:
+    """A resource policy's decision for `caller`: `evaluate` over only the statements whose Principal names it.
+    An Allow whose Principal is only the caller's account grants nothing by itself in that account (AWS: it
+    delegates to the account's identity policies); a Deny that names the account still denies."""
+    if not document:
+        return Decision.IMPLICIT_DENY, None
+    picked = []
+    for statement in statements(document):
+        if not principal_matches(statement, caller):
+            continue
+        if statement.get("Effect") == "Allow" and caller.service is None and _account_only(statement, caller):
+            continue
+        picked.append(statement)
+    return evaluate([{"Statement": picked}], action, resource, context)
+
+
+def _account_only(statement: dict[str, Any], caller: Principal) -> bool:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return False
+    named = [str(v) for v in _values(principal.get("AWS"))]
+    account = caller.account
+    return bool(named) and all(v in (account, f"arn:aws:iam::{account}:root") for v in named)

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import mktime_tz, parsedate_tz
 from enum import Enum
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
@@ -35,6 +36,8 @@ from botocore.utils import normalize_url_path
 from lamina.api.messages import Request
 from lamina.api.protocols.rest_xml import virtual_bucket
 from lamina.auth import sigv2_query
+from lamina.auth.chunk_signatures import SIGNED_PAYLOAD, SIGNED_PAYLOAD_TRAILER, ChunkChain
+from lamina.auth.hmac_key import HmacKey
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 SKEW_SECONDS = 15 * 60
@@ -198,19 +201,35 @@ def _signed(
     expires: int,
     token: str | None,
 ) -> Signed:
+    key, date, region, service = _scope(credential)
+    if not _AMZ_DATE.fullmatch(amz_date):
+        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
+    return Signed(key, date, region, service, _names(signed_headers), signature, amz_date, presigned, expires, token)
+
+
+# A caller sends the same credential and signed-header list with every request of the day: parsed once each.
+@lru_cache(maxsize=1024)
+def _scope(credential: str) -> tuple[str, str, str, str]:
     scope = credential.split("/")
     if len(scope) != 5 or scope[4] != "aws4_request" or not scope[0]:
         raise _incomplete(
             f"Credential should be scoped to a valid region. Credential must have exactly 5 slash-delimited elements, "
             f"e.g. keyid/date/region/service/term, got '{credential}'"
         )
-    key, date, region, service, _ = scope
-    if not _AMZ_DATE.fullmatch(amz_date):
-        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'.")
+    return scope[0], scope[1], scope[2], scope[3]
+
+
+@lru_cache(maxsize=256)
+def _names(signed_headers: str) -> tuple[str, ...]:
     names = tuple(signed_headers.split(";"))
     if "host" not in names:
         raise _incomplete("'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.")
-    return Signed(key, date, region, service, names, signature, amz_date, presigned, expires, token)
+    return names
+
+
+@lru_cache(maxsize=256)
+def _valid_region(region: str) -> bool:
+    return _REGION.fullmatch(region) is not None
 
 
 class Verifier:
@@ -219,16 +238,19 @@ class Verifier:
     def __init__(self, lookup: KeyLookup, now: Callable[[], float] | None = None) -> None:
         self._lookup = lookup
         self._now = now or time.time
-        self._keys: dict[tuple[str, str, str, str], bytes] = {}
+        self._keys: dict[tuple[str, str, str, str], HmacKey] = {}
 
     def signing_key(self, secret: str, date: str, region: str, service: str) -> bytes:
+        return self._signing_key(secret, date, region, service).key
+
+    def _signing_key(self, secret: str, date: str, region: str, service: str) -> HmacKey:
         cache_key = (secret, date, region, service)
         found = self._keys.get(cache_key)
         if found is None:
             k = hmac.digest(("AWS4" + secret).encode(), date.encode(), "sha256")
             k = hmac.digest(k, region.encode(), "sha256")
             k = hmac.digest(k, service.encode(), "sha256")
-            found = hmac.digest(k, b"aws4_request", "sha256")
+            found = HmacKey(hmac.digest(k, b"aws4_request", "sha256"))
             if len(self._keys) >= 4096:
                 self._keys.clear()
             self._keys[cache_key] = found
@@ -244,7 +266,7 @@ class Verifier:
         secret = self._lookup(signed.access_key_id)
         if secret is None:
             raise AuthFailure(Failure.UNKNOWN_KEY, INVALID_TOKEN)
-        if not _REGION.fullmatch(signed.region):
+        if not _valid_region(signed.region):
             raise AuthFailure(Failure.SIGNATURE, "Credential should be scoped to a valid region.")
         if signed.service != service:
             raise AuthFailure(Failure.SIGNATURE, f"Credential should be scoped to correct service: '{service}'.")
@@ -266,6 +288,14 @@ class Verifier:
             raise AuthFailure(Failure.EXPIRED_TOKEN, EXPIRED_TOKEN)
         if not secret.active:
             raise AuthFailure(Failure.INACTIVE_KEY, INVALID_TOKEN)
+        streaming = request.headers.get("x-amz-content-sha256")
+        if streaming in (SIGNED_PAYLOAD, SIGNED_PAYLOAD_TRAILER) and not signed.presigned:
+            # the header signed the request; each chunk's signature chains on from it (checked as S3 reads them)
+            key = self.signing_key(secret.secret_access_key, signed.date, signed.region, signed.service)
+            scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
+            request.chunk_chain = ChunkChain(
+                key, signed.amz_date, scope, signed.signature, streaming == SIGNED_PAYLOAD_TRAILER
+            )
         return secret
 
     def _verify_sigv2(self, request: Request) -> Secret:
@@ -280,14 +310,7 @@ class Verifier:
         return secret
 
     def _check_time(self, signed: Signed) -> None:
-        d = signed.amz_date  # YYYYMMDDTHHMMSSZ, checked by _signed
-        try:
-            stamp_time = datetime.datetime(
-                int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=_UTC
-            )
-        except ValueError:
-            raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{d}'.") from None
-        then = stamp_time.timestamp()
+        then = _epoch(signed.amz_date)
         now = self._now()
         if signed.presigned:
             if now > then + signed.expires:
@@ -316,8 +339,25 @@ class Verifier:
         canonical = canonical_request(request, signed)
         scope = f"{signed.date}/{signed.region}/{signed.service}/aws4_request"
         to_sign = f"{ALGORITHM}\n{signed.amz_date}\n{scope}\n{hashlib.sha256(canonical.encode()).hexdigest()}"
-        key = self.signing_key(secret, signed.date, signed.region, signed.service)
-        return hmac.new(key, to_sign.encode(), hashlib.sha256).hexdigest()
+        return self._signing_key(secret, signed.date, signed.region, signed.service).hexdigest(to_sign.encode())
+
+
+@lru_cache(maxsize=64)
+def _epoch(amz_date: str) -> float:
+    """YYYYMMDDTHHMMSSZ (checked by _signed) as epoch seconds; a caller's requests within a second share it."""
+    d = amz_date
+    try:
+        return datetime.datetime(
+            int(d[0:4]), int(d[4:6]), int(d[6:8]), int(d[9:11]), int(d[11:13]), int(d[13:15]), tzinfo=_UTC
+        ).timestamp()
+    except ValueError:
+        raise _incomplete(f"Date must be in ISO-8601 'basic format'. Got '{d}'.") from None
+
+
+@lru_cache(maxsize=256)
+def _header_order(signed_headers: tuple[str, ...]) -> tuple[str, ...]:
+    """The signed header names as the canonical request lists them: sorted, each once."""
+    return tuple(sorted(set(signed_headers)))
 
 
 _PATHS: dict[str, str] = {}  # request path → its canonical form (non-S3), for the paths callers repeat
@@ -339,12 +379,16 @@ def canonical_request(request: Request, signed: Signed) -> str:
     if not s3:
         path = _canonical_path(path)
     headers = request.headers
-    lines = []
-    for name in sorted(set(signed.signed_headers)):
-        if request.repeated is None or name not in request.repeated:
-            lines.append(f"{name}:{' '.join(headers.get(name, '').split())}")
-        else:
-            lines.append(f"{name}:{','.join(' '.join(v.split()) for v in request.repeated[name])}")
+    repeated = request.repeated
+    if repeated is None:  # the common request: every header sent once
+        lines = [f"{name}:{' '.join(headers.get(name, '').split())}" for name in _header_order(signed.signed_headers)]
+    else:
+        lines = [
+            f"{name}:{' '.join(headers.get(name, '').split())}"
+            if name not in repeated
+            else f"{name}:{','.join(' '.join(v.split()) for v in repeated[name])}"
+            for name in _header_order(signed.signed_headers)
+        ]
     return "\n".join(
         (
             request.method,

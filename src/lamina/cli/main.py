@@ -17,6 +17,7 @@ from lamina.auth.root_keys import root_keys
 from lamina.cli import cost, tune
 from lamina.cli.failure import describe
 from lamina.config import DEFAULT_ACCOUNT, DEFAULT_PORT, DEFAULT_REGION, Settings, default_data_dir
+from lamina.sandbox.isolation import NetworkIsolationUnavailable
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,6 +93,13 @@ def _parser() -> argparse.ArgumentParser:
         default="on",
         help="Kinesis per-shard throughput limits (ProvisionedThroughputExceededException) as AWS's (default on)",
     )
+    serve.add_argument(
+        "--function-network",
+        choices=("host", "isolated"),
+        default="host",
+        help="isolated: each execution environment gets its own network namespace that reaches only Lamina's port "
+        "(refused where namespaces are unavailable); host: functions share the host's network (default host)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     tune.add_parser(sub)
     # CloudFormation stacks on a running Lamina (cli/deploy.py)
@@ -128,6 +136,7 @@ async def _serve(settings: Settings) -> None:
     print(f"Lamina {__version__} listening on http://{settings.host}:{app.port}", flush=True)
     print(f"Data directory: {settings.data_dir}", flush=True)
     print(f"Authentication: {settings.auth}", flush=True)
+    print(f"Function network: {settings.function_network}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -183,12 +192,16 @@ def main(argv: list[str] | None = None) -> int:
         lambda_metrics=args.lambda_metrics == "on",
         auth=args.auth or "none",
         kinesis_limits=args.kinesis_limits == "on",
+        function_network=args.function_network,
         **keys,
     )
     import uvloop
 
     try:
         uvloop.run(_serve(settings))
+    except NetworkIsolationUnavailable as exc:
+        print(f"lamina: error: {exc}", file=sys.stderr, flush=True)
+        return 2
     except (OSError, sqlite3.Error) as exc:
         message = describe(exc, settings)
         if message is None:

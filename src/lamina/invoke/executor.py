@@ -286,6 +286,11 @@ class Executor:
         if self._ctx is not None:
             self._ctx.api = self._api
 
+    def require_network_namespace(self) -> None:
+        """Raises NetworkIsolationUnavailable unless environments get their own network namespace."""
+        assert self._isolation is not None, "after start"
+        isolation.require_network_namespace(self._isolation)
+
     def isolation_report(self) -> dict[str, object]:
         report: dict[str, object] = {} if self._isolation is None else self._isolation.report()
         report["zygote"] = self.settings.use_zygote

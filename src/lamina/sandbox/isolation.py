@@ -19,6 +19,20 @@ from .cgroups import CgroupLayout, CgroupVersion
 log = logging.getLogger(__name__)
 
 
+class NetworkIsolationUnavailable(RuntimeError):
+    """`--function-network isolated` on a host that cannot give environments their own network namespace:
+    Lamina refuses to start rather than run functions on the host's network unannounced."""
+
+
+def require_network_namespace(isolation: Isolation) -> None:
+    if not isolation.network_namespace:
+        why = "; ".join(isolation.reasons) or "network namespaces are unavailable"
+        raise NetworkIsolationUnavailable(
+            f"--function-network isolated needs a network namespace per execution environment (root, and a "
+            f"kernel that allows namespaces), which this host does not give ({why}); use --function-network host"
+        )
+
+
 class IsolationLevel(Enum):
     NAMESPACES = "namespaces"
     FALLBACK = "fallback"

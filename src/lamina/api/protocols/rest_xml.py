@@ -306,6 +306,8 @@ class RestXmlProtocol:
                     params[name] = request.body if request.body_stream is None else request.body_stream
                     # How the body came (aws-chunked, its trailers) is the provider's to undo; not modeled.
                     params["_headers"] = headers
+                    if request.chunk_chain is not None:  # --auth sigv4, a signed aws-chunked body
+                        params["_chunk_chain"] = request.chunk_chain
                 elif request.body:
                     params[name] = self._xml_body(member, request.body)
         return params

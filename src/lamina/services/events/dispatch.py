@@ -49,6 +49,10 @@ def _function(arn: str) -> tuple[str, str | None]:
     return arn, None
 
 
+# (queue or topic ARN, rule ARN) → why events.amazonaws.com may not deliver there (its policy), None when it may
+ResourceCheck = Callable[[str, str], str | None]
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -56,7 +60,9 @@ class Dispatcher:
         targets: dict[str, Target],
         clock: Clock,
         lambda_allowed: PolicyCheck | None = None,
+        resource_allowed: ResourceCheck | None = None,
     ) -> None:
+        self._resource_allowed = resource_allowed
         self._engine = engine
         self._targets = dict(targets)
         self._clock = clock
@@ -141,6 +147,10 @@ class Dispatcher:
                         f"the resource policy of {arn} does not allow events.amazonaws.com to invoke it from "
                         f"{doc['rule_arn']} (lambda add-permission --principal events.amazonaws.com --source-arn …)"
                     )
+            if service in ("sqs", "sns") and self._resource_allowed is not None:
+                refused = self._resource_allowed(arn, doc["rule_arn"])
+                if refused is not None:
+                    raise NoPermission(refused)
             sink = self._targets.get(service)
             if sink is None:
                 raise TargetUnavailable(f"EventBridge targets of service {service!r} are not served by Lamina")

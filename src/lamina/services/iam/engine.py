@@ -79,6 +79,7 @@ class IamEngine:
         self._policies: dict[str, Policy] = {}
         # Other holders of managed policies (users and groups: identities.py) count their attachments here.
         self.attachment_counters: list[Callable[[str], int]] = []
+        self.boundary_counters: list[Callable[[str], int]] = []  # users' boundaries (identities.py)
 
     def load(self) -> None:
         self._roles = self._store.load(ROLE_KIND)
@@ -113,8 +114,10 @@ class IamEngine:
         description: str | None = None,
         max_session: int | None = None,
         tags: list[dict[str, str]] | None = None,
+        boundary: str | None = None,
     ) -> Role:
         policy_document.check_trust_policy(trust)
+        boundary_view = self.boundary(boundary) if boundary is not None else None
         if policy_size(trust) > MAX_TRUST_BYTES:
             raise limit_exceeded(f"Cannot exceed quota for ACLSizePerRole: {MAX_TRUST_BYTES}")
         if name.lower() in self._roles:
@@ -133,8 +136,33 @@ class IamEngine:
         }
         if description is not None:
             role["Description"] = description
+        if boundary_view is not None:
+            role["PermissionsBoundary"] = boundary_view
         self._save_role(role)
         return role
+
+    # -- permissions boundaries (a managed policy capping what identity policies grant) -----------
+    def boundary(self, arn: str) -> dict[str, str]:
+        """What PermissionsBoundary shows for `arn` (NoSuchEntity / InvalidInput as AWS answers a bad ARN)."""
+        self.attachable(arn)
+        return {"PermissionsBoundaryType": "Policy", "PermissionsBoundaryArn": arn}
+
+    def set_role_boundary(self, name: str, arn: str | None) -> None:
+        role = self.role(name)
+        if arn is None:
+            if "PermissionsBoundary" in role:
+                changed = copy.deepcopy(role)
+                del changed["PermissionsBoundary"]
+                self._save_role(changed)
+            return
+        self._changed_role(name, {"PermissionsBoundary": self.boundary(arn)})
+
+    def boundary_count(self, arn: str) -> int:
+        """How many roles and users have `arn` as their permissions boundary."""
+        roles = sum(
+            1 for r in self._roles.values() if (r.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") == arn
+        )
+        return roles + sum(count(arn) for count in self.boundary_counters)
 
     def _save_role(self, role: Role) -> None:
         key = role["RoleName"].lower()
@@ -300,7 +328,7 @@ class IamEngine:
 
     def delete_policy(self, arn: str) -> None:
         policy = self._customer(arn)
-        if self.attachment_count(arn):
+        if self.attachment_count(arn) or self.boundary_count(arn):  # a boundary is in use too
             raise delete_conflict("Cannot delete a policy attached to entities.")
         if len(policy["Versions"]) > 1:
             raise delete_conflict(

@@ -54,6 +54,7 @@ class Identities:
         self._groups: dict[str, Group] = {}
         self._keys: dict[str, str] = {}  # access key id → lower-case user name
         engine.attachment_counters.append(self._attachments)
+        engine.boundary_counters.append(self._boundaries)
 
     def load(self) -> None:
         self._users = self._store.load(USER_KIND)
@@ -74,7 +75,10 @@ class Identities:
         found = [u for u in self._users.values() if u["Path"].startswith(path_prefix)]
         return sorted(found, key=lambda u: u["UserName"].lower())
 
-    def create_user(self, name: str, path: str = "/", tags: list[dict[str, str]] | None = None) -> User:
+    def create_user(
+        self, name: str, path: str = "/", tags: list[dict[str, str]] | None = None, boundary: str | None = None
+    ) -> User:
+        boundary_view = self._engine.boundary(boundary) if boundary is not None else None
         if name.lower() in self._users:
             raise already_exists(f"User with name {name} already exists.")
         user: User = {
@@ -89,8 +93,26 @@ class Identities:
             "AttachedPolicies": [],
             "Groups": [],
         }
+        if boundary_view is not None:
+            user["PermissionsBoundary"] = boundary_view
         self._save_user(user)
         return user
+
+    def set_boundary(self, name: str, arn: str | None) -> None:
+        """Put (or with None delete) the user's permissions boundary."""
+        user = self.user(name)
+        if arn is None:
+            if "PermissionsBoundary" in user:
+                changed = copy.deepcopy(user)
+                del changed["PermissionsBoundary"]
+                self._save_user(changed)
+            return
+        self._changed_user(name, {"PermissionsBoundary": self._engine.boundary(arn)})
+
+    def _boundaries(self, arn: str) -> int:
+        return sum(
+            1 for u in self._users.values() if (u.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn") == arn
+        )
 
     def _save_user(self, user: User) -> None:
         key = user["UserName"].lower()

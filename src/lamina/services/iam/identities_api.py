@@ -14,9 +14,13 @@ _GROUP_FIELDS = ("Path", "GroupName", "GroupId", "Arn", "CreateDate")
 
 
 def user_view(user: User, *, tags: bool = False) -> dict[str, Any]:
+    """A user as IAM shows it; `tags` for one user (GetUser, CreateUser), not for ListUsers, which shows
+    neither Tags nor PermissionsBoundary."""
     shown = {k: user[k] for k in _USER_FIELDS}
     if tags and user["Tags"]:
         shown["Tags"] = user["Tags"]
+    if tags and user.get("PermissionsBoundary"):
+        shown["PermissionsBoundary"] = user["PermissionsBoundary"]
     return shown
 
 
@@ -39,7 +43,9 @@ class IdentitiesApi:
 
     # -- users ----------------------------------------------------------------------------------
     def create_user(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        user = self._ids.create_user(params["UserName"], params.get("Path") or "/", params.get("Tags"))
+        user = self._ids.create_user(
+            params["UserName"], params.get("Path") or "/", params.get("Tags"), params.get("PermissionsBoundary")
+        )
         return {"User": user_view(user, tags=True)}
 
     def get_user(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -61,6 +67,12 @@ class IdentitiesApi:
 
     def delete_user(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._ids.delete_user(params["UserName"])
+
+    def put_user_permissions_boundary(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._ids.set_boundary(params["UserName"], params["PermissionsBoundary"])
+
+    def delete_user_permissions_boundary(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._ids.set_boundary(params["UserName"], None)
 
     # -- access keys ----------------------------------------------------------------------------
     def _user_name(self, ctx: CallContext, params: dict[str, Any]) -> str:

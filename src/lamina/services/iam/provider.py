@@ -37,7 +37,8 @@ def page(items: Sequence[T], params: dict[str, Any], key: Callable[[T], str], na
 
 
 def role_view(role: Role, *, listing: bool = False, last_used: bool = False) -> dict[str, Any]:
-    shown = {k: v for k, v in role.items() if k not in ("InlinePolicies", "AttachedPolicies", "Tags")}
+    hidden = ("InlinePolicies", "AttachedPolicies", "Tags", *(("PermissionsBoundary",) if listing else ()))
+    shown = {k: v for k, v in role.items() if k not in hidden}  # ListRoles shows no boundary, as AWS's
     shown["AssumeRolePolicyDocument"] = encoded(role["AssumeRolePolicyDocument"])
     if role["Tags"] and not listing:
         shown["Tags"] = role["Tags"]
@@ -59,8 +60,15 @@ class IamProvider:
             params.get("Description"),
             params.get("MaxSessionDuration"),
             params.get("Tags"),
+            params.get("PermissionsBoundary"),
         )
         return {"Role": role_view(role)}
+
+    def put_role_permissions_boundary(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._engine.set_role_boundary(params["RoleName"], params["PermissionsBoundary"])
+
+    def delete_role_permissions_boundary(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._engine.set_role_boundary(params["RoleName"], None)
 
     def get_role(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         return {"Role": role_view(self._engine.role(params["RoleName"]), last_used=True)}
@@ -132,7 +140,7 @@ class IamProvider:
     def _policy_view(self, policy: Policy, *, listing: bool = False) -> dict[str, Any]:
         shown = {k: v for k, v in policy.items() if k not in ("Versions", "NextVersion", "AwsManaged", "Tags")}
         shown["AttachmentCount"] = self._engine.attachment_count(policy["Arn"])
-        shown["PermissionsBoundaryUsageCount"] = 0
+        shown["PermissionsBoundaryUsageCount"] = self._engine.boundary_count(policy["Arn"])
         shown["IsAttachable"] = True
         if listing:
             shown.pop("Description", None)

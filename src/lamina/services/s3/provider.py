@@ -5,12 +5,14 @@ listing markers, encodings)."""
 from __future__ import annotations
 
 import base64
+import json
 import re
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote, unquote
 
 from lamina.api.protocols.rest_xml import parse_timestamp
+from lamina.auth.policy_evaluation import statements
 from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
@@ -22,6 +24,10 @@ OWNER = {"ID": "75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHECKSUM_MEMBERS = {"CRC32": "ChecksumCRC32", "CRC32C": "ChecksumCRC32C", "CRC64NVME": "ChecksumCRC64NVME",
                      "SHA1": "ChecksumSHA1", "SHA256": "ChecksumSHA256"}  # fmt: skip
+
+
+def malformed_policy() -> S3Error:
+    return S3Error("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
 
 
 def _etag_matches(condition: str, etag: str) -> bool:
@@ -86,7 +92,7 @@ def body_of(params: dict[str, Any], upload: Upload, wire: dict[str, str]) -> Bod
                 algorithm = name.removeprefix("x-amz-checksum-").upper()
                 if algorithm in _CHECKSUM_MEMBERS:
                     upload.checksums.setdefault(algorithm, None)
-        return _decoded(body, ChunkedDecoder(), upload)
+        return _decoded(body, ChunkedDecoder(params.get("_chunk_chain")), upload)
     return body
 
 
@@ -266,6 +272,34 @@ class S3Provider:
     def delete_bucket_tagging(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._engine.bucket(params["Bucket"])
         self._engine.update_bucket(params["Bucket"], tags=None)
+
+    # -- bucket policies (evaluated beside identity policies under --auth sigv4: auth/resource_policies.py) ---------
+    def put_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        name = params["Bucket"]
+        self._engine.bucket(name)
+        text = params.get("Policy") or b""
+        if not isinstance(text, bytes | str):
+            raise malformed_policy()
+        raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        try:
+            document = json.loads(raw)
+        except ValueError:
+            raise malformed_policy() from None
+        if not raw.lstrip().startswith("{") or not isinstance(document, dict):
+            raise malformed_policy()
+        if not statements(document):
+            raise S3Error("MalformedPolicy", "Missing required field Statement", 400)
+        self._engine.update_bucket(name, policy=raw)
+
+    def get_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        name = params["Bucket"]
+        policy = self._engine.bucket(name).get("policy")
+        if policy is None:
+            raise S3Error("NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=name)
+        return {"Policy": str(policy).encode()}
+
+    def delete_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._engine.update_bucket(params["Bucket"], policy=None)
 
     def put_bucket_versioning(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._engine.bucket(params["Bucket"])

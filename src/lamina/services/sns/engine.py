@@ -64,6 +64,8 @@ HTTP_TIMEOUT = 15.0
 
 # (function_arn, qualifier or None, topic_arn) → allowed?
 PolicyCheck = Callable[[str, str | None, str], bool]
+# (queue ARN, topic ARN) → why sns.amazonaws.com may not send there (the queue's policy), None when it may
+QueueCheck = Callable[[str, str], str | None]
 # (function ARN possibly qualified, payload, trace header or None) → committed async invoke
 LambdaSubmit = Callable[[str, bytes, str | None], Awaitable[None]]
 # (url, body, headers) → HTTP status; raises OSError for connection errors and timeouts
@@ -178,7 +180,9 @@ class SnsEngine:
         data_dir: Path | None = None,
         signer: Signer | None = None,
         http_post: HttpPost | None = None,
+        sqs_allowed: QueueCheck | None = None,
     ) -> None:
+        self._sqs_allowed = sqs_allowed
         self._store = store
         self._sqs = sqs
         self._clock = clock
@@ -500,6 +504,9 @@ class SnsEngine:
         await self._sqs_send(queue, sub, message)
 
     async def _sqs_send(self, queue: Queue, sub: Subscription, message: Message) -> None:
+        refused = self._sqs_allowed(queue.arn, sub.topic_arn) if self._sqs_allowed is not None else None
+        if refused is not None:
+            raise PermissionError(refused)
         attributes: dict[str, dict[str, Any]] = {}
         if sub.raw:
             body = message.text_for("sqs")

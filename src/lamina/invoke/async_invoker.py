@@ -45,6 +45,7 @@ from lamina.invoke.event_queue import EventQueue, QueuedEvent
 from lamina.invoke.executor import CapacityExceeded
 from lamina.invoke.loop_detection import LoopDetector
 from lamina.invoke.retry_policy import Condition, Outcome
+from lamina.invoke.trace_header import fields
 from lamina.store.disk_space import DiskSpace
 from lamina.types import LATEST, Invocation, InvocationResult, VersionSpec
 
@@ -277,10 +278,14 @@ class AsyncInvoker:
         spec = self._spec(config)
         attempts, throttles = event.attempts, event.throttles
         response: Response | None = None
-        trace_id = LoopDetector.trace_id(event.invoked_arn, (event.trace_header,))
+        trace_id = LoopDetector.trace_id(event.invoked_arn, (event.trace_header,), spec.tracing_mode)
+        trace_parent = fields(event.trace_header).get("Parent", "")
         try:
             result = await self._runner.invoke(
-                spec, Invocation(event.request_id, event.payload, event.invoked_arn, trace_id=trace_id)
+                spec,
+                Invocation(
+                    event.request_id, event.payload, event.invoked_arn, trace_id=trace_id, trace_parent=trace_parent
+                ),
             )
         except (CapacityExceeded, Throttled):  # no environment slot, or no concurrency lease
             outcome, throttles = Outcome.THROTTLED, throttles + 1

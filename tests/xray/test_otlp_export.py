@@ -59,7 +59,7 @@ def test_spans_are_exported_over_otlp(
     trace_hex = summary["Id"].replace("-", "")[1:]
 
     def spans() -> list[tuple[str, Any]]:
-        out = []
+        out: list[tuple[str, Any]] = []
         for request in received:
             for resource_spans in request.resource_spans:
                 service = next(

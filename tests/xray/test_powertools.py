@@ -148,7 +148,7 @@ def test_powertools_logger_metrics_and_tracer_run_unchanged(
         if not got:
             return None
         docs = [json.loads(s["Document"]) for s in got[0]["Segments"]]
-        function = next((d for d in docs if d.get("origin") == "AWS::Lambda::Function"), None)
+        function: dict[str, Any] | None = next((d for d in docs if d.get("origin") == "AWS::Lambda::Function"), None)
         if function is None:
             return None
         handler = [s for s in function.get("subsegments", []) if s["name"] == "## handler"]

@@ -22,7 +22,7 @@ class SegmentRow:
     trace_start: float  # the epoch second in the trace id
     start_time: float
     end_time: float | None  # None while in progress
-    document: str  # the JSON text
+    document: str  # the JSON text: one document, or a list of them (Lambda's two segments of one invocation)
 
 
 class TraceTables:

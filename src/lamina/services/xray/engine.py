@@ -90,8 +90,7 @@ class TraceEngine:
     def flush(self) -> None:
         invocations, self._invocations = self._invocations, []
         rows, self._rows = self._rows, []
-        for traced in invocations:
-            rows.extend(lambda_segments(traced))
+        rows.extend(lambda_segments(traced) for traced in invocations)
         self.stats["lambdaSegments"] += 2 * len(invocations)
         try:
             self._write(rows)

@@ -42,14 +42,17 @@ class OtlpExport:
     def __call__(self, rows: Sequence[SegmentRow]) -> None:
         for row in rows:
             try:
-                doc = json.loads(row.document)
+                parsed = json.loads(row.document)
                 trace_id = int(row.trace_id.replace("-", "")[1:], 16)
             except ValueError:
                 continue
-            for node, parent in _spans(doc, trace_id, doc.get("parent_id")):
-                span = self._span(node, trace_id, parent, str(doc.get("name")))
-                if span is not None:
-                    self._processor.on_end(span)
+            for doc in parsed if isinstance(parsed, list) else [parsed]:  # Lambda's two segments share a row
+                if not isinstance(doc, dict):
+                    continue
+                for node, parent in _spans(doc, trace_id, doc.get("parent_id")):
+                    span = self._span(node, trace_id, parent, str(doc.get("name")))
+                    if span is not None:
+                        self._processor.on_end(span)
 
     def _resource(self, service: str) -> Resource:
         found = self._resources.get(service)

@@ -80,69 +80,52 @@ def check(text: str) -> Checked:
     return Checked(row, doc)
 
 
-def lambda_segments(traced: TracedInvocation) -> list[SegmentRow]:
-    """The AWS::Lambda and AWS::Lambda::Function segments of one sampled invocation."""
+def lambda_segments(traced: TracedInvocation) -> SegmentRow:
+    """The AWS::Lambda and AWS::Lambda::Function segments of one sampled invocation, as one row whose document is
+    the JSON list of both (one row per invocation: half the writes; `traces.Trace.assemble` reads lists).
+
+    Written as text from templates, not built as dicts and dumped: this runs for every sampled invocation, and
+    every name in it (function names, ARNs, request ids, hex ids) needs no JSON escaping; only an error's cause
+    goes through `json.dumps`."""
     spec, invocation = traced.spec, traced.invocation
     header = fields(invocation.trace_id)
     trace_id = header.get("Root", "")
     function_id = header.get("Parent", "") or new_id()
     service_id = new_id()
-    init_s = (traced.init_ms or 0.0) / 1000.0
-    begin = traced.started - init_s
-    request_id = invocation.request_id
-    lamina_fault = traced.error_type is not None  # timeouts, runtime exits, init failures
-    service: dict[str, Any] = {
-        "id": service_id,
-        "trace_id": trace_id,
-        "name": spec.function_name,
-        "start_time": round(begin, 6),
-        "end_time": round(traced.recorded, 6),
-        "origin": "AWS::Lambda",
-        "http": {"response": {"status": 200}},
-        "aws": {"request_id": request_id},
-    }
-    if invocation.trace_parent:
-        service["parent_id"] = invocation.trace_parent
-    if lamina_fault:
-        service["fault"] = True
-    subsegments: list[dict[str, Any]] = []
-    arn = invocation.invoked_arn
+    begin = traced.started - (traced.init_ms or 0.0) / 1000.0
+    started, ended, recorded = traced.started, traced.ended, traced.recorded
+    name, arn, request_id = spec.function_name, invocation.invoked_arn, invocation.request_id
+    common = f'"trace_id": "{trace_id}", "name": "{name}", "start_time": {begin:.6f}, "end_time": {recorded:.6f}'
+    parent = f', "parent_id": "{invocation.trace_parent}"' if invocation.trace_parent else ""
+    lamina_fault = ', "fault": true' if traced.error_type is not None else ""  # timeouts, exits, init failures
+    service = (
+        f'{{"id": "{service_id}", {common}{parent}, "origin": "AWS::Lambda", '
+        f'"http": {{"response": {{"status": 200}}}}, "aws": {{"request_id": "{request_id}"}}{lamina_fault}}}'
+    )
+    aws = f'"aws": {{"function_arn": "{arn}"}}'
+    subsegments = []
     if traced.init_ms is not None:
-        subsegments.append(_sub("Initialization", begin, traced.started, {"function_arn": arn}))
-    invocation_sub = _sub("Invocation", traced.started, traced.ended, {"function_arn": arn})
+        subsegments.append(
+            f'{{"id": "{new_id()}", "name": "Initialization", "start_time": {begin:.6f}, '
+            f'"end_time": {started:.6f}, {aws}}}'
+        )
+    failure = ""
     if traced.function_error is not None:
-        invocation_sub["fault"] = True
-        invocation_sub["cause"] = _cause(traced)
-    subsegments.append(invocation_sub)
-    subsegments.append(_sub("Overhead", traced.ended, traced.recorded, {"function_arn": arn}))
-    function: dict[str, Any] = {
-        "id": function_id,
-        "trace_id": trace_id,
-        "parent_id": service_id,
-        "name": spec.function_name,
-        "start_time": round(begin, 6),
-        "end_time": round(traced.recorded, 6),
-        "origin": "AWS::Lambda::Function",
-        "aws": {
-            "function_arn": arn,
-            "resource_names": [spec.function_name],
-            "account_id": spec.account_id,
-            "request_id": request_id,
-        },
-        "subsegments": subsegments,
-    }
-    if traced.function_error is not None:
-        function["fault"] = True
-        function["cause"] = invocation_sub["cause"]
-    trace_start = float(int(trace_id[2:10], 16)) if TRACE_ID.fullmatch(trace_id) else traced.started
-    return [
-        SegmentRow(trace_id, service_id, trace_start, begin, traced.recorded, json.dumps(service)),
-        SegmentRow(trace_id, function_id, trace_start, begin, traced.recorded, json.dumps(function)),
-    ]
-
-
-def _sub(name: str, start: float, end: float, aws: dict[str, Any]) -> dict[str, Any]:
-    return {"id": new_id(), "name": name, "start_time": round(start, 6), "end_time": round(end, 6), "aws": aws}
+        failure = f', "fault": true, "cause": {json.dumps(_cause(traced))}'
+    subsegments.append(
+        f'{{"id": "{new_id()}", "name": "Invocation", "start_time": {started:.6f}, "end_time": {ended:.6f}, '
+        f"{aws}{failure}}}"
+    )
+    subsegments.append(
+        f'{{"id": "{new_id()}", "name": "Overhead", "start_time": {ended:.6f}, "end_time": {recorded:.6f}, {aws}}}'
+    )
+    function = (
+        f'{{"id": "{function_id}", {common}, "parent_id": "{service_id}", "origin": "AWS::Lambda::Function", '
+        f'"aws": {{"function_arn": "{arn}", "resource_names": ["{name}"], "account_id": "{spec.account_id}", '
+        f'"request_id": "{request_id}"}}{failure}, "subsegments": [{", ".join(subsegments)}]}}'
+    )
+    trace_start = float(int(trace_id[2:10], 16)) if TRACE_ID.fullmatch(trace_id) else started
+    return SegmentRow(trace_id, function_id, trace_start, begin, recorded, f"[{service}, {function}]")
 
 
 def _cause(traced: TracedInvocation) -> dict[str, Any]:

@@ -27,6 +27,8 @@ class Trace:
                 continue
             if isinstance(doc, dict):
                 parsed.append(doc)
+            elif isinstance(doc, list):  # Lambda's two segments of one invocation, stored as one row
+                parsed.extend(d for d in doc if isinstance(d, dict))
         nodes: dict[str, dict[str, Any]] = {}
         for doc in parsed:
             for node in _walk(doc):

@@ -121,20 +121,7 @@ def hook_cost(calls: int) -> None:
         arn = "arn:aws:lambda:us-east-1:000000000000:function:obs"
         spec = VersionSpec("obs", arn, "$LATEST", "python3.12", "app.handler", Path(d), tracing_mode="Active")
         now = time.time()
-        records = [
-            TracedInvocation(
-                spec,
-                Invocation(f"r{i}", b"{}", arn, trace_id=for_invocation("Active")[0]),
-                now,
-                now + 0.001,
-                now + 0.0011,
-                None,
-                None,
-                None,
-                b"null",
-            )  # fmt: skip
-            for i in range(calls)
-        ]
+        records = [_record(spec, arn, f"r{i}", now) for i in range(calls)]
         t = time.perf_counter()
         for record in records:
             engine.traced(record)

@@ -249,3 +249,41 @@ def test_service_graph_links_client_lambda_and_function(
     clients = [s for s in services if s.get("Type") == "client"]
     assert any(service["ReferenceId"] in {e["ReferenceId"] for e in c["Edges"]} for c in clients)
     assert service["SummaryStatistics"]["TotalCount"] >= 1
+
+
+def test_destination_message_carries_the_trace(
+    lamina: LaminaProcess, lambda_client: Any, xray: Any, traced_function: str
+) -> None:
+    sqs = lamina.client("sqs")
+    queue = sqs.create_queue(QueueName=f"{traced_function}-done")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=traced_function, DestinationConfig={"OnSuccess": {"Destination": arn}}
+    )
+    root = f"1-{int(time.time()):08x}-{'12' * 12}"
+
+    def add_header(request: Any, **_: Any) -> None:
+        request.headers["X-Amzn-Trace-Id"] = f"Root={root};Parent=3333333333333333;Sampled=1"
+
+    lambda_client.meta.events.register("before-sign.lambda.Invoke", add_header)
+    try:
+        lambda_client.invoke(FunctionName=traced_function, InvocationType="Event")
+    finally:
+        lambda_client.meta.events.unregister("before-sign.lambda.Invoke", add_header)
+    try:
+
+        def message() -> list[dict[str, Any]]:
+            got: list[dict[str, Any]] = sqs.receive_message(
+                QueueUrl=queue, WaitTimeSeconds=1, MessageSystemAttributeNames=["AWSTraceHeader"]
+            ).get("Messages", [])
+            return got
+
+        (got,) = wait_for(message, timeout=30)
+        header = got["Attributes"]["AWSTraceHeader"]
+        assert _root(header) == root and header.endswith("Sampled=1") and "Lineage" not in header
+        # its Parent is the function segment of the invocation whose outcome it is
+        docs = [json.loads(s["Document"]) for s in xray.batch_get_traces(TraceIds=[root])["Traces"][0]["Segments"]]
+        function = next(d for d in docs if d["origin"] == "AWS::Lambda::Function")
+        assert dict(p.split("=", 1) for p in header.split(";"))["Parent"] == function["id"]
+    finally:
+        sqs.delete_queue(QueueUrl=queue)

@@ -317,7 +317,7 @@ class AsyncInvoker:
             status = 429 if outcome is Outcome.THROTTLED else 500
             response = self._last_response(replace(event, last_response=last), config, status)
         await self._finish(
-            replace(event, attempts=attempts, throttles=throttles), ref, config, decision.condition, response
+            replace(event, attempts=attempts, throttles=throttles), ref, config, decision.condition, response, trace_id
         )
 
     def _spec(self, config: FunctionConfig) -> VersionSpec:
@@ -338,9 +338,17 @@ class AsyncInvoker:
 
     # -- outcomes -------------------------------------------------------------------------------
     async def _finish(
-        self, event: QueuedEvent, ref: FunctionRef, config: FunctionConfig, condition: Condition, response: Response
+        self,
+        event: QueuedEvent,
+        ref: FunctionRef,
+        config: FunctionConfig,
+        condition: Condition,
+        response: Response,
+        trace_id: str = "",
     ) -> None:
-        """Routes the final outcome, then completes the event (so a crash in between delivers it again)."""
+        """Routes the final outcome, then completes the event (so a crash in between delivers it again). The
+        destinations get the last attempt's trace (`trace_id`) without its recursion lineage."""
+        trace = trace_id.split(";Lineage=", 1)[0] or None
         invoke_config = self._configs.lookup(ref.region, ref.name, ref.qualifier)
         function_arn = ref.qualified_arn if ref.qualifier else f"{ref.arn}:{LATEST}"
         record = destination_record(
@@ -357,7 +365,9 @@ class AsyncInvoker:
             self.stats["succeeded"] += 1
             if invoke_config and invoke_config.on_success:
                 await self.destinations.deliver(
-                    Delivery(invoke_config.on_success, body, "OnSuccess", function_arn, event.request_id)
+                    Delivery(
+                        invoke_config.on_success, body, "OnSuccess", function_arn, event.request_id, trace_header=trace
+                    )
                 )
         else:
             self.stats[condition.value] += 1
@@ -367,7 +377,9 @@ class AsyncInvoker:
             if invoke_config and invoke_config.on_failure:
                 routed = True
                 await self.destinations.deliver(
-                    Delivery(invoke_config.on_failure, body, "OnFailure", function_arn, event.request_id)
+                    Delivery(
+                        invoke_config.on_failure, body, "OnFailure", function_arn, event.request_id, trace_header=trace
+                    )
                 )
             if config.dead_letter_target:
                 routed = True
@@ -380,6 +392,7 @@ class AsyncInvoker:
                         function_arn,
                         event.request_id,
                         attributes,
+                        trace_header=trace,
                     )
                 )
             if not routed:

@@ -10,7 +10,6 @@ ERROR status. The SDK's batch processor sends them from its own thread, so the w
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -22,6 +21,7 @@ from opentelemetry.sdk.util.instrumentation import InstrumentationScope
 from opentelemetry.trace import SpanContext, SpanKind, Status, StatusCode, TraceFlags
 
 from lamina import __version__
+from lamina.services.xray.segments import documents_of
 from lamina.store.traces_sqlite import SegmentRow
 
 _SCOPE = InstrumentationScope("lamina.xray", __version__)
@@ -42,13 +42,10 @@ class OtlpExport:
     def __call__(self, rows: Sequence[SegmentRow]) -> None:
         for row in rows:
             try:
-                parsed = json.loads(row.document)
                 trace_id = int(row.trace_id.replace("-", "")[1:], 16)
             except ValueError:
                 continue
-            for doc in parsed if isinstance(parsed, list) else [parsed]:  # Lambda's two segments share a row
-                if not isinstance(doc, dict):
-                    continue
+            for doc in documents_of(row.document):  # Lambda's two segments of an invocation share a row
                 for node, parent in _spans(doc, trace_id, doc.get("parent_id")):
                     span = self._span(node, trace_id, parent, str(doc.get("name")))
                     if span is not None:

@@ -4,12 +4,12 @@ BatchGetTraces shows them), the facts a summary and a filter need, and the servi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from lamina.services.xray.filter_expressions import TraceFacts
+from lamina.services.xray.segments import documents_of
 
 
 @dataclass
@@ -21,14 +21,7 @@ class Trace:
     def assemble(trace_id: str, documents: Iterable[tuple[str, str]]) -> Trace:
         parsed: list[dict[str, Any]] = []
         for _sid, text in documents:
-            try:
-                doc = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(doc, dict):
-                parsed.append(doc)
-            elif isinstance(doc, list):  # Lambda's two segments of one invocation, stored as one row
-                parsed.extend(d for d in doc if isinstance(d, dict))
+            parsed.extend(documents_of(text))
         nodes: dict[str, dict[str, Any]] = {}
         for doc in parsed:
             for node in _walk(doc):

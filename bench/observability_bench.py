@@ -1,14 +1,17 @@
 """Observability: what logs, metrics and tracing together cost the warm invoke path.
 
-* warm invoke throughput and p50/p99 latency of one Python handler on two servers in the same run, measured in
-  alternating rounds so load from elsewhere falls on both alike:
-  - "on": `lamina serve` as shipped (AWS/Lambda metrics on, X-Ray on), the function with TracingConfig Active (every
-    invocation sampled: Lambda's two segments written) and one log line printed per invocation;
-  - "off": `--lambda-metrics off --tracing off`, the same function told not to print. Lamina's platform lines
-    (START/END/REPORT) cannot be switched off, so they are written on both: the "off" figure still pays for them.
+* warm invoke throughput and p50/p99 latency of one Python handler (TracingConfig Active: every invocation
+  sampled) on three servers in the same run, measured in alternating rounds so load from elsewhere falls on all
+  alike:
+  - "off": `--lambda-metrics off --tracing off`, the function prints nothing. Lamina's platform lines
+    (START/END/REPORT) cannot be switched off: they are written here too;
+  - "on": `lamina serve` as shipped (AWS/Lambda metrics, X-Ray segments: Lambda's two per invocation), the same
+    quiet function;
+  - "on+log line": the same server, the function printing one line per invocation (captured from its stdout into
+    CloudWatch Logs): what a function's own logging adds.
 * the invoke path's tracing hook alone (TraceEngine.traced) and the writer's cost per traced invocation (building
-  the two segments and committing them), in-process: the figures that stay meaningful when the machine is too busy
-  for the throughput comparison to be within noise.
+  the row and committing it), in-process: the figures that stay meaningful when the machine is too busy for the
+  throughput comparison to be within noise.
 
   .venv/bin/python bench/observability_bench.py [--rounds 4] [--seconds 3]
 """
@@ -64,49 +67,52 @@ def _rate(port: int, body: bytes, seconds: float) -> tuple[float, list[float]]:
     return len(samples) / seconds, samples
 
 
-BODIES = {"on": b'{"n": 1}', "off": b'{"quiet": true}'}
+# name → (serve flags, the event: whether the function prints a line)
+VARIANTS = {
+    "off": (("--lambda-metrics", "off", "--tracing", "off"), b'{"quiet": true}'),
+    "on": ((), b'{"quiet": true}'),
+    "on+log line": ((), b'{"n": 1}'),
+}
 
 
 def invoke_overhead(rounds: int, seconds: float) -> None:
-    with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-        servers = {
-            "on": LaminaProcess(Path(a)).start(),
-            "off": LaminaProcess(Path(b), "--lambda-metrics", "off", "--tracing", "off").start(),
-        }
-        try:
-            for server in servers.values():
-                server.client().create_function(
-                    FunctionName="obs", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                    Code={"ZipFile": _zip()}, TracingConfig={"Mode": "Active"},
-                )  # fmt: skip
-            for mode, server in servers.items():
-                _rate(server.port, BODIES[mode], 1.0)  # warm
-            rates: dict[str, list[float]] = {"on": [], "off": []}
-            latencies: dict[str, list[float]] = {"on": [], "off": []}
-            for _ in range(rounds):
-                for mode in ("on", "off"):
-                    rate, samples = _rate(servers[mode].port, BODIES[mode], seconds)
-                    rates[mode].append(rate)
-                    latencies[mode].extend(samples)
-            for mode in ("on", "off"):
-                print(
-                    f"warm invoke, logs+metrics+tracing {mode:>3}: {statistics.median(rates[mode]):8.0f} invokes/s "
-                    f"(median of {rounds} rounds), p50 {_pct(latencies[mode], 0.5):.3f} ms, "
-                    f"p99 {_pct(latencies[mode], 0.99):.3f} ms"
-                )
-            ratio = statistics.median(rates["on"]) / statistics.median(rates["off"])
-            p50 = _pct(latencies["on"], 0.5) / _pct(latencies["off"], 0.5)
-            print(f"throughput on / off: {ratio:.3f} (cost {100 * (1 - ratio):.1f}%, target <= 10%)")
-            print(f"p50 latency on / off: {p50:.3f}")
-            xray = servers["on"].client("xray")
-            got = xray.get_trace_summaries(StartTime=time.time() - 3600, EndTime=time.time() + 60)
+    folders = [tempfile.TemporaryDirectory() for _ in VARIANTS]
+    servers: dict[str, LaminaProcess] = {}
+    try:
+        for (name, (flags, body)), folder in zip(VARIANTS.items(), folders, strict=True):
+            server = servers[name] = LaminaProcess(Path(folder.name), *flags).start()
+            server.client().create_function(
+                FunctionName="obs", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                Code={"ZipFile": _zip()}, TracingConfig={"Mode": "Active"},
+            )  # fmt: skip
+            _rate(server.port, body, 1.0)  # warm
+        rates: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        latencies: dict[str, list[float]] = {name: [] for name in VARIANTS}
+        for _ in range(rounds):
+            for name, (_flags, body) in VARIANTS.items():
+                rate, samples = _rate(servers[name].port, body, seconds)
+                rates[name].append(rate)
+                latencies[name].extend(samples)
+        for name in VARIANTS:
             print(
-                f"traces the on server recorded: {got['TracesProcessedCount']} looked at "
-                f"(a summaries answer reads at most 1000)"
+                f"warm invoke, observability {name:>11}: {statistics.median(rates[name]):8.0f} invokes/s (median of "
+                f"{rounds} rounds), p50 {_pct(latencies[name], 0.5):.3f} ms, p99 {_pct(latencies[name], 0.99):.3f} ms"
             )
-        finally:
-            for server in servers.values():
-                server.stop()
+        base_rate, base_p50 = statistics.median(rates["off"]), _pct(latencies["off"], 0.5)
+        for name in ("on", "on+log line"):
+            ratio = statistics.median(rates[name]) / base_rate
+            print(
+                f"{name} / off: throughput {ratio:.3f} (cost {100 * (1 - ratio):.1f}%, target <= 10%), "
+                f"p50 latency {_pct(latencies[name], 0.5) / base_p50:.3f}"
+            )
+        xray = servers["on"].client("xray")
+        got = xray.get_trace_summaries(StartTime=time.time() - 3600, EndTime=time.time() + 60)
+        print(f"traces the on server recorded: {got['TracesProcessedCount']} looked at (one answer reads <= 1000)")
+    finally:
+        for server in servers.values():
+            server.stop()
+        for folder in folders:
+            folder.cleanup()
 
 
 def _record(spec: VersionSpec, arn: str, request_id: str, now: float) -> TracedInvocation:

@@ -139,6 +139,9 @@ from lamina.services.sqs.query_model import NO_DETAIL, QUERY_MESSAGES, query_mod
 from lamina.services.sts.engine import KnownRole, StsEngine
 from lamina.services.sts.function_credentials import FunctionRoleCredentials
 from lamina.services.sts.provider import StsProvider
+from lamina.services.xray.daemon import XrayDaemon
+from lamina.services.xray.engine import TraceEngine
+from lamina.services.xray.provider import XrayProvider
 from lamina.sources.sqs_poller import SqsPollers
 from lamina.sources.stream_poller import StreamPollers
 from lamina.sources.stream_source import StreamSource
@@ -151,6 +154,7 @@ from lamina.store.kinesis_sqlite import KinesisStore
 from lamina.store.metrics_sqlite import MetricTables
 from lamina.store.s3_sqlite import S3Store
 from lamina.store.sqs_sqlite import SqsStore
+from lamina.store.traces_sqlite import TraceTables
 
 log = logging.getLogger(__name__)
 
@@ -618,6 +622,23 @@ class Lamina:
         cloudwatch_providers = (CloudWatchProvider(self.metrics), AlarmsProvider(self.alarms))
         cloudwatch_service = bind_service("cloudwatch", *cloudwatch_providers)  # json: what botocore 1.44 sends
         cloudwatch_service.cbor_twin = bind_service("cloudwatch", *cloudwatch_providers, cbor=True)
+        # X-Ray: segments in migration 0014's table. Sampled invocations (TracingConfig Active, or a caller's
+        # Sampled=1) get Lambda's own segments from the executor's hook, written by the engine's writer thread; the
+        # X-Ray SDK in functions sends its subsegments to the daemon's UDP endpoint (AWS_XRAY_DAEMON_ADDRESS).
+        self.traces = TraceEngine(
+            TraceTables(settings.data_dir / "lamina.db", settings.sqlite_synchronous), self.clock, settings.account_id
+        )
+        self.xray_daemon = XrayDaemon(self.traces)
+        if settings.tracing:
+            self.executor.on_traced = self.traces.traced
+        if settings.otlp_endpoint:
+            from lamina.services.xray.otlp_export import OtlpExport  # the OpenTelemetry SDK only when asked for
+
+            self.otlp: OtlpExport | None = OtlpExport(settings.otlp_endpoint)
+            self.traces.exporters.append(self.otlp)
+        else:
+            self.otlp = None
+        xray_service = bind_service("xray", XrayProvider(self.traces))
         # --auth sigv4: the gateway verifies every API request's signature (auth/sigv4.py) against the root pair
         # and STS's sessions before routing it; with --auth none nothing changes.
         self.verifier: Verifier | None = None
@@ -682,6 +703,7 @@ class Lamina:
                 kinesis_service,
                 cloudwatch_service,
                 s3_service,
+                xray_service,
             ],
             settings.region,
             settings.account_id,
@@ -724,6 +746,10 @@ class Lamina:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
+        if self.settings.tracing:  # before any environment starts: they are told its address
+            await self.xray_daemon.start(self.settings.host, self.settings.port)
+            self.executor.xray_daemon = self.xray_daemon.address
+        self.traces.start()  # the writer and the retention sweeper
         await self.executor.start()
         if self.settings.function_network == "isolated":
             self.executor.require_network_namespace()  # refused, never quietly on the host's network
@@ -955,6 +981,10 @@ class Lamina:
         await self.dynamodb.close()
         await self.kinesis.close()
         await self.metrics.close()
+        self.xray_daemon.close()
+        await self.traces.close()
+        if self.otlp is not None:
+            self.otlp.shutdown()  # what the batch processor still holds goes out
         await self.sqs_store.close()
         self.s3_store.close()
         self.store.close()
@@ -1011,6 +1041,7 @@ class Lamina:
                 "dynamodbstreams": "running",
                 "kinesis": "running",
                 "cloudwatch": "running",
+                "xray": "running",
             },
             "schedules": self.scheduler.stats(),
             "isolation": self.executor.isolation_report(),
@@ -1046,6 +1077,7 @@ class Lamina:
                 "alarmNotificationFailures": self.alarms.failed_notifications,
                 "retentionSweptPoints": self.metrics.swept_points,
             },
+            "xray": {**self.traces.stats, **self.xray_daemon.stats, "daemonAddress": self.xray_daemon.address},
         }
 
     def _code_zip(self, location: str) -> bytes | None:

@@ -48,6 +48,11 @@ class Settings:
     # --lambda-metrics off: no AWS/Lambda metrics or Prometheus invocation counters (the invoke path's hooks are
     # not installed; bench/metrics_bench.py measures their cost against this).
     lambda_metrics: bool = True
+    # --tracing off: no X-Ray segments for sampled invocations and no daemon endpoint (the invoke path's hook is not
+    # installed; bench/observability_bench.py measures the cost against this). Trace headers are still handed on.
+    tracing: bool = True
+    # --otlp-endpoint URL: the same spans also exported over OTLP/HTTP (services/xray/otlp_export.py).
+    otlp_endpoint: str | None = None
     # --auth: "none" (any caller is the account's root, as before) or "sigv4" (every API request must be signed
     # with a key Lamina knows: the root pair above, STS sessions, IAM users' access keys).
     auth: str = "none"

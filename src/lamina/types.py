@@ -41,6 +41,7 @@ class VersionSpec:
     application_log_level: str | None = None  # LoggingConfig, JSON format only (AWS_LAMBDA_LOG_LEVEL)
     system_log_level: str | None = None  # LoggingConfig, JSON format only (platform lines, logs/platform_lines.py)
     config_key: str = ""
+    tracing_mode: str = "PassThrough"  # TracingConfig.Mode: Active samples every invocation (invoke/trace_header.py)
 
 
 class ResponseSink(Protocol):
@@ -66,6 +67,7 @@ class Invocation:
     client_context: str | None = None  # decoded JSON text, if the caller sent one
     cognito_identity: str | None = None
     trace_id: str = ""
+    trace_parent: str = ""  # the caller's segment id from its X-Amzn-Trace-Id: the AWS::Lambda segment's parent
     tail_logs: bool = False
     # Set for a streaming invoke: a streaming response's chunks go here as they arrive, not into the
     # result's payload (a buffered response still comes back whole in the result).
@@ -84,6 +86,22 @@ class InvocationResult:
     duration_ms: float = 0.0
     init_duration_ms: float | None = None
     extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TracedInvocation:
+    """A sampled invocation as the environment recorded it: what Lambda's own X-Ray segments are made of
+    (services/xray/segments.py). Times are epoch seconds."""
+
+    spec: VersionSpec
+    invocation: Invocation
+    started: float  # the event handed to the runtime
+    ended: float  # its reply (or timeout, or exit)
+    recorded: float  # END and REPORT written: the end of Lambda's overhead
+    init_ms: float | None  # a cold start's Init Duration
+    function_error: str | None
+    error_type: str | None  # Lambda's (Sandbox.Timedout, Runtime.ExitError...) or None for the function's own
+    payload: bytes  # the response, or the error document when function_error is set
 
 
 @dataclass(frozen=True)

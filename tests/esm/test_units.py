@@ -118,8 +118,9 @@ class FakeRunner:
 
 def _functions() -> Any:
     config = SimpleNamespace(state=State.ACTIVE)
+    spec = SimpleNamespace(tracing_mode="PassThrough")  # what the poller reads of the version's spec
     return SimpleNamespace(
-        resolve=lambda *a, **k: object(), invocation_target=lambda ref: config, cached_spec=lambda c: None
+        resolve=lambda *a, **k: object(), invocation_target=lambda ref: config, cached_spec=lambda c: spec
     )
 
 

@@ -129,9 +129,10 @@ def test_distinct_well_formed_credentials_and_aws_variables(
     assert re.fullmatch(r"[A-Za-z0-9+/]{40}", first["AWS_SECRET_ACCESS_KEY"])
     assert len(first["AWS_SESSION_TOKEN"]) > 300 and first["AWS_SESSION_TOKEN"].startswith("IQoJb3JpZ2luX2Vj")
     expected = {
-        "_AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129",
-        "_AWS_XRAY_DAEMON_PORT": "2000",
-        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        # Lamina's own daemon endpoint (services/xray/daemon.py), where AWS has 169.254.79.129:2000
+        "_AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1",
+        "_AWS_XRAY_DAEMON_PORT": first["_AWS_XRAY_DAEMON_PORT"],
+        "AWS_XRAY_DAEMON_ADDRESS": f"127.0.0.1:{first['_AWS_XRAY_DAEMON_PORT']}",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
         "PWD": "/var/task",
         "SHLVL": "0",

@@ -110,7 +110,7 @@ def test_poller_stops_only_the_looping_message_of_a_batch(tmp_path: Path) -> Non
         functions = SimpleNamespace(
             resolve=lambda *a, **k: object(),
             invocation_target=lambda ref: SimpleNamespace(state=State.ACTIVE),
-            cached_spec=lambda c: None,
+            cached_spec=lambda c: SimpleNamespace(tracing_mode="PassThrough"),  # what the poller reads of it
         )
         poller = SqsPoller(mapping, engine, cast(Any, functions), runner, clock, loops=detector)
         poller.start()

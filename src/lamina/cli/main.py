@@ -82,6 +82,18 @@ def _parser() -> argparse.ArgumentParser:
         help="count invocations for the AWS/Lambda CloudWatch metrics and GET /metrics (default on)",
     )
     serve.add_argument(
+        "--tracing",
+        choices=("on", "off"),
+        default="on",
+        help="record X-Ray segments of sampled invocations and listen as the X-Ray daemon (default on)",
+    )
+    serve.add_argument(
+        "--otlp-endpoint",
+        default=None,
+        metavar="URL",
+        help="also export the X-Ray spans over OTLP/HTTP to URL (e.g. http://localhost:4318/v1/traces)",
+    )
+    serve.add_argument(
         "--auth",
         choices=("none", "sigv4"),
         default=None,
@@ -190,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         max_environment_pids=args.max_environment_pids,
         strict_iam=args.strict_iam,
         lambda_metrics=args.lambda_metrics == "on",
+        tracing=args.tracing == "on",
+        otlp_endpoint=args.otlp_endpoint,
         auth=args.auth or "none",
         kinesis_limits=args.kinesis_limits == "on",
         function_network=args.function_network,

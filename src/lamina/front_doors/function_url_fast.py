@@ -23,8 +23,8 @@ from lamina.functions.control import FunctionService
 from lamina.functions.states import State
 from lamina.invoke.concurrency import ConcurrencyLedger
 from lamina.invoke.executor import Executor
+from lamina.invoke.trace_header import for_invocation
 from lamina.sandbox.runtime_api import RuntimeReply
-from lamina.services.lambda_.invocation import new_trace_id
 from lamina.types import Invocation
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,8 @@ class FastUrl:
         self.taken += 1
         request_id = request.request_id = new_request_id()
         payload = door.event(admitted, request_id)
-        invocation = Invocation(request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=new_trace_id())
+        trace_id, _ = for_invocation(spec.tracing_mode)
+        invocation = Invocation(request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=trace_id)
         executor = self._executor
         answered = False
 

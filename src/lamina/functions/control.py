@@ -229,6 +229,7 @@ class FunctionService:
             application_log_level=config.logging_config.get("ApplicationLogLevel"),
             system_log_level=config.logging_config.get("SystemLogLevel"),
             config_key=config.runtime_key(),
+            tracing_mode=config.tracing_mode,
         )
 
     # -- create ---------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from lamina.invoke.event_queue import EventQueue, QueuedEvent
 from lamina.invoke.executor import CapacityExceeded
 from lamina.invoke.loop_detection import LoopDetector
 from lamina.invoke.retry_policy import Condition, Outcome
+from lamina.invoke.trace_header import fields
 from lamina.store.disk_space import DiskSpace
 from lamina.types import LATEST, Invocation, InvocationResult, VersionSpec
 
@@ -280,12 +281,16 @@ class AsyncInvoker:
         spec = self._spec(config)
         attempts, throttles = event.attempts, event.throttles
         response: Response | None = None
-        trace_id = LoopDetector.trace_id(event.invoked_arn, (event.trace_header,))
+        trace_id = LoopDetector.trace_id(event.invoked_arn, (event.trace_header,), spec.tracing_mode)
+        trace_parent = fields(event.trace_header).get("Parent", "")
         if self.on_attempt is not None:
             self.on_attempt(ref.name, max(0.0, (now - event.enqueued_at) * 1000.0))
         try:
             result = await self._runner.invoke(
-                spec, Invocation(event.request_id, event.payload, event.invoked_arn, trace_id=trace_id)
+                spec,
+                Invocation(
+                    event.request_id, event.payload, event.invoked_arn, trace_id=trace_id, trace_parent=trace_parent
+                ),
             )
         except (CapacityExceeded, Throttled):  # no environment slot, or no concurrency lease
             outcome, throttles = Outcome.THROTTLED, throttles + 1
@@ -317,7 +322,7 @@ class AsyncInvoker:
             status = 429 if outcome is Outcome.THROTTLED else 500
             response = self._last_response(replace(event, last_response=last), config, status)
         await self._finish(
-            replace(event, attempts=attempts, throttles=throttles), ref, config, decision.condition, response
+            replace(event, attempts=attempts, throttles=throttles), ref, config, decision.condition, response, trace_id
         )
 
     def _spec(self, config: FunctionConfig) -> VersionSpec:
@@ -338,9 +343,17 @@ class AsyncInvoker:
 
     # -- outcomes -------------------------------------------------------------------------------
     async def _finish(
-        self, event: QueuedEvent, ref: FunctionRef, config: FunctionConfig, condition: Condition, response: Response
+        self,
+        event: QueuedEvent,
+        ref: FunctionRef,
+        config: FunctionConfig,
+        condition: Condition,
+        response: Response,
+        trace_id: str = "",
     ) -> None:
-        """Routes the final outcome, then completes the event (so a crash in between delivers it again)."""
+        """Routes the final outcome, then completes the event (so a crash in between delivers it again). The
+        destinations get the last attempt's trace (`trace_id`) without its recursion lineage."""
+        trace = trace_id.split(";Lineage=", 1)[0] or None
         invoke_config = self._configs.lookup(ref.region, ref.name, ref.qualifier)
         function_arn = ref.qualified_arn if ref.qualifier else f"{ref.arn}:{LATEST}"
         record = destination_record(
@@ -357,7 +370,9 @@ class AsyncInvoker:
             self.stats["succeeded"] += 1
             if invoke_config and invoke_config.on_success:
                 delivered = await self.destinations.deliver(
-                    Delivery(invoke_config.on_success, body, "OnSuccess", function_arn, event.request_id)
+                    Delivery(
+                        invoke_config.on_success, body, "OnSuccess", function_arn, event.request_id, trace_header=trace
+                    )
                 )
                 if not delivered and self.on_event is not None:
                     self.on_event(ref.name, "destination_failure")
@@ -369,7 +384,9 @@ class AsyncInvoker:
             if invoke_config and invoke_config.on_failure:
                 routed = True
                 delivered = await self.destinations.deliver(
-                    Delivery(invoke_config.on_failure, body, "OnFailure", function_arn, event.request_id)
+                    Delivery(
+                        invoke_config.on_failure, body, "OnFailure", function_arn, event.request_id, trace_header=trace
+                    )
                 )
                 if not delivered and self.on_event is not None:
                     self.on_event(ref.name, "destination_failure")
@@ -384,6 +401,7 @@ class AsyncInvoker:
                         function_arn,
                         event.request_id,
                         attributes,
+                        trace_header=trace,
                     )
                 )
                 if not delivered and self.on_event is not None:

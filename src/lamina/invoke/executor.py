@@ -42,6 +42,7 @@ from ..sandbox.environment import (
     InvokedHook,
     SandboxContext,
     ServeInside,
+    TracedHook,
 )
 from ..sandbox.launch import LaunchError, RuntimeFamily, choose_runtime
 from ..sandbox.placement import Placement
@@ -93,11 +94,14 @@ class Executor:
         self._refills: set[asyncio.Task[int]] = set()
         self._memory_merge = memory_merge.MemoryMerge(False, "not started")
         self._api = ApiAddress()
+        self.xray_daemon = ""  # host:port of the X-Ray daemon endpoint functions are told of (app.py sets it)
         self._libraries = runtime_libraries.locate()
         # Who hands environments their execution role's credentials (app.py: STS; set before start()).
         self.credentials: CredentialIssuer = LocalIssuer()
         # Told of every recorded invocation (app.py: the AWS/Lambda metrics; set before start()).
         self.on_invoked: InvokedHook | None = None
+        # Told of every sampled invocation (app.py: the X-Ray recorder; set before start()).
+        self.on_traced: TracedHook | None = None
         self._bounds: host_bounds.HostBounds | None = None
         self._pending_mb = 0  # memory of environments admitted but not yet in the pool
 
@@ -135,6 +139,7 @@ class Executor:
             api=self._api,
             credentials=self.credentials,
             on_invoked=self.on_invoked,
+            on_traced=self.on_traced,
         )
         self._isolation = iso
         zygote = await self._zygote_for(settings.default_python)
@@ -282,7 +287,7 @@ class Executor:
             host = "127.0.0.1"
         elif ":" in host and not host.startswith("["):
             host = f"[{host}]"
-        self._api = ApiAddress(f"http://{host}:{port}", port, serve_inside)
+        self._api = ApiAddress(f"http://{host}:{port}", port, serve_inside, self.xray_daemon)
         if self._ctx is not None:
             self._ctx.api = self._api
 

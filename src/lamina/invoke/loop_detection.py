@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import random
-import time
 from collections.abc import Callable, Iterable
-from urllib.parse import unquote
+
+from lamina.invoke import trace_header
+from lamina.invoke.trace_header import fields
 
 log = logging.getLogger(__name__)
 
@@ -37,16 +37,6 @@ def function_id(function_arn: str) -> str:
     return hashlib.sha256(unqualified.encode()).hexdigest()[:8]
 
 
-def fields(header: str | None) -> dict[str, str]:
-    """The `key=value` fields of a trace header (as sent: percent-encoding, as botocore applies it, undone)."""
-    out: dict[str, str] = {}
-    for part in unquote(header or "").split(";"):
-        key, sep, value = part.strip().partition("=")
-        if sep and key:
-            out[key] = value
-    return out
-
-
 def lineage(header: str | None) -> dict[str, int]:
     """Function id → hops, from the `Lineage` field (malformed entries are ignored)."""
     out: dict[str, int] = {}
@@ -55,10 +45,6 @@ def lineage(header: str | None) -> dict[str, int]:
         if sep and fid and count.isdigit():
             out[fid] = max(out.get(fid, 0), int(count))
     return out
-
-
-def new_root() -> str:
-    return f"1-{int(time.time()):08x}-{random.getrandbits(96):024x}"
 
 
 class LoopDetector:
@@ -90,18 +76,23 @@ class LoopDetector:
         )
 
     @staticmethod
-    def trace_id(function_arn: str, headers: Iterable[str | None]) -> str:
+    def trace_id(function_arn: str, headers: Iterable[str | None], mode: str = "PassThrough") -> str:
         """The trace id of the invocation: the chain's root (the first header's, else a new one), a new parent,
-        and the lineage of every event it carries with this function's hop counted."""
+        the first header's sampling decision (else the function's TracingConfig `mode`: trace_header.py), and
+        the lineage of every event it carries with this function's hop counted."""
         root = ""
+        first: dict[str, str] = {}
         merged: dict[str, int] = {}
         for header in headers:
             if not header:
                 continue
-            root = root or fields(header).get("Root", "")
+            if not first:
+                first = fields(header)
+                root = first.get("Root", "")
             for fid, count in lineage(header).items():
                 merged[fid] = max(merged.get(fid, 0), count)
         me = function_id(function_arn)
         merged[me] = merged.get(me, 0) + 1
         entries = "|".join(f"{fid}:{count}" for fid, count in merged.items())
-        return f"Root={root or new_root()};Parent={random.getrandbits(64):016x};Sampled=0;Lineage={entries}"
+        sampled = trace_header.sampled_by(mode, first)
+        return trace_header.compose(root or trace_header.new_root(), trace_header.new_id(), sampled, entries)

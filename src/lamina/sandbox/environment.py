@@ -30,7 +30,7 @@ from ..logs import report
 from ..logs.capture import InvocationLog, OutputCapture
 from ..logs.platform_lines import PlatformLines
 from ..logs.store import LogStore
-from ..types import Invocation, InvocationResult, VersionSpec
+from ..types import Invocation, InvocationResult, TracedInvocation, VersionSpec
 from . import launch
 from .cgroups import Cgroup, CgroupPool
 from .child import libc
@@ -75,6 +75,7 @@ class ApiAddress:
     url: str = ""
     port: int = 0
     serve_inside: ServeInside | None = None
+    xray_daemon: str = ""  # host:port of the X-Ray daemon's UDP endpoint (services/xray/daemon.py), "" if none
 
 
 @dataclass
@@ -98,9 +99,13 @@ class SandboxContext:
     # Told of every recorded invocation (spec, invoked ARN, duration ms, init ms or None, function error?):
     # the AWS/Lambda metrics (services/cloudwatch/lambda_metrics.py). Must be cheap: it runs on the invoke path.
     on_invoked: InvokedHook | None = None
+    # Told of every sampled invocation (its trace id says Sampled=1): Lambda's X-Ray segments
+    # (services/xray/recorder.py). Must be cheap too: it only queues the record.
+    on_traced: TracedHook | None = None
 
 
 InvokedHook = Callable[[VersionSpec, str, float, "float | None", bool], None]
+TracedHook = Callable[[TracedInvocation], None]
 
 
 @dataclass(frozen=True)
@@ -225,6 +230,7 @@ class Environment:
                 self.spec, self.choice, paths, address, self.stream, ctx.settings,
                 os.path.dirname(self.choice.interpreter or ctx.settings.default_python),
                 ctx.credentials.issue(self.spec.function_arn), self._endpoint(handoff is not None),
+                "" if handoff is not None else ctx.api.xray_daemon,
             )  # fmt: skip
             if self.provisioned:
                 env["AWS_LAMBDA_INITIALIZATION_TYPE"] = "provisioned-concurrency"
@@ -587,6 +593,9 @@ class Environment:
                 outcome.init_ms,
                 outcome.function_error is not None,
             )
+        traced = self.ctx.on_traced
+        if traced is not None and "Sampled=1" in invocation.trace_id:
+            self._traced(traced, outcome)
         if not result:
             return None
         return InvocationResult(
@@ -596,6 +605,26 @@ class Environment:
             log_tail=outcome.log.tail() if invocation.tail_logs else None,
             duration_ms=outcome.duration_ms,
             init_duration_ms=outcome.init_ms,
+        )
+
+    def _traced(self, traced: TracedHook, outcome: Outcome) -> None:
+        clock = self.ctx.clock
+        now = clock.time()
+        # (an init failure never reached the runtime: no start of its own)
+        started = now - (clock.monotonic() - outcome.started) if outcome.started else now - outcome.duration_ms / 1e3
+        ended = started + outcome.duration_ms / 1000.0
+        traced(
+            TracedInvocation(
+                self.spec,
+                outcome.invocation,
+                started,
+                min(ended, now),
+                now,
+                outcome.init_ms,
+                outcome.function_error,
+                outcome.error_type,
+                outcome.payload,
+            )
         )
 
     def max_memory_mb(self) -> int:

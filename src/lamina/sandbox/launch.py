@@ -130,10 +130,13 @@ def environment_variables(
     host_python_bin: str,
     credentials: RoleCredentials,
     endpoint: str = "",
+    xray_daemon: str = "",
 ) -> dict[str, str]:
     """Lambda's variables (spec §6): the unreserved ones first (configuration may override them), the
     reserved ones last. `endpoint` is where the function reaches this server (AWS_ENDPOINT_URL, which the
-    SDKs honour: boto3 in a function then calls Lamina, not AWS)."""
+    SDKs honour: boto3 in a function then calls Lamina, not AWS); `xray_daemon` the host:port of Lamina's
+    X-Ray daemon endpoint (AWS_XRAY_DAEMON_ADDRESS: the X-Ray SDK and Powertools Tracer send segments there)."""
+    daemon_host, daemon_port = xray_daemon.rsplit(":", 1) if xray_daemon else (XRAY_DAEMON_HOST, str(XRAY_DAEMON_PORT))
     env: dict[str, str] = {
         "LANG": "en_US.UTF-8",
         "TZ": ":UTC",
@@ -142,9 +145,9 @@ def environment_variables(
         "PWD": paths.task,
         "SHLVL": "0",
         "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
-        "AWS_XRAY_DAEMON_ADDRESS": f"{XRAY_DAEMON_HOST}:{XRAY_DAEMON_PORT}",
-        "_AWS_XRAY_DAEMON_ADDRESS": XRAY_DAEMON_HOST,
-        "_AWS_XRAY_DAEMON_PORT": str(XRAY_DAEMON_PORT),
+        "AWS_XRAY_DAEMON_ADDRESS": f"{daemon_host}:{daemon_port}",
+        "_AWS_XRAY_DAEMON_ADDRESS": daemon_host,
+        "_AWS_XRAY_DAEMON_PORT": daemon_port,
     }
     if endpoint:
         env["AWS_ENDPOINT_URL"] = endpoint

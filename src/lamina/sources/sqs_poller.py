@@ -36,6 +36,7 @@ from lamina.functions.event_source_mappings import Mapping
 from lamina.functions.states import State
 from lamina.invoke.executor import CapacityExceeded
 from lamina.invoke.loop_detection import LoopDetector
+from lamina.invoke.trace_header import fields
 from lamina.services.sqs.engine import Received, SqsEngine
 from lamina.services.sqs.queue import Queue
 from lamina.sources import patterns
@@ -361,16 +362,21 @@ class SqsPoller:
 
     async def _invoke(self, queue: Queue, records: list[dict[str, Any]]) -> InvocationResult | None:
         payload = json.dumps({"Records": records}).encode()
-        trace_id = LoopDetector.trace_id(
-            self.mapping.function_arn, (rec["attributes"].get("AWSTraceHeader") for rec in records)
-        )
+        headers = [rec["attributes"].get("AWSTraceHeader") for rec in records]
+        trace_id = ""
         for backoff in (*THROTTLE_BACKOFF_S, None):
             target = self._target()
             if target is None:
                 return None
             spec, invoked_arn = target
+            # The messages' AWSTraceHeader carries their trace on (the first one's, as Lambda continues it).
+            trace_id = trace_id or LoopDetector.trace_id(self.mapping.function_arn, headers, spec.tracing_mode)
             invocation = Invocation(
-                request_id=str(uuid.uuid4()), payload=payload, invoked_arn=invoked_arn, trace_id=trace_id
+                request_id=str(uuid.uuid4()),
+                payload=payload,
+                invoked_arn=invoked_arn,
+                trace_id=trace_id,
+                trace_parent=fields(next((h for h in headers if h), None)).get("Parent", ""),
             )
             try:
                 self.stats["invocations"] += 1

@@ -33,6 +33,7 @@ from lamina.functions.control import FunctionService
 from lamina.functions.event_source_mappings import Mapping
 from lamina.functions.states import State
 from lamina.invoke.executor import CapacityExceeded
+from lamina.invoke.trace_header import for_invocation
 from lamina.sources import patterns
 from lamina.sources.sqs_poller import Runner
 from lamina.sources.stream_source import Checkpoints, StreamItem, StreamSource
@@ -358,7 +359,12 @@ class StreamPoller:
             if target is None:
                 return Outcome(count, None)
             spec, invoked_arn, _ = target
-            invocation = Invocation(request_id=str(uuid.uuid4()), payload=payload, invoked_arn=invoked_arn)
+            invocation = Invocation(
+                request_id=str(uuid.uuid4()),
+                payload=payload,
+                invoked_arn=invoked_arn,
+                trace_id=for_invocation(spec.tracing_mode)[0],
+            )
             if self.on_batch_age is not None and items:
                 self.on_batch_age(invoked_arn, max(0.0, (self._clock.time() - items[-1].arrival) * 1000.0))
             try:

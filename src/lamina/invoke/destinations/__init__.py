@@ -35,6 +35,9 @@ class Delivery:
     # For a FIFO queue (EventBridge targets with SqsParameters only; Lambda refuses FIFO destinations):
     # the message group, and the deduplication id (the event's id).
     group_id: str | None = None
+    # The X-Ray trace the outcome belongs to (Root, the invocation's segment as Parent, Sampled): SQS keeps it as
+    # the message's AWSTraceHeader, SNS and Lambda hand it on, so the trace goes on through the destination.
+    trace_header: str | None = None
 
 
 class Target(Protocol):

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 
 from lamina.invoke.destinations import Delivery
 
-Enqueue = Callable[[str, bytes], Awaitable[None]]  # (function ARN, payload): durable when it returns
+# (function ARN, payload, X-Ray trace header or None): durable when it returns
+Enqueue = Callable[[str, bytes, str | None], Awaitable[None]]
 
 
 class LambdaFunctionTarget:
@@ -15,4 +16,4 @@ class LambdaFunctionTarget:
         self._enqueue = enqueue
 
     async def deliver(self, delivery: Delivery) -> None:
-        await self._enqueue(delivery.target_arn, delivery.body)
+        await self._enqueue(delivery.target_arn, delivery.body, delivery.trace_header)

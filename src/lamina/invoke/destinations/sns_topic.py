@@ -23,5 +23,5 @@ class SnsTopicTarget:
             for name, (data_type, value) in delivery.attributes.items()
         }
         text = delivery.body.decode("utf-8", "replace")
-        message = self._engine.new_message(topic.arn, text, None, attributes, None)
+        message = self._engine.new_message(topic.arn, text, None, attributes, None, trace_header=delivery.trace_header)
         await self._engine.publish(topic, message)

@@ -27,12 +27,15 @@ class SqsQueueTarget:
         fifo: dict[str, str] = {}
         if queue.fifo:  # an EventBridge target with SqsParameters.MessageGroupId: the event id deduplicates
             fifo = {"MessageGroupId": str(delivery.group_id), "MessageDeduplicationId": delivery.request_id}
+        system = dict(fifo)
+        if delivery.trace_header:
+            system["AWSTraceHeader"] = delivery.trace_header
         message = NewMessage(
             body=body,
             md5_body=md5_text(body),
             attributes=attributes,
             md5_attributes=md5_attributes(attributes) if attributes else None,
-            system=fifo,
+            system=system,
             delay=None,
             group=delivery.group_id if queue.fifo else None,
             dedup_id=delivery.request_id if queue.fifo else None,

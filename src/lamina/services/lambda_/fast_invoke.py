@@ -38,8 +38,9 @@ from lamina.functions.names import FunctionRef
 from lamina.functions.states import State
 from lamina.invoke.concurrency import ConcurrencyLedger
 from lamina.invoke.executor import Executor
+from lamina.invoke.trace_header import for_invocation
 from lamina.sandbox.runtime_api import RuntimeReply
-from lamina.services.lambda_.invocation import MAX_EVENT_PAYLOAD, MAX_SYNC_RESPONSE, invoke_output, new_trace_id
+from lamina.services.lambda_.invocation import MAX_EVENT_PAYLOAD, MAX_SYNC_RESPONSE, invoke_output
 from lamina.types import Invocation, InvocationResult
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ _JSON = ("Content-Type", "application/json")  # as the general path's serializer
 class EventIntake(Protocol):
     """The durable async queue's intake (invoke/async_invoker.py): returns once the event is committed."""
 
-    async def submit(self, ref: FunctionRef, payload: bytes, request_id: str) -> None: ...
+    async def submit(
+        self, ref: FunctionRef, payload: bytes, request_id: str, trace_header: str | None = None
+    ) -> None: ...
 
 
 class FastInvoke:
@@ -151,7 +154,10 @@ class FastInvoke:
             return False  # a cold start: the general path starts the environment
         self.taken += 1
         request_id = request.request_id = new_request_id()
-        invocation = Invocation(request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=new_trace_id())
+        trace_id, trace_parent = for_invocation(spec.tracing_mode, headers.get("x-amzn-trace-id"))
+        invocation = Invocation(
+            request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=trace_id, trace_parent=trace_parent
+        )
         executor = self._executor
         answered = False
 
@@ -189,7 +195,9 @@ class FastInvoke:
         assert self._events is not None
         self.events_taken += 1
         request_id = request.request_id = new_request_id()
-        task = asyncio.get_running_loop().create_task(self._events.submit(ref, payload, request_id))
+        task = asyncio.get_running_loop().create_task(
+            self._events.submit(ref, payload, request_id, request.headers.get("x-amzn-trace-id"))
+        )
 
         def committed(task: asyncio.Task[None]) -> None:
             if task.cancelled():

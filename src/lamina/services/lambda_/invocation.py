@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import random
-import time
 import uuid
 from typing import Any, Protocol
 
@@ -23,6 +21,7 @@ from lamina.functions.states import State
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.executor import CapacityExceeded, HostBoundsExceeded
 from lamina.invoke.response_stream import ResponseStream
+from lamina.invoke.trace_header import for_invocation
 from lamina.types import CallContext, Invocation, InvocationResult, VersionSpec
 
 MAX_SYNC_RESPONSE = 6_291_556  # 6 MiB + 100: larger responses become Function.ResponseSizeTooLarge
@@ -31,12 +30,6 @@ MAX_EVENT_PAYLOAD = 1_048_576  # lambda-api.md §3: async (Event) requests up to
 
 class Runner(Protocol):
     async def invoke(self, spec: VersionSpec, invocation: Invocation) -> InvocationResult: ...
-
-
-def new_trace_id() -> str:
-    # X-Ray ids are identifiers, not secrets: getrandbits is several times cheaper than os.urandom.
-    ids = f"{random.getrandbits(160):040x}"
-    return f"Root=1-{int(time.time()):08x}-{ids[:24]};Parent={ids[24:]};Sampled=0"
 
 
 class InvokeFront:
@@ -76,23 +69,27 @@ class InvokeFront:
             if self._events is None:
                 raise InvalidParameter("Asynchronous invocation is not enabled on this server.", Type="User")
             # Committed to the durable queue before the 202 (invoke/async_invoker.py).
-            await self._events.submit(ref, payload, ctx.request_id or str(uuid.uuid4()))
+            # The caller's X-Amzn-Trace-Id goes with the event: its trace goes on when the event runs.
+            await self._events.submit(ref, payload, ctx.request_id or str(uuid.uuid4()), ctx.trace_header or None)
             return {"StatusCode": 202}
         client_context = _client_context(params.get("ClientContext"))
         invoked_arn = ref.qualified_arn if ref.qualifier else ref.arn
+        spec = self._spec(config)
+        trace_id, trace_parent = for_invocation(spec.tracing_mode, ctx.trace_header)
         invocation = Invocation(
             request_id=ctx.request_id or str(uuid.uuid4()),
             payload=payload,
             invoked_arn=invoked_arn,
             client_context=client_context,
-            trace_id=new_trace_id(),
+            trace_id=trace_id,
+            trace_parent=trace_parent,
             tail_logs=params.get("LogType") == "Tail",
             sink=stream,
         )
         if stream is not None:
             stream.executed_version = config.version
         try:
-            result = await self._runner.invoke(self._spec(config), invocation)
+            result = await self._runner.invoke(spec, invocation)
         except HostBoundsExceeded as exc:
             # AWS's answer when it cannot scale; the message says which host bound, beyond AWS's "Rate Exceeded."
             raise Throttled(f"Rate Exceeded. {exc}", Reason="ConcurrentInvocationLimitExceeded", Type="User") from None

@@ -5,14 +5,10 @@ deployment."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
-from tests.cloudformation.conftest import FAST
-from tests.cloudformation.test_sam_events import failures
+from tests.cloudformation.conftest import FAST, failures, http_json, outputs
 from tests.server import LaminaProcess
 
 HANDWRITTEN = """
@@ -87,19 +83,14 @@ Outputs:
 
 
 def _get(lamina: LaminaProcess, api: str, path: str) -> tuple[int, Any]:
-    request = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    return http_json(lamina, f"{api}.execute-api.localhost", path)
 
 
 def test_handwritten_rest_api(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
     stack = deploy(HANDWRITTEN)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = outputs(stack)
     apigw = lamina.client("apigateway")
     api = apigw.get_rest_api(restApiId=out["Api"])
     assert (api["name"], api["rootResourceId"]) == (f"{name}-api", out["Root"])

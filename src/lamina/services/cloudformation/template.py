@@ -62,8 +62,9 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse(body: str) -> dict[str, Any]:
-    if len(body.encode()) > MAX_BODY:
+def parse(body: str, limit: int = MAX_BODY) -> dict[str, Any]:
+    """`limit`: TemplateBody's; a template read from S3 (TemplateURL) may be larger and was checked when read."""
+    if len(body.encode()) > limit:
         raise validation_error(
             f"1 validation error detected: Value '{body[:20]}...' at 'templateBody' failed to satisfy constraint: "
             f"Member must have length less than or equal to {MAX_BODY}"

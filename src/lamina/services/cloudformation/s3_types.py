@@ -63,7 +63,9 @@ class Bucket:
         self._region = region
 
     def _name(self, stack: str, logical: str, props: dict[str, Any]) -> str:
-        return str(props.get("BucketName") or generated_name(stack.lower(), logical.lower(), 63).lower())
+        if props.get("BucketName"):
+            return str(props["BucketName"])
+        return generated_name(stack, logical, 64).lower()[:-1]  # AWS's tail for buckets is 12 characters
 
     def _attributes(self, name: str) -> dict[str, Any]:
         region = self._region

@@ -272,3 +272,74 @@ def test_bucket_policy_and_stream(cfn: Any, deploy: Callable[..., dict[str, Any]
         s3.head_bucket(Bucket=bucket)
     with pytest.raises(ClientError):
         kinesis.describe_stream_summary(StreamName=out["Stream"])
+
+
+SAM_EVENTS = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Seen:
+    Type: AWS::SQS::Queue
+  Photos:
+    Type: AWS::S3::Bucket
+  Clicks:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      StreamModeDetails: {StreamMode: ON_DEMAND}
+  Handler:
+    Type: AWS::Serverless::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Environment:
+        Variables:
+          SEEN: !Ref Seen
+      Policies:
+        - SQSSendMessagePolicy:
+            QueueName: !GetAtt Seen.QueueName
+      InlineCode: |
+        import base64, os, boto3
+        def handler(event, context):
+            for record in event["Records"]:
+                if "s3" in record:
+                    seen = "s3:" + record["s3"]["object"]["key"]
+                else:
+                    seen = "kinesis:" + base64.b64decode(record["kinesis"]["data"]).decode()
+                boto3.client("sqs").send_message(QueueUrl=os.environ["SEEN"], MessageBody=seen)
+      Events:
+        Upload:
+          Type: S3
+          Properties:
+            Bucket: !Ref Photos
+            Events: s3:ObjectCreated:*
+            Filter: {S3Key: {Rules: [{Name: suffix, Value: .jpg}]}}
+        Click:
+          Type: Kinesis
+          Properties:
+            Stream: !GetAtt Clicks.Arn
+            StartingPosition: TRIM_HORIZON
+            BatchSize: 10
+Outputs:
+  Seen: {Value: !Ref Seen}
+  Photos: {Value: !Ref Photos}
+  Clicks: {Value: !Ref Clicks}
+"""
+
+
+def test_sam_s3_and_kinesis_events(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
+    stack = deploy(SAM_EVENTS)
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, stack["StackName"])
+    out = outputs(stack)
+    s3, sqs = lamina.client("s3"), lamina.client("sqs")
+    s3.put_object(Bucket=out["Photos"], Key="cat.png", Body=b"no")
+    s3.put_object(Bucket=out["Photos"], Key="cat.jpg", Body=b"yes")
+    lamina.client("kinesis").put_record(StreamName=out["Clicks"], Data=b"button", PartitionKey="k")
+    seen: set[str] = set()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(seen) < 2:
+        for message in sqs.receive_message(QueueUrl=out["Seen"], WaitTimeSeconds=1, MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            seen.add(message["Body"])
+    assert seen == {"s3:cat.jpg", "kinesis:button"}
+    for key in ("cat.png", "cat.jpg"):
+        s3.delete_object(Bucket=out["Photos"], Key=key)

@@ -539,6 +539,7 @@ class Lamina:
             # TemplateURL: the object's bytes from Lamina's S3, the callable Lambda's code source reads too
             CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock, TemplateSource(self.s3.object_bytes)),
         )
+        local_calls.add(cloudformation_service)  # AWS::CloudFormation::Stack: nested stacks through CreateStack
         # The web console (/console/): a client of the services' own operations, called in-process; its saved
         # test events are its only documents (console/test_events.py).
         console_calls = LocalCalls(

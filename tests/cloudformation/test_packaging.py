@@ -1,6 +1,7 @@
 """`aws cloudformation package` (local code zipped to Lamina's S3, CodeUri rewritten to s3://...) then `aws
 cloudformation deploy --s3-bucket` (the template itself uploaded and deployed through TemplateURL), as users ship a
-SAM application without SAM CLI; a code change re-packaged updates the function."""
+SAM application without SAM CLI, with a nested stack's local template; a code change re-packaged updates the
+function."""
 
 from __future__ import annotations
 
@@ -25,10 +26,17 @@ Resources:
       Runtime: python3.12
       Handler: app.handler
       CodeUri: src/
+  Queues:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: child.yaml
 Outputs:
   Function:
     Value: !Ref Hello
+  Queue:
+    Value: !GetAtt Queues.Outputs.Queue
 """
+CHILD = "Resources:\n  Q:\n    Type: AWS::SQS::Queue\nOutputs:\n  Queue:\n    Value: !Ref Q\n"
 
 
 @pytest.fixture
@@ -53,6 +61,7 @@ def test_package_and_deploy_through_s3(
     source.mkdir()
     packaged = tmp_path / "packaged.yaml"
     original = deploy.template
+    (tmp_path / "child.yaml").write_text(CHILD)  # a nested stack's local template, uploaded by package
 
     def package(word: str) -> None:
         (source / "app.py").write_text(f"def handler(event, context):\n    return {word!r}\n")
@@ -68,6 +77,9 @@ def test_package_and_deploy_through_s3(
     lam = lamina.client()
     function = deploy.outputs()["Function"]
     assert json.loads(lam.invoke(FunctionName=function)["Payload"].read()) == "first"
+    assert lamina.client("sqs").get_queue_attributes(QueueUrl=deploy.outputs()["Queue"], AttributeNames=["All"])[
+        "Attributes"
+    ]
     keys = [o["Key"] for o in lamina.client("s3").list_objects_v2(Bucket=bucket)["Contents"]]
     assert any(k.endswith(".template") for k in keys), keys  # the template went through S3 (TemplateURL)
     package("second")

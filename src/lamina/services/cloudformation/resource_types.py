@@ -724,7 +724,14 @@ class LayerVersion:
 
 def resource_types(clock: Clock, region: str = "us-east-1") -> dict[str, ResourceType]:
     # the other modules build on this one, so they are imported here
-    from lamina.services.cloudformation import event_types, kinesis_types, log_types, rest_api_types, s3_types
+    from lamina.services.cloudformation import (
+        event_types,
+        kinesis_types,
+        log_types,
+        nested_types,
+        rest_api_types,
+        s3_types,
+    )
     from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage
     from lamina.services.cloudformation.table_types import Table
 
@@ -762,4 +769,5 @@ def resource_types(clock: Clock, region: str = "us-east-1") -> dict[str, Resourc
         "AWS::S3::Bucket": s3_types.Bucket(region),
         "AWS::S3::BucketPolicy": s3_types.BucketPolicy(),
         "AWS::Kinesis::Stream": kinesis_types.Stream(),
+        "AWS::CloudFormation::Stack": nested_types.NestedStack(clock),
     }

@@ -1,8 +1,8 @@
 """AWS::ApiGateway::RestApi / ::Resource / ::Method / ::Deployment / ::Stage (what SAM's Api events make),
 provisioned through Lamina's apigateway operations. A RestApi given as an OpenAPI/Swagger `Body` (SAM writes
 one) is imported as API Gateway imports it: one resource per path segment, one method per operation with its
-`x-amazon-apigateway-integration`. An update of the Body overwrites the API's resources (PutRestApi's
-`overwrite` mode).
+`x-amazon-apigateway-integration`, authorizers from its security schemes (openapi_auth.py). An update of the
+Body overwrites the API's resources and authorizers (PutRestApi's `overwrite` mode).
 
 `Ref`: RestApi → its id (GetAtt RestApiId, RootResourceId); Resource → its id; Deployment → its id; Stage → its
 name; Method → the method id CloudFormation forms (`<api>|<resource>|<method>`)."""
@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.errors import LaminaError
+from lamina.services.cloudformation import openapi_auth
 from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
@@ -50,16 +51,23 @@ class RestApi:
 
     async def _import(self, call: Call, api_id: str, root: str, body: dict[str, Any]) -> None:
         ids = {"/": root}
+        authorizers = await openapi_auth.create_rest_authorizers(call, api_id, body)
         for path, methods in (body.get("paths") or {}).items():
             resource = await self._resource(call, api_id, ids, str(path))
             for method, operation in (methods or {}).items():
                 if method not in _METHODS:
                     continue
-                if operation.get("security"):
-                    raise ProvisionFailed("REST API authorizers from an OpenAPI body are not supported by Lamina yet")
                 verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
                 scope = {"restApiId": api_id, "resourceId": resource, "httpMethod": verb}
-                await call("apigateway", "PutMethod", {**scope, "authorizationType": "NONE"})
+                auth = openapi_auth.authorization(operation, body, http_api=False)
+                method_params: dict[str, Any] = {**scope, "authorizationType": auth.kind}
+                if auth.authorizer is not None:
+                    method_params["authorizerId"] = authorizers[auth.authorizer]
+                if auth.scopes:
+                    method_params["authorizationScopes"] = auth.scopes
+                if auth.api_key:
+                    method_params["apiKeyRequired"] = True
+                await call("apigateway", "PutMethod", method_params)
                 integration = operation.get("x-amazon-apigateway-integration")
                 if integration:
                     params: dict[str, Any] = {**scope, "type": str(integration.get("type", "aws_proxy")).upper()}
@@ -110,6 +118,8 @@ class RestApi:
                     for verb in resource.get("resourceMethods") or {}:
                         params = {"restApiId": api_id, "resourceId": root, "httpMethod": verb}
                         await call("apigateway", "DeleteMethod", params)
+            for authorizer in (await call("apigateway", "GetAuthorizers", {"restApiId": api_id})).get("items", []):
+                await call("apigateway", "DeleteAuthorizer", {"restApiId": api_id, "authorizerId": authorizer["id"]})
             await self._import(call, api_id, root, new.get("Body") or {})
         return made
 

@@ -5,6 +5,7 @@ deployment."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -149,12 +150,40 @@ def test_sam_api_update_moves_the_routes(
     assert paths == ["/", "/second"]
 
 
-def test_rest_api_body_from_s3_is_refused(cfn: Any, deploy: Callable[..., dict[str, Any]]) -> None:
-    body = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n"
-    body += "      BodyS3Location: {Bucket: b, Key: k}\n"
-    stack = deploy(body)
-    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert failures(cfn, stack["StackName"])[-1] == (
-        "Api",
-        "Lamina has no S3 yet: AWS::ApiGateway::RestApi needs an inline Body",
-    )
+SWAGGER = """
+swagger: "2.0"
+info: {title: from-s3}
+paths:
+  /pets/{id}:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/FN/invocations
+"""
+
+
+def test_rest_api_body_from_s3(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
+    s3 = lamina.client("s3")
+    bucket = f"api-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    function = "arn:aws:lambda:us-east-1:000000000000:function:f"
+    s3.put_object(Bucket=bucket, Key="api.yaml", Body=SWAGGER.replace("FN", function).encode())
+    try:
+        body = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n"
+        stack = deploy(body + f"      BodyS3Location: {{Bucket: {bucket}, Key: api.yaml}}\n")
+        assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, stack["StackName"])
+        api = cfn.describe_stack_resource(StackName=stack["StackName"], LogicalResourceId="Api")
+        api_id = api["StackResourceDetail"]["PhysicalResourceId"]
+        paths = sorted(r["path"] for r in lamina.client("apigateway").get_resources(restApiId=api_id)["items"])
+        assert paths == ["/", "/pets", "/pets/{id}"]
+        missing = deploy(body + f"      BodyS3Location: {{Bucket: {bucket}, Key: none.yaml}}\n")
+        assert missing["StackStatus"] == "ROLLBACK_COMPLETE"
+        assert failures(cfn, missing["StackName"])[-1] == (
+            "Api",
+            f"Unable to get object none.yaml from bucket {bucket}: The specified key does not exist.",
+        )
+    finally:
+        for key in ("api.yaml",):
+            s3.delete_object(Bucket=bucket, Key=key)
+        s3.delete_bucket(Bucket=bucket)

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from lamina.services.cloudformation import openapi_auth
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
+from lamina.services.cloudformation import openapi_auth, s3_bodies
+from lamina.services.cloudformation.resource_types import Call, Made, generated_name, quietly
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 
 
 class HttpApi:
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
-        body = props.get("Body")
-        if props.get("BodyS3Location"):
-            raise ProvisionFailed("Lamina has no S3 yet: AWS::ApiGatewayV2::Api needs an inline Body")
+        body = await s3_bodies.body_of(call, props)
         name = props.get("Name") or (body or {}).get("info", {}).get("title") or generated_name(stack, logical, 128)
         params: dict[str, Any] = {"Name": str(name), "ProtocolType": props.get("ProtocolType", "HTTP")}
         for key in ("Description", "CorsConfiguration", "DisableExecuteApiEndpoint", "Target", "RouteKey", "Tags"):

@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.errors import LaminaError
-from lamina.services.cloudformation import openapi_auth
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
+from lamina.services.cloudformation import openapi_auth, s3_bodies
+from lamina.services.cloudformation.resource_types import Call, Made, generated_name, quietly
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 
@@ -27,9 +27,7 @@ class RestApi:
     GETATT = ("RestApiId", "RootResourceId")  # what Fn::GetAtt gives, as AWS documents it
 
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
-        if props.get("BodyS3Location"):
-            raise ProvisionFailed("Lamina has no S3 yet: AWS::ApiGateway::RestApi needs an inline Body")
-        body = props.get("Body") or {}
+        body = await s3_bodies.body_of(call, props) or {}
         name = props.get("Name") or body.get("info", {}).get("title") or generated_name(stack, logical, 128)
         params: dict[str, Any] = {"name": str(name)}
         for key in ("Description", "BinaryMediaTypes", "MinimumCompressionSize", "DisableExecuteApiEndpoint"):
@@ -109,7 +107,7 @@ class RestApi:
         ]
         if patches:
             await call("apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": patches})
-        if old.get("Body") != new.get("Body"):
+        if old.get("Body") != new.get("Body") or old.get("BodyS3Location") != new.get("BodyS3Location"):
             resources = (await call("apigateway", "GetResources", {"restApiId": api_id, "limit": 500}))["items"]
             for resource in resources:
                 if resource.get("parentId") == root:
@@ -120,7 +118,7 @@ class RestApi:
                         await call("apigateway", "DeleteMethod", params)
             for authorizer in (await call("apigateway", "GetAuthorizers", {"restApiId": api_id})).get("items", []):
                 await call("apigateway", "DeleteAuthorizer", {"restApiId": api_id, "authorizerId": authorizer["id"]})
-            await self._import(call, api_id, root, new.get("Body") or {})
+            await self._import(call, api_id, root, await s3_bodies.body_of(call, new) or {})
         return made
 
 

@@ -81,12 +81,10 @@ def test_template_url_errors(cfn: Any, lamina: LaminaProcess, bucket: str) -> No
         assert caught.value.response["Error"]["Code"] == "ValidationError"
         return str(caught.value.response["Error"]["Message"])
 
-    assert refused(TemplateURL=f"{lamina.url}/{bucket}/missing.yaml").startswith(
-        "S3 error: The specified key does not exist."
-    )
-    assert refused(TemplateURL=f"https://{bucket}-none.s3.amazonaws.com/t.yaml").startswith(
-        "S3 error: The specified bucket does not exist"
-    )
+    missing = refused(TemplateURL=f"{lamina.url}/{bucket}/missing.yaml")
+    assert missing == "S3 error: The specified key does not exist."
+    no_bucket = refused(TemplateURL=f"https://{bucket}-none.s3.amazonaws.com/t.yaml")
+    assert no_bucket == "TemplateURL must reference a valid S3 object to which you have access."
     assert refused(TemplateURL="https://example.com/t.yaml") == "TemplateURL must be a supported URL."
     assert refused() == "Either Template URL or Template Body must be specified."
     assert not [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith("badurl-")]

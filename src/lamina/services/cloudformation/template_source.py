@@ -21,7 +21,6 @@ MAX_URL_BODY = 1_048_576  # bytes of a template in S3 CloudFormation accepts (Te
 MAX_URL = 1024
 _S3_HOST = re.compile(r"^(?:(?P<bucket>.+)\.)?s3(?:[.-](?P<region>[a-z0-9-]+))?\.(?:amazonaws\.com|localhost)$")
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]"}
-_S3_ERRORS = "For more information check http://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html"
 
 
 def s3_location(url: str) -> tuple[str, str, str | None]:
@@ -70,7 +69,9 @@ class TemplateSource:
         try:
             data = await self.objects(bucket, key, version)
         except ServiceFault as fault:
-            raise validation_error(f"S3 error: {fault.message}\n{_S3_ERRORS}") from None
+            if fault.code == "NoSuchKey":
+                raise validation_error(f"S3 error: {fault.message}") from None
+            raise validation_error("TemplateURL must reference a valid S3 object to which you have access.") from None
         if len(data) > MAX_URL_BODY:
             raise validation_error(f"Template may not exceed {MAX_URL_BODY} bytes in size.")
         try:

@@ -112,6 +112,7 @@ def test_nested_stack_lifecycle(
     out = outputs(stack)
     child = cfn.describe_stacks(StackName=out["Child"])["Stacks"][0]
     assert child["StackName"].startswith(f"{name}-Child-") and child["StackStatus"] == "CREATE_COMPLETE"
+    assert child["ParentId"] == child["RootId"] == stack["StackId"] and "ParentId" not in stack
     assert out["Url"] == outputs(child)["Url"] and _delay(lamina, out["Url"]) == "2"
     topic = lamina.client("sns").get_topic_attributes(TopicArn=out["Topic"])["Attributes"]
     assert topic["DisplayName"] == outputs(child)["Arn"]

@@ -168,6 +168,8 @@ class CloudFormationProvider:
             for k in (
                 "StackId",
                 "StackName",
+                "ParentId",
+                "RootId",
                 "Description",
                 "CreationTime",
                 "DeletionTime",
@@ -212,6 +214,8 @@ class CloudFormationProvider:
                     "DeletionTime",
                     "StackStatus",
                     "StackStatusReason",
+                    "ParentId",
+                    "RootId",
                 )
                 if k in stack
             }

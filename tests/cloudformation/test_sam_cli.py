@@ -2,7 +2,7 @@
 its own aws-sam-translator and boto3; cached under .cache/ so reruns are fast). SAM CLI finds Lamina through
 AWS_ENDPOINT_URL, as every boto3 client does. `--resolve-s3` makes the aws-sam-cli-managed-default stack (an S3
 bucket and its policy); the deployed REST API stage answers over HTTP; `sam remote invoke`, `sam logs` and
-`sam delete` work against the stack."""
+`sam delete` work against the stack, and a code change deploys as an update."""
 
 from __future__ import annotations
 
@@ -121,6 +121,13 @@ def test_sam_build_deploy_invoke_logs_delete(lamina: LaminaProcess, tmp_path: Pa
     while time.monotonic() < deadline and logs.count("hello from sam") < 2:  # the HTTP call's and the invoke's
         logs = run("logs", "-n", "Hello", "--stack-name", name)
     assert logs.count("hello from sam") >= 2, logs
+
+    # a code change, built and deployed again, updates the function in place (a change set on the same stack)
+    (app / "src" / "app.py").write_text(APP.replace('{"hello":', '{"again":'))
+    run("build")
+    run("deploy", "--resolve-s3", "--stack-name", name, "--capabilities", "CAPABILITY_IAM", "--no-confirm-changeset")
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert http_json(lamina, f"{out['Api']}.execute-api.localhost", "/Prod/hello/cy") == (200, {"again": "cy"})
 
     run("delete", "--stack-name", name, "--no-prompts")
     assert not [f for f in lamina.client().list_functions()["Functions"] if f["FunctionName"].startswith(name)]

@@ -341,3 +341,44 @@ def test_sam_s3_and_kinesis_events(cfn: Any, deploy: Callable[..., dict[str, Any
     assert seen == {"s3:cat.jpg", "kinesis:button"}
     for key in ("cat.png", "cat.jpg"):
         s3.delete_object(Bucket=out["Photos"], Key=key)
+
+
+CHANGING = """
+Parameters:
+  Team: {Type: String}
+  Hours: {Type: Number}
+  Shards: {Type: Number}
+Resources:
+  Store:
+    Type: AWS::S3::Bucket
+    Properties:
+      VersioningConfiguration: {Status: Enabled}
+      Tags: [{Key: team, Value: !Ref Team}]
+  Events:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: !Ref Shards
+      RetentionPeriodHours: !Ref Hours
+Outputs:
+  Bucket: {Value: !Ref Store}
+  Stream: {Value: !Ref Events}
+"""
+
+
+def test_bucket_and_stream_change_in_place(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    def values(team: str, hours: str, shards: str) -> list[dict[str, str]]:
+        given = {"Team": team, "Hours": hours, "Shards": shards}
+        return [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()]
+
+    stack = deploy(CHANGING, Parameters=values("core", "24", "1"))
+    name = stack["StackName"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
+    out = outputs(stack)
+    cfn.update_stack(StackName=name, UsePreviousTemplate=True, Parameters=values("edge", "72", "2"))
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert outputs(cfn.describe_stacks(StackName=name)["Stacks"][0]) == out  # the same bucket and stream
+    assert lamina.client("s3").get_bucket_tagging(Bucket=out["Bucket"])["TagSet"] == [{"Key": "team", "Value": "edge"}]
+    summary = lamina.client("kinesis").describe_stream_summary(StreamName=out["Stream"])["StreamDescriptionSummary"]
+    assert (summary["RetentionPeriodHours"], summary["OpenShardCount"]) == (72, 2)

@@ -27,8 +27,10 @@ from lamina.auth.sigv4 import AuthFailure, Secret, Verifier
 from lamina.clock import Clock, SystemClock
 from lamina.config import Settings
 from lamina.console.api import ConsoleApi
+from lamina.console.sessions import Sessions
 from lamina.console.site import ConsoleSite, is_console
 from lamina.console.test_events import SavedEvents
+from lamina.console.tuning import TuneRuns
 from lamina.errors import InvalidParameter, LaminaError
 from lamina.front_doors.alb import AlbDoor
 from lamina.front_doors.authorizer_cache import AuthorizerCache
@@ -540,17 +542,6 @@ class Lamina:
             CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock, TemplateSource(self.s3.object_bytes)),
         )
         local_calls.add(cloudformation_service)  # AWS::CloudFormation::Stack: nested stacks through CreateStack
-        # The web console (/console/): a client of the services' own operations, called in-process; its saved
-        # test events are its only documents (console/test_events.py).
-        console_calls = LocalCalls(
-            [lambda_service, logs_service],
-            settings.region,
-            settings.account_id,
-            lambda: f"http://localhost:{self._public_port()}",
-        )
-        self.console = ConsoleSite(
-            ConsoleApi(console_calls, self._code_zip, SavedEvents(self.store), open_api=settings.auth != "sigv4")
-        )
         # CloudWatch metrics (CBOR protocol, as botocore speaks it): 1-minute aggregates (migration 0012); the
         # AWS/Lambda namespace from the executor's and the ledger's hooks, counted in memory, flushed every second.
         self.metrics = MetricsEngine(
@@ -594,6 +585,7 @@ class Lamina:
         # and STS's sessions before routing it; with --auth none nothing changes.
         self.verifier: Verifier | None = None
         authorizer: Authorizer | None = None
+        keyring: Keyring | None = None
         if settings.auth == "sigv4":
             keyring = Keyring(
                 settings.account_id,
@@ -606,6 +598,29 @@ class Lamina:
             authorizer = Authorizer(
                 settings.account_id, self._identity_policies, self.clock.time, self._resource_policy_allows
             )
+        # The web console (/console/): a client of the services' own operations, called in-process; its saved
+        # test events are its only documents (console/test_events.py). Under --auth sigv4 it signs users in with
+        # an access key (console/sessions.py) and each call is evaluated by the same authorizer as a signed one.
+        console_calls = LocalCalls(
+            [lambda_service, logs_service, cloudwatch_service],
+            settings.region,
+            settings.account_id,
+            lambda: f"http://localhost:{self._public_port()}",
+            authorizer,
+        )
+        self.console = ConsoleSite(
+            ConsoleApi(
+                console_calls,
+                self._code_zip,
+                SavedEvents(self.store),
+                now=self.clock.time,
+                # a tune run calls this server's Lambda API over HTTP, at the address it listens on
+                tune_runs=TuneRuns(
+                    lambda: f"http://{_reachable(settings.host)}:{self._public_port()}", settings.region
+                ),
+                sessions=Sessions(keyring, self.clock.time) if keyring is not None else None,
+            )
+        )
         self.gateway = Gateway(
             [
                 lambda_service,
@@ -976,3 +991,10 @@ class Lamina:
                 return Response(403, [("Content-Type", "application/xml")], b"<Error><Code>AccessDenied</Code></Error>")
             return Response(200, [("Content-Type", "application/zip")], Path(found).read_bytes())
         return Response(404, [("Content-Type", "application/json")], b'{"message":"Not Found"}')
+
+
+def _reachable(host: str) -> str:
+    """An address this machine reaches a listener bound to `host` at (a wildcard bind: the loopback)."""
+    if host in ("0.0.0.0", "", "::"):
+        return "127.0.0.1"
+    return f"[{host}]" if ":" in host else host

@@ -35,7 +35,7 @@ def test_pages_and_assets_are_served_with_a_strict_policy(lamina: LaminaProcess)
         assert "default-src 'self'" in headers["Content-Security-Policy"]
     status, headers, body = _get(lamina, "/console/static/main.js")
     assert (status, headers["Content-Type"]) == (200, "text/javascript; charset=utf-8")
-    assert b"export function route" in body
+    assert b"export async function route" in body
 
 
 def test_assets_outside_the_static_folder_are_not_served(lamina: LaminaProcess) -> None:
@@ -236,12 +236,3 @@ def test_the_list_reads_every_page_of_list_functions(lamina: LaminaProcess, lamb
         seen += [f["FunctionName"] for f in page["functions"]]
         start += 25
     assert seen == names
-
-
-def test_the_console_api_is_off_under_sigv4_auth(fresh_lamina: Any) -> None:
-    server = fresh_lamina("--auth", "sigv4")
-    status, body = console_api(server, "functions")
-    assert (status, body["__type"]) == (403, "AccessDeniedException")
-    assert "--auth sigv4" in body["message"]
-    status, _headers, page = _get(server, "/console/")
-    assert status == 200 and b"main.js" in page

@@ -167,12 +167,6 @@ def test_log_lines_appear_after_invocations_and_html_is_escaped(
     lines.filter(has_text="onerror").wait_for(timeout=20_000)
     assert "<img src=x onerror=alert(1)> {'n': 1}" in lines.inner_text()
     assert lines.locator("img").count() == 0
-    charts = page.get_by_test_id("monitoring-chart")
-    charts.first.get_by_test_id("chart-summary").wait_for()
-    captions = [c.locator("figcaption").inner_text() for c in charts.all()]
-    assert captions[0] == "Invocations (1 in range)"  # the one invocation, from its REPORT line
-    assert re.fullmatch(r"Duration \(p99 [0-9.]+ ms\)", captions[1])
-    assert re.fullmatch(r"Max memory used \(max [0-9]+ MB\)", captions[2])
     _no_errors(page)
 
 
@@ -252,7 +246,9 @@ def test_pages_fit_the_window(page: Any, lambda_client: Any, fn_name: str, width
     for path, ready in (
         ("/console/", "function-list"),
         (f"/console/functions/{fn_name}/code", "code-editor"),
-        (f"/console/functions/{fn_name}/configuration", "config-save"),
+        (f"/console/functions/{fn_name}/configuration", "config-async-save"),
+        (f"/console/functions/{fn_name}/monitoring", "monitoring-charts"),
+        (f"/console/functions/{fn_name}/cost", "cost-requests"),
         ("/console/create", "create-submit"),
     ):
         page.goto(path)

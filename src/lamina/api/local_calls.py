@@ -1,6 +1,8 @@
 """Operations of Lamina's own services called in-process, as a user's request would reach them but without
 HTTP: the same model validation, the same provider method, the same errors. CloudFormation provisions
 resources through this (services/cloudformation/), so a stack's queue is made exactly as CreateQueue makes one.
+A call made for a `caller` (the console's signed-in identity under --auth sigv4) is first evaluated against the
+caller's policies by the same authorizer the gateway uses for signed requests.
 """
 
 from __future__ import annotations
@@ -9,14 +11,21 @@ from collections.abc import Callable
 from typing import Any
 
 from lamina.api.gateway import ServiceBinding, new_request_id
-from lamina.errors import UnknownOperation
+from lamina.auth.authorizer import Authorizer, Denied
+from lamina.errors import AccessDenied, UnknownOperation
 from lamina.types import CallContext
 
 
 class LocalCalls:
     def __init__(
-        self, services: list[ServiceBinding], region: str, account_id: str, base_url: Callable[[], str]
+        self,
+        services: list[ServiceBinding],
+        region: str,
+        account_id: str,
+        base_url: Callable[[], str],
+        authorizer: Authorizer | None = None,
     ) -> None:
+        self._authorizer = authorizer
         self._services = {s.name: s for s in services}
         self._region = region
         self._account_id = account_id
@@ -26,11 +35,18 @@ class LocalCalls:
         """A service bound after these calls were made (CloudFormation itself, for nested stacks)."""
         self._services[service.name] = service
 
-    async def __call__(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    async def __call__(
+        self, service: str, operation: str, params: dict[str, Any], caller: str | None = None
+    ) -> dict[str, Any]:
         binding = self._services[service]
         op = binding.model.operation_model(operation)
         if op.input_shape is not None:
             binding.validator.validate(op.input_shape, params)
+        if caller is not None and self._authorizer is not None:
+            try:
+                self._authorizer.check(caller, binding.signing_name, operation, params, self._region)
+            except Denied as denied:
+                raise AccessDenied(denied.message) from None
         method = binding.handler(op)
         if method is None:
             raise UnknownOperation(f"{service} {operation} is not served by Lamina")

@@ -82,6 +82,19 @@ def parse_report(message: str) -> tuple[int, int] | None:
     return None
 
 
+def usage_of(fn: dict[str, Any]) -> Usage:
+    """No use yet of the function ListFunctions (or GetFunctionConfiguration) describes as `fn`."""
+    return Usage(
+        fn["FunctionName"],
+        (fn.get("Architectures") or ["x86_64"])[0],
+        (fn.get("EphemeralStorage") or {}).get("Size", 512),
+    )
+
+
+def log_group_of(fn: dict[str, Any]) -> str:
+    return (fn.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{fn['FunctionName']}"
+
+
 def collect(clients: tuple[Any, Any], start: datetime, end: datetime, only: list[str] | None) -> list[Usage]:
     lam, logs = clients
     usages = []
@@ -90,13 +103,10 @@ def collect(clients: tuple[Any, Any], start: datetime, end: datetime, only: list
             name = fn["FunctionName"]
             if only and name not in only:
                 continue
-            usage = Usage(
-                name, (fn.get("Architectures") or ["x86_64"])[0], fn.get("EphemeralStorage", {}).get("Size", 512)
-            )
-            group = (fn.get("LoggingConfig") or {}).get("LogGroup") or f"/aws/lambda/{name}"
+            usage = usage_of(fn)
             try:
                 pages = logs.get_paginator("filter_log_events").paginate(
-                    logGroupName=group,
+                    logGroupName=log_group_of(fn),
                     startTime=int(start.timestamp() * 1000),
                     endTime=int(end.timestamp() * 1000),
                     filterPattern=PATTERN,

@@ -15,28 +15,50 @@ behind a service. The saved test events are the console's own documents (`test_e
     GET  /console/api/functions/<name>/test-events    saved test events {name: json text}
     PUT|DELETE /console/api/functions/<name>/test-events/<event>
     GET  /console/api/blueprints                      the blueprints; POST .../<id> {FunctionName, Role, ...}
+    GET  /console/api/functions/<name>/metrics?minutes=   the Monitor charts (CloudWatch GetMetricData)
+    GET  /console/api/functions/<name>/cost?minutes=      requests, GB-seconds and USD, as `lamina cost` counts
+    POST /console/api/functions/<name>/tune           {memory, invocations, strategy, payload}: a tune run started
+    GET  /console/api/functions/<name>/tune[/<id>[/chart]]   the latest run / one run / its chart (HTML)
+    GET|POST|DELETE /console/api/session              who is signed in / sign in {accessKeyId, secretAccessKey}
+                                                      / sign out (under --auth sigv4: console/sessions.py)
+
+Under --auth sigv4 every route but /session needs a session cookie, and each operation is evaluated against
+the session's identity (api/local_calls.py), so the page shows the AccessDenied the API would answer.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import contextvars
 import datetime
 import io
 import json
 import zipfile
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import unquote
 
 from lamina.api.faults import service_wire_error
 from lamina.api.messages import Request, Response
 from lamina.console.blueprints import BLUEPRINTS
+from lamina.console.cost_view import function_cost
+from lamina.console.monitoring import RANGES, function_metrics, last_hour
 from lamina.console.report_line import report_figures
+from lamina.console.sessions import Session, Sessions, SignInFailed, cookie_token
 from lamina.console.test_events import SavedEvents
+from lamina.console.tuning import TuneRuns
 from lamina.errors import InvalidParameter, InvalidRequestContent, LaminaError, NotFound
 
-Calls = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+class Calls(Protocol):
+    """The services' operations in-process (api/local_calls.py), made for `caller` when one is signed in."""
+
+    async def __call__(
+        self, service: str, operation: str, params: dict[str, Any], caller: str | None = None
+    ) -> dict[str, Any]: ...
+
+
 CodeZip = Callable[[str], bytes | None]  # GetFunction's Code.Location → the zip it names (None: not ours)
 
 PREFIX = "/console/api/"
@@ -63,10 +85,19 @@ ALLOWED: dict[str, frozenset[str]] = {
             "PutFunctionConcurrency",
             "DeleteFunctionConcurrency",
             "GetFunctionEventInvokeConfig",
+            "PutFunctionEventInvokeConfig",
+            "DeleteFunctionEventInvokeConfig",
+            "GetProvisionedConcurrencyConfig",
+            "ListProvisionedConcurrencyConfigs",
+            "PutProvisionedConcurrencyConfig",
+            "DeleteProvisionedConcurrencyConfig",
         }
     ),
     "logs": frozenset({"DescribeLogStreams", "GetLogEvents", "FilterLogEvents"}),
 }
+# The signed-in identity of the request being served (None: --auth none); set per request in handle().
+_CALLER: contextvars.ContextVar[Session | None] = contextvars.ContextVar("console_caller", default=None)
+_NO_CREDENTIALS = ("test", "test")  # what a tune run signs with under --auth none (nothing checks it)
 # Blob members the page sends as text: zips base64-encoded, payloads as they are.
 _BASE64_BLOBS = ("ZipFile",)
 _TEXT_BLOBS = ("Payload",)
@@ -122,29 +153,42 @@ def replace_file(package: bytes, name: str, text: str) -> bytes:
 
 
 class ConsoleApi:
-    def __init__(self, calls: Calls, code_zip: CodeZip, test_events: SavedEvents, *, open_api: bool = True) -> None:
-        # Under --auth sigv4 every API call must be signed; the console cannot sign yet, and its in-process calls
-        # would bypass the check, so its API is closed then (the pages load and show the refusal).
-        self._open = open_api
-        self._calls = calls
+    def __init__(
+        self,
+        calls: Calls,
+        code_zip: CodeZip,
+        test_events: SavedEvents,
+        *,
+        now: Callable[[], float],
+        tune_runs: TuneRuns,
+        sessions: Sessions | None = None,
+    ) -> None:
+        self._local_calls = calls
         self._code_zip = code_zip
         self._events = test_events
+        self._now = now
+        self._tune_runs = tune_runs
+        self._sessions = sessions  # None under --auth none: no sign-in, every call as the account
+
+    async def _calls(self, service: str, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+        session = _CALLER.get()
+        return await self._local_calls(service, operation, params, session.principal if session else None)
 
     async def handle(self, request: Request) -> Response:
         parts = [unquote(p) for p in request.path[len(PREFIX) :].split("/")]
         service = "lambda"
-        if not self._open:
-            return _answer(
-                {
-                    "__type": "AccessDeniedException",
-                    "message": "The console's API is off under --auth sigv4: it cannot sign requests yet.",
-                },
-                403,
-            )
         if not _same_origin(request):
             return _answer(
                 {"__type": "AccessDeniedException", "message": "Cross-origin console requests are refused"}, 403
             )
+        if parts[0] == "session" and len(parts) == 1:
+            return self._session(request)
+        session = None
+        if self._sessions is not None:
+            session = self._sessions.find(cookie_token(request.headers.get("cookie", "")))
+            if session is None:
+                return _answer({"__type": "SignInRequired", "message": "Sign in with an access key."}, 401)
+        token = _CALLER.set(session)
         try:
             if parts[0] == "call" and len(parts) == 3 and request.method == "POST":
                 service = parts[1]
@@ -155,7 +199,37 @@ class ConsoleApi:
                 return await self._blueprints(parts[1:], request)
         except LaminaError as exc:
             return _error(service, exc)
+        finally:
+            _CALLER.reset(token)
         return _answer({"__type": "UnknownOperationException", "message": "Unknown console API route"}, 404)
+
+    def _session(self, request: Request) -> Response:
+        """Sign-in state, sign in, sign out. Under --auth none there is nothing to sign in to."""
+        sessions = self._sessions
+        if sessions is None:
+            return _answer({"auth": "none", "signedIn": True, "principal": None})
+        token = cookie_token(request.headers.get("cookie", ""))
+        if request.method == "DELETE":
+            sessions.sign_out(token)
+            response = _answer({"auth": "sigv4", "signedIn": False})
+            response.headers.append(("Set-Cookie", Sessions.cookie("", 0)))
+            return response
+        if request.method == "POST":
+            try:
+                body = self._body(request)
+                new_token, session = sessions.sign_in(
+                    str(body.get("accessKeyId", "")).strip(), str(body.get("secretAccessKey", ""))
+                )
+            except SignInFailed as failed:
+                return _answer({"__type": "InvalidClientTokenId", "message": failed.message}, 403)
+            except LaminaError as exc:
+                return _error("lambda", exc)
+            sessions.sign_out(token)  # a new sign-in replaces the old session
+            response = _answer({"auth": "sigv4", "signedIn": True, "principal": session.principal})
+            response.headers.append(("Set-Cookie", Sessions.cookie(new_token, round(session.expires - self._now()))))
+            return response
+        found = sessions.find(token)
+        return _answer({"auth": "sigv4", "signedIn": found is not None, "principal": found and found.principal})
 
     # -- routes ---------------------------------------------------------------------------------
     async def _call(self, service: str, operation: str, request: Request) -> Response:
@@ -185,6 +259,17 @@ class ConsoleApi:
             return _answer(await self._deploy(name, str(body.get("file", "")), str(body.get("source", ""))))
         if rest[1:] == ["test"] and request.method == "POST":
             return _answer(await self._test(name, self._body(request).get("event", "")))
+        if rest[1:] == ["metrics"] and request.method == "GET":
+            minutes = _int(request.query.get("minutes", ["60"])[0])
+            if minutes not in RANGES:
+                raise InvalidParameter(f"minutes must be one of {', '.join(map(str, RANGES))}.")
+            return _answer(await function_metrics(self._calls, name, minutes, self._now()))
+        if rest[1:] == ["cost"] and request.method == "GET":
+            minutes = max(1, min(30 * 1440, _int(request.query.get("minutes", [str(30 * 1440)])[0]) or 1))
+            now = self._now()
+            return _answer(await function_cost(self._calls, name, now - minutes * 60, now))
+        if rest[1:2] == ["tune"]:
+            return await self._tune(name, rest[2:], request)
         if rest[1:2] == ["test-events"]:
             await self._calls("lambda", "GetFunctionConfiguration", {"FunctionName": name})  # 404 when gone
             if len(rest) == 3 and request.method == "PUT":
@@ -193,6 +278,29 @@ class ConsoleApi:
                 self._events.delete(name, rest[2])
             return _answer({"events": self._events.list(name)})
         return _answer({"__type": "UnknownOperationException", "message": "Unknown console API route"}, 404)
+
+    async def _tune(self, name: str, rest: list[str], request: Request) -> Response:
+        if not rest and request.method == "POST":
+            await self._calls("lambda", "GetFunctionConfiguration", {"FunctionName": name})  # 404 when gone
+            session = _CALLER.get()
+            credentials = (session.access_key_id, session.secret_access_key) if session else _NO_CREDENTIALS
+            return _answer(self._tune_runs.start(name, self._body(request), credentials).to_json())
+        if not rest and request.method == "GET":
+            latest = self._tune_runs.latest(name)
+            return _answer({"run": latest.to_json() if latest else None})
+        run = self._tune_runs.get(name, rest[0])
+        if rest[1:] == ["chart"] and run.chart is not None:
+            # the tune chart is a self-contained page (inline SVG and style, no script), framed by the console
+            headers = [
+                ("Content-Type", "text/html; charset=utf-8"),
+                ("Cache-Control", "no-store"),
+                ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'"),
+                ("X-Content-Type-Options", "nosniff"),
+            ]
+            return Response(200, headers, run.chart.encode())
+        if rest[1:]:
+            raise NotFound("The tune run has no chart (yet).")
+        return _answer(run.to_json())
 
     async def _blueprints(self, rest: list[str], request: Request) -> Response:
         if request.method == "GET":
@@ -241,11 +349,15 @@ class ConsoleApi:
                 break
         found.sort(key=lambda fn: fn["FunctionName"])
         keep = ("FunctionName", "FunctionArn", "Runtime", "MemorySize", "LastModified", "Description", "PackageType")
-        return {
-            "functions": [{k: fn[k] for k in keep if k in fn} for fn in found[start : start + limit]],
-            "total": len(found),
-            "start": start,
-        }
+        shown = [{k: fn[k] for k in keep if k in fn} for fn in found[start : start + limit]]
+        out: dict[str, Any] = {"functions": shown, "total": len(found), "start": start}
+        try:  # the last hour's invocations and errors: one GetMetricData for the page
+            figures = await last_hour(self._calls, [fn["FunctionName"] for fn in shown], self._now())
+            for fn in shown:
+                fn.update(figures[fn["FunctionName"]])
+        except LaminaError as exc:  # e.g. a user who may list functions but not read metrics
+            out["metricsError"] = f"{service_wire_error('cloudwatch', exc)[0]}: {exc.message}"
+        return out
 
     async def _package(self, name: str) -> tuple[dict[str, Any], bytes]:
         got = await self._calls("lambda", "GetFunction", {"FunctionName": name})

@@ -8,14 +8,14 @@ is what a PostgreSQL backend implements for the multi-node mode.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+
+from lamina.store.sqlite_connection import SqliteConnection
 
 Document = dict[str, Any]
 
@@ -48,18 +48,13 @@ def _statements(sql: str) -> list[str]:
     return [statement for statement in code.split(";") if statement.strip()]
 
 
-class SqliteStore:
+class SqliteStore(SqliteConnection):
     """SQLite in WAL mode. One connection, guarded by a lock, used from the event loop thread
     (control-plane writes are small and rare; the invoke path never touches the database)."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        self._lock = threading.RLock()
-        self._depth = 0
+        super().__init__(path, synchronous)
         self._migrate()
 
     def _migrate(self) -> None:
@@ -88,24 +83,6 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute("SELECT key, body FROM resources WHERE kind = ?", (kind,)).fetchall()
         return {key: json.loads(body) for key, body in rows}
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
 
     def put(self, kind: str, key: str, body: Document) -> None:
         with self.transaction():

@@ -8,36 +8,25 @@ that writes several items (a transaction, a batch) is one job: its items commit 
 
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
 import sqlite3
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lamina.store.group_commit import commit_jobs, take_batch
+from lamina.store.group_commit import GroupCommitWriter
 
-Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
-_STOP: Any = object()
 # (table, pk, sk, body): body None deletes the item
 ItemWrite = tuple[str, str, str, dict[str, Any] | None]
 # (stream ARN, sequence number, created, record)
 StreamRecord = tuple[str, int, float, dict[str, Any]]
 
 
-class DynamoStore:
+class DynamoStore(GroupCommitWriter):
     """Open after `SqliteStore` has migrated the database (tables from migration 0008)."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="lamina-dynamodb-store", daemon=True)
-        self._thread.start()
+        super().__init__(path, synchronous, "lamina-dynamodb-store")
 
     # -- loading (before the writer has work) ---------------------------------------------------
     def load(self) -> tuple[list[dict[str, Any]], list[tuple[str, dict[str, Any]]]]:
@@ -53,23 +42,6 @@ class DynamoStore:
             (r[0], r[1], r[2], json.loads(r[3]))
             for r in self._db.execute("SELECT stream_arn, seq, created, body FROM dynamodb_stream_records ORDER BY seq")
         ]
-
-    # -- the writer thread ----------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            batch, stop = take_batch(self._jobs, _STOP)
-            self._commit(batch)
-            if stop:
-                break
-        self._db.close()
-
-    def _commit(self, batch: list[Job]) -> None:
-        commit_jobs(self._db, batch)
-
-    async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._jobs.put((work, fut))
-        await fut
 
     # -- tables ---------------------------------------------------------------------------------
     async def put_table(self, name: str, body: dict[str, Any]) -> None:
@@ -103,9 +75,3 @@ class DynamoStore:
     async def trim_records(self, before: float) -> None:
         """Drops stream records older than the retention period."""
         await self._write(lambda db: db.execute("DELETE FROM dynamodb_stream_records WHERE created < ?", (before,)))
-
-    async def close(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self._jobs.put((_STOP, None))
-        await asyncio.to_thread(self._thread.join)

@@ -6,7 +6,9 @@ from __future__ import annotations
 import asyncio
 import queue
 import sqlite3
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 Job = TypeVar("Job", bound=tuple[Any, ...])
@@ -63,3 +65,46 @@ def commit_jobs(db: sqlite3.Connection, batch: list[tuple[Callable[[sqlite3.Conn
         futures[0].get_loop().call_soon_threadsafe(settle)
     except RuntimeError:
         pass
+
+
+_STOP: Any = object()
+WriteJob = tuple[Callable[[sqlite3.Connection], Any] | Any, "asyncio.Future[None] | None"]
+
+
+class GroupCommitWriter:
+    """A store's own connection to the database file (open it after `SqliteStore` has migrated it) and its
+    writer thread: `_write` queues work and waits for the group commit that includes it, `_write_later` queues
+    work nobody waits for (still committed, in order), `close` commits what is queued and stops the thread."""
+
+    def __init__(self, path: Path, synchronous: str, thread_name: str) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(f"PRAGMA synchronous={synchronous}")
+        self._db.execute("PRAGMA busy_timeout=10000")
+        self._jobs: queue.SimpleQueue[WriteJob] = queue.SimpleQueue()
+        self.batches = 0
+        self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            batch, stop = take_batch(self._jobs, _STOP)
+            commit_jobs(self._db, batch)
+            self.batches += 1
+            if stop:
+                break
+        self._db.close()
+
+    async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._jobs.put((work, fut))
+        await fut
+
+    def _write_later(self, work: Callable[[sqlite3.Connection], Any]) -> None:
+        self._jobs.put((work, None))
+
+    async def close(self) -> None:
+        if not self._thread.is_alive():
+            return
+        self._jobs.put((_STOP, None))
+        await asyncio.to_thread(self._thread.join)

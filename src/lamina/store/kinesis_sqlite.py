@@ -7,34 +7,23 @@ PutRecords (or a checkpoint) survives kill -9. A PutRecords is one job: its reco
 
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
 import sqlite3
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lamina.store.group_commit import commit_jobs, take_batch
+from lamina.store.group_commit import GroupCommitWriter
 
-Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
-_STOP: Any = object()
 # (stream name, shard id, seq, arrival, partition key, data)
 KinesisRecord = tuple[str, str, int, float, str, bytes]
 
 
-class KinesisStore:
+class KinesisStore(GroupCommitWriter):
     """Open after `SqliteStore` has migrated the database."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="lamina-kinesis-store", daemon=True)
-        self._thread.start()
+        super().__init__(path, synchronous, "lamina-kinesis-store")
 
     # -- loading (before the writer has work) ---------------------------------------------------
     def load_streams(self) -> list[dict[str, Any]]:
@@ -49,20 +38,6 @@ class KinesisStore:
     def load_checkpoints(self) -> dict[tuple[str, str], int]:
         rows = self._db.execute("SELECT mapping_uuid, shard_id, position FROM stream_checkpoints")
         return {(r[0], r[1]): r[2] for r in rows}
-
-    # -- the writer thread ----------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            batch, stop = take_batch(self._jobs, _STOP)
-            commit_jobs(self._db, batch)
-            if stop:
-                break
-        self._db.close()
-
-    async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._jobs.put((work, fut))
-        await fut
 
     # -- streams --------------------------------------------------------------------------------
     async def put_stream(self, name: str, body: dict[str, Any]) -> None:
@@ -101,9 +76,3 @@ class KinesisStore:
         await self._write(
             lambda db: db.execute("DELETE FROM stream_checkpoints WHERE mapping_uuid = ?", (mapping_uuid,))
         )
-
-    async def close(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self._jobs.put((_STOP, None))
-        await asyncio.to_thread(self._thread.join)

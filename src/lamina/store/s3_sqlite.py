@@ -9,13 +9,12 @@ compares them, byte by byte of their UTF-8, which is the order S3 lists in.
 from __future__ import annotations
 
 import json
-import sqlite3
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from lamina.store.sqlite_connection import SqliteConnection
 
 Body = dict[str, Any]
 
@@ -37,34 +36,11 @@ def _dump(body: Body) -> str:
     return json.dumps(body, separators=(",", ":"))
 
 
-class S3Store:
+class S3Store(SqliteConnection):
     """Open after `SqliteStore` has migrated the database. One connection, used from the event loop."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._lock = threading.RLock()
-        self._depth = 0
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        with self._lock:
-            outer = self._depth == 0
-            if outer:
-                self._db.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield
-            except BaseException:
-                self._depth -= 1
-                if outer:
-                    self._db.execute("ROLLBACK")
-                raise
-            self._depth -= 1
-            if outer:
-                self._db.execute("COMMIT")
+        super().__init__(path, synchronous, busy_timeout_ms=10000)
 
     def close(self) -> None:
         with self._lock:

@@ -10,20 +10,14 @@ submission order, so a delete always follows the receive that preceded it.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import queue
 import sqlite3
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lamina.store.group_commit import commit_jobs, take_batch
-
-Job = tuple[Callable[[sqlite3.Connection], Any], asyncio.Future[Any] | None]
-_STOP: Any = object()
+from lamina.store.group_commit import GroupCommitWriter
 
 
 @dataclass(frozen=True)
@@ -37,18 +31,11 @@ class MessageRow:
     first_receive: float | None
 
 
-class SqsStore:
+class SqsStore(GroupCommitWriter):
     """Open after `SqliteStore` has migrated the database (tables from migration 0003)."""
 
     def __init__(self, path: Path, synchronous: str = "FULL") -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
-        self._jobs: queue.SimpleQueue[Job] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="lamina-sqs-store", daemon=True)
-        self._thread.start()
-        self.batches = 0
+        super().__init__(path, synchronous, "lamina-sqs-store")
 
     # -- loading (before the writer has work) ---------------------------------------------------
     def load(self) -> tuple[list[dict[str, Any]], list[MessageRow]]:
@@ -61,27 +48,6 @@ class SqsStore:
             )
         ]
         return queues, messages
-
-    # -- the writer thread ----------------------------------------------------------------------
-    def _run(self) -> None:
-        while True:
-            batch, stop = take_batch(self._jobs, _STOP)
-            self._commit(batch)
-            if stop:
-                break
-        self._db.close()
-
-    def _commit(self, batch: list[Job]) -> None:
-        commit_jobs(self._db, batch)
-        self.batches += 1
-
-    async def _write(self, work: Callable[[sqlite3.Connection], Any]) -> None:
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._jobs.put((work, fut))
-        await fut
-
-    def _write_later(self, work: Callable[[sqlite3.Connection], Any]) -> None:
-        self._jobs.put((work, None))
 
     # -- queues ---------------------------------------------------------------------------------
     async def put_queue(self, arn: str, body: dict[str, Any]) -> None:
@@ -144,9 +110,3 @@ class SqsStore:
     def delete_messages_later(self, ids: Sequence[str]) -> None:
         values = [(i,) for i in ids]
         self._write_later(lambda db: db.executemany("DELETE FROM sqs_messages WHERE id = ?", values))
-
-    async def close(self) -> None:
-        if not self._thread.is_alive():
-            return
-        self._jobs.put((_STOP, None))
-        await asyncio.to_thread(self._thread.join)

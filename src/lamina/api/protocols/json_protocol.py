@@ -14,7 +14,8 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel
 
 from lamina.api.messages import Request, Response
-from lamina.api.protocols.rest_json import _BadType, _from_json, _needs_walk, _to_json
+from lamina.api.protocols.rest_json import _from_json, _needs_walk, _to_json
+from lamina.api.protocols.value_checks import request_members
 from lamina.errors import InvalidRequestContent
 
 
@@ -57,15 +58,7 @@ class JsonProtocol:
             data = json.loads(request.body)
         except (ValueError, UnicodeDecodeError, RecursionError):
             raise InvalidRequestContent("The request body is not valid JSON.") from None
-        if not isinstance(data, dict):
-            raise InvalidRequestContent("The request body must be a JSON object.")
-        try:
-            result: dict[str, Any] = _from_json(shape, data, "")
-        except _BadType as bad:
-            raise InvalidRequestContent(
-                f"Value for parameter {bad.path} is invalid: expected {bad.expected}."
-            ) from None
-        return result
+        return request_members(_from_json, shape, data, "JSON object")
 
     # -- responses ------------------------------------------------------------------------------
     def serialize(self, op: OperationModel, result: dict[str, Any] | None) -> Response:

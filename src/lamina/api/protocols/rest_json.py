@@ -19,6 +19,7 @@ from typing import Any
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from lamina.api.messages import Request, Response
+from lamina.api.protocols.value_checks import PLAIN_KINDS, BadType, check_plain
 from lamina.errors import InvalidRequestContent, ValidationFailed
 
 JSON_TYPE = "application/json"
@@ -95,13 +96,6 @@ def _output_plan(op: OperationModel) -> _OutputPlan:
     return _OutputPlan(status, tuple(headers), payload, tuple(body))
 
 
-class _BadType(Exception):
-    def __init__(self, path: str, expected: str) -> None:
-        super().__init__(path)
-        self.path = path
-        self.expected = expected
-
-
 def _from_json(shape: Shape, value: Any, path: str) -> Any:
     """Checks a JSON value against its shape and converts blobs (base64) and timestamps."""
     if value is None:
@@ -109,46 +103,34 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
     kind = shape.type_name
     if kind == "string":
         if not isinstance(value, str):
-            raise _BadType(path, "String")
+            raise BadType(path, "String")
         if not value.isascii():
             try:
                 value.encode()
             except UnicodeEncodeError:  # a lone surrogate from a \ud800 escape: not a real string
-                raise _BadType(path, "String") from None
+                raise BadType(path, "String") from None
         return value
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise _BadType(path, "Integer" if kind == "integer" else "Long")
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _BadType(path, "Boolean")
-        return value
-    if kind in ("double", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadType(path, "Double")
-        return float(value)
+    if kind in PLAIN_KINDS:
+        return check_plain(kind, value, path)
     if kind == "blob":
         if not isinstance(value, str):
-            raise _BadType(path, "Blob")
+            raise BadType(path, "Blob")
         try:
             return base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
-            raise _BadType(path, "Base64 blob") from None
+            raise BadType(path, "Base64 blob") from None
     if kind == "timestamp":
         if isinstance(value, bool) or not isinstance(value, int | float | str):
-            raise _BadType(path, "Timestamp")
+            raise BadType(path, "Timestamp")
         if isinstance(value, str):
             try:
                 return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
             except ValueError:
-                raise _BadType(path, "Timestamp") from None
+                raise BadType(path, "Timestamp") from None
         return float(value)
     if kind == "structure":
         if not isinstance(value, dict):
-            raise _BadType(path, "Structure")
+            raise BadType(path, "Structure")
         out: dict[str, Any] = {}
         for name, member in shape.members.items():
             key = member.serialization.get("name", name)
@@ -159,11 +141,11 @@ def _from_json(shape: Shape, value: Any, path: str) -> Any:
         return out
     if kind == "list":
         if not isinstance(value, list):
-            raise _BadType(path, "List")
+            raise BadType(path, "List")
         return [_from_json(shape.member, v, path) for v in value]
     if kind == "map":
         if not isinstance(value, dict):
-            raise _BadType(path, "Map")
+            raise BadType(path, "Map")
         return {_from_json(shape.key, k, path): _from_json(shape.value, v, path) for k, v in value.items()}
     return value
 
@@ -285,7 +267,7 @@ class RestJsonProtocol:
             )
         try:
             result: dict[str, Any] = _from_json(shape, data, "")
-        except _BadType as bad:
+        except BadType as bad:
             raise InvalidRequestContent(
                 f"Could not parse request body into json: Could not deserialize value at '{bad.path}' as {bad.expected}"
             ) from None

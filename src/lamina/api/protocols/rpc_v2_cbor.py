@@ -19,17 +19,11 @@ import cbor2
 from botocore.model import OperationModel, ServiceModel, Shape
 
 from lamina.api.messages import Request, Response
+from lamina.api.protocols.value_checks import PLAIN_KINDS, BadType, check_plain, request_members
 from lamina.errors import InvalidRequestContent
 
 CONTENT_TYPE = "application/cbor"
 _HEADERS = (("Content-Type", CONTENT_TYPE), ("smithy-protocol", "rpc-v2-cbor"))
-
-
-class _BadType(Exception):
-    def __init__(self, path: str, expected: str) -> None:
-        super().__init__(path)
-        self.path = path
-        self.expected = expected
 
 
 class RpcV2CborProtocol:
@@ -63,15 +57,7 @@ class RpcV2CborProtocol:
             data = cbor2.loads(request.body)
         except (cbor2.CBORDecodeError, ValueError, RecursionError, EOFError):
             raise InvalidRequestContent("The request body is not valid CBOR.") from None
-        if not isinstance(data, dict):
-            raise InvalidRequestContent("The request body must be a CBOR map.")
-        try:
-            result: dict[str, Any] = _from_cbor(shape, data, "")
-        except _BadType as bad:
-            raise InvalidRequestContent(
-                f"Value for parameter {bad.path} is invalid: expected {bad.expected}."
-            ) from None
-        return result
+        return request_members(_from_cbor, shape, data, "CBOR map")
 
     # -- responses ------------------------------------------------------------------------------
     def serialize(self, op: OperationModel, result: dict[str, Any] | None) -> Response:
@@ -96,25 +82,13 @@ def _from_cbor(shape: Shape, value: Any, path: str) -> Any:
     kind = shape.type_name
     if kind == "string":
         if not isinstance(value, str):
-            raise _BadType(path, "String")
+            raise BadType(path, "String")
         return value
-    if kind in ("integer", "long"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise _BadType(path, "Integer" if kind == "integer" else "Long")
-        return value
-    if kind == "boolean":
-        if not isinstance(value, bool):
-            raise _BadType(path, "Boolean")
-        return value
-    if kind in ("double", "float"):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadType(path, "Double")
-        return float(value)
+    if kind in PLAIN_KINDS:
+        return check_plain(kind, value, path)
     if kind == "blob":
         if not isinstance(value, bytes | bytearray):
-            raise _BadType(path, "Blob")
+            raise BadType(path, "Blob")
         return bytes(value)
     if kind == "timestamp":
         if isinstance(value, datetime):
@@ -122,11 +96,11 @@ def _from_cbor(shape: Shape, value: Any, path: str) -> Any:
         if isinstance(value, cbor2.CBORTag) and value.tag == 1:
             value = value.value
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise _BadType(path, "Timestamp")
+            raise BadType(path, "Timestamp")
         return float(value)
     if kind == "structure":
         if not isinstance(value, dict):
-            raise _BadType(path, "Structure")
+            raise BadType(path, "Structure")
         out: dict[str, Any] = {}
         for name, member in shape.members.items():
             if name in value:
@@ -136,11 +110,11 @@ def _from_cbor(shape: Shape, value: Any, path: str) -> Any:
         return out
     if kind == "list":
         if not isinstance(value, list):
-            raise _BadType(path, "List")
+            raise BadType(path, "List")
         return [_from_cbor(shape.member, v, path) for v in value]
     if kind == "map":
         if not isinstance(value, dict):
-            raise _BadType(path, "Map")
+            raise BadType(path, "Map")
         return {_from_cbor(shape.key, k, path): _from_cbor(shape.value, v, path) for k, v in value.items()}
     return value
 

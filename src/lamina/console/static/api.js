@@ -21,6 +21,7 @@ export async function api(path, { method = "GET", body } = {}) {
   } catch {
     data = { message: `HTTP ${res.status}` };
   }
+  if (res.status === 401 && data.__type === "SignInRequired") window.dispatchEvent(new CustomEvent("lamina-sign-in"));
   if (!res.ok) throw new ApiError(data.__type || `HTTP ${res.status}`, data.message || data.Message || "", res.status);
   return data;
 }

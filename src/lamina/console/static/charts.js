@@ -1,15 +1,12 @@
-// Monitor charts drawn as SVG from the functions' REPORT log lines (read through FilterLogEvents): Lamina records
-// no CloudWatch metrics yet, and every invocation writes one REPORT line with its duration and memory.
+// Monitor charts drawn as SVG from CloudWatch's AWS/Lambda metrics (GetMetricData through the console API:
+// console/monitoring.py). Each chart is one <figure data-testid="monitoring-chart">; nothing here parses HTML.
 
-import { call } from "./api.js";
 import { h } from "./dom.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const W = 560;
 const H = 160;
 const PAD = 34;
-const BUCKETS = 30;
-const MAX_PAGES = 20; // FilterLogEvents pages read per refresh (10,000 events each at most)
 
 function svg(tag, attrs = {}, text) {
   const el = document.createElementNS(SVG, tag);
@@ -18,75 +15,74 @@ function svg(tag, attrs = {}, text) {
   return el;
 }
 
-function quantile(values, q) {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
+const round = (v) => Math.round(v * 100) / 100;
 
-export async function reports(group, since) {
-  const found = [];
-  let nextToken;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const params = { logGroupName: group, filterPattern: "REPORT", startTime: since, limit: 10000 };
-    if (nextToken) params.nextToken = nextToken;
-    const out = await call("logs", "FilterLogEvents", params);
-    for (const e of out.events) {
-      const duration = /(?<!Billed )(?<!Init )\bDuration: ([0-9.]+) ms/.exec(e.message);
-      if (!e.message.startsWith("REPORT ") || !duration) continue;
-      const memory = /Max Memory Used: ([0-9.]+) MB/.exec(e.message);
-      const init = /Init Duration: ([0-9.]+) ms/.exec(e.message);
-      found.push({ t: e.timestamp, duration: Number(duration[1]), memory: memory ? Number(memory[1]) : null, cold: !!init });
-    }
-    nextToken = out.nextToken;
-    if (!nextToken) break;
-  }
-  return found;
-}
-
-export function chart(title, series, { unit = "", from, to, summary = "" }) {
-  // series: [{label, points: [[t, value|null], ...], cls}]
-  const all = series.flatMap((s) => s.points.map(([, v]) => v)).filter((v) => v !== null);
-  const top = Math.max(1, ...all);
+export function chart(title, series, { unit = "", from, to, summary = "", top: fixedTop } = {}) {
+  // series: [{label, points: [[t ms, value], ...], cls}]
+  const all = series.flatMap((s) => s.points.map(([, v]) => v));
+  const top = fixedTop ?? Math.max(1, ...all);
   const x = (t) => PAD + ((t - from) / Math.max(1, to - from)) * (W - PAD - 8);
   const y = (v) => H - 20 - (v / top) * (H - 34);
   const root = svg("svg", { viewBox: `0 0 ${W} ${H}`, role: "img", "aria-label": title, class: "chart-svg" });
   root.append(svg("line", { x1: PAD, y1: H - 20, x2: W - 8, y2: H - 20, class: "axis" }));
-  root.append(svg("text", { x: 2, y: 18, class: "tick" }, `${Math.round(top * 100) / 100}${unit}`));
+  root.append(svg("text", { x: 2, y: 18, class: "tick" }, `${round(top)}${unit}`));
   root.append(svg("text", { x: 2, y: H - 22, class: "tick" }, `0${unit}`));
   root.append(svg("text", { x: PAD, y: H - 4, class: "tick" }, new Date(from).toISOString().slice(11, 16)));
   root.append(svg("text", { x: W - 48, y: H - 4, class: "tick" }, new Date(to).toISOString().slice(11, 16)));
   for (const s of series) {
-    const pts = s.points.filter(([, v]) => v !== null).map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`);
-    if (pts.length) root.append(svg("polyline", { points: pts.join(" "), class: `line ${s.cls}` }));
+    const pts = s.points.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`);
+    if (pts.length > 1) root.append(svg("polyline", { points: pts.join(" "), class: `line ${s.cls}` }));
     for (const p of pts) {
       const [cx, cy] = p.split(",");
       root.append(svg("circle", { cx, cy, r: 2.5, class: `dot ${s.cls}` }));
     }
   }
   const legend = h("p", { class: "legend" }, series.map((s) => h("span", { class: `key ${s.cls}` }, s.label)));
-  return h("figure", { class: "chart", testid: "monitoring-chart" }, h("figcaption", {}, title, summary ? h("span", { class: "muted", testid: "chart-summary" }, ` (${summary})`) : null), root, legend);
+  return h("figure", { class: "chart", testid: "monitoring-chart" },
+    h("figcaption", {}, title, summary ? h("span", { class: "muted", testid: "chart-summary" }, ` (${summary})`) : null),
+    root, legend);
 }
 
-export function charts(found, from, to) {
-  const width = (to - from) / BUCKETS;
-  const buckets = Array.from({ length: BUCKETS }, () => []);
-  for (const r of found) {
-    const i = Math.min(BUCKETS - 1, Math.max(0, Math.floor((r.t - from) / width)));
-    buckets[i].push(r);
+const total = (points) => points.reduce((s, [, v]) => s + v, 0);
+const peak = (points) => (points.length ? Math.max(...points.map(([, v]) => v)) : null);
+
+// data: the console API's /functions/<name>/metrics answer (epoch seconds; series of [t, value])
+export function metricCharts(data) {
+  const from = data.start * 1000;
+  const to = data.end * 1000;
+  const s = Object.fromEntries(Object.entries(data.series).map(([id, pts]) => [id, pts.map(([t, v]) => [t * 1000, v])]));
+  // counts are 0 in a period without datapoints (GetMetricData returns only the periods that have some)
+  const step = data.period * 1000;
+  for (const id of ["invocations", "errors", "throttles"]) {
+    const slots = Array.from({ length: Math.ceil((to - from) / step) }, (_, i) => [from + i * step, 0]);
+    for (const [t, v] of s[id] || []) {
+      const i = Math.floor((t - from) / step);
+      if (slots[i]) slots[i][1] += v;
+    }
+    s[id] = slots;
   }
-  const at = (i) => from + (i + 0.5) * width;
-  const series = (fnOf) => buckets.map((b, i) => [at(i), fnOf(b)]);
-  const durations = found.map((r) => r.duration);
-  const p99 = quantile(durations, 0.99);
-  const memory = found.map((r) => r.memory ?? 0);
+  const opts = (extra) => ({ from, to, ...extra });
+  const invocations = total(s.invocations || []);
+  const errors = total(s.errors || []);
+  const p99 = s.durationP99 && s.durationP99.length ? s.durationP99 : null;
+  const duration = [{ label: "average", cls: "s1", points: s.durationAvg || [] }];
+  if (p99) {
+    duration.push({ label: "p50", cls: "s3", points: s.durationP50 || [] }, { label: "p99", cls: "s2", points: p99 });
+  } else {
+    duration.push({ label: "maximum", cls: "s2", points: s.durationMax || [] });
+  }
+  const durationPeak = peak(p99 || s.durationMax || []);
   return [
-    chart("Invocations", [{ label: "invocations", cls: "s1", points: series((b) => b.length) },
-      { label: "cold starts", cls: "s2", points: series((b) => b.filter((r) => r.cold).length) }],
-      { from, to, summary: `${found.length} in range` }),
-    chart("Duration", [{ label: "p50", cls: "s1", points: series((b) => quantile(b.map((r) => r.duration), 0.5)) },
-      { label: "p99", cls: "s2", points: series((b) => quantile(b.map((r) => r.duration), 0.99)) }], { unit: " ms", from, to, summary: p99 === null ? "no data" : `p99 ${p99} ms` }),
-    chart("Max memory used", [{ label: "max", cls: "s1", points: series((b) => (b.length ? Math.max(...b.map((r) => r.memory ?? 0)) : null)) }],
-      { unit: " MB", from, to, summary: memory.length ? `max ${Math.max(...memory)} MB` : "no data" }),
+    chart("Invocations", [{ label: "invocations (sum)", cls: "s1", points: s.invocations || [] }],
+      opts({ summary: `${invocations} in range` })),
+    chart("Duration", duration, opts({ unit: " ms", summary: durationPeak === null ? "no data" : `${p99 ? "p99" : "max"} ${round(durationPeak)} ms` })),
+    chart("Errors", [{ label: "errors (sum)", cls: "s2", points: s.errors || [] }], opts({ summary: `${errors} in range` })),
+    chart("Success rate", [{ label: "success rate (%)", cls: "s1", points: s.successRate || [] }],
+      opts({ unit: "%", top: 100, summary: invocations ? `${round(100 - (100 * errors) / invocations)}%` : "no data" })),
+    chart("Throttles", [{ label: "throttles (sum)", cls: "s2", points: s.throttles || [] }], opts({ summary: `${total(s.throttles || [])} in range` })),
+    chart("Concurrent executions", [{ label: "maximum", cls: "s1", points: s.concurrent || [] }],
+      opts({ summary: peak(s.concurrent || []) === null ? "no data" : `max ${peak(s.concurrent)}` })),
+    chart("Async event age", [{ label: "maximum", cls: "s1", points: s.asyncAge || [] }],
+      opts({ unit: " ms", summary: peak(s.asyncAge || []) === null ? "no data" : `max ${round(peak(s.asyncAge))} ms` })),
   ];
 }

@@ -3,7 +3,7 @@
 
 import { api, call, fn } from "./api.js";
 import { errorText, field, h } from "./dom.js";
-import { charts, reports } from "./charts.js";
+import { metricCharts } from "./charts.js";
 import { codeEditor } from "./editor.js";
 import { TEMPLATES } from "./event_templates.js";
 import { current, go } from "./main.js";
@@ -14,6 +14,7 @@ const TABS = [
   ["monitoring", "Monitor"],
   ["configuration", "Configuration"],
   ["versions", "Aliases and versions"],
+  ["cost", "Cost and tuning"],
 ];
 
 let keyboardTab = false; // focus follows the selected tab only when the keyboard moved it
@@ -80,7 +81,7 @@ export async function functionPage(page, name, tab) {
   const tabButton = tabs.querySelector(`[data-testid="tab-${tab}"]`);
   if (keyboardTab) tabButton.focus();
   keyboardTab = false;
-  const render = { code: codeTab, test: testTab, monitoring: monitorTab, configuration: configTab, versions: versionsTab }[tab];
+  const render = { code: codeTab, test: testTab, monitoring: monitorTab, configuration: configTab, versions: versionsTab, cost: costTab }[tab];
   await render(panel, name, config);
 }
 
@@ -269,7 +270,7 @@ function prettyJson(text) {
   }
 }
 
-// -- Monitor: log streams and their events (no CloudWatch metrics in Lamina yet) ---------------
+// -- Monitor: CloudWatch metrics (GetMetricData), log streams and their events -----------------
 async function monitorTab(panel, name) {
   const group = `/aws/lambda/${name}`;
   const streams = h("ul", { class: "streams", testid: "log-streams" });
@@ -277,18 +278,21 @@ async function monitorTab(panel, name) {
   const error = h("p", { class: "error", role: "alert" });
   const live = h("input", { type: "checkbox", testid: "live-tail" });
   const range = h("select", { testid: "monitoring-range", "aria-label": "Time range" },
-    [["15", "15 minutes"], ["60", "1 hour"], ["180", "3 hours"], ["720", "12 hours"], ["1440", "1 day"]]
+    [["15", "15 minutes"], ["60", "1 hour"], ["180", "3 hours"], ["720", "12 hours"], ["1440", "1 day"], ["10080", "1 week"]]
       .map(([v, label]) => h("option", { value: v }, label)));
   range.value = "60";
   const chartBox = h("div", { class: "charts", testid: "monitoring-charts" });
+  const note = h("p", { class: "muted", testid: "monitoring-note" });
+  const chartError = h("p", { class: "error", role: "alert", testid: "monitoring-error" });
   const drawCharts = async () => {
-    const to = Date.now();
-    const from = to - Number(range.value) * 60_000;
     try {
-      chartBox.replaceChildren(...charts(await reports(group, from), from, to));
+      const data = await api(`${fn(name)}/metrics?minutes=${range.value}`);
+      chartError.textContent = "";
+      note.textContent = `CloudWatch metrics of namespace AWS/Lambda, FunctionName ${name}, period ${data.period / 60} min.` +
+        (data.percentilesNote ? ` ${data.percentilesNote}` : "");
+      chartBox.replaceChildren(...metricCharts(data));
     } catch (err) {
-      if (err.code === "ResourceNotFoundException") chartBox.replaceChildren(...charts([], from, to));
-      else error.textContent = errorText(err);
+      chartError.textContent = errorText(err);
     }
   };
   range.addEventListener("change", drawCharts);
@@ -329,7 +333,8 @@ async function monitorTab(panel, name) {
       h("label", {}, live, " Live tail"), " ", h("button", { type: "button", testid: "logs-refresh", onclick: load }, "Refresh"))),
     error,
     h("div", { class: "bar" }, h("h3", {}, "Metrics"), range),
-    h("p", { class: "muted" }, `From the REPORT lines of log group ${group} (not yet from the CloudWatch metrics).`),
+    note,
+    chartError,
     chartBox,
     h("h3", {}, "Log streams"),
     streams,
@@ -438,17 +443,8 @@ async function triggers(box, name) {
   };
   await load();
   await concurrency(box, name);
-  const asyncConfig = h("p", { testid: "config-async" });
-  box.append(h("h2", {}, "Asynchronous invocation"), asyncConfig);
-  try {
-    const c = await call("lambda", "GetFunctionEventInvokeConfig", { FunctionName: name });
-    const dest = c.DestinationConfig || {};
-    asyncConfig.textContent = `Retry attempts ${c.MaximumRetryAttempts ?? 2}, maximum event age ${c.MaximumEventAgeInSeconds ?? 21600} s` +
-      `, on success → ${dest.OnSuccess?.Destination || "none"}, on failure → ${dest.OnFailure?.Destination || "none"}`;
-  } catch (err) {
-    asyncConfig.textContent = err.code === "ResourceNotFoundException"
-      ? "Defaults: 2 retry attempts, maximum event age 6 hours, no destinations." : errorText(err);
-  }
+  await provisioned(box, name);
+  await asyncInvocation(box, name);
   const url = h("p", { testid: "config-function-url" });
   box.append(h("h2", {}, "Function URL"), url);
   try {
@@ -533,4 +529,257 @@ async function versionsTab(panel, name) {
   }, "Publish new version");
   panel.replaceChildren(h("div", { class: "bar" }, h("h2", {}, "Versions"), publish), error, versions, h("h2", {}, "Aliases"), aliases);
   await load();
+}
+
+// The API's message next to the field it names; anything else under the form.
+function fieldFor(message, fields, fallback) {
+  for (const [pattern, f] of fields) if (pattern.test(message)) return f.error;
+  return fallback;
+}
+
+// -- Provisioned concurrency: one config per version or alias ----------------------------------
+async function provisioned(box, name) {
+  const list = h("ul", { testid: "config-provisioned" });
+  const qualifier = h("select", { testid: "config-provisioned-qualifier" });
+  const amount = h("input", { type: "number", min: "1", testid: "config-provisioned-input" });
+  const fields = {
+    qualifier: field("Version or alias", qualifier, "config-provisioned-qualifier"),
+    amount: field("Provisioned concurrency", amount, "config-provisioned"),
+  };
+  const error = h("p", { class: "error", role: "alert", testid: "config-provisioned-error" });
+  const load = async () => {
+    const [versions, aliases, configs] = await Promise.all([
+      call("lambda", "ListVersionsByFunction", { FunctionName: name }),
+      call("lambda", "ListAliases", { FunctionName: name }),
+      call("lambda", "ListProvisionedConcurrencyConfigs", { FunctionName: name }),
+    ]);
+    const chosen = qualifier.value;
+    qualifier.replaceChildren(
+      ...versions.Versions.map((v) => h("option", { value: v.Version }, v.Version === "$LATEST" ? "$LATEST" : `Version ${v.Version}`)),
+      ...aliases.Aliases.map((a) => h("option", { value: a.Name }, `Alias ${a.Name}`)),
+    );
+    const published = versions.Versions.find((v) => v.Version !== "$LATEST");
+    qualifier.value = chosen || (aliases.Aliases[0]?.Name ?? published?.Version ?? "$LATEST");
+    list.replaceChildren(...configs.ProvisionedConcurrencyConfigs.map((c) => {
+      const q = c.FunctionArn.split(":").pop();
+      return h("li", { "data-qualifier": q },
+        h("strong", {}, q), ` — ${c.AllocatedProvisionedConcurrentExecutions}/${c.RequestedProvisionedConcurrentExecutions} allocated — `,
+        h("span", { testid: "config-provisioned-status" }, c.Status), c.StatusReason ? ` (${c.StatusReason})` : "", " ",
+        h("button", { type: "button", class: "danger", onclick: async () => {
+          if (!confirm(`Remove the provisioned concurrency of ${q}?`)) return;
+          error.textContent = "";
+          try {
+            await call("lambda", "DeleteProvisionedConcurrencyConfig", { FunctionName: name, Qualifier: q });
+            await load();
+          } catch (err) {
+            error.textContent = errorText(err);
+          }
+        } }, "Remove"));
+    }));
+    if (!configs.ProvisionedConcurrencyConfigs.length) list.append(h("li", { class: "muted" }, "No provisioned concurrency."));
+    // a config being allocated changes status on its own: look again until none is in progress
+    clearTimeout(timer);
+    if (configs.ProvisionedConcurrencyConfigs.some((c) => c.Status === "IN_PROGRESS")) {
+      timer = setTimeout(() => list.isConnected && load().catch((err) => (error.textContent = errorText(err))), 2000);
+    }
+  };
+  let timer = 0;
+  const save = h("button", { type: "button", testid: "config-provisioned-save", onclick: async () => {
+    for (const f of Object.values(fields)) f.error.textContent = "";
+    error.textContent = "";
+    try {
+      await call("lambda", "PutProvisionedConcurrencyConfig", {
+        FunctionName: name, Qualifier: qualifier.value, ProvisionedConcurrentExecutions: Number(amount.value),
+      });
+      await load();
+    } catch (err) {
+      fieldFor(err.message, [[/qualifier|version|alias|\$LATEST/i, fields.qualifier], [/provisioned|concurren|value/i, fields.amount]], error)
+        .textContent = errorText(err);
+    }
+  } }, "Save provisioned concurrency");
+  box.append(h("h2", {}, "Provisioned concurrency"), list,
+    h("div", { class: "grid" }, fields.qualifier.row, fields.amount.row, save), error);
+  try {
+    await load();
+  } catch (err) {
+    error.textContent = errorText(err);
+  }
+}
+
+// -- Asynchronous invocation: retries, event age, destinations ---------------------------------
+async function asyncInvocation(box, name) {
+  const retries = h("input", { type: "number", min: "0", max: "2", testid: "config-async-retries" });
+  const age = h("input", { type: "number", min: "60", max: "21600", testid: "config-async-age" });
+  const onSuccess = h("input", { testid: "config-async-success", placeholder: "arn:aws:sqs:…", autocomplete: "off" });
+  const onFailure = h("input", { testid: "config-async-failure", placeholder: "arn:aws:sqs:…", autocomplete: "off" });
+  const fields = {
+    retries: field("Retry attempts", retries, "config-async-retries"),
+    age: field("Maximum age of event (seconds)", age, "config-async-age"),
+    onSuccess: field("On-success destination ARN", onSuccess, "config-async-success"),
+    onFailure: field("On-failure destination ARN", onFailure, "config-async-failure"),
+  };
+  const shown = h("p", { testid: "config-async" });
+  const error = h("p", { class: "error", role: "alert", testid: "config-async-error" });
+  const status = h("p", { class: "status", role: "status", testid: "config-async-status" });
+  const load = async () => {
+    let c = {};
+    try {
+      c = await call("lambda", "GetFunctionEventInvokeConfig", { FunctionName: name });
+    } catch (err) {
+      if (err.code !== "ResourceNotFoundException") throw err;
+    }
+    const dest = c.DestinationConfig || {};
+    retries.value = String(c.MaximumRetryAttempts ?? 2);
+    age.value = String(c.MaximumEventAgeInSeconds ?? 21600);
+    onSuccess.value = dest.OnSuccess?.Destination || "";
+    onFailure.value = dest.OnFailure?.Destination || "";
+    shown.textContent = c.FunctionArn
+      ? `Retry attempts ${retries.value}, maximum event age ${age.value} s, on success → ${onSuccess.value || "none"}, on failure → ${onFailure.value || "none"}`
+      : "Defaults: 2 retry attempts, maximum event age 6 hours, no destinations.";
+  };
+  const save = h("button", { type: "button", testid: "config-async-save", onclick: async () => {
+    for (const f of Object.values(fields)) f.error.textContent = "";
+    error.textContent = status.textContent = "";
+    const destinations = {};
+    if (onSuccess.value.trim()) destinations.OnSuccess = { Destination: onSuccess.value.trim() };
+    if (onFailure.value.trim()) destinations.OnFailure = { Destination: onFailure.value.trim() };
+    try {
+      await call("lambda", "PutFunctionEventInvokeConfig", {
+        FunctionName: name, MaximumRetryAttempts: Number(retries.value), MaximumEventAgeInSeconds: Number(age.value),
+        DestinationConfig: destinations,
+      });
+      await load();
+      status.textContent = "Asynchronous invocation settings saved.";
+    } catch (err) {
+      fieldFor(err.message, [[/retry/i, fields.retries], [/age/i, fields.age], [/onSuccess|success/i, fields.onSuccess],
+        [/onFailure|failure/i, fields.onFailure], [/destination/i, fields.onFailure]], error).textContent = errorText(err);
+    }
+  } }, "Save asynchronous invocation");
+  const remove = h("button", { type: "button", class: "danger", onclick: async () => {
+    if (!confirm("Remove the asynchronous invocation settings (back to the defaults)?")) return;
+    error.textContent = "";
+    try {
+      await call("lambda", "DeleteFunctionEventInvokeConfig", { FunctionName: name });
+      await load();
+    } catch (err) {
+      error.textContent = errorText(err);
+    }
+  } }, "Use defaults");
+  box.append(h("h2", {}, "Asynchronous invocation"), shown,
+    h("div", { class: "grid" }, fields.retries.row, fields.age.row, fields.onSuccess.row, fields.onFailure.row),
+    h("p", {}, save, " ", remove), error, status);
+  try {
+    await load();
+  } catch (err) {
+    error.textContent = errorText(err);
+  }
+}
+
+// -- Cost and power tuning ----------------------------------------------------------------------
+const usd = (v) => `$${Number(v).toFixed(10).replace(/0+$/, "").replace(/\.$/, ".0")}`;
+
+async function costTab(panel, name) {
+  const range = h("select", { testid: "cost-range", "aria-label": "Cost time range" },
+    [["60", "1 hour"], ["1440", "1 day"], ["10080", "7 days"], ["43200", "30 days"]].map(([v, label]) => h("option", { value: v }, label)));
+  range.value = "43200";
+  const table = h("dl", { class: "summary", testid: "cost-view" });
+  const costError = h("p", { class: "error", role: "alert", testid: "cost-error" });
+  const loadCost = async () => {
+    try {
+      const c = await api(`${fn(name)}/cost?minutes=${range.value}`);
+      costError.textContent = "";
+      const row = (label, value, testid) => [h("dt", {}, label), h("dd", { testid }, value)];
+      table.replaceChildren(
+        ...row("Requests", String(c.requests), "cost-requests"),
+        ...row("GB-seconds", String(c.gbSeconds), "cost-gb-seconds"),
+        ...row("Architecture", c.architecture),
+        ...row("Cost (on demand, no free tier)", usd(c.costUsd), "cost-usd"),
+        ...row("Prices", `${c.pricing.region}: ${usd(c.pricing.requestPrice)} a request, ${usd(c.pricing.gbSecondPrice[c.architecture])} a GB-second`),
+      );
+    } catch (err) {
+      costError.textContent = errorText(err);
+    }
+  };
+  range.addEventListener("change", loadCost);
+
+  const memory = h("input", { value: "128,256,512,1024", testid: "tune-memory" });
+  const invocations = h("input", { type: "number", min: "1", max: "100", value: "5", testid: "tune-invocations" });
+  const strategy = h("select", { testid: "tune-strategy" }, ["cost", "speed", "balanced"].map((v) => h("option", { value: v }, v)));
+  const payload = h("textarea", { class: "json", rows: 3, spellcheck: "false", testid: "tune-payload", "aria-label": "Tune event JSON", value: "{}" });
+  const fields = {
+    memory: field("Memory sizes (MB, comma-separated)", memory, "tune-memory"),
+    invocations: field("Invocations per size", invocations, "tune-invocations"),
+    strategy: field("Strategy", strategy, "tune-strategy"),
+  };
+  const tuneError = h("p", { class: "error", role: "alert", testid: "tune-error" });
+  const progress = h("pre", { class: "log progress", testid: "tune-progress", "aria-live": "polite" });
+  const outcome = h("div", { testid: "tune-result" });
+  const start = h("button", { type: "button", class: "primary", testid: "tune-start" }, "Run power tuning");
+  let timer = 0;
+  const show = (run) => {
+    progress.textContent = [`${run.state}: ${run.memories.join(", ")} MB, ${run.invocations} invocations each, strategy ${run.strategy}`, ...run.progress].join("\n");
+    start.disabled = run.state === "Running";
+    if (run.state === "Failed") outcome.replaceChildren(h("p", { class: "error", role: "alert" }, run.error || "The run failed."));
+    if (run.state === "Succeeded") {
+      const best = run.output.best;
+      outcome.replaceChildren(
+        h("p", { testid: "tune-best" }, `Best (${run.output.strategy}): ${best.memory} MB — p50 ${best.p50Ms} ms, ${usd(best.costUsd)} an invocation`),
+        h("iframe", { class: "tune-chart", title: `Power tuning chart of ${name}`, testid: "tune-chart",
+          src: `/console/api/${fn(name)}/tune/${encodeURIComponent(run.id)}/chart` }),
+      );
+    }
+  };
+  const poll = (id) => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      if (!panel.isConnected) return;
+      try {
+        const run = await api(`${fn(name)}/tune/${encodeURIComponent(id)}`);
+        if (!panel.isConnected) return;
+        show(run);
+        if (run.state === "Running") poll(id);
+      } catch (err) {
+        tuneError.textContent = errorText(err);
+      }
+    }, 1000);
+  };
+  start.addEventListener("click", async () => {
+    for (const f of Object.values(fields)) f.error.textContent = "";
+    tuneError.textContent = "";
+    outcome.replaceChildren();
+    try {
+      const run = await api(`${fn(name)}/tune`, { method: "POST", body: {
+        memory: memory.value, invocations: Number(invocations.value), strategy: strategy.value, payload: payload.value,
+      } });
+      show(run);
+      poll(run.id);
+    } catch (err) {
+      fieldFor(err.message, [[/memory/i, fields.memory], [/invocations/i, fields.invocations], [/strategy/i, fields.strategy]], tuneError)
+        .textContent = errorText(err);
+    }
+  });
+  panel.replaceChildren(
+    h("div", { class: "bar" }, h("h2", {}, "Cost"), range),
+    h("p", { class: "muted" }, "What these invocations would cost on AWS Lambda: the figures of lamina cost, from the REPORT lines."),
+    costError,
+    table,
+    h("h2", {}, "Power tuning"),
+    h("p", { class: "muted" }, "Runs lamina tune in the background: each memory size is published as a version and invoked; $LATEST keeps its memory."),
+    h("div", { class: "grid" }, fields.memory.row, fields.invocations.row, fields.strategy.row),
+    field("Event JSON", payload).row,
+    h("p", {}, start),
+    tuneError,
+    progress,
+    outcome,
+  );
+  await loadCost();
+  try {
+    const { run } = await api(`${fn(name)}/tune`);
+    if (run) {
+      show(run);
+      if (run.state === "Running") poll(run.id);
+    }
+  } catch (err) {
+    tuneError.textContent = errorText(err);
+  }
 }

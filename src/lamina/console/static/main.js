@@ -1,4 +1,5 @@
-// The console's router and its two top-level pages: the function list and "Create function".
+// The console's router and its top-level pages: the function list, "Create function" and, under
+// `lamina serve --auth sigv4`, the sign-in page (an access key id and secret make a session cookie).
 
 import { api } from "./api.js";
 import { errorText, field, h } from "./dom.js";
@@ -38,12 +39,75 @@ export function current() {
   return () => mine === routed;
 }
 
-export function route() {
+let auth = null; // the console API's /session answer, asked once per page load
+
+export async function route() {
   routed += 1;
+  if (auth === null) {
+    try {
+      auth = await api("session");
+    } catch (err) {
+      auth = { auth: "none", signedIn: true };
+      show(h("p", { class: "error", role: "alert" }, errorText(err)));
+      return;
+    }
+    whoIsSignedIn();
+  }
+  if (!auth.signedIn) return signInPage();
   const parts = location.pathname.replace(/^\/console\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
   if (parts[0] === "create") return createPage();
   if (parts[0] === "functions" && parts[1]) return functionPage(page, parts[1], parts[2] || "code");
   return listPage();
+}
+
+window.addEventListener("lamina-sign-in", () => {
+  if (auth && auth.signedIn && auth.auth === "sigv4") {
+    auth = { auth: "sigv4", signedIn: false };
+    routed += 1; // what the page was loading is not shown over the sign-in form
+    whoIsSignedIn();
+    signInPage();
+  }
+});
+
+function whoIsSignedIn() {
+  const who = document.getElementById("who");
+  if (!auth.signedIn || !auth.principal) return who.replaceChildren();
+  const out = h("button", { type: "button", testid: "sign-out", onclick: async () => {
+    await api("session", { method: "DELETE" }).catch(() => {});
+    auth = { auth: "sigv4", signedIn: false };
+    whoIsSignedIn();
+    go("/console/");
+  } }, "Sign out");
+  who.replaceChildren(h("span", {}, auth.principal.split(":").pop()), out);
+}
+
+// -- sign in (only under --auth sigv4) ---------------------------------------------------------
+function signInPage() {
+  const key = h("input", { testid: "sign-in-key", autocomplete: "username", spellcheck: "false", required: true });
+  const secret = h("input", { type: "password", testid: "sign-in-secret", autocomplete: "current-password", required: true });
+  const keyField = field("Access key ID", key);
+  const error = h("p", { class: "error", role: "alert", testid: "sign-in-error" });
+  const submit = h("button", { type: "submit", class: "primary", testid: "sign-in-submit" }, "Sign in");
+  show(
+    h("h1", {}, "Sign in"),
+    h("p", { class: "muted" }, "This Lamina checks every request's signature (--auth sigv4). Sign in with the access key of an IAM user or the account's root; what you may see and change is what its policies allow."),
+    h("form", { class: "form signin", onsubmit: async (e) => {
+      e.preventDefault();
+      error.textContent = "";
+      submit.disabled = true;
+      try {
+        auth = await api("session", { method: "POST", body: { accessKeyId: key.value.trim(), secretAccessKey: secret.value } });
+        secret.value = "";
+        whoIsSignedIn();
+        route();
+      } catch (err) {
+        error.textContent = errorText(err);
+      } finally {
+        submit.disabled = false;
+      }
+    } }, keyField.row, field("Secret access key", secret).row, error, submit),
+  );
+  key.focus();
 }
 
 // -- function list ----------------------------------------------------------------------------
@@ -61,7 +125,8 @@ function listPage() {
   const status = h("p", { class: "muted", "aria-live": "polite", testid: "function-count" });
   const prev = h("button", { type: "button", onclick: () => load(start - PAGE_SIZE) }, "Previous");
   const next = h("button", { type: "button", testid: "page-next", onclick: () => load(start + PAGE_SIZE) }, "Next");
-  const error = h("p", { class: "error", role: "alert" });
+  const error = h("p", { class: "error", role: "alert", testid: "list-error" });
+  const metricsError = h("p", { class: "error", role: "alert", testid: "list-metrics-error" });
   let timer = 0;
   search.addEventListener("input", () => {
     clearTimeout(timer);
@@ -87,10 +152,13 @@ function listPage() {
             h("td", {}, f.Runtime || f.PackageType || ""),
             h("td", { class: "num" }, `${f.MemorySize} MB`),
             h("td", {}, (f.LastModified || "").replace("T", " ").slice(0, 19)),
+            h("td", { class: "num", testid: "invocations-1h" }, f.invocations === undefined ? "–" : String(f.invocations)),
+            h("td", { class: "num", testid: "errors-1h" }, f.errors === undefined ? "–" : String(f.errors)),
           ),
         ),
       );
-      if (!data.functions.length) body.append(h("tr", {}, h("td", { colspan: 4, class: "muted" }, "No functions")));
+      metricsError.textContent = data.metricsError ? `Invocations and errors: ${data.metricsError}` : "";
+      if (!data.functions.length) body.append(h("tr", {}, h("td", { colspan: 6, class: "muted" }, "No functions")));
       const last = Math.min(data.total, start + data.functions.length);
       status.textContent = data.total ? `${start + 1}–${last} of ${data.total} functions` : "0 functions";
       prev.disabled = start === 0;
@@ -109,10 +177,12 @@ function listPage() {
     ),
     search,
     error,
+    metricsError,
     h(
       "table",
       { testid: "function-list" },
-      h("thead", {}, h("tr", {}, h("th", {}, "Function name"), h("th", {}, "Runtime"), h("th", {}, "Memory"), h("th", {}, "Last modified"))),
+      h("thead", {}, h("tr", {}, h("th", {}, "Function name"), h("th", {}, "Runtime"), h("th", {}, "Memory"), h("th", {}, "Last modified"),
+        h("th", {}, "Invocations (1 h)"), h("th", {}, "Errors (1 h)"))),
       body,
     ),
     h("div", { class: "bar" }, status, h("div", {}, prev, " ", next)),

@@ -12,7 +12,6 @@ passed, as AWS's background process does (AWS skips values more than five years 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 import logging
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from lamina import periodic
 from lamina.clock import Clock
 from lamina.errors import ValidationFailed
 from lamina.services.dynamodb import tables as definitions
@@ -187,13 +187,10 @@ class DynamoEngine:
         self.streams.load(self._store.load_records())
 
     def start(self) -> None:
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+        self._sweeper = periodic.every(self._clock, SWEEP_SECONDS, self.sweep, "the DynamoDB TTL sweep failed")
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await periodic.cancel(self._sweeper)
         await self._store.close()
 
     # -- tables ---------------------------------------------------------------------------------
@@ -343,14 +340,6 @@ class DynamoEngine:
             await self._store.write_items(writes, records)
 
     # -- TTL ------------------------------------------------------------------------------------
-    async def _sweep_forever(self) -> None:
-        while True:
-            await self._clock.sleep(SWEEP_SECONDS)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("the DynamoDB TTL sweep failed")
-
     async def sweep(self) -> int:
         """Deletes every expired item now; returns how many."""
         now = Decimal(str(self._clock.time()))

@@ -8,12 +8,12 @@ from typing import Any
 from lamina.errors import ServiceFault
 from lamina.services.events.archives import Archive, Archives, Replay, archive_arn, replay_arn
 from lamina.services.events.engine import EventsEngine
-from lamina.services.events.provider import _fault, _page, check_pattern
+from lamina.services.events.provider import check_pattern, fault, page_of
 from lamina.types import CallContext
 
 
 def _invalid(parameter: str, reason: str) -> ServiceFault:
-    return _fault("ValidationException", f"Parameter {parameter} is not valid. Reason: {reason}")
+    return fault("ValidationException", f"Parameter {parameter} is not valid. Reason: {reason}")
 
 
 class ArchiveApi:
@@ -25,13 +25,13 @@ class ArchiveApi:
     def _archive(self, ctx: CallContext, name: str) -> Archive:
         found = self._archives.archives.get(archive_arn(ctx.region, ctx.account_id, name))
         if found is None:
-            raise _fault("ResourceNotFoundException", f"Archive {name} does not exist.")
+            raise fault("ResourceNotFoundException", f"Archive {name} does not exist.")
         return found
 
     def _source_bus(self, arn: str) -> None:
         if self._engine.bus_by_arn(arn) is None:
             name = arn.rsplit("/", 1)[-1]
-            raise _fault("ResourceNotFoundException", f"Event bus {name} does not exist.")
+            raise fault("ResourceNotFoundException", f"Event bus {name} does not exist.")
 
     @staticmethod
     def _answer(archive: Archive) -> dict[str, Any]:
@@ -41,7 +41,7 @@ class ArchiveApi:
         name = params["ArchiveName"]
         arn = archive_arn(ctx.region, ctx.account_id, name)
         if arn in self._archives.archives:
-            raise _fault("ResourceAlreadyExistsException", f"Archive {name} already exists.")
+            raise fault("ResourceAlreadyExistsException", f"Archive {name} already exists.")
         self._source_bus(params["EventSourceArn"])
         pattern = params.get("EventPattern")
         if pattern:
@@ -94,7 +94,7 @@ class ArchiveApi:
             ),
             key=lambda a: a.name,
         )
-        page, token = _page(found, params)
+        page, token = page_of(found, params)
         out: dict[str, Any] = {
             "Archives": [
                 {
@@ -135,14 +135,14 @@ class ArchiveApi:
     def _replay(self, ctx: CallContext, name: str) -> Replay:
         found = self._archives.replays.get(replay_arn(ctx.region, ctx.account_id, name))
         if found is None:
-            raise _fault("ResourceNotFoundException", f"Replay {name} does not exist.")
+            raise fault("ResourceNotFoundException", f"Replay {name} does not exist.")
         return found
 
     def start_replay(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["ReplayName"]
         arn = replay_arn(ctx.region, ctx.account_id, name)
         if arn in self._archives.replays:
-            raise _fault("ResourceAlreadyExistsException", f"Replay {name} already exists.")
+            raise fault("ResourceAlreadyExistsException", f"Replay {name} already exists.")
         source = params["EventSourceArn"]
         archive = self._archives.archives.get(source)
         if archive is None:
@@ -209,7 +209,7 @@ class ArchiveApi:
             ),
             key=lambda r: r.name,
         )
-        page, token = _page(found, params)
+        page, token = page_of(found, params)
         replays = []
         for r in page:
             item: dict[str, Any] = {"ReplayName": r.name, "EventSourceArn": r.archive_arn, "State": r.state}
@@ -225,6 +225,6 @@ class ArchiveApi:
     def cancel_replay(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         replay = self._replay(ctx, params["ReplayName"])
         if replay.state not in ("STARTING", "RUNNING"):
-            raise _fault("IllegalStatusException", f"Replay {replay.name} is not in a valid state for this operation.")
+            raise fault("IllegalStatusException", f"Replay {replay.name} is not in a valid state for this operation.")
         self._archives.cancel(replay)
         return {"ReplayArn": replay.arn, "State": "CANCELLING"}

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from lamina import periodic
 from lamina.clock import Clock
 from lamina.services.events.engine import Bus, EventsEngine
 from lamina.sources import patterns
@@ -144,8 +145,9 @@ class Archives:
             self.replays[replay.arn] = replay
 
     def start(self) -> None:
-        loop = asyncio.get_running_loop()
-        self._sweeper = loop.create_task(self._sweep_forever())
+        self._sweeper = periodic.every(
+            self._clock, SWEEP_SECONDS, self.sweep, "the EventBridge archive retention sweep failed"
+        )
         for replay in self.replays.values():
             if replay.state == "CANCELLING":
                 self._finish(replay, "CANCELLED")
@@ -196,14 +198,6 @@ class Archives:
             self.events.setdefault(archive.arn, {})[key] = (float(doc["time"]), doc["event"])
             archive.event_count += 1
             archive.size_bytes += event_size(doc["event"])
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await self._clock.sleep(SWEEP_SECONDS)
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("the EventBridge archive retention sweep failed")
 
     def sweep(self) -> int:
         """Deletes the archived events older than their archive's retention; returns how many."""

@@ -20,12 +20,12 @@ EVENT_FIELDS = ("id", "account", "source", "time", "region", "detail-type")  # T
 TARGET_SERVICES = frozenset({"lambda", "sqs", "sns", "events"})
 
 
-def _fault(code: str, message: str) -> ServiceFault:
+def fault(code: str, message: str) -> ServiceFault:
     return ServiceFault(code, message, 400)
 
 
 def _not_valid(reason: str) -> ServiceFault:
-    return _fault("InvalidEventPatternException", f"Event pattern is not valid. Reason: {reason}")
+    return fault("InvalidEventPatternException", f"Event pattern is not valid. Reason: {reason}")
 
 
 def check_pattern(text: str) -> dict[str, Any]:
@@ -35,14 +35,14 @@ def check_pattern(text: str) -> dict[str, Any]:
         raise _not_valid(exc.reason) from None
 
 
-def _page(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
+def page_of(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
     start = 0
     token = params.get("NextToken")
     if token:
         try:
             start = int(base64.b64decode(token).decode())
         except ValueError:
-            raise _fault("ValidationException", "The provided NextToken is not valid.") from None
+            raise fault("ValidationException", "The provided NextToken is not valid.") from None
     limit = int(params.get("Limit") or 100)
     page = items[start : start + limit]
     more = start + limit < len(items)
@@ -69,7 +69,7 @@ class EventsProvider:
         name = self._bus_name(name_or_arn)
         bus = self._engine.bus(ctx.region, ctx.account_id, name)
         if bus is None:
-            raise _fault("ResourceNotFoundException", f"Event bus {name} does not exist.")
+            raise fault("ResourceNotFoundException", f"Event bus {name} does not exist.")
         return bus
 
     @staticmethod
@@ -83,11 +83,11 @@ class EventsProvider:
     def create_event_bus(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
         if name == DEFAULT_BUS or self._engine.bus(ctx.region, ctx.account_id, name) is not None:
-            raise _fault("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
+            raise fault("ResourceAlreadyExistsException", f"Event bus {name} already exists.")
         if "/" in name:
-            raise _fault("ValidationException", "Event bus name must not contain '/'.")
+            raise fault("ValidationException", "Event bus name must not contain '/'.")
         if params.get("EventSourceName"):
-            raise _fault("ResourceNotFoundException", f"Event source {params['EventSourceName']} does not exist.")
+            raise fault("ResourceNotFoundException", f"Event source {params['EventSourceName']} does not exist.")
         tags = {t["Key"]: t["Value"] for t in params.get("Tags") or []}
         bus = Bus(
             name,
@@ -137,14 +137,14 @@ class EventsProvider:
             try:
                 document = json.loads(params["Policy"])
             except ValueError:
-                raise _fault("ValidationException", "Policy is not valid JSON.") from None
+                raise fault("ValidationException", "Policy is not valid JSON.") from None
             self._engine.save_bus(replace(bus, policy=json.dumps(document, separators=(",", ":"))))
             return
         for name in ("Action", "Principal", "StatementId"):
             if not params.get(name):
-                raise _fault("ValidationException", f"Parameter {name} must be specified.")
+                raise fault("ValidationException", f"Parameter {name} must be specified.")
         if params["Action"] != "events:PutEvents":
-            raise _fault("ValidationException", "Provided value in parameter 'action' is not supported.")
+            raise fault("ValidationException", "Provided value in parameter 'action' is not supported.")
         principal = params["Principal"]
         statement: dict[str, Any] = {
             "Sid": params["StatementId"],
@@ -167,19 +167,19 @@ class EventsProvider:
             self._engine.save_bus(replace(bus, policy=None))
             return
         if not bus.policy:
-            raise _fault("ResourceNotFoundException", "EventBus does not have a policy.")
+            raise fault("ResourceNotFoundException", "EventBus does not have a policy.")
         document = json.loads(bus.policy)
         statements = document.get("Statement", [])
         kept = [s for s in statements if s.get("Sid") != params.get("StatementId")]
         if len(kept) == len(statements):
-            raise _fault("ResourceNotFoundException", "Statement with the provided id does not exist.")
+            raise fault("ResourceNotFoundException", "Statement with the provided id does not exist.")
         document["Statement"] = kept
         self._engine.save_bus(replace(bus, policy=json.dumps(document, separators=(",", ":")) if kept else None))
 
     def list_event_buses(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         prefix = params.get("NamePrefix") or ""
         buses = [b for b in self._engine.buses_in(ctx.region, ctx.account_id) if b.name.startswith(prefix)]
-        page, token = _page(buses, params)
+        page, token = page_of(buses, params)
         out: dict[str, Any] = {"EventBuses": [self._bus_out(b) for b in page]}
         if token:
             out["NextToken"] = token
@@ -188,7 +188,7 @@ class EventsProvider:
     def delete_event_bus(self, ctx: CallContext, params: dict[str, Any]) -> None:
         name = params["Name"]
         if name == DEFAULT_BUS:
-            raise _fault("ValidationException", "Cannot delete event bus default.")
+            raise fault("ValidationException", "Cannot delete event bus default.")
         bus = self._engine.bus(ctx.region, ctx.account_id, name)
         if bus is not None:
             self._engine.delete_bus(bus)
@@ -198,20 +198,20 @@ class EventsProvider:
         bus = self._bus(ctx, bus_name)
         rule = self._engine.rules.get(rule_arn(ctx.region, ctx.account_id, bus.name, name))
         if rule is None:
-            raise _fault("ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus.name}.")
+            raise fault("ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus.name}.")
         return rule
 
     def put_rule(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["Name"]
         pattern, schedule = params.get("EventPattern"), params.get("ScheduleExpression")
         if not pattern and not schedule:
-            raise _fault("ValidationException", "Parameter(s) EventPattern or ScheduleExpression must be specified.")
+            raise fault("ValidationException", "Parameter(s) EventPattern or ScheduleExpression must be specified.")
         bus = self._bus(ctx, params.get("EventBusName"))
         if schedule:
             if bus.name != DEFAULT_BUS:
-                raise _fault("ValidationException", "ScheduleExpression is supported only on the default event bus.")
+                raise fault("ValidationException", "ScheduleExpression is supported only on the default event bus.")
             if not rule_schedules.check(schedule):
-                raise _fault("ValidationException", "Parameter ScheduleExpression is not valid.")
+                raise fault("ValidationException", "Parameter ScheduleExpression is not valid.")
         if pattern:
             check_pattern(pattern)
         arn = rule_arn(ctx.region, ctx.account_id, bus.name, name)
@@ -263,7 +263,7 @@ class EventsProvider:
         bus = self._bus(ctx, params.get("EventBusName"))
         prefix = params.get("NamePrefix") or ""
         rules = [r for r in self._engine.rules_of(bus) if r.name.startswith(prefix)]
-        page, token = _page(rules, params)
+        page, token = page_of(rules, params)
         out: dict[str, Any] = {"Rules": [self._rule_out(r) for r in page]}
         if token:
             out["NextToken"] = token
@@ -275,7 +275,7 @@ class EventsProvider:
         if rule is None:
             return
         if rule.targets and not params.get("Force"):
-            raise _fault("ValidationException", "Rule can't be deleted since it has targets.")
+            raise fault("ValidationException", "Rule can't be deleted since it has targets.")
         self._engine.delete_rule(rule)
 
     def enable_rule(self, ctx: CallContext, params: dict[str, Any]) -> None:
@@ -311,7 +311,7 @@ class EventsProvider:
                 continue
             current[target["Id"]] = {k: v for k, v in target.items() if v is not None}
         if len(current) > MAX_TARGETS:
-            raise _fault("LimitExceededException", "The requested resource exceeds the maximum number allowed.")
+            raise fault("LimitExceededException", "The requested resource exceeds the maximum number allowed.")
         self._engine.save_rule(replace(rule, targets=list(current.values())))
         return {"FailedEntryCount": len(failed), "FailedEntries": failed}
 
@@ -324,12 +324,10 @@ class EventsProvider:
             and arn.endswith(".fifo")
             and not (target.get("SqsParameters") or {}).get("MessageGroupId")
         ):
-            raise _fault(
-                "ValidationException", f"Parameter(s) SqsParameters must be specified for target: {target_id}."
-            )
+            raise fault("ValidationException", f"Parameter(s) SqsParameters must be specified for target: {target_id}.")
         given = [k for k in ("Input", "InputPath", "InputTransformer") if target.get(k) is not None]
         if len(given) > 1:
-            raise _fault(
+            raise fault(
                 "ValidationException",
                 f"Only one of Input, InputPath, or InputTransformer must be provided for target {target_id}.",
             )
@@ -337,28 +335,26 @@ class EventsProvider:
             try:
                 json.loads(target["Input"])
             except ValueError:
-                raise _fault(
+                raise fault(
                     "ValidationException", f"Provided input for target {target_id} is not a valid JSON text."
                 ) from None
         if target.get("InputPath") is not None:
             try:
                 input_transform.check_path(target["InputPath"])
             except input_transform.BadPath:
-                raise _fault(
-                    "ValidationException", f"Provided InputPath for target {target_id} is not valid."
-                ) from None
+                raise fault("ValidationException", f"Provided InputPath for target {target_id} is not valid.") from None
         transformer = target.get("InputTransformer")
         if transformer is not None:
             paths = transformer.get("InputPathsMap") or {}
             if len(paths) > input_transform.MAX_PATHS:
-                raise _fault("ValidationException", "InputPathsMap has more than 100 elements.")
+                raise fault("ValidationException", "InputPathsMap has more than 100 elements.")
             for key, path in paths.items():
                 if key.startswith(input_transform.RESERVED_PREFIX):
-                    raise _fault("ValidationException", f"{key} is a reserved keyword.")
+                    raise fault("ValidationException", f"{key} is a reserved keyword.")
                 try:
                     input_transform.check_path(path)
                 except input_transform.BadPath:
-                    raise _fault("ValidationException", f"{path} is an invalid JSON path.") from None
+                    raise fault("ValidationException", f"{path} is an invalid JSON path.") from None
 
     def remove_targets(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         rule = self._rule(ctx, params["Rule"], params.get("EventBusName"))
@@ -368,7 +364,7 @@ class EventsProvider:
 
     def list_targets_by_rule(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         rule = self._rule(ctx, params["Rule"], params.get("EventBusName"))
-        page, token = _page(rule.targets, params)
+        page, token = page_of(rule.targets, params)
         out: dict[str, Any] = {"Targets": page}
         if token:
             out["NextToken"] = token
@@ -378,7 +374,7 @@ class EventsProvider:
         bus = self._bus(ctx, params.get("EventBusName"))
         arn = params["TargetArn"]
         names = [r.name for r in self._engine.rules_of(bus) if any(t["Arn"] == arn for t in r.targets)]
-        page, token = _page(names, params)
+        page, token = page_of(names, params)
         out: dict[str, Any] = {"RuleNames": page}
         if token:
             out["NextToken"] = token
@@ -388,7 +384,7 @@ class EventsProvider:
     def put_events(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         entries = params["Entries"]
         if sum(entry_size(e) for e in entries) > MAX_REQUEST:
-            raise _fault("ValidationException", "Total size of the entries in the request is over the limit.")
+            raise fault("ValidationException", "Total size of the entries in the request is over the limit.")
         results: list[Accepted] = []
         by_bus: dict[str, tuple[Bus, list[dict[str, Any]]]] = {}
         for entry in entries:
@@ -446,7 +442,7 @@ class EventsProvider:
         except ValueError:
             event = None
         if not isinstance(event, dict) or any(name not in event for name in EVENT_FIELDS):
-            raise _fault("ValidationException", "Parameter Event is not valid.")
+            raise fault("ValidationException", "Parameter Event is not valid.")
         return {"Result": patterns.matches(pattern, event)}
 
     # -- tags -----------------------------------------------------------------------------------
@@ -458,10 +454,10 @@ class EventsProvider:
             bus = self._engine.bus(ctx.region, ctx.account_id, arn.split(":event-bus/", 1)[1])
             if bus is not None and bus.arn == arn:
                 return bus
-            raise _fault("ResourceNotFoundException", f"Event bus {arn.split(':event-bus/', 1)[1]} does not exist.")
+            raise fault("ResourceNotFoundException", f"Event bus {arn.split(':event-bus/', 1)[1]} does not exist.")
         name = arn.rsplit("/", 1)[-1]
         bus_name = arn.split(":rule/", 1)[-1].rsplit("/", 1)[0] if arn.count("/") > 1 else DEFAULT_BUS
-        raise _fault("ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus_name}.")
+        raise fault("ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus_name}.")
 
     def _save(self, resource: Bus | Rule) -> None:
         if isinstance(resource, Rule):

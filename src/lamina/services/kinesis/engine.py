@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from lamina import periodic
 from lamina.clock import Clock
 from lamina.services.kinesis.faults import KinesisFault, in_use, invalid, stream_not_found
 from lamina.store.kinesis_sqlite import KinesisRecord, KinesisStore
@@ -186,22 +186,11 @@ class KinesisEngine:
             stream.last_seq = max(stream.last_seq, seq)
 
     def start(self) -> None:
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        self._sweeper = periodic.every(self._clock, SWEEP_S, self.sweep, "kinesis retention sweep failed")
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
+        await periodic.cancel(self._sweeper)
         await self._store.close()
-
-    async def _sweep(self) -> None:
-        while True:
-            await self._clock.sleep(SWEEP_S)
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("kinesis retention sweep failed")
 
     async def sweep(self) -> None:
         """Drops every record older than its stream's retention period."""

@@ -15,12 +15,12 @@ Retention: a sweeper on the project clock deletes events older than the group's 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import logging
 from collections.abc import Callable
 from typing import Any
 
+from lamina import periodic
 from lamina.clock import Clock
 from lamina.errors import ServiceFault
 from lamina.logs.store import LogStore
@@ -95,21 +95,10 @@ class LogsEngine:
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+        self._sweeper = periodic.every(self.clock, SWEEP_INTERVAL, self.sweep, "log retention sweep failed")
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            await self.clock.sleep(SWEEP_INTERVAL)
-            try:
-                self.sweep()
-            except Exception:  # a sweep that failed is tried again at the next interval
-                log.exception("log retention sweep failed")
+        await periodic.cancel(self._sweeper)
 
     def sweep(self) -> int:
         """Delete every group's events older than its retention; how many went."""

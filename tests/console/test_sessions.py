@@ -1,0 +1,72 @@
+"""Console sessions in virtual time: sign-in against a keyring, expiry on the clock, keys made inactive."""
+
+from __future__ import annotations
+
+import pytest
+
+from lamina.auth.keyring import Keyring
+from lamina.auth.sigv4 import Secret
+from lamina.clock import ManualClock
+from lamina.console.sessions import LIFETIME, Sessions, SignInFailed, cookie_token
+
+ROOT_KEY, ROOT_SECRET = "AKIAROOT000000000000", "root-secret"
+
+
+def _sessions(clock: ManualClock, users: dict[str, Secret]) -> Sessions:
+    return Sessions(Keyring("000000000000", ROOT_KEY, ROOT_SECRET, [users.get]), clock.time)
+
+
+def test_sign_in_lasts_its_lifetime_on_the_clock() -> None:
+    clock = ManualClock()
+    sessions = _sessions(clock, {})
+    token, session = sessions.sign_in(ROOT_KEY, ROOT_SECRET)
+    assert session.principal == "arn:aws:iam::000000000000:root"
+    assert session.expires == clock.time() + LIFETIME
+    assert sessions.find(token) == session
+    clock.advance(LIFETIME - 1)
+    assert sessions.find(token) == session
+    clock.advance(1)
+    assert sessions.find(token) is None
+    assert sessions.find(token) is None  # and forgotten
+
+
+def test_wrong_secret_unknown_key_and_temporary_credentials_are_refused() -> None:
+    clock = ManualClock()
+    users = {"ASIATEMP": Secret("s", "arn:aws:sts::000000000000:assumed-role/r/s", session_token="t")}
+    sessions = _sessions(clock, users)
+    for key, secret in ((ROOT_KEY, "nope"), ("AKIAUNKNOWN", ROOT_SECRET), ("", "")):
+        with pytest.raises(SignInFailed) as failed:
+            sessions.sign_in(key, secret)
+        assert failed.value.message == "The access key ID or secret access key is not valid."
+    with pytest.raises(SignInFailed, match="not temporary credentials"):
+        sessions.sign_in("ASIATEMP", "s")
+
+
+def test_a_key_made_inactive_or_deleted_ends_its_sessions() -> None:
+    clock = ManualClock()
+    users = {"AKIAUSER": Secret("user-secret", "arn:aws:iam::000000000000:user/u")}
+    sessions = _sessions(clock, users)
+    token, _ = sessions.sign_in("AKIAUSER", "user-secret")
+    users["AKIAUSER"] = Secret("user-secret", "arn:aws:iam::000000000000:user/u", active=False)
+    assert sessions.find(token) is None
+    with pytest.raises(SignInFailed):  # nor can it sign in again
+        sessions.sign_in("AKIAUSER", "user-secret")
+    users["AKIAUSER"] = Secret("user-secret", "arn:aws:iam::000000000000:user/u")
+    token, _ = sessions.sign_in("AKIAUSER", "user-secret")
+    users.pop("AKIAUSER")  # the key deleted
+    assert sessions.find(token) is None
+
+
+def test_tokens_are_random_and_signing_out_forgets_them() -> None:
+    sessions = _sessions(ManualClock(), {})
+    tokens = {sessions.sign_in(ROOT_KEY, ROOT_SECRET)[0] for _ in range(50)}
+    assert len(tokens) == 50 and all(len(t) >= 43 for t in tokens)
+    one = tokens.pop()
+    sessions.sign_out(one)
+    assert sessions.find(one) is None and sessions.find(tokens.pop()) is not None
+
+
+def test_cookie_attributes_and_parsing() -> None:
+    assert Sessions.cookie("abc", 60) == "lamina-console=abc; Path=/console; Max-Age=60; HttpOnly; SameSite=Strict"
+    assert cookie_token("a=1; lamina-console=xyz; b=2") == "xyz"
+    assert cookie_token("lamina-console=") is None and cookie_token("") is None

@@ -69,6 +69,7 @@ from lamina.services.apigatewayv2.provider import HttpApiProvider
 from lamina.services.cloudformation.engine import StackEngine
 from lamina.services.cloudformation.provider import CloudFormationProvider
 from lamina.services.cloudformation.resource_types import resource_types
+from lamina.services.cloudformation.template_source import TemplateSource
 from lamina.services.cloudwatch.alarms import Alarms
 from lamina.services.cloudwatch.emf import EmbeddedMetrics
 from lamina.services.cloudwatch.engine import MetricsEngine
@@ -561,19 +562,23 @@ class Lamina:
                 scheduler_service,
                 logs_service,
                 dynamodb_service,
+                s3_service,  # AWS::S3::Bucket/BucketPolicy
+                kinesis_service,  # AWS::Kinesis::Stream
             ],
             settings.region,
             settings.account_id,
             lambda: f"http://localhost:{self._public_port()}",
         )
-        self.stacks = StackEngine(
-            self.store, self.clock, local_calls, resource_types(self.clock), settings.region, settings.account_id
-        )
+        types = resource_types(self.clock, settings.region)
+        self.stacks = StackEngine(self.store, self.clock, local_calls, types, settings.region, settings.account_id)
         self.stacks.load()
         sam_policies = {p["PolicyName"]: arn for arn, p in managed_policies().items()}
         cloudformation_service = bind_service(
-            "cloudformation", CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock)
+            "cloudformation",
+            # TemplateURL: the object's bytes from Lamina's S3, the callable Lambda's code source reads too
+            CloudFormationProvider(self.stacks, lambda: sam_policies, self.clock, TemplateSource(self.s3.object_bytes)),
         )
+        local_calls.add(cloudformation_service)  # AWS::CloudFormation::Stack: nested stacks through CreateStack
         # CloudWatch metrics (CBOR protocol, as botocore speaks it): 1-minute aggregates (migration 0012); the
         # AWS/Lambda namespace from the executor's and the ledger's hooks, counted in memory, flushed every second.
         self.metrics = MetricsEngine(

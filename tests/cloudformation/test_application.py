@@ -4,16 +4,10 @@ no endpoint configured (Lamina's AWS_ENDPOINT_URL and its role's STS credentials
 
 from __future__ import annotations
 
-import subprocess
 import time
-import urllib.request
-import uuid
-from pathlib import Path
+from collections.abc import Callable
 
-import pytest
-
-from tests.aws_cli import AWS, cli_environment
-from tests.cloudformation.conftest import FAST
+from tests.cloudformation.conftest import FAST, CliDeploy, http
 from tests.server import LaminaProcess
 
 APP = """
@@ -91,60 +85,26 @@ def _result(lamina: LaminaProcess, queue: str, timeout: float = 60.0) -> str:
     raise AssertionError("no result arrived")
 
 
-@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
-def test_http_api_queue_function_chain(tmp_path: Path, lamina: LaminaProcess) -> None:
-    template = tmp_path / "template.yaml"
-    template.write_text(APP)
-    name = f"chain-{uuid.uuid4().hex[:8]}"
-    env = cli_environment(tmp_path)
+def test_http_api_queue_function_chain(cli_deploy: Callable[[str, str], CliDeploy], lamina: LaminaProcess) -> None:
+    deploy = cli_deploy(APP, "chain")
+    deploy()
+    out = deploy.outputs()
+    host = f"{out['ApiId']}.execute-api.localhost"
 
-    def deploy(*extra: str) -> None:
-        done = subprocess.run(
-            [
-                str(AWS),
-                "--endpoint-url",
-                lamina.url,
-                "cloudformation",
-                "deploy",
-                "--template-file",
-                str(template),
-                "--stack-name",
-                name,
-                "--capabilities",
-                "CAPABILITY_IAM",
-                *extra,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
+    def submit(job: str) -> None:
+        assert http(lamina, host, f"/jobs/{job}", method="POST") == (202, b"queued")
 
+    submit("a1")
+    body = _result(lamina, out["Results"])
+    prefix, job, who = body.split(":", 2)
+    assert (prefix, job) == ("done", "a1")
+    assert who.startswith("arn:aws:sts::000000000000:assumed-role/") and who.count("/") == 2
+    deploy("--parameter-overrides", "Prefix=finished")  # an update with a new value changes behaviour
+    submit("b2")
+    assert _result(lamina, out["Results"]).startswith("finished:b2:")
     cfn = lamina.client("cloudformation")
-    try:
-        deploy()
-        outputs = {
-            o["OutputKey"]: o["OutputValue"] for o in cfn.describe_stacks(StackName=name)["Stacks"][0]["Outputs"]
-        }
-        host = f"{outputs['ApiId']}.execute-api.localhost"
-
-        def submit(job: str) -> None:
-            request = urllib.request.Request(f"{lamina.url}/jobs/{job}", method="POST", headers={"Host": host})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert (response.status, response.read()) == (202, b"queued")
-
-        submit("a1")
-        body = _result(lamina, outputs["Results"])
-        prefix, job, who = body.split(":", 2)
-        assert (prefix, job) == ("done", "a1")
-        assert who.startswith("arn:aws:sts::000000000000:assumed-role/") and who.count("/") == 2
-        deploy("--parameter-overrides", "Prefix=finished")  # an update with a new value changes behaviour
-        submit("b2")
-        assert _result(lamina, outputs["Results"]).startswith("finished:b2:")
-    finally:
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
-    assert not [q for q in lamina.client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls", [])]
+    cfn.delete_stack(StackName=deploy.name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=deploy.name, WaiterConfig=FAST)
+    assert not [q for q in lamina.client("sqs").list_queues(QueueNamePrefix=deploy.name).get("QueueUrls", [])]
+    name = deploy.name
     assert not [f for f in lamina.client().list_functions()["Functions"] if f["FunctionName"].startswith(name)]

@@ -4,16 +4,14 @@ change set FAILED with AWS's reason) and `aws cloudformation deploy` of a SAM te
 from __future__ import annotations
 
 import json
-import subprocess
 import uuid
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws_cli import AWS, cli_environment
-from tests.cloudformation.conftest import FAST
+from tests.cloudformation.conftest import FAST, CliDeploy
 from tests.server import LaminaProcess
 
 V1 = """
@@ -148,51 +146,20 @@ Outputs:
 """
 
 
-@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
-def test_aws_cloudformation_deploy(tmp_path: Path, lamina: LaminaProcess) -> None:
-    env = cli_environment(tmp_path)
-    template = tmp_path / "template.yaml"
-    template.write_text(SAM_APP)
-    name = f"deploy-{uuid.uuid4().hex[:8]}"
-    base = [str(AWS), "--endpoint-url", lamina.url, "cloudformation"]
-
-    def deploy(*extra: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                *base,
-                "deploy",
-                "--template-file",
-                str(template),
-                "--stack-name",
-                name,
-                "--capabilities",
-                "CAPABILITY_IAM",
-                *extra,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-
+def test_aws_cloudformation_deploy(cli_deploy: Callable[[str, str], CliDeploy], lamina: LaminaProcess) -> None:
+    deploy = cli_deploy(SAM_APP, "deploy")
+    name = deploy.name
     cfn = lamina.client("cloudformation")
-    try:
-        done = deploy()
-        assert done.returncode == 0, done.stderr
-        assert f"Successfully created/updated stack - {name}" in done.stdout
-        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        assert stack["StackStatus"] == "CREATE_COMPLETE"
-        function = stack["Outputs"][0]["OutputValue"]
-        lam = lamina.client()
-        assert json.loads(lam.invoke(FunctionName=function)["Payload"].read()) == "hello"
-        done = deploy("--parameter-overrides", "Greeting=bonjour")
-        assert done.returncode == 0, done.stderr
-        assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
-        assert json.loads(lam.invoke(FunctionName=function)["Payload"].read()) == "bonjour"
-        done = deploy("--parameter-overrides", "Greeting=bonjour")
-        assert done.returncode == 255  # the CLI's answer to an empty change set (without --no-fail-on-empty-changeset)
-        assert f"No changes to deploy. Stack {name} is up to date" in done.stderr
-    finally:
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+    done = deploy()
+    assert f"Successfully created/updated stack - {name}" in done.stdout
+    stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    function = stack["Outputs"][0]["OutputValue"]
+    lam = lamina.client()
+    assert json.loads(lam.invoke(FunctionName=function)["Payload"].read()) == "hello"
+    deploy("--parameter-overrides", "Greeting=bonjour")
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    assert json.loads(lam.invoke(FunctionName=function)["Payload"].read()) == "bonjour"
+    done = deploy.run("--parameter-overrides", "Greeting=bonjour")
+    assert done.returncode == 255  # the CLI's answer to an empty change set (without --no-fail-on-empty-changeset)
+    assert f"No changes to deploy. Stack {name} is up to date" in done.stderr

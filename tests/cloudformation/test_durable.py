@@ -90,6 +90,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             },
         },
     ),
+    ("AWS::S3::Bucket", {"VersioningConfiguration": {"Status": "Enabled"}}),
+    ("AWS::Kinesis::Stream", {"ShardCount": 1}),
 ]
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, WaiterError
 
-from tests.cloudformation.conftest import FAST
+from tests.cloudformation.conftest import FAST, reasons
 
 EXPORTER = """
 Resources:
@@ -53,14 +53,10 @@ def test_exports_and_imports(cfn: Any, deploy: Callable[..., dict[str, Any]], la
 
     duplicate = deploy(EXPORTER.format(export=export))
     assert duplicate["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [
-        e.get("ResourceStatusReason")
-        for e in cfn.describe_stack_events(StackName=duplicate["StackName"])["StackEvents"]
-    ]
     expected = (
         f"Export with name {export} is already exported by stack {exporter['StackName']}. Rollback requested by user."
     )
-    assert expected in reasons
+    assert expected in reasons(cfn, duplicate["StackName"])
 
     cfn.delete_stack(StackName=exporter["StackName"])
     waiter = cfn.get_waiter("stack_delete_complete")
@@ -78,7 +74,4 @@ def test_exports_and_imports(cfn: Any, deploy: Callable[..., dict[str, Any]], la
 def test_missing_import_fails_the_resource(deploy: Callable[..., dict[str, Any]], cfn: Any) -> None:
     stack = deploy(IMPORTER.format(export="never-exported-anywhere"))
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [
-        e.get("ResourceStatusReason") for e in cfn.describe_stack_events(StackName=stack["StackName"])["StackEvents"]
-    ]
-    assert "No export named never-exported-anywhere found." in reasons
+    assert "No export named never-exported-anywhere found." in reasons(cfn, stack["StackName"])

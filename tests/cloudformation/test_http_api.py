@@ -4,15 +4,13 @@ function."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloudformation.conftest import FAST, events
+from tests.cloudformation.conftest import FAST, events, http_json, outputs
 from tests.server import LaminaProcess
 
 SAM = """
@@ -48,14 +46,13 @@ def test_sam_http_api_route_reaches_function(
     stack = deploy(SAM)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
-    api_id = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}["ApiId"]
+    api_id = outputs(stack)["ApiId"]
     v2 = lamina.client("apigatewayv2")
     routes = [r["RouteKey"] for r in v2.get_routes(ApiId=api_id)["Items"]]
     assert routes == ["GET /hello/{name}"]
     assert [s["StageName"] for s in v2.get_stages(ApiId=api_id)["Items"]] == ["$default"]
-    request = urllib.request.Request(f"{lamina.url}/hello/ana", headers={"Host": f"{api_id}.execute-api.localhost"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert json.loads(response.read()) == {"path": "/hello/ana", "who": "ana"}
+    answer = http_json(lamina, f"{api_id}.execute-api.localhost", "/hello/ana")
+    assert answer == (200, {"path": "/hello/ana", "who": "ana"})
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
     with pytest.raises(ClientError):

@@ -5,14 +5,13 @@ AWS::SQS::QueuePolicy, AWS::SNS::Subscription with a Lambda permission (SAM's SN
 from __future__ import annotations
 
 import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloudformation.conftest import FAST, events
+from tests.cloudformation.conftest import FAST, events, http, outputs
 from tests.server import LaminaProcess
 
 SAM = """
@@ -93,20 +92,18 @@ def test_sam_url_event_invoke_config_and_sns_event(
     stack = deploy(SAM)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
-    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = outputs(stack)
     lam = lamina.client()
-    url = lam.get_function_url_config(FunctionName=outputs["Function"])["FunctionUrl"]
-    assert outputs["Url"] == url
+    url = lam.get_function_url_config(FunctionName=out["Function"])["FunctionUrl"]
+    assert out["Url"] == url
     host = url.split("//", 1)[1].split(".", 1)[0]
-    request = urllib.request.Request(f"{lamina.url}/", headers={"Host": f"{host}.lambda-url.us-east-1.localhost"})
-    with urllib.request.urlopen(request, timeout=30) as response:
-        assert response.read() == b"from the url"
-    config = lam.get_function_event_invoke_config(FunctionName=outputs["Function"])
+    assert http(lamina, f"{host}.lambda-url.us-east-1.localhost", "/") == (200, b"from the url")
+    config = lam.get_function_event_invoke_config(FunctionName=out["Function"])
     assert config["MaximumRetryAttempts"] == 1
     assert config["DestinationConfig"]["OnFailure"]["Destination"].endswith(
         ":" + name + "-Failures-" + config["DestinationConfig"]["OnFailure"]["Destination"].rsplit("-", 1)[-1]
     )
-    policy = json.loads(lam.get_policy(FunctionName=outputs["Function"])["Policy"])
+    policy = json.loads(lam.get_policy(FunctionName=out["Function"])["Policy"])
     principals = [
         s["Principal"] if isinstance(s["Principal"], str) else s["Principal"].get("Service")
         for s in policy["Statement"]
@@ -117,7 +114,7 @@ def test_sam_url_event_invoke_config_and_sns_event(
     cfn.delete_stack(StackName=name)
     cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
     with pytest.raises(ClientError):
-        lam.get_function_url_config(FunctionName=outputs["Function"])
+        lam.get_function_url_config(FunctionName=out["Function"])
 
 
 def test_iam_and_queue_policies(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:

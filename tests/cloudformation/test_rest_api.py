@@ -5,14 +5,11 @@ deployment."""
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
+import uuid
 from collections.abc import Callable
 from typing import Any
 
-from tests.cloudformation.conftest import FAST
-from tests.cloudformation.test_sam_events import failures
+from tests.cloudformation.conftest import FAST, failures, http_json, outputs
 from tests.server import LaminaProcess
 
 HANDWRITTEN = """
@@ -87,19 +84,14 @@ Outputs:
 
 
 def _get(lamina: LaminaProcess, api: str, path: str) -> tuple[int, Any]:
-    request = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": f"{api}.execute-api.localhost"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"null")
+    return http_json(lamina, f"{api}.execute-api.localhost", path)
 
 
 def test_handwritten_rest_api(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
     stack = deploy(HANDWRITTEN)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = outputs(stack)
     apigw = lamina.client("apigateway")
     api = apigw.get_rest_api(restApiId=out["Api"])
     assert (api["name"], api["rootResourceId"]) == (f"{name}-api", out["Root"])
@@ -158,12 +150,40 @@ def test_sam_api_update_moves_the_routes(
     assert paths == ["/", "/second"]
 
 
-def test_rest_api_body_from_s3_is_refused(cfn: Any, deploy: Callable[..., dict[str, Any]]) -> None:
-    body = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n"
-    body += "      BodyS3Location: {Bucket: b, Key: k}\n"
-    stack = deploy(body)
-    assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    assert failures(cfn, stack["StackName"])[-1] == (
-        "Api",
-        "Lamina has no S3 yet: AWS::ApiGateway::RestApi needs an inline Body",
-    )
+SWAGGER = """
+swagger: "2.0"
+info: {title: from-s3}
+paths:
+  /pets/{id}:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/FN/invocations
+"""
+
+
+def test_rest_api_body_from_s3(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
+    s3 = lamina.client("s3")
+    bucket = f"api-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+    function = "arn:aws:lambda:us-east-1:000000000000:function:f"
+    s3.put_object(Bucket=bucket, Key="api.yaml", Body=SWAGGER.replace("FN", function).encode())
+    try:
+        body = "Resources:\n  Api:\n    Type: AWS::ApiGateway::RestApi\n    Properties:\n"
+        stack = deploy(body + f"      BodyS3Location: {{Bucket: {bucket}, Key: api.yaml}}\n")
+        assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, stack["StackName"])
+        api = cfn.describe_stack_resource(StackName=stack["StackName"], LogicalResourceId="Api")
+        api_id = api["StackResourceDetail"]["PhysicalResourceId"]
+        paths = sorted(r["path"] for r in lamina.client("apigateway").get_resources(restApiId=api_id)["items"])
+        assert paths == ["/", "/pets", "/pets/{id}"]
+        missing = deploy(body + f"      BodyS3Location: {{Bucket: {bucket}, Key: none.yaml}}\n")
+        assert missing["StackStatus"] == "ROLLBACK_COMPLETE"
+        assert failures(cfn, missing["StackName"])[-1] == (
+            "Api",
+            f"Unable to get object none.yaml from bucket {bucket}: The specified key does not exist.",
+        )
+    finally:
+        for key in ("api.yaml",):
+            s3.delete_object(Bucket=bucket, Key=key)
+        s3.delete_bucket(Bucket=bucket)

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloudformation.conftest import FAST
+from tests.cloudformation.conftest import FAST, failures, http_json, outputs
 from tests.server import LaminaProcess
 
 SAM = """
@@ -93,24 +92,17 @@ Outputs:
 """
 
 
-def failures(cfn: Any, stack: str) -> list[tuple[str, str]]:
-    found = cfn.describe_stack_events(StackName=stack)["StackEvents"]
-    return [
-        (e["LogicalResourceId"], e["ResourceStatusReason"]) for e in found if e["ResourceStatus"].endswith("FAILED")
-    ]
-
-
 def _get(lamina: LaminaProcess, host: str, path: str) -> Any:
-    request = urllib.request.Request(f"{lamina.url}{path}", headers={"Host": host})
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.loads(response.read())
+    status, body = http_json(lamina, host, path)
+    assert status == 200, body
+    return body
 
 
 def test_sam_events(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
     stack = deploy(SAM)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, name)
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = outputs(stack)
     function = out["Function"]
     resources = {r["LogicalResourceId"]: r for r in cfn.list_stack_resources(StackName=name)["StackResourceSummaries"]}
     kinds = {r["ResourceType"] for r in resources.values()}
@@ -256,7 +248,7 @@ def test_sam_cloudwatch_logs_event_and_explicit_api(
 ) -> None:
     stack = deploy(LOGS_AND_API)
     assert stack["StackStatus"] == "CREATE_COMPLETE", failures(cfn, stack["StackName"])
-    out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out = outputs(stack)
     assert _get(lamina, f"{out['Api']}.execute-api.localhost", "/v1/ping") == {"resource": "/ping"}
     logs = lamina.client("logs")
     logs.create_log_stream(logGroupName=out["Trail"], logStreamName="s")

@@ -5,16 +5,12 @@ a new parameter value changes what it writes; delete-stack removes the function,
 from __future__ import annotations
 
 import json
-import subprocess
-import urllib.request
-import uuid
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.aws_cli import AWS, cli_environment
-from tests.cloudformation.conftest import FAST
+from tests.cloudformation.conftest import FAST, CliDeploy, http
 from tests.server import LaminaProcess
 
 APP = """
@@ -69,51 +65,35 @@ Outputs:
 """
 
 
-@pytest.mark.skipif(not AWS.exists(), reason="the aws CLI is not installed in this environment")
-def test_function_table_schedule_http_api(tmp_path: Path, lamina: LaminaProcess) -> None:
-    template = tmp_path / "template.yaml"
-    template.write_text(APP)
-    name = f"app-{uuid.uuid4().hex[:8]}"
-    env = cli_environment(tmp_path)
-
-    def deploy(*extra: str) -> None:
-        command = [str(AWS), "--endpoint-url", lamina.url, "cloudformation", "deploy", "--template-file"]
-        command += [str(template), "--stack-name", name, "--capabilities", "CAPABILITY_IAM", *extra]
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180, check=False)
-        assert done.returncode == 0, done.stderr
-
+def test_function_table_schedule_http_api(cli_deploy: Callable[[str, str], CliDeploy], lamina: LaminaProcess) -> None:
+    deploy = cli_deploy(APP, "app")
+    name = deploy.name
     cfn = lamina.client("cloudformation")
     ddb = lamina.client("dynamodb")
-    try:
-        deploy()
-        stack = cfn.describe_stacks(StackName=name)["Stacks"][0]
-        out = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
-        assert out["Table"].startswith(f"{name}-Items-")
-        assert out["TableArn"] == ddb.describe_table(TableName=out["Table"])["Table"]["TableArn"]
+    deploy()
+    out = deploy.outputs()
+    assert out["Table"].startswith(f"{name}-Items-")
+    assert out["TableArn"] == ddb.describe_table(TableName=out["Table"])["Table"]["TableArn"]
 
-        def put(item: str) -> dict[str, str]:
-            request = urllib.request.Request(
-                f"{lamina.url}/items/{item}", method="PUT", headers={"Host": f"{out['Api']}.execute-api.localhost"}
-            )
-            with urllib.request.urlopen(request, timeout=60) as response:
-                assert response.status == 201
-                stored: dict[str, str] = json.loads(response.read())
-            found = ddb.get_item(TableName=out["Table"], Key={"id": {"S": item}})["Item"]
-            return {"stored": stored["stored"], "label": found["label"]["S"]}
+    def put(item: str) -> dict[str, str]:
+        status, body = http(lamina, f"{out['Api']}.execute-api.localhost", f"/items/{item}", method="PUT")
+        assert status == 201
+        stored: dict[str, str] = json.loads(body)
+        found = ddb.get_item(TableName=out["Table"], Key={"id": {"S": item}})["Item"]
+        return {"stored": stored["stored"], "label": found["label"]["S"]}
 
-        assert put("a1") == {"stored": "a1", "label": "first"}
-        rules = lamina.client("events").list_rule_names_by_target(
-            TargetArn=f"arn:aws:lambda:us-east-1:000000000000:function:{out['Function']}"
-        )["RuleNames"]
-        (rule,) = rules
-        assert lamina.client("events").describe_rule(Name=rule)["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert put("a1") == {"stored": "a1", "label": "first"}
+    rules = lamina.client("events").list_rule_names_by_target(
+        TargetArn=f"arn:aws:lambda:us-east-1:000000000000:function:{out['Function']}"
+    )["RuleNames"]
+    (rule,) = rules
+    assert lamina.client("events").describe_rule(Name=rule)["ScheduleExpression"] == "cron(0 3 * * ? *)"
 
-        deploy("--parameter-overrides", "Label=second")
-        assert put("b2") == {"stored": "b2", "label": "second"}
-        assert ddb.get_item(TableName=out["Table"], Key={"id": {"S": "a1"}})["Item"]["label"]["S"] == "first"
-    finally:
-        cfn.delete_stack(StackName=name)
-        cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+    deploy("--parameter-overrides", "Label=second")
+    assert put("b2") == {"stored": "b2", "label": "second"}
+    assert ddb.get_item(TableName=out["Table"], Key={"id": {"S": "a1"}})["Item"]["label"]["S"] == "first"
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
     with pytest.raises(ClientError):
         ddb.describe_table(TableName=out["Table"])
     with pytest.raises(ClientError):

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloudformation.conftest import FAST, events
+from tests.cloudformation.conftest import FAST, events, outputs, reasons
 from tests.server import LaminaProcess
 
 TABLES = """
@@ -51,15 +51,11 @@ Outputs:
 """
 
 
-def _outputs(stack: dict[str, Any]) -> dict[str, str]:
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-
-
 def test_tables(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
     stack = deploy(TABLES)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["Orders"].startswith(f"{name}-Orders-")
     ddb = lamina.client("dynamodb")
     orders = ddb.describe_table(TableName=out["Orders"])["Table"]
@@ -81,7 +77,7 @@ def test_tables(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaP
     updated = cfn.describe_stacks(StackName=name)["Stacks"][0]
     changed = ddb.describe_table(TableName=out["Orders"])["Table"]  # the same table, changed in place
     assert changed["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
-    assert _outputs(updated)["OrdersStream"] == changed["LatestStreamArn"] != out["OrdersStream"]
+    assert outputs(updated)["OrdersStream"] == changed["LatestStreamArn"] != out["OrdersStream"]
     assert ddb.get_item(TableName=out["Orders"], Key={"pk": {"S": "a"}, "sk": {"N": "1"}})["Item"]
 
     cfn.delete_stack(StackName=name)
@@ -166,7 +162,7 @@ def test_rules_schedules_and_log_groups(cfn: Any, deploy: Callable[..., dict[str
     stack = deploy(EVENTS)
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     bus = f"{name}-bus"
     assert out["BusArn"] == f"arn:aws:events:us-east-1:000000000000:event-bus/{bus}"
     rule = out["OnBus"].split("|")[1]
@@ -287,7 +283,7 @@ def test_layer_version_and_subscription_filter(
     stack = deploy(LAYERED.format(zip=_zip({"python/greeting.py": "WORD = 'from the layer'\n"})))
     name = stack["StackName"]
     assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
-    out = _outputs(stack)
+    out = outputs(stack)
     assert out["Layer"].startswith(f"arn:aws:lambda:us-east-1:000000000000:layer:{name}-Shared-")
     lam = lamina.client("lambda")
     assert lam.invoke(FunctionName=out["Fn"])["Payload"].read() == b'"from the layer"'
@@ -325,8 +321,5 @@ Outputs:
 """
     stack = deploy(body)
     assert stack["StackStatus"] == "ROLLBACK_COMPLETE"
-    reasons = [
-        e.get("ResourceStatusReason", "")
-        for e in cfn.describe_stack_events(StackName=stack["StackName"])["StackEvents"]
-    ]
-    assert any("resource Tick does not support attribute type Name in Fn::GetAtt" in r for r in reasons), reasons
+    found = reasons(cfn, stack["StackName"])
+    assert any("resource Tick does not support attribute type Name in Fn::GetAtt" in r for r in found), found

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloudformation.conftest import FAST, events
+from tests.cloudformation.conftest import FAST, events, reasons
 from tests.server import LaminaProcess
 
 BASE = """
@@ -122,8 +122,7 @@ def test_failed_update_rolls_back(cfn: Any, deploy: Callable[..., dict[str, Any]
     assert json.loads(lam.invoke(FunctionName=function)["Payload"].read()) == "hello"
     topics = [t["TopicArn"] for t in lamina.client("sns").list_topics()["Topics"]]
     assert not any(f"{name}-Extra-" in t for t in topics)
-    reasons = [e.get("ResourceStatusReason", "") for e in cfn.describe_stack_events(StackName=name)["StackEvents"]]
-    assert "The following resource(s) failed to update: [Speaker]. " in reasons
+    assert "The following resource(s) failed to update: [Speaker]. " in reasons(cfn, name)
     assert _update(cfn, name, BASE, Parameters=[{"ParameterKey": "Greeting", "ParameterValue": "again"}]) == (
         "UPDATE_COMPLETE"
     )

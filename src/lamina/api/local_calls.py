@@ -31,6 +31,10 @@ class LocalCalls:
         self._account_id = account_id
         self._base_url = base_url  # the URL queue URLs and the like name (the port is known once listening)
 
+    def add(self, service: ServiceBinding) -> None:
+        """A service bound after these calls were made (CloudFormation itself, for nested stacks)."""
+        self._services[service.name] = service
+
     async def __call__(
         self, service: str, operation: str, params: dict[str, Any], caller: str | None = None
     ) -> dict[str, Any]:

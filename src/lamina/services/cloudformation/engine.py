@@ -24,6 +24,7 @@ that a crash interrupts, is undone from it.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 import uuid
@@ -66,6 +67,11 @@ _TEMPLATE_FIELDS = ("TemplateBody", "Processed", "Parameters", "Values", "Condit
 
 def missing_stack(name: str) -> ServiceFault:
     return validation_error(f"Stack with id {name} does not exist")
+
+
+# (stack id, root stack id) of the stack whose resource is being made or changed: a nested stack
+# (AWS::CloudFormation::Stack) created from inside it records them as its ParentId and RootId.
+_PARENT: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("cfn_parent", default=None)
 
 
 class StackEngine:
@@ -169,6 +175,9 @@ class StackEngine:
             if existing["StackName"] == name and existing["StackStatus"] != "DELETE_COMPLETE":
                 raise ServiceFault("AlreadyExistsException", f"Stack [{name}] already exists", 400)
         stack = self._new_stack(name, body, plan, request, "CREATE_IN_PROGRESS")
+        parent = _PARENT.get()
+        if parent is not None:
+            stack["ParentId"], stack["RootId"] = parent
         self._event(stack, name, "CREATE_IN_PROGRESS", "User Initiated")
         self._spawn(self._create(stack))
         return str(stack["StackId"])
@@ -342,8 +351,12 @@ class StackEngine:
         entry = stack["Resources"][logical]
         entry["Props"] = props
         self._save(stack)
-        with naming(entry["NameTail"]):
-            return await handler.create(self._call, stack["StackName"], logical, props)
+        token = _PARENT.set((stack["StackId"], stack.get("RootId") or stack["StackId"]))
+        try:
+            with naming(entry["NameTail"]):
+                return await handler.create(self._call, stack["StackName"], logical, props)
+        finally:
+            _PARENT.reset(token)
 
     async def _interrupted(self, stack: Stack, entry: dict[str, Any]) -> Made | None:
         """What a create cut off by a restart made (its entry still CREATE_IN_PROGRESS), found by planned name."""

@@ -1,21 +1,21 @@
 """AWS::ApiGatewayV2::Api and ::Stage (what SAM's HttpApi events make), provisioned through Lamina's
 apigatewayv2 operations. An API given as an OpenAPI `Body` (SAM writes one) becomes CreateApi plus one
-integration per Lambda target and one route per path and method, as API Gateway imports it."""
+integration per Lambda target, one authorizer per security scheme (openapi_auth.py) and one route per path and
+method, as API Gateway imports it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
+from lamina.services.cloudformation import openapi_auth, s3_bodies
+from lamina.services.cloudformation.resource_types import Call, Made, generated_name, quietly
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 
 
 class HttpApi:
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
-        body = props.get("Body")
-        if props.get("BodyS3Location"):
-            raise ProvisionFailed("Lamina has no S3 yet: AWS::ApiGatewayV2::Api needs an inline Body")
+        body = await s3_bodies.body_of(call, props)
         name = props.get("Name") or (body or {}).get("info", {}).get("title") or generated_name(stack, logical, 128)
         params: dict[str, Any] = {"Name": str(name), "ProtocolType": props.get("ProtocolType", "HTTP")}
         for key in ("Description", "CorsConfiguration", "DisableExecuteApiEndpoint", "Target", "RouteKey", "Tags"):
@@ -36,12 +36,11 @@ class HttpApi:
 
     async def _import(self, call: Call, api_id: str, body: dict[str, Any]) -> None:
         integrations: dict[tuple[str, str], str] = {}
+        authorizers = await openapi_auth.create_http_authorizers(call, api_id, body)
         for path, methods in (body.get("paths") or {}).items():
             for method, operation in (methods or {}).items():
                 if method not in _METHODS:
                     continue
-                if operation.get("security"):
-                    raise ProvisionFailed("HTTP API authorizers from an OpenAPI body are not supported by Lamina yet")
                 integration = operation.get("x-amazon-apigateway-integration") or {}
                 uri = str(integration.get("uri", ""))
                 version = str(integration.get("payloadFormatVersion", "2.0"))
@@ -60,7 +59,15 @@ class HttpApi:
                 verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
                 route_key = "$default" if path == "$default" else f"{verb} {path}"
                 target = f"integrations/{integrations[key]}"
-                await call("apigatewayv2", "CreateRoute", {"ApiId": api_id, "RouteKey": route_key, "Target": target})
+                route: dict[str, Any] = {"ApiId": api_id, "RouteKey": route_key, "Target": target}
+                auth = openapi_auth.authorization(operation, body, http_api=True)
+                if auth.kind != "NONE":
+                    route["AuthorizationType"] = auth.kind
+                if auth.authorizer is not None:
+                    route["AuthorizerId"] = authorizers[auth.authorizer]
+                if auth.scopes:
+                    route["AuthorizationScopes"] = auth.scopes
+                await call("apigatewayv2", "CreateRoute", route)
 
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "apigatewayv2", "DeleteApi", {"ApiId": made.physical_id})

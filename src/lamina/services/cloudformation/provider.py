@@ -1,8 +1,7 @@
 """The CloudFormation API (query protocol): CreateStack, UpdateStack, DescribeStacks, DeleteStack, DescribeStackEvents,
 DescribeStackResources, DescribeStackResource, ListStackResources, ListStacks, GetTemplate, ValidateTemplate,
 UpdateTerminationProtection, change sets (Create/Describe/Execute/Delete/ListChangeSets), with CloudFormation's
-errors. Templates come as TemplateBody (Lamina has no S3
-for TemplateURL yet)."""
+errors. Templates come as TemplateBody or TemplateURL, an object in Lamina's S3 (template_source.py)."""
 
 from __future__ import annotations
 
@@ -15,19 +14,11 @@ from lamina.clock import Clock
 from lamina.services.cloudformation import intrinsics, stack_template
 from lamina.services.cloudformation.engine import Stack, StackEngine
 from lamina.services.cloudformation.template import check_resources, parse, validation_error
+from lamina.services.cloudformation.template_source import MAX_URL_BODY, TemplateSource
 from lamina.types import CallContext
 
 PAGE = 100
 EXECUTE_WAIT = 2.0  # seconds ExecuteChangeSet waits for the deployment to settle before answering
-
-
-def _body(params: dict[str, Any]) -> str:
-    body = params.get("TemplateBody")
-    if body is None:
-        if params.get("TemplateURL"):
-            raise validation_error("TemplateURL must reference a valid S3 object to which you have access.")
-        raise validation_error("Either Template URL or Template Body must be specified.")
-    return str(body)
 
 
 def _resource(stack: Stack, entry: dict[str, Any], detail: bool = False) -> dict[str, Any]:
@@ -45,15 +36,22 @@ def _resource(stack: Stack, entry: dict[str, Any], detail: bool = False) -> dict
 
 
 class CloudFormationProvider:
-    def __init__(self, engine: StackEngine, managed_policies: Callable[[], dict[str, str]], clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: StackEngine,
+        managed_policies: Callable[[], dict[str, str]],
+        clock: Clock,
+        templates: TemplateSource | None = None,
+    ) -> None:
         self._engine = engine
+        self._templates = templates or TemplateSource()
         self._clock = clock
         self._managed_policies = managed_policies  # name → ARN, the map SAM's transform needs
 
-    def create_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def create_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["StackName"]
-        body = _body(params)
-        template = parse(body)
+        body, limit = await self._templates.body(params)
+        template = parse(body, limit)
         pseudo = intrinsics.pseudo_parameters(
             ctx.region, ctx.account_id, name, f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stack/{name}/*"
         )
@@ -62,22 +60,22 @@ class CloudFormationProvider:
         )
         return {"StackId": self._engine.create(name, body, plan, params)}
 
-    def update_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def update_stack(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         stack = self._engine.find(params["StackName"])
         if params.get("UsePreviousTemplate"):
             if params.get("TemplateBody") or params.get("TemplateURL"):
                 raise validation_error("You cannot specify both usePreviousTemplate and Template Body/Template URL")
-            body = str(stack["TemplateBody"])
+            body, limit = str(stack["TemplateBody"]), MAX_URL_BODY
         else:
-            body = _body(params)
-        template = parse(body)
+            body, limit = await self._templates.body(params)
+        template = parse(body, limit)
         given = self._parameters(stack, params.get("Parameters") or [])
         pseudo = intrinsics.pseudo_parameters(ctx.region, ctx.account_id, stack["StackName"], stack["StackId"])
         plan = stack_template.plan(template, given, params.get("Capabilities") or [], pseudo, self._managed_policies())
         return {"StackId": self._engine.update(stack["StackId"], body, plan)}
 
     # -- change sets (what `aws cloudformation deploy` and `sam deploy` use) ----------------------
-    def create_change_set(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    async def create_change_set(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         name = params["StackName"]
         kind = params.get("ChangeSetType") or "UPDATE"
         if kind == "IMPORT":
@@ -88,15 +86,15 @@ class CloudFormationProvider:
         if params.get("UsePreviousTemplate"):
             if stack is None:
                 raise validation_error("UsePreviousTemplate needs an existing stack")
-            body = str(stack["TemplateBody"])
+            body, limit = str(stack["TemplateBody"]), MAX_URL_BODY
         else:
-            body = _body(params)
+            body, limit = await self._templates.body(params)
         given = self._parameters(stack, params.get("Parameters") or [])
         stack_id = stack["StackId"] if stack else f"arn:aws:cloudformation:{ctx.region}:{ctx.account_id}:stack/{name}/*"
         pseudo = intrinsics.pseudo_parameters(ctx.region, ctx.account_id, name, stack_id)
         capabilities = params.get("Capabilities") or []
         policies = self._managed_policies()
-        plan = stack_template.plan(parse(body), given, capabilities, pseudo, policies, change_set=True)
+        plan = stack_template.plan(parse(body, limit), given, capabilities, pseudo, policies, change_set=True)
         change_set_id, stack_id = self._engine.create_change_set(
             name, params["ChangeSetName"], kind, body, plan, params
         )
@@ -170,6 +168,8 @@ class CloudFormationProvider:
             for k in (
                 "StackId",
                 "StackName",
+                "ParentId",
+                "RootId",
                 "Description",
                 "CreationTime",
                 "DeletionTime",
@@ -214,6 +214,8 @@ class CloudFormationProvider:
                     "DeletionTime",
                     "StackStatus",
                     "StackStatusReason",
+                    "ParentId",
+                    "RootId",
                 )
                 if k in stack
             }
@@ -284,13 +286,13 @@ class CloudFormationProvider:
             raise validation_error(f"Export '{name}' is not imported by any stack.")
         return {"Imports": importers}
 
-    def get_template_summary(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        if params.get("StackName") and not params.get("TemplateBody"):
+    async def get_template_summary(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        if params.get("StackName") and not params.get("TemplateBody") and not params.get("TemplateURL"):
             body = str(self._engine.find(params["StackName"])["TemplateBody"])
         else:
-            body = _body(params)
-        template = parse(body)
-        summary = self.validate_template(ctx, {"TemplateBody": body})
+            body, _ = await self._templates.body(params)
+        template = parse(body, MAX_URL_BODY)
+        summary = self._validate(template)
         definitions = stack_template.declared(template)
         for parameter in summary["Parameters"]:
             definition = definitions[parameter["ParameterKey"]]
@@ -302,8 +304,11 @@ class CloudFormationProvider:
         summary["Version"] = str(template.get("AWSTemplateFormatVersion", "2010-09-09"))
         return summary
 
-    def validate_template(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        template = parse(_body(params))
+    async def validate_template(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        body, limit = await self._templates.body(params)
+        return self._validate(parse(body, limit))
+
+    def _validate(self, template: dict[str, Any]) -> dict[str, Any]:
         transforms = template.get("Transform") or []
         if not transforms:
             check_resources(template)

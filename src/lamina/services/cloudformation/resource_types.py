@@ -61,6 +61,8 @@ NAME_PROPERTIES = {
     "AWS::Events::Rule": "Name",
     "AWS::Scheduler::Schedule": "Name",
     "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::Kinesis::Stream": "Name",
 }
 
 
@@ -335,6 +337,22 @@ def inline_zip(source: str, runtime: str) -> bytes:
     return buffer.getvalue()
 
 
+S3_CODE = ("S3Bucket", "S3Key", "S3ObjectVersion")
+
+
+def function_code(props: dict[str, Any]) -> dict[str, Any]:
+    """A function's Code as CreateFunction takes it: the inline ZipFile zipped, or the S3 location (Lambda reads
+    the object from Lamina's S3 and answers AWS's error when it is missing)."""
+    code = props.get("Code") or {}
+    if "ZipFile" in code:
+        return {"ZipFile": inline_zip(code["ZipFile"], str(props.get("Runtime", "")))}
+    if "S3Bucket" in code or "S3Key" in code:
+        return {key: code[key] for key in S3_CODE if key in code}
+    if "ImageUri" in code:
+        raise ProvisionFailed("Lamina runs zip functions only: AWS::Lambda::Function Code.ImageUri is not supported")
+    raise ProvisionFailed("Properties validation failed for resource: #/Code: required key [S3Bucket] not found")
+
+
 class Function:
     PASSED = (
         "Handler",
@@ -359,14 +377,9 @@ class Function:
 
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = props.get("FunctionName") or generated_name(stack, logical, 64)
-        code = props.get("Code") or {}
-        if "ZipFile" not in code:
-            raise ProvisionFailed(
-                "Lamina has no S3 yet: AWS::Lambda::Function Code must be inline (ZipFile, or SAM's InlineCode)"
-            )
         params: dict[str, Any] = {key: props[key] for key in self.PASSED if key in props}
         params["FunctionName"] = name
-        params["Code"] = {"ZipFile": inline_zip(code["ZipFile"], str(props.get("Runtime", "")))}
+        params["Code"] = function_code(props)
         if props.get("Tags"):
             params["Tags"] = _tags(props)
         created = await call("lambda", "CreateFunction", params)
@@ -412,10 +425,7 @@ class Function:
         if _changed(old, new, "FunctionName", "PackageType"):
             return None
         name = made.physical_id
-        if "ZipFile" not in (new.get("Code") or {}):
-            raise ProvisionFailed(
-                "Lamina has no S3 yet: AWS::Lambda::Function Code must be inline (ZipFile, or SAM's InlineCode)"
-            )
+        code = function_code(new)
         changed = {
             k: new[k] for k in self.PASSED if k not in ("PackageType",) and old.get(k) != new.get(k) and k in new
         }
@@ -425,8 +435,7 @@ class Function:
             await call("lambda", "UpdateFunctionConfiguration", {"FunctionName": name, **changed})
             await self._settle(call, name)
         if old.get("Code") != new.get("Code") or old.get("Runtime") != new.get("Runtime"):
-            archive = inline_zip(new["Code"]["ZipFile"], str(new.get("Runtime", "")))
-            await call("lambda", "UpdateFunctionCode", {"FunctionName": name, "ZipFile": archive})
+            await call("lambda", "UpdateFunctionCode", {"FunctionName": name, **code})
             await self._settle(call, name)
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if "ReservedConcurrentExecutions" in new:
@@ -664,9 +673,9 @@ class EventInvokeConfig:
 
 
 class LayerVersion:
-    """AWS::Lambda::LayerVersion. Lamina has no S3 yet, so Content carries the zip inline (Lamina's extension):
-    `ZipFile`, the archive in base64 or as a `data:application/zip;base64,` URI (`lamina deploy` writes it), or
-    `Files`, a map of path → text."""
+    """AWS::Lambda::LayerVersion. Content is an S3 location in Lamina's S3 (S3Bucket/S3Key/S3ObjectVersion) or,
+    Lamina's extension, the zip inline: `ZipFile`, the archive in base64 or as a `data:application/zip;base64,` URI
+    (`lamina deploy` writes it), or `Files`, a map of path → text."""
 
     GETATT = ("LayerVersionArn",)  # what Fn::GetAtt gives, as AWS documents it
 
@@ -675,6 +684,8 @@ class LayerVersion:
         content = props.get("Content") or {}
         if "ZipFile" in content:
             archive = base64.b64decode(str(content["ZipFile"]).removeprefix(ZIP_DATA))
+        elif "S3Bucket" in content or "S3Key" in content:
+            archive = b""
         elif "Files" in content:
             buffer = io.BytesIO()
             with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as packed:
@@ -682,8 +693,11 @@ class LayerVersion:
                     packed.writestr(str(path), str(text))
             archive = buffer.getvalue()
         else:
-            raise ProvisionFailed("Lamina has no S3 yet: AWS::Lambda::LayerVersion Content must be inline (ZipFile)")
-        params: dict[str, Any] = {"LayerName": name, "Content": {"ZipFile": archive}}
+            raise ProvisionFailed(
+                "Properties validation failed for resource: #/Content: required key [S3Bucket] not found"
+            )
+        located = {key: content[key] for key in S3_CODE if key in content}
+        params: dict[str, Any] = {"LayerName": name, "Content": located or {"ZipFile": archive}}
         for key in ("Description", "CompatibleRuntimes", "CompatibleArchitectures", "LicenseInfo"):
             if key in props:
                 params[key] = props[key]
@@ -708,9 +722,16 @@ class LayerVersion:
         return Made(arn, {"LayerVersionArn": arn})
 
 
-def resource_types(clock: Clock) -> dict[str, ResourceType]:
+def resource_types(clock: Clock, region: str = "us-east-1") -> dict[str, ResourceType]:
     # the other modules build on this one, so they are imported here
-    from lamina.services.cloudformation import event_types, log_types, rest_api_types
+    from lamina.services.cloudformation import (
+        event_types,
+        kinesis_types,
+        log_types,
+        nested_types,
+        rest_api_types,
+        s3_types,
+    )
     from lamina.services.cloudformation.http_api_types import HttpApi, HttpApiStage
     from lamina.services.cloudformation.table_types import Table
 
@@ -745,4 +766,8 @@ def resource_types(clock: Clock) -> dict[str, ResourceType]:
         "AWS::ApiGateway::Method": rest_api_types.Method(),
         "AWS::ApiGateway::Deployment": rest_api_types.Deployment(),
         "AWS::ApiGateway::Stage": rest_api_types.Stage(),
+        "AWS::S3::Bucket": s3_types.Bucket(region),
+        "AWS::S3::BucketPolicy": s3_types.BucketPolicy(),
+        "AWS::Kinesis::Stream": kinesis_types.Stream(),
+        "AWS::CloudFormation::Stack": nested_types.NestedStack(clock),
     }

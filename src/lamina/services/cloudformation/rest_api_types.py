@@ -1,8 +1,8 @@
 """AWS::ApiGateway::RestApi / ::Resource / ::Method / ::Deployment / ::Stage (what SAM's Api events make),
 provisioned through Lamina's apigateway operations. A RestApi given as an OpenAPI/Swagger `Body` (SAM writes
 one) is imported as API Gateway imports it: one resource per path segment, one method per operation with its
-`x-amazon-apigateway-integration`. An update of the Body overwrites the API's resources (PutRestApi's
-`overwrite` mode).
+`x-amazon-apigateway-integration`, authorizers from its security schemes (openapi_auth.py). An update of the
+Body overwrites the API's resources and authorizers (PutRestApi's `overwrite` mode).
 
 `Ref`: RestApi → its id (GetAtt RestApiId, RootResourceId); Resource → its id; Deployment → its id; Stage → its
 name; Method → the method id CloudFormation forms (`<api>|<resource>|<method>`)."""
@@ -12,7 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
+from lamina.services.cloudformation import openapi_auth, s3_bodies
+from lamina.services.cloudformation.resource_types import Call, Made, generated_name, quietly
 
 _METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "x-amazon-apigateway-any-method"}
 
@@ -26,9 +27,7 @@ class RestApi:
     GETATT = ("RestApiId", "RootResourceId")  # what Fn::GetAtt gives, as AWS documents it
 
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
-        if props.get("BodyS3Location"):
-            raise ProvisionFailed("Lamina has no S3 yet: AWS::ApiGateway::RestApi needs an inline Body")
-        body = props.get("Body") or {}
+        body = await s3_bodies.body_of(call, props) or {}
         name = props.get("Name") or body.get("info", {}).get("title") or generated_name(stack, logical, 128)
         params: dict[str, Any] = {"name": str(name)}
         for key in ("Description", "BinaryMediaTypes", "MinimumCompressionSize", "DisableExecuteApiEndpoint"):
@@ -50,16 +49,23 @@ class RestApi:
 
     async def _import(self, call: Call, api_id: str, root: str, body: dict[str, Any]) -> None:
         ids = {"/": root}
+        authorizers = await openapi_auth.create_rest_authorizers(call, api_id, body)
         for path, methods in (body.get("paths") or {}).items():
             resource = await self._resource(call, api_id, ids, str(path))
             for method, operation in (methods or {}).items():
                 if method not in _METHODS:
                     continue
-                if operation.get("security"):
-                    raise ProvisionFailed("REST API authorizers from an OpenAPI body are not supported by Lamina yet")
                 verb = "ANY" if method == "x-amazon-apigateway-any-method" else method.upper()
                 scope = {"restApiId": api_id, "resourceId": resource, "httpMethod": verb}
-                await call("apigateway", "PutMethod", {**scope, "authorizationType": "NONE"})
+                auth = openapi_auth.authorization(operation, body, http_api=False)
+                method_params: dict[str, Any] = {**scope, "authorizationType": auth.kind}
+                if auth.authorizer is not None:
+                    method_params["authorizerId"] = authorizers[auth.authorizer]
+                if auth.scopes:
+                    method_params["authorizationScopes"] = auth.scopes
+                if auth.api_key:
+                    method_params["apiKeyRequired"] = True
+                await call("apigateway", "PutMethod", method_params)
                 integration = operation.get("x-amazon-apigateway-integration")
                 if integration:
                     params: dict[str, Any] = {**scope, "type": str(integration.get("type", "aws_proxy")).upper()}
@@ -101,7 +107,7 @@ class RestApi:
         ]
         if patches:
             await call("apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": patches})
-        if old.get("Body") != new.get("Body"):
+        if old.get("Body") != new.get("Body") or old.get("BodyS3Location") != new.get("BodyS3Location"):
             resources = (await call("apigateway", "GetResources", {"restApiId": api_id, "limit": 500}))["items"]
             for resource in resources:
                 if resource.get("parentId") == root:
@@ -110,7 +116,9 @@ class RestApi:
                     for verb in resource.get("resourceMethods") or {}:
                         params = {"restApiId": api_id, "resourceId": root, "httpMethod": verb}
                         await call("apigateway", "DeleteMethod", params)
-            await self._import(call, api_id, root, new.get("Body") or {})
+            for authorizer in (await call("apigateway", "GetAuthorizers", {"restApiId": api_id})).get("items", []):
+                await call("apigateway", "DeleteAuthorizer", {"restApiId": api_id, "authorizerId": authorizer["id"]})
+            await self._import(call, api_id, root, await s3_bodies.body_of(call, new) or {})
         return made
 
 

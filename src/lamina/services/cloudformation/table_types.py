@@ -32,6 +32,32 @@ def _stream(props: dict[str, Any]) -> dict[str, Any]:
     return {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]}
 
 
+def index_updates(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """UpdateTable's GlobalSecondaryIndexUpdates for a change of GlobalSecondaryIndexes: as on AWS, one index
+    created or deleted per update (throughput changes of the others ride along)."""
+    before = {g["IndexName"]: g for g in old.get("GlobalSecondaryIndexes") or []}
+    after = {g["IndexName"]: g for g in new.get("GlobalSecondaryIndexes") or []}
+    if before == after:
+        return []
+    added = [after[n] for n in after if n not in before]
+    removed = [n for n in before if n not in after]
+    if len(added) + len(removed) > 1:
+        raise ProvisionFailed("Cannot perform more than one GSI creation or deletion in a single update")
+    updates: list[dict[str, Any]] = [{"Create": index} for index in added]
+    updates += [{"Delete": {"IndexName": n}} for n in removed]
+    for name in before.keys() & after.keys():
+        was, now = before[name], after[name]
+        if (was.get("KeySchema"), was.get("Projection")) != (now.get("KeySchema"), now.get("Projection")):
+            raise ProvisionFailed(
+                f"Cannot update GSI's properties other than Provisioned Throughput and Contributor Insights "
+                f"Specification. You can create a new GSI with a different name. (index {name})"
+            )
+        wanted = {k: int(v) for k, v in (now.get("ProvisionedThroughput") or {}).items()}
+        if wanted and was.get("ProvisionedThroughput") != wanted:
+            updates.append({"Update": {"IndexName": name, "ProvisionedThroughput": now["ProvisionedThroughput"]}})
+    return updates
+
+
 class Table:
     GETATT = ("Arn", "StreamArn")  # what Fn::GetAtt gives, as AWS documents it
 
@@ -71,6 +97,21 @@ class Table:
             await self._clock.sleep(0.05)
         raise ProvisionFailed(f"Table {name} did not become ACTIVE")
 
+    @staticmethod
+    async def _indexes(call: Call, name: str) -> dict[str, Any]:
+        table = (await call("dynamodb", "DescribeTable", {"TableName": name}))["Table"]
+        indexes = []
+        for index in table.get("GlobalSecondaryIndexes") or []:
+            shown = {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+            throughput = index.get("ProvisionedThroughput") or {}
+            if throughput.get("ReadCapacityUnits"):
+                shown["ProvisionedThroughput"] = {
+                    "ReadCapacityUnits": throughput["ReadCapacityUnits"],
+                    "WriteCapacityUnits": throughput["WriteCapacityUnits"],
+                }
+            indexes.append(shown)
+        return {"GlobalSecondaryIndexes": indexes}
+
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "dynamodb", "DeleteTable", {"TableName": made.physical_id})
 
@@ -88,9 +129,12 @@ class Table:
         if any(old.get(key) != new.get(key) for key in _REPLACING):
             return None
         name = made.physical_id
-        if old.get("GlobalSecondaryIndexes") != new.get("GlobalSecondaryIndexes"):
-            raise ProvisionFailed("Lamina does not change a table's GlobalSecondaryIndexes in an update yet")
         change: dict[str, Any] = {}
+        if old.get("GlobalSecondaryIndexes") != new.get("GlobalSecondaryIndexes"):
+            # from the table as it is (a rollback's "old" is the update that failed before changing anything)
+            updates = index_updates(await self._indexes(call, name), new)
+            if updates:
+                change.update(GlobalSecondaryIndexUpdates=updates, AttributeDefinitions=new["AttributeDefinitions"])
         for key in ("BillingMode", "ProvisionedThroughput", "SSESpecification", "TableClass"):
             if old.get(key) != new.get(key) and key in new:
                 change[key] = new[key]

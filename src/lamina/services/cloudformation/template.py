@@ -62,21 +62,28 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def parse(body: str) -> dict[str, Any]:
-    if len(body.encode()) > MAX_BODY:
-        raise validation_error(
-            f"1 validation error detected: Value '{body[:20]}...' at 'templateBody' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {MAX_BODY}"
-        )
+def parse_document(body: str) -> dict[str, Any]:
+    """A JSON or YAML mapping (with the short-form tags), or CloudFormation's format error."""
     text = body.lstrip()
     try:
-        template = json.loads(text) if text.startswith("{") else yaml.load(text, Loader=_Loader)
+        document = json.loads(text) if text.startswith("{") else yaml.load(text, Loader=_Loader)
     except ValueError as exc:
         raise format_error(f"JSON not well-formed. ({exc})") from None
     except yaml.YAMLError as exc:
         raise format_error(f"YAML not well-formed. {str(exc).splitlines()[-1].strip()}") from None
-    if not isinstance(template, dict):
+    if not isinstance(document, dict):
         raise format_error("unsupported structure.")
+    return document
+
+
+def parse(body: str, limit: int = MAX_BODY) -> dict[str, Any]:
+    """`limit`: TemplateBody's; a template read from S3 (TemplateURL) may be larger and was checked when read."""
+    if len(body.encode()) > limit:
+        raise validation_error(
+            f"1 validation error detected: Value '{body[:20]}...' at 'templateBody' failed to satisfy constraint: "
+            f"Member must have length less than or equal to {MAX_BODY}"
+        )
+    template = parse_document(body)
     transforms = template.get("Transform")
     sam = "AWS::Serverless-2016-10-31" in (transforms if isinstance(transforms, list) else [transforms])
     # SAM's Globals section is the transform's to read (and remove); without it, an unknown section

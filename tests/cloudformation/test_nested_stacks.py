@@ -1,0 +1,160 @@
+"""Nested stacks: AWS::CloudFormation::Stack with a TemplateURL in Lamina's S3, Parameters in and Outputs out
+(Fn::GetAtt Child.Outputs.X), updated with its parent, rolled back and deleted with it; and SAM's
+AWS::Serverless::Application pointing at a template in S3."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from tests.cloudformation.conftest import FAST, events, outputs, reasons
+from tests.server import LaminaProcess
+
+CHILD = """
+Parameters:
+  Delay:
+    Type: Number
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      DelaySeconds: !Ref Delay
+Outputs:
+  Url:
+    Value: !Ref Jobs
+  Arn:
+    Value: !GetAtt Jobs.Arn
+"""
+BROKEN = """
+Resources:
+  Fine:
+    Type: AWS::SQS::Queue
+  Broken:
+    Type: AWS::Lambda::Function
+    DependsOn: Fine
+    Properties:
+      Runtime: python0.1
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/none
+      Code: {ZipFile: "def handler(e, c): pass"}
+"""
+PARENT = """
+Parameters:
+  Delay:
+    Type: Number
+    Default: 2
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: LOCATION
+      Parameters:
+        Delay: !Ref Delay
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !GetAtt Child.Outputs.Arn
+Outputs:
+  Child:
+    Value: !Ref Child
+  Url:
+    Value: !GetAtt Child.Outputs.Url
+  Topic:
+    Value: !Ref Alerts
+"""
+SAM_APP = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Queues:
+    Type: AWS::Serverless::Application
+    Properties:
+      Location: LOCATION
+      Parameters:
+        Delay: "4"
+Outputs:
+  Url:
+    Value: !GetAtt Queues.Outputs.Url
+"""
+
+
+@pytest.fixture
+def templates(lamina: LaminaProcess) -> Iterator[Callable[[str, str], str]]:
+    """`put(key, body)` stores a template in a bucket and answers its URL."""
+    s3 = lamina.client("s3")
+    bucket = f"nested-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=bucket)
+
+    def put(key: str, body: str) -> str:
+        s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+        return f"https://{bucket}.s3.amazonaws.com/{key}"
+
+    yield put
+    for item in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3.delete_object(Bucket=bucket, Key=item["Key"])
+    s3.delete_bucket(Bucket=bucket)
+
+
+def _delay(lamina: LaminaProcess, url: str) -> str:
+    found = lamina.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["DelaySeconds"])
+    return str(found["Attributes"]["DelaySeconds"])
+
+
+def test_nested_stack_lifecycle(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess, templates: Callable[[str, str], str]
+) -> None:
+    url = templates("child.yaml", CHILD)
+    stack = deploy(PARENT.replace("LOCATION", url))
+    name = stack["StackName"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", reasons(cfn, name)
+    out = outputs(stack)
+    child = cfn.describe_stacks(StackName=out["Child"])["Stacks"][0]
+    assert child["StackName"].startswith(f"{name}-Child-") and child["StackStatus"] == "CREATE_COMPLETE"
+    assert child["ParentId"] == child["RootId"] == stack["StackId"] and "ParentId" not in stack
+    assert out["Url"] == outputs(child)["Url"] and _delay(lamina, out["Url"]) == "2"
+    topic = lamina.client("sns").get_topic_attributes(TopicArn=out["Topic"])["Attributes"]
+    assert topic["DisplayName"] == outputs(child)["Arn"]
+    resource = cfn.describe_stack_resource(StackName=name, LogicalResourceId="Child")["StackResourceDetail"]
+    assert (resource["ResourceType"], resource["PhysicalResourceId"]) == ("AWS::CloudFormation::Stack", out["Child"])
+
+    cfn.update_stack(
+        StackName=name, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Delay", "ParameterValue": "5"}]
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert _delay(lamina, out["Url"]) == "5"
+    assert cfn.describe_stacks(StackName=out["Child"])["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+    cfn.delete_stack(StackName=name)
+    cfn.get_waiter("stack_delete_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert cfn.describe_stacks(StackName=out["Child"])["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE"
+    assert not lamina.client("sqs").list_queues(QueueNamePrefix=child["StackName"]).get("QueueUrls")
+
+
+def test_failed_nested_stack_rolls_back_the_parent(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess, templates: Callable[[str, str], str]
+) -> None:
+    url = templates("broken.yaml", BROKEN)
+    body = PARENT.replace("LOCATION", url).replace("      Parameters:\n        Delay: !Ref Delay\n", "")
+    body = body.split("  Alerts:")[0] + "Outputs:\n  Child:\n    Value: !Ref Child\n"
+    stack = deploy(body)
+    name = stack["StackName"]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE", events(cfn, name)
+    found = reasons(cfn, name)
+    assert any(
+        r.startswith("Embedded stack arn:aws:cloudformation:us-east-1:000000000000:stack/")
+        and r.endswith("was not successfully created: The following resource(s) failed to create: [Broken]. ")
+        for r in found
+    ), found
+    children = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith(f"{name}-Child-")]
+    assert [s["StackStatus"] for s in children] == ["DELETE_COMPLETE"]
+    assert not lamina.client("sqs").list_queues(QueueNamePrefix=children[0]["StackName"]).get("QueueUrls")
+
+
+def test_serverless_application_from_s3(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess, templates: Callable[[str, str], str]
+) -> None:
+    stack = deploy(SAM_APP.replace("LOCATION", templates("app.yaml", CHILD)))
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, stack["StackName"])
+    assert _delay(lamina, outputs(stack)["Url"]) == "4"

@@ -299,6 +299,7 @@ class S3Provider:
         return {"Policy": str(policy).encode()}
 
     def delete_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> None:
+        self._engine.bucket(params["Bucket"])
         self._engine.update_bucket(params["Bucket"], policy=None)
 
     def put_bucket_versioning(self, ctx: CallContext, params: dict[str, Any]) -> None:
@@ -316,31 +317,6 @@ class S3Provider:
     def get_bucket_versioning(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         status = self._engine.bucket(params["Bucket"]).get("versioning")
         return {"Status": status} if status else {}
-
-    # -- bucket policies (stored and answered; Lamina's auth evaluates identity policies, not these) -------
-    def put_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> None:
-        self._engine.bucket(params["Bucket"])
-        policy = params.get("Policy")
-        text = policy.decode() if isinstance(policy, bytes) else str(policy or "")
-        try:
-            document = json.loads(text) if text.lstrip().startswith("{") else None
-        except ValueError:
-            document = None
-        if not isinstance(document, dict):
-            raise S3Error("MalformedPolicy", "Policies must be valid JSON and the first byte must be '{'", 400)
-        if not document.get("Statement"):
-            raise S3Error("MalformedPolicy", "Missing required field Statement", 400)
-        self._engine.update_bucket(params["Bucket"], policy=text)
-
-    def get_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
-        policy = self._engine.bucket(params["Bucket"]).get("policy")
-        if not policy:
-            raise S3Error("NoSuchBucketPolicy", "The bucket policy does not exist", 404, BucketName=params["Bucket"])
-        return {"Policy": str(policy).encode()}
-
-    def delete_bucket_policy(self, ctx: CallContext, params: dict[str, Any]) -> None:
-        self._engine.bucket(params["Bucket"])
-        self._engine.update_bucket(params["Bucket"], policy=None)
 
     # -- notifications --------------------------------------------------------------------------
     async def put_bucket_notification_configuration(self, ctx: CallContext, params: dict[str, Any]) -> None:

@@ -21,7 +21,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.events_bench import HANDLER, percentiles, queue, receive
+from events_bench import HANDLER, percentiles, queue, receive
 from tests.conftest import make_zip
 from tests.server import ROLE, LaminaProcess
 

@@ -114,6 +114,7 @@ from lamina.services.logs.engine import LogsEngine
 from lamina.services.logs.live_tail import LiveTails
 from lamina.services.logs.provider import LogsProvider
 from lamina.services.logs.subscriptions import SubscriptionFilters
+from lamina.services.s3.acl_api import AclApi
 from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.multipart import MultipartApi
 from lamina.services.s3.notifications import TargetGone
@@ -375,6 +376,7 @@ class Lamina:
             "s3",
             S3Provider(self.s3),
             MultipartApi(self.s3),
+            AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access: stored and answered (s3/acl.py)
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
             skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument
         )

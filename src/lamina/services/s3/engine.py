@@ -60,6 +60,7 @@ class Upload:
     storage_class: str = "STANDARD"
     tags: dict[str, str] = field(default_factory=dict)
     content_sha256: str | None = None  # the hex X-Amz-Content-Sha256 a signed request claims for its body
+    acl: list[dict[str, Any]] | None = None  # grants an x-amz-acl / x-amz-grant-* header set (acl.py)
 
 
 def key_check(key: str) -> None:
@@ -98,7 +99,7 @@ class S3Engine:
     def buckets(self) -> list[tuple[str, Body]]:
         return sorted(self._buckets.items())
 
-    def create_bucket(self, name: str, region: str) -> bool:
+    def create_bucket(self, name: str, region: str, **settings: Any) -> bool:
         """False when the caller already owns it in us-east-1 (AWS answers 200 there, for old clients)."""
         if not valid_bucket_name(name):
             raise S3Error("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
@@ -111,7 +112,7 @@ class S3Engine:
                 409,
                 BucketName=name,
             )
-        body: Body = {"region": region, "created": self._clock.time(), "versioning": None, "tags": None}
+        body: Body = {"region": region, "created": self._clock.time(), "versioning": None, "tags": None, **settings}
         self.store.put_bucket(name, body)
         self._buckets[name] = body
         return True
@@ -222,6 +223,8 @@ class S3Engine:
         )
         if upload.tags:
             doc["tags"] = upload.tags
+        if upload.acl is not None:
+            doc["acl"] = upload.acl
         try:
             return self._add_version(bucket_name, bucket, key, doc, event, request_id)
         except BaseException:

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from lamina.api.protocols.rest_xml import parse_timestamp
+from lamina.services.s3 import acl
 from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
@@ -219,7 +220,11 @@ class S3Provider:
                 "was sent to.",
                 400,
             )
-        self._engine.create_bucket(bucket, region)
+        ownership, grants = acl.check_create(params, OWNER)
+        settings: dict[str, Any] = {"ownership": ownership, "public_access": dict(acl.DEFAULT_PUBLIC_ACCESS)}
+        if grants is not None:
+            settings["acl"] = grants
+        self._engine.create_bucket(bucket, region, **settings)
         return {"Location": f"/{bucket}", "BucketArn": f"arn:aws:s3:::{bucket}"}
 
     def head_bucket(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -307,6 +312,7 @@ class S3Provider:
     async def put_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         TRACE.set(ctx.trace_header)
         upload = upload_from(params)
+        upload.acl = object_acl(self._engine.bucket(params["Bucket"]), params)
         body = body_of(params, upload, params.get("_headers") or {})
         key_check(params["Key"])
         self._condition_on_write(params)
@@ -469,6 +475,7 @@ class S3Provider:
                 content=dict(source.body.get("content", {})), metadata=dict(source.body.get("metadata", {}))
             )
         upload.storage_class = params.get("StorageClass") or upload.storage_class
+        upload.acl = object_acl(bucket, params)
         TRACE.set(ctx.trace_header)
         row = await self._engine.copy(source, bucket_name, params["Key"], upload, ctx.request_id)
         await self._engine.notifications.deliver()
@@ -602,6 +609,14 @@ class S3Provider:
         if owner:
             entry["Owner"] = _owner()
         return entry
+
+
+def object_acl(bucket: dict[str, Any], params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The grants a write's x-amz-acl / x-amz-grant-* headers give the new object, as the bucket allows them."""
+    grants, only_owner = acl.requested(params, OWNER, body_allowed=False)
+    if grants is not None:
+        acl.check_settable(bucket, grants, only_owner)
+    return grants
 
 
 def no_such_key_for_write(key: str) -> S3Error:

@@ -119,6 +119,7 @@ from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.multipart import MultipartApi
 from lamina.services.s3.notifications import TargetGone
 from lamina.services.s3.notifications import Targets as S3Targets
+from lamina.services.s3.post_door import S3PostDoor
 from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
 from lamina.services.s3.provider import S3Provider
 from lamina.services.s3.storage import ObjectFiles
@@ -648,6 +649,8 @@ class Lamina:
             self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
         )
         self.gateway.add_door(url_door)
+        # S3 POST uploads (browser forms): credentials in form fields, so no signed scope routes them (s3/post_door.py).
+        self.gateway.add_door(S3PostDoor(self.s3, self.clock))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,

@@ -187,7 +187,13 @@ class S3Engine:
                 raise S3Error("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400)
 
     async def put_object(
-        self, bucket_name: str, key: str, body: BodySource, upload: Upload, request_id: str = ""
+        self,
+        bucket_name: str,
+        key: str,
+        body: BodySource,
+        upload: Upload,
+        request_id: str = "",
+        event: str = "ObjectCreated:Put",
     ) -> VersionRow:
         bucket = self.bucket(bucket_name)
         key_check(key)
@@ -203,7 +209,7 @@ class S3Engine:
             "file": written.file,
             "checksums": {k: v for k, v in written.checksums.items()},
         }
-        return self.commit_object(bucket_name, bucket, key, doc, upload, "ObjectCreated:Put", request_id)
+        return self.commit_object(bucket_name, bucket, key, doc, upload, event, request_id)
 
     def commit_object(
         self,

@@ -347,9 +347,29 @@ class S3Engine:
                                    "ObjectRemoved:DeleteMarkerCreated", request_id)  # fmt: skip
         return marker.version_id, True
 
-    def _remove(self, bucket_name: str, bucket: Body, row: VersionRow, told: str | None, request_id: str) -> None:
+    def expire_version(self, bucket_name: str, row: VersionRow) -> None:
+        """Lifecycle: one version (or delete marker) removed for good, told as `LifecycleExpiration:Delete`."""
+        bucket = self.bucket(bucket_name)
+        told = None if bucket["versioning"] is None else row.version_id
+        self._remove(bucket_name, bucket, row, told, "", "LifecycleExpiration:Delete")
+
+    def expire_current(self, bucket_name: str, key: str) -> None:
+        """Lifecycle on a versioned bucket: the current version expires behind a new delete marker."""
+        bucket = self.bucket(bucket_name)
+        self._add_version(bucket_name, bucket, key, {"delete_marker": True, "modified": self._clock.time()},
+                          "LifecycleExpiration:DeleteMarkerCreated", "")  # fmt: skip
+
+    def _remove(
+        self,
+        bucket_name: str,
+        bucket: Body,
+        row: VersionRow,
+        told: str | None,
+        request_id: str,
+        event: str = "ObjectRemoved:Delete",
+    ) -> None:
         self._seq += 1
-        outgoing = self._outgoing(bucket_name, bucket, "ObjectRemoved:Delete", row.key, None, told, request_id)
+        outgoing = self._outgoing(bucket_name, bucket, event, row.key, None, told, request_id)
         with self.store.transaction():
             self.store.remove_version(bucket_name, row.key, row.seq)
             self.store.add_outgoing(outgoing)

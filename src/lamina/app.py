@@ -654,7 +654,7 @@ class Lamina:
         )
         self.gateway.add_door(url_door)
         # S3 POST uploads (browser forms): credentials in form fields, so no signed scope routes them (s3/post_door.py).
-        self.gateway.add_door(S3PostDoor(self.s3, self.clock))
+        self.gateway.add_door(S3PostDoor(self.s3, self.clock, self.verifier, authorizer, settings.region))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,

@@ -12,6 +12,8 @@ from urllib.parse import quote, urlencode
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.rest_xml import XML_TYPE, error_response, s3_request_ids, virtual_bucket
+from lamina.auth.authorizer import Authorizer, Denied
+from lamina.auth.sigv4 import Verifier
 from lamina.clock import Clock
 from lamina.services.s3.engine import NULL, S3Engine, Upload
 from lamina.services.s3.faults import S3Error
@@ -27,9 +29,19 @@ _CONTENT = {"content-type": "ContentType", "content-encoding": "ContentEncoding"
 
 
 class S3PostDoor:
-    def __init__(self, engine: S3Engine, clock: Clock) -> None:
+    def __init__(
+        self,
+        engine: S3Engine,
+        clock: Clock,
+        verifier: Verifier | None = None,
+        authorizer: Authorizer | None = None,
+        region: str = "us-east-1",
+    ) -> None:
         self._engine = engine
         self._clock = clock
+        self._verifier = verifier  # --auth sigv4: the policy's signature is checked, then the signer's policies
+        self._authorizer = authorizer
+        self._region = region
 
     def _bucket(self, request: Request) -> str | None:
         named = virtual_bucket(request.headers.get("host", ""))
@@ -84,6 +96,7 @@ class S3PostDoor:
                           ArgumentName="file", ArgumentValue=0)  # fmt: skip
         if "policy" not in form.fields:  # an anonymous POST: the bucket is not public (Block Public Access)
             raise S3Error("AccessDenied", "Access Denied", 403)
+        self._signed(form, bucket_name, key)
         policy = check_policy(form.fields["policy"], form.fields, bucket_name, self._clock.time())
         upload = _upload_of(form)
         upload.acl = object_acl(bucket, {"ACL": form.fields["acl"]} if "acl" in form.fields else {})
@@ -111,6 +124,21 @@ class S3PostDoor:
             )
             return Response(201, [*headers, ("Content-Type", XML_TYPE)], body.encode())
         return Response(200 if status == "200" else 204, headers)
+
+    def _signed(self, form: Form, bucket: str, key: str) -> None:
+        """Under --auth sigv4: the form's policy must be signed by a known key allowed s3:PutObject there."""
+        if self._verifier is None:
+            return
+        secret = self._verifier.verify_post_policy(form.fields)
+        if secret is None:
+            raise S3Error("SignatureDoesNotMatch", "The request signature we calculated does not match the signature "
+                          "you provided. Check your key and signing method.", 403)  # fmt: skip
+        if self._authorizer is not None:
+            try:
+                self._authorizer.check(secret.principal, "s3", "PutObject", {"Bucket": bucket, "Key": key},
+                                       self._region)  # fmt: skip
+            except Denied:
+                raise S3Error("AccessDenied", "Access Denied", 403) from None
 
 
 def _xml(text: str) -> str:

@@ -15,7 +15,7 @@ from lamina.api.protocols.rest_xml import XML_TYPE, error_response, s3_request_i
 from lamina.auth.authorizer import Authorizer, Denied
 from lamina.auth.sigv4 import Verifier
 from lamina.clock import Clock
-from lamina.services.s3.engine import NULL, S3Engine, Upload
+from lamina.services.s3.engine import NULL, S3Engine, Upload, valid_bucket_name
 from lamina.services.s3.faults import S3Error
 from lamina.services.s3.post_policy import Form, FormReader, Policy, check_policy, key_of, within
 from lamina.services.s3.presign import S3_MAX_OBJECT
@@ -50,7 +50,7 @@ class S3PostDoor:
         if host_name(request).endswith(".localhost"):
             return None  # another door's host
         m = _PATH_BUCKET.match(request.path)
-        return m.group(1) if m else None
+        return m.group(1) if m and valid_bucket_name(m.group(1)) else None  # not /_lamina, say
 
     def claims(self, request: Request) -> bool:
         return (

@@ -125,6 +125,7 @@ from lamina.services.s3.post_door import S3PostDoor
 from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
 from lamina.services.s3.provider import S3Provider
 from lamina.services.s3.storage import ObjectFiles
+from lamina.services.s3.tagging_api import ObjectTaggingApi
 from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
 from lamina.services.scheduler.engine import SchedulerEngine
 from lamina.services.scheduler.provider import SchedulerProvider
@@ -382,6 +383,7 @@ class Lamina:
             MultipartApi(self.s3),
             AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access: stored and answered (s3/acl.py)
             LifecycleApi(self.s3),  # lifecycle rules, applied by self.s3_lifecycle's sweep on the clock
+            ObjectTaggingApi(self.s3),  # Get/Put/DeleteObjectTagging
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
             skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument
         )

@@ -48,6 +48,11 @@ def test_presigned_post_uploads(s3: Any, bucket: str) -> None:
     got = s3.get_object(Bucket=bucket, Key="uploads/cat.jpg")
     assert got["Body"].read() == b"picture bytes"
     assert got["ContentType"] == "binary/octet-stream"
+    tagging = "<Tagging><TagSet><Tag><Key>kind</Key><Value>photo</Value></Tag></TagSet></Tagging>"
+    post = s3.generate_presigned_post(Bucket=bucket, Key="tagged.jpg", Fields={"tagging": tagging},
+                                      Conditions=[{"tagging": tagging}])  # fmt: skip
+    assert _post(post["url"], post["fields"], b"t").status == 204
+    assert s3.get_object_tagging(Bucket=bucket, Key="tagged.jpg")["TagSet"] == [{"Key": "kind", "Value": "photo"}]
 
 
 def test_policy_conditions(s3: Any, bucket: str) -> None:
@@ -177,7 +182,9 @@ def test_post_fires_object_created_post(s3: Any, sqs: Any, bucket: str) -> None:
     try:
         s3.put_bucket_notification_configuration(
             Bucket=bucket,
-            NotificationConfiguration={"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:Post"]}]},
+            NotificationConfiguration={
+                "QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:Post", "s3:ObjectAcl:Put"]}]
+            },
         )
         assert receive(sqs, url, 1)[0]["Event"] == "s3:TestEvent"
         s3.put_object(Bucket=bucket, Key="put.txt", Body=b"p")  # a Put: not this rule's event
@@ -188,6 +195,9 @@ def test_post_fires_object_created_post(s3: Any, sqs: Any, bucket: str) -> None:
             "ObjectCreated:Post", "form.txt", 1,
         )  # fmt: skip
         nothing_more(sqs, url)
+        s3.put_object_acl(Bucket=bucket, Key="form.txt", ACL="private")
+        record = receive(sqs, url, 1)[0]["Records"][0]
+        assert (record["eventName"], record["s3"]["object"]["key"]) == ("ObjectAcl:Put", "form.txt")
     finally:
         sqs.delete_queue(QueueUrl=url)
     json.dumps(record)

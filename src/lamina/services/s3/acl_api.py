@@ -49,14 +49,15 @@ class AclApi:
         row = self._engine.readable(params["Bucket"], params["Key"], params.get("VersionId"), "GET")
         return self._policy(row.body.get("acl"))
 
-    def put_object_acl(self, ctx: CallContext, params: dict[str, Any]) -> None:
+    async def put_object_acl(self, ctx: CallContext, params: dict[str, Any]) -> None:
         bucket = self._engine.bucket(params["Bucket"])
         row = self._engine.readable(params["Bucket"], params["Key"], params.get("VersionId"), "PUT")
         grants, only_owner = requested(params, OWNER)
         if grants is None:
             raise _missing_acl()
         check_settable(bucket, grants, only_owner)
-        self._engine.store.update_version(params["Bucket"], row.key, row.seq, {**row.body, "acl": grants})
+        self._engine.update_object(params["Bucket"], row, {"acl": grants}, "ObjectAcl:Put", ctx.request_id)
+        await self._engine.notifications.deliver()
 
     # -- Object Ownership -----------------------------------------------------------------------
     def get_bucket_ownership_controls(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -347,6 +347,19 @@ class S3Engine:
                                    "ObjectRemoved:DeleteMarkerCreated", request_id)  # fmt: skip
         return marker.version_id, True
 
+    def update_object(self, bucket_name: str, row: VersionRow, changes: Body, event: str, request_id: str) -> None:
+        """A version's ACL or tags changed (`changes`; None values removed), committed with the notifications of
+        `event` (`ObjectAcl:Put`, `ObjectTagging:Put`, ...)."""
+        bucket = self.bucket(bucket_name)
+        body = {k: v for k, v in {**row.body, **changes}.items() if v is not None}
+        told = None if bucket["versioning"] is None else row.version_id
+        outgoing = self._outgoing(bucket_name, bucket, event, row.key, body, told, request_id)
+        with self.store.transaction():
+            self.store.update_version(bucket_name, row.key, row.seq, body)
+            self.store.add_outgoing(outgoing)
+        if outgoing:
+            self.notifications.queued()
+
     def expire_version(self, bucket_name: str, row: VersionRow) -> None:
         """Lifecycle: one version (or delete marker) removed for good, told as `LifecycleExpiration:Delete`."""
         bucket = self.bucket(bucket_name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from urllib.parse import quote, urlencode
+from xml.etree import ElementTree
 
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
@@ -16,7 +17,7 @@ from lamina.auth.authorizer import Authorizer, Denied
 from lamina.auth.sigv4 import Verifier
 from lamina.clock import Clock
 from lamina.services.s3.engine import NULL, S3Engine, Upload, valid_bucket_name
-from lamina.services.s3.faults import S3Error
+from lamina.services.s3.faults import S3Error, malformed_xml
 from lamina.services.s3.post_policy import Form, FormReader, Policy, check_policy, key_of, within
 from lamina.services.s3.presign import S3_MAX_OBJECT
 from lamina.services.s3.provider import object_acl
@@ -151,7 +152,27 @@ def _upload_of(form: Form) -> Upload:
     content = {member: fields[name] for name, member in _CONTENT.items() if name in fields}
     content.setdefault("ContentType", "binary/octet-stream")
     metadata = {n.removeprefix("x-amz-meta-"): v for n, v in fields.items() if n.startswith("x-amz-meta-")}
-    return Upload(content=content, metadata=metadata, storage_class=fields.get("x-amz-storage-class") or "STANDARD")
+    return Upload(content=content, metadata=metadata, storage_class=fields.get("x-amz-storage-class") or "STANDARD",
+                  tags=_tags(fields.get("tagging")))  # fmt: skip
+
+
+def _tags(text: str | None) -> dict[str, str]:
+    """The form's `tagging` field: `<Tagging><TagSet><Tag><Key/><Value/></Tag>...</TagSet></Tagging>`."""
+    if not text:
+        return {}
+    try:
+        root = ElementTree.fromstring(text)
+    except ElementTree.ParseError:
+        raise malformed_xml() from None
+    tags = {}
+    for tag in root.iter():
+        if tag.tag.rsplit("}", 1)[-1] == "Tag":
+            key = next((c.text for c in tag if c.tag.rsplit("}", 1)[-1] == "Key"), None)
+            value = next((c.text for c in tag if c.tag.rsplit("}", 1)[-1] == "Value"), None)
+            if key is None:
+                raise malformed_xml()
+            tags[key] = value or ""
+    return tags
 
 
 __all__ = ["Policy", "S3PostDoor"]

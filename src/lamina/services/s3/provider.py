@@ -240,26 +240,7 @@ class S3Provider:
 
     def put_bucket_tagging(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._engine.bucket(params["Bucket"])
-        tagging = params.get("Tagging")
-        if tagging is None or "TagSet" not in tagging:
-            raise malformed_xml()
-        tags: dict[str, str] = {}
-        for tag in tagging["TagSet"]:
-            key, value = tag.get("Key"), tag.get("Value")
-            if key is None or value is None:
-                raise malformed_xml()
-            if key in tags:
-                raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key", 400, TagKey=key)
-            if key.startswith("aws:"):
-                raise S3Error("InvalidTag", "System tags cannot be added/updated by requester", 400)
-            if len(key) > 128:
-                raise S3Error("InvalidTag", "The TagKey you have provided is too long, max 128", 400, TagKey=key)
-            if len(value) > 256:
-                raise S3Error("InvalidTag", "The TagValue you have provided is too long, max 256", 400,
-                              TagKey=key, TagValue=value)  # fmt: skip
-            tags[key] = value
-        if len(tags) > 50:
-            raise S3Error("BadRequest", "Object tags cannot be greater than 50", 400)
+        tags = tags_of(params.get("Tagging"), 50)
         self._engine.update_bucket(params["Bucket"], tags=tags)
 
     def get_bucket_tagging(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -617,6 +598,30 @@ def object_acl(bucket: dict[str, Any], params: dict[str, Any]) -> list[dict[str,
     if grants is not None:
         acl.check_settable(bucket, grants, only_owner)
     return grants
+
+
+def tags_of(tagging: dict[str, Any] | None, most: int) -> dict[str, str]:
+    """A Tagging document's tags, checked as S3 checks a bucket's or an object's (at most `most` of them)."""
+    if tagging is None or "TagSet" not in tagging:
+        raise malformed_xml()
+    tags: dict[str, str] = {}
+    for tag in tagging["TagSet"]:
+        key, value = tag.get("Key"), tag.get("Value")
+        if key is None or value is None:
+            raise malformed_xml()
+        if key in tags:
+            raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key", 400, TagKey=key)
+        if key.startswith("aws:"):
+            raise S3Error("InvalidTag", "System tags cannot be added/updated by requester", 400)
+        if len(key) > 128:
+            raise S3Error("InvalidTag", "The TagKey you have provided is too long, max 128", 400, TagKey=key)
+        if len(value) > 256:
+            raise S3Error("InvalidTag", "The TagValue you have provided is too long, max 256", 400,
+                          TagKey=key, TagValue=value)  # fmt: skip
+        tags[key] = value
+    if len(tags) > most:
+        raise S3Error("BadRequest", f"Object tags cannot be greater than {most}", 400)
+    return tags
 
 
 def no_such_key_for_write(key: str) -> S3Error:

@@ -121,13 +121,18 @@ from lamina.services.logs.engine import LogsEngine
 from lamina.services.logs.live_tail import LiveTails
 from lamina.services.logs.provider import LogsProvider
 from lamina.services.logs.subscriptions import SubscriptionFilters
+from lamina.services.s3.acl_api import AclApi
 from lamina.services.s3.engine import S3Engine
+from lamina.services.s3.lifecycle import Lifecycle
+from lamina.services.s3.lifecycle_api import LifecycleApi
 from lamina.services.s3.multipart import MultipartApi
 from lamina.services.s3.notifications import TargetGone
 from lamina.services.s3.notifications import Targets as S3Targets
+from lamina.services.s3.post_door import S3PostDoor
 from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
 from lamina.services.s3.provider import S3Provider
 from lamina.services.s3.storage import ObjectFiles
+from lamina.services.s3.tagging_api import ObjectTaggingApi
 from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
 from lamina.services.scheduler.engine import SchedulerEngine
 from lamina.services.scheduler.provider import SchedulerProvider
@@ -401,10 +406,14 @@ class Lamina:
         self.s3_store = S3Store(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.s3 = S3Engine(self.s3_store, ObjectFiles(settings.data_dir / "s3"), self.clock, settings.region)
         self.s3.load()
+        self.s3_lifecycle = Lifecycle(self.s3, self.clock)
         s3_service = bind_service(
             "s3",
             S3Provider(self.s3),
             MultipartApi(self.s3),
+            AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access: stored and answered (s3/acl.py)
+            LifecycleApi(self.s3),  # lifecycle rules, applied by self.s3_lifecycle's sweep on the clock
+            ObjectTaggingApi(self.s3),  # Get/Put/DeleteObjectTagging
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
             skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument
         )
@@ -735,6 +744,8 @@ class Lamina:
             self.function_urls, url_invoker, self.response_streaming, signatures, self.clock, self._public_port
         )
         self.gateway.add_door(url_door)
+        # S3 POST uploads (browser forms): credentials in form fields, so no signed scope routes them (s3/post_door.py).
+        self.gateway.add_door(S3PostDoor(self.s3, self.clock, self.verifier, authorizer, settings.region))
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,
@@ -778,6 +789,7 @@ class Lamina:
         self.embedded_metrics.start()
         self.alarms.start()  # evaluation every minute
         await self.s3.notifications.deliver()  # notifications a stop (or crash) left in the outbox
+        self.s3_lifecycle.start()  # lifecycle rules applied every hour of the clock
         self._server = await serve(
             self.gateway.handle,
             self.settings.host,
@@ -975,6 +987,7 @@ class Lamina:
         await self.executor.close()
         await self.events_schedules.close()
         await self.events_archives.close()
+        await self.s3_lifecycle.close()
         await self.events_dispatch.close()
         await self.event_queue.close()
         await self.alarms.close()  # notifications being sent go out before SNS stops

@@ -40,3 +40,29 @@ def test_s3_is_verified(client: Client) -> None:
     assert refused.value.code == 403
     root.delete_object(Bucket=bucket, Key="k")
     root.delete_bucket(Bucket=bucket)
+
+
+def test_post_upload_policy_signature_is_verified(client: Client) -> None:
+    """A POST form's policy must be signed with a known key's secret (SigV4); a forged one stores nothing."""
+    import urllib3
+
+    root = client("s3")
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    root.create_bucket(Bucket=bucket)
+    http = urllib3.PoolManager()
+
+    def post(fields: dict[str, str]) -> urllib3.BaseHTTPResponse:
+        body, content_type = urllib3.encode_multipart_formdata([*fields.items(), ("file", ("f", b"data"))])
+        return http.request("POST", f"{client('s3').meta.endpoint_url}/{bucket}", body=body,
+                            headers={"Content-Type": content_type})  # fmt: skip
+
+    signed = root.generate_presigned_post(Bucket=bucket, Key="ok.txt")["fields"]
+    assert post(signed).status == 204
+    forged = client("s3", ROOT_KEY, "not-the-secret").generate_presigned_post(Bucket=bucket, Key="no.txt")["fields"]
+    refused = post(forged)
+    assert refused.status == 403 and b"<Code>SignatureDoesNotMatch</Code>" in refused.data
+    unknown = client("s3", "AKIAUNKNOWN000000000").generate_presigned_post(Bucket=bucket, Key="no.txt")["fields"]
+    assert post(unknown).status == 403
+    assert [o["Key"] for o in root.list_objects_v2(Bucket=bucket)["Contents"]] == ["ok.txt"]
+    root.delete_object(Bucket=bucket, Key="ok.txt")
+    root.delete_bucket(Bucket=bucket)

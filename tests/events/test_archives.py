@@ -97,6 +97,70 @@ def test_archive_crud_and_errors(events: Any, make_bus: Any) -> None:
     assert _error(lambda: events.delete_archive(ArchiveName=name))[0] == "ResourceNotFoundException"
 
 
+def test_archive_has_its_managed_rule(events: Any, make_bus: Any) -> None:
+    """As AWS shows it: `Events-Archive-<name>` on the archive's bus, ManagedBy prod.vhs.events.aws.internal, the
+    archive's pattern plus `replay-name` absent; users cannot change it, DeleteRule with Force disables the archive."""
+    bus = make_bus()
+    name = f"arch-{uuid.uuid4().hex[:8]}"
+    events.create_archive(ArchiveName=name, EventSourceArn=_bus_arn(bus), EventPattern=PATTERN)
+    rule_name = f"Events-Archive-{name}"
+    rule = events.describe_rule(Name=rule_name, EventBusName=bus)
+    assert rule["Arn"] == f"arn:aws:events:us-east-1:000000000000:rule/{bus}/{rule_name}"
+    assert (rule["ManagedBy"], rule["State"], rule["CreatedBy"], rule["EventBusName"]) == (
+        "prod.vhs.events.aws.internal", "ENABLED", "000000000000", bus,
+    )  # fmt: skip
+    assert json.loads(rule["EventPattern"]) == {"source": ["shop"], "replay-name": [{"exists": False}]}
+    assert not {"Description", "RoleArn", "ScheduleExpression"} & set(rule)
+    listed = events.list_rules(EventBusName=bus)["Rules"]
+    assert [r["Name"] for r in listed] == [rule_name] and listed[0]["ManagedBy"] == "prod.vhs.events.aws.internal"
+    target = events.list_targets_by_rule(Rule=rule_name, EventBusName=bus)["Targets"]
+    assert [(t["Id"], t["Arn"]) for t in target] == [(rule_name, "arn:aws:events:us-east-1:::")]
+    for call in (
+        lambda: events.delete_rule(Name=rule_name, EventBusName=bus),
+        lambda: events.disable_rule(Name=rule_name, EventBusName=bus),
+        lambda: events.put_rule(Name=rule_name, EventBusName=bus, EventPattern=PATTERN),
+        lambda: events.put_targets(Rule=rule_name, EventBusName=bus, Targets=[{"Id": "x", "Arn": _bus_arn(bus)}]),
+        lambda: events.remove_targets(Rule=rule_name, EventBusName=bus, Ids=[rule_name]),
+        lambda: events.tag_resource(ResourceARN=rule["Arn"], Tags=[{"Key": "k", "Value": "v"}]),
+    ):
+        assert _error(call)[0] == "ManagedRuleException"
+    assert events.describe_rule(Name=rule_name, EventBusName=bus)["State"] == "ENABLED"
+    events.update_archive(ArchiveName=name, EventPattern=json.dumps({"source": ["other"]}))
+    changed = json.loads(events.describe_rule(Name=rule_name, EventBusName=bus)["EventPattern"])
+    assert changed == {"source": ["other"], "replay-name": [{"exists": False}]}
+    events.delete_rule(Name=rule_name, EventBusName=bus, Force=True)
+    described = events.describe_archive(ArchiveName=name)
+    assert (described["State"], described["StateReason"]) == (
+        "DISABLED", "Managed rule for the archive was forcefully deleted.",
+    )  # fmt: skip
+    _put(events, bus, 1, source="other")
+    assert events.describe_archive(ArchiveName=name)["EventCount"] == 0  # a disabled archive keeps nothing
+    events.delete_archive(ArchiveName=name)
+
+    second = f"arch-{uuid.uuid4().hex[:8]}"
+    events.create_archive(ArchiveName=second, EventSourceArn=_bus_arn(bus))
+    events.delete_archive(ArchiveName=second)  # its rule goes with it
+    assert events.list_rules(EventBusName=bus)["Rules"] == []
+
+
+def test_archive_size_counts_each_event_as_its_json(events: Any, make_bus: Any) -> None:
+    """SizeBytes grows by each archived event's compact UTF-8 JSON (envelope included): the same event shape
+    (same id, time and region lengths) adds the same size, a longer detail adds exactly its extra bytes."""
+    bus = make_bus()
+    name = f"arch-{uuid.uuid4().hex[:8]}"
+    events.create_archive(ArchiveName=name, EventSourceArn=_bus_arn(bus))
+    entry = {"Source": "shop", "DetailType": "order", "EventBusName": bus}
+    assert events.put_events(Entries=[{**entry, "Detail": json.dumps({"a": "x"})}])["FailedEntryCount"] == 0
+    one = events.describe_archive(ArchiveName=name)["SizeBytes"]
+    event = {"version": "0", "id": str(uuid.uuid4()), "detail-type": "order", "source": "shop",
+             "account": "000000000000", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
+             "resources": [], "detail": {"a": "x"}}  # fmt: skip
+    assert one == len(json.dumps(event, separators=(",", ":")).encode())
+    assert events.put_events(Entries=[{**entry, "Detail": json.dumps({"a": "xé"})}])["FailedEntryCount"] == 0
+    assert events.describe_archive(ArchiveName=name)["SizeBytes"] == 2 * one + len("é".encode())
+    events.delete_archive(ArchiveName=name)
+
+
 def test_replay_sends_the_window_again(events: Any, sqs: Any, make_bus: Any, make_queue: Any, make_rule: Any) -> None:
     bus = make_bus()
     url, queue = make_queue()

@@ -91,3 +91,38 @@ def test_a_body_cut_short_stores_nothing(fresh_lamina: Callable[..., LaminaProce
     s3.put_object(Bucket="cut-short", Key="after", Body=b"the server still serves")
     assert [o["Key"] for o in s3.list_objects_v2(Bucket="cut-short")["Contents"]] == ["after"]
     assert list((server.data_dir / "s3" / "tmp").iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_half_gigabyte_post_upload_streams(fresh_lamina: Callable[..., LaminaProcess]) -> None:
+    """A browser-form POST (generate_presigned_post) goes to disk as it arrives, as a PUT does."""
+    server = fresh_lamina()
+    assert server.proc is not None
+    s3 = server.client("s3")
+    s3.create_bucket(Bucket="big-forms")
+    post = s3.generate_presigned_post(Bucket="big-forms", Key="form-upload")
+    boundary = "lamina-form-boundary"
+    head = "".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in post["fields"].items()
+    )
+    head += f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n'
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    size, piece, md5 = GIB // 2, bytes(range(256)) * (SLICE // 256), hashlib.md5()
+    connection, target = _connection(post["url"])
+    connection.putrequest("POST", target.rstrip("?"))
+    connection.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
+    connection.putheader("Content-Length", str(len(head.encode()) + size + len(tail)))
+    connection.endheaders()
+    connection.send(head.encode())
+    for _ in range(size // SLICE):
+        connection.send(piece)
+        md5.update(piece)
+    connection.send(tail)
+    answer = connection.getresponse()
+    assert (answer.status, answer.getheader("ETag")) == (204, f'"{md5.hexdigest()}"')
+    connection.close()
+    assert s3.head_object(Bucket="big-forms", Key="form-upload")["ContentLength"] == size
+    peak = peak_rss(server.proc.pid)
+    print(f"512 MB POST upload: server peak RSS {peak / 2**20:.0f} MB")
+    assert peak < RSS_LIMIT, f"peak RSS {peak / 2**20:.0f} MB"

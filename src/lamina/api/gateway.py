@@ -496,7 +496,12 @@ class Gateway:
 
     def stream_cap(self, request: Request) -> int | None:
         """The cap of a request whose operation takes its body as a stream (S3's PutObject and UploadPart: the
-        rest-xml operations with a body limit of their own), from its headers alone; None for any other."""
+        rest-xml operations with a body limit of their own; a door that streams, S3's POST uploads), from its
+        headers alone; None for any other."""
+        for door in self._doors:
+            if door.claims(request):
+                streams = getattr(door, "stream_cap", None)
+                return None if streams is None else int(streams(request))
         service, _, found = self._identify(request)
         if service is None or not isinstance(service.protocol, RestXmlProtocol) or self.door_claims(request):
             return None

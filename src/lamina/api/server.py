@@ -301,7 +301,7 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         if not self._header_count and self._parser.get_http_version() == "0.9":  # 0.9 has no headers
             raise _BadRequestLine
-        streamed = self._stream_cap is not None and not self._busy and self._parser.get_method() == b"PUT"
+        streamed = self._stream_cap is not None and not self._busy and self._parser.get_method() in (b"PUT", b"POST")
         cap = self._stream_cap_of() if streamed else None
         length = self._headers.get("content-length")
         too_long = length is not None and length.isdigit() and int(length) > (self._cap if cap is None else cap)

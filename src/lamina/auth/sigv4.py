@@ -19,6 +19,7 @@ their messages never carry a secret or a signature.
 
 from __future__ import annotations
 
+import base64
 import datetime
 import hashlib
 import hmac
@@ -255,6 +256,42 @@ class Verifier:
                 self._keys.clear()
             self._keys[cache_key] = found
         return found
+
+    def verify_post_policy(self, fields: dict[str, str]) -> Secret | None:
+        """Who signed an S3 POST form's policy, None if nobody: SigV4 (x-amz-algorithm, x-amz-credential,
+        x-amz-signature: the policy's base64 text signed with the scope's key) or SigV2, as boto3 signs by default
+        (AWSAccessKeyId, signature: base64 HMAC-SHA1 of the policy); x-amz-security-token for temporary keys."""
+        policy = fields.get("policy", "")
+        if fields.get("x-amz-algorithm") == "AWS4-HMAC-SHA256":
+            scope = fields.get("x-amz-credential", "").split("/")
+            if len(scope) != 5 or scope[4] != "aws4_request":
+                return None
+            secret = self._post_signer(scope[0], fields.get("x-amz-security-token"))
+            if secret is None:
+                return None
+            key = self.signing_key(secret.secret_access_key, scope[1], scope[2], scope[3])
+            expected = hmac.new(key, policy.encode(), hashlib.sha256).hexdigest()
+            return (
+                secret if hmac.compare_digest(expected.encode(), fields.get("x-amz-signature", "").encode()) else None
+            )
+        if "awsaccesskeyid" in fields:
+            secret = self._post_signer(fields["awsaccesskeyid"], fields.get("x-amz-security-token"))
+            if secret is None:
+                return None
+            digest = hmac.digest(secret.secret_access_key.encode(), policy.encode(), "sha1")
+            expected = base64.b64encode(digest).decode()
+            return secret if hmac.compare_digest(expected.encode(), fields.get("signature", "").encode()) else None
+        return None
+
+    def _post_signer(self, key_id: str, token: str | None) -> Secret | None:
+        secret = self._lookup(key_id)
+        if secret is None or not secret.active or (secret.expires is not None and secret.expires < self._now()):
+            return None
+        if secret.session_token is not None and not hmac.compare_digest(
+            (token or "").encode(), secret.session_token.encode()
+        ):
+            return None
+        return secret
 
     def verify(self, request: Request, service: str) -> Secret:
         """Who signed `request` for `service` (its signing name); raises AuthFailure when nobody did."""

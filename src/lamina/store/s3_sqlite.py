@@ -130,6 +130,14 @@ class S3Store(SqliteConnection):
                 (bucket, row.key, row.seq, row.version_id, _dump(row.body)),
             )
 
+    def update_version(self, bucket: str, key: str, seq: int, body: Body) -> None:
+        """Rewrites one version's document (its ACL, say); its bytes and place among the versions stay."""
+        with self.transaction():
+            self._db.execute(
+                "UPDATE s3_objects SET body = ? WHERE bucket = ? AND key = ? AND seq = ?",
+                (_dump(body), bucket, key, seq),
+            )
+
     def remove_version(self, bucket: str, key: str, seq: int) -> None:
         """Deletes one version; if it was the latest, the newest one left becomes latest."""
         with self.transaction():

@@ -48,7 +48,11 @@ _ROOTS = {
     "ListMultipartUploads": "ListMultipartUploadsResult",
     "GetBucketNotificationConfiguration": "NotificationConfiguration",
     "GetObjectTagging": "Tagging",
+    "GetBucketAcl": "AccessControlPolicy",
+    "GetObjectAcl": "AccessControlPolicy",
+    "GetBucketLifecycleConfiguration": "LifecycleConfiguration",
 }
+_NAMESPACE_TAG = re.compile(r"^\{[^}]*\}")
 
 
 def virtual_bucket(host: str) -> str | None:
@@ -153,6 +157,13 @@ def _from_xml(shape: Shape, node: ElementTree.Element) -> Any:
         for name, member in shape.members.items():
             if member.serialization.get("location"):
                 continue
+            if member.serialization.get("xmlAttribute"):  # `xsi:type` on a Grantee, as botocore reads it
+                wanted = member.serialization["name"]
+                prefix = wanted.split(":")[0] + ":" if ":" in wanted else ""
+                for key, value in node.attrib.items():
+                    if _NAMESPACE_TAG.sub(prefix, key) == wanted:
+                        out[name] = value
+                continue
             tag = member.serialization.get("name", name)
             if member.type_name == "list" and member.serialization.get("flattened"):
                 tag = member.serialization.get("name") or member.member.serialization.get("name", name)
@@ -191,7 +202,14 @@ def _to_xml(shape: Shape, value: Any, tag: str, out: list[str]) -> None:
     if value is None:
         return
     if kind == "structure":
-        out.append(f"<{tag}>")
+        attributes = ""
+        namespace = shape.serialization.get("xmlNamespace")
+        if isinstance(namespace, dict) and namespace.get("prefix"):
+            attributes += f' xmlns:{namespace["prefix"]}="{escape(namespace["uri"])}"'
+        for name, member in shape.members.items():
+            if member.serialization.get("xmlAttribute") and value.get(name) is not None:
+                attributes += f' {member.serialization["name"]}="{escape(str(value[name]), {chr(34): "&quot;"})}"'
+        out.append(f"<{tag}{attributes}>")
         _members_xml(shape, value, out)
         out.append(f"</{tag}>")
     elif kind == "list":
@@ -210,7 +228,7 @@ def _to_xml(shape: Shape, value: Any, tag: str, out: list[str]) -> None:
 
 def _members_xml(shape: Shape, value: dict[str, Any], out: list[str]) -> None:
     for name, member in shape.members.items():
-        if name not in value or member.serialization.get("location"):
+        if name not in value or member.serialization.get("location") or member.serialization.get("xmlAttribute"):
             continue
         tag = member.serialization.get("name", name)
         if member.type_name == "list" and member.serialization.get("flattened"):

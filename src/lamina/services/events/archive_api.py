@@ -68,8 +68,10 @@ class ArchiveApi:
             out["Description"] = archive.description
         if archive.event_pattern:
             out["EventPattern"] = archive.event_pattern
+        out["State"] = archive.state
+        if archive.state_reason:
+            out["StateReason"] = archive.state_reason
         out.update(
-            State=archive.state,
             RetentionDays=archive.retention_days,
             SizeBytes=archive.size_bytes,
             EventCount=archive.event_count,
@@ -101,6 +103,7 @@ class ArchiveApi:
                     "ArchiveName": a.name,
                     "EventSourceArn": a.source_arn,
                     "State": a.state,
+                    **({"StateReason": a.state_reason} if a.state_reason else {}),
                     "RetentionDays": a.retention_days,
                     "SizeBytes": a.size_bytes,
                     "EventCount": a.event_count,

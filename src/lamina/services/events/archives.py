@@ -6,6 +6,11 @@ Invariants:
   documents written in the same transaction as the event's deliveries (EventsEngine.commit), so an accepted
   event is in its archives as surely as it reaches its targets.
 - Retention (`RetentionDays`, 0 = forever) is applied by a sweep on the project's clock.
+- Each archive has its managed rule on its bus, as AWS shows it: `Events-Archive-<name>`, ManagedBy
+  `prod.vhs.events.aws.internal`, the archive's pattern plus `replay-name` absent, one target (the archive).
+  Users cannot change it (ManagedRuleException); DeleteRule with Force removes it and disables the archive,
+  as on AWS. The rule is shown, not routed: archiving is the archiver's work (EventsEngine.route skips it).
+- SizeBytes counts each archived event as the compact UTF-8 JSON of the whole event (envelope included).
 - A replay re-sends the archived events whose time falls in [EventStartTime, EventEndTime) to the rules of its
   destination bus (the archive's own bus; `FilterArns` narrows the rules), each event carrying `replay-name`.
   It runs in the background, STARTING → RUNNING → COMPLETED (or CANCELLING → CANCELLED), and its progress is a
@@ -25,7 +30,7 @@ from typing import Any
 
 from lamina import periodic
 from lamina.clock import Clock
-from lamina.services.events.engine import Bus, EventsEngine
+from lamina.services.events.engine import Bus, EventsEngine, Rule, rule_arn
 from lamina.sources import patterns
 from lamina.store.documents import DocumentStore
 
@@ -37,6 +42,9 @@ REPLAY_KIND = "events-replay"
 SWEEP_SECONDS = 3600.0  # how often retention is applied
 REPLAY_BATCH = 100  # events committed per step of a replay
 _NOT_REPLAYED = {"replay-name": [{"exists": False}]}
+MANAGED_BY = "prod.vhs.events.aws.internal"  # what AWS's ListRules/DescribeRule show for an archive's rule
+RULE_PREFIX = "Events-Archive-"
+FORCED_REASON = "Managed rule for the archive was forcefully deleted."
 
 
 def archive_arn(region: str, account: str, name: str) -> str:
@@ -53,11 +61,24 @@ def event_time(event: dict[str, Any]) -> float:
 
 
 def event_size(event: dict[str, Any]) -> int:
-    """What an archived event counts towards SizeBytes (PutEvents' entry size: time, source, detail-type, detail,
-    resources)."""
-    size = 14 + len(str(event.get("source", "")).encode()) + len(str(event.get("detail-type", "")).encode())
-    size += len(json.dumps(event.get("detail"), separators=(",", ":")).encode())
-    return size + sum(len(str(r).encode()) for r in event.get("resources") or [])
+    """What an archived event counts towards SizeBytes: the whole event as compact UTF-8 JSON."""
+    return len(json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode())
+
+
+def managed_rule(archive: Archive, bus_name: str) -> Rule:
+    """The archive's rule on its bus, as AWS lists it."""
+    name = RULE_PREFIX + archive.name
+    pattern = {**(json.loads(archive.event_pattern) if archive.event_pattern else {}), **_NOT_REPLAYED}
+    arn = rule_arn(archive.region, archive.account, bus_name, name)
+    template = (
+        f'{{"archive-arn": "{archive.arn}", "event": <aws.events.event.json>, '
+        '"ingestion-time": <aws.events.event.ingestion-time>}'
+    )
+    target = {"Id": name, "Arn": f"arn:aws:events:{archive.region}:::",
+              "InputTransformer": {"InputPathsMap": {}, "InputTemplate": template}}  # fmt: skip
+    return Rule(name, arn, bus_name, archive.region, archive.account, "ENABLED",
+                json.dumps(pattern, separators=(",", ":")), managed_by=MANAGED_BY, targets=[target],
+                created=archive.created)  # fmt: skip
 
 
 @dataclass
@@ -72,6 +93,7 @@ class Archive:
     description: str | None = None
     retention_days: int = 0
     state: str = "ENABLED"
+    state_reason: str | None = None
     event_count: int = 0
     size_bytes: int = 0
     _parsed: dict[str, Any] | None = field(default=None, repr=False, compare=False)
@@ -133,6 +155,7 @@ class Archives:
         self._sweeper: asyncio.Task[None] | None = None
         engine.archiver = self.archive
         engine.on_archived(self._archived)
+        engine.on_rule_change(self._rule_changed)
 
     def load(self) -> None:
         for doc in self._store.load(ARCHIVE_KIND).values():
@@ -144,7 +167,28 @@ class Archives:
             replay = Replay.from_doc(doc)
             self.replays[replay.arn] = replay
 
+    def _bus_name(self, archive: Archive) -> str | None:
+        bus = self._engine.bus_by_arn(archive.source_arn)
+        return None if bus is None else bus.name
+
+    def _rule_arn(self, archive: Archive) -> str | None:
+        bus = self._bus_name(archive)
+        return None if bus is None else rule_arn(archive.region, archive.account, bus, RULE_PREFIX + archive.name)
+
+    def _rule_changed(self, arn: str) -> None:
+        """A managed rule deleted (DeleteRule with Force, or its bus deleted) disables its archive, as on AWS."""
+        if arn in self._engine.rules or not arn.rsplit("/", 1)[-1].startswith(RULE_PREFIX):
+            return
+        for archive in list(self.archives.values()):
+            if archive.state == "ENABLED" and self._rule_arn(archive) in (arn, None):
+                archive.state = "DISABLED"
+                archive.state_reason = FORCED_REASON
+                self.save(archive, rule=False)
+
     def start(self) -> None:
+        for archive in self.archives.values():  # archives made before Lamina showed their rule get it now
+            if archive.state == "ENABLED" and self._rule_arn(archive) not in self._engine.rules:
+                self._save_rule(archive)
         self._sweeper = periodic.every(
             self._clock, SWEEP_SECONDS, self.sweep, "the EventBridge archive retention sweep failed"
         )
@@ -164,17 +208,30 @@ class Archives:
     def of_bus(self, bus: Bus) -> list[Archive]:
         return [a for a in self.archives.values() if a.source_arn == bus.arn]
 
-    def save(self, archive: Archive) -> None:
-        self._store.put(ARCHIVE_KIND, archive.arn, archive.to_doc())
+    def save(self, archive: Archive, rule: bool = True) -> None:
+        """Stores the archive and (unless told not to) its managed rule, together."""
+        with self._store.transaction():
+            self._store.put(ARCHIVE_KIND, archive.arn, archive.to_doc())
+            if rule and archive.state == "ENABLED":
+                self._save_rule(archive)
         self.archives[archive.arn] = archive
         self.events.setdefault(archive.arn, {})
 
+    def _save_rule(self, archive: Archive) -> None:
+        bus = self._bus_name(archive)
+        if bus is not None:
+            self._engine.save_rule(managed_rule(archive, bus))
+
     def delete(self, archive: Archive) -> None:
+        arn = self._rule_arn(archive)
+        rule = self._engine.rules.get(arn) if arn else None
+        self.archives.pop(archive.arn, None)
         with self._store.transaction():
             self._store.delete(ARCHIVE_KIND, archive.arn)
             for key in self.events.get(archive.arn, {}):
                 self._store.delete(ARCHIVED_KIND, key)
-        self.archives.pop(archive.arn, None)
+            if rule is not None and rule.managed_by == MANAGED_BY:
+                self._engine.delete_rule(rule)
         self.events.pop(archive.arn, None)
 
     def archive(self, bus: Bus, event: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:

@@ -272,8 +272,8 @@ class EventsEngine:
         now = self._clock.time()
         out = []
         for rule in self.rules_of(bus):
-            if rules is not None and rule.arn not in rules:
-                continue
+            if (rules is not None and rule.arn not in rules) or rule.managed_by is not None:
+                continue  # a managed rule (an archive's) is its manager's work, not a delivery
             try:
                 pattern = rule.pattern
             except patterns.InvalidPattern:  # stored by an older, laxer Lamina: it matches nothing

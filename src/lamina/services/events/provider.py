@@ -24,6 +24,17 @@ def fault(code: str, message: str) -> ServiceFault:
     return ServiceFault(code, message, 400)
 
 
+def unmanaged(rule: Rule | None, force: bool = False) -> None:
+    """Refuses to change a rule a service manages (an archive's), unless the call says Force where AWS allows it.
+    The message is Lamina's: no recording of AWS's text for this error was at hand."""
+    if rule is not None and rule.managed_by is not None and not force:
+        raise fault(
+            "ManagedRuleException",
+            f"Rule {rule.name} is managed by {rule.managed_by} and can only be deleted or have targets removed "
+            "with Force.",
+        )
+
+
 def _not_valid(reason: str) -> ServiceFault:
     return fault("InvalidEventPatternException", f"Event pattern is not valid. Reason: {reason}")
 
@@ -216,6 +227,7 @@ class EventsProvider:
             check_pattern(pattern)
         arn = rule_arn(ctx.region, ctx.account_id, bus.name, name)
         old = self._engine.rules.get(arn)
+        unmanaged(old)
         tags = dict(old.tags) if old else {}
         tags.update({t["Key"]: t["Value"] for t in params.get("Tags") or []})
         rule = Rule(
@@ -274,6 +286,7 @@ class EventsProvider:
         rule = self._engine.rules.get(rule_arn(ctx.region, ctx.account_id, bus.name, params["Name"]))
         if rule is None:
             return
+        unmanaged(rule, bool(params.get("Force")))
         if rule.targets and not params.get("Force"):
             raise fault("ValidationException", "Rule can't be deleted since it has targets.")
         self._engine.delete_rule(rule)
@@ -286,11 +299,13 @@ class EventsProvider:
 
     def _set_state(self, ctx: CallContext, params: dict[str, Any], state: str) -> None:
         rule = self._rule(ctx, params["Name"], params.get("EventBusName"))
+        unmanaged(rule)
         self._engine.save_rule(replace(rule, state=state))  # a copy: memory changes only once stored
 
     # -- targets --------------------------------------------------------------------------------
     def put_targets(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         rule = self._rule(ctx, params["Rule"], params.get("EventBusName"))
+        unmanaged(rule)
         current = {t["Id"]: t for t in rule.targets}
         failed: list[dict[str, str]] = []
         for target in params["Targets"]:
@@ -358,6 +373,7 @@ class EventsProvider:
 
     def remove_targets(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         rule = self._rule(ctx, params["Rule"], params.get("EventBusName"))
+        unmanaged(rule, bool(params.get("Force")))
         ids = set(params["Ids"])
         self._engine.save_rule(replace(rule, targets=[t for t in rule.targets if t["Id"] not in ids]))
         return {"FailedEntryCount": 0, "FailedEntries": []}
@@ -467,11 +483,13 @@ class EventsProvider:
 
     def tag_resource(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         resource = self._tagged(ctx, params["ResourceARN"])
+        unmanaged(resource if isinstance(resource, Rule) else None)
         self._save(replace(resource, tags={**resource.tags, **{t["Key"]: t["Value"] for t in params["Tags"]}}))
         return {}
 
     def untag_resource(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         resource = self._tagged(ctx, params["ResourceARN"])
+        unmanaged(resource if isinstance(resource, Rule) else None)
         drop = set(params["TagKeys"])
         self._save(replace(resource, tags={k: v for k, v in resource.tags.items() if k not in drop}))
         return {}

@@ -60,6 +60,7 @@ class Upload:
     storage_class: str = "STANDARD"
     tags: dict[str, str] = field(default_factory=dict)
     content_sha256: str | None = None  # the hex X-Amz-Content-Sha256 a signed request claims for its body
+    acl: list[dict[str, Any]] | None = None  # grants an x-amz-acl / x-amz-grant-* header set (acl.py)
 
 
 def key_check(key: str) -> None:
@@ -98,7 +99,7 @@ class S3Engine:
     def buckets(self) -> list[tuple[str, Body]]:
         return sorted(self._buckets.items())
 
-    def create_bucket(self, name: str, region: str) -> bool:
+    def create_bucket(self, name: str, region: str, **settings: Any) -> bool:
         """False when the caller already owns it in us-east-1 (AWS answers 200 there, for old clients)."""
         if not valid_bucket_name(name):
             raise S3Error("InvalidBucketName", "The specified bucket is not valid.", 400, BucketName=name)
@@ -111,7 +112,7 @@ class S3Engine:
                 409,
                 BucketName=name,
             )
-        body: Body = {"region": region, "created": self._clock.time(), "versioning": None, "tags": None}
+        body: Body = {"region": region, "created": self._clock.time(), "versioning": None, "tags": None, **settings}
         self.store.put_bucket(name, body)
         self._buckets[name] = body
         return True
@@ -186,7 +187,13 @@ class S3Engine:
                 raise S3Error("BadDigest", f"The {algorithm} you specified did not match the calculated checksum.", 400)
 
     async def put_object(
-        self, bucket_name: str, key: str, body: BodySource, upload: Upload, request_id: str = ""
+        self,
+        bucket_name: str,
+        key: str,
+        body: BodySource,
+        upload: Upload,
+        request_id: str = "",
+        event: str = "ObjectCreated:Put",
     ) -> VersionRow:
         bucket = self.bucket(bucket_name)
         key_check(key)
@@ -202,7 +209,7 @@ class S3Engine:
             "file": written.file,
             "checksums": {k: v for k, v in written.checksums.items()},
         }
-        return self.commit_object(bucket_name, bucket, key, doc, upload, "ObjectCreated:Put", request_id)
+        return self.commit_object(bucket_name, bucket, key, doc, upload, event, request_id)
 
     def commit_object(
         self,
@@ -222,6 +229,8 @@ class S3Engine:
         )
         if upload.tags:
             doc["tags"] = upload.tags
+        if upload.acl is not None:
+            doc["acl"] = upload.acl
         try:
             return self._add_version(bucket_name, bucket, key, doc, event, request_id)
         except BaseException:
@@ -338,9 +347,42 @@ class S3Engine:
                                    "ObjectRemoved:DeleteMarkerCreated", request_id)  # fmt: skip
         return marker.version_id, True
 
-    def _remove(self, bucket_name: str, bucket: Body, row: VersionRow, told: str | None, request_id: str) -> None:
+    def update_object(self, bucket_name: str, row: VersionRow, changes: Body, event: str, request_id: str) -> None:
+        """A version's ACL or tags changed (`changes`; None values removed), committed with the notifications of
+        `event` (`ObjectAcl:Put`, `ObjectTagging:Put`, ...)."""
+        bucket = self.bucket(bucket_name)
+        body = {k: v for k, v in {**row.body, **changes}.items() if v is not None}
+        told = None if bucket["versioning"] is None else row.version_id
+        outgoing = self._outgoing(bucket_name, bucket, event, row.key, body, told, request_id)
+        with self.store.transaction():
+            self.store.update_version(bucket_name, row.key, row.seq, body)
+            self.store.add_outgoing(outgoing)
+        if outgoing:
+            self.notifications.queued()
+
+    def expire_version(self, bucket_name: str, row: VersionRow) -> None:
+        """Lifecycle: one version (or delete marker) removed for good, told as `LifecycleExpiration:Delete`."""
+        bucket = self.bucket(bucket_name)
+        told = None if bucket["versioning"] is None else row.version_id
+        self._remove(bucket_name, bucket, row, told, "", "LifecycleExpiration:Delete")
+
+    def expire_current(self, bucket_name: str, key: str) -> None:
+        """Lifecycle on a versioned bucket: the current version expires behind a new delete marker."""
+        bucket = self.bucket(bucket_name)
+        self._add_version(bucket_name, bucket, key, {"delete_marker": True, "modified": self._clock.time()},
+                          "LifecycleExpiration:DeleteMarkerCreated", "")  # fmt: skip
+
+    def _remove(
+        self,
+        bucket_name: str,
+        bucket: Body,
+        row: VersionRow,
+        told: str | None,
+        request_id: str,
+        event: str = "ObjectRemoved:Delete",
+    ) -> None:
         self._seq += 1
-        outgoing = self._outgoing(bucket_name, bucket, "ObjectRemoved:Delete", row.key, None, told, request_id)
+        outgoing = self._outgoing(bucket_name, bucket, event, row.key, None, told, request_id)
         with self.store.transaction():
             self.store.remove_version(bucket_name, row.key, row.seq)
             self.store.add_outgoing(outgoing)

@@ -19,6 +19,7 @@ from lamina.services.s3.provider import (
     body_of,
     byte_range,
     copy_conditions,
+    object_acl,
     parse_copy_source,
     upload_from,
 )
@@ -43,6 +44,7 @@ class MultipartApi:
         self._engine.bucket(params["Bucket"])
         key_check(params["Key"])
         upload = upload_from(params)
+        grants = object_acl(self._engine.bucket(params["Bucket"]), params)
         algorithm = (params.get("ChecksumAlgorithm") or "").upper() or None
         upload_id = secrets.token_urlsafe(48)
         body = {
@@ -52,6 +54,7 @@ class MultipartApi:
             "storage_class": upload.storage_class,
             "tags": upload.tags,
             "algorithm": algorithm,
+            "acl": grants,
         }
         self._engine.store.put_upload(upload_id, params["Bucket"], params["Key"], body)
         out: dict[str, Any] = {"Bucket": params["Bucket"], "Key": params["Key"], "UploadId": upload_id}
@@ -195,6 +198,7 @@ class MultipartApi:
             metadata=body.get("metadata", {}),
             storage_class=body.get("storage_class", "STANDARD"),
             tags=body.get("tags") or {},
+            acl=body.get("acl"),
         )
         bucket = self._engine.bucket(params["Bucket"])
         row = self._engine.commit_object(params["Bucket"], bucket, params["Key"], doc, upload,

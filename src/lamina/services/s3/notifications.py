@@ -244,6 +244,8 @@ class Notifications:
         created = event.startswith("ObjectCreated:")
         reason = {"Put": "PutObject", "Copy": "CopyObject", "CompleteMultipartUpload": "CompleteMultipartUpload",
                   "Post": "PostObject"}.get(event.split(":")[1], "DeleteObject")  # fmt: skip
+        if event.startswith("LifecycleExpiration:"):
+            reason = "Lifecycle Expiration"
         described: dict[str, Any] = {"key": key}
         if created and obj is not None:
             described.update(size=obj["size"], etag=obj["etag"].strip('"'))

@@ -13,6 +13,7 @@ from urllib.parse import quote, unquote
 
 from lamina.api.protocols.rest_xml import parse_timestamp
 from lamina.auth.policy_evaluation import statements
+from lamina.services.s3 import acl
 from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
@@ -225,7 +226,11 @@ class S3Provider:
                 "was sent to.",
                 400,
             )
-        self._engine.create_bucket(bucket, region)
+        ownership, grants = acl.check_create(params, OWNER)
+        settings: dict[str, Any] = {"ownership": ownership, "public_access": dict(acl.DEFAULT_PUBLIC_ACCESS)}
+        if grants is not None:
+            settings["acl"] = grants
+        self._engine.create_bucket(bucket, region, **settings)
         return {"Location": f"/{bucket}", "BucketArn": f"arn:aws:s3:::{bucket}"}
 
     def head_bucket(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -241,26 +246,7 @@ class S3Provider:
 
     def put_bucket_tagging(self, ctx: CallContext, params: dict[str, Any]) -> None:
         self._engine.bucket(params["Bucket"])
-        tagging = params.get("Tagging")
-        if tagging is None or "TagSet" not in tagging:
-            raise malformed_xml()
-        tags: dict[str, str] = {}
-        for tag in tagging["TagSet"]:
-            key, value = tag.get("Key"), tag.get("Value")
-            if key is None or value is None:
-                raise malformed_xml()
-            if key in tags:
-                raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key", 400, TagKey=key)
-            if key.startswith("aws:"):
-                raise S3Error("InvalidTag", "System tags cannot be added/updated by requester", 400)
-            if len(key) > 128:
-                raise S3Error("InvalidTag", "The TagKey you have provided is too long, max 128", 400, TagKey=key)
-            if len(value) > 256:
-                raise S3Error("InvalidTag", "The TagValue you have provided is too long, max 256", 400,
-                              TagKey=key, TagValue=value)  # fmt: skip
-            tags[key] = value
-        if len(tags) > 50:
-            raise S3Error("BadRequest", "Object tags cannot be greater than 50", 400)
+        tags = tags_of(params.get("Tagging"), 50)
         self._engine.update_bucket(params["Bucket"], tags=tags)
 
     def get_bucket_tagging(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
@@ -342,6 +328,7 @@ class S3Provider:
     async def put_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         TRACE.set(ctx.trace_header)
         upload = upload_from(params)
+        upload.acl = object_acl(self._engine.bucket(params["Bucket"]), params)
         body = body_of(params, upload, params.get("_headers") or {})
         key_check(params["Key"])
         self._condition_on_write(params)
@@ -504,6 +491,7 @@ class S3Provider:
                 content=dict(source.body.get("content", {})), metadata=dict(source.body.get("metadata", {}))
             )
         upload.storage_class = params.get("StorageClass") or upload.storage_class
+        upload.acl = object_acl(bucket, params)
         TRACE.set(ctx.trace_header)
         row = await self._engine.copy(source, bucket_name, params["Key"], upload, ctx.request_id)
         await self._engine.notifications.deliver()
@@ -637,6 +625,38 @@ class S3Provider:
         if owner:
             entry["Owner"] = _owner()
         return entry
+
+
+def object_acl(bucket: dict[str, Any], params: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The grants a write's x-amz-acl / x-amz-grant-* headers give the new object, as the bucket allows them."""
+    grants, only_owner = acl.requested(params, OWNER, body_allowed=False)
+    if grants is not None:
+        acl.check_settable(bucket, grants, only_owner)
+    return grants
+
+
+def tags_of(tagging: dict[str, Any] | None, most: int) -> dict[str, str]:
+    """A Tagging document's tags, checked as S3 checks a bucket's or an object's (at most `most` of them)."""
+    if tagging is None or "TagSet" not in tagging:
+        raise malformed_xml()
+    tags: dict[str, str] = {}
+    for tag in tagging["TagSet"]:
+        key, value = tag.get("Key"), tag.get("Value")
+        if key is None or value is None:
+            raise malformed_xml()
+        if key in tags:
+            raise S3Error("InvalidTag", "Cannot provide multiple Tags with the same key", 400, TagKey=key)
+        if key.startswith("aws:"):
+            raise S3Error("InvalidTag", "System tags cannot be added/updated by requester", 400)
+        if len(key) > 128:
+            raise S3Error("InvalidTag", "The TagKey you have provided is too long, max 128", 400, TagKey=key)
+        if len(value) > 256:
+            raise S3Error("InvalidTag", "The TagValue you have provided is too long, max 256", 400,
+                          TagKey=key, TagValue=value)  # fmt: skip
+        tags[key] = value
+    if len(tags) > most:
+        raise S3Error("BadRequest", f"Object tags cannot be greater than {most}", 400)
+    return tags
 
 
 def no_such_key_for_write(key: str) -> S3Error:

@@ -46,6 +46,7 @@ from lamina.console.cost_view import function_cost
 from lamina.console.monitoring import RANGES, function_metrics, last_hour
 from lamina.console.report_line import report_figures
 from lamina.console.sessions import Session, Sessions, SignInFailed, cookie_token
+from lamina.console.sign_in_limit import SignInThrottled
 from lamina.console.test_events import SavedEvents
 from lamina.console.tuning import TuneRuns
 from lamina.errors import InvalidParameter, InvalidRequestContent, LaminaError, NotFound
@@ -231,6 +232,8 @@ class ConsoleApi:
                 )
             except SignInFailed as failed:
                 return _answer({"__type": "InvalidClientTokenId", "message": failed.message}, 403)
+            except SignInThrottled as throttled:  # as IAM and STS answer a caller over their rate
+                return _answer({"__type": "ThrottlingException", "message": throttled.message}, 400)
             except LaminaError as exc:
                 return _error("lambda", exc)
             sessions.sign_out(token)  # a new sign-in replaces the old session

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from lamina.auth.sigv4 import KeyLookup
+from lamina.console.sign_in_limit import SignInLimit
 
 COOKIE = "lamina-console"
 LIFETIME = 8 * 3600  # seconds a sign-in lasts
@@ -37,15 +38,20 @@ class SignInFailed(Exception):
 
 
 class Sessions:
-    def __init__(self, keys: KeyLookup, now: Callable[[], float], lifetime: float = LIFETIME) -> None:
+    def __init__(
+        self, keys: KeyLookup, now: Callable[[], float], lifetime: float = LIFETIME, limit: SignInLimit | None = None
+    ) -> None:
         self._keys = keys
         self._now = now
         self._lifetime = lifetime
+        self._limit = limit or SignInLimit(now)  # failed sign-ins throttled (console/sign_in_limit.py)
         self._sessions: dict[str, Session] = {}
 
     def sign_in(self, access_key_id: str, secret_access_key: str) -> tuple[str, Session]:
         """(token, session) for a valid pair; SignInFailed otherwise (the same words for an unknown key and a wrong
-        secret, so the form does not tell which key ids exist)."""
+        secret, so the form does not tell which key ids exist). SignInThrottled, before any check, once that key
+        id or all keys failed too often lately."""
+        self._limit.check(access_key_id)
         found = self._keys(access_key_id) if access_key_id else None
         now = self._now()
         if (
@@ -53,7 +59,9 @@ class Sessions:
             or not hmac.compare_digest(found.secret_access_key.encode(), secret_access_key.encode())
             or not found.active
         ):
+            self._limit.failed(access_key_id)
             raise SignInFailed(_REFUSED)
+        self._limit.succeeded(access_key_id)
         if found.session_token is not None:
             raise SignInFailed("Sign in with an IAM user's or the root's access key, not temporary credentials.")
         self._expire(now)

@@ -667,7 +667,8 @@ class Lamina:
                 tune_runs=TuneRuns(
                     lambda: f"http://{_reachable(settings.host)}:{self._public_port()}", settings.region
                 ),
-                sessions=Sessions(keyring, self.clock.time) if keyring is not None else None,
+                # sessions are documents (token digest, no secret): a restart keeps them; tune runs sign in again
+                sessions=Sessions(keyring, self.clock.time, store=self.store) if keyring is not None else None,
             )
         )
         self.gateway = Gateway(

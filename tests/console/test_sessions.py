@@ -9,6 +9,7 @@ from lamina.auth.sigv4 import Secret
 from lamina.clock import ManualClock
 from lamina.console.sessions import LIFETIME, Sessions, SignInFailed, cookie_token
 from lamina.console.sign_in_limit import PER_KEY, WINDOW, SignInLimit, SignInThrottled
+from lamina.store.documents import MemoryStore
 
 ROOT_KEY, ROOT_SECRET = "AKIAROOT000000000000", "root-secret"
 
@@ -107,3 +108,20 @@ def test_a_spray_of_key_ids_is_throttled_overall() -> None:
         sessions.sign_in(ROOT_KEY, ROOT_SECRET)
     clock.advance(WINDOW)
     assert sessions.sign_in(ROOT_KEY, ROOT_SECRET)[1].principal == "arn:aws:iam::000000000000:root"
+
+
+def test_sessions_are_stored_by_digest_without_the_secret_and_reload_without_it() -> None:
+    clock = ManualClock()
+    store = MemoryStore()
+    keyring = Keyring("000000000000", ROOT_KEY, ROOT_SECRET, [])
+    token, session = Sessions(keyring, clock.time, store=store).sign_in(ROOT_KEY, ROOT_SECRET)
+    assert session.secret_access_key == ROOT_SECRET  # in memory, for tune runs
+    stored = repr(store.load("console-sessions"))
+    assert token not in stored and ROOT_SECRET not in stored
+    again = Sessions(keyring, clock.time, store=store)  # as after a restart
+    found = again.find(token)
+    assert found is not None and (found.principal, found.secret_access_key) == (session.principal, None)
+    assert found.expires == session.expires
+    clock.advance(LIFETIME)
+    assert Sessions(keyring, clock.time, store=store).find(token) is None
+    assert store.load("console-sessions") == {}  # an expired session is deleted on load

@@ -105,6 +105,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 # The signed-in identity of the request being served (None: --auth none); set per request in handle().
 _CALLER: contextvars.ContextVar[Session | None] = contextvars.ContextVar("console_caller", default=None)
+_SIGN_IN_TO_TUNE = "Sign in again to run a tune: Lamina restarted and does not keep secrets on disk."
 _NO_CREDENTIALS = ("test", "test")  # what a tune run signs with under --auth none (nothing checks it)
 # Blob members the page sends as text: zips base64-encoded, payloads as they are.
 _BASE64_BLOBS = ("ZipFile",)
@@ -295,7 +296,11 @@ class ConsoleApi:
         if not rest and request.method == "POST":
             await self._calls("lambda", "GetFunctionConfiguration", {"FunctionName": name})  # 404 when gone
             session = _CALLER.get()
-            credentials = (session.access_key_id, session.secret_access_key) if session else _NO_CREDENTIALS
+            credentials = _NO_CREDENTIALS
+            if session is not None:
+                if session.secret_access_key is None:  # signed in before a restart: the secret is not kept
+                    return _answer({"__type": "SignInRequired", "message": _SIGN_IN_TO_TUNE}, 401)
+                credentials = (session.access_key_id, session.secret_access_key)
             return _answer(self._tune_runs.start(name, self._body(request), credentials).to_json())
         if not rest and request.method == "GET":
             latest = self._tune_runs.latest(name)

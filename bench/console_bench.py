@@ -1,13 +1,18 @@
-"""The console's function list with 1,000 functions: time of one list page (issue 18: under 200 ms).
+"""The console's function list with 1,000 functions: server time of the list, search and function page (issue 18:
+under 200 ms; no request holding the event loop over 50 ms).
 
     .venv/bin/python bench/console_bench.py [--functions 1000] [--requests 50]
 
-Creates the functions through boto3, then times sequential GET /console/api/functions?start=..&limit=25 (the
-page's call: every function read through ListFunctions, filtered, sorted, one page kept) and the same with a
-name filter, over one keep-alive connection on the loopback, so the figure is the server's time plus one hop.
-Each list page also asks CloudWatch (one GetMetricData for the page) for the last hour's invocations and errors;
-the functions of the timed page are invoked first, so those queries find data. The server process's CPU time per
-request (utime + stime over the loop) is printed too: other load on the machine does not inflate it.
+Creates the functions through boto3, then times sequential requests over one keep-alive connection on the
+loopback, so each figure is the server's time plus one hop:
+- list page: GET /console/api/functions?start=500&limit=25 (one pass over the names, one page converted, one
+  GetMetricData for the page's invocations and errors; the timed page's functions are invoked first, so the
+  metric queries find data);
+- search: the same with a name filter (`q=bench-007`, 100 matches);
+- function page: what the page asks first (GetFunction through /console/api/call, then the handler source).
+The server process's CPU time per request (utime + stime over the loop) is printed too: other load on the machine
+does not inflate it. While each loop runs, a second connection asks for a tiny static asset every 5 ms; the
+longest it waits is an upper bound of how long one console request held the event loop (plus scheduling noise).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +38,31 @@ def percentiles(samples: list[float]) -> str:
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
     return f"p50 {statistics.median(ordered) * 1000:.1f} ms  p99 {p99 * 1000:.1f} ms  max {ordered[-1] * 1000:.1f} ms"
+
+
+class StallProbe:
+    """A second connection asking for a tiny static asset every 5 ms; `stop()` gives its longest wait."""
+
+    def __init__(self, port: int) -> None:
+        self._port = port
+        self._done = threading.Event()
+        self.longest = 0.0
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self._port)
+        while not self._done.wait(0.005):
+            started = time.perf_counter()
+            conn.request("GET", "/console/static/icon.svg")
+            conn.getresponse().read()
+            self.longest = max(self.longest, time.perf_counter() - started)
+        conn.close()
+
+    def stop(self) -> float:
+        self._done.set()
+        self._thread.join()
+        return self.longest
 
 
 def main() -> None:
@@ -65,19 +96,44 @@ def main() -> None:
             assert server.proc is not None
             pid = server.proc.pid
             conn = http.client.HTTPConnection("127.0.0.1", server.port)
-            for label, query in (("list page", "start=500&limit=25"), ("filtered", "q=bench-007&limit=25")):
+            target = shown[0]
+            timed: list[tuple[str, list[tuple[str, str, bytes | None]]]] = [
+                ("list page", [("GET", "/console/api/functions?start=500&limit=25", None)]),
+                ("search", [("GET", "/console/api/functions?q=bench-007&limit=25", None)]),
+                (
+                    "fn page",
+                    [
+                        ("POST", "/console/api/call/lambda/GetFunction", json.dumps({"FunctionName": target}).encode()),
+                        ("GET", f"/console/api/functions/{target}/source", None),
+                    ],
+                ),
+            ]
+            for label, steps in timed:
                 samples = []
+                most_cpu = 0.0  # the most CPU one request took (in clock ticks, 10 ms): bounds its loop hold
+                probe = StallProbe(server.port)
                 cpu = cpu_seconds(pid)
                 for _ in range(args.requests):
+                    before = cpu_seconds(pid)
                     started = time.perf_counter()
-                    conn.request("GET", f"/console/api/functions?{query}")
-                    body = json.loads(conn.getresponse().read())
+                    for method, path, body in steps:
+                        headers = {"Content-Type": "application/json"} if body is not None else {}
+                        conn.request(method, path, body=body, headers=headers)
+                        response = conn.getresponse()
+                        answer = json.loads(response.read())
+                        assert response.status == 200, answer
                     samples.append(time.perf_counter() - started)
+                    most_cpu = max(most_cpu, cpu_seconds(pid) - before)
                 cpu_ms = (cpu_seconds(pid) - cpu) / args.requests * 1000
-                counted = sum(f.get("invocations", 0) for f in body["functions"])
+                stall = probe.stop()
+                extra = ""
+                if "functions" in answer:
+                    counted = sum(f.get("invocations", 0) for f in answer["functions"])
+                    extra = f" (total {answer['total']}, invocations shown {counted:.0f})"
                 print(
-                    f"{label:10s} {args.functions} functions (total {body['total']}, invocations shown {counted:.0f}): "
-                    f"{percentiles(samples)}  server CPU {cpu_ms:.1f} ms a request"
+                    f"{label:10s} {args.functions} functions{extra}: {percentiles(samples)}  "
+                    f"server CPU {cpu_ms:.1f} ms a request (most {most_cpu * 1000:.0f})  "
+                    f"longest probe wait {stall * 1000:.1f} ms"
                 )
             # the list's metric columns alone: the one GetMetricData a page makes (2 queries a function)
             cloudwatch = server.client("cloudwatch")

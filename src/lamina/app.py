@@ -685,9 +685,16 @@ class Lamina:
             lambda: f"http://localhost:{self._public_port()}",
             authorizer,
         )
+
+        def console_listing(needle: str, start: int, limit: int, caller: str | None) -> tuple[int, list[Any]]:
+            # the function list's page and search in one pass over the names, allowed exactly when ListFunctions is
+            console_calls.authorize("lambda", "ListFunctions", {}, caller)
+            return self.lambda_provider.function_listing(console_calls.context(), needle, start, limit)
+
         self.console = ConsoleSite(
             ConsoleApi(
                 console_calls,
+                console_listing,
                 self._code_zip,
                 SavedEvents(self.store),
                 now=self.clock.time,
@@ -695,7 +702,8 @@ class Lamina:
                 tune_runs=TuneRuns(
                     lambda: f"http://{_reachable(settings.host)}:{self._public_port()}", settings.region
                 ),
-                sessions=Sessions(keyring, self.clock.time) if keyring is not None else None,
+                # sessions are documents (token digest, no secret): a restart keeps them; tune runs sign in again
+                sessions=Sessions(keyring, self.clock.time, store=self.store) if keyring is not None else None,
             )
         )
         self.gateway = Gateway(

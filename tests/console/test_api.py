@@ -236,3 +236,25 @@ def test_the_list_reads_every_page_of_list_functions(lamina: LaminaProcess, lamb
         seen += [f["FunctionName"] for f in page["functions"]]
         start += 25
     assert seen == names
+
+
+def test_the_list_shows_what_list_functions_shows(lamina: LaminaProcess, lambda_client: Any, fn_name: str) -> None:
+    """The list's one-pass path (not ListFunctions page by page) gives ListFunctions' own entries and order."""
+    names = [f"{fn_name}-b", f"{fn_name}-a", f"{fn_name}-c-x"]
+    for name in names:
+        _create(lambda_client, name)
+    listed = [
+        fn
+        for page in lambda_client.get_paginator("list_functions").paginate(PaginationConfig={"PageSize": 2})
+        for fn in page["Functions"]
+        if fn["FunctionName"].startswith(fn_name)
+    ]
+    status, page = console_api(lamina, f"functions?q={fn_name}&start=0&limit=10")
+    assert (status, page["total"]) == (200, 3)
+    assert [f["FunctionName"] for f in page["functions"]] == [f["FunctionName"] for f in listed] == sorted(names)
+    for shown, fn in zip(page["functions"], listed, strict=True):
+        assert shown["FunctionArn"] == fn["FunctionArn"]
+        assert (shown["Runtime"], shown["MemorySize"], shown["PackageType"]) == (fn["Runtime"], 128, fn["PackageType"])
+        assert shown["LastModified"] == fn["LastModified"]
+    status, page = console_api(lamina, f"functions?q={fn_name}-C&start=0&limit=10")
+    assert [f["FunctionName"] for f in page["functions"]] == [f"{fn_name}-c-x"]

@@ -8,6 +8,8 @@ from lamina.auth.keyring import Keyring
 from lamina.auth.sigv4 import Secret
 from lamina.clock import ManualClock
 from lamina.console.sessions import LIFETIME, Sessions, SignInFailed, cookie_token
+from lamina.console.sign_in_limit import PER_KEY, WINDOW, SignInLimit, SignInThrottled
+from lamina.store.documents import MemoryStore
 
 ROOT_KEY, ROOT_SECRET = "AKIAROOT000000000000", "root-secret"
 
@@ -70,3 +72,56 @@ def test_cookie_attributes_and_parsing() -> None:
     assert Sessions.cookie("abc", 60) == "lamina-console=abc; Path=/console; Max-Age=60; HttpOnly; SameSite=Strict"
     assert cookie_token("a=1; lamina-console=xyz; b=2") == "xyz"
     assert cookie_token("lamina-console=") is None and cookie_token("") is None
+
+
+def test_failed_sign_ins_are_throttled_per_key_on_the_clock() -> None:
+    clock = ManualClock()
+    sessions = _sessions(clock, {})
+    for _ in range(PER_KEY):
+        clock.advance(1)
+        with pytest.raises(SignInFailed):
+            sessions.sign_in(ROOT_KEY, "guess")
+    with pytest.raises(SignInThrottled) as throttled:  # even the right secret: a guess that hit is not told apart
+        sessions.sign_in(ROOT_KEY, ROOT_SECRET)
+    assert throttled.value.message == "Rate exceeded"
+    with pytest.raises(SignInFailed):  # another key id is not throttled by this one's failures
+        sessions.sign_in("AKIAOTHER", "guess")
+    clock.advance(WINDOW - PER_KEY + 1)  # the first failure leaves the window: one more attempt is allowed
+    token, _session = sessions.sign_in(ROOT_KEY, ROOT_SECRET)
+    assert sessions.find(token) is not None
+    with pytest.raises(SignInFailed):  # a success cleared the key's count
+        sessions.sign_in(ROOT_KEY, "guess")
+
+
+def test_a_spray_of_key_ids_is_throttled_overall() -> None:
+    clock = ManualClock()
+    no_users: dict[str, Secret] = {}
+    sessions = Sessions(
+        Keyring("000000000000", ROOT_KEY, ROOT_SECRET, [no_users.get]),
+        clock.time,
+        limit=SignInLimit(clock.time, overall=3),
+    )
+    for i in range(3):
+        with pytest.raises(SignInFailed):
+            sessions.sign_in(f"AKIAMADEUP{i}", "guess")
+    with pytest.raises(SignInThrottled):
+        sessions.sign_in(ROOT_KEY, ROOT_SECRET)
+    clock.advance(WINDOW)
+    assert sessions.sign_in(ROOT_KEY, ROOT_SECRET)[1].principal == "arn:aws:iam::000000000000:root"
+
+
+def test_sessions_are_stored_by_digest_without_the_secret_and_reload_without_it() -> None:
+    clock = ManualClock()
+    store = MemoryStore()
+    keyring = Keyring("000000000000", ROOT_KEY, ROOT_SECRET, [])
+    token, session = Sessions(keyring, clock.time, store=store).sign_in(ROOT_KEY, ROOT_SECRET)
+    assert session.secret_access_key == ROOT_SECRET  # in memory, for tune runs
+    stored = repr(store.load("console-sessions"))
+    assert token not in stored and ROOT_SECRET not in stored
+    again = Sessions(keyring, clock.time, store=store)  # as after a restart
+    found = again.find(token)
+    assert found is not None and (found.principal, found.secret_access_key) == (session.principal, None)
+    assert found.expires == session.expires
+    clock.advance(LIFETIME)
+    assert Sessions(keyring, clock.time, store=store).find(token) is None
+    assert store.load("console-sessions") == {}  # an expired session is deleted on load

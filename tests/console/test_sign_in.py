@@ -13,7 +13,9 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.server import LaminaProcess
+from lamina.store.documents import SqliteStore
+from tests.conftest import make_zip
+from tests.server import ROLE, LaminaProcess
 
 READ_ONLY = {
     "Version": "2012-10-17",
@@ -162,3 +164,40 @@ def test_a_tune_run_signs_as_the_signed_in_identity(secured: tuple[LaminaProcess
     done = run_as(key, secret)
     assert done["state"] == "Succeeded", done
     assert [r["memory"] for r in done["output"]["results"]] == [128, 256]
+
+
+def test_a_session_survives_kill_9_but_tune_asks_to_sign_in_again(fresh_lamina: Any, tmp_path: Path) -> None:
+    data_dir = tmp_path / "restarted"
+    server = fresh_lamina("--auth", "sigv4", data_dir=data_dir)
+    key, secret = _root(server, data_dir)
+    browser = Browser(server)
+    assert browser.api("session", {"accessKeyId": key, "secretAccessKey": secret})[0] == 200
+    token = next(str(c.value) for c in browser.jar if c.name == "lamina-console")
+    server.kill()  # kill -9: the session was committed before the cookie was answered
+    stored = b"".join(p.read_bytes() for p in data_dir.glob("lamina.db*"))  # the database and its WAL
+    assert token.encode() not in stored and secret.encode() not in stored  # neither the token nor the secret
+    store = SqliteStore(data_dir / "lamina.db")
+    try:
+        sessions = list(store.load("console-sessions").values())
+    finally:
+        store.close()
+    assert [(s["principal"], s["accessKeyId"]) for s in sessions] == [("arn:aws:iam::000000000000:root", key)]
+    browser.server = fresh_lamina("--auth", "sigv4", data_dir=data_dir)
+    status, body, _ = browser.api("session")
+    assert (status, body["signedIn"], body["principal"]) == (200, True, "arn:aws:iam::000000000000:root")
+    status, body, _ = browser.api("call/lambda/GetFunction", {"FunctionName": "nothing-here"})
+    assert (status, body["__type"]) == (404, "ResourceNotFoundException")
+    status, body, _ = browser.api("functions/nothing-here/tune", {"memory": "128", "invocations": 1})
+    assert (status, body["__type"]) == (404, "ResourceNotFoundException")  # the function is looked up first
+    lam = _client(browser.server, "lambda", key, secret)
+    lam.create_function(
+        FunctionName="tuned", Runtime="python3.12", Role=ROLE, Handler="app.handler", Code={"ZipFile": make_zip()}
+    )
+    status, body, _ = browser.api("functions/tuned/tune", {"memory": "128", "invocations": 1})
+    assert (status, body["__type"]) == (401, "SignInRequired")
+    assert body["message"] == "Sign in again to run a tune: Lamina restarted and does not keep secrets on disk."
+    assert browser.api("session", {"accessKeyId": key, "secretAccessKey": secret})[0] == 200
+    status, body, _ = browser.api("functions/tuned/tune", {"memory": "128", "invocations": 1})
+    assert status == 200, body
+    assert browser.api("session", method="DELETE")[0] == 200
+    assert browser.api("call/lambda/GetFunction", {"FunctionName": "tuned"})[0] == 401

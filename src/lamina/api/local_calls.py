@@ -42,16 +42,24 @@ class LocalCalls:
         op = binding.model.operation_model(operation)
         if op.input_shape is not None:
             binding.validator.validate(op.input_shape, params)
-        if caller is not None and self._authorizer is not None:
-            try:
-                self._authorizer.check(caller, binding.signing_name, operation, params, self._region)
-            except Denied as denied:
-                raise AccessDenied(denied.message) from None
+        self.authorize(service, operation, params, caller)
         method = binding.handler(op)
         if method is None:
             raise UnknownOperation(f"{service} {operation} is not served by Lamina")
-        ctx = CallContext(self._region, self._account_id, new_request_id(), self._base_url())
-        result = method(ctx, params)
+        result = method(self.context(), params)
         if hasattr(result, "__await__"):
             result = await result
         return dict(result or {})
+
+    def authorize(self, service: str, operation: str, params: dict[str, Any], caller: str | None) -> None:
+        """AccessDenied unless `caller` (None: the account itself) may call `operation` with `params`: for an
+        in-process read that is not a wire operation but is allowed exactly when that operation is."""
+        if caller is not None and self._authorizer is not None:
+            try:
+                self._authorizer.check(caller, self._services[service].signing_name, operation, params, self._region)
+            except Denied as denied:
+                raise AccessDenied(denied.message) from None
+
+    def context(self) -> CallContext:
+        """The call context of one in-process call (region, account, a fresh request id, the base URL)."""
+        return CallContext(self._region, self._account_id, new_request_id(), self._base_url())

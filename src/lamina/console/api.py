@@ -46,6 +46,7 @@ from lamina.console.cost_view import function_cost
 from lamina.console.monitoring import RANGES, function_metrics, last_hour
 from lamina.console.report_line import report_figures
 from lamina.console.sessions import Session, Sessions, SignInFailed, cookie_token
+from lamina.console.sign_in_limit import SignInThrottled
 from lamina.console.test_events import SavedEvents
 from lamina.console.tuning import TuneRuns
 from lamina.errors import InvalidParameter, InvalidRequestContent, LaminaError, NotFound
@@ -59,10 +60,17 @@ class Calls(Protocol):
     ) -> dict[str, Any]: ...
 
 
+class FunctionListing(Protocol):
+    """The function list's cheap path: how many names contain `needle` and ListFunctions' entries for `limit` of
+    them from the `start`th, in one pass over the names (the Lambda provider's `function_listing`), allowed to
+    `caller` exactly when ListFunctions is."""
+
+    def __call__(self, needle: str, start: int, limit: int, caller: str | None) -> tuple[int, list[dict[str, Any]]]: ...
+
+
 CodeZip = Callable[[str], bytes | None]  # GetFunction's Code.Location → the zip it names (None: not ours)
 
 PREFIX = "/console/api/"
-LIST_PAGE = 50  # ListFunctions' largest page
 # The operations the pages may call directly (the console's reach, not the whole API).
 ALLOWED: dict[str, frozenset[str]] = {
     "lambda": frozenset(
@@ -97,6 +105,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 # The signed-in identity of the request being served (None: --auth none); set per request in handle().
 _CALLER: contextvars.ContextVar[Session | None] = contextvars.ContextVar("console_caller", default=None)
+_SIGN_IN_TO_TUNE = "Sign in again to run a tune: Lamina restarted and does not keep secrets on disk."
 _NO_CREDENTIALS = ("test", "test")  # what a tune run signs with under --auth none (nothing checks it)
 # Blob members the page sends as text: zips base64-encoded, payloads as they are.
 _BASE64_BLOBS = ("ZipFile",)
@@ -156,6 +165,7 @@ class ConsoleApi:
     def __init__(
         self,
         calls: Calls,
+        listing: FunctionListing,
         code_zip: CodeZip,
         test_events: SavedEvents,
         *,
@@ -164,6 +174,7 @@ class ConsoleApi:
         sessions: Sessions | None = None,
     ) -> None:
         self._local_calls = calls
+        self._listing = listing
         self._code_zip = code_zip
         self._events = test_events
         self._now = now
@@ -222,6 +233,8 @@ class ConsoleApi:
                 )
             except SignInFailed as failed:
                 return _answer({"__type": "InvalidClientTokenId", "message": failed.message}, 403)
+            except SignInThrottled as throttled:  # as IAM and STS answer a caller over their rate
+                return _answer({"__type": "ThrottlingException", "message": throttled.message}, 400)
             except LaminaError as exc:
                 return _error("lambda", exc)
             sessions.sign_out(token)  # a new sign-in replaces the old session
@@ -283,7 +296,11 @@ class ConsoleApi:
         if not rest and request.method == "POST":
             await self._calls("lambda", "GetFunctionConfiguration", {"FunctionName": name})  # 404 when gone
             session = _CALLER.get()
-            credentials = (session.access_key_id, session.secret_access_key) if session else _NO_CREDENTIALS
+            credentials = _NO_CREDENTIALS
+            if session is not None:
+                if session.secret_access_key is None:  # signed in before a restart: the secret is not kept
+                    return _answer({"__type": "SignInRequired", "message": _SIGN_IN_TO_TUNE}, 401)
+                credentials = (session.access_key_id, session.secret_access_key)
             return _answer(self._tune_runs.start(name, self._body(request), credentials).to_json())
         if not rest and request.method == "GET":
             latest = self._tune_runs.latest(name)
@@ -329,28 +346,19 @@ class ConsoleApi:
 
     # -- what the routes do ---------------------------------------------------------------------
     async def _list(self, request: Request) -> dict[str, Any]:
-        """Every function (ListFunctions, page by page), filtered by a name substring, then one page of it."""
+        """One page of the functions whose name contains a substring, and how many there are.
+
+        Not ListFunctions page by page (20 calls for 1,000 functions, each re-reading them all): one in-process
+        pass over the names, authorized as ListFunctions, converting only the page's functions."""
         query = request.query
         needle = query.get("q", [""])[0].lower()
         start = max(0, _int(query.get("start", ["0"])[0]))
         limit = min(100, max(1, _int(query.get("limit", ["25"])[0])))
-        found: list[dict[str, Any]] = []
-        marker: str | None = None
-        while True:
-            params: dict[str, Any] = {"MaxItems": LIST_PAGE}
-            if marker:
-                params["Marker"] = marker
-            page = await self._calls("lambda", "ListFunctions", params)
-            for fn in page.get("Functions", []):
-                if needle in fn["FunctionName"].lower():
-                    found.append(fn)
-            marker = page.get("NextMarker")
-            if not marker:
-                break
-        found.sort(key=lambda fn: fn["FunctionName"])
+        session = _CALLER.get()
+        total, page = self._listing(needle, start, limit, session.principal if session else None)
         keep = ("FunctionName", "FunctionArn", "Runtime", "MemorySize", "LastModified", "Description", "PackageType")
-        shown = [{k: fn[k] for k in keep if k in fn} for fn in found[start : start + limit]]
-        out: dict[str, Any] = {"functions": shown, "total": len(found), "start": start}
+        shown = [{k: fn[k] for k in keep if k in fn} for fn in page]
+        out: dict[str, Any] = {"functions": shown, "total": total, "start": start}
         try:  # the last hour's invocations and errors: one GetMetricData for the page
             figures = await last_hour(self._calls, [fn["FunctionName"] for fn in shown], self._now())
             for fn in shown:

@@ -118,6 +118,19 @@ class LambdaProvider:
             out["NextMarker"] = f"{following.name}:{following.version}"
         return out
 
+    def function_listing(
+        self, ctx: CallContext, needle: str, start: int, limit: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """ListFunctions' $LATEST entries whose name contains `needle` (any case), `limit` of them from the
+        `start`th, and how many matched: the console's list page and search in one pass over the names instead
+        of ListFunctions page by page (issue 18). Not a wire operation; the caller authorizes it as
+        ListFunctions. Same order and entries as ListFunctions."""
+        needle = needle.lower()
+        entries = self._functions.functions(ctx.region)
+        if needle:
+            entries = [e for e in entries if needle in e.config.name.lower()]
+        return len(entries), [e.config.to_api(listing=True) for e in entries[start : start + limit]]
+
     async def update_function_code(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         ref = self._functions.resolve(params["FunctionName"], ctx.region, ctx.account_id)
         self._check_signature(self._functions.entry(ref).code_signing_config_arn, ref)

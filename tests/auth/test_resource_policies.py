@@ -271,7 +271,10 @@ def test_bucket_policies_beside_identity_policies(client: Client, users: Users) 
             reader("s3").get_object(Bucket=bucket, Key="doc")
         assert refused.value.response["Error"]["Code"] == "AccessDenied"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-        assert f"s3:GetObject on resource: arn:aws:s3:::{bucket}/doc" in refused.value.response["Error"]["Message"]
+        assert refused.value.response["Error"]["Message"] == (
+            f'User: {reader_arn} is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::{bucket}/doc" '
+            "because no identity-based policy allows the s3:GetObject action"
+        )  # AWS's wording since 2024: the ARN in quotes
         grant = {"Effect": "Allow", "Principal": {"AWS": reader_arn}, "Action": "s3:GetObject",
                  "Resource": f"arn:aws:s3:::{bucket}/*"}  # fmt: skip
         s3.put_bucket_policy(Bucket=bucket, Policy=_policy(grant))
@@ -349,3 +352,64 @@ def test_eventbridge_reaches_a_queue_only_as_its_policy_allows(client: Client, q
     finally:
         events.remove_targets(Rule=rule, Ids=["q"])
         events.delete_rule(Name=rule)
+
+
+def test_an_explicit_deny_in_a_resource_policy_binds_root(client: Client, queue: tuple[str, str]) -> None:
+    """Root may do everything but what a queue's, topic's or bucket's own policy explicitly denies; the bucket's
+    policy itself stays root's to read, replace and delete (AWS keeps owners from locking themselves out)."""
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    url, arn = queue
+    sqs = client("sqs")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": arn}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(deny)})
+    message = _denied(lambda: sqs.send_message(QueueUrl=url, MessageBody="denied"))
+    assert message == (
+        f"User: {root} is not authorized to perform: sqs:SendMessage on resource: {arn} "
+        "with an explicit deny in a resource-based policy"
+    )
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
+        "ApproximateNumberOfMessages": "0"
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})  # not denied: only SendMessage is
+    sqs.send_message(QueueUrl=url, MessageBody="allowed again")
+
+    sns = client("sns")
+    topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:10]}")["TopicArn"]
+    try:
+        topic_deny = {"Effect": "Deny", "Principal": {"AWS": root}, "Action": "sns:Publish", "Resource": topic}
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=_policy(topic_deny))
+        with pytest.raises(ClientError) as refused:
+            sns.publish(TopicArn=topic, Message="denied")
+        assert refused.value.response["Error"]["Code"] == "AuthorizationError"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert "with an explicit deny in a resource-based policy" in refused.value.response["Error"]["Message"]
+    finally:
+        sns.delete_topic(TopicArn=topic)
+
+    s3 = client("s3")
+    bucket = f"bp-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.put_object(Bucket=bucket, Key="doc", Body=b"kept")
+        everything = {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                      "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}  # fmt: skip
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(everything))
+        with pytest.raises(ClientError) as refused:
+            s3.delete_object(Bucket=bucket, Key="doc")
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert refused.value.response["Error"]["Message"] == (
+            f'User: {root} is not authorized to perform: s3:DeleteObject on resource: "arn:aws:s3:::{bucket}/doc" '
+            "with an explicit deny in a resource-based policy"
+        )
+        _denied(lambda: s3.get_object(Bucket=bucket, Key="doc"))
+        _denied(lambda: s3.delete_bucket(Bucket=bucket))
+        assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(_policy(everything))
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(everything))
+        s3.delete_bucket_policy(Bucket=bucket)
+        assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"kept"
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+        for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=listed["Key"])
+        s3.delete_bucket(Bucket=bucket)

@@ -457,6 +457,12 @@ class Lamina:
                 qualifier=parts[7] if len(parts) > 7 else None,
             )
 
+        def s3_refusal(arn: str, bucket_arn: str) -> str | None:
+            # the queue's / topic's policy must let s3.amazonaws.com send for this bucket (lenient for one
+            # without a policy under --auth none, as for SNS and EventBridge)
+            action = "sqs:SendMessage" if arn.split(":")[2] == "sqs" else "sns:Publish"
+            return self._service_refusal("s3.amazonaws.com", action, arn, bucket_arn, strict)
+
         self.s3.notifications.targets = S3Targets(
             send_to_queue=s3_to_queue,
             publish_to_topic=s3_to_topic,
@@ -465,6 +471,7 @@ class Lamina:
             queue_exists=lambda arn: self.sqs.by_arn(arn) is not None,
             topic_exists=lambda arn: arn in self.sns.topics,
             may_invoke=s3_may_invoke,
+            refusal=s3_refusal,
         )
         # EventBridge Scheduler: schedules and groups are documents; fires go to Lambda (async invoke), SQS and SNS
         # through the callables below, on the project's clock (services/scheduler/engine.py).

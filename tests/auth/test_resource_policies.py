@@ -271,7 +271,10 @@ def test_bucket_policies_beside_identity_policies(client: Client, users: Users) 
             reader("s3").get_object(Bucket=bucket, Key="doc")
         assert refused.value.response["Error"]["Code"] == "AccessDenied"
         assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
-        assert f"s3:GetObject on resource: arn:aws:s3:::{bucket}/doc" in refused.value.response["Error"]["Message"]
+        assert refused.value.response["Error"]["Message"] == (
+            f'User: {reader_arn} is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::{bucket}/doc" '
+            "because no identity-based policy allows the s3:GetObject action"
+        )  # AWS's wording since 2024: the ARN in quotes
         grant = {"Effect": "Allow", "Principal": {"AWS": reader_arn}, "Action": "s3:GetObject",
                  "Resource": f"arn:aws:s3:::{bucket}/*"}  # fmt: skip
         s3.put_bucket_policy(Bucket=bucket, Policy=_policy(grant))
@@ -349,3 +352,188 @@ def test_eventbridge_reaches_a_queue_only_as_its_policy_allows(client: Client, q
     finally:
         events.remove_targets(Rule=rule, Ids=["q"])
         events.delete_rule(Name=rule)
+
+
+def test_an_explicit_deny_in_a_resource_policy_binds_root(client: Client, queue: tuple[str, str]) -> None:
+    """Root may do everything but what a queue's, topic's or bucket's own policy explicitly denies; the bucket's
+    policy itself stays root's to read, replace and delete (AWS keeps owners from locking themselves out)."""
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    url, arn = queue
+    sqs = client("sqs")
+    deny = {"Effect": "Deny", "Principal": "*", "Action": "sqs:SendMessage", "Resource": arn}
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(deny)})
+    message = _denied(lambda: sqs.send_message(QueueUrl=url, MessageBody="denied"))
+    assert message == (
+        f"User: {root} is not authorized to perform: sqs:SendMessage on resource: {arn} "
+        "with an explicit deny in a resource-based policy"
+    )
+    assert sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
+        "ApproximateNumberOfMessages": "0"
+    }
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": ""})  # not denied: only SendMessage is
+    sqs.send_message(QueueUrl=url, MessageBody="allowed again")
+
+    sns = client("sns")
+    topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:10]}")["TopicArn"]
+    try:
+        topic_deny = {"Effect": "Deny", "Principal": {"AWS": root}, "Action": "sns:Publish", "Resource": topic}
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=_policy(topic_deny))
+        with pytest.raises(ClientError) as refused:
+            sns.publish(TopicArn=topic, Message="denied")
+        assert refused.value.response["Error"]["Code"] == "AuthorizationError"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert "with an explicit deny in a resource-based policy" in refused.value.response["Error"]["Message"]
+    finally:
+        sns.delete_topic(TopicArn=topic)
+
+    s3 = client("s3")
+    bucket = f"bp-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    try:
+        s3.put_object(Bucket=bucket, Key="doc", Body=b"kept")
+        everything = {"Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                      "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"]}  # fmt: skip
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(everything))
+        with pytest.raises(ClientError) as refused:
+            s3.delete_object(Bucket=bucket, Key="doc")
+        assert refused.value.response["Error"]["Code"] == "AccessDenied"
+        assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+        assert refused.value.response["Error"]["Message"] == (
+            f'User: {root} is not authorized to perform: s3:DeleteObject on resource: "arn:aws:s3:::{bucket}/doc" '
+            "with an explicit deny in a resource-based policy"
+        )
+        _denied(lambda: s3.get_object(Bucket=bucket, Key="doc"))
+        _denied(lambda: s3.delete_bucket(Bucket=bucket))
+        assert json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"]) == json.loads(_policy(everything))
+        s3.put_bucket_policy(Bucket=bucket, Policy=_policy(everything))
+        s3.delete_bucket_policy(Bucket=bucket)
+        assert s3.get_object(Bucket=bucket, Key="doc")["Body"].read() == b"kept"
+    finally:
+        s3.delete_bucket_policy(Bucket=bucket)
+        for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=listed["Key"])
+        s3.delete_bucket(Bucket=bucket)
+
+
+def _s3_grant(resource: str, action: str, bucket: str) -> dict[str, Any]:
+    """AWS's documented statement letting S3 notify a queue or topic for one bucket."""
+    return {
+        "Effect": "Allow",
+        "Principal": {"Service": "s3.amazonaws.com"},
+        "Action": action,
+        "Resource": resource,
+        "Condition": {"ArnLike": {"aws:SourceArn": f"arn:aws:s3:*:*:{bucket}"},
+                      "StringEquals": {"aws:SourceAccount": ACCOUNT}},
+    }  # fmt: skip
+
+
+def _refused_destinations(call: Callable[[], Any]) -> dict[str, Any]:
+    with pytest.raises(ClientError) as caught:
+        call()
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    error: dict[str, Any] = caught.value.response["Error"]
+    return error
+
+
+def test_s3_notifies_a_queue_or_topic_only_as_its_policy_allows(client: Client, queue: tuple[str, str]) -> None:
+    """PutBucketNotificationConfiguration needs the destination's policy to grant s3.amazonaws.com for the bucket
+    (aws:SourceArn, aws:SourceAccount), else AWS's InvalidArgument naming each destination; a grant removed
+    afterwards drops the deliveries."""
+    url, queue_arn = queue
+    s3, sqs, sns = client("s3"), client("sqs"), client("sns")
+    bucket, other = f"nb-{uuid.uuid4().hex[:10]}", f"nb-{uuid.uuid4().hex[:10]}"
+    s3.create_bucket(Bucket=bucket)
+    topic = sns.create_topic(Name=f"t-{uuid.uuid4().hex[:10]}")["TopicArn"]
+    topic_queue = sqs.create_queue(QueueName=f"tq-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    topic_queue_arn = sqs.get_queue_attributes(QueueUrl=topic_queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=topic_queue_arn)
+    sns_to_queue = {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}, "Action": "sqs:SendMessage",
+                    "Resource": topic_queue_arn, "Condition": {"ArnEquals": {"aws:SourceArn": topic}}}  # fmt: skip
+    sqs.set_queue_attributes(QueueUrl=topic_queue, Attributes={"Policy": _policy(sns_to_queue)})
+
+    def under(prefix: str) -> dict[str, Any]:
+        return {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}
+
+    config = {
+        "QueueConfigurations": [{"Id": "q", "QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": under("q/")}],
+        "TopicConfigurations": [{"Id": "t", "TopicArn": topic, "Events": ["s3:ObjectCreated:*"],
+                                 "Filter": under("t/")}],
+    }  # fmt: skip
+
+    def put(key: str) -> None:
+        for prefix in ("q/", "t/"):
+            s3.put_object(Bucket=bucket, Key=prefix + key, Body=b"x")
+
+    def configure() -> Any:
+        return s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config)
+
+    def bodies(at: str, count: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for _ in range(8):
+            got = sqs.receive_message(QueueUrl=at, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages", [])
+            for m in got:
+                found.append(json.loads(m["Body"]))
+                sqs.delete_message(QueueUrl=at, ReceiptHandle=m["ReceiptHandle"])
+            if len(found) >= count:
+                break
+        return found
+
+    try:
+        error = _refused_destinations(configure)  # neither has a policy: AWS refuses both
+        assert error == {
+            "Code": "InvalidArgument",
+            "Message": "Unable to validate the following destination configurations",
+            "ArgumentName1": queue_arn,
+            "ArgumentValue1": "Permissions on the destination queue do not allow S3 to publish notifications from "
+            "this bucket",
+            "ArgumentName2": topic,
+            "ArgumentValue2": "Permissions on the destination topic do not allow S3 to publish notifications from "
+            "this bucket",
+        }
+        assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+        # a grant for another bucket, or from another account, is no grant
+        sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": _policy(_s3_grant(queue_arn, "sqs:SendMessage", other))}
+        )
+        wrong_account = _s3_grant(topic, "sns:Publish", bucket)
+        wrong_account["Condition"]["StringEquals"]["aws:SourceAccount"] = "111111111111"
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=_policy(wrong_account))
+        error = _refused_destinations(configure)
+        assert (error["ArgumentName1"], error["ArgumentName2"]) == (queue_arn, topic)
+        sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": _policy(_s3_grant(queue_arn, "sqs:SendMessage", bucket))}
+        )
+        error = _refused_destinations(configure)  # the topic still refuses: nothing saved
+        assert (error["ArgumentName1"], "ArgumentName2" in error) == (topic, False)
+        assert "QueueConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+        sns.set_topic_attributes(
+            TopicArn=topic, AttributeName="Policy", AttributeValue=_policy(_s3_grant(topic, "sns:Publish", bucket))
+        )
+        configure()
+        assert [b.get("Event") for b in bodies(url, 1)] == ["s3:TestEvent"]
+        put("granted")
+        assert [b["Records"][0]["s3"]["object"]["key"] for b in bodies(url, 1)] == ["q/granted"]
+        [note] = bodies(topic_queue, 1)
+        assert json.loads(note["Message"])["Records"][0]["s3"]["object"]["key"] == "t/granted"
+        # the grants are taken away: later uploads are dropped, not delivered late
+        sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": _policy(_s3_grant(queue_arn, "sqs:SendMessage", other))}
+        )
+        sns.set_topic_attributes(TopicArn=topic, AttributeName="Policy", AttributeValue=_policy(wrong_account))
+        put("dropped")
+        sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": _policy(_s3_grant(queue_arn, "sqs:SendMessage", bucket))}
+        )
+        put("again")
+        assert [b["Records"][0]["s3"]["object"]["key"] for b in bodies(url, 2)] == ["q/again"]
+        assert bodies(topic_queue, 1) == []
+    finally:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={})
+        for listed in s3.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3.delete_object(Bucket=bucket, Key=listed["Key"])
+        s3.delete_bucket(Bucket=bucket)
+        sns.delete_topic(TopicArn=topic)
+        sqs.delete_queue(QueueUrl=topic_queue)

@@ -38,14 +38,17 @@ def _hmac(key: bytes, text: str) -> str:
     return hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
 
 
-def _signed_put(url: str, payload: bytes, chunk: int, trailer: bool, bad: str = "") -> tuple[int, bytes]:
-    """PUT `payload` to `url` as a signed aws-chunked body in `chunk`-byte chunks; `bad` spoils one part."""
+def _signed_put(
+    url: str, payload: bytes, chunk: int, trailer: bool, bad: str = "", declared: int | None = None
+) -> tuple[int, bytes]:
+    """PUT `payload` to `url` as a signed aws-chunked body in `chunk`-byte chunks; `bad` spoils one part;
+    `declared` is the (signed) X-Amz-Decoded-Content-Length when it is not the payload's length."""
     mode = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD" + ("-TRAILER" if trailer else "")
     chunks = [payload[i : i + chunk] for i in range(0, len(payload), chunk)] + [b""]
     headers = {
         "X-Amz-Content-SHA256": mode,
         "Content-Encoding": "aws-chunked",
-        "X-Amz-Decoded-Content-Length": str(len(payload)),
+        "X-Amz-Decoded-Content-Length": str(len(payload) if declared is None else declared),
     }
     if trailer:
         headers["X-Amz-Trailer"] = "x-amz-checksum-crc32"
@@ -125,6 +128,35 @@ def test_a_bad_chunk_is_refused_and_nothing_is_stored(
     assert b"<Code>SignatureDoesNotMatch</Code>" in body
     assert s3.get_object(Bucket=bucket, Key="obj")["Body"].read() == b"the old value"
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["obj"]
+
+
+@pytest.mark.parametrize("declared", [199_999, 200_001, 0], ids=["fewer", "more", "zero"])
+def test_a_decoded_length_that_differs_is_refused_and_nothing_is_stored(
+    secured: LaminaProcess, client: Client, bucket: str, declared: int
+) -> None:
+    """A correctly signed chain whose X-Amz-Decoded-Content-Length is not the decoded length: S3's 400
+    IncompleteBody, the key keeps its old value."""
+    s3 = client("s3")
+    s3.put_object(Bucket=bucket, Key="obj", Body=b"the old value")
+    status, body = _signed_put(f"{secured.url}/{bucket}/obj", b"new bytes " * 20000, 65536, True, declared=declared)
+    assert status == 400, body
+    assert b"<Code>IncompleteBody</Code>" in body
+    assert b"You did not provide the number of bytes specified by the Content-Length HTTP header." in body
+    assert s3.get_object(Bucket=bucket, Key="obj")["Body"].read() == b"the old value"
+
+
+def test_the_decoder_counts_decoded_bytes() -> None:
+    """Offline: more bytes than declared fail as soon as they arrive, fewer at the end."""
+    body = b"5\r\nhello\r\n0\r\n\r\n"
+    exact = ChunkedDecoder(declared=5)
+    assert b"".join(exact.feed(body)) == b"hello"
+    exact.finish()
+    with pytest.raises(S3Error, match="number of bytes"):
+        ChunkedDecoder(declared=4).feed(body)
+    short = ChunkedDecoder(declared=6)
+    short.feed(body)
+    with pytest.raises(S3Error, match="number of bytes"):
+        short.finish()
 
 
 def test_botocore_unsigned_trailer_upload_passes(client: Client, bucket: str) -> None:

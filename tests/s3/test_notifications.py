@@ -217,6 +217,37 @@ def test_validation_errors_as_aws_gives_them(s3: Any, sqs: Any, bucket: str, lam
     assert (code, message, status) == (expected["Error"]["Code"], expected["Error"]["Message"], 404)
 
 
+def test_a_queue_policy_must_grant_s3_even_without_auth(s3: Any, sqs: Any, bucket: str, queue: tuple[str, str]) -> None:
+    """Under --auth none a queue with no policy at all takes notifications (an emulator's habit, see README); one
+    whose policy does not grant s3.amazonaws.com for the bucket is refused as AWS refuses it, and a grant taken
+    away later drops the deliveries."""
+    url, arn = queue
+    config = {"QueueConfigurations": [{"Id": "q", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+
+    def policy(source: str) -> str:
+        return json.dumps({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage",
+            "Resource": arn, "Condition": {"ArnEquals": {"aws:SourceArn": f"arn:aws:s3:::{source}"}}}]})  # fmt: skip
+
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy("another-bucket")})
+    code, message, status, error = error_of(
+        s3.put_bucket_notification_configuration, Bucket=bucket, NotificationConfiguration=config
+    )
+    assert (code, message, status) == ("InvalidArgument", "Unable to validate the following destination configurations",
+                                       400)  # fmt: skip
+    assert (error["ArgumentName1"], error["ArgumentValue1"]) == (
+        arn,
+        "Permissions on the destination queue do not allow S3 to publish notifications from this bucket",
+    )
+    # SkipDestinationValidation saves it anyway; deliveries are still checked
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=config,
+                                             SkipDestinationValidation=True)  # fmt: skip
+    s3.put_object(Bucket=bucket, Key="refused", Body=b"x")
+    sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy(bucket)})
+    s3.put_object(Bucket=bucket, Key="granted", Body=b"x")
+    assert [m["Records"][0]["s3"]["object"]["key"] for m in receive(sqs, url, 2, timeout=5)] == ["granted"]
+
+
 def test_topic_and_event_bus(lamina: LaminaProcess, s3: Any, sqs: Any, bucket: str, queue: tuple[str, str]) -> None:
     url, queue_arn = queue
     sns = lamina.client("sns")

@@ -41,7 +41,7 @@ def engine_on(folder: Path, queue: Queue) -> S3Engine:
     engine.notifications.targets = Targets(
         send_to_queue=queue.send, publish_to_topic=unused, invoke_async=unused,
         put_on_default_bus=lambda *_: None, queue_exists=lambda _: True, topic_exists=lambda _: True,
-        may_invoke=lambda *_: True,
+        may_invoke=lambda *_: True, refusal=lambda *_: None,
     )  # fmt: skip
     return engine
 

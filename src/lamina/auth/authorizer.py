@@ -8,13 +8,17 @@ decides it within one account:
    allows too (effective permissions = identity ∩ boundary);
 4. else the request is implicitly denied.
 
-The account's root may do everything. The request context carries aws:PrincipalArn, aws:PrincipalAccount,
+The account's root may do everything its account allows, but an explicit Deny in a resource's own policy (an
+SQS queue's, an SNS topic's, an S3 bucket's) applies to it too, as on AWS; only S3's GetBucketPolicy,
+PutBucketPolicy and DeleteBucketPolicy stay open to root, so a bucket owner cannot lock itself out. (Lambda
+function policies cannot hold a Deny.) The request context carries aws:PrincipalArn, aws:PrincipalAccount,
 aws:userid, aws:username (IAM users), aws:SourceIp (the caller's socket address), aws:RequestedRegion,
 aws:CurrentTime, aws:EpochTime and aws:SecureTransport.
 
 Refusals carry AWS's message: "User: <caller> is not authorized to perform: <action> on resource: <arn>
 because no identity-based policy allows the <action> action" (or "with an explicit deny in an identity-based
-policy" / "... in a resource-based policy", "because no permissions boundary allows the <action> action").
+policy" / "... in a resource-based policy", "because no permissions boundary allows the <action> action");
+S3's quote the ARN (`on resource: "arn:aws:s3:::bucket/key"`), as its messages have since 2024.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ ResourcePolicyCheck = Callable[[str, str, str, Context], Decision]
 # caller ARN → aws:userid (an IAM user's AIDA… id, "<role id>:<session>" for a role session), None if unknown
 UserIdSource = Callable[[str], str | None]
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})  # AWS answers it for every valid credential
+# the services whose resource policies can deny root (Lambda function policies have Allow statements only)
+ROOT_DENIABLE = frozenset({"sqs", "sns", "s3"})
+# what root may always do to a bucket whatever its policy says (S3 PutBucketPolicy's documentation)
+ROOT_UNDENIABLE = frozenset({"s3:GetBucketPolicy", "s3:PutBucketPolicy", "s3:DeleteBucketPolicy"})
 
 
 class Denied(Exception):
@@ -97,12 +105,30 @@ class Authorizer:
     ) -> None:
         """Raises Denied unless `caller` may perform `operation` with `params`."""
         if caller == self._root:
+            if signing_name in ROOT_DENIABLE and self._resource_policy is not None:
+                self._root_check(signing_name, operation, params, region, source_ip)
             return
         action = action_name(signing_name, operation)
         if action in ALWAYS_ALLOWED:
             return
         resource = resource_arn(signing_name, region, self._account, operation, params)
         self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip))
+
+    def _root_check(
+        self, signing_name: str, operation: str, params: dict[str, Any], region: str, source_ip: str
+    ) -> None:
+        """Root is refused only by an explicit Deny in the resource's own policy."""
+        action = action_name(signing_name, operation)
+        if action in ROOT_UNDENIABLE or action in ALWAYS_ALLOWED:
+            return
+        resource = resource_arn(signing_name, region, self._account, operation, params)
+        assert self._resource_policy is not None
+        context = self.context(self._root, region, source_ip=source_ip)
+        if self._resource_policy(self._root, action, resource, context) is Decision.EXPLICIT_DENY:
+            raise Denied(
+                f"User: {self._root} is not authorized to perform: {action} on resource: {_shown(action, resource)} "
+                "with an explicit deny in a resource-based policy"
+            )
 
     def decide(self, caller: str, action: str, resource: str, context: Context) -> None:
         """Raises Denied unless the policies that apply to `caller` let it perform `action` on `resource`."""
@@ -129,4 +155,10 @@ class Authorizer:
                     if bounded is Decision.ALLOW:
                         return
                     why = f"because no permissions boundary allows the {action} action"
-        raise Denied(f"User: {caller} is not authorized to perform: {action} on resource: {resource} {why}")
+        shown = _shown(action, resource)
+        raise Denied(f"User: {caller} is not authorized to perform: {action} on resource: {shown} {why}")
+
+
+def _shown(action: str, resource: str) -> str:
+    """The resource as the refusal names it: S3 quotes its ARN ("arn:aws:s3:::bucket/key"), others do not."""
+    return f'"{resource}"' if action.startswith("s3:") else resource

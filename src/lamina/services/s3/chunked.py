@@ -5,7 +5,10 @@ streamed from the socket is never whole in memory.
 
 Under `--auth sigv4` a signed chunked body (STREAMING-AWS4-HMAC-SHA256-PAYLOAD[-TRAILER]) comes with the
 verifier's `ChunkChain`: every chunk's signature is checked when its last byte arrives and the trailer's at the
-end; a mismatch is S3's 403 SignatureDoesNotMatch, raised before the write is committed, so nothing is stored."""
+end; a mismatch is S3's 403 SignatureDoesNotMatch, raised before the write is committed, so nothing is stored.
+
+`x-amz-decoded-content-length` (the SDKs always send it with aws-chunked) must equal the decoded length: a body
+that decodes to more or fewer bytes is S3's 400 IncompleteBody, also before the write is committed."""
 
 from __future__ import annotations
 
@@ -21,6 +24,12 @@ def _incomplete() -> S3Error:
     return S3Error("IncompleteBody", "The request body terminated unexpectedly")
 
 
+def _wrong_length() -> S3Error:
+    return S3Error(
+        "IncompleteBody", "You did not provide the number of bytes specified by the Content-Length HTTP header."
+    )
+
+
 def _mismatch() -> S3Error:
     return S3Error("SignatureDoesNotMatch", MISMATCH, 403)
 
@@ -33,8 +42,10 @@ def _chunk_signature(extensions: str) -> str | None:
 
 
 class ChunkedDecoder:
-    def __init__(self, chain: ChunkChain | None = None) -> None:
+    def __init__(self, chain: ChunkChain | None = None, declared: int | None = None) -> None:
         self._chain = chain
+        self._declared = declared  # x-amz-decoded-content-length, None when not sent
+        self._decoded = 0
         self._buffer = bytearray()
         self._left = 0  # data bytes of the current chunk still to come
         self._state = "size"  # size → data → crlf → size ... → trailers → done
@@ -64,6 +75,9 @@ class ChunkedDecoder:
                 piece = bytes(buf[:take])
                 del buf[:take]
                 self._left -= take
+                self._decoded += take
+                if self._declared is not None and self._decoded > self._declared:
+                    raise _wrong_length()
                 if chain is not None:
                     chain.update(piece)
                     if self._left == 0:
@@ -126,3 +140,5 @@ class ChunkedDecoder:
                 raise _mismatch() from None
         if self._state != "done":
             raise _incomplete()
+        if self._declared is not None and self._decoded != self._declared:
+            raise _wrong_length()

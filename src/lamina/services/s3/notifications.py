@@ -2,6 +2,11 @@
 key prefix/suffix), the event records (../shared/spec/events.md §1; EventBridge's "Object Created"/"Object
 Deleted"), and their delivery.
 
+Queues and topics take notifications only as their own policy lets s3.amazonaws.com send them for the bucket
+(aws:SourceArn = the bucket's ARN, aws:SourceAccount = its owner), checked by `Targets.refusal` when the
+configuration is saved (AWS's "Permissions on the destination queue do not allow S3 ...") and again at every
+delivery: one whose grant was removed since is dropped (counted as failed), as AWS drops it.
+
 A change and its notifications commit in one transaction (the engine writes them to the outbox beside the object
 row); `deliver` hands every pending one to its target (a queue, a topic, a function's async queue, the default
 event bus), each removed from the outbox only once its target has it, and the write's answer waits for that: at
@@ -45,6 +50,10 @@ _ARN = {
     "lambda": re.compile(r"^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$"),
 }
 _MISSING = {"sqs": "The destination queue does not exist", "sns": "The destination topic does not exist"}
+_REFUSED = {
+    "sqs": "Permissions on the destination queue do not allow S3 to publish notifications from this bucket",
+    "sns": "Permissions on the destination topic do not allow S3 to publish notifications from this bucket",
+}
 
 
 class TargetGone(Exception):
@@ -67,6 +76,8 @@ class Targets:
     queue_exists: Callable[[str], bool]
     topic_exists: Callable[[str], bool]
     may_invoke: Callable[[str, str], bool]  # (function ARN, bucket ARN): its policy lets S3 invoke it
+    # (queue or topic ARN, bucket ARN) → why its policy does not let s3.amazonaws.com send there, None if it does
+    refusal: Callable[[str, str], str | None]
 
 
 def iso_ms(epoch: float) -> str:
@@ -135,6 +146,8 @@ def validate(config: dict[str, Any], skip_destinations: bool, bucket_arn: str, t
                     kind == "sns" and not targets.topic_exists(arn)
                 ):
                     unreachable.append((arn, _MISSING[kind]))
+                elif kind in _REFUSED and targets.refusal(arn, bucket_arn) is not None:
+                    unreachable.append((arn, _REFUSED[kind]))
                 elif kind == "lambda" and not targets.may_invoke(arn, bucket_arn):
                     unreachable.append((f"{arn}, null", f"Not authorized to invoke function [{arn}]"))
         if entries:
@@ -308,6 +321,10 @@ class Notifications:
             targets.put_on_default_bus(body["region"], body["detail_type"], body["detail"], body["resources"])
             return
         message = json.dumps(body["message"], separators=(",", ":")).encode()
+        if kind in _REFUSED:
+            refused = targets.refusal(body["arn"], _bucket_arn(body))
+            if refused is not None:
+                raise TargetGone(refused)
         if kind == "sqs":
             await targets.send_to_queue(body["arn"], message)
         elif kind == "sns":
@@ -327,6 +344,15 @@ class Notifications:
             self._store.add_outgoing(bodies)
             self.queued()
             await self.deliver()
+
+
+def _bucket_arn(body: Body) -> str:
+    """The ARN of the bucket a queued notification comes from (a record's, or a test event's Bucket)."""
+    message = body.get("message") or {}
+    records = message.get("Records") or []
+    if records:
+        return str(records[0]["s3"]["bucket"]["arn"])
+    return f"arn:aws:s3:::{message.get('Bucket', '')}"
 
 
 def _record(

@@ -93,7 +93,9 @@ def body_of(params: dict[str, Any], upload: Upload, wire: dict[str, str]) -> Bod
                 algorithm = name.removeprefix("x-amz-checksum-").upper()
                 if algorithm in _CHECKSUM_MEMBERS:
                     upload.checksums.setdefault(algorithm, None)
-        return _decoded(body, ChunkedDecoder(params.get("_chunk_chain")), upload)
+        declared = wire.get("x-amz-decoded-content-length", "").strip()
+        length = int(declared) if declared.isdigit() else None
+        return _decoded(body, ChunkedDecoder(params.get("_chunk_chain"), length), upload)
     return body
 
 

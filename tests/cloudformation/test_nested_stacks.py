@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from tests.cloudformation.conftest import FAST, events, outputs, reasons
 from tests.server import LaminaProcess
@@ -158,3 +159,54 @@ def test_serverless_application_from_s3(
     stack = deploy(SAM_APP.replace("LOCATION", templates("app.yaml", CHILD)))
     assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, stack["StackName"])
     assert _delay(lamina, outputs(stack)["Url"]) == "4"
+
+
+SAR_APP = """
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Before:
+    Type: AWS::SQS::Queue
+  FromRepository:
+    Type: AWS::Serverless::Application
+    Properties:
+      Location:
+        ApplicationId: arn:aws:serverlessrepo:us-east-1:077246666028:applications/hello-world
+        SemanticVersion: 1.0.4
+"""
+
+
+def test_application_from_the_repository_is_refused(cfn: Any, lamina: LaminaProcess) -> None:
+    """SAR is not served: the transform fails with a clear reason (as for an application the caller cannot reach),
+    through boto3 and through `aws cloudformation deploy`, and nothing of the stack is made."""
+    name = f"sar-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as raised:
+        cfn.create_stack(StackName=name, TemplateBody=SAR_APP, Capabilities=["CAPABILITY_AUTO_EXPAND"])
+    error = raised.value.response["Error"]
+    assert error["Code"] == "ValidationError"
+    assert error["Message"] == (
+        "Transform AWS::Serverless-2016-10-31 failed with: Resource with id [FromRepository] is invalid. "
+        "The Serverless Application Repository is not available in Lamina"
+    )
+    assert not [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == name]
+    assert not lamina.client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls")
+
+
+def test_failed_nested_application_rolls_back_the_parent(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess, templates: Callable[[str, str], str]
+) -> None:
+    body = SAM_APP.replace("LOCATION", templates("broken-app.yaml", BROKEN)).replace(
+        '      Parameters:\n        Delay: "4"\n', ""
+    )
+    body = body.split("Outputs:")[0] + "  Sibling:\n    Type: AWS::SQS::Queue\n"
+    stack = deploy(body)
+    name = stack["StackName"]
+    assert stack["StackStatus"] == "ROLLBACK_COMPLETE", events(cfn, name)
+    assert ("Queues", "CREATE_FAILED") in events(cfn, name)
+    assert any("The following resource(s) failed to create: [Broken]" in r for r in reasons(cfn, name))
+    children = [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"].startswith(f"{name}-Queues-")]
+    assert [s["StackStatus"] for s in children] == ["DELETE_COMPLETE"]
+    assert not cfn.list_stack_resources(StackName=stack["StackId"]).get("StackResourceSummaries") or all(
+        r["ResourceStatus"] == "DELETE_COMPLETE"
+        for r in cfn.list_stack_resources(StackName=stack["StackId"])["StackResourceSummaries"]
+    )
+    assert not lamina.client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls")

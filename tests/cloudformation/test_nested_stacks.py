@@ -210,3 +210,99 @@ def test_failed_nested_application_rolls_back_the_parent(
         for r in cfn.list_stack_resources(StackName=stack["StackId"])["StackResourceSummaries"]
     )
     assert not lamina.client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls")
+
+
+LABELLED = """
+Parameters:
+  Label:
+    Type: String
+Resources:
+  Child:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: LOCATION
+      Parameters:
+        Delay: "3"
+  Alerts:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: !Ref Label
+Outputs:
+  Child:
+    Value: !Ref Child
+  Url:
+    Value: !GetAtt Child.Outputs.Url
+"""
+
+
+def _timeout(lamina: LaminaProcess, url: str) -> str:
+    found = lamina.client("sqs").get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])
+    return str(found["Attributes"]["VisibilityTimeout"])
+
+
+def test_nested_stack_events_and_a_new_template_behind_the_same_url(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess, templates: Callable[[str, str], str]
+) -> None:
+    url = templates("labelled.yaml", CHILD)
+    stack = deploy(LABELLED.replace("LOCATION", url), Parameters=[{"ParameterKey": "Label", "ParameterValue": "a"}])
+    name = stack["StackName"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
+    child_id = outputs(stack)["Child"]
+
+    # the parent shows the nested stack as its resource (AWS::CloudFormation::Stack), the child's own id once
+    # creation is initiated; the child's resources' events are the child's, under its own stack id
+    parent_events = list(reversed(cfn.describe_stack_events(StackName=name)["StackEvents"]))
+    shown = [
+        (e["ResourceStatus"], e.get("ResourceStatusReason", ""), e["PhysicalResourceId"], e["ResourceType"])
+        for e in parent_events
+        if e["LogicalResourceId"] == "Child"
+    ]
+    kind = "AWS::CloudFormation::Stack"
+    assert shown == [
+        ("CREATE_IN_PROGRESS", "", "", kind),
+        ("CREATE_IN_PROGRESS", "Resource creation Initiated", child_id, kind),
+        ("CREATE_COMPLETE", "", child_id, kind),
+    ], shown
+    assert {e["StackId"] for e in parent_events} == {stack["StackId"]}
+    assert "Jobs" not in {e["LogicalResourceId"] for e in parent_events}
+    child_events = list(reversed(cfn.describe_stack_events(StackName=child_id)["StackEvents"]))
+    child_name = child_id.split("/")[1]
+    assert {e["StackId"] for e in child_events} == {child_id}
+    assert {e["StackName"] for e in child_events} == {child_name}
+    assert (child_events[0]["LogicalResourceId"], child_events[0]["ResourceStatus"]) == (
+        child_name,
+        "CREATE_IN_PROGRESS",
+    )
+    assert child_events[0]["ResourceType"] == kind and child_events[0]["PhysicalResourceId"] == child_id
+    assert [(e["LogicalResourceId"], e["ResourceStatus"]) for e in child_events][-1] == (child_name, "CREATE_COMPLETE")
+    assert ("Jobs", "CREATE_COMPLETE") in [(e["LogicalResourceId"], e["ResourceStatus"]) for e in child_events]
+
+    # an update of the parent whose nested template is unchanged leaves the nested stack alone
+    seen = {e["EventId"] for e in parent_events}
+    cfn.update_stack(
+        StackName=name, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Label", "ParameterValue": "b"}]
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    new = [e for e in cfn.describe_stack_events(StackName=name)["StackEvents"] if e["EventId"] not in seen]
+    assert "Child" not in {e["LogicalResourceId"] for e in new}, new
+    assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"
+
+    # the same URL now holds another template: the parent's next update updates the nested stack
+    templates(
+        "labelled.yaml",
+        CHILD.replace(
+            "      DelaySeconds: !Ref Delay\n", "      DelaySeconds: !Ref Delay\n      VisibilityTimeout: 45\n"
+        ),
+    )
+    seen |= {e["EventId"] for e in new}
+    cfn.update_stack(
+        StackName=name, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Label", "ParameterValue": "c"}]
+    )
+    cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert _timeout(lamina, outputs(stack)["Url"]) == "45"
+    assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+    new = [e for e in cfn.describe_stack_events(StackName=name)["StackEvents"] if e["EventId"] not in seen]
+    changed = [
+        (e["ResourceStatus"], e["PhysicalResourceId"]) for e in reversed(new) if e["LogicalResourceId"] == "Child"
+    ]
+    assert changed == [("UPDATE_IN_PROGRESS", child_id), ("UPDATE_COMPLETE", child_id)], changed

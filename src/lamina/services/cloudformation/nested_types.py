@@ -2,7 +2,9 @@
 nested stack made through CloudFormation's own CreateStack/UpdateStack/DeleteStack, called in-process like every
 other type's operations. Its template comes from TemplateURL (an object in Lamina's S3); the resource waits, on
 the project's clock, until the nested stack settles, and fails as AWS words it when the nested stack rolls back.
-`Ref` gives the nested stack's id; `Fn::GetAtt Child.Outputs.Name` its outputs."""
+`Ref` gives the nested stack's id; `Fn::GetAtt Child.Outputs.Name` its outputs. On the parent's update the
+nested stack is updated when its properties changed or when the template at its TemplateURL is no longer the one
+it runs (AWS compares the template's content, not the URL)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, _changed, generated_name
+from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name
+from lamina.services.cloudformation.s3_bodies import object_text
+from lamina.services.cloudformation.template_source import s3_location
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 POLL = 0.1  # seconds between looks at the nested stack's status, on the project's clock
@@ -97,9 +101,16 @@ class NestedStack:
             return None
         return Made(found["Stacks"][0]["StackId"], {})
 
+    async def stale(self, call: Call, made: Made, props: dict[str, Any]) -> bool:
+        """Whether the object at TemplateURL differs from the template the nested stack runs (its properties being
+        unchanged)."""
+        running = (await call("cloudformation", "GetTemplate", {"StackName": made.physical_id}))["TemplateBody"]
+        bucket, key, version = s3_location(str(props.get("TemplateURL") or ""))
+        return bool(await object_text(call, bucket, key, version) != running)
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
-        if not _changed(old, new, "TemplateURL", "Parameters", "Tags"):
-            return self._made(await self._settle(call, made.physical_id))
+        # whatever changed (properties, or only the template behind the same URL), UpdateStack tells: it answers
+        # "No updates are to be performed." when the nested stack would stay as it is
         params: dict[str, Any] = {
             "StackName": made.physical_id,
             "TemplateURL": str(new["TemplateURL"]),

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.cloudformation.conftest import FAST, events, outputs, reasons
+from tests.cloudformation.conftest import FAST, CliDeploy, events, outputs, reasons
 from tests.server import LaminaProcess
 
 CHILD = """
@@ -175,7 +175,9 @@ Resources:
 """
 
 
-def test_application_from_the_repository_is_refused(cfn: Any, lamina: LaminaProcess) -> None:
+def test_application_from_the_repository_is_refused(
+    cfn: Any, lamina: LaminaProcess, cli_deploy: Callable[[str, str], CliDeploy]
+) -> None:
     """SAR is not served: the transform fails with a clear reason (as for an application the caller cannot reach),
     through boto3 and through `aws cloudformation deploy`, and nothing of the stack is made."""
     name = f"sar-{uuid.uuid4().hex[:8]}"
@@ -189,6 +191,11 @@ def test_application_from_the_repository_is_refused(cfn: Any, lamina: LaminaProc
     )
     assert not [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == name]
     assert not lamina.client("sqs").list_queues(QueueNamePrefix=name).get("QueueUrls")
+    shipped = cli_deploy(SAR_APP, "sar")
+    done = shipped.run("--capabilities", "CAPABILITY_AUTO_EXPAND")
+    assert done.returncode != 0
+    assert "The Serverless Application Repository is not available in Lamina" in done.stderr, done.stderr
+    assert not [s for s in cfn.list_stacks()["StackSummaries"] if s["StackName"] == shipped.name]
 
 
 def test_failed_nested_application_rolls_back_the_parent(

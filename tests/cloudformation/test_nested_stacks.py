@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, WaiterError
 
 from tests.cloudformation.conftest import FAST, CliDeploy, events, outputs, reasons
 from tests.server import LaminaProcess
@@ -313,3 +313,45 @@ def test_nested_stack_events_and_a_new_template_behind_the_same_url(
         (e["ResourceStatus"], e["PhysicalResourceId"]) for e in reversed(new) if e["LogicalResourceId"] == "Child"
     ]
     assert changed == [("UPDATE_IN_PROGRESS", child_id), ("UPDATE_COMPLETE", child_id)], changed
+
+
+def test_parent_rollback_restores_the_nested_template_behind_the_same_url(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess, templates: Callable[[str, str], str]
+) -> None:
+    """An update whose nested stack took the new template behind the same URL, then failed on a later resource,
+    rolls the nested stack back to the template it ran before (the URL still holds the new one)."""
+    base = CHILD.replace(
+        "      DelaySeconds: !Ref Delay\n", "      DelaySeconds: !Ref Delay\n      VisibilityTimeout: 40\n"
+    )
+    url = templates("rewound.yaml", base)
+    stack = deploy(LABELLED.replace("LOCATION", url), Parameters=[{"ParameterKey": "Label", "ParameterValue": "a"}])
+    name, queue, child_id = stack["StackName"], outputs(stack)["Url"], outputs(stack)["Child"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
+    changed = base.replace("VisibilityTimeout: 40", "VisibilityTimeout: 45")
+    templates("rewound.yaml", changed)
+    failing = LABELLED.replace("LOCATION", url).replace("Outputs:", BROKEN_AFTER_CHILD + "Outputs:")
+    cfn.update_stack(
+        StackName=name, TemplateBody=failing, Parameters=[{"ParameterKey": "Label", "ParameterValue": "a"}]
+    )
+    with pytest.raises(WaiterError):  # the update waiter fails on UPDATE_ROLLBACK_COMPLETE
+        cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    assert cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"] == "UPDATE_ROLLBACK_COMPLETE"
+    found = [
+        (e["LogicalResourceId"], e["ResourceStatus"])
+        for e in reversed(cfn.describe_stack_events(StackName=name)["StackEvents"])
+    ]
+    assert ("Child", "UPDATE_COMPLETE") in found and ("Late", "CREATE_FAILED") in found, found
+    assert _timeout(lamina, queue) == "40"
+    assert cfn.get_template(StackName=child_id)["TemplateBody"] == base
+    assert cfn.describe_stacks(StackName=child_id)["Stacks"][0]["StackStatus"] == "UPDATE_COMPLETE"
+
+
+BROKEN_AFTER_CHILD = """  Late:
+    Type: AWS::Lambda::Function
+    DependsOn: Child
+    Properties:
+      Runtime: python0.1
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/none
+      Code: {ZipFile: "def handler(e, c): pass"}
+"""

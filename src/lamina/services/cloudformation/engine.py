@@ -597,9 +597,13 @@ class StackEngine:
                 else:  # changed (or changing when it failed): change it back
                     handler = self._types[entry["ResourceType"]]
                     updater = getattr(handler, "update", None)
+                    rewinder = getattr(handler, "roll_back", None)  # a type that undoes more than its properties
                     current = Made(entry["PhysicalResourceId"], entry.get("Attributes") or {})
-                    if updater is not None:
-                        await updater(self._call, current, step.get("To") or {}, before.get("Props") or {})
+                    to, props = step.get("To") or {}, before.get("Props") or {}
+                    if rewinder is not None:
+                        await rewinder(self._call, current, to, props, step["Action"] == "changed")
+                    elif updater is not None:
+                        await updater(self._call, current, to, props)
                 stack["Resources"][logical] = before
                 self._event(stack, logical, "UPDATE_COMPLETE")
             except (LaminaError, ProvisionFailed) as exc:

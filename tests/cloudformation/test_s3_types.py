@@ -382,3 +382,47 @@ def test_bucket_and_stream_change_in_place(
     assert lamina.client("s3").get_bucket_tagging(Bucket=out["Bucket"])["TagSet"] == [{"Key": "team", "Value": "edge"}]
     summary = lamina.client("kinesis").describe_stream_summary(StreamName=out["Stream"])["StreamDescriptionSummary"]
     assert (summary["RetentionPeriodHours"], summary["OpenShardCount"]) == (72, 2)
+
+
+MODES = """
+Parameters:
+  Mode: {Type: String}
+Conditions:
+  Provisioned: !Equals [!Ref Mode, PROVISIONED]
+Resources:
+  Events:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      StreamModeDetails: {StreamMode: !Ref Mode}
+      ShardCount: !If [Provisioned, 3, !Ref AWS::NoValue]
+Outputs:
+  Stream: {Value: !Ref Events}
+  Arn: {Value: !GetAtt Events.Arn}
+"""
+
+
+def test_stream_mode_changes_in_place(cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess) -> None:
+    """StreamModeDetails is an update with no interruption on AWS: the same stream switches mode (UpdateStreamMode),
+    its records kept; back to PROVISIONED the ShardCount given is applied."""
+    kinesis = lamina.client("kinesis")
+    stack = deploy(MODES, Parameters=[{"ParameterKey": "Mode", "ParameterValue": "PROVISIONED"}])
+    name = stack["StackName"]
+    assert stack["StackStatus"] == "CREATE_COMPLETE", events(cfn, name)
+    out = outputs(stack)
+    kinesis.put_record(StreamName=out["Stream"], Data=b"kept", PartitionKey="k")
+    for mode, shards in (("ON_DEMAND", 3), ("PROVISIONED", 3)):
+        cfn.update_stack(
+            StackName=name, UsePreviousTemplate=True, Parameters=[{"ParameterKey": "Mode", "ParameterValue": mode}]
+        )
+        cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+        assert outputs(cfn.describe_stacks(StackName=name)["Stacks"][0]) == out  # the same stream
+        summary = kinesis.describe_stream_summary(StreamName=out["Stream"])["StreamDescriptionSummary"]
+        assert (summary["StreamModeDetails"]["StreamMode"], summary["OpenShardCount"]) == (mode, shards)
+    shard = kinesis.list_shards(StreamName=out["Stream"])["Shards"]
+    found = []
+    for one in shard:
+        it = kinesis.get_shard_iterator(
+            StreamName=out["Stream"], ShardId=one["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        found += [r["Data"] for r in kinesis.get_records(ShardIterator=it)["Records"]]
+    assert found == [b"kept"]

@@ -222,3 +222,33 @@ def test_stream_consumers(kinesis: Any, make_stream: Callable[..., str]) -> None
     with pytest.raises(ClientError) as err:
         kinesis.describe_stream_consumer(StreamARN=ARN + name, ConsumerName="efo")
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_update_stream_mode(kinesis: Any, make_stream: Callable[..., str]) -> None:
+    """UpdateStreamMode by ARN: the mode changes, the open shards stay; unknown streams are AWS's
+    ResourceNotFoundException and an ARN off the model's pattern a ValidationException, nothing changed."""
+    name = make_stream(2)
+    arn = ARN + name
+    kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    assert summary["StreamModeDetails"] == {"StreamMode": "ON_DEMAND"} and summary["OpenShardCount"] == 2
+    assert summary["StreamStatus"] == "ACTIVE"
+    listed = kinesis.list_streams()["StreamSummaries"]
+    assert [s["StreamModeDetails"] for s in listed if s["StreamName"] == name] == [{"StreamMode": "ON_DEMAND"}]
+    kinesis.put_record(StreamName=name, Data=b"x", PartitionKey="k")  # writes go on in the new mode
+    kinesis.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
+    summary = kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]
+    assert summary["StreamModeDetails"] == {"StreamMode": "PROVISIONED"} and summary["OpenShardCount"] == 2
+
+    with pytest.raises(ClientError) as err:
+        kinesis.update_stream_mode(StreamARN=ARN + "nope", StreamModeDetails={"StreamMode": "ON_DEMAND"})
+    assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert err.value.response["Error"]["Message"] == "Stream nope under account 000000000000 not found."
+    with pytest.raises(ClientError) as err:
+        kinesis.update_stream_mode(
+            StreamARN="arn:aws:kinesis:us-east-1:x", StreamModeDetails={"StreamMode": "ON_DEMAND"}
+        )
+    assert err.value.response["Error"]["Code"] == "ValidationException"  # the model's ARN pattern, as AWS checks it
+    assert kinesis.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]["StreamModeDetails"] == {
+        "StreamMode": "PROVISIONED"
+    }

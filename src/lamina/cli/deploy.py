@@ -14,11 +14,11 @@ from lamina.config import DEFAULT_PORT, DEFAULT_REGION
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 
 
-def client(endpoint: str | None, region: str | None) -> Any:
+def client(endpoint: str | None, region: str | None, service: str = "cloudformation") -> Any:
     import boto3
 
     return boto3.client(
-        "cloudformation",
+        service,
         endpoint_url=endpoint or os.environ.get("AWS_ENDPOINT_URL") or f"http://127.0.0.1:{DEFAULT_PORT}",
         region_name=region or os.environ.get("AWS_DEFAULT_REGION") or DEFAULT_REGION,
         aws_access_key_id=os.environ.get("AWS_ACCESS_KEY_ID", "lamina"),
@@ -62,18 +62,46 @@ def follow(cfn: Any, stack: str, seen: set[str], out: Any = sys.stdout) -> str:
         time.sleep(0.3)
 
 
-def deploy(cfn: Any, template: Path, stack: str, overrides: list[str], out: Any = sys.stdout) -> int:
+def deploy(
+    cfn: Any,
+    s3: Any,
+    template: Path,
+    stack: str,
+    overrides: list[str],
+    bucket: str | None = None,
+    prefix: str | None = None,
+    out: Any = sys.stdout,
+) -> int:
+    """Packages the template's local artifacts into `bucket` (the managed stack's when None) under `prefix` (the
+    stack's name when None), then creates or updates the stack and follows its events."""
     from botocore.exceptions import ClientError
 
-    from lamina.cli.package import package
+    from lamina.cli.package import MAX_BODY, Uploader, managed_bucket, package
+    from lamina.errors import LaminaError
 
-    body = package(template)
-    request: dict[str, Any] = {
-        "StackName": stack,
-        "TemplateBody": body,
-        "Parameters": parameters(overrides),
-        "Capabilities": CAPABILITIES,
-    }
+    try:
+        uploader = Uploader(
+            s3, bucket or managed_bucket(cfn, out), stack if prefix is None else prefix, s3.meta.region_name, out
+        )
+        body = package(template, uploader)
+        request: dict[str, Any] = {
+            "StackName": stack,
+            "Parameters": parameters(overrides),
+            "Capabilities": CAPABILITIES,
+        }
+        if len(body.encode()) > MAX_BODY:
+            request["TemplateURL"] = uploader.url(uploader.put(body.encode(), ".template"))
+        else:
+            request["TemplateBody"] = body
+    except ClientError as exc:
+        print(f"lamina: error: packaging failed: {exc.response['Error']['Message']}", file=sys.stderr)
+        return 1
+    except LaminaError as exc:  # the template's own errors, worded as CloudFormation words them
+        print(f"lamina: error: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, ValueError) as exc:
+        print(f"lamina: error: packaging failed: {exc}", file=sys.stderr)
+        return 1
     try:
         existing = _status(cfn, stack)
         seen = _event_ids(cfn, stack)

@@ -119,6 +119,10 @@ def _parser() -> argparse.ArgumentParser:
     deploy.add_argument("template", type=Path, help="the template file (YAML or JSON)")
     deploy.add_argument("--stack-name", required=True, help="the stack to create or update")
     deploy.add_argument("--parameter-overrides", nargs="*", default=[], metavar="KEY=VALUE", help="parameter values")
+    deploy.add_argument(
+        "--s3-bucket", default=None, help="bucket for the packaged code (default: the lamina-managed-default stack's)"
+    )
+    deploy.add_argument("--s3-prefix", default=None, help="key prefix for the packaged code (default: the stack name)")
     listing = sub.add_parser("stacks", help="list the stacks of a running Lamina")
     destroy = sub.add_parser("destroy", help="delete a stack and everything it made")
     destroy.add_argument("stack_name", help="the stack to delete")
@@ -134,7 +138,10 @@ def _stack_command(args: argparse.Namespace) -> int:
 
     cfn = deploy.client(args.endpoint_url, args.region)
     if args.command == "deploy":
-        return deploy.deploy(cfn, args.template, args.stack_name, args.parameter_overrides)
+        s3 = deploy.client(args.endpoint_url, args.region, "s3")
+        return deploy.deploy(
+            cfn, s3, args.template, args.stack_name, args.parameter_overrides, args.s3_bucket, args.s3_prefix
+        )
     if args.command == "stacks":
         return deploy.stacks(cfn)
     return deploy.destroy(cfn, args.stack_name)

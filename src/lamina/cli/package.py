@@ -1,25 +1,29 @@
-"""Packaging for `lamina deploy`: the template's local code (a SAM function's CodeUri, a Lambda function's
-Code, a layer's Content/ContentUri given as a path) zipped and written into the template inline, as a
-`data:application/zip;base64,` URI (services/cloudformation/resource_types.py reads it back).
-
-Lamina has no S3 yet, so this stands in for `sam package` / `aws cloudformation package`; the whole template,
-code included, must stay within the 51,200 bytes CloudFormation accepts as a TemplateBody. Archives are built
-deterministically (sorted entries, fixed timestamps), so unchanged code gives an unchanged template."""
+"""Packaging for `lamina deploy`, as `sam package` / `aws cloudformation package` do it: the template's local
+artifacts (a SAM function's CodeUri, a Lambda function's Code, a layer's Content/ContentUri, an API's
+DefinitionUri, a nested stack's TemplateURL or a SAM application's Location given as a path) zipped or read,
+uploaded to Lamina's S3 under content-addressed keys (`<prefix>/<MD5 of the bytes>`, `.template` for templates),
+and the template rewritten to point at them. An object already there under its key is not uploaded again, and
+archives are built deterministically (sorted entries, fixed timestamps), so unchanged code gives the same keys and
+an unchanged template."""
 
 from __future__ import annotations
 
-import base64
+import hashlib
 import io
 import json
 import os
+import sys
 import zipfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lamina.services.cloudformation.resource_types import ZIP_DATA
 from lamina.services.cloudformation.template import parse
+from lamina.services.cloudformation.template_source import MAX_URL_BODY
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
+# what CloudFormation takes as a TemplateBody; a larger packaged template goes up to S3 and in by TemplateURL
+MAX_BODY = 51_200
 
 
 def archive(path: Path) -> bytes:
@@ -41,47 +45,119 @@ def archive(path: Path) -> bytes:
     return buffer.getvalue()
 
 
+@dataclass
+class Uploader:
+    """Puts bytes into one bucket under `<prefix>/<md5>[.ext]`, skipping keys that already hold them."""
+
+    s3: Any
+    bucket: str
+    prefix: str
+    region: str
+    out: Any = sys.stdout
+    uploaded: list[str] = field(default_factory=list)
+
+    def put(self, data: bytes, extension: str = "") -> str:
+        from botocore.exceptions import ClientError
+
+        key = f"{self.prefix}/{hashlib.md5(data).hexdigest()}{extension}".lstrip("/")
+        try:
+            self.s3.head_object(Bucket=self.bucket, Key=key)
+            print(f"File with same data already exists at {key}, skipping upload", file=self.out, flush=True)
+            return key
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchKey", "NotFound"):
+                raise
+        print(f"Uploading to {key}  {len(data)} bytes", file=self.out, flush=True)
+        self.s3.put_object(Bucket=self.bucket, Key=key, Body=data)
+        self.uploaded.append(key)
+        return key
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def url(self, key: str) -> str:
+        """The path-style URL `aws cloudformation package` writes for a template."""
+        host = "s3.amazonaws.com" if self.region == "us-east-1" else f"s3.{self.region}.amazonaws.com"
+        return f"https://{host}/{self.bucket}/{key}"
+
+
 def _local(value: Any) -> bool:
-    return isinstance(value, str) and not value.startswith("s3://")
+    return isinstance(value, str) and "://" not in value
 
 
-def _inline(base: Path, value: str) -> str:
-    return ZIP_DATA + base64.b64encode(archive((base / value).resolve())).decode()
+def _code(uploader: Uploader, base: Path, value: str) -> str:
+    return uploader.put(archive((base / value).resolve()))
 
 
-def package(template_path: Path) -> str:
-    """The template as JSON, its local code inline."""
-    template = parse(template_path.read_text())
+def _location(uploader: Uploader, base: Path, value: str) -> dict[str, str]:
+    return {"S3Bucket": uploader.bucket, "S3Key": _code(uploader, base, value)}
+
+
+def _definition(uploader: Uploader, base: Path, value: str) -> str:
+    return uploader.uri(uploader.put((base / value).resolve().read_bytes()))
+
+
+def _nested(uploader: Uploader, base: Path, value: str) -> str:
+    child = (base / value).resolve()
+    return uploader.url(uploader.put(package(child, uploader).encode(), ".template"))
+
+
+def package(template_path: Path, uploader: Uploader) -> str:
+    """The template as JSON, its local artifacts uploaded and referenced by their S3 locations."""
+    template = parse(template_path.read_text(), MAX_URL_BODY)  # may go up to S3 and in by TemplateURL
     base = template_path.parent
-    shared = (template.get("Globals") or {}).get("Function") or {}
-    shared_code = shared.pop("CodeUri", None)
-    for logical, resource in list((template.get("Resources") or {}).items()):
-        kind, props = resource.get("Type"), resource.setdefault("Properties", {})
-        if kind == "AWS::Serverless::Function":
-            code = props.get("CodeUri", shared_code if "InlineCode" not in props else None)
-            if _local(code):
-                props.pop("CodeUri", None)
-                props["InlineCode"] = _inline(base, code)
-            elif code is not None and "CodeUri" not in props:
-                props["CodeUri"] = code
+    function_globals = (template.get("Globals") or {}).get("Function") or {}
+    if _local(function_globals.get("CodeUri")):
+        function_globals["CodeUri"] = uploader.uri(_code(uploader, base, function_globals["CodeUri"]))
+    for resource in (template.get("Resources") or {}).values():
+        kind, props = resource.get("Type"), resource.get("Properties") or {}
+        if kind == "AWS::Serverless::Function" and _local(props.get("CodeUri")):
+            props["CodeUri"] = uploader.uri(_code(uploader, base, props["CodeUri"]))
         elif kind == "AWS::Lambda::Function" and _local(props.get("Code")):
-            props["Code"] = {"ZipFile": _inline(base, props["Code"])}
+            props["Code"] = _location(uploader, base, props["Code"])
         elif kind == "AWS::Lambda::LayerVersion" and _local(props.get("Content")):
-            props["Content"] = {"ZipFile": _inline(base, props["Content"])}
+            props["Content"] = _location(uploader, base, props["Content"])
         elif kind == "AWS::Serverless::LayerVersion" and _local(props.get("ContentUri")):
-            # what the transform would make of it, with the archive inline instead of in S3
-            layer = {
-                k: props[k] for k in ("Description", "CompatibleRuntimes", "CompatibleArchitectures") if k in props
-            }
-            layer["LayerName"] = props.get("LayerName", logical)
-            if "LicenseInfo" in props:
-                layer["LicenseInfo"] = props["LicenseInfo"]
-            layer["Content"] = {"ZipFile": _inline(base, props["ContentUri"])}
-            converted: dict[str, Any] = {"Type": "AWS::Lambda::LayerVersion", "Properties": layer}
-            if props.get("RetentionPolicy", "Retain") == "Retain":
-                converted["DeletionPolicy"] = "Retain"
-            for key in ("DependsOn", "Condition"):
-                if key in resource:
-                    converted[key] = resource[key]
-            template["Resources"][logical] = converted
+            props["ContentUri"] = uploader.uri(_code(uploader, base, props["ContentUri"]))
+        elif kind in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi") and _local(props.get("DefinitionUri")):
+            props["DefinitionUri"] = _definition(uploader, base, props["DefinitionUri"])
+        elif kind == "AWS::CloudFormation::Stack" and _local(props.get("TemplateURL")):
+            props["TemplateURL"] = _nested(uploader, base, props["TemplateURL"])
+        elif kind == "AWS::Serverless::Application" and _local(props.get("Location")):
+            props["Location"] = _nested(uploader, base, props["Location"])
     return json.dumps(template, separators=(",", ":"))
+
+
+MANAGED_STACK = "lamina-managed-default"
+MANAGED_TEMPLATE = json.dumps(
+    {
+        "Description": "Managed stack for lamina deploy: the bucket its packaged artifacts go to",
+        "Resources": {"SourceBucket": {"Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain"}},
+        "Outputs": {"SourceBucket": {"Value": {"Ref": "SourceBucket"}}},
+    }
+)
+
+
+def managed_bucket(cfn: Any, out: Any = sys.stdout) -> str:
+    """The bucket of the `lamina-managed-default` stack (as SAM CLI's `aws-sam-cli-managed-default` for
+    `--resolve-s3`), the stack created first when there is none."""
+    import time
+
+    from botocore.exceptions import ClientError
+
+    try:
+        stack = cfn.describe_stacks(StackName=MANAGED_STACK)["Stacks"][0]
+    except ClientError:
+        stack = None
+    if stack is None or stack["StackStatus"] in ("ROLLBACK_COMPLETE", "DELETE_COMPLETE"):
+        if stack is not None and stack["StackStatus"] == "ROLLBACK_COMPLETE":
+            cfn.delete_stack(StackName=MANAGED_STACK)
+            cfn.get_waiter("stack_delete_complete").wait(StackName=MANAGED_STACK, WaiterConfig={"Delay": 1})
+        print(f"Creating the managed stack {MANAGED_STACK} for packaged artifacts", file=out, flush=True)
+        cfn.create_stack(StackName=MANAGED_STACK, TemplateBody=MANAGED_TEMPLATE)
+    while (stack := cfn.describe_stacks(StackName=MANAGED_STACK)["Stacks"][0])["StackStatus"].endswith("_PROGRESS"):
+        time.sleep(0.2)
+    found = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+    if "SourceBucket" not in found:
+        raise SystemExit(f"lamina: error: stack {MANAGED_STACK} is {stack['StackStatus']} and names no SourceBucket")
+    return str(found["SourceBucket"])

@@ -71,7 +71,9 @@ def missing_stack(name: str) -> ServiceFault:
 
 # (stack id, root stack id) of the stack whose resource is being made or changed: a nested stack
 # (AWS::CloudFormation::Stack) created from inside it records them as its ParentId and RootId.
-_PARENT: contextvars.ContextVar[tuple[str, str] | None] = contextvars.ContextVar("cfn_parent", default=None)
+# The third member is the parent's logical id of the resource being made: a nested stack's creation shows in the
+# parent as that resource's "Resource creation Initiated" event, with the new stack's id, as AWS shows it.
+_PARENT: contextvars.ContextVar[tuple[str, str, str] | None] = contextvars.ContextVar("cfn_parent", default=None)
 
 
 class StackEngine:
@@ -177,8 +179,11 @@ class StackEngine:
         stack = self._new_stack(name, body, plan, request, "CREATE_IN_PROGRESS")
         parent = _PARENT.get()
         if parent is not None:
-            stack["ParentId"], stack["RootId"] = parent
+            stack["ParentId"], stack["RootId"], logical = parent
         self._event(stack, name, "CREATE_IN_PROGRESS", "User Initiated")
+        if parent is not None and (above := self._stacks.get(parent[0])) and logical in above["Resources"]:
+            above["Resources"][logical]["PhysicalResourceId"] = stack["StackId"]
+            self._event(above, logical, "CREATE_IN_PROGRESS", "Resource creation Initiated")
         self._spawn(self._create(stack))
         return str(stack["StackId"])
 
@@ -351,7 +356,7 @@ class StackEngine:
         entry = stack["Resources"][logical]
         entry["Props"] = props
         self._save(stack)
-        token = _PARENT.set((stack["StackId"], stack.get("RootId") or stack["StackId"]))
+        token = _PARENT.set((stack["StackId"], stack.get("RootId") or stack["StackId"], logical))
         try:
             with naming(entry["NameTail"]):
                 return await handler.create(self._call, stack["StackName"], logical, props)
@@ -458,7 +463,11 @@ class StackEngine:
                     raise ProvisionFailed(f"Resource type {kind} is not supported by Lamina")
                 props = self._scope(stack).resolve(definition.get("Properties") or {})
                 if existed and entry is not None and entry.get("Props") == props:
-                    continue
+                    # unchanged properties; a nested stack may still have a new template behind the same URL
+                    stale = getattr(handler, "stale", None)
+                    current = Made(entry["PhysicalResourceId"], entry.get("Attributes") or {})
+                    if stale is None or not await stale(self._call, current, props):
+                        continue
                 if not existed:
                     await self._add(stack, logical, kind, handler, props)
                     continue
@@ -588,9 +597,13 @@ class StackEngine:
                 else:  # changed (or changing when it failed): change it back
                     handler = self._types[entry["ResourceType"]]
                     updater = getattr(handler, "update", None)
+                    rewinder = getattr(handler, "roll_back", None)  # a type that undoes more than its properties
                     current = Made(entry["PhysicalResourceId"], entry.get("Attributes") or {})
-                    if updater is not None:
-                        await updater(self._call, current, step.get("To") or {}, before.get("Props") or {})
+                    to, props = step.get("To") or {}, before.get("Props") or {}
+                    if rewinder is not None:
+                        await rewinder(self._call, current, to, props, step["Action"] == "changed")
+                    elif updater is not None:
+                        await updater(self._call, current, to, props)
                 stack["Resources"][logical] = before
                 self._event(stack, logical, "UPDATE_COMPLETE")
             except (LaminaError, ProvisionFailed) as exc:

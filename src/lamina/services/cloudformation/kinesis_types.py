@@ -62,16 +62,21 @@ class Stream:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         old_mode = (old.get("StreamModeDetails") or {}).get("StreamMode") or "PROVISIONED"
         new_mode = (new.get("StreamModeDetails") or {}).get("StreamMode") or "PROVISIONED"
-        if _changed(old, new, "Name") or old_mode != new_mode:  # Lamina's Kinesis has no UpdateStreamMode: replaced
+        if _changed(old, new, "Name"):
             return None
         name = made.physical_id
-        if new_mode == "PROVISIONED" and int(old.get("ShardCount") or 1) != int(new.get("ShardCount") or 1):
+        if old_mode != new_mode:  # no interruption on AWS: UpdateStreamMode, the shards kept
+            params = {"StreamARN": made.attributes["Arn"], "StreamModeDetails": {"StreamMode": new_mode}}
+            await call("kinesis", "UpdateStreamMode", params)
+        if new_mode == "PROVISIONED":
             count = int(new.get("ShardCount") or 1)
-            await call(
-                "kinesis",
-                "UpdateShardCount",
-                {"StreamName": name, "TargetShardCount": count, "ScalingType": "UNIFORM_SCALING"},
-            )
+            summary = await call("kinesis", "DescribeStreamSummary", {"StreamName": name})
+            if int(summary["StreamDescriptionSummary"]["OpenShardCount"]) != count:
+                await call(
+                    "kinesis",
+                    "UpdateShardCount",
+                    {"StreamName": name, "TargetShardCount": count, "ScalingType": "UNIFORM_SCALING"},
+                )
         old_hours = int(old.get("RetentionPeriodHours") or DEFAULT_RETENTION)
         await self._retention(call, name, old_hours, int(new.get("RetentionPeriodHours") or DEFAULT_RETENTION))
         if old.get("Tags") != new.get("Tags"):

@@ -2,7 +2,9 @@
 nested stack made through CloudFormation's own CreateStack/UpdateStack/DeleteStack, called in-process like every
 other type's operations. Its template comes from TemplateURL (an object in Lamina's S3); the resource waits, on
 the project's clock, until the nested stack settles, and fails as AWS words it when the nested stack rolls back.
-`Ref` gives the nested stack's id; `Fn::GetAtt Child.Outputs.Name` its outputs."""
+`Ref` gives the nested stack's id; `Fn::GetAtt Child.Outputs.Name` its outputs. On the parent's update the
+nested stack is updated when its properties changed or when the template at its TemplateURL is no longer the one
+it runs (AWS compares the template's content, not the URL)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,24 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, _changed, generated_name
+from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name
+from lamina.services.cloudformation.s3_bodies import object_text
+from lamina.services.cloudformation.template_source import s3_location
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 POLL = 0.1  # seconds between looks at the nested stack's status, on the project's clock
 GONE = "does not exist"
+# the template a nested stack ran before its last update, kept among the resource's attributes for the parent's
+# rollback (the URL may hold the new one by then); not something Fn::GetAtt gives
+PREVIOUS = "Previous.Template"
+MAX_BODY = 51_200  # what UpdateStack takes as a TemplateBody
+
+
+class _Outputs:
+    """What Fn::GetAtt gives of a nested stack: its `Outputs.<Name>`."""
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.startswith("Outputs.")
 
 
 def _parameters(props: dict[str, Any]) -> list[dict[str, str]]:
@@ -31,6 +46,8 @@ def _text(value: Any) -> str:
 
 
 class NestedStack:
+    GETATT = _Outputs()
+
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
@@ -97,12 +114,38 @@ class NestedStack:
             return None
         return Made(found["Stacks"][0]["StackId"], {})
 
-    async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
-        if not _changed(old, new, "TemplateURL", "Parameters", "Tags"):
-            return self._made(await self._settle(call, made.physical_id))
+    async def stale(self, call: Call, made: Made, props: dict[str, Any]) -> bool:
+        """Whether the object at TemplateURL differs from the template the nested stack runs (its properties being
+        unchanged)."""
+        running = await self._running(call, made.physical_id)
+        bucket, key, version = s3_location(str(props.get("TemplateURL") or ""))
+        return bool(await object_text(call, bucket, key, version) != running)
+
+    @staticmethod
+    async def _running(call: Call, stack_id: str) -> str:
+        return str((await call("cloudformation", "GetTemplate", {"StackName": stack_id}))["TemplateBody"])
+
+    async def roll_back(
+        self, call: Call, made: Made, to: dict[str, Any], before: dict[str, Any], completed: bool
+    ) -> None:
+        """The parent's rollback: a nested update that failed rolled itself back already; one that completed goes
+        back to the template it ran before (kept at the update: the URL may hold the new one) and the old
+        properties."""
+        if not completed:
+            return
+        previous = made.attributes.get(PREVIOUS)
+        template = {"TemplateBody": previous} if previous and len(previous.encode()) <= MAX_BODY else None
+        await self.update(call, made, to, before, template)
+
+    async def update(
+        self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any], template: dict[str, Any] | None = None
+    ) -> Made | None:
+        # whatever changed (properties, or only the template behind the same URL), UpdateStack tells: it answers
+        # "No updates are to be performed." when the nested stack would stay as it is
+        running = await self._running(call, made.physical_id)
         params: dict[str, Any] = {
             "StackName": made.physical_id,
-            "TemplateURL": str(new["TemplateURL"]),
+            **(template or {"TemplateURL": str(new["TemplateURL"])}),
             "Parameters": _parameters(new),
             "Capabilities": CAPABILITIES,
         }
@@ -113,7 +156,10 @@ class NestedStack:
         except LaminaError as exc:
             if exc.message != "No updates are to be performed.":
                 raise
-            return self._made(await self._settle(call, made.physical_id))
+            unchanged = self._made(await self._settle(call, made.physical_id))
+            if PREVIOUS in made.attributes:
+                unchanged.attributes[PREVIOUS] = made.attributes[PREVIOUS]
+            return unchanged
         settled = await self._settle(call, made.physical_id)
         if settled["StackStatus"] != "UPDATE_COMPLETE":
             failed = ", ".join(await self._failed(call, made.physical_id))
@@ -121,4 +167,6 @@ class NestedStack:
                 f"Embedded stack {made.physical_id} was not successfully updated. Currently in "
                 f"{settled['StackStatus']} with reason: The following resource(s) failed to update: [{failed}]. "
             )
-        return self._made(settled)
+        updated = self._made(settled)
+        updated.attributes[PREVIOUS] = running
+        return updated

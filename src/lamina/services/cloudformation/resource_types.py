@@ -322,7 +322,7 @@ class Role:
         return made
 
 
-ZIP_DATA = "data:application/zip;base64,"  # an archive inline (Lamina's extension; `lamina deploy` writes it)
+ZIP_DATA = "data:application/zip;base64,"  # an archive inline (Lamina's extension, still read)
 
 
 def inline_zip(source: str, runtime: str) -> bytes:

@@ -84,9 +84,16 @@ def transform(
     import boto3
     from samtranslator.model.exceptions import InvalidDocumentException
     from samtranslator.parser.parser import Parser
+    from samtranslator.plugins.application.serverless_app_plugin import ServerlessAppPlugin
     from samtranslator.translator.translator import Translator
 
-    translator = Translator(None, Parser(), boto_session=boto3.session.Session(region_name=region))
+    from lamina.services.cloudformation.application_repository import NoApplicationRepository
+
+    # the SAR plugin given a stand-in client: without it, the translator would call AWS's own SAR
+    sar: Any = NoApplicationRepository
+    repository = ServerlessAppPlugin(parameters=dict(parameters), sar_client_creator=sar)
+    session = boto3.session.Session(region_name=region)
+    translator = Translator(None, Parser(), plugins=[repository], boto_session=session)
     try:
         expanded: dict[str, Any] = translator.translate(
             copy.deepcopy(template), dict(parameters), get_managed_policy_map=lambda: managed_policies

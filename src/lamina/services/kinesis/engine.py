@@ -322,6 +322,12 @@ class KinesisEngine:
         await self._reshaped(stream)
         return len(old)
 
+    async def update_mode(self, stream: Stream, mode: str) -> None:
+        """ON_DEMAND <-> PROVISIONED: the shards stay as they are (AWS keeps the open shards across a switch);
+        what changes is the throughput the limits apply (per stream on demand, per shard provisioned)."""
+        stream.doc["StreamModeDetails"] = {"StreamMode": mode}
+        await self.save(stream)
+
     async def _reshaped(self, stream: Stream) -> None:
         stream.doc["Shards"] = [s.to_doc() for s in stream.shards]
         await self.save(stream)

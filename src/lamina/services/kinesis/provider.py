@@ -15,7 +15,7 @@ from typing import Any
 from lamina.clock import Clock
 from lamina.services.kinesis.engine import MAX_RETENTION_H, SEQ_BASE, KinesisEngine, Record, Shard, Stream
 from lamina.services.kinesis.fan_out import FanOut, child_shards
-from lamina.services.kinesis.faults import KinesisFault, invalid, stream_not_found
+from lamina.services.kinesis.faults import KinesisFault, in_use, invalid, stream_not_found
 from lamina.services.kinesis.limits import MAX_READ_BYTES, Throughput, read_exceeded, write_exceeded
 from lamina.types import CallContext
 
@@ -248,6 +248,19 @@ class KinesisProvider:
         current = await self._engine.update_shard_count(stream, target)
         return {"StreamName": stream.name, "CurrentShardCount": current, "TargetShardCount": target,
                 "StreamARN": stream.arn}  # fmt: skip
+
+    async def update_stream_mode(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        stream = self._engine.find(None, params["StreamARN"])
+        status = stream.doc["StreamStatus"]
+        if status != "ACTIVE":
+            raise in_use(
+                f"Stream {stream.name} under account {self._engine.account} not ACTIVE, instead in state {status}"
+            )
+        mode = params["StreamModeDetails"]["StreamMode"]
+        if mode != stream.doc["StreamModeDetails"].get("StreamMode"):
+            await self._engine.update_mode(stream, mode)
+            self.limits.forget(stream.name)  # the throughput windows were the other mode's
+        return {}
 
     # -- retention ------------------------------------------------------------------------------
     async def increase_stream_retention_period(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:

@@ -1,6 +1,9 @@
 """DynamoDB throughput and latency: PutItem, GetItem and Query against a real `lamina serve`.
 
-    .venv/bin/python bench/dynamodb_bench.py [--seconds 5] [--workers 1 16] [--index-items 100000]
+    .venv/bin/python bench/dynamodb_bench.py [--seconds 5] [--workers 1 16] [--index-items 100000] [--moto]
+
+`--moto` runs the same PutItem/GetItem/Query phases against moto_server (installed once into .cache/moto, see
+moto_baseline.py) after Lamina's, and prints each rate beside Lamina's as a ratio.
 
 The index phase loads `--index-items` items (BatchWriteItem, 16 writers) into a table with a GSI on `g` (1,000
 distinct values, so ~100 items each), then compares finding one value's items by a Query on the GSI (all
@@ -32,11 +35,14 @@ TABLE = "bench"
 ITEMS = 1000
 
 
+EXTRA_HEADERS = [""]  # [moto_baseline.scope_header("dynamodb")] while measuring moto_server
+
+
 async def _call(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, action: str, payload: Any) -> Any:
     body = json.dumps(payload).encode()
     writer.write(
         (
-            f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.{action}\r\n"
+            f"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Amz-Target: DynamoDB_20120810.{action}\r\n{EXTRA_HEADERS[0]}"
             f"Content-Type: application/x-amz-json-1.0\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
         + body
@@ -160,39 +166,69 @@ def index_phase(server: LaminaProcess, items: int, seconds: float) -> None:
               f"p99 {p99:8.2f} ms  ({found} items per lookup, all pages)")  # fmt: skip
 
 
+def create_table(client: Any) -> None:
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def item_phases(port: int, workers_list: list[int], seconds: float, label: str) -> dict[tuple[str, int], float]:
+    rates: dict[tuple[str, int], float] = {}
+    for workers in workers_list:
+        for operation in ("PutItem", "GetItem", "Query"):
+            total, latencies = asyncio.run(phase(port, operation, workers, seconds))
+            latencies.sort()
+            p50 = statistics.median(latencies) * 1000
+            p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)] * 1000
+            rates[(operation, workers)] = total / seconds
+            print(
+                f"{label} {operation:8s} {workers:2d} clients: {total / seconds:8,.0f} req/s  "
+                f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({total} requests in {seconds:.0f} s)"
+            )
+    return rates
+
+
+def moto_phases(workers_list: list[int], seconds: float, lamina: dict[tuple[str, int], float]) -> None:
+    import boto3
+    from moto_baseline import moto_server, scope_header
+
+    with moto_server() as port:
+        create_table(boto3.client("dynamodb", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                                  aws_access_key_id="test", aws_secret_access_key="test"))  # fmt: skip
+        EXTRA_HEADERS[0] = scope_header("dynamodb")
+        try:
+            moto = item_phases(port, workers_list, seconds, "moto_server")
+        finally:
+            EXTRA_HEADERS[0] = ""
+    for (operation, workers), rate in moto.items():
+        print(f"lamina / moto_server {operation:8s} {workers:2d} clients: {lamina[(operation, workers)] / rate:6.1f}x")
+
+
 def main() -> None:
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 16])
     parser.add_argument("--index-items", type=int, default=100_000, help="items of the GSI phase (0: skip it)")
+    parser.add_argument("--moto", action="store_true", help="also measure moto_server in the same run")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data:
         server = LaminaProcess(Path(data)).start()
         try:
-            client: Any = server.client("dynamodb")
-            client.create_table(
-                TableName=TABLE,
-                KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-                AttributeDefinitions=[
-                    {"AttributeName": "pk", "AttributeType": "S"},
-                    {"AttributeName": "sk", "AttributeType": "N"},
-                ],
-                BillingMode="PAY_PER_REQUEST",
-            )
-            for workers in args.workers:
-                for operation in ("PutItem", "GetItem", "Query"):
-                    total, latencies = asyncio.run(phase(server.port, operation, workers, args.seconds))
-                    latencies.sort()
-                    p50 = statistics.median(latencies) * 1000
-                    p99 = latencies[int(len(latencies) * 0.99) - 1] * 1000
-                    print(
-                        f"dynamodb {operation:8s} {workers:2d} clients: {total / args.seconds:8,.0f} req/s  "
-                        f"p50 {p50:6.2f} ms  p99 {p99:6.2f} ms  ({total} requests in {args.seconds:.0f} s)"
-                    )
+            create_table(server.client("dynamodb"))
+            lamina = item_phases(server.port, args.workers, args.seconds, "dynamodb")
             if args.index_items:
                 index_phase(server, args.index_items, args.seconds)
         finally:
             server.stop()
+    if args.moto:
+        moto_phases(args.workers, args.seconds, lamina)
 
 
 if __name__ == "__main__":

@@ -266,7 +266,7 @@ def test_expiration_date_and_delivery(tmp_path: Path) -> None:
         engine.notifications.targets = Targets(
             send_to_queue=to_queue, publish_to_topic=unused, invoke_async=unused,
             put_on_default_bus=lambda *_: None, queue_exists=lambda _: True, topic_exists=lambda _: True,
-            may_invoke=lambda *_: True,
+            may_invoke=lambda *_: True, refusal=lambda *_: None,
         )  # fmt: skip
         _bucket(engine, [_rule(Expiration={"Date": MIDNIGHT})])
         await engine.put_object("b-lifecycle", "logs/a", b"a", Upload())

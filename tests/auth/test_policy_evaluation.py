@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lamina.auth.policy_evaluation import Decision, evaluate, known_operator
+from lamina.auth.policy_evaluation import Decision, Principal, evaluate, evaluate_resource_policy, known_operator
 
 FN = "arn:aws:lambda:us-east-1:000000000000:function:orders"
 
@@ -108,3 +108,12 @@ def test_condition_operators(condition: dict[str, Any], context: dict[str, Any],
 def test_known_operators() -> None:
     assert known_operator("StringLikeIfExists") and known_operator("ForAnyValue:StringEquals")
     assert not known_operator("StringSorta") and not known_operator("Sometimes:StringEquals")
+
+
+def test_a_resource_policy_statement_without_resource_speaks_of_its_resource() -> None:
+    # SQS and SNS accept a policy statement with no Resource element: it applies to the queue or topic itself
+    document = {"Statement": [{"Effect": "Allow", "Principal": "*", "Action": "sqs:SendMessage"}]}
+    queue = "arn:aws:sqs:us-east-1:000000000000:q"
+    sns = Principal(service="sns.amazonaws.com")
+    assert evaluate_resource_policy(document, sns, "sqs:SendMessage", queue)[0] is Decision.ALLOW
+    assert evaluate_resource_policy(document, sns, "sqs:DeleteMessage", queue)[0] is Decision.IMPLICIT_DENY

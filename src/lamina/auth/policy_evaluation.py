@@ -298,7 +298,8 @@ def evaluate_resource_policy(
 ) -> tuple[Decision, dict[str, Any] | None]:
     """A resource policy's decision for `caller`: `evaluate` over only the statements whose Principal names it.
     An Allow whose Principal is only the caller's account grants nothing by itself in that account (AWS: it
-    delegates to the account's identity policies); a Deny that names the account still denies."""
+    delegates to the account's identity policies); a Deny that names the account still denies. A statement with no
+    Resource element (SQS and SNS accept them) applies to the resource the policy is attached to."""
     if not document:
         return Decision.IMPLICIT_DENY, None
     picked = []
@@ -307,6 +308,8 @@ def evaluate_resource_policy(
             continue
         if statement.get("Effect") == "Allow" and caller.service is None and _account_only(statement, caller):
             continue
+        if "Resource" not in statement and "NotResource" not in statement:
+            statement = {**statement, "Resource": resource}  # a resource's own policy speaks of that resource
         picked.append(statement)
     return evaluate([{"Statement": picked}], action, resource, context)
 

@@ -3,6 +3,7 @@ function's prints, LoggingConfig.LogGroup, and published versions' streams."""
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import Callable
 from typing import Any
@@ -74,3 +75,47 @@ def _streams_with_events(logs: Any, group: str) -> list[str]:
     except logs.exceptions.ResourceNotFoundException:
         return []
     return [s["logStreamName"] for s in found if "lastEventTimestamp" in s]
+
+
+PRINT_FORMS = """
+import os, sys
+
+def handler(event, context):
+    print("a", 1, None, sep="-")
+    print("no newline", end="")
+    print(" then the rest", end=None)
+    print("to stderr", file=sys.stderr, flush=True)
+    print()
+    sys.stdout.write("written ")
+    sys.stdout.write("in two\\n")
+    os.write(1, b"bad \\xff byte\\nlast\\n")
+    return "ok"
+"""
+
+
+def test_print_forms_arrive_as_lines_in_order_with_one_timestamp_order(
+    logs: Any, lambda_client: Any, create_function: Callable[..., Any], fn_name: str
+) -> None:
+    # The runtime writes each print() in one write and the platform splits output read in one go: the events
+    # are still the lines, in order, as the builtin print() would have written them.
+    create_function(fn_name, Code={"ZipFile": make_zip({"app.py": PRINT_FORMS})})
+    answer = lambda_client.invoke(FunctionName=fn_name, LogType="Tail")
+    wanted = ["a-1-None", "no newline then the rest", "to stderr", "", "written in two", "bad \ufffd byte", "last"]
+    tail = base64.b64decode(answer["LogResult"]).decode("utf-8").split("\n")
+    start = next(i for i, line in enumerate(tail) if line.startswith("START "))
+    assert tail[start + 1 : start + 1 + len(wanted)] == wanted
+    group = f"/aws/lambda/{fn_name}"
+
+    def stored() -> list[dict[str, Any]]:
+        try:
+            found = logs.filter_log_events(logGroupName=group)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+        return found if any(e["message"].startswith("REPORT") for e in found) else []
+
+    events = wait_for(stored)
+    start = next(i for i, e in enumerate(events) if e["message"].startswith("START "))
+    mine = events[start + 1 : start + 1 + len(wanted)]
+    assert [e["message"] for e in mine] == wanted
+    stamps = [e["timestamp"] for e in events]
+    assert stamps == sorted(stamps)

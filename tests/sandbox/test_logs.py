@@ -94,3 +94,32 @@ def test_capture_splits_lines_keeps_tail_and_orders_output(tmp_path: Path, loop:
         store.close()
 
     loop.run(body())
+
+
+def test_capture_block_of_lines_one_read(tmp_path: Path, loop: Loop) -> None:
+    # Lines read together become events in order, with the tail holding what the events hold (invalid UTF-8 as
+    # the replacement character), and at most 64 init lines waiting for the first invocation's tail.
+    async def body() -> None:
+        store = LogStore(tmp_path / "lamina.db")
+        store.start()
+        read_fd, write_fd = os.pipe()
+        capture = OutputCapture(read_fd, store, "g", "s", ManualClock(), max_bytes_per_invocation=100_000)
+        os.write(write_fd, b"".join(b"init %d\n" % i for i in range(100)))
+        capture.drain()
+        log = InvocationLog(keep=True)
+        capture.begin(log)
+        os.write(write_fd, b"caf\xc3\xa9\nbad \xff\n\npart")
+        capture.drain()
+        os.write(write_fd, b"ial\n")
+        capture.drain()
+        capture.finish()
+        lines = log.tail().decode("utf-8").split("\n")[:-1]
+        assert lines == [f"init {i}" for i in range(64)] + ["caf\u00e9", "bad \ufffd", "", "partial"]
+        os.close(write_fd)
+        capture.close()
+        store.flush()
+        messages = [e.message for e in store.events("g", "s")]
+        assert messages == [f"init {i}" for i in range(100)] + ["caf\u00e9", "bad \ufffd", "", "partial"]
+        store.close()
+
+    loop.run(body())

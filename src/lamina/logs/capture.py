@@ -43,6 +43,15 @@ class InvocationLog:
         if len(self.buffer) > 4 * TAIL_BYTES:
             del self.buffer[: len(self.buffer) - TAIL_BYTES]
 
+    def add_block(self, block: bytes) -> None:
+        """Lines read from the pipe as they came (newline-separated, without the last newline)."""
+        if not self.keep:
+            return
+        self.buffer += block
+        self.buffer += b"\n"
+        if len(self.buffer) > 4 * TAIL_BYTES:
+            del self.buffer[: len(self.buffer) - TAIL_BYTES]
+
     def tail(self) -> bytes:
         return bytes(self.buffer[-TAIL_BYTES:])
 
@@ -157,10 +166,30 @@ class OutputCapture:
                 self._emit(DROPPED)
                 continue
             data = self._partial + chunk if self._partial else chunk
-            lines = data.split(b"\n")
-            self._partial = lines.pop()
-            for raw in lines:
-                self._line(raw)
+            end = data.rfind(b"\n")
+            if end < 0:
+                self._partial = data
+            else:
+                self._partial = data[end + 1 :]
+                self._lines(data[:end])
+            if len(chunk) < _READ_CHUNK:
+                # A short read took all the pipe held: reading again would only answer EAGAIN (a wasted
+                # syscall per wake-up). Level-triggered readiness calls us again for whatever comes later.
+                return
+
+    def _lines(self, block: bytes) -> None:
+        """Whole lines read at one time: one timestamp, one decode, one append to the invocation's tail."""
+        now_ms = int(self.clock.time() * 1000)
+        text = block.decode("utf-8", "replace")
+        messages = text.split("\n")
+        self._events.extend([(now_ms, message) for message in messages])
+        if self.current is not None:
+            # The tail holds what the events hold: invalid UTF-8 as the replacement character.
+            self.current.add_block(block if block.isascii() else text.encode("utf-8"))
+        else:
+            room = 64 - len(self.pending_init)
+            if room > 0:
+                self.pending_init.extend(messages[:room])
 
     def _line(self, raw: bytes) -> None:
         self._emit(raw.decode("utf-8", "replace"))

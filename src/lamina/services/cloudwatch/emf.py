@@ -107,6 +107,8 @@ class EmbeddedMetrics:
             if not _FUNCTION_STREAM.match(written.stream):
                 continue
             for event in written.events:
+                if '"_aws"' not in event.message:  # not EMF (START/END/REPORT, plain prints): no copy, no parse
+                    continue
                 try:
                     points.extend(extract(event.message, event.timestamp_ms))
                 except Malformed:

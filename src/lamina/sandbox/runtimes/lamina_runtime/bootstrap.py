@@ -12,6 +12,7 @@ are cut from `stackTrace`, as awslambdaric does.
 
 from __future__ import annotations
 
+import builtins
 import decimal
 import importlib
 import io
@@ -206,6 +207,25 @@ def _unbuffered_stdio() -> None:
         raw = io.FileIO(fd, "w", closefd=False)
         stream = io.TextIOWrapper(raw, encoding="utf-8", errors="backslashreplace", write_through=True)
         setattr(sys, name, stream)
+    builtins.print = _print
+
+
+def _print(*args: object, sep: str | None = " ", end: str | None = "\n", file: Any = None, flush: bool = False) -> None:
+    """print(), with one write per call: the builtin writes each argument, separator and the end apart, and on
+    an unbuffered stdout each write is a syscall (and a wake-up of the platform's log reader). What reaches the
+    log is the same text: the platform splits output into events at newlines."""
+    if sep is not None and not isinstance(sep, str):
+        raise TypeError(f"sep must be None or a string, not {type(sep).__name__}")
+    if end is not None and not isinstance(end, str):
+        raise TypeError(f"end must be None or a string, not {type(end).__name__}")
+    if file is None:
+        file = sys.stdout
+        if file is None:  # as the builtin: no stdout, nothing printed
+            return
+    text = (" " if sep is None else sep).join([str(arg) for arg in args])
+    file.write(text + ("\n" if end is None else end))
+    if flush:
+        file.flush()
 
 
 def handle(client: RuntimeClient, function: Callable[[Any, Any], Any], event: Event, ensure_ascii: bool) -> None:

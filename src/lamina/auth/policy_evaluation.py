@@ -309,8 +309,9 @@ def evaluate_resource_policy(
         if statement.get("Effect") == "Allow" and caller.service is None and _account_only(statement, caller):
             continue
         if "Resource" not in statement and "NotResource" not in statement:
-            statement = {**statement, "Resource": resource}  # a resource's own policy speaks of that resource
-        picked.append(statement)
+            picked.append({**statement, "Resource": resource})  # a resource's own policy speaks of that resource
+        else:
+            picked.append(statement)
     return evaluate([{"Statement": picked}], action, resource, context)
 
 

@@ -3,7 +3,8 @@
     .venv/bin/python bench/dynamodb_bench.py [--seconds 5] [--workers 1 16] [--index-items 100000] [--moto]
 
 `--moto` runs the same PutItem/GetItem/Query phases against moto_server (installed once into .cache/moto, see
-moto_baseline.py) after Lamina's, and prints each rate beside Lamina's as a ratio.
+moto_baseline.py) after Lamina's, and prints each rate beside Lamina's as a ratio. moto's server closes each
+connection after one answer, so its clients connect anew per request (included in its latencies).
 
 The index phase loads `--index-items` items (BatchWriteItem, 16 writers) into a table with a GSI on `g` (1,000
 distinct values, so ~100 items each), then compares finding one value's items by a Query on the GSI (all
@@ -83,6 +84,9 @@ async def phase(port: int, operation: str, workers: int, seconds: float) -> tupl
         done = 0
         while time.monotonic() < stop:
             started = time.perf_counter()
+            if EXTRA_HEADERS[0]:  # moto_server (Werkzeug) closes every connection after one answer
+                writer.close()
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
             await _call(reader, writer, operation, _request(operation, index * 7919 + done))
             latencies.append(time.perf_counter() - started)
             done += 1

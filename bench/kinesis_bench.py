@@ -1,7 +1,10 @@
 """Kinesis: PutRecords throughput, PutRecords → function end-to-end records/s, and put → function latency.
 
     .venv/bin/python bench/kinesis_bench.py [--records 50000] [--shards 4] [--threads 8] [--latency-samples 200]
-        [--limits off|on]
+        [--limits off|on] [--moto]
+
+`--moto` puts the same records into moto_server (installed once into .cache/moto by moto_baseline.py) after
+Lamina's run and prints the PutRecords ratio; moto cannot run functions, so there is no end-to-end baseline.
 
 With `--limits on` (AWS's quotas: 1,000 records/s and 1 MiB/s per shard) the PutRecords rate is bounded by the
 shards (4 shards: 4,000 records/s); refused records are put again, as a producer does. The default, off,
@@ -28,6 +31,7 @@ import threading
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -49,13 +53,13 @@ def handler(event, context):
 """
 
 
-def put_all(server: LaminaProcess, name: str, total: int, threads: int) -> tuple[float, int]:
+def put_all(client_of: Callable[[], Any], name: str, total: int, threads: int) -> tuple[float, int]:
     """Seconds to put `total` records, and how many puts were refused over the throughput limits (each one put
     again, as a producer does, until every record is stored)."""
     refused = [0]
 
     def put(count: int) -> None:
-        client: Any = server.client("kinesis")
+        client: Any = client_of()
         payload = os.urandom(50).hex().encode()
         for start in range(0, count, 500):
             n = min(500, count - start)
@@ -100,14 +104,17 @@ def main() -> None:
     parser.add_argument(
         "--limits", choices=("on", "off"), default="off", help="AWS's throughput limits (--kinesis-limits)"
     )
+    parser.add_argument("--moto", action="store_true", help="also PutRecords into moto_server in the same run")
     args = parser.parse_args()
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
     total = args.records // args.threads * args.threads
     with tempfile.TemporaryDirectory() as data:
         server = LaminaProcess(Path(data), "--kinesis-limits", args.limits).start()
         try:
             lam, kinesis = server.client(), server.client("kinesis")
             kinesis.create_stream(StreamName="bench", ShardCount=args.shards)
-            elapsed, refused = put_all(server, "bench", total, args.threads)
+            elapsed, refused = put_all(lambda: server.client("kinesis"), "bench", total, args.threads)
+            lamina_rate = total / elapsed
             print(f"PutRecords: {total} records in {elapsed:.2f} s = {total / elapsed:,.0f} records/s "
                   f"({args.threads} clients, {args.shards} shards, 500 per call, limits {args.limits}: "
                   f"{refused} refused and put again)")  # fmt: skip
@@ -127,6 +134,25 @@ def main() -> None:
             latency(server, lam, kinesis, args.latency_samples)
         finally:
             server.stop()
+    if args.moto:
+        moto_puts(total, args.shards, args.threads, lamina_rate)
+
+
+def moto_puts(total: int, shards: int, threads: int, lamina_rate: float) -> None:
+    """The same PutRecords phase against moto_server (moto cannot run the function: no end-to-end figure)."""
+    import boto3
+    from moto_baseline import moto_server
+
+    with moto_server() as port:
+
+        def client() -> Any:
+            return boto3.client("kinesis", endpoint_url=f"http://127.0.0.1:{port}", region_name="us-east-1",
+                                aws_access_key_id="test", aws_secret_access_key="test")  # fmt: skip
+
+        client().create_stream(StreamName="bench", ShardCount=shards)
+        elapsed, _ = put_all(client, "bench", total, threads)
+    print(f"moto_server PutRecords: {total} records in {elapsed:.2f} s = {total / elapsed:,.0f} records/s "
+          f"(same clients and stream); lamina / moto_server {lamina_rate / (total / elapsed):.1f}x")  # fmt: skip
 
 
 def latency(server: LaminaProcess, lam: Any, kinesis: Any, samples: int) -> None:

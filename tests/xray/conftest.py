@@ -22,6 +22,13 @@ def lamina(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaProcess]:
 
 
 @pytest.fixture(scope="session")
+def lambda_client(lamina: LaminaProcess) -> Any:
+    """A client of the server above: the session-wide one (tests/conftest.py) is bound to the shared server once
+    another directory has used it."""
+    return lamina.client()
+
+
+@pytest.fixture(scope="session")
 def xray(lamina: LaminaProcess) -> Any:
     return lamina.client("xray")
 

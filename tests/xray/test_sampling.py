@@ -62,8 +62,8 @@ def test_twenty_invocations_in_one_second_sample_one_plus_five_percent(
 def test_a_new_second_samples_again_and_functions_have_their_own_reservoir(
     sampling: tuple[ManualClock, DefaultSampling],
 ) -> None:
-    clock, rule = sampling
-    rule._draw = lambda: 0.99  # the fixed rate never picks: only the reservoir samples
+    clock, _ = sampling
+    trace_header.use_sampling(DefaultSampling(clock, draw=lambda: 0.99))  # the fixed rate never picks: the reservoir
     assert [_sampled(for_invocation("Active", None, ARN)[0]) for _ in range(3)] == [True, False, False]
     assert _sampled(for_invocation("Active", None, OTHER)[0]) is True
     clock.advance(0.74)  # .99: still the same second
@@ -73,13 +73,12 @@ def test_a_new_second_samples_again_and_functions_have_their_own_reservoir(
 
 
 def test_a_callers_decision_and_pass_through_are_kept(sampling: tuple[ManualClock, DefaultSampling]) -> None:
-    _, rule = sampling
-    rule._draw = lambda: 0.99
+    clock, _ = sampling
+    trace_header.use_sampling(DefaultSampling(clock, draw=lambda: 0.99))
     caller = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
     assert all(_sampled(for_invocation("Active", caller, ARN)[0]) for _ in range(5))  # the caller said 1
     assert not _sampled(for_invocation("Active", caller.replace("=1", "=0"), ARN)[0])
-    assert not _sampled(for_invocation("PassThrough", None, OTHER)[0])
-    assert _sampled(for_invocation("PassThrough", None, OTHER)[0]) is False  # PassThrough spends no reservoir
+    assert not _sampled(for_invocation("PassThrough", None, OTHER)[0])  # PassThrough spends no reservoir
     assert _sampled(for_invocation("Active", None, OTHER)[0]) is True
 
 

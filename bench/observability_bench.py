@@ -1,17 +1,17 @@
 """Observability: what logs, metrics and tracing together cost the warm invoke path.
 
-* warm invoke throughput and p50/p99 latency of one Python handler (TracingConfig Active: every invocation
-  sampled) on three servers in the same run, measured in alternating rounds so load from elsewhere falls on all
-  alike:
+* warm invoke throughput and p50/p99 latency of one Python handler (TracingConfig Active) on four servers in the
+  same run, measured in alternating rounds so load from elsewhere falls on all alike:
   - "off": `--lambda-metrics off --tracing off`, the function prints nothing. Lamina's platform lines
     (START/END/REPORT) cannot be switched off: they are written here too;
-  - "on": `lamina serve` as shipped (AWS/Lambda metrics, X-Ray segments: Lambda's two per invocation), the same
-    quiet function;
+  - "on": `lamina serve` as shipped (AWS/Lambda metrics, X-Ray segments, Lambda's two per sampled invocation,
+    sampled by X-Ray's default rule: one a second plus 5%), the same quiet function;
+  - "on, sample all": the same with `--xray-sampling all` (every invocation traced, as before the default rule);
   - "on+log line": the same server, the function printing one line per invocation (captured from its stdout into
     CloudWatch Logs): what a function's own logging adds.
 * the invoke path's tracing hook alone (TraceEngine.traced) and the writer's cost per traced invocation (building
-  the row and committing it), in-process: the figures that stay meaningful when the machine is too busy for the
-  throughput comparison to be within noise.
+  the row and committing it), and the trace header's cost with and without the sampling rule, in-process: the
+  figures that stay meaningful when the machine is too busy for the throughput comparison to be within noise.
 
   .venv/bin/python bench/observability_bench.py [--rounds 4] [--seconds 3]
 """
@@ -34,6 +34,8 @@ from invoke_bench import LeanClient, _pct, _request
 from tests.server import ROLE, LaminaProcess
 
 from lamina.clock import SystemClock
+from lamina.invoke import trace_header
+from lamina.invoke.sampling import DefaultSampling
 from lamina.invoke.trace_header import for_invocation
 from lamina.services.xray.engine import TraceEngine
 from lamina.store.traces_sqlite import TraceTables
@@ -71,6 +73,7 @@ def _rate(port: int, body: bytes, seconds: float) -> tuple[float, list[float]]:
 VARIANTS = {
     "off": (("--lambda-metrics", "off", "--tracing", "off"), b'{"quiet": true}'),
     "on": ((), b'{"quiet": true}'),
+    "on, sample all": (("--xray-sampling", "all"), b'{"quiet": true}'),
     "on+log line": ((), b'{"n": 1}'),
 }
 
@@ -95,11 +98,11 @@ def invoke_overhead(rounds: int, seconds: float) -> None:
                 latencies[name].extend(samples)
         for name in VARIANTS:
             print(
-                f"warm invoke, observability {name:>11}: {statistics.median(rates[name]):8.0f} invokes/s (median of "
+                f"warm invoke, observability {name:>14}: {statistics.median(rates[name]):8.0f} invokes/s (median of "
                 f"{rounds} rounds), p50 {_pct(latencies[name], 0.5):.3f} ms, p99 {_pct(latencies[name], 0.99):.3f} ms"
             )
         base_rate, base_p50 = statistics.median(rates["off"]), _pct(latencies["off"], 0.5)
-        for name in ("on", "on+log line"):
+        for name in ("on", "on, sample all", "on+log line"):
             ratio = statistics.median(rates[name]) / base_rate
             print(
                 f"{name} / off: throughput {ratio:.3f} (cost {100 * (1 - ratio):.1f}%, target <= 10%), "
@@ -142,12 +145,33 @@ def hook_cost(calls: int) -> None:
     )
 
 
+def header_cost(calls: int) -> None:
+    """for_invocation for an Active function without a caller's header: every one sampled vs the default rule."""
+    arn = "arn:aws:lambda:us-east-1:000000000000:function:obs"
+    figures = {}
+    for name, sampling in (("all", None), ("default", DefaultSampling(SystemClock()))):
+        trace_header.use_sampling(sampling)
+        t = time.perf_counter()
+        sampled = sum(for_invocation("Active", None, arn)[0].endswith("1") for _ in range(calls))
+        figures[name] = ((time.perf_counter() - t) / calls * 1e6, sampled)
+    trace_header.use_sampling(None)
+    print(
+        "trace header per invocation: "
+        + ", ".join(f"sampling {n} {us:.2f} us ({k:,} of {calls:,} sampled)" for n, (us, k) in figures.items())
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
+    print(
+        "sampling: servers 'on' and 'on+log line' use X-Ray's default rule (--xray-sampling default: 1/s per "
+        "function + 5%); 'on, sample all' traces every invocation; the hook figures trace every call"
+    )
     hook_cost(20_000)
+    header_cost(200_000)
     invoke_overhead(args.rounds, args.seconds)
 
 

@@ -52,6 +52,7 @@ from lamina.functions.recursion import RecursionSettings
 from lamina.functions.releases import Releases
 from lamina.functions.runtime_management import RuntimeManagementConfigs
 from lamina.functions.url_configs import FunctionUrls
+from lamina.invoke import trace_header
 from lamina.invoke.async_invoker import AsyncInvoker
 from lamina.invoke.concurrency import ConcurrencyGate, ConcurrencyLedger
 from lamina.invoke.destinations import Delivery, TargetUnavailable
@@ -61,6 +62,7 @@ from lamina.invoke.destinations.sns_topic import SnsTopicTarget
 from lamina.invoke.destinations.sqs_queue import SqsQueueTarget
 from lamina.invoke.executor import Executor
 from lamina.invoke.loop_detection import LoopDetector
+from lamina.invoke.sampling import DefaultSampling
 from lamina.sandbox.settings import SandboxSettings
 from lamina.services.apigateway.engine import ApiGatewayEngine
 from lamina.services.apigateway.provider import ApiGatewayProvider
@@ -652,6 +654,9 @@ class Lamina:
         self.xray_daemon = XrayDaemon(self.traces)
         if settings.tracing:
             self.executor.on_traced = self.traces.traced
+        # TracingConfig Active samples by X-Ray's default rule (invoke/sampling.py), or every invocation with
+        # --xray-sampling all: the policy every invoke path's trace header follows (invoke/trace_header.py).
+        trace_header.use_sampling(DefaultSampling(self.clock) if settings.xray_sampling == "default" else None)
         if settings.otlp_endpoint:
             from lamina.services.xray.otlp_export import OtlpExport  # the OpenTelemetry SDK only when asked for
 

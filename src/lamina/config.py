@@ -51,6 +51,9 @@ class Settings:
     # --tracing off: no X-Ray segments for sampled invocations and no daemon endpoint (the invoke path's hook is not
     # installed; bench/observability_bench.py measures the cost against this). Trace headers are still handed on.
     tracing: bool = True
+    # --xray-sampling: "default" (X-Ray's default rule for TracingConfig Active, as Lambda: one invocation a second
+    # per function plus 5% of the rest, invoke/sampling.py) or "all" (every Active invocation sampled, to debug).
+    xray_sampling: str = "default"
     # --otlp-endpoint URL: the same spans also exported over OTLP/HTTP (services/xray/otlp_export.py).
     otlp_endpoint: str | None = None
     # --auth: "none" (any caller is the account's root, as before) or "sigv4" (every API request must be signed

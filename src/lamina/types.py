@@ -41,7 +41,7 @@ class VersionSpec:
     application_log_level: str | None = None  # LoggingConfig, JSON format only (AWS_LAMBDA_LOG_LEVEL)
     system_log_level: str | None = None  # LoggingConfig, JSON format only (platform lines, logs/platform_lines.py)
     config_key: str = ""
-    tracing_mode: str = "PassThrough"  # TracingConfig.Mode: Active samples every invocation (invoke/trace_header.py)
+    tracing_mode: str = "PassThrough"  # TracingConfig.Mode: Active: X-Ray's default rule (invoke/trace_header.py)
 
 
 class ResponseSink(Protocol):

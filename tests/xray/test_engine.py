@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lamina.clock import ManualClock
-from lamina.invoke.trace_header import for_invocation
+from lamina.invoke.trace_header import for_invocation, use_sampling
 from lamina.services.xray.daemon import XrayDaemon
 from lamina.services.xray.engine import RETENTION_DAYS, TraceEngine
 from lamina.services.xray.filter_expressions import FilterSyntaxError, TraceFacts, parse
@@ -39,6 +39,7 @@ def _trace_id(now: float, n: int) -> str:
 
 
 def test_sampling_follows_tracing_mode_and_the_caller() -> None:
+    use_sampling(None)  # --xray-sampling all: every Active invocation the caller did not decide about
     assert for_invocation("Active")[0].endswith(";Sampled=1")
     assert for_invocation("PassThrough")[0].endswith(";Sampled=0")
     caller = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0"

@@ -94,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
         help="also export the X-Ray spans over OTLP/HTTP to URL (e.g. http://localhost:4318/v1/traces)",
     )
     serve.add_argument(
+        "--xray-sampling",
+        choices=("default", "all"),
+        default="default",
+        help="TracingConfig Active: default samples as AWS Lambda (1 invocation a second per function plus 5%% of "
+        "the rest); all samples every invocation (default default)",
+    )
+    serve.add_argument(
         "--auth",
         choices=("none", "sigv4"),
         default=None,
@@ -211,6 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         lambda_metrics=args.lambda_metrics == "on",
         tracing=args.tracing == "on",
         otlp_endpoint=args.otlp_endpoint,
+        xray_sampling=args.xray_sampling,
         auth=args.auth or "none",
         kinesis_limits=args.kinesis_limits == "on",
         function_network=args.function_network,

@@ -71,7 +71,7 @@ class FastUrl:
         self.taken += 1
         request_id = request.request_id = new_request_id()
         payload = door.event(admitted, request_id)
-        trace_id, _ = for_invocation(spec.tracing_mode)
+        trace_id, _ = for_invocation(spec.tracing_mode, None, spec.function_arn)
         invocation = Invocation(request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=trace_id)
         executor = self._executor
         answered = False

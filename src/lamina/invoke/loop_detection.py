@@ -94,5 +94,5 @@ class LoopDetector:
         me = function_id(function_arn)
         merged[me] = merged.get(me, 0) + 1
         entries = "|".join(f"{fid}:{count}" for fid, count in merged.items())
-        sampled = trace_header.sampled_by(mode, first)
+        sampled = trace_header.sampled_by(mode, first, ":".join(function_arn.split(":")[:7]))
         return trace_header.compose(root or trace_header.new_root(), trace_header.new_id(), sampled, entries)

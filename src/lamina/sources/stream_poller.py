@@ -363,7 +363,7 @@ class StreamPoller:
                 request_id=str(uuid.uuid4()),
                 payload=payload,
                 invoked_arn=invoked_arn,
-                trace_id=for_invocation(spec.tracing_mode)[0],
+                trace_id=for_invocation(spec.tracing_mode, None, spec.function_arn)[0],
             )
             if self.on_batch_age is not None and items:
                 self.on_batch_age(invoked_arn, max(0.0, (self._clock.time() - items[-1].arrival) * 1000.0))

@@ -154,7 +154,7 @@ class FastInvoke:
             return False  # a cold start: the general path starts the environment
         self.taken += 1
         request_id = request.request_id = new_request_id()
-        trace_id, trace_parent = for_invocation(spec.tracing_mode, headers.get("x-amzn-trace-id"))
+        trace_id, trace_parent = for_invocation(spec.tracing_mode, headers.get("x-amzn-trace-id"), spec.function_arn)
         invocation = Invocation(
             request_id=request_id, payload=payload, invoked_arn=ref.arn, trace_id=trace_id, trace_parent=trace_parent
         )

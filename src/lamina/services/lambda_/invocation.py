@@ -75,7 +75,7 @@ class InvokeFront:
         client_context = _client_context(params.get("ClientContext"))
         invoked_arn = ref.qualified_arn if ref.qualifier else ref.arn
         spec = self._spec(config)
-        trace_id, trace_parent = for_invocation(spec.tracing_mode, ctx.trace_header)
+        trace_id, trace_parent = for_invocation(spec.tracing_mode, ctx.trace_header, spec.function_arn)
         invocation = Invocation(
             request_id=ctx.request_id or str(uuid.uuid4()),
             payload=payload,

@@ -78,7 +78,10 @@ class Functions:
         return Config()
 
     def cached_spec(self, config: Any) -> Any:
-        return SimpleNamespace(tracing_mode="PassThrough")  # what the poller reads of the version's spec
+        # what the poller reads of the version's spec
+        return SimpleNamespace(
+            tracing_mode="PassThrough", function_arn="arn:aws:lambda:us-east-1:000000000000:function:f"
+        )
 
 
 class Runner:

@@ -19,18 +19,26 @@ from lamina.clock import Clock
 log = logging.getLogger("lamina.periodic")
 
 
-def every(clock: Clock, seconds: float, step: Callable[[], Awaitable[Any] | Any], failure: str) -> asyncio.Task[None]:
-    """Runs `step` every `seconds` of `clock` time from the running loop; `failure` is logged when it raises."""
+def every(
+    clock: Clock, seconds: float, step: Callable[[], Awaitable[Any] | Any], failure: str, first_now: bool = False
+) -> asyncio.Task[None]:
+    """Runs `step` every `seconds` of `clock` time from the running loop (with `first_now`, also once at the start);
+    `failure` is logged when it raises."""
+
+    async def run() -> None:
+        try:
+            result = step()
+            if inspect.isawaitable(result):
+                await result
+        except Exception:
+            log.exception(failure)
 
     async def repeat() -> None:
+        if first_now:
+            await run()
         while True:
             await clock.sleep(seconds)
-            try:
-                result = step()
-                if inspect.isawaitable(result):
-                    await result
-            except Exception:
-                log.exception(failure)
+            await run()
 
     return asyncio.get_running_loop().create_task(repeat())
 

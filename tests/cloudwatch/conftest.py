@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from tests import polling
 from tests.server import LaminaProcess
 
 
@@ -14,13 +13,4 @@ def cloudwatch(lamina: LaminaProcess) -> Any:
     return lamina.client("cloudwatch")
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Polls `check` until it returns something truthy (buffered Lambda points land within a second)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {check}")
-        time.sleep(0.1)
+wait_for = polling.wait_for  # buffered Lambda points land within a second

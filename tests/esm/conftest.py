@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests import polling
 from tests.conftest import make_zip
 from tests.server import ROLE, LaminaProcess
 
@@ -87,15 +89,7 @@ def wait_settled(lambda_client: Any, uuid_: str, timeout: float = 10.0) -> str:
     raise AssertionError(f"mapping {uuid_} stuck in {state}")
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        got = check()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached in time")
-        time.sleep(interval)
+wait_for = functools.partial(polling.wait_for, timeout=20.0)
 
 
 def queue_counts(sqs: Any, url: str) -> tuple[int, int, int]:

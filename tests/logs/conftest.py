@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -7,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from tests import polling
 from tests.server import LaminaProcess
 
 
@@ -37,13 +39,5 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Polls `check` until it returns something truthy (log writes land within ~50 ms, later under load)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {check}")
-        time.sleep(0.05)
+# log writes land within ~50 ms, later under load
+wait_for = functools.partial(polling.wait_for, interval=0.05)

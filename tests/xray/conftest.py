@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests import polling
 from tests.server import LaminaProcess
 
 
@@ -33,13 +33,4 @@ def xray(lamina: LaminaProcess) -> Any:
     return lamina.client("xray")
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Polls `check` until it returns something truthy (Lambda's segments are written within a second)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not true within {timeout} s: {check}")
-        time.sleep(0.1)
+wait_for = polling.wait_for  # Lambda's segments are written within a second

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from lamina.store.sqlite_connection import open_database
+
 Job = TypeVar("Job", bound=tuple[Any, ...])
 
 
@@ -77,10 +79,7 @@ class GroupCommitWriter:
     work nobody waits for (still committed, in order), `close` commits what is queued and stops the thread."""
 
     def __init__(self, path: Path, synchronous: str, thread_name: str) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = open_database(path, synchronous)
         self._jobs: queue.SimpleQueue[WriteJob] = queue.SimpleQueue()
         self.batches = 0
         self._thread = threading.Thread(target=self._run, name=thread_name, daemon=True)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import heapq
 import json
-import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from lamina.store.documents import SqliteStore
+from lamina.store.sqlite_connection import open_database
 
 EVENT_OVERHEAD = 16  # bytes counted per stored event beyond its message (what a row costs, roughly)
 Batch = Sequence[tuple[str, str, Sequence[tuple[int, str]]]]
@@ -91,10 +91,7 @@ def _prefix_range(prefix: str) -> tuple[str, str]:
 class LogTables:
     def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
         SqliteStore(path).close()  # migrate, when this is the first to open the database (executor-only tests)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = open_database(path, synchronous)
         self._lock = threading.RLock()
         row = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM log_events").fetchone()
         self._next_id = int(row[0]) + 1

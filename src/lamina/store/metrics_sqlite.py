@@ -9,13 +9,13 @@ SQLite function and read only for percentiles. One connection, used from the eve
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.store.documents import SqliteStore
 from lamina.store.metric_distribution import Distribution, MergedDistribution, merge_blobs
+from lamina.store.sqlite_connection import open_database
 
 Dimensions = tuple[tuple[str, str], ...]  # sorted by name
 BLOCK_SPANS = (10, 60)  # minutes: the blocks distributions are also merged into (migration 0015)
@@ -63,10 +63,7 @@ def dimensions_key(dimensions: Dimensions) -> str:
 class MetricTables:
     def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
         SqliteStore(path).close()  # migrate, when this is the first to open the database
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = open_database(path, synchronous)
         self._db.create_function("lamina_merge_distribution", 2, merge_blobs, deterministic=True)
         self._ids: dict[tuple[str, str, str], int] = {}
         for sid, namespace, name, dims in self._db.execute("SELECT id, namespace, name, dimensions FROM metric_series"):

@@ -13,12 +13,19 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def open_database(path: Path, synchronous: str = "FULL", busy_timeout_ms: int = 10000) -> sqlite3.Connection:
+    """A connection to the database file as every store opens it: autocommit (transactions are explicit),
+    usable from the store's writer thread, WAL journal, the given synchronous level and busy timeout."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute(f"PRAGMA synchronous={synchronous}")
+    db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    return db
+
+
 class SqliteConnection:
     def __init__(self, path: Path, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        self._db = open_database(path, synchronous, busy_timeout_ms)
         self._lock = threading.RLock()
         self._depth = 0
 

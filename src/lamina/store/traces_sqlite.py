@@ -7,12 +7,12 @@ an in-progress segment is completed. One connection, used from the event loop on
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lamina.store.documents import SqliteStore
+from lamina.store.sqlite_connection import open_database
 
 
 @dataclass(frozen=True)
@@ -28,10 +28,7 @@ class SegmentRow:
 class TraceTables:
     def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
         SqliteStore(path).close()  # migrate, when this is the first to open the database
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute(f"PRAGMA synchronous={synchronous}")
-        self._db.execute("PRAGMA busy_timeout=10000")
+        self._db = open_database(path, synchronous)
 
     def close(self) -> None:
         self._db.close()

@@ -12,12 +12,12 @@ statistic set with Minimum == Maximum (a non-negative one) gets it here, as AWS 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from lamina import periodic
 from lamina.clock import Clock
 from lamina.store.metric_distribution import Distribution
 from lamina.store.metrics_sqlite import Aggregate, Bucket, Dimensions, MetricTables, Series
@@ -177,7 +177,12 @@ class MetricsEngine:
 
     # -- background ------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._flush_forever()), asyncio.create_task(self._sweep_forever())]
+        self._tasks = [
+            periodic.every(
+                self.clock, FLUSH_SECONDS, self.flush, "writing metric points failed (kept for the next flush)"
+            ),
+            periodic.every(self.clock, SWEEP_SECONDS, self.sweep, "metric retention sweep failed", first_now=True),
+        ]
 
     def sweep(self) -> int:
         before = int(self.clock.time() // 60) - self.retention_days * 24 * 60
@@ -185,27 +190,9 @@ class MetricsEngine:
         self.swept_points += gone
         return gone
 
-    async def _flush_forever(self) -> None:
-        while True:
-            await self.clock.sleep(FLUSH_SECONDS)
-            try:
-                self.flush()
-            except Exception:
-                log.exception("writing metric points failed (kept for the next flush)")
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("metric retention sweep failed")
-            await self.clock.sleep(SWEEP_SECONDS)
-
     async def close(self) -> None:
         for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await periodic.cancel(task)
         self._tasks = []
         try:
             self.flush()

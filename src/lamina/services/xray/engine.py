@@ -10,12 +10,12 @@ before it answers. A sweeper drops segments older than the retention (30 days, a
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from lamina import periodic
 from lamina.clock import Clock
 from lamina.services.xray.filter_expressions import Predicate
 from lamina.services.xray.segments import BadSegment, check, lambda_segments
@@ -142,7 +142,15 @@ class TraceEngine:
 
     # -- background ------------------------------------------------------------------------------------
     def start(self) -> None:
-        self._tasks = [asyncio.create_task(self._flush_forever()), asyncio.create_task(self._sweep_forever())]
+        self._tasks = [
+            periodic.every(
+                self.clock,
+                FLUSH_SECONDS,
+                self._flush_when_due,
+                "writing trace segments failed (kept for the next flush)",
+            ),
+            periodic.every(self.clock, SWEEP_SECONDS, self.sweep, "trace retention sweep failed", first_now=True),
+        ]
 
     def sweep(self) -> int:
         with self._lock:
@@ -150,29 +158,13 @@ class TraceEngine:
         self.stats["swept"] += gone
         return gone
 
-    async def _flush_forever(self) -> None:
-        while True:
-            await self.clock.sleep(FLUSH_SECONDS)
-            if not (self._invocations or self._rows):
-                continue
-            try:
-                await asyncio.to_thread(self.flush)  # the writer thread: segments are built and written there
-            except Exception:
-                log.exception("writing trace segments failed (kept for the next flush)")
-
-    async def _sweep_forever(self) -> None:
-        while True:
-            try:
-                self.sweep()
-            except Exception:
-                log.exception("trace retention sweep failed")
-            await self.clock.sleep(SWEEP_SECONDS)
+    async def _flush_when_due(self) -> None:
+        if self._invocations or self._rows:
+            await asyncio.to_thread(self.flush)  # the writer thread: segments are built and written there
 
     async def close(self) -> None:
         for task in self._tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await periodic.cancel(task)
         self._tasks = []
         try:
             self.flush()

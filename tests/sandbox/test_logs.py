@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import select
 from pathlib import Path
 
 from lamina.clock import ManualClock
-from lamina.logs import report
+from lamina.logs import output_watch, report
 from lamina.logs.capture import TAIL_BYTES, InvocationLog, OutputCapture
 from lamina.logs.store import TRUNCATED, LogStore
 from tests.invoke.harness import Loop
@@ -121,5 +123,42 @@ def test_capture_block_of_lines_one_read(tmp_path: Path, loop: Loop) -> None:
         messages = [e.message for e in store.events("g", "s")]
         assert messages == [f"init {i}" for i in range(100)] + ["caf\u00e9", "bad \ufffd", "", "partial"]
         store.close()
+
+    loop.run(body())
+
+
+def test_output_watch_pauses_readiness_while_an_invocation_runs(loop: Loop) -> None:
+    # Paused: written output raises no readiness (no wake-up of its own), a hang-up still does; the sweep resumes a
+    # pipe paused for over one interval; resuming makes pending output ready again.
+    async def body() -> None:
+        watch = output_watch.OutputWatch(asyncio.get_running_loop())
+        read_fd, write_fd = os.pipe()
+        ready = asyncio.get_running_loop().create_future()
+        watch.watch(read_fd, lambda: ready.done() or ready.set_result(os.read(read_fd, 100)))
+        try:
+
+            def readiness() -> int:
+                return dict(watch._epoll.poll(0)).get(read_fd, 0)
+
+            os.write(write_fd, b"idle output\n")
+            assert await asyncio.wait_for(ready, 10) == b"idle output\n"
+            watch.pause(read_fd)
+            os.write(write_fd, b"during the invocation\n")
+            assert readiness() == 0
+            watch.resume(read_fd)
+            assert readiness() == select.EPOLLIN
+            watch.pause(read_fd)
+            watch._resume_stale()  # paused in this interval: left paused
+            assert readiness() == 0
+            watch._resume_stale()  # paused for over one interval: resumed
+            assert readiness() == select.EPOLLIN
+            watch.pause(read_fd)
+            os.close(write_fd)
+            assert readiness() & select.EPOLLHUP
+            watch.forget(read_fd)
+            assert readiness() == 0
+        finally:
+            watch.close()
+            os.close(read_fd)
 
     loop.run(body())

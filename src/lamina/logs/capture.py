@@ -6,7 +6,9 @@ goes to the environment's log stream (through the store's queue) and, while an i
 invocation's `InvocationLog`, whose last 4 KB are the `Tail` answer.
 
 Ordering invariant: whatever the runtime wrote before posting its result is in the invocation's log,
-because the platform calls `drain()` (a non-blocking read to the end of the pipe) before writing END.
+because the platform calls `drain()` (a non-blocking read to the end of the pipe) before writing END. That
+read is also what takes a short invocation's output: the pipe's readiness is paused while an invocation runs
+(output_watch.py), so printing does not cost the event loop a wake-up of its own.
 
 Bounds: at most `max_bytes_per_invocation` of output per invocation (or per init) is kept; the rest is read
 and discarded (cheaply, without splitting) so a flooding function cannot stall the pipe or the platform.
@@ -18,6 +20,7 @@ import asyncio
 import os
 
 from ..clock import Clock
+from . import output_watch
 from .store import LogStore
 
 TAIL_BYTES = 4096
@@ -79,13 +82,14 @@ class OutputCapture:
         self._dropping = False
         self._events: list[tuple[int, str]] = []
         self.closed = False
-        self._loop = asyncio.get_running_loop()
+        self._watch = output_watch.for_loop(asyncio.get_running_loop())
         os.set_blocking(fd, False)
-        self._loop.add_reader(fd, self._on_readable)
+        self._watch.watch(fd, self._on_readable)
 
     def begin(self, log: InvocationLog) -> None:
         """Start attributing output to a new invocation."""
         self.current = log
+        self._watch.pause(self.fd)
         self._bytes = 0
         self._dropping = False
         for line in self.pending_init:
@@ -93,6 +97,7 @@ class OutputCapture:
         self.pending_init = []
 
     def finish(self) -> None:
+        self._watch.resume(self.fd)
         self.current = None
         self._bytes = 0
         self._dropping = False
@@ -132,7 +137,7 @@ class OutputCapture:
 
     def _stop(self) -> None:
         self.closed = True
-        self._loop.remove_reader(self.fd)
+        self._watch.forget(self.fd)
         os.close(self.fd)
 
     def _on_readable(self) -> None:

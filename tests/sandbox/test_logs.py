@@ -133,8 +133,13 @@ def test_output_watch_pauses_readiness_while_an_invocation_runs(loop: Loop) -> N
     async def body() -> None:
         watch = output_watch.OutputWatch(asyncio.get_running_loop())
         read_fd, write_fd = os.pipe()
-        ready = asyncio.get_running_loop().create_future()
-        watch.watch(read_fd, lambda: ready.done() or ready.set_result(os.read(read_fd, 100)))
+        ready: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+
+        def on_readable() -> None:
+            if not ready.done():
+                ready.set_result(os.read(read_fd, 100))
+
+        watch.watch(read_fd, on_readable)
         try:
 
             def readiness() -> int:

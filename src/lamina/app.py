@@ -541,7 +541,7 @@ class Lamina:
             "dynamodbstreams", StreamsProvider(self.dynamodb.tables, self.dynamodb.streams, self.clock)
         )
         # Kinesis Data Streams: streams and records in memory, written through to the same database file
-        # (migration 0013, which also holds the stream event source mappings' checkpoints).
+        # (migration 0013, which also holds the stream event source mappings' checkpoints; 0016 their results).
         self.kinesis_store = KinesisStore(settings.data_dir / "lamina.db", settings.sqlite_synchronous)
         self.kinesis = KinesisEngine(self.kinesis_store, self.clock, settings.region, settings.account_id)
         self.kinesis.load()
@@ -549,7 +549,8 @@ class Lamina:
         kinesis_limits = Throughput(self.clock, settings.kinesis_limits)
         kinesis_service = bind_service("kinesis", KinesisProvider(self.kinesis, self.clock, kinesis_limits))
         # Stream event source mappings (Kinesis, DynamoDB Streams): pollers read through StreamSource adapters,
-        # checkpoints are rows of migration 0013, on-failure records go to SQS queues or SNS topics.
+        # checkpoints are rows of migration 0013 and LastProcessingResult of 0016, on-failure records go to SQS
+        # queues or SNS topics.
         self._stream_sources: dict[str, StreamSource] = {
             "kinesis": KinesisSource(self.kinesis),
             "dynamodb": DynamoStreamSource(self.dynamodb.tables, self.dynamodb.streams),
@@ -563,7 +564,8 @@ class Lamina:
             self._stream_source, self.kinesis_store, self.functions, gate, stream_failure, self.clock
         )
         self.event_source_mappings.on_change(self.stream_pollers.mapping_changed)
-        self.event_source_mappings.processing_result = self.stream_pollers.last_result  # LastProcessingResult
+        # LastProcessingResult, as stored (a restart shows the last one)
+        self.event_source_mappings.processing_result = self.stream_pollers.last_result
         # CloudFormation: stacks are documents; resources are made through the other services' own operations,
         # called in-process (api/local_calls.py), so a stack's queue is what CreateQueue makes. After the services
         # it provisions (DynamoDB, Logs, events, scheduler, REST and HTTP APIs).

@@ -1,5 +1,5 @@
 """The stream poller in virtual time (ManualClock, fakes for the source, runner and function service):
-record age while retrying, MaximumRetryAttempts, partial batch responses, checkpoints."""
+record age while retrying, MaximumRetryAttempts, partial batch responses, checkpoints, LastProcessingResult."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any, cast
 from lamina.clock import ManualClock
 from lamina.functions.event_source_mappings import Mapping
 from lamina.functions.states import State
-from lamina.sources.stream_poller import StreamPoller
+from lamina.sources.stream_poller import PROBLEM, StreamPoller, StreamPollers
 from lamina.sources.stream_source import StreamItem
 from lamina.types import Invocation, InvocationResult
 
@@ -51,14 +51,23 @@ class Source:
 
 
 class Checkpoints:
-    def __init__(self) -> None:
+    def __init__(self, results: dict[str, str] | None = None) -> None:
         self.saved: dict[tuple[str, str], int] = {}
+        self.results = dict(results or {})
+        self.result_writes: list[tuple[str, str]] = []  # every record_result call, in order
 
     def load_checkpoints(self) -> dict[tuple[str, str], int]:
         return dict(self.saved)
 
     async def checkpoint(self, mapping_uuid: str, shard_id: str, position: int) -> None:
         self.saved[(mapping_uuid, shard_id)] = position
+
+    def load_results(self) -> dict[str, str]:
+        return dict(self.results)
+
+    async def record_result(self, mapping_uuid: str, result: str) -> None:
+        self.results[mapping_uuid] = result
+        self.result_writes.append((mapping_uuid, result))
 
     async def forget_checkpoints(self, mapping_uuid: str) -> None:
         pass
@@ -113,15 +122,18 @@ def _mapping(**settings: Any) -> Mapping:
     return Mapping(**base)
 
 
-async def _run(mapping: Mapping, runner: Runner, count: int, steps: int, step_s: float) -> tuple[Any, ...]:
+async def _run(
+    mapping: Mapping, runner: Runner, count: int, steps: int, step_s: float, checkpoints: Checkpoints | None = None
+) -> tuple[Any, ...]:
     clock = ManualClock()
-    source, checkpoints = Source(clock, count), Checkpoints()
+    source, checkpoints = Source(clock, count), checkpoints or Checkpoints()
     failures: list[dict[str, Any]] = []
 
     async def deliver(arn: str, body: bytes, request_id: str) -> None:
         failures.append(json.loads(body))
 
-    poller = StreamPoller(mapping, source, checkpoints, {}, cast(Any, Functions()), runner, deliver, clock)
+    results = checkpoints.load_results()
+    poller = StreamPoller(mapping, source, checkpoints, {}, cast(Any, Functions()), runner, deliver, clock, results)
     poller.start()
     for _ in range(steps):
         await asyncio.sleep(0)
@@ -187,3 +199,32 @@ def test_tumbling_window_carries_state_and_ends_with_a_final_invoke() -> None:
     assert final["shardId"] == "shardId-000000000000" and final["eventSourceARN"] == ARN
     assert set(final["window"]) == {"start", "end"}
     assert saved[("u", "shardId-000000000000")] == 3
+
+
+def test_last_processing_result_is_stored_only_when_it_changes() -> None:
+    mapping = _mapping(max_retries=1, batch_size=2)
+    runner = Runner(FAIL, FAIL, OK, OK, FAIL, OK)  # [0, 1] fails twice; [2, 3], [4, 5] ok; [6, 7] fails once
+    checkpoints = Checkpoints()
+    _, saved, poller = asyncio.run(_run(mapping, runner, 8, 100, 0.1, checkpoints))
+    assert runner.batches == [[0, 1], [0, 1], [2, 3], [4, 5], [6, 7], [6, 7]]
+    assert saved[("u", "shardId-000000000000")] == 7
+    # 6 invocations, 4 changes: the repeated PROBLEM and the repeated OK are not written again
+    assert checkpoints.result_writes == [("u", PROBLEM), ("u", "OK"), ("u", PROBLEM), ("u", "OK")]
+    assert poller.results == {"u": "OK"}
+
+
+def test_a_stored_result_is_shown_at_start_and_not_written_again() -> None:
+    checkpoints = Checkpoints({"u": PROBLEM})
+    clock = ManualClock()
+
+    async def deliver(arn: str, body: bytes, request_id: str) -> None:
+        pass
+
+    pollers = StreamPollers(lambda arn: None, checkpoints, cast(Any, Functions()), Runner(OK), deliver, clock)
+    assert pollers.last_result("u") == PROBLEM  # before any batch: what was stored before the restart
+    assert pollers.last_result("other") is None  # "No records processed"
+    checkpoints = Checkpoints({"u": "OK"})
+    runner = Runner(OK)
+    asyncio.run(_run(_mapping(batch_size=2), runner, 4, 50, 0.1, checkpoints))
+    assert runner.batches == [[0, 1], [2, 3]]
+    assert checkpoints.result_writes == []

@@ -231,7 +231,8 @@ class EventSourceMappings:
         self._clock = clock
         self._mappings: dict[str, Mapping] = {}
         self._listeners: list[Listener] = []
-        # A stream mapping's LastProcessingResult, from its pollers (app.py sets it to StreamPollers.last_result).
+        # A stream mapping's LastProcessingResult, from its pollers, who store it (app.py sets it to
+        # StreamPollers.last_result).
         self.processing_result: Callable[[str], str | None] = lambda uuid: None
         self._tasks: set[asyncio.Task[None]] = set()
 

@@ -12,6 +12,8 @@ Per shard, batch after batch (spec/events.md §5):
   and after MaximumRetryAttempts retries (or once its oldest record is too old) its records go to the
   on-failure destination with AWS's failure record and the shard moves on;
 - then the checkpoint is committed (durably: a restart resumes after it; at-least-once).
+The mapping's LastProcessingResult follows each invocation ("OK", or PROBLEM after a function error); it is
+written to the store only when it changes (a hot loop: most batches leave it as it was), so a restart shows it.
 Retries back off on the project's clock, so tests run them in virtual time.
 """
 
@@ -123,7 +125,7 @@ class StreamPoller:
     ) -> None:
         self.mapping = mapping
         # mapping uuid → LastProcessingResult as AWS reports it ("OK", "PROBLEM: Function call failed"), shared with
-        # the pollers' owner so it outlives a poller replaced by an update.
+        # the pollers' owner so it outlives a poller replaced by an update; what it holds has been stored.
         self.results = results if results is not None else {}
         self._source = source
         self._checkpoints = checkpoints
@@ -329,7 +331,7 @@ class StreamPoller:
                 await self._clock.sleep(IDLE_S)  # the function is gone or throttled throughout: try again
                 continue
             start = failed_from(m, result, items)
-            self.results[m.uuid] = PROBLEM if result.function_error is not None else "OK"
+            await self._report(PROBLEM if result.function_error is not None else "OK")
             if start is None:
                 self.stats["records"] += len(items)
                 return result
@@ -350,6 +352,19 @@ class StreamPoller:
                 return None
             await self._clock.sleep(RETRY_BACKOFF_S[min(retries, len(RETRY_BACKOFF_S) - 1)])
         return None
+
+    async def _report(self, result: str) -> None:
+        """The LastProcessingResult after an invocation: stored only when it changes, and shown (self.results) once
+        stored, so what GetEventSourceMapping answers survives kill -9."""
+        uuid = self.mapping.uuid
+        if self.results.get(uuid) == result:
+            return
+        try:
+            await self._checkpoints.record_result(uuid, result)
+        except Exception:  # a result that could not be stored must not fail (and so repeat) the batch
+            log.exception("stream poller %s: storing LastProcessingResult failed", uuid)
+        finally:  # also when stopped meanwhile: the write was queued and commits (a replacing poller shows it)
+            self.results[uuid] = result
 
     async def _invoke(self, items: list[StreamItem], extra: dict[str, Any] | None = None) -> Outcome:
         payload = json.dumps({"Records": [i.record for i in items], **(extra or {})}).encode()
@@ -438,7 +453,8 @@ class StreamPollers:
         self._deliver = deliver
         self._clock = clock
         self.positions = checkpoints.load_checkpoints()
-        self.results: dict[str, str] = {}  # LastProcessingResult per mapping, once it processed a batch
+        # LastProcessingResult per mapping, once it processed a batch (stored: a restart starts from what it was)
+        self.results: dict[str, str] = checkpoints.load_results()
         self.pollers: dict[str, StreamPoller] = {}
         self._stopping: set[asyncio.Task[None]] = set()
         self.on_batch_age: Callable[[str, float], None] | None = None  # given to each poller (IteratorAge)

@@ -1,4 +1,5 @@
-"""Kinesis streams and records, and stream event source mapping checkpoints, on SQLite (tables of migration 0013).
+"""Kinesis streams and records, and stream event source mappings' checkpoints (tables of migration 0013) and
+LastProcessingResult (migration 0016), on SQLite.
 
 The same writer-thread design as dynamodb_sqlite.py: every write is a job for one thread that owns its
 connection and commits every waiting job in ONE transaction, then resolves their futures, so an acknowledged
@@ -39,6 +40,9 @@ class KinesisStore(GroupCommitWriter):
         rows = self._db.execute("SELECT mapping_uuid, shard_id, position FROM stream_checkpoints")
         return {(r[0], r[1]): r[2] for r in rows}
 
+    def load_results(self) -> dict[str, str]:
+        return dict(self._db.execute("SELECT mapping_uuid, result FROM stream_processing_results").fetchall())
+
     # -- streams --------------------------------------------------------------------------------
     async def put_stream(self, name: str, body: dict[str, Any]) -> None:
         text = json.dumps(body)
@@ -72,7 +76,18 @@ class KinesisStore(GroupCommitWriter):
             )
         )
 
-    async def forget_checkpoints(self, mapping_uuid: str) -> None:
+    async def record_result(self, mapping_uuid: str, result: str) -> None:
         await self._write(
-            lambda db: db.execute("DELETE FROM stream_checkpoints WHERE mapping_uuid = ?", (mapping_uuid,))
+            lambda db: db.execute(
+                "INSERT OR REPLACE INTO stream_processing_results VALUES (?, ?)", (mapping_uuid, result)
+            )
         )
+
+    async def forget_checkpoints(self, mapping_uuid: str) -> None:
+        """Everything kept of a deleted mapping: its checkpoints and its LastProcessingResult."""
+
+        def work(db: sqlite3.Connection) -> None:
+            db.execute("DELETE FROM stream_checkpoints WHERE mapping_uuid = ?", (mapping_uuid,))
+            db.execute("DELETE FROM stream_processing_results WHERE mapping_uuid = ?", (mapping_uuid,))
+
+        await self._write(work)

@@ -123,6 +123,7 @@ from lamina.services.logs.engine import LogsEngine
 from lamina.services.logs.live_tail import LiveTails
 from lamina.services.logs.provider import LogsProvider
 from lamina.services.logs.subscriptions import SubscriptionFilters
+from lamina.services.s3.acl_access import S3Access
 from lamina.services.s3.acl_api import AclApi
 from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.lifecycle import Lifecycle
@@ -671,6 +672,7 @@ class Lamina:
         authorizer: Authorizer | None = None
         keyring: Keyring | None = None
         if settings.auth == "sigv4":
+            s3_access = S3Access(self.s3)
             keyring = Keyring(
                 settings.account_id,
                 settings.access_key_id,
@@ -686,6 +688,8 @@ class Lamina:
                 self.resource_policies.decision,
                 boundary=self._permissions_boundary,
                 user_id=self._user_id,
+                acl=s3_access.acl_allows,  # S3 ACL grants, read only when no policy decided
+                anonymous=s3_access.anonymous,  # unsigned S3 requests: grants to everyone
             )
         # The web console (/console/): a client of the services' own operations, called in-process; its saved
         # test events are its only documents (console/test_events.py). Under --auth sigv4 it signs users in with

@@ -134,6 +134,7 @@ from lamina.services.s3.notifications import Targets as S3Targets
 from lamina.services.s3.post_door import S3PostDoor
 from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
 from lamina.services.s3.provider import S3Provider
+from lamina.services.s3.restore_api import RestoreApi
 from lamina.services.s3.storage import ObjectFiles
 from lamina.services.s3.tagging_api import ObjectTaggingApi
 from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
@@ -414,8 +415,9 @@ class Lamina:
             "s3",
             S3Provider(self.s3),
             MultipartApi(self.s3),
-            AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access: stored and answered (s3/acl.py)
+            AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access (s3/acl.py; evaluated by s3/acl_access.py)
             LifecycleApi(self.s3),  # lifecycle rules, applied by self.s3_lifecycle's sweep on the clock
+            RestoreApi(self.s3),  # RestoreObject: archived objects readable again for a while
             ObjectTaggingApi(self.s3),  # Get/Put/DeleteObjectTagging
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
             skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument

@@ -1,7 +1,8 @@
 """Archived storage classes on the wire through boto3: a GLACIER object answers GetObject with InvalidObjectState
-(403, its StorageClass in the error) until restored, HeadObject and ListObjectsV2 show its class, RestoreObject
-answers 202 then RestoreAlreadyInProgress while the copy is made (x-amz-restore tells), and refuses an object that
-is not archived. The copy's readiness over time is tests/s3/test_lifecycle_transitions.py's (virtual time)."""
+(403, its StorageClass in the error) until restored, HeadObject and ListObjectsV2 show its class, CopyObject from
+it is InvalidObjectState too, RestoreObject answers 202 then RestoreAlreadyInProgress while the copy is made
+(x-amz-restore tells), and refuses an object that is not archived. The copy's readiness over time is
+tests/s3/test_lifecycle_transitions.py's (virtual time)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,11 @@ def test_archived_objects_need_a_restore(s3: Any, bucket: str) -> None:
     listed = {o["Key"]: o["StorageClass"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
     assert listed == {"cold": "GLACIER", "warm": "STANDARD"}
 
+    copy = {"Bucket": bucket, "Key": "copied", "CopySource": {"Bucket": bucket, "Key": "cold"}}
+    assert _error(lambda: s3.copy_object(**copy))[:3] == (
+        "InvalidObjectState", "Operation is not valid for the source object's storage class", 403,
+    )  # fmt: skip
+    assert "copied" not in {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}  # nothing stored
     restore = {"Days": 1, "GlacierJobParameters": {"Tier": "Standard"}}
     answer = s3.restore_object(Bucket=bucket, Key="cold", RestoreRequest=restore)
     assert answer["ResponseMetadata"]["HTTPStatusCode"] == 202

@@ -18,7 +18,7 @@ from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
 from lamina.services.s3.notifications import TRACE, validate
-from lamina.services.s3.storage_classes import check_readable, restore_status
+from lamina.services.s3.storage_classes import check_copyable, check_readable, restore_status
 from lamina.store.s3_sqlite import VersionRow
 from lamina.types import CallContext
 
@@ -483,6 +483,7 @@ class S3Provider:
         bucket_name = params["Bucket"]
         bucket = self._engine.bucket(bucket_name)
         source = self._engine.readable(source_bucket, source_key, source_version, "GET")
+        check_copyable(source.body, self._engine.now())
         copy_conditions(params, source)
         directive = (params.get("MetadataDirective") or "COPY").upper()
         if directive not in ("COPY", "REPLACE"):

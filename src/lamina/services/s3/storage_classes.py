@@ -47,6 +47,12 @@ def check_readable(body: dict[str, Any], now: float) -> None:
                       StorageClass=cls)  # fmt: skip
 
 
+def check_copyable(body: dict[str, Any], now: float) -> None:
+    """The same for the source of CopyObject / UploadPartCopy, in S3's words for a copy source."""
+    if storage_class(body) in ARCHIVED and not restored(body, now):
+        raise S3Error("InvalidObjectState", "Operation is not valid for the source object's storage class", 403)
+
+
 def restore_status(body: dict[str, Any], now: float) -> str | None:
     """The `x-amz-restore` header of a read: a restore in progress, or the restored copy's expiry."""
     restore = body.get("restore")

@@ -171,3 +171,23 @@ def test_a_bucket_policy_for_everyone_serves_anonymous_requests(client: Client, 
     _denied_anonymously(lambda: anonymous.list_objects_v2(Bucket=bucket))
     s3.put_public_access_block(Bucket=bucket, PublicAccessBlockConfiguration={**OPEN, "RestrictPublicBuckets": True})
     _denied_anonymously(lambda: anonymous.get_object(Bucket=bucket, Key="site/index.html"))
+
+
+def test_an_unsigned_post_form_needs_a_public_write_grant(client: Client, bucket: str) -> None:
+    import urllib3
+
+    s3 = client("s3")
+    http = urllib3.PoolManager()
+
+    def post(key: str) -> urllib3.BaseHTTPResponse:
+        body, content_type = urllib3.encode_multipart_formdata([("key", key), ("file", ("f", b"posted"))])
+        return http.request("POST", f"{s3.meta.endpoint_url}/{bucket}", body=body,
+                            headers={"Content-Type": content_type})  # fmt: skip
+
+    refused = post("first.txt")
+    assert refused.status == 403 and b"<Code>AccessDenied</Code>" in refused.data
+    _acls_on(s3, bucket)
+    s3.put_bucket_acl(Bucket=bucket, ACL="public-read-write")
+    assert post("second.txt").status == 204
+    assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["second.txt"]
+    assert s3.get_object(Bucket=bucket, Key="second.txt")["Body"].read() == b"posted"

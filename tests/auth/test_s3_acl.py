@@ -7,6 +7,8 @@ in the bucket policy take every ACL grant back. Unsigned requests are refused wi
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -79,6 +81,11 @@ def test_a_public_read_object_serves_anonymous_reads(client: Client, bucket: str
     s3.put_object(Bucket=bucket, Key="private", Body=b"mine")
     assert anonymous.get_object(Bucket=bucket, Key="public")["Body"].read() == b"for all"
     assert anonymous.head_object(Bucket=bucket, Key="public")["ContentLength"] == 7
+    unreadable = urllib.request.Request(f"{s3.meta.endpoint_url}/{bucket}/public",
+                                        headers={"Authorization": "AWS AKIAROOTTESTKEY00001:bm90LWEtc2ln"})  # fmt: skip
+    with pytest.raises(urllib.error.HTTPError) as refused:  # a signature it cannot read is not anonymity
+        urllib.request.urlopen(unreadable)
+    assert refused.value.code == 403
     _denied_anonymously(lambda: anonymous.get_object(Bucket=bucket, Key="private"))
     _denied_anonymously(lambda: anonymous.get_object(Bucket=bucket, Key="missing"))  # may not list: 403, not 404
     _denied_anonymously(lambda: anonymous.list_objects_v2(Bucket=bucket))  # the bucket's ACL is private

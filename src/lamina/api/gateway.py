@@ -323,7 +323,12 @@ class Gateway:
             try:
                 caller = self.caller(request, service)
             except AuthFailure as failure:
-                if failure.kind is not Failure.MISSING or service is not self._s3 or self._authorizer is None:
+                if (
+                    failure.kind is not Failure.MISSING
+                    or service is not self._s3
+                    or self._authorizer is None
+                    or "authorization" in request.headers  # a signature Lamina cannot read is not anonymity
+                ):
                     return auth_answer(service, failure, request.request_id)
                 caller = _ANONYMOUS  # S3 serves unsigned requests to what grants everyone (a policy, an ACL)
         response = await self._operate(request, service, region, found, caller)

@@ -6,10 +6,14 @@ tests/s3/test_lifecycle_transitions.py's (virtual time)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.aws_cli import json_runner
+from tests.server import LaminaProcess
 
 
 def _error(call: Any) -> tuple[str, str, int, dict[str, Any]]:
@@ -49,3 +53,13 @@ def test_archived_objects_need_a_restore(s3: Any, bucket: str) -> None:
         "InvalidObjectState", "Restore is not allowed for the object's current storage class", 403,
     )  # fmt: skip
     assert s3.get_object(Bucket=bucket, Key="warm")["Body"].read() == b"here"
+
+
+def test_aws_cli_restore(lamina: LaminaProcess, s3: Any, bucket: str, tmp_path: Path) -> None:
+    run = json_runner(tmp_path, lamina.url, "s3api")
+    s3.put_object(Bucket=bucket, Key="deep", Body=b"d", StorageClass="DEEP_ARCHIVE")
+    assert run("head-object", "--bucket", bucket, "--key", "deep")["StorageClass"] == "DEEP_ARCHIVE"
+    run("restore-object", "--bucket", bucket, "--key", "deep", "--restore-request", '{"Days": 3}')
+    assert run("head-object", "--bucket", bucket, "--key", "deep")["Restore"] == 'ongoing-request="true"'
+    refused = run("get-object", "--bucket", bucket, "--key", "deep", str(tmp_path / "out"), ok=False)
+    assert "InvalidObjectState" in refused

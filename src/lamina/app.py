@@ -123,6 +123,7 @@ from lamina.services.logs.engine import LogsEngine
 from lamina.services.logs.live_tail import LiveTails
 from lamina.services.logs.provider import LogsProvider
 from lamina.services.logs.subscriptions import SubscriptionFilters
+from lamina.services.s3.acl_access import S3Access
 from lamina.services.s3.acl_api import AclApi
 from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.lifecycle import Lifecycle
@@ -133,6 +134,7 @@ from lamina.services.s3.notifications import Targets as S3Targets
 from lamina.services.s3.post_door import S3PostDoor
 from lamina.services.s3.presign import S3_MAX_OBJECT, presigned_check
 from lamina.services.s3.provider import S3Provider
+from lamina.services.s3.restore_api import RestoreApi
 from lamina.services.s3.storage import ObjectFiles
 from lamina.services.s3.tagging_api import ObjectTaggingApi
 from lamina.services.scheduler.delivery import Attributes, Deliver, TargetDelivery
@@ -413,8 +415,9 @@ class Lamina:
             "s3",
             S3Provider(self.s3),
             MultipartApi(self.s3),
-            AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access: stored and answered (s3/acl.py)
+            AclApi(self.s3),  # ACLs, Object Ownership, Block Public Access (s3/acl.py; evaluated by s3/acl_access.py)
             LifecycleApi(self.s3),  # lifecycle rules, applied by self.s3_lifecycle's sweep on the clock
+            RestoreApi(self.s3),  # RestoreObject: archived objects readable again for a while
             ObjectTaggingApi(self.s3),  # Get/Put/DeleteObjectTagging
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
             skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument
@@ -673,6 +676,7 @@ class Lamina:
         authorizer: Authorizer | None = None
         keyring: Keyring | None = None
         if settings.auth == "sigv4":
+            s3_access = S3Access(self.s3)
             keyring = Keyring(
                 settings.account_id,
                 settings.access_key_id,
@@ -688,6 +692,8 @@ class Lamina:
                 self.resource_policies.decision,
                 boundary=self._permissions_boundary,
                 user_id=self._user_id,
+                acl=s3_access.acl_allows,  # S3 ACL grants, read only when no policy decided
+                anonymous=s3_access.anonymous,  # unsigned S3 requests: grants to everyone
             )
         # The web console (/console/): a client of the services' own operations, called in-process; its saved
         # test events are its only documents (console/test_events.py). Under --auth sigv4 it signs users in with

@@ -31,7 +31,7 @@ from lamina.api.protocols.rest_xml import RestXmlProtocol, s3_request_ids, virtu
 from lamina.api.protocols.rest_xml import error_response as xml_error_response
 from lamina.api.protocols.rpc_v2_cbor import RpcV2CborProtocol
 from lamina.api.validation import Validator
-from lamina.auth.authorizer import Authorizer, Denied
+from lamina.auth.authorizer import ANONYMOUS, Authorizer, Denied
 from lamina.auth.sigv4 import AuthFailure, Failure, Secret, Verifier
 from lamina.auth.wire import QUERY_MISSING, S3_MISSING, S3_UNKNOWN_KEY, json_code, query_code, s3_code
 from lamina.errors import InvalidRequestContent, LaminaError, RequestTooLarge, UnknownOperation
@@ -226,6 +226,7 @@ def auth_answer(service: ServiceBinding, failure: AuthFailure, request_id: str) 
     return error_response(code, status, failure.message, {}, service.errors.get(code))
 
 
+_ANONYMOUS = Secret("", ANONYMOUS)
 # Each service's code for an identity-policy refusal, where it is not AccessDeniedException/AccessDenied (403).
 _DENIED = {"sns": ("AuthorizationError", 403), "dynamodb": ("AccessDeniedException", 400)}
 
@@ -322,7 +323,14 @@ class Gateway:
             try:
                 caller = self.caller(request, service)
             except AuthFailure as failure:
-                return auth_answer(service, failure, request.request_id)
+                if (
+                    failure.kind is not Failure.MISSING
+                    or service is not self._s3
+                    or self._authorizer is None
+                    or "authorization" in request.headers  # a signature Lamina cannot read is not anonymity
+                ):
+                    return auth_answer(service, failure, request.request_id)
+                caller = _ANONYMOUS  # S3 serves unsigned requests to what grants everyone (a policy, an ACL)
         response = await self._operate(request, service, region, found, caller)
         if isinstance(service.protocol, RestXmlProtocol):  # S3 names every answer, errors too, with these two
             amz_id, host_id = s3_request_ids(request.request_id)
@@ -449,6 +457,10 @@ class Gateway:
             found = service.route(request)
             if found:
                 return service, self._default_region, found
+        if self._auth is not None and self._s3 is not None:  # an unsigned path-style request: S3's anonymous caller
+            found = self._s3.route(request)
+            if found is not None:
+                return self._s3, self._default_region, found
         return (self._rest[0] if self._rest else None), self._default_region, None
 
     def _base_url_for(self, request: Request) -> str:

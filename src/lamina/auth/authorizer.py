@@ -8,6 +8,11 @@ decides it within one account:
    allows too (effective permissions = identity ∩ boundary);
 4. else the request is implicitly denied.
 
+S3 also grants by ACL (services/s3/acl_access.py): when no policy allowed an S3 action and none denied it, the
+bucket's or object's ACL may still allow it (read only then, so a request its policies allow reads no ACL). S3 alone
+serves unsigned requests: their principal is ANONYMOUS, allowed only by what grants `*` (a bucket policy's
+statements for everyone, a public ACL), refused with S3's plain "Access Denied".
+
 The account's root may do everything its account allows, but an explicit Deny in a resource's own policy (an
 SQS queue's, an SNS topic's, an S3 bucket's) applies to it too, as on AWS; only S3's GetBucketPolicy,
 PutBucketPolicy and DeleteBucketPolicy stay open to root, so a bucket owner cannot lock itself out. (Lambda
@@ -39,6 +44,12 @@ BoundarySource = Callable[[str], dict[str, Any] | None]
 ResourcePolicyCheck = Callable[[str, str, str, Context], Decision]
 # caller ARN → aws:userid (an IAM user's AIDA… id, "<role id>:<session>" for a role session), None if unknown
 UserIdSource = Callable[[str], str | None]
+# (anonymous?, action, resource ARN, version id) → whether an S3 ACL grants the action (never a deny)
+AclCheck = Callable[[bool, str, str, str | None], bool]
+# (action, resource ARN, version id, request context) → the decision for an unsigned S3 request
+AnonymousCheck = Callable[[str, str, str | None, Context], Decision]
+ANONYMOUS = "anonymous"  # the caller of an unsigned S3 request
+ANONYMOUS_DENIED = "Access Denied"  # S3's refusal of an anonymous request (no principal to name)
 ALWAYS_ALLOWED = frozenset({"sts:GetCallerIdentity"})  # AWS answers it for every valid credential
 # the services whose resource policies can deny root (Lambda function policies have Allow statements only)
 ROOT_DENIABLE = frozenset({"sqs", "sns", "s3"})
@@ -65,7 +76,11 @@ class Authorizer:
         resource_policy: ResourcePolicyCheck | None = None,
         boundary: BoundarySource | None = None,
         user_id: UserIdSource | None = None,
+        acl: AclCheck | None = None,
+        anonymous: AnonymousCheck | None = None,
     ) -> None:
+        self._acl = acl
+        self._anonymous = anonymous
         self._resource_policy = resource_policy
         self._boundary = boundary
         self._user_id = user_id
@@ -108,11 +123,35 @@ class Authorizer:
             if signing_name in ROOT_DENIABLE and self._resource_policy is not None:
                 self._root_check(signing_name, operation, params, region, source_ip)
             return
+        if caller == ANONYMOUS:
+            self._anonymous_check(signing_name, operation, params, region, source_ip)
+            return
         action = action_name(signing_name, operation)
         if action in ALWAYS_ALLOWED:
             return
         resource = resource_arn(signing_name, region, self._account, operation, params)
-        self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip))
+        version = params.get("VersionId") if signing_name == "s3" else None
+        self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip), version)
+
+    def _anonymous_check(
+        self, signing_name: str, operation: str, params: dict[str, Any], region: str, source_ip: str
+    ) -> None:
+        """An unsigned request: allowed only by S3's grants to everyone."""
+        if signing_name != "s3" or self._anonymous is None:
+            raise Denied(ANONYMOUS_DENIED)
+        action = action_name(signing_name, operation)
+        resource = resource_arn(signing_name, region, self._account, operation, params)
+        now = self._now()
+        context: dict[str, str | list[str]] = {
+            "aws:currenttime": _stamp(now),
+            "aws:epochtime": str(int(now)),
+            "aws:securetransport": "false",
+            "aws:requestedregion": region,
+        }
+        if source_ip:
+            context["aws:sourceip"] = source_ip
+        if self._anonymous(action, resource, params.get("VersionId"), context) is not Decision.ALLOW:
+            raise Denied(ANONYMOUS_DENIED)
 
     def _root_check(
         self, signing_name: str, operation: str, params: dict[str, Any], region: str, source_ip: str
@@ -130,8 +169,9 @@ class Authorizer:
                 "with an explicit deny in a resource-based policy"
             )
 
-    def decide(self, caller: str, action: str, resource: str, context: Context) -> None:
-        """Raises Denied unless the policies that apply to `caller` let it perform `action` on `resource`."""
+    def decide(self, caller: str, action: str, resource: str, context: Context, version_id: str | None = None) -> None:
+        """Raises Denied unless the policies that apply to `caller` (or, for S3, an ACL: of the object's
+        `version_id` when given) let it perform `action` on `resource`."""
         identity, _ = evaluate(self._policies(caller), action, resource, context)
         why = f"because no identity-based policy allows the {action} action"
         if identity is Decision.EXPLICIT_DENY:
@@ -149,14 +189,20 @@ class Authorizer:
                 )
                 if granted is Decision.EXPLICIT_DENY:
                     why = "with an explicit deny in a resource-based policy"
-                elif granted is Decision.ALLOW:
+                elif (
+                    granted is Decision.ALLOW
+                    or (identity is Decision.ALLOW and bounded is Decision.ALLOW)
+                    or self._acl_grants(action, resource, version_id)
+                ):
                     return
                 elif identity is Decision.ALLOW:
-                    if bounded is Decision.ALLOW:
-                        return
                     why = f"because no permissions boundary allows the {action} action"
         shown = _shown(action, resource)
         raise Denied(f"User: {caller} is not authorized to perform: {action} on resource: {shown} {why}")
+
+    def _acl_grants(self, action: str, resource: str, version_id: str | None) -> bool:
+        """Whether an S3 ACL grants a signed caller `action` (asked only when no policy allowed it)."""
+        return self._acl is not None and action.startswith("s3:") and self._acl(False, action, resource, version_id)
 
 
 def _shown(action: str, resource: str) -> str:

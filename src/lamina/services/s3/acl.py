@@ -3,8 +3,7 @@
 What AWS does today, and so Lamina: a new bucket has ObjectOwnership BucketOwnerEnforced (ACLs disabled: only
 `private`/`bucket-owner-full-control` or their XML equivalent may be set, anything else is
 AccessControlListNotSupported; reading ACLs still works) and all four Block Public Access settings on (a public
-ACL is refused). ACLs are kept and answered, not evaluated: Lamina's auth layer (--auth sigv4) decides by the
-caller's IAM policies alone, so a grant neither opens nor closes access.
+ACL is refused). Under --auth sigv4 the grants allow access as AWS evaluates them (acl_access.py).
 """
 
 from __future__ import annotations

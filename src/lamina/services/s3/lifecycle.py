@@ -9,13 +9,18 @@ What a sweep does, for each Enabled rule whose filter (Prefix, Tag, And, object 
 - NoncurrentVersionExpiration: a version NoncurrentDays after it became noncurrent (rounded the same way) is
   deleted, except the NewerNoncurrentVersions newest noncurrent ones.
 - AbortIncompleteMultipartUpload: uploads DaysAfterInitiation old are aborted (no notification, as on AWS).
-Transitions are kept and answered but not applied (Lamina has one storage class of bytes).
+- Transitions Days/Date: the current version takes the coldest StorageClass whose time (rounded the same way) has
+  come, if that is further down AWS's waterfall than its class now (storage_classes.RANK);
+  NoncurrentVersionTransitions the same from when a version became noncurrent, sparing the NewerNoncurrentVersions
+  newest noncurrent ones. Objects under 128 KB stay where they are unless the rule filters by object size
+  (TransitionDefaultMinimumObjectSize `varies_by_storage_class` lets them go to GLACIER and DEEP_ARCHIVE). Each
+  transition is told as `s3:LifecycleTransition`; the bytes stay where they are (one copy whatever the class), but
+  reads answer as the class says (GLACIER/DEEP_ARCHIVE need RestoreObject before GetObject).
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +29,7 @@ from lamina import periodic
 from lamina.clock import Clock
 from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.faults import S3Error, malformed_xml
+from lamina.services.s3.storage_classes import ARCHIVED, RANK, midnight_after, storage_class
 from lamina.store.s3_sqlite import VersionRow
 
 DAY = 86_400
@@ -31,6 +37,7 @@ SWEEP_SECONDS = 3600.0  # how often lifecycle rules are applied
 MAX_RULES = 1000
 MAX_ID = 255
 MAX_SIZE = 1099511627776000
+SMALL = 128 * 1024  # objects under this do not transition by default (TransitionDefaultMinimumObjectSize)
 _ACTIONS = ("Expiration", "Transitions", "NoncurrentVersionTransitions", "NoncurrentVersionExpiration",
             "AbortIncompleteMultipartUpload")  # fmt: skip
 
@@ -162,7 +169,39 @@ def selects(rule: dict[str, Any], key: str, size: int, tags: dict[str, str]) -> 
 
 def due(start: float, days: int) -> float:
     """AWS's expiry time: `days` after `start`, rounded up to the next UTC midnight."""
-    return math.ceil((start + days * DAY) / DAY) * DAY
+    return midnight_after(start, days)
+
+
+def _sized(rule: dict[str, Any]) -> bool:
+    """Whether the rule's filter names an object size (which then replaces the default 128 KB minimum)."""
+    given = rule.get("Filter") or {}
+    conditions = given.get("And") or given
+    return any(conditions.get(k) is not None for k in ("ObjectSizeGreaterThan", "ObjectSizeLessThan"))
+
+
+def _target(
+    rule: dict[str, Any], member: str, days_key: str, row: VersionRow, start: float, now: float, minimum: str
+) -> str | None:
+    """The coldest class one of the rule's `member` transitions (Transitions or NoncurrentVersionTransitions) has
+    made due for `row`, counting `days_key` days from `start`."""
+    found: str | None = None
+    size = int(row.body.get("size", 0))
+    for transition in rule.get(member) or []:
+        target = transition.get("StorageClass")
+        if target not in RANK:
+            continue
+        if transition.get("Date") is not None:
+            when = float(transition["Date"])
+        elif transition.get(days_key) is not None:
+            when = due(start, int(transition[days_key]))
+        else:
+            continue
+        small = size < SMALL and not _sized(rule)
+        if small and not (minimum == "varies_by_storage_class" and target in ARCHIVED):
+            continue
+        if now >= when and (found is None or RANK[target] > RANK[found]):
+            found = target
+    return found
 
 
 def _keys(rows: Iterator[VersionRow]) -> Iterator[list[VersionRow]]:
@@ -182,7 +221,7 @@ class Lifecycle:
         self._engine = engine
         self._clock = clock
         self._sweeper: asyncio.Task[None] | None = None
-        self.stats = {"expired": 0, "aborted": 0}
+        self.stats = {"expired": 0, "aborted": 0, "transitioned": 0}
 
     def start(self) -> None:
         self._sweeper = periodic.every(self._clock, SWEEP_SECONDS, self.sweep, "the S3 lifecycle sweep failed")
@@ -205,8 +244,10 @@ class Lifecycle:
 
     def _bucket(self, name: str, bucket: dict[str, Any], rules: list[dict[str, Any]], now: float) -> int:
         versioned = bucket.get("versioning") is not None
+        minimum = bucket.get("lifecycle_minimum_size") or "all_storage_classes_128K"
         current: list[VersionRow] = []  # expire (unversioned: delete; versioned: a delete marker on top)
         removed: list[VersionRow] = []  # versions and delete markers removed for good
+        moved: list[tuple[VersionRow, str]] = []  # versions that transition, with their new class
         for group in _keys(self._engine.store.scan_versions(name, "", "")):
             latest = group[0]
             if not latest.latest:
@@ -219,10 +260,14 @@ class Lifecycle:
                     removed.append(latest)
             elif any(self._expires(r, latest, now) for r in rules):
                 current.append(latest)
+            else:
+                self._transition(rules, latest, None, float(latest.body["modified"]), now, minimum, moved)
             for index, row in enumerate(group[1:]):
                 since = group[index].body["modified"]  # the version after it made it noncurrent
                 if any(self._noncurrent_expires(r, row, index, since, now) for r in rules):
                     removed.append(row)
+                elif not row.body.get("delete_marker"):
+                    self._transition(rules, row, index, float(since), now, minimum, moved)
         for row in current:
             if versioned:
                 self._engine.expire_current(name, row.key)
@@ -230,8 +275,39 @@ class Lifecycle:
                 self._engine.expire_version(name, row)
         for row in removed:
             self._engine.expire_version(name, row)
+        for row, target in moved:  # a restored copy does not follow the object to another class
+            self._engine.update_object(name, row, {"storage_class": target, "restore": None}, "LifecycleTransition", "")
         self.stats["expired"] += len(current) + len(removed)
-        return len(current) + len(removed) + self._abort_uploads(name, rules, now)
+        self.stats["transitioned"] += len(moved)
+        return len(current) + len(removed) + len(moved) + self._abort_uploads(name, rules, now)
+
+    @staticmethod
+    def _transition(
+        rules: list[dict[str, Any]],
+        row: VersionRow,
+        noncurrent_index: int | None,
+        start: float,
+        now: float,
+        minimum: str,
+        moved: list[tuple[VersionRow, str]],
+    ) -> None:
+        """Adds (row, class) to `moved` when a rule's transitions take the row further down the waterfall; a
+        noncurrent version (its index among them, newest first) by NoncurrentVersionTransitions only."""
+        best = storage_class(row.body)
+        for rule in rules:
+            if not selects(rule, row.key, int(row.body.get("size", 0)), row.body.get("tags") or {}):
+                continue
+            if noncurrent_index is None:
+                target = _target(rule, "Transitions", "Days", row, start, now, minimum)
+            else:
+                members = rule.get("NoncurrentVersionTransitions") or []
+                spared = [t for t in members if noncurrent_index < int(t.get("NewerNoncurrentVersions") or 0)]
+                kept = {**rule, "NoncurrentVersionTransitions": [t for t in members if t not in spared]}
+                target = _target(kept, "NoncurrentVersionTransitions", "NoncurrentDays", row, start, now, minimum)
+            if target is not None and RANK[target] > RANK.get(best, 0):
+                best = target
+        if best != storage_class(row.body):
+            moved.append((row, best))
 
     @staticmethod
     def _expires(rule: dict[str, Any], row: VersionRow, now: float) -> bool:

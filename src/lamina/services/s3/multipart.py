@@ -23,6 +23,7 @@ from lamina.services.s3.provider import (
     parse_copy_source,
     upload_from,
 )
+from lamina.services.s3.storage_classes import check_copyable
 from lamina.types import CallContext
 
 MIN_PART = 5 * 1024 * 1024
@@ -102,6 +103,7 @@ class MultipartApi:
         self._upload(params)
         bucket, key, version = parse_copy_source(params["CopySource"])
         source = self._engine.readable(bucket, key, version, "GET")
+        check_copyable(source.body, self._engine.now())
         copy_conditions(params, source)
         size = source.body["size"]
         start, end = 0, size

@@ -13,7 +13,7 @@ from xml.etree import ElementTree
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
 from lamina.api.protocols.rest_xml import XML_TYPE, error_response, s3_request_ids, virtual_bucket
-from lamina.auth.authorizer import Authorizer, Denied
+from lamina.auth.authorizer import ANONYMOUS, Authorizer, Denied
 from lamina.auth.sigv4 import Verifier
 from lamina.clock import Clock
 from lamina.services.s3.engine import NULL, S3Engine, Upload, valid_bucket_name
@@ -95,10 +95,12 @@ class S3PostDoor:
         if form.filename is None:
             raise S3Error("InvalidArgument", "POST requires exactly one file upload per request.", 400,
                           ArgumentName="file", ArgumentValue=0)  # fmt: skip
-        if "policy" not in form.fields:  # an anonymous POST: the bucket is not public (Block Public Access)
-            raise S3Error("AccessDenied", "Access Denied", 403)
-        self._signed(form, bucket_name, key)
-        policy = check_policy(form.fields["policy"], form.fields, bucket_name, self._clock.time())
+        if "policy" not in form.fields:  # an anonymous POST: only what grants everyone PutObject allows it
+            self._anonymous(bucket_name, key)
+            policy = Policy()
+        else:
+            self._signed(form, bucket_name, key)
+            policy = check_policy(form.fields["policy"], form.fields, bucket_name, self._clock.time())
         upload = _upload_of(form)
         upload.acl = object_acl(bucket, {"ACL": form.fields["acl"]} if "acl" in form.fields else {})
         row = await self._engine.put_object(
@@ -125,6 +127,16 @@ class S3PostDoor:
             )
             return Response(201, [*headers, ("Content-Type", XML_TYPE)], body.encode())
         return Response(200 if status == "200" else 204, headers)
+
+    def _anonymous(self, bucket: str, key: str) -> None:
+        """Under --auth sigv4 a public-write ACL or a bucket policy for `*` may allow it; else (and always
+        under --auth none, where no grant is evaluated) Access Denied."""
+        try:
+            if self._authorizer is None:
+                raise Denied("Access Denied")
+            self._authorizer.check(ANONYMOUS, "s3", "PutObject", {"Bucket": bucket, "Key": key}, self._region)
+        except Denied:
+            raise S3Error("AccessDenied", "Access Denied", 403) from None
 
     def _signed(self, form: Form, bucket: str, key: str) -> None:
         """Under --auth sigv4: the form's policy must be signed by a known key allowed s3:PutObject there."""

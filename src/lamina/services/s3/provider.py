@@ -18,6 +18,7 @@ from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
 from lamina.services.s3.notifications import TRACE, validate
+from lamina.services.s3.storage_classes import check_copyable, check_readable, restore_status
 from lamina.store.s3_sqlite import VersionRow
 from lamina.types import CallContext
 
@@ -364,6 +365,9 @@ class S3Provider:
     def head_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._engine.readable(params["Bucket"], params["Key"], params.get("VersionId"), "HEAD")
         out = object_headers(row)
+        restore = restore_status(row.body, self._engine.now())
+        if restore is not None:
+            out["Restore"] = restore
         if params.get("ChecksumMode") == "ENABLED":
             out.update(_checksum_members(row))
         status = check_conditions(params, row)
@@ -380,10 +384,15 @@ class S3Provider:
 
     def get_object(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         row = self._engine.readable(params["Bucket"], params["Key"], params.get("VersionId"), "GET")
+        now = self._engine.now()
+        check_readable(row.body, now)  # GLACIER / DEEP_ARCHIVE: InvalidObjectState until restored
         status = check_conditions(params, row)
         if status is not None:
             return {"_status": status, "ETag": row.body["etag"], "LastModified": row.body["modified"]}
         out = object_headers(row)
+        restore = restore_status(row.body, now)
+        if restore is not None:
+            out["Restore"] = restore
         if params.get("ChecksumMode") == "ENABLED":
             out.update(_checksum_members(row))
         size = row.body["size"]
@@ -474,6 +483,7 @@ class S3Provider:
         bucket_name = params["Bucket"]
         bucket = self._engine.bucket(bucket_name)
         source = self._engine.readable(source_bucket, source_key, source_version, "GET")
+        check_copyable(source.body, self._engine.now())
         copy_conditions(params, source)
         directive = (params.get("MetadataDirective") or "COPY").upper()
         if directive not in ("COPY", "REPLACE"):

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError, NotFound
+from lamina.services.sqs import attributes as queue_attributes
 
 Call = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 _RANDOM = string.ascii_uppercase + string.digits
@@ -104,6 +105,12 @@ def _tags(props: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: str(t["Value"]) for t in props.get("Tags") or []}
 
 
+def tag_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """When a resource's Tags go from `old` to `new`: the tags to set (new or changed) and the keys to remove."""
+    before, after = _tags(old), _tags(new)
+    return {k: v for k, v in after.items() if before.get(k) != v}, [k for k in before if k not in after]
+
+
 def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -167,12 +174,38 @@ class Queue:
             return None
         return Made(url, {})
 
+    @staticmethod
+    def _default(key: str, new: dict[str, Any]) -> str | None:
+        """What a property removed from the template goes back to: SQS's default, "" for a policy or key
+        (which SetQueueAttributes takes as "remove it"), None when nothing is to be set."""
+        kms = bool(new.get("KmsMasterKeyId"))
+        if key == "SqsManagedSseEnabled":
+            return "false" if kms else "true"
+        if key == "KmsDataKeyReusePeriodSeconds":  # removing the key removes its reuse period with it
+            return "300" if kms else None
+        if key in ("RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId"):
+            return ""
+        return queue_attributes.DEFAULTS.get(key) or queue_attributes.FIFO_DEFAULTS.get(key)
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "QueueName", "FifoQueue"):
             return None
-        attributes = {key: _string(new[key]) for key in self.ATTRIBUTES if key in new and key != "FifoQueue"}
+        attributes: dict[str, str] = {}
+        for key in self.ATTRIBUTES:
+            if key == "FifoQueue":
+                continue
+            if key in new:
+                attributes[key] = _string(new[key])
+            elif key in old and (default := self._default(key, new)) is not None:
+                attributes[key] = default
+        url = made.physical_id
         if attributes:
-            await call("sqs", "SetQueueAttributes", {"QueueUrl": made.physical_id, "Attributes": attributes})
+            await call("sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": attributes})
+        added, removed = tag_changes(old, new)
+        if removed:
+            await call("sqs", "UntagQueue", {"QueueUrl": url, "TagKeys": removed})
+        if added:
+            await call("sqs", "TagQueue", {"QueueUrl": url, "Tags": added})
         return made
 
 

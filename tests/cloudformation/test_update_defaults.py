@@ -1,0 +1,78 @@
+"""UpdateStack with a property removed from a resource: as on AWS, the resource's setting goes back to the
+service's default (checked through the service's own API), in place (same physical id)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.cloudformation.conftest import FAST, events
+from tests.server import LaminaProcess
+
+
+def _update(cfn: Any, name: str, body: str) -> None:
+    cfn.update_stack(StackName=name, TemplateBody=body, Capabilities=["CAPABILITY_IAM"])
+    try:
+        cfn.get_waiter("stack_update_complete").wait(StackName=name, WaiterConfig=FAST)
+    except Exception:
+        pass
+    status = cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
+    assert status == "UPDATE_COMPLETE", events(cfn, name)
+
+
+def _physical(cfn: Any, name: str, logical: str) -> str:
+    found: str = cfn.describe_stack_resource(StackName=name, LogicalResourceId=logical)["StackResourceDetail"][
+        "PhysicalResourceId"
+    ]
+    return found
+
+
+QUEUE = """
+Resources:
+  Dead:
+    Type: AWS::SQS::Queue
+  Jobs:
+    Type: AWS::SQS::Queue
+    Properties:
+      VisibilityTimeout: 90
+      MessageRetentionPeriod: 600
+      DelaySeconds: 5
+      MaximumMessageSize: 2048
+      ReceiveMessageWaitTimeSeconds: 10
+      RedrivePolicy:
+        deadLetterTargetArn: !GetAtt Dead.Arn
+        maxReceiveCount: 3
+      Tags:
+        - Key: team
+          Value: core
+"""
+BARE_QUEUE = """
+Resources:
+  Dead:
+    Type: AWS::SQS::Queue
+  Jobs:
+    Type: AWS::SQS::Queue
+"""
+
+
+def test_removed_queue_properties_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(QUEUE)["StackName"]
+    sqs = lamina.client("sqs")
+    url = _physical(cfn, name, "Jobs")
+    before = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert before["VisibilityTimeout"] == "90" and "RedrivePolicy" in before
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"team": "core"}
+
+    _update(cfn, name, BARE_QUEUE)
+    assert _physical(cfn, name, "Jobs") == url
+    after = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert {k: after[k] for k in ("VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds")} == {
+        "VisibilityTimeout": "30",
+        "MessageRetentionPeriod": "345600",
+        "DelaySeconds": "0",
+    }
+    assert after["MaximumMessageSize"] == "1048576" and after["ReceiveMessageWaitTimeSeconds"] == "0"
+    assert "RedrivePolicy" not in after
+    assert "Tags" not in sqs.list_queue_tags(QueueUrl=url)

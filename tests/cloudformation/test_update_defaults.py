@@ -76,3 +76,73 @@ def test_removed_queue_properties_go_back_to_defaults(
     assert after["MaximumMessageSize"] == "1048576" and after["ReceiveMessageWaitTimeSeconds"] == "0"
     assert "RedrivePolicy" not in after
     assert "Tags" not in sqs.list_queue_tags(QueueUrl=url)
+
+
+FUNCTION = """
+Resources:
+  Dead:
+    Type: AWS::SQS::Queue
+  Shared:
+    Type: AWS::Lambda::LayerVersion
+    Properties:
+      Content:
+        Files:
+          python/shared.py: "X = 1"
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/any
+      Code:
+        ZipFile: "def handler(event, context):\\n    return 1\\n"
+CONFIGURED
+"""
+CONFIGURED = """      Description: does work
+      Timeout: 30
+      MemorySize: 256
+      Environment:
+        Variables:
+          MODE: busy
+      Layers:
+        - !Ref Shared
+      TracingConfig:
+        Mode: Active
+      DeadLetterConfig:
+        TargetArn: !GetAtt Dead.Arn
+      EphemeralStorage:
+        Size: 1024
+      LoggingConfig:
+        LogFormat: JSON
+        LogGroup: /custom/worker
+      Architectures:
+        - arm64
+      KmsKeyArn: arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000000
+      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_function_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(FUNCTION.replace("CONFIGURED", CONFIGURED))["StackName"]
+    lam = lamina.client()
+    function = _physical(cfn, name, "Worker")
+    before = lam.get_function(FunctionName=function)
+    assert before["Configuration"]["Timeout"] == 30 and before["Configuration"]["Layers"]
+    assert before["Tags"] == {"team": "core"} and "KMSKeyArn" in before["Configuration"]
+
+    _update(cfn, name, FUNCTION.replace("CONFIGURED", ""))
+    assert _physical(cfn, name, "Worker") == function
+    after = lam.get_function(FunctionName=function)
+    config = after["Configuration"]
+    assert (config["Description"], config["Timeout"], config["MemorySize"]) == ("", 3, 128)
+    assert config.get("Environment", {}).get("Variables", {}) == {}
+    assert not {"Layers", "DeadLetterConfig", "KMSKeyArn"} & set(config)
+    assert config["TracingConfig"] == {"Mode": "PassThrough"}
+    assert config["EphemeralStorage"] == {"Size": 512}
+    assert config["LoggingConfig"] == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{function}"}
+    assert config["Architectures"] == ["x86_64"]
+    assert "Tags" not in after
+    assert lam.invoke(FunctionName=function)["Payload"].read() == b"1"

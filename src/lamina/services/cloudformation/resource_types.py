@@ -408,9 +408,30 @@ class Function:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
+    # UpdateFunctionConfiguration's values for a property removed from the template: Lambda's defaults
+    RESET: dict[str, Any] = {
+        "Description": "",
+        "Timeout": 3,
+        "MemorySize": 128,
+        "Environment": {"Variables": {}},
+        "Layers": [],
+        "DeadLetterConfig": {"TargetArn": ""},
+        "TracingConfig": {"Mode": "PassThrough"},
+        "EphemeralStorage": {"Size": 512},
+        "KmsKeyArn": "",
+    }
+    CODE_LEVEL = ("PackageType", "Architectures")  # not UpdateFunctionConfiguration's: create or UpdateFunctionCode
+
+    @staticmethod
+    def _api(params: dict[str, Any]) -> dict[str, Any]:
+        """CloudFormation's KmsKeyArn is the API's KMSKeyArn."""
+        if "KmsKeyArn" in params:
+            params["KMSKeyArn"] = params.pop("KmsKeyArn")
+        return params
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = props.get("FunctionName") or generated_name(stack, logical, 64)
-        params: dict[str, Any] = {key: props[key] for key in self.PASSED if key in props}
+        params: dict[str, Any] = self._api({key: props[key] for key in self.PASSED if key in props})
         params["FunctionName"] = name
         params["Code"] = function_code(props)
         if props.get("Tags"):
@@ -459,17 +480,33 @@ class Function:
             return None
         name = made.physical_id
         code = function_code(new)
-        changed = {
-            k: new[k] for k in self.PASSED if k not in ("PackageType",) and old.get(k) != new.get(k) and k in new
-        }
-        if "Environment" in old and "Environment" not in new:
-            changed["Environment"] = {"Variables": {}}
+        changed: dict[str, Any] = {}
+        for key in self.PASSED:
+            if key in self.CODE_LEVEL or old.get(key) == new.get(key):
+                continue
+            if key in new:
+                changed[key] = new[key]
+            elif key == "LoggingConfig":
+                changed[key] = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+            elif key in self.RESET:
+                changed[key] = self.RESET[key]
         if changed:
-            await call("lambda", "UpdateFunctionConfiguration", {"FunctionName": name, **changed})
+            await call("lambda", "UpdateFunctionConfiguration", {"FunctionName": name, **self._api(changed)})
             await self._settle(call, name)
-        if old.get("Code") != new.get("Code") or old.get("Runtime") != new.get("Runtime"):
+        if _changed(old, new, "Code", "Runtime", "Architectures"):
+            code["Architectures"] = new.get("Architectures") or ["x86_64"]
             await call("lambda", "UpdateFunctionCode", {"FunctionName": name, **code})
             await self._settle(call, name)
+        added, removed = tag_changes(old, new)
+        if added or removed:
+            arn = (
+                made.attributes.get("Arn")
+                or (await call("lambda", "GetFunction", {"FunctionName": name}))["Configuration"]["FunctionArn"]
+            )
+            if removed:
+                await call("lambda", "UntagResource", {"Resource": arn, "TagKeys": removed})
+            if added:
+                await call("lambda", "TagResource", {"Resource": arn, "Tags": added})
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if "ReservedConcurrentExecutions" in new:
                 concurrency = int(new["ReservedConcurrentExecutions"])

@@ -146,3 +146,34 @@ def test_removed_function_settings_go_back_to_defaults(
     assert config["Architectures"] == ["x86_64"]
     assert "Tags" not in after
     assert lam.invoke(FunctionName=function)["Payload"].read() == b"1"
+
+
+TOPIC = """
+Resources:
+  News:
+    Type: AWS::SNS::Topic
+    Properties:
+      DisplayName: Daily news
+      SignatureVersion: "2"
+      TracingConfig: Active
+      Tags:
+        - Key: team
+          Value: core
+"""
+
+
+def test_removed_topic_attributes_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(TOPIC)["StackName"]
+    sns = lamina.client("sns")
+    arn = _physical(cfn, name, "News")
+    before = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (before["DisplayName"], before["SignatureVersion"], before["TracingConfig"]) == ("Daily news", "2", "Active")
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "core"}]
+
+    _update(cfn, name, "Resources:\n  News:\n    Type: AWS::SNS::Topic\n")
+    assert _physical(cfn, name, "News") == arn
+    after = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
+    assert (after["DisplayName"], after["SignatureVersion"], after["TracingConfig"]) == ("", "1", "PassThrough")
+    assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []

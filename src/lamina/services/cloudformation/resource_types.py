@@ -210,14 +210,19 @@ class Queue:
 
 
 class Topic:
+    # the attributes an update sets, each with SNS's value for it when the template no longer gives it
+    RESET = {
+        "DisplayName": "",
+        "ContentBasedDeduplication": "false",
+        "KmsMasterKeyId": "",
+        "SignatureVersion": "1",
+        "TracingConfig": "PassThrough",
+    }
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         fifo = bool(props.get("FifoTopic"))
         name = props.get("TopicName") or generated_name(stack, logical, 256, ".fifo" if fifo else "")
-        attributes = {
-            key: _string(props[key])
-            for key in ("DisplayName", "FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion")
-            if key in props
-        }
+        attributes = {key: _string(props[key]) for key in ("FifoTopic", *self.RESET) if key in props}
         params: dict[str, Any] = {"Name": name, "Attributes": attributes}
         if props.get("Tags"):
             params["Tags"] = props["Tags"]
@@ -245,14 +250,18 @@ class Topic:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "TopicName", "FifoTopic", "Subscription"):
             return None
-        for key in ("DisplayName", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion"):
+        arn = made.physical_id
+        for key, default in self.RESET.items():
             if old.get(key) != new.get(key):
-                value = _string(new[key]) if key in new else ""
-                await call(
-                    "sns",
-                    "SetTopicAttributes",
-                    {"TopicArn": made.physical_id, "AttributeName": key, "AttributeValue": value},
-                )
+                value = _string(new[key]) if key in new else default
+                params = {"TopicArn": arn, "AttributeName": key, "AttributeValue": value}
+                await call("sns", "SetTopicAttributes", params)
+        added, removed = tag_changes(old, new)
+        if removed:
+            await call("sns", "UntagResource", {"ResourceArn": arn, "TagKeys": removed})
+        if added:
+            tags = [{"Key": k, "Value": v} for k, v in added.items()]
+            await call("sns", "TagResource", {"ResourceArn": arn, "Tags": tags})
         return made
 
 

@@ -177,3 +177,49 @@ def test_removed_topic_attributes_go_back_to_defaults(
     after = sns.get_topic_attributes(TopicArn=arn)["Attributes"]
     assert (after["DisplayName"], after["SignatureVersion"], after["TracingConfig"]) == ("", "1", "PassThrough")
     assert sns.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+
+
+TABLE = """
+Resources:
+  Orders:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      AttributeDefinitions:
+        - AttributeName: id
+          AttributeType: S
+      KeySchema:
+        - AttributeName: id
+          KeyType: HASH
+SETTINGS
+"""
+TABLE_SETTINGS = """      BillingMode: PAY_PER_REQUEST
+      TableClass: STANDARD_INFREQUENT_ACCESS
+      SSESpecification:
+        SSEEnabled: true
+      Tags:
+        - Key: team
+          Value: core"""
+TABLE_BARE = """      ProvisionedThroughput:
+        ReadCapacityUnits: 5
+        WriteCapacityUnits: 5"""
+
+
+def test_removed_table_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(TABLE.replace("SETTINGS", TABLE_SETTINGS))["StackName"]
+    dynamodb = lamina.client("dynamodb")
+    table = _physical(cfn, name, "Orders")
+    before = dynamodb.describe_table(TableName=table)["Table"]
+    assert before["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert before["TableClassSummary"]["TableClass"] == "STANDARD_INFREQUENT_ACCESS"
+    assert dynamodb.list_tags_of_resource(ResourceArn=before["TableArn"])["Tags"] == [{"Key": "team", "Value": "core"}]
+
+    _update(cfn, name, TABLE.replace("SETTINGS", TABLE_BARE))
+    assert _physical(cfn, name, "Orders") == table
+    after = dynamodb.describe_table(TableName=table)["Table"]
+    assert after["BillingModeSummary"]["BillingMode"] == "PROVISIONED"
+    throughput = after["ProvisionedThroughput"]
+    assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (5, 5)
+    assert after["TableClassSummary"]["TableClass"] == "STANDARD"
+    assert dynamodb.list_tags_of_resource(ResourceArn=after["TableArn"])["Tags"] == []

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tests.cloudformation.conftest import FAST, events
+from tests.polling import wait_for
 from tests.server import LaminaProcess
 
 
@@ -223,3 +224,55 @@ def test_removed_table_settings_go_back_to_defaults(
     assert (throughput["ReadCapacityUnits"], throughput["WriteCapacityUnits"]) == (5, 5)
     assert after["TableClassSummary"]["TableClass"] == "STANDARD"
     assert dynamodb.list_tags_of_resource(ResourceArn=after["TableArn"])["Tags"] == []
+
+
+MAPPING = """
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/any
+      Code:
+        ZipFile: "def handler(event, context):\\n    return {}\\n"
+  Feed:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Worker
+      EventSourceArn: !GetAtt Jobs.Arn
+SETTINGS
+"""
+MAPPING_SETTINGS = """      Enabled: false
+      BatchSize: 5
+      MaximumBatchingWindowInSeconds: 3
+      FilterCriteria:
+        Filters:
+          - Pattern: '{"body": {"kind": ["order"]}}'
+      FunctionResponseTypes:
+        - ReportBatchItemFailures
+      ScalingConfig:
+        MaximumConcurrency: 5
+      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_mapping_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(MAPPING.replace("SETTINGS", MAPPING_SETTINGS))["StackName"]
+    lam = lamina.client()
+    uuid = _physical(cfn, name, "Feed")
+    before = lam.get_event_source_mapping(UUID=uuid)
+    assert (before["BatchSize"], before["State"], before["ScalingConfig"]) == (5, "Disabled", {"MaximumConcurrency": 5})
+    assert lam.list_tags(Resource=before["EventSourceMappingArn"])["Tags"] == {"team": "core"}
+
+    _update(cfn, name, MAPPING.replace("SETTINGS", ""))
+    assert _physical(cfn, name, "Feed") == uuid
+    after = wait_for(lambda: (m := lam.get_event_source_mapping(UUID=uuid))["State"] == "Enabled" and m)
+    assert (after["BatchSize"], after["MaximumBatchingWindowInSeconds"], after["FunctionResponseTypes"]) == (10, 0, [])
+    assert not {"FilterCriteria", "ScalingConfig"} & set(after)
+    assert lam.list_tags(Resource=after["EventSourceMappingArn"])["Tags"] == {}

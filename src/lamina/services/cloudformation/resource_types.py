@@ -618,22 +618,41 @@ class EventSourceMapping:
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "lambda", "DeleteEventSourceMapping", {"UUID": made.physical_id})
 
-    UPDATED = (
-        "FunctionName",
-        "BatchSize",
-        "Enabled",
-        "MaximumBatchingWindowInSeconds",
-        "FilterCriteria",
-        "FunctionResponseTypes",
-        "ScalingConfig",
-    )
+    # what UpdateEventSourceMapping is given for a property removed from the template: Lambda's default
+    RESET: dict[str, Any] = {
+        "Enabled": True,
+        "MaximumBatchingWindowInSeconds": 0,
+        "FilterCriteria": {},
+        "FunctionResponseTypes": [],
+        "ScalingConfig": {},
+    }
+    STREAM_RESET: dict[str, Any] = {  # the settings only stream (Kinesis, DynamoDB) mappings have
+        "MaximumRetryAttempts": -1,
+        "BisectBatchOnFunctionError": False,
+        "DestinationConfig": {"OnFailure": {}},
+        "ParallelizationFactor": 1,
+        "MaximumRecordAgeInSeconds": -1,
+        "TumblingWindowInSeconds": 0,
+    }
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "EventSourceArn", "StartingPosition"):
             return None
-        change = {k: new[k] for k in self.UPDATED if k in new and old.get(k) != new.get(k)}
+        stream = ":sqs:" not in str(new.get("EventSourceArn", ""))
+        defaults = {"BatchSize": 100 if stream else 10, **self.RESET, **(self.STREAM_RESET if stream else {})}
+        change = {k: new[k] for k in ("FunctionName", *defaults) if k in new and old.get(k) != new.get(k)}
+        change.update({k: v for k, v in defaults.items() if k in old and k not in new})
         if change:
             await call("lambda", "UpdateEventSourceMapping", {"UUID": made.physical_id, **change})
+        added, removed = tag_changes(old, new)
+        if added or removed:
+            arn = made.attributes.get("EventSourceMappingArn") or (
+                await call("lambda", "GetEventSourceMapping", {"UUID": made.physical_id})
+            ).get("EventSourceMappingArn", "")
+            if removed:
+                await call("lambda", "UntagResource", {"Resource": arn, "TagKeys": removed})
+            if added:
+                await call("lambda", "TagResource", {"Resource": arn, "Tags": added})
         return made
 
 

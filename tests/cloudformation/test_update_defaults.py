@@ -276,3 +276,56 @@ def test_removed_mapping_settings_go_back_to_defaults(
     assert (after["BatchSize"], after["MaximumBatchingWindowInSeconds"], after["FunctionResponseTypes"]) == (10, 0, [])
     assert not {"FilterCriteria", "ScalingConfig"} & set(after)
     assert lam.list_tags(Resource=after["EventSourceMappingArn"])["Tags"] == {}
+
+
+STAGE = """
+Resources:
+  Api:
+    Type: AWS::ApiGateway::RestApi
+    Properties:
+      Name: !Sub "${AWS::StackName}-api"
+  Ping:
+    Type: AWS::ApiGateway::Method
+    Properties:
+      RestApiId: !Ref Api
+      ResourceId: !GetAtt Api.RootResourceId
+      HttpMethod: GET
+      AuthorizationType: NONE
+      Integration:
+        Type: MOCK
+  Release:
+    Type: AWS::ApiGateway::Deployment
+    DependsOn: Ping
+    Properties:
+      RestApiId: !Ref Api
+  Live:
+    Type: AWS::ApiGateway::Stage
+    Properties:
+      RestApiId: !Ref Api
+      DeploymentId: !Ref Release
+      StageName: live
+SETTINGS
+"""
+STAGE_SETTINGS = """      Description: the live one
+      TracingEnabled: true
+      Variables:
+        color: blue
+        size: large"""
+
+
+def test_removed_stage_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(STAGE.replace("SETTINGS", STAGE_SETTINGS))["StackName"]
+    apigw = lamina.client("apigateway")
+    api = _physical(cfn, name, "Api")
+    before = apigw.get_stage(restApiId=api, stageName="live")
+    assert before["tracingEnabled"] and before["variables"] == {"color": "blue", "size": "large"}
+
+    _update(cfn, name, STAGE.replace("SETTINGS", "      Variables:\n        color: red"))
+    changed = apigw.get_stage(restApiId=api, stageName="live")
+    assert changed["variables"] == {"color": "red"} and not changed["tracingEnabled"]
+
+    _update(cfn, name, STAGE.replace("SETTINGS", ""))
+    after = apigw.get_stage(restApiId=api, stageName="live")
+    assert "variables" not in after and not after["tracingEnabled"]

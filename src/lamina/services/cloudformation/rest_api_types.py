@@ -23,6 +23,11 @@ def _lower(fields: dict[str, Any]) -> dict[str, Any]:
     return {k[:1].lower() + k[1:]: v for k, v in fields.items()}
 
 
+def _escape(part: str) -> str:
+    """A name as one segment of a patch path (JSON Pointer: `~` → `~0`, `/` → `~1`)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
 class RestApi:
     GETATT = ("RestApiId", "RootResourceId")  # what Fn::GetAtt gives, as AWS documents it
 
@@ -221,6 +226,14 @@ class Stage:
             patches.append({"op": "replace", "path": "/deploymentId", "value": str(new["DeploymentId"])})
         if old.get("Description") != new.get("Description"):
             patches.append({"op": "replace", "path": "/description", "value": str(new.get("Description", ""))})
+        if bool(old.get("TracingEnabled")) != bool(new.get("TracingEnabled")):  # absent: off, API Gateway's default
+            patches.append({"op": "replace", "path": "/tracingEnabled", "value": str(bool(new.get("TracingEnabled")))})
+        was, now = old.get("Variables") or {}, new.get("Variables") or {}
+        for key in was.keys() - now.keys():
+            patches.append({"op": "remove", "path": f"/variables/{_escape(key)}"})
+        for key, value in now.items():
+            if was.get(key) != value:
+                patches.append({"op": "replace", "path": f"/variables/{_escape(key)}", "value": str(value)})
         if patches:
             params = {
                 "restApiId": made.attributes["RestApiId"],

@@ -329,3 +329,71 @@ def test_removed_stage_settings_go_back_to_defaults(
     _update(cfn, name, STAGE.replace("SETTINGS", ""))
     after = apigw.get_stage(restApiId=api, stageName="live")
     assert "variables" not in after and not after["tracingEnabled"]
+
+
+ROLE = """
+Resources:
+  Runner:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: sts:AssumeRole}]
+SETTINGS
+"""
+ROLE_SETTINGS = """      Description: runs things
+      MaxSessionDuration: 7200
+      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_role_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(ROLE.replace("SETTINGS", ROLE_SETTINGS))["StackName"]
+    iam = lamina.client("iam")
+    role = _physical(cfn, name, "Runner")
+    before = iam.get_role(RoleName=role)["Role"]
+    assert (before["Description"], before["MaxSessionDuration"]) == ("runs things", 7200)
+    assert before["Tags"] == [{"Key": "team", "Value": "core"}]
+
+    _update(cfn, name, ROLE.replace("SETTINGS", ""))
+    after = iam.get_role(RoleName=role)["Role"]
+    assert not after.get("Description") and after["MaxSessionDuration"] == 3600
+    assert "Tags" not in after and iam.list_role_tags(RoleName=role)["Tags"] == []
+
+
+ALIAS = """
+Resources:
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/any
+      Code:
+        ZipFile: "def handler(event, context):\\n    return 1\\n"
+  One:
+    Type: AWS::Lambda::Version
+    Properties:
+      FunctionName: !Ref Worker
+  Live:
+    Type: AWS::Lambda::Alias
+    Properties:
+      FunctionName: !Ref Worker
+      FunctionVersion: !GetAtt One.Version
+      Name: live
+SETTINGS
+"""
+
+
+def test_removed_alias_description_goes_back_to_empty(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(ALIAS.replace("SETTINGS", "      Description: the live one"))["StackName"]
+    lam = lamina.client()
+    function = _physical(cfn, name, "Worker")
+    assert lam.get_alias(FunctionName=function, Name="live")["Description"] == "the live one"
+
+    _update(cfn, name, ALIAS.replace("SETTINGS", ""))
+    assert lam.get_alias(FunctionName=function, Name="live")["Description"] == ""

@@ -344,9 +344,17 @@ class Role:
         if old.get("AssumeRolePolicyDocument") != new.get("AssumeRolePolicyDocument"):
             document = _json(new["AssumeRolePolicyDocument"])
             await call("iam", "UpdateAssumeRolePolicy", {"RoleName": name, "PolicyDocument": document})
-        if _changed(old, new, "Description", "MaxSessionDuration"):
-            change: dict[str, Any] = {k: new[k] for k in ("Description", "MaxSessionDuration") if k in new}
+        if _changed(old, new, "Description", "MaxSessionDuration"):  # removed: IAM's defaults
+            change = {
+                "Description": new.get("Description", ""),
+                "MaxSessionDuration": new.get("MaxSessionDuration", 3600),
+            }
             await call("iam", "UpdateRole", {"RoleName": name, **change})
+        added, removed = tag_changes(old, new)
+        if removed:
+            await call("iam", "UntagRole", {"RoleName": name, "TagKeys": removed})
+        if added:
+            await call("iam", "TagRole", {"RoleName": name, "Tags": [{"Key": k, "Value": v} for k, v in added.items()]})
         old_inline = {p["PolicyName"]: p["PolicyDocument"] for p in old.get("Policies") or []}
         new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in new.get("Policies") or []}
         for policy, document in new_inline.items():
@@ -584,6 +592,8 @@ class Alias:
         change: dict[str, Any] = {k: new[k] for k in ("FunctionVersion", "Description", "RoutingConfig") if k in new}
         if "RoutingConfig" in old and "RoutingConfig" not in new:
             change["RoutingConfig"] = {"AdditionalVersionWeights": {}}
+        if "Description" in old and "Description" not in new:
+            change["Description"] = ""
         await call("lambda", "UpdateAlias", {"FunctionName": function, "Name": name, **change})
         return made
 

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError, NotFound
+from lamina.services.cloudformation import tagging
 from lamina.services.sqs import attributes as queue_attributes
 
 Call = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -101,16 +102,6 @@ def generated_name(stack: str, logical: str, limit: int, suffix: str = "") -> st
     return f"{stack_part}-{logical_part}-{tail}{suffix}"
 
 
-def _tags(props: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: str(t["Value"]) for t in props.get("Tags") or []}
-
-
-def tag_changes(old: dict[str, Any], new: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """When a resource's Tags go from `old` to `new`: the tags to set (new or changed) and the keys to remove."""
-    before, after = _tags(old), _tags(new)
-    return {k: v for k, v in after.items() if before.get(k) != v}, [k for k in before if k not in after]
-
-
 def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -156,7 +147,7 @@ class Queue:
         attributes = {key: _string(props[key]) for key in self.ATTRIBUTES if key in props}
         params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
         if props.get("Tags"):
-            params["tags"] = _tags(props)
+            params["tags"] = tagging.tag_map(props)
         url = (await call("sqs", "CreateQueue", params))["QueueUrl"]
         found = await call("sqs", "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]})
         return Made(url, {"Arn": found["Attributes"]["QueueArn"], "QueueName": name, "QueueUrl": url})
@@ -201,11 +192,7 @@ class Queue:
         url = made.physical_id
         if attributes:
             await call("sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": attributes})
-        added, removed = tag_changes(old, new)
-        if removed:
-            await call("sqs", "UntagQueue", {"QueueUrl": url, "TagKeys": removed})
-        if added:
-            await call("sqs", "TagQueue", {"QueueUrl": url, "Tags": added})
+        await tagging.QUEUE.apply(call, url, old, new)
         return made
 
 
@@ -256,12 +243,7 @@ class Topic:
                 value = _string(new[key]) if key in new else default
                 params = {"TopicArn": arn, "AttributeName": key, "AttributeValue": value}
                 await call("sns", "SetTopicAttributes", params)
-        added, removed = tag_changes(old, new)
-        if removed:
-            await call("sns", "UntagResource", {"ResourceArn": arn, "TagKeys": removed})
-        if added:
-            tags = [{"Key": k, "Value": v} for k, v in added.items()]
-            await call("sns", "TagResource", {"ResourceArn": arn, "Tags": tags})
+        await tagging.TOPIC.apply(call, arn, old, new)
         return made
 
 
@@ -350,11 +332,7 @@ class Role:
                 "MaxSessionDuration": new.get("MaxSessionDuration", 3600),
             }
             await call("iam", "UpdateRole", {"RoleName": name, **change})
-        added, removed = tag_changes(old, new)
-        if removed:
-            await call("iam", "UntagRole", {"RoleName": name, "TagKeys": removed})
-        if added:
-            await call("iam", "TagRole", {"RoleName": name, "Tags": [{"Key": k, "Value": v} for k, v in added.items()]})
+        await tagging.ROLE.apply(call, name, old, new)
         old_inline = {p["PolicyName"]: p["PolicyDocument"] for p in old.get("Policies") or []}
         new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in new.get("Policies") or []}
         for policy, document in new_inline.items():
@@ -452,7 +430,7 @@ class Function:
         params["FunctionName"] = name
         params["Code"] = function_code(props)
         if props.get("Tags"):
-            params["Tags"] = _tags(props)
+            params["Tags"] = tagging.tag_map(props)
         created = await call("lambda", "CreateFunction", params)
         made = Made(name, {"Arn": created["FunctionArn"]})
         if "ReservedConcurrentExecutions" in props:
@@ -514,16 +492,12 @@ class Function:
             code["Architectures"] = new.get("Architectures") or ["x86_64"]
             await call("lambda", "UpdateFunctionCode", {"FunctionName": name, **code})
             await self._settle(call, name)
-        added, removed = tag_changes(old, new)
-        if added or removed:
+        if _changed(old, new, "Tags"):
             arn = (
                 made.attributes.get("Arn")
                 or (await call("lambda", "GetFunction", {"FunctionName": name}))["Configuration"]["FunctionArn"]
             )
-            if removed:
-                await call("lambda", "UntagResource", {"Resource": arn, "TagKeys": removed})
-            if added:
-                await call("lambda", "TagResource", {"Resource": arn, "Tags": added})
+            await tagging.LAMBDA.apply(call, arn, old, new)
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if "ReservedConcurrentExecutions" in new:
                 concurrency = int(new["ReservedConcurrentExecutions"])
@@ -620,7 +594,7 @@ class EventSourceMapping:
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         params = {key: props[key] for key in self.PASSED if key in props}
         if props.get("Tags"):
-            params["Tags"] = _tags(props)
+            params["Tags"] = tagging.tag_map(props)
         mapping = await call("lambda", "CreateEventSourceMapping", params)
         uuid = mapping["UUID"]
         return Made(uuid, {"Id": uuid, "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")})
@@ -654,15 +628,11 @@ class EventSourceMapping:
         change.update({k: v for k, v in defaults.items() if k in old and k not in new})
         if change:
             await call("lambda", "UpdateEventSourceMapping", {"UUID": made.physical_id, **change})
-        added, removed = tag_changes(old, new)
-        if added or removed:
+        if _changed(old, new, "Tags"):
             arn = made.attributes.get("EventSourceMappingArn") or (
                 await call("lambda", "GetEventSourceMapping", {"UUID": made.physical_id})
             ).get("EventSourceMappingArn", "")
-            if removed:
-                await call("lambda", "UntagResource", {"Resource": arn, "TagKeys": removed})
-            if added:
-                await call("lambda", "TagResource", {"Resource": arn, "Tags": added})
+            await tagging.LAMBDA.apply(call, arn, old, new)
         return made
 
 

@@ -8,14 +8,8 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import (
-    Call,
-    Made,
-    ProvisionFailed,
-    generated_name,
-    quietly,
-    tag_changes,
-)
+from lamina.services.cloudformation import tagging
+from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
 
 _PASSED = (
     "AttributeDefinitions",
@@ -174,10 +168,5 @@ class Table:
             ttl = new.get("TimeToLiveSpecification") or {**(old["TimeToLiveSpecification"]), "Enabled": False}
             await self._ttl(call, name, ttl)
         attributes = await self._active(call, name)
-        added, removed = tag_changes(old, new)
-        if removed:
-            await call("dynamodb", "UntagResource", {"ResourceArn": attributes["Arn"], "TagKeys": removed})
-        if added:
-            tags = [{"Key": k, "Value": v} for k, v in added.items()]
-            await call("dynamodb", "TagResource", {"ResourceArn": attributes["Arn"], "Tags": tags})
+        await tagging.TABLE.apply(call, attributes["Arn"], old, new)
         return Made(name, attributes)

@@ -284,6 +284,7 @@ Resources:
     Type: AWS::ApiGateway::RestApi
     Properties:
       Name: !Sub "${AWS::StackName}-api"
+API_SETTINGS
   Ping:
     Type: AWS::ApiGateway::Method
     Properties:
@@ -316,18 +317,21 @@ STAGE_SETTINGS = """      Description: the live one
 def test_removed_stage_settings_go_back_to_defaults(
     cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
 ) -> None:
-    name = deploy(STAGE.replace("SETTINGS", STAGE_SETTINGS))["StackName"]
+    body = STAGE.replace("API_SETTINGS", "      Description: the shop")
+    name = deploy(body.replace("SETTINGS", STAGE_SETTINGS))["StackName"]
     apigw = lamina.client("apigateway")
     api = _physical(cfn, name, "Api")
     before = apigw.get_stage(restApiId=api, stageName="live")
     assert before["tracingEnabled"] and before["variables"] == {"color": "blue", "size": "large"}
 
-    _update(cfn, name, STAGE.replace("SETTINGS", "      Variables:\n        color: red"))
+    assert apigw.get_rest_api(restApiId=api)["description"] == "the shop"
+    _update(cfn, name, body.replace("SETTINGS", "      Variables:\n        color: red"))
     changed = apigw.get_stage(restApiId=api, stageName="live")
     assert changed["variables"] == {"color": "red"} and not changed["tracingEnabled"]
 
-    _update(cfn, name, STAGE.replace("SETTINGS", ""))
+    _update(cfn, name, STAGE.replace("API_SETTINGS", "").replace("SETTINGS", ""))
     after = apigw.get_stage(restApiId=api, stageName="live")
+    assert not apigw.get_rest_api(restApiId=api).get("description")
     assert "variables" not in after and not after["tracingEnabled"]
 
 
@@ -397,3 +401,113 @@ def test_removed_alias_description_goes_back_to_empty(
 
     _update(cfn, name, ALIAS.replace("SETTINGS", ""))
     assert lam.get_alias(FunctionName=function, Name="live")["Description"] == ""
+
+
+LOG_GROUP = """
+Resources:
+  Audit:
+    Type: AWS::Logs::LogGroup
+SETTINGS
+"""
+LOG_GROUP_SETTINGS = """    Properties:
+      RetentionInDays: 7
+      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_log_group_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(LOG_GROUP.replace("SETTINGS", LOG_GROUP_SETTINGS))["StackName"]
+    logs = lamina.client("logs")
+    group = _physical(cfn, name, "Audit")
+    arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["arn"].removesuffix(":*")
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "core"}
+
+    _update(cfn, name, LOG_GROUP.replace("SETTINGS", ""))
+    described = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]
+    assert "retentionInDays" not in described
+    assert logs.list_tags_for_resource(resourceArn=arn)["tags"] == {}
+
+
+EVENTS = """
+Resources:
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: !Sub "${AWS::StackName}-bus"
+BUS_TAGS
+  Orders:
+    Type: AWS::Events::Rule
+    Properties:
+      EventPattern:
+        source: [shop]
+RULE_SETTINGS
+"""
+TAGGED = """      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_rule_and_bus_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    rule_settings = "      Description: order events\n      State: DISABLED\n" + TAGGED
+    name = deploy(EVENTS.replace("BUS_TAGS", TAGGED).replace("RULE_SETTINGS", rule_settings))["StackName"]
+    events_client = lamina.client("events")
+    rule = events_client.describe_rule(Name=_physical(cfn, name, "Orders"))
+    bus = events_client.describe_event_bus(Name=_physical(cfn, name, "Bus"))
+    assert (rule["Description"], rule["State"]) == ("order events", "DISABLED")
+    for arn in (rule["Arn"], bus["Arn"]):
+        assert events_client.list_tags_for_resource(ResourceARN=arn)["Tags"] == [{"Key": "team", "Value": "core"}]
+
+    _update(cfn, name, EVENTS.replace("BUS_TAGS", "").replace("RULE_SETTINGS", ""))
+    after = events_client.describe_rule(Name=rule["Name"])
+    assert "Description" not in after and after["State"] == "ENABLED"
+    for arn in (rule["Arn"], bus["Arn"]):
+        assert events_client.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
+
+
+def test_removed_schedule_group_tags_are_untagged(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    body = "Resources:\n  Group:\n    Type: AWS::Scheduler::ScheduleGroup\n"
+    name = deploy(body + "    Properties:\n" + TAGGED)["StackName"]
+    scheduler = lamina.client("scheduler")
+    arn = scheduler.get_schedule_group(Name=_physical(cfn, name, "Group"))["Arn"]
+    assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "team", "Value": "core"}]
+
+    _update(cfn, name, body)
+    assert scheduler.list_tags_for_resource(ResourceArn=arn)["Tags"] == []
+
+
+SCHEDULE = """
+Resources:
+  Jobs:
+    Type: AWS::SQS::Queue
+  Nightly:
+    Type: AWS::Scheduler::Schedule
+    Properties:
+      ScheduleExpression: rate(1 day)
+      FlexibleTimeWindow:
+        Mode: "OFF"
+      Target:
+        Arn: !GetAtt Jobs.Arn
+        RoleArn: arn:aws:iam::000000000000:role/any
+SETTINGS
+"""
+
+
+def test_removed_schedule_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(SCHEDULE.replace("SETTINGS", "      Description: every night\n      State: DISABLED"))["StackName"]
+    scheduler = lamina.client("scheduler")
+    schedule = _physical(cfn, name, "Nightly")
+    before = scheduler.get_schedule(Name=schedule)
+    assert (before["Description"], before["State"]) == ("every night", "DISABLED")
+
+    _update(cfn, name, SCHEDULE.replace("SETTINGS", ""))
+    after = scheduler.get_schedule(Name=schedule)
+    assert not after.get("Description") and after["State"] == "ENABLED"

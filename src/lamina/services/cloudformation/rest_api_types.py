@@ -106,9 +106,9 @@ class RestApi:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         api_id, root = made.physical_id, made.attributes["RootResourceId"]
         patches = [
-            {"op": "replace", "path": f"/{key.lower()}", "value": str(new[key])}
+            {"op": "replace", "path": f"/{key.lower()}", "value": str(new.get(key, ""))}  # a removed one: empty
             for key in ("Name", "Description")
-            if key in new and old.get(key) != new.get(key)
+            if old.get(key) != new.get(key) and (key in new or key == "Description")
         ]
         if patches:
             await call("apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": patches})

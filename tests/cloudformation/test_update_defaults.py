@@ -6,6 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.cloudformation.conftest import FAST, events
 from tests.polling import wait_for
 from tests.server import LaminaProcess
@@ -307,6 +310,12 @@ API_SETTINGS
       StageName: live
 SETTINGS
 """
+API_SETTINGS = """      Description: the shop
+      BinaryMediaTypes:
+        - image/png
+        - application/pdf
+      MinimumCompressionSize: 1024
+      DisableExecuteApiEndpoint: true"""
 STAGE_SETTINGS = """      Description: the live one
       TracingEnabled: true
       Variables:
@@ -314,24 +323,32 @@ STAGE_SETTINGS = """      Description: the live one
         size: large"""
 
 
-def test_removed_stage_settings_go_back_to_defaults(
+def test_removed_rest_api_and_stage_settings_go_back_to_defaults(
     cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
 ) -> None:
-    body = STAGE.replace("API_SETTINGS", "      Description: the shop")
+    body = STAGE.replace("API_SETTINGS", API_SETTINGS)
     name = deploy(body.replace("SETTINGS", STAGE_SETTINGS))["StackName"]
     apigw = lamina.client("apigateway")
     api = _physical(cfn, name, "Api")
     before = apigw.get_stage(restApiId=api, stageName="live")
     assert before["tracingEnabled"] and before["variables"] == {"color": "blue", "size": "large"}
 
-    assert apigw.get_rest_api(restApiId=api)["description"] == "the shop"
+    shop = apigw.get_rest_api(restApiId=api)
+    assert (shop["description"], shop["binaryMediaTypes"], shop["minimumCompressionSize"]) == (
+        "the shop",
+        ["image/png", "application/pdf"],
+        1024,
+    )
+    assert shop["disableExecuteApiEndpoint"]
     _update(cfn, name, body.replace("SETTINGS", "      Variables:\n        color: red"))
     changed = apigw.get_stage(restApiId=api, stageName="live")
     assert changed["variables"] == {"color": "red"} and not changed["tracingEnabled"]
 
     _update(cfn, name, STAGE.replace("API_SETTINGS", "").replace("SETTINGS", ""))
     after = apigw.get_stage(restApiId=api, stageName="live")
-    assert not apigw.get_rest_api(restApiId=api).get("description")
+    shop = apigw.get_rest_api(restApiId=api)
+    assert not {"binaryMediaTypes", "minimumCompressionSize"} & set(shop)
+    assert not shop.get("description") and not shop["disableExecuteApiEndpoint"]
     assert "variables" not in after and not after["tracingEnabled"]
 
 
@@ -511,3 +528,61 @@ def test_removed_schedule_settings_go_back_to_defaults(
     _update(cfn, name, SCHEDULE.replace("SETTINGS", ""))
     after = scheduler.get_schedule(Name=schedule)
     assert not after.get("Description") and after["State"] == "ENABLED"
+
+
+BUCKET = """
+Resources:
+  Files:
+    Type: AWS::S3::Bucket
+SETTINGS
+"""
+BUCKET_SETTINGS = """    Properties:
+      VersioningConfiguration:
+        Status: Enabled
+      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_bucket_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(BUCKET.replace("SETTINGS", BUCKET_SETTINGS))["StackName"]
+    s3 = lamina.client("s3")
+    bucket = _physical(cfn, name, "Files")
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+
+    _update(cfn, name, BUCKET.replace("SETTINGS", ""))
+    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Suspended"  # once enabled, never unversioned
+    with pytest.raises(ClientError) as untagged:
+        s3.get_bucket_tagging(Bucket=bucket)
+    assert untagged.value.response["Error"]["Code"] == "NoSuchTagSet"
+
+
+STREAM = """
+Resources:
+  Clicks:
+    Type: AWS::Kinesis::Stream
+SETTINGS
+"""
+STREAM_SETTINGS = """    Properties:
+      ShardCount: 2
+      RetentionPeriodHours: 48
+      Tags:
+        - Key: team
+          Value: core"""
+
+
+def test_removed_stream_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(STREAM.replace("SETTINGS", STREAM_SETTINGS))["StackName"]
+    kinesis = lamina.client("kinesis")
+    stream = _physical(cfn, name, "Clicks")
+    before = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    assert (before["OpenShardCount"], before["RetentionPeriodHours"]) == (2, 48)
+
+    _update(cfn, name, STREAM.replace("SETTINGS", ""))
+    after = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
+    assert (after["OpenShardCount"], after["RetentionPeriodHours"]) == (1, 24)
+    assert kinesis.list_tags_for_stream(StreamName=stream)["Tags"] == []

@@ -110,6 +110,20 @@ class RestApi:
             for key in ("Name", "Description")
             if old.get(key) != new.get(key) and (key in new or key == "Description")
         ]
+        was, now = (
+            [str(t) for t in old.get("BinaryMediaTypes") or []],
+            [str(t) for t in new.get("BinaryMediaTypes") or []],
+        )
+        patches += [{"op": "remove", "path": f"/binaryMediaTypes/{_escape(t)}"} for t in was if t not in now]
+        patches += [{"op": "add", "path": f"/binaryMediaTypes/{_escape(t)}"} for t in now if t not in was]
+        if old.get("MinimumCompressionSize") != new.get("MinimumCompressionSize"):  # removed: compression off
+            size = new.get("MinimumCompressionSize")
+            patches.append(
+                {"op": "replace", "path": "/minimumCompressionSize", "value": "" if size is None else str(size)}
+            )
+        if bool(old.get("DisableExecuteApiEndpoint")) != bool(new.get("DisableExecuteApiEndpoint")):
+            value = str(bool(new.get("DisableExecuteApiEndpoint"))).lower()
+            patches.append({"op": "replace", "path": "/disableExecuteApiEndpoint", "value": value})
         if patches:
             await call("apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": patches})
         if old.get("Body") != new.get("Body") or old.get("BodyS3Location") != new.get("BodyS3Location"):

@@ -586,3 +586,54 @@ def test_removed_stream_settings_go_back_to_defaults(
     after = kinesis.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]
     assert (after["OpenShardCount"], after["RetentionPeriodHours"]) == (1, 24)
     assert kinesis.list_tags_for_stream(StreamName=stream)["Tags"] == []
+
+
+STREAM_MAPPING = """
+Resources:
+  Clicks:
+    Type: AWS::Kinesis::Stream
+  Worker:
+    Type: AWS::Lambda::Function
+    Properties:
+      Runtime: python3.12
+      Handler: index.handler
+      Role: arn:aws:iam::000000000000:role/any
+      Code:
+        ZipFile: "def handler(event, context):\\n    return {}\\n"
+  Feed:
+    Type: AWS::Lambda::EventSourceMapping
+    Properties:
+      FunctionName: !Ref Worker
+      EventSourceArn: !GetAtt Clicks.Arn
+      StartingPosition: LATEST
+SETTINGS
+"""
+STREAM_MAPPING_SETTINGS = """      BatchSize: 50
+      MaximumRetryAttempts: 2
+      BisectBatchOnFunctionError: true
+      ParallelizationFactor: 2
+      MaximumRecordAgeInSeconds: 120
+      TumblingWindowInSeconds: 30"""
+STREAM_MAPPING_FIELDS = (
+    "BatchSize",
+    "MaximumRetryAttempts",
+    "BisectBatchOnFunctionError",
+    "ParallelizationFactor",
+    "MaximumRecordAgeInSeconds",
+    "TumblingWindowInSeconds",
+)
+
+
+def test_removed_stream_mapping_settings_go_back_to_defaults(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(STREAM_MAPPING.replace("SETTINGS", STREAM_MAPPING_SETTINGS))["StackName"]
+    lam = lamina.client()
+    uuid = _physical(cfn, name, "Feed")
+    before = lam.get_event_source_mapping(UUID=uuid)
+    assert [before[k] for k in STREAM_MAPPING_FIELDS] == [50, 2, True, 2, 120, 30]
+
+    wait_for(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == "Enabled")
+    _update(cfn, name, STREAM_MAPPING.replace("SETTINGS", ""))
+    after = lam.get_event_source_mapping(UUID=uuid)
+    assert [after[k] for k in STREAM_MAPPING_FIELDS] == [100, -1, False, 1, -1, 0]

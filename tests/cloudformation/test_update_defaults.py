@@ -340,7 +340,8 @@ def test_removed_rest_api_and_stage_settings_go_back_to_defaults(
         1024,
     )
     assert shop["disableExecuteApiEndpoint"]
-    _update(cfn, name, body.replace("SETTINGS", "      Variables:\n        color: red"))
+    middle = '      TracingEnabled: "false"\n      Variables:\n        color: red'  # a parameter's string
+    _update(cfn, name, body.replace("SETTINGS", middle))
     changed = apigw.get_stage(restApiId=api, stageName="live")
     assert changed["variables"] == {"color": "red"} and not changed["tracingEnabled"]
 

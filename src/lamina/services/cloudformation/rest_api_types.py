@@ -28,6 +28,11 @@ def _escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
 
+def _flag(props: dict[str, Any], key: str) -> bool:
+    """A Boolean property as a template gives it: true/false, or "true"/"false" from a parameter; absent is false."""
+    return str(props.get(key, False)).lower() == "true"
+
+
 class RestApi:
     GETATT = ("RestApiId", "RootResourceId")  # what Fn::GetAtt gives, as AWS documents it
 
@@ -121,8 +126,8 @@ class RestApi:
             patches.append(
                 {"op": "replace", "path": "/minimumCompressionSize", "value": "" if size is None else str(size)}
             )
-        if bool(old.get("DisableExecuteApiEndpoint")) != bool(new.get("DisableExecuteApiEndpoint")):
-            value = str(bool(new.get("DisableExecuteApiEndpoint"))).lower()
+        if _flag(old, "DisableExecuteApiEndpoint") != _flag(new, "DisableExecuteApiEndpoint"):
+            value = str(_flag(new, "DisableExecuteApiEndpoint")).lower()
             patches.append({"op": "replace", "path": "/disableExecuteApiEndpoint", "value": value})
         if patches:
             await call("apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": patches})
@@ -240,8 +245,9 @@ class Stage:
             patches.append({"op": "replace", "path": "/deploymentId", "value": str(new["DeploymentId"])})
         if old.get("Description") != new.get("Description"):
             patches.append({"op": "replace", "path": "/description", "value": str(new.get("Description", ""))})
-        if bool(old.get("TracingEnabled")) != bool(new.get("TracingEnabled")):  # absent: off, API Gateway's default
-            patches.append({"op": "replace", "path": "/tracingEnabled", "value": str(bool(new.get("TracingEnabled")))})
+        if _flag(old, "TracingEnabled") != _flag(new, "TracingEnabled"):  # absent: off, API Gateway's default
+            value = str(_flag(new, "TracingEnabled")).lower()
+            patches.append({"op": "replace", "path": "/tracingEnabled", "value": value})
         was, now = old.get("Variables") or {}, new.get("Variables") or {}
         for key in was.keys() - now.keys():
             patches.append({"op": "remove", "path": f"/variables/{_escape(key)}"})

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.errors import LaminaError
+from lamina.services.cloudformation import tagging
 from lamina.services.cloudformation.resource_types import Call, Made, _json, generated_name, quietly
 
 _TARGET_KEYS = (
@@ -103,7 +104,8 @@ class Rule:
         ):
             return None
         name, bus = made.attributes["Name"], made.attributes.get("Bus")
-        await call("events", "PutRule", self._rule_params(name, bus, new))
+        await call("events", "PutRule", self._rule_params(name, bus, new))  # replaces all but the tags
+        await tagging.EVENTS.apply(call, made.attributes["Arn"], old, new)
         kept = {t["Id"] for t in new.get("Targets") or []}
         gone = [t["Id"] for t in old.get("Targets") or [] if t["Id"] not in kept]
         if gone:
@@ -130,6 +132,7 @@ class EventBus:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if old.get("Name") != new.get("Name") or old.get("EventSourceName") != new.get("EventSourceName"):
             return None
+        await tagging.EVENTS.apply(call, made.attributes["Arn"], old, new)
         return made
 
 
@@ -218,4 +221,7 @@ class ScheduleGroup:
         return Made(name, {"Arn": found["Arn"]})
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
-        return None if old.get("Name") != new.get("Name") else made
+        if old.get("Name") != new.get("Name"):
+            return None
+        await tagging.SCHEDULER.apply(call, made.attributes["Arn"], old, new)
+        return made

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import Call, Made, _changed, _tags, generated_name, quietly
+from lamina.services.cloudformation import tagging
+from lamina.services.cloudformation.resource_types import Call, Made, _changed, generated_name, quietly
 
 DEFAULT_RETENTION = 24
 
@@ -23,7 +24,7 @@ class Stream:
         if mode == "PROVISIONED":
             params["ShardCount"] = int(props.get("ShardCount") or 1)
         if props.get("Tags"):
-            params["Tags"] = _tags(props)
+            params["Tags"] = tagging.tag_map(props)
         await call("kinesis", "CreateStream", params)
         made = Made(name, {})
         try:
@@ -79,10 +80,5 @@ class Stream:
                 )
         old_hours = int(old.get("RetentionPeriodHours") or DEFAULT_RETENTION)
         await self._retention(call, name, old_hours, int(new.get("RetentionPeriodHours") or DEFAULT_RETENTION))
-        if old.get("Tags") != new.get("Tags"):
-            gone = [k for k in _tags(old) if k not in _tags(new)]
-            if gone:
-                await call("kinesis", "RemoveTagsFromStream", {"StreamName": name, "TagKeys": gone})
-            if new.get("Tags"):
-                await call("kinesis", "AddTagsToStream", {"StreamName": name, "Tags": _tags(new)})
+        await tagging.STREAM.apply(call, name, old, new)
         return made

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import Call, Made, _tags, generated_name, quietly
+from lamina.services.cloudformation import tagging
+from lamina.services.cloudformation.resource_types import Call, Made, generated_name, quietly
 
 
 class LogGroup:
@@ -21,7 +22,7 @@ class LogGroup:
         if props.get("LogGroupClass"):
             params["logGroupClass"] = props["LogGroupClass"]
         if props.get("Tags"):
-            params["tags"] = _tags(props)
+            params["tags"] = tagging.tag_map(props)
         await call("logs", "CreateLogGroup", params)
         made = Made(name, {})
         try:
@@ -62,6 +63,9 @@ class LogGroup:
                 await call("logs", "PutRetentionPolicy", params)
             else:
                 await call("logs", "DeleteRetentionPolicy", {"logGroupName": made.physical_id})
+        if old.get("Tags") != new.get("Tags"):
+            arn = made.attributes.get("Arn") or await self._arn(call, made.physical_id)
+            await tagging.LOG_GROUP.apply(call, arn.removesuffix(":*"), old, new)
         return made
 
 

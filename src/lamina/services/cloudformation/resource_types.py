@@ -22,6 +22,8 @@ from typing import Any, Protocol
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError, NotFound
+from lamina.services.cloudformation import tagging
+from lamina.services.sqs import attributes as queue_attributes
 
 Call = Callable[[str, str, dict[str, Any]], Awaitable[dict[str, Any]]]
 _RANDOM = string.ascii_uppercase + string.digits
@@ -100,10 +102,6 @@ def generated_name(stack: str, logical: str, limit: int, suffix: str = "") -> st
     return f"{stack_part}-{logical_part}-{tail}{suffix}"
 
 
-def _tags(props: dict[str, Any]) -> dict[str, str]:
-    return {t["Key"]: str(t["Value"]) for t in props.get("Tags") or []}
-
-
 def _json(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
@@ -149,7 +147,7 @@ class Queue:
         attributes = {key: _string(props[key]) for key in self.ATTRIBUTES if key in props}
         params: dict[str, Any] = {"QueueName": name, "Attributes": attributes}
         if props.get("Tags"):
-            params["tags"] = _tags(props)
+            params["tags"] = tagging.tag_map(props)
         url = (await call("sqs", "CreateQueue", params))["QueueUrl"]
         found = await call("sqs", "GetQueueAttributes", {"QueueUrl": url, "AttributeNames": ["QueueArn"]})
         return Made(url, {"Arn": found["Attributes"]["QueueArn"], "QueueName": name, "QueueUrl": url})
@@ -167,24 +165,51 @@ class Queue:
             return None
         return Made(url, {})
 
+    @staticmethod
+    def _default(key: str, new: dict[str, Any]) -> str | None:
+        """What a property removed from the template goes back to: SQS's default, "" for a policy or key
+        (which SetQueueAttributes takes as "remove it"), None when nothing is to be set."""
+        kms = bool(new.get("KmsMasterKeyId"))
+        if key == "SqsManagedSseEnabled":
+            return "false" if kms else "true"
+        if key == "KmsDataKeyReusePeriodSeconds":  # removing the key removes its reuse period with it
+            return "300" if kms else None
+        if key in ("RedrivePolicy", "RedriveAllowPolicy", "KmsMasterKeyId"):
+            return ""
+        return queue_attributes.DEFAULTS.get(key) or queue_attributes.FIFO_DEFAULTS.get(key)
+
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "QueueName", "FifoQueue"):
             return None
-        attributes = {key: _string(new[key]) for key in self.ATTRIBUTES if key in new and key != "FifoQueue"}
+        attributes: dict[str, str] = {}
+        for key in self.ATTRIBUTES:
+            if key == "FifoQueue":
+                continue
+            if key in new:
+                attributes[key] = _string(new[key])
+            elif key in old and (default := self._default(key, new)) is not None:
+                attributes[key] = default
+        url = made.physical_id
         if attributes:
-            await call("sqs", "SetQueueAttributes", {"QueueUrl": made.physical_id, "Attributes": attributes})
+            await call("sqs", "SetQueueAttributes", {"QueueUrl": url, "Attributes": attributes})
+        await tagging.QUEUE.apply(call, url, old, new)
         return made
 
 
 class Topic:
+    # the attributes an update sets, each with SNS's value for it when the template no longer gives it
+    RESET = {
+        "DisplayName": "",
+        "ContentBasedDeduplication": "false",
+        "KmsMasterKeyId": "",
+        "SignatureVersion": "1",
+        "TracingConfig": "PassThrough",
+    }
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         fifo = bool(props.get("FifoTopic"))
         name = props.get("TopicName") or generated_name(stack, logical, 256, ".fifo" if fifo else "")
-        attributes = {
-            key: _string(props[key])
-            for key in ("DisplayName", "FifoTopic", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion")
-            if key in props
-        }
+        attributes = {key: _string(props[key]) for key in ("FifoTopic", *self.RESET) if key in props}
         params: dict[str, Any] = {"Name": name, "Attributes": attributes}
         if props.get("Tags"):
             params["Tags"] = props["Tags"]
@@ -212,14 +237,13 @@ class Topic:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "TopicName", "FifoTopic", "Subscription"):
             return None
-        for key in ("DisplayName", "ContentBasedDeduplication", "KmsMasterKeyId", "SignatureVersion"):
+        arn = made.physical_id
+        for key, default in self.RESET.items():
             if old.get(key) != new.get(key):
-                value = _string(new[key]) if key in new else ""
-                await call(
-                    "sns",
-                    "SetTopicAttributes",
-                    {"TopicArn": made.physical_id, "AttributeName": key, "AttributeValue": value},
-                )
+                value = _string(new[key]) if key in new else default
+                params = {"TopicArn": arn, "AttributeName": key, "AttributeValue": value}
+                await call("sns", "SetTopicAttributes", params)
+        await tagging.TOPIC.apply(call, arn, old, new)
         return made
 
 
@@ -302,9 +326,13 @@ class Role:
         if old.get("AssumeRolePolicyDocument") != new.get("AssumeRolePolicyDocument"):
             document = _json(new["AssumeRolePolicyDocument"])
             await call("iam", "UpdateAssumeRolePolicy", {"RoleName": name, "PolicyDocument": document})
-        if _changed(old, new, "Description", "MaxSessionDuration"):
-            change: dict[str, Any] = {k: new[k] for k in ("Description", "MaxSessionDuration") if k in new}
+        if _changed(old, new, "Description", "MaxSessionDuration"):  # removed: IAM's defaults
+            change = {
+                "Description": new.get("Description", ""),
+                "MaxSessionDuration": new.get("MaxSessionDuration", 3600),
+            }
             await call("iam", "UpdateRole", {"RoleName": name, **change})
+        await tagging.ROLE.apply(call, name, old, new)
         old_inline = {p["PolicyName"]: p["PolicyDocument"] for p in old.get("Policies") or []}
         new_inline = {p["PolicyName"]: p["PolicyDocument"] for p in new.get("Policies") or []}
         for policy, document in new_inline.items():
@@ -375,13 +403,34 @@ class Function:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
 
+    # UpdateFunctionConfiguration's values for a property removed from the template: Lambda's defaults
+    RESET: dict[str, Any] = {
+        "Description": "",
+        "Timeout": 3,
+        "MemorySize": 128,
+        "Environment": {"Variables": {}},
+        "Layers": [],
+        "DeadLetterConfig": {"TargetArn": ""},
+        "TracingConfig": {"Mode": "PassThrough"},
+        "EphemeralStorage": {"Size": 512},
+        "KmsKeyArn": "",
+    }
+    CODE_LEVEL = ("PackageType", "Architectures")  # not UpdateFunctionConfiguration's: create or UpdateFunctionCode
+
+    @staticmethod
+    def _api(params: dict[str, Any]) -> dict[str, Any]:
+        """CloudFormation's KmsKeyArn is the API's KMSKeyArn."""
+        if "KmsKeyArn" in params:
+            params["KMSKeyArn"] = params.pop("KmsKeyArn")
+        return params
+
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         name = props.get("FunctionName") or generated_name(stack, logical, 64)
-        params: dict[str, Any] = {key: props[key] for key in self.PASSED if key in props}
+        params: dict[str, Any] = self._api({key: props[key] for key in self.PASSED if key in props})
         params["FunctionName"] = name
         params["Code"] = function_code(props)
         if props.get("Tags"):
-            params["Tags"] = _tags(props)
+            params["Tags"] = tagging.tag_map(props)
         created = await call("lambda", "CreateFunction", params)
         made = Made(name, {"Arn": created["FunctionArn"]})
         if "ReservedConcurrentExecutions" in props:
@@ -426,17 +475,29 @@ class Function:
             return None
         name = made.physical_id
         code = function_code(new)
-        changed = {
-            k: new[k] for k in self.PASSED if k not in ("PackageType",) and old.get(k) != new.get(k) and k in new
-        }
-        if "Environment" in old and "Environment" not in new:
-            changed["Environment"] = {"Variables": {}}
+        changed: dict[str, Any] = {}
+        for key in self.PASSED:
+            if key in self.CODE_LEVEL or old.get(key) == new.get(key):
+                continue
+            if key in new:
+                changed[key] = new[key]
+            elif key == "LoggingConfig":
+                changed[key] = {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+            elif key in self.RESET:
+                changed[key] = self.RESET[key]
         if changed:
-            await call("lambda", "UpdateFunctionConfiguration", {"FunctionName": name, **changed})
+            await call("lambda", "UpdateFunctionConfiguration", {"FunctionName": name, **self._api(changed)})
             await self._settle(call, name)
-        if old.get("Code") != new.get("Code") or old.get("Runtime") != new.get("Runtime"):
+        if _changed(old, new, "Code", "Runtime", "Architectures"):
+            code["Architectures"] = new.get("Architectures") or ["x86_64"]
             await call("lambda", "UpdateFunctionCode", {"FunctionName": name, **code})
             await self._settle(call, name)
+        if _changed(old, new, "Tags"):
+            arn = (
+                made.attributes.get("Arn")
+                or (await call("lambda", "GetFunction", {"FunctionName": name}))["Configuration"]["FunctionArn"]
+            )
+            await tagging.LAMBDA.apply(call, arn, old, new)
         if old.get("ReservedConcurrentExecutions") != new.get("ReservedConcurrentExecutions"):
             if "ReservedConcurrentExecutions" in new:
                 concurrency = int(new["ReservedConcurrentExecutions"])
@@ -505,6 +566,8 @@ class Alias:
         change: dict[str, Any] = {k: new[k] for k in ("FunctionVersion", "Description", "RoutingConfig") if k in new}
         if "RoutingConfig" in old and "RoutingConfig" not in new:
             change["RoutingConfig"] = {"AdditionalVersionWeights": {}}
+        if "Description" in old and "Description" not in new:
+            change["Description"] = ""
         await call("lambda", "UpdateAlias", {"FunctionName": function, "Name": name, **change})
         return made
 
@@ -531,7 +594,7 @@ class EventSourceMapping:
     async def create(self, call: Call, stack: str, logical: str, props: dict[str, Any]) -> Made:
         params = {key: props[key] for key in self.PASSED if key in props}
         if props.get("Tags"):
-            params["Tags"] = _tags(props)
+            params["Tags"] = tagging.tag_map(props)
         mapping = await call("lambda", "CreateEventSourceMapping", params)
         uuid = mapping["UUID"]
         return Made(uuid, {"Id": uuid, "EventSourceMappingArn": mapping.get("EventSourceMappingArn", "")})
@@ -539,22 +602,37 @@ class EventSourceMapping:
     async def delete(self, call: Call, made: Made) -> None:
         await quietly(call, "lambda", "DeleteEventSourceMapping", {"UUID": made.physical_id})
 
-    UPDATED = (
-        "FunctionName",
-        "BatchSize",
-        "Enabled",
-        "MaximumBatchingWindowInSeconds",
-        "FilterCriteria",
-        "FunctionResponseTypes",
-        "ScalingConfig",
-    )
+    # what UpdateEventSourceMapping is given for a property removed from the template: Lambda's default
+    RESET: dict[str, Any] = {
+        "Enabled": True,
+        "MaximumBatchingWindowInSeconds": 0,
+        "FilterCriteria": {},
+        "FunctionResponseTypes": [],
+        "ScalingConfig": {},
+    }
+    STREAM_RESET: dict[str, Any] = {  # the settings only stream (Kinesis, DynamoDB) mappings have
+        "MaximumRetryAttempts": -1,
+        "BisectBatchOnFunctionError": False,
+        "DestinationConfig": {"OnFailure": {}},
+        "ParallelizationFactor": 1,
+        "MaximumRecordAgeInSeconds": -1,
+        "TumblingWindowInSeconds": 0,
+    }
 
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if _changed(old, new, "EventSourceArn", "StartingPosition"):
             return None
-        change = {k: new[k] for k in self.UPDATED if k in new and old.get(k) != new.get(k)}
+        stream = ":sqs:" not in str(new.get("EventSourceArn", ""))
+        defaults = {"BatchSize": 100 if stream else 10, **self.RESET, **(self.STREAM_RESET if stream else {})}
+        change = {k: new[k] for k in ("FunctionName", *defaults) if k in new and old.get(k) != new.get(k)}
+        change.update({k: v for k, v in defaults.items() if k in old and k not in new})
         if change:
             await call("lambda", "UpdateEventSourceMapping", {"UUID": made.physical_id, **change})
+        if _changed(old, new, "Tags"):
+            arn = made.attributes.get("EventSourceMappingArn") or (
+                await call("lambda", "GetEventSourceMapping", {"UUID": made.physical_id})
+            ).get("EventSourceMappingArn", "")
+            await tagging.LAMBDA.apply(call, arn, old, new)
         return made
 
 

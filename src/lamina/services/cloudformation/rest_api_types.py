@@ -23,6 +23,16 @@ def _lower(fields: dict[str, Any]) -> dict[str, Any]:
     return {k[:1].lower() + k[1:]: v for k, v in fields.items()}
 
 
+def _escape(part: str) -> str:
+    """A name as one segment of a patch path (JSON Pointer: `~` → `~0`, `/` → `~1`)."""
+    return part.replace("~", "~0").replace("/", "~1")
+
+
+def _flag(props: dict[str, Any], key: str) -> bool:
+    """A Boolean property as a template gives it: true/false, or "true"/"false" from a parameter; absent is false."""
+    return str(props.get(key, False)).lower() == "true"
+
+
 class RestApi:
     GETATT = ("RestApiId", "RootResourceId")  # what Fn::GetAtt gives, as AWS documents it
 
@@ -101,10 +111,24 @@ class RestApi:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         api_id, root = made.physical_id, made.attributes["RootResourceId"]
         patches = [
-            {"op": "replace", "path": f"/{key.lower()}", "value": str(new[key])}
+            {"op": "replace", "path": f"/{key.lower()}", "value": str(new.get(key, ""))}  # a removed one: empty
             for key in ("Name", "Description")
-            if key in new and old.get(key) != new.get(key)
+            if old.get(key) != new.get(key) and (key in new or key == "Description")
         ]
+        was, now = (
+            [str(t) for t in old.get("BinaryMediaTypes") or []],
+            [str(t) for t in new.get("BinaryMediaTypes") or []],
+        )
+        patches += [{"op": "remove", "path": f"/binaryMediaTypes/{_escape(t)}"} for t in was if t not in now]
+        patches += [{"op": "add", "path": f"/binaryMediaTypes/{_escape(t)}"} for t in now if t not in was]
+        if old.get("MinimumCompressionSize") != new.get("MinimumCompressionSize"):  # removed: compression off
+            size = new.get("MinimumCompressionSize")
+            patches.append(
+                {"op": "replace", "path": "/minimumCompressionSize", "value": "" if size is None else str(size)}
+            )
+        if _flag(old, "DisableExecuteApiEndpoint") != _flag(new, "DisableExecuteApiEndpoint"):
+            value = str(_flag(new, "DisableExecuteApiEndpoint")).lower()
+            patches.append({"op": "replace", "path": "/disableExecuteApiEndpoint", "value": value})
         if patches:
             await call("apigateway", "UpdateRestApi", {"restApiId": api_id, "patchOperations": patches})
         if old.get("Body") != new.get("Body") or old.get("BodyS3Location") != new.get("BodyS3Location"):
@@ -221,6 +245,15 @@ class Stage:
             patches.append({"op": "replace", "path": "/deploymentId", "value": str(new["DeploymentId"])})
         if old.get("Description") != new.get("Description"):
             patches.append({"op": "replace", "path": "/description", "value": str(new.get("Description", ""))})
+        if _flag(old, "TracingEnabled") != _flag(new, "TracingEnabled"):  # absent: off, API Gateway's default
+            value = str(_flag(new, "TracingEnabled")).lower()
+            patches.append({"op": "replace", "path": "/tracingEnabled", "value": value})
+        was, now = old.get("Variables") or {}, new.get("Variables") or {}
+        for key in was.keys() - now.keys():
+            patches.append({"op": "remove", "path": f"/variables/{_escape(key)}"})
+        for key, value in now.items():
+            if was.get(key) != value:
+                patches.append({"op": "replace", "path": f"/variables/{_escape(key)}", "value": str(value)})
         if patches:
             params = {
                 "restApiId": made.attributes["RestApiId"],

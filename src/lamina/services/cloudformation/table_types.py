@@ -8,6 +8,7 @@ from typing import Any
 
 from lamina.clock import Clock
 from lamina.errors import LaminaError
+from lamina.services.cloudformation import tagging
 from lamina.services.cloudformation.resource_types import Call, Made, ProvisionFailed, generated_name, quietly
 
 _PASSED = (
@@ -17,7 +18,6 @@ _PASSED = (
     "ProvisionedThroughput",
     "GlobalSecondaryIndexes",
     "LocalSecondaryIndexes",
-    "SSESpecification",
     "TableClass",
     "DeletionProtectionEnabled",
     "Tags",
@@ -30,6 +30,14 @@ def _stream(props: dict[str, Any]) -> dict[str, Any]:
     if not spec:
         return {"StreamEnabled": False}
     return {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]}
+
+
+def _sse(spec: dict[str, Any]) -> dict[str, Any]:
+    """CloudFormation's SSESpecification (SSEEnabled) as CreateTable takes it (Enabled). Lamina's tables are not
+    encrypted, so it is accepted, not applied (and an update does not send it)."""
+    out: dict[str, Any] = {"Enabled": bool(spec.get("SSEEnabled"))}
+    out.update({k: spec[k] for k in ("SSEType", "KMSMasterKeyId") if k in spec})
+    return out
 
 
 def index_updates(old: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
@@ -70,6 +78,8 @@ class Table:
         params["TableName"] = name
         if props.get("StreamSpecification"):
             params["StreamSpecification"] = _stream(props)
+        if props.get("SSESpecification"):
+            params["SSESpecification"] = _sse(props["SSESpecification"])
         await call("dynamodb", "CreateTable", params)
         made = Made(name, {})
         try:
@@ -135,9 +145,15 @@ class Table:
             updates = index_updates(await self._indexes(call, name), new)
             if updates:
                 change.update(GlobalSecondaryIndexUpdates=updates, AttributeDefinitions=new["AttributeDefinitions"])
-        for key in ("BillingMode", "ProvisionedThroughput", "SSESpecification", "TableClass"):
-            if old.get(key) != new.get(key) and key in new:
-                change[key] = new[key]
+        billing = new.get("BillingMode") or "PROVISIONED"  # a removed setting goes back to DynamoDB's default
+        if (old.get("BillingMode") or "PROVISIONED") != billing:
+            change["BillingMode"] = billing
+            if billing == "PROVISIONED" and "ProvisionedThroughput" in new:
+                change["ProvisionedThroughput"] = new["ProvisionedThroughput"]
+        elif old.get("ProvisionedThroughput") != new.get("ProvisionedThroughput") and "ProvisionedThroughput" in new:
+            change["ProvisionedThroughput"] = new["ProvisionedThroughput"]
+        if old.get("TableClass") != new.get("TableClass"):
+            change["TableClass"] = new.get("TableClass") or "STANDARD"
         if old.get("DeletionProtectionEnabled") != new.get("DeletionProtectionEnabled"):
             change["DeletionProtectionEnabled"] = bool(new.get("DeletionProtectionEnabled"))
         if old.get("StreamSpecification") != new.get("StreamSpecification"):
@@ -151,4 +167,6 @@ class Table:
         if old.get("TimeToLiveSpecification") != new.get("TimeToLiveSpecification"):
             ttl = new.get("TimeToLiveSpecification") or {**(old["TimeToLiveSpecification"]), "Enabled": False}
             await self._ttl(call, name, ttl)
-        return Made(name, await self._active(call, name))
+        attributes = await self._active(call, name)
+        await tagging.TABLE.apply(call, attributes["Arn"], old, new)
+        return Made(name, attributes)

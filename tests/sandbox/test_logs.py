@@ -167,3 +167,30 @@ def test_output_watch_pauses_readiness_while_an_invocation_runs(loop: Loop) -> N
             os.close(read_fd)
 
     loop.run(body())
+
+
+def test_capture_pauses_only_after_a_quiet_invocation(tmp_path: Path, loop: Loop) -> None:
+    # A function that logged more than a quarter of a pipe last time is not paused (it would wait for the sweep
+    # with a full pipe); once it is quiet again, it is.
+    async def body() -> None:
+        store = LogStore(tmp_path / "lamina.db")
+        store.start()
+        read_fd, write_fd = os.pipe()
+        capture = OutputCapture(read_fd, store, "g", "s", ManualClock(), max_bytes_per_invocation=1 << 20)
+        paused = capture._watch._paused
+        try:
+            for written, paused_next in ((b"short\n", True), (b"y" * 20_000 + b"\n", False), (b"short\n", True)):
+                capture.begin(InvocationLog(keep=False))
+                os.write(write_fd, written)
+                capture.drain()
+                capture.finish()
+                assert read_fd not in paused
+                capture.begin(InvocationLog(keep=False))
+                assert (read_fd in paused) is paused_next
+                capture.finish()
+        finally:
+            os.close(write_fd)
+            capture.close()
+            store.close()
+
+    loop.run(body())

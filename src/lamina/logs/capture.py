@@ -27,6 +27,7 @@ TAIL_BYTES = 4096
 _READ_CHUNK = 65536
 _READS_PER_WAKEUP = 8
 _READS_PER_DRAIN = 64
+_QUIET_BYTES = 16384  # an invocation that wrote more: the next one's pipe is not paused (output_watch.py)
 DROPPED = "Lamina: output over the per-invocation log limit was dropped"
 
 
@@ -82,6 +83,7 @@ class OutputCapture:
         self._dropping = False
         self._events: list[tuple[int, str]] = []
         self.closed = False
+        self._quiet = True  # the last invocation wrote at most _QUIET_BYTES
         self._watch = output_watch.for_loop(asyncio.get_running_loop())
         os.set_blocking(fd, False)
         self._watch.watch(fd, self._on_readable)
@@ -89,7 +91,8 @@ class OutputCapture:
     def begin(self, log: InvocationLog) -> None:
         """Start attributing output to a new invocation."""
         self.current = log
-        self._watch.pause(self.fd)
+        if self._quiet:
+            self._watch.pause(self.fd)
         self._bytes = 0
         self._dropping = False
         for line in self.pending_init:
@@ -98,6 +101,7 @@ class OutputCapture:
 
     def finish(self) -> None:
         self._watch.resume(self.fd)
+        self._quiet = self._bytes <= _QUIET_BYTES
         self.current = None
         self._bytes = 0
         self._dropping = False

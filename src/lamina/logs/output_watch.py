@@ -7,10 +7,12 @@ readiness) and read when the result comes. Pausing must cost less than the wake-
 add_reader/remove_reader build and tear down a poll handle each time (~10 us on uvloop), an `epoll_ctl` on an
 epoll of our own is one syscall. That epoll's own descriptor is what the event loop watches.
 
-Paused is never stuck: a pipe paused for over one sweep interval (`RESUME_AFTER`, on the loop's own timer: this is
-flow control of a pipe, not platform time, so virtual-time tests do not govern it) is resumed, so a long
+Paused is never stuck: a pipe paused for over one sweep interval (`RESUME_AFTER`, 2-4 ms, on the loop's own timer:
+this is flow control of a pipe, not platform time, so virtual-time tests do not govern it) is resumed, so a long
 invocation's output still flows as it is written (live tails, `aws logs tail --follow`) and a function writing
-more than a pipe holds blocks for at most that long. A hang-up (the runtime gone) is reported even while paused.
+more than a pipe holds (64 KiB) blocks for at most that long. The capture does not pause an environment whose last
+invocation wrote more than a quarter of that, so a function that logs heavily does not pay the wait each time. A
+hang-up (the runtime gone) is reported even while paused.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import select
 import weakref
 from collections.abc import Callable
 
-RESUME_AFTER = 0.01  # seconds between sweeps; a pipe paused before the previous sweep is resumed at the next
+RESUME_AFTER = 0.002  # seconds between sweeps; a pipe paused before the previous sweep is resumed at the next
 
 
 class OutputWatch:

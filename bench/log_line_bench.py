@@ -4,7 +4,8 @@ One `lamina serve` per code version (`--code DIR` runs the server from DIR/src t
 of an older commit; default: this checkout), one Python function; blocks of quiet invocations and of invocations
 that print one line alternate (over the versions too), so load from elsewhere falls on all alike. Per kind: p50
 latency, rate, and the CPU the server and its sandboxes used per invocation (from /proc, each block's log batch
-included).
+included). Then the p50 of a function printing 200 KB per invocation (1,000 lines), per version: a pipe fills
+before the result comes.
 
     .venv/bin/python bench/log_line_bench.py [--blocks 20] [--per-block 500] [--code DIR ...]
 """
@@ -100,6 +101,16 @@ def main() -> None:
                 f"{cpu[line] / n * 1e6:.0f} us | the line: p50 {p50l - p50q:+.1f} us, CPU "
                 f"{(cpu[line] - cpu[quiet]) / n * 1e6:+.0f} us, rate x{wall[quiet] / wall[line]:.3f}"
             )
+        heavy = _request("obs", b'{"quiet": true, "bulk": 1000}')
+        for version in versions:
+            samples = []
+            for i in range(120):
+                t = time.perf_counter()
+                clients[version].call(heavy)
+                if i >= 20:  # the first ones teach the capture this function logs heavily
+                    samples.append((time.perf_counter() - t) * 1000)
+            p50 = statistics.median(samples)
+            print(f"{version or 'this checkout'}: printing 200 KB per invocation, p50 {p50:.2f} ms")
     finally:
         for server in servers.values():
             server.stop()

@@ -694,6 +694,8 @@ class Lamina:
                 user_id=self._user_id,
                 acl=s3_access.acl_allows,  # S3 ACL grants, read only when no policy decided
                 anonymous=s3_access.anonymous,  # unsigned S3 requests: grants to everyone
+                # a bucket, queue or topic policy naming a role session's own ARN: not capped by session policies
+                direct_resource_policy=self.resource_policies.direct_decision,
             )
         # The web console (/console/): a client of the services' own operations, called in-process; its saved
         # test events are its only documents (console/test_events.py). Under --auth sigv4 it signs users in with
@@ -994,7 +996,14 @@ class Lamina:
         session = self.sts.session(access_key_id)
         if session is None:
             return None
-        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration)
+        scoped = self._session_policies(session.policy, session.policy_arns) if session.scoped else None
+        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration, True, scoped)
+
+    def _session_policies(self, policy: str | None, arns: tuple[str, ...]) -> list[dict[str, Any]]:
+        """A session's inline session policy and its managed ones (their default versions now; a deleted one
+        allows nothing), parsed."""
+        found = [json.loads(policy)] if policy is not None else []
+        return found + self.iam.managed_documents(list(arns))
 
     def _public_port(self) -> int:
         """The port URLs name: the listening one once started (settings may say 0: any free port)."""

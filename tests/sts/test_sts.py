@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
@@ -106,6 +107,28 @@ def test_session_policy_is_checked(sts: Any, role: dict[str, Any]) -> None:
     answer = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", Policy=policy, SourceIdentity="me")
     assert answer["PackedPolicySize"] > 0
     assert answer["SourceIdentity"] == "me"
+
+
+def test_session_policy_limits(sts: Any, role: dict[str, Any]) -> None:
+    arns = [{"arn": f"arn:aws:iam::000000000000:policy/p{n:02d}"} for n in range(11)]
+    with pytest.raises(ClientError) as many:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", PolicyArns=arns)
+    assert _error(many) == (
+        "ValidationError",
+        "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+        "Member must have length less than or equal to 10",
+        400,
+    )
+    ten = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", PolicyArns=arns[:10])
+    assert 0 < ten["PackedPolicySize"] <= 100
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::" + "b" * 1900}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    tags = [{"Key": f"k{n}", "Value": "v" * 200} for n in range(5)]
+    with pytest.raises(ClientError) as packed:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", Policy=policy, Tags=tags)
+    code, message, status = _error(packed)
+    assert (code, status) == ("PackedPolicyTooLarge", 400)
+    assert re.fullmatch(r"Packed policy consumes 1\d\d% of allotted space", message)
 
 
 def test_assume_role_with_web_identity(sts: Any, role: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ import logging
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -178,6 +179,13 @@ def _secret(data_dir: Path) -> bytes:
         path.write_bytes(secrets.token_bytes(32))
         path.chmod(0o600)
     return path.read_bytes()
+
+
+@lru_cache(maxsize=1024)
+def _session_document(text: str) -> dict[str, Any]:
+    """An inline session policy parsed once (checked when it was issued; evaluation only reads it)."""
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
 
 
 class Lamina:
@@ -1002,7 +1010,7 @@ class Lamina:
     def _session_policies(self, policy: str | None, arns: tuple[str, ...]) -> list[dict[str, Any]]:
         """A session's inline session policy and its managed ones (their default versions now; a deleted one
         allows nothing), parsed."""
-        found = [json.loads(policy)] if policy is not None else []
+        found = [_session_document(policy)] if policy is not None else []
         return found + self.iam.managed_documents(list(arns))
 
     def _public_port(self) -> int:

@@ -10,10 +10,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.auth.conftest import Client
+from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client
+from tests.server import LaminaProcess
 
 ACCOUNT = "000000000000"
 TRUST = json.dumps(
@@ -158,3 +161,39 @@ def test_a_queue_policy_naming_the_session_is_not_capped(client: Client, roles: 
     grant["Principal"] = {"AWS": session_arn}
     client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": _policy(grant)})
     sqs.send_message(QueueUrl=url, MessageBody="granted to the session")  # added after the session policy
+
+
+def test_session_policies_hold_after_a_restart(
+    fresh_lamina: Callable[..., LaminaProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMINA_ROOT_ACCESS_KEY_ID", ROOT_KEY)
+    monkeypatch.setenv("LAMINA_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
+    server = fresh_lamina("--auth", "sigv4")
+
+    def make(service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    url = make("sqs").create_queue(QueueName="kept")["QueueUrl"]
+    roles = Roles(make)
+    _, role_arn = roles.make(_allow("sqs:*"))
+    answer = make("sts").assume_role(
+        RoleArn=role_arn, RoleSessionName="kept", Policy=_policy(_allow("sqs:GetQueueAttributes"))
+    )
+    server.kill()
+    server = fresh_lamina("--auth", "sigv4", data_dir=server.data_dir)
+    c = answer["Credentials"]
+    sqs = make("sqs", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    sqs.get_queue_attributes(QueueUrl=url)
+    code, message, _ = _denied(lambda: sqs.send_message(QueueUrl=url, MessageBody="x"))
+    assert (code, message.endswith("because no session policy allows the sqs:SendMessage action")) == (
+        "AccessDenied",
+        True,
+    )

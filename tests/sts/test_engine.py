@@ -57,5 +57,7 @@ def test_session_policies_are_kept_with_the_session() -> None:
     reloaded = _engine(store, clock)
     kept = reloaded.session(scoped.access_key_id)
     assert kept is not None and (kept.policy, kept.policy_arns, kept.scoped) == (policy, arns, True)
+    web = reloaded.assume_role_with_web_identity(ARN, "web", 900, policy_arns=arns)
+    assert (web.policy, web.policy_arns, web.scoped) == (None, arns, True)
     again = reloaded.session(plain.access_key_id)
     assert again is not None and (again.policy, again.policy_arns, again.scoped) == (None, (), False)

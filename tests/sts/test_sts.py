@@ -8,11 +8,13 @@ import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.aws_cli import json_runner
 from tests.server import LaminaProcess
 from tests.sts.conftest import TRUST, client_with, jwt
 
@@ -186,3 +188,14 @@ def test_strict_iam_refuses_unknown_roles(fresh_lamina: Callable[..., LaminaProc
 
 def test_get_access_key_info(sts: Any) -> None:
     assert sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")["Account"] == "000000000000"
+
+
+def test_session_policies_through_the_cli(lamina: LaminaProcess, role: dict[str, Any], tmp_path: Path) -> None:
+    run = json_runner(tmp_path, lamina.url, "sts")
+    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}'
+    answer = run("assume-role", "--role-arn", role["Arn"], "--role-session-name", "cli", "--policy", policy)
+    assert 0 < answer["PackedPolicySize"] <= 100
+    arns = [f"arn=arn:aws:iam::000000000000:policy/p{n:02d}" for n in range(11)]
+    args = ("assume-role", "--role-arn", role["Arn"], "--role-session-name", "cli", "--policy-arns", *arns)
+    assert "(ValidationError)" in run(*args, ok=False)
+    assert "(MalformedPolicyDocument)" in run(*args[:5], "--policy", '{"Statement": []}', ok=False)

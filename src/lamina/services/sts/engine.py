@@ -4,8 +4,9 @@ A session is what one issue of temporary credentials creates: an `ASIA…` acces
 a session token and an expiry, and the identity they stand for (an assumed role's
 `arn:aws:sts::<account>:assumed-role/<role>/<session>`, or for GetSessionToken the caller's own). Sessions from
 the API are durable documents (kind `sts-session`, keyed by access key id) so GetCallerIdentity answers for
-them after a restart, and issue 19's signature check can find their secrets; the credentials handed to
-execution environments live as long as the process (their environments do not outlive it).
+them after a restart, and issue 19's signature check can find their secrets, with their session policies
+(AssumeRole's `Policy` text and `PolicyArns`, which the authorizer applies); the credentials handed to execution
+environments live as long as the process (their environments do not outlive it).
 
 Roles come from IAM through `RoleLookup` (no import of IAM's engine): a role Lamina knows has its trust in
 `MaxSessionDuration` honoured; one it does not know is assumed as AWS would once it existed, unless `strict`

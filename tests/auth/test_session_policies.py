@@ -146,6 +146,10 @@ def test_managed_session_policies(client: Client, roles: Roles, queue: tuple[str
         both.send_message(QueueUrl=url, MessageBody="both")
     finally:
         iam.delete_policy(PolicyArn=policy_arn)
+    # a managed session policy is read at each request: once deleted it allows nothing
+    assert _denied(lambda: sqs.get_queue_attributes(QueueUrl=url)) == _refusal(
+        session_arn, "sqs:GetQueueAttributes", arn, "because no session policy allows the sqs:GetQueueAttributes action"
+    )
 
 
 def test_a_queue_policy_naming_the_session_is_not_capped(client: Client, roles: Roles, queue: tuple[str, str]) -> None:

@@ -11,6 +11,7 @@ import logging
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -178,6 +179,13 @@ def _secret(data_dir: Path) -> bytes:
         path.write_bytes(secrets.token_bytes(32))
         path.chmod(0o600)
     return path.read_bytes()
+
+
+@lru_cache(maxsize=1024)
+def _session_document(text: str) -> dict[str, Any]:
+    """An inline session policy parsed once (checked when it was issued; evaluation only reads it)."""
+    parsed: dict[str, Any] = json.loads(text)
+    return parsed
 
 
 class Lamina:
@@ -694,6 +702,8 @@ class Lamina:
                 user_id=self._user_id,
                 acl=s3_access.acl_allows,  # S3 ACL grants, read only when no policy decided
                 anonymous=s3_access.anonymous,  # unsigned S3 requests: grants to everyone
+                # a bucket, queue or topic policy naming a role session's own ARN: not capped by session policies
+                direct_resource_policy=self.resource_policies.direct_decision,
             )
         # The web console (/console/): a client of the services' own operations, called in-process; its saved
         # test events are its only documents (console/test_events.py). Under --auth sigv4 it signs users in with
@@ -994,7 +1004,14 @@ class Lamina:
         session = self.sts.session(access_key_id)
         if session is None:
             return None
-        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration)
+        scoped = self._session_policies(session.policy, session.policy_arns) if session.scoped else None
+        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration, True, scoped)
+
+    def _session_policies(self, policy: str | None, arns: tuple[str, ...]) -> list[dict[str, Any]]:
+        """A session's inline session policy and its managed ones (their default versions now; a deleted one
+        allows nothing), parsed."""
+        found = [_session_document(policy)] if policy is not None else []
+        return found + self.iam.managed_documents(list(arns))
 
     def _public_port(self) -> int:
         """The port URLs name: the listening one once started (settings may say 0: any free port)."""

@@ -44,3 +44,20 @@ def test_function_credentials_are_not_stored() -> None:
         "AROAEXAMPLE:my-function",
     )
     assert store.load("sts-session") == {}
+
+
+def test_session_policies_are_kept_with_the_session() -> None:
+    store, clock = MemoryStore(), ManualClock()
+    engine = _engine(store, clock)
+    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}'
+    arns = ("arn:aws:iam::000000000000:policy/read",)
+    scoped = engine.assume_role("test", ARN, "scoped", 900, policy=policy, policy_arns=arns)
+    plain = engine.assume_role("test", ARN, "plain", 900)
+    assert scoped.scoped and not plain.scoped
+    reloaded = _engine(store, clock)
+    kept = reloaded.session(scoped.access_key_id)
+    assert kept is not None and (kept.policy, kept.policy_arns, kept.scoped) == (policy, arns, True)
+    web = reloaded.assume_role_with_web_identity(ARN, "web", 900, policy_arns=arns)
+    assert (web.policy, web.policy_arns, web.scoped) == (None, arns, True)
+    again = reloaded.session(plain.access_key_id)
+    assert again is not None and (again.policy, again.policy_arns, again.scoped) == (None, (), False)

@@ -3,15 +3,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.aws_cli import json_runner
 from tests.server import LaminaProcess
 from tests.sts.conftest import TRUST, client_with, jwt
 
@@ -108,6 +111,28 @@ def test_session_policy_is_checked(sts: Any, role: dict[str, Any]) -> None:
     assert answer["SourceIdentity"] == "me"
 
 
+def test_session_policy_limits(sts: Any, role: dict[str, Any]) -> None:
+    arns = [{"arn": f"arn:aws:iam::000000000000:policy/p{n:02d}"} for n in range(11)]
+    with pytest.raises(ClientError) as many:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", PolicyArns=arns)
+    assert _error(many) == (
+        "ValidationError",
+        "1 validation error detected: Value at 'policyArns' failed to satisfy constraint: "
+        "Member must have length less than or equal to 10",
+        400,
+    )
+    ten = sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", PolicyArns=arns[:10])
+    assert 0 < ten["PackedPolicySize"] <= 100
+    statement = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::" + "b" * 1900}
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    tags = [{"Key": f"k{n}", "Value": "v" * 200} for n in range(5)]
+    with pytest.raises(ClientError) as packed:
+        sts.assume_role(RoleArn=role["Arn"], RoleSessionName="session", Policy=policy, Tags=tags)
+    code, message, status = _error(packed)
+    assert (code, status) == ("PackedPolicyTooLarge", 400)
+    assert re.fullmatch(r"Packed policy consumes 1\d\d% of allotted space", message)
+
+
 def test_assume_role_with_web_identity(sts: Any, role: dict[str, Any]) -> None:
     token = jwt({"sub": "user-123", "aud": "my-client", "iss": "https://token.actions.githubusercontent.com"})
     answer = sts.assume_role_with_web_identity(RoleArn=role["Arn"], RoleSessionName="gha", WebIdentityToken=token)
@@ -163,3 +188,14 @@ def test_strict_iam_refuses_unknown_roles(fresh_lamina: Callable[..., LaminaProc
 
 def test_get_access_key_info(sts: Any) -> None:
     assert sts.get_access_key_info(AccessKeyId="AKIAIOSFODNN7EXAMPLE")["Account"] == "000000000000"
+
+
+def test_session_policies_through_the_cli(lamina: LaminaProcess, role: dict[str, Any], tmp_path: Path) -> None:
+    run = json_runner(tmp_path, lamina.url, "sts")
+    policy = '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sqs:*","Resource":"*"}]}'
+    answer = run("assume-role", "--role-arn", role["Arn"], "--role-session-name", "cli", "--policy", policy)
+    assert 0 < answer["PackedPolicySize"] <= 100
+    arns = [f"arn=arn:aws:iam::000000000000:policy/p{n:02d}" for n in range(11)]
+    args = ("assume-role", "--role-arn", role["Arn"], "--role-session-name", "cli", "--policy-arns", *arns)
+    assert "(ValidationError)" in run(*args, ok=False)
+    assert "(MalformedPolicyDocument)" in run(*args[:5], "--policy", '{"Statement": []}', ok=False)

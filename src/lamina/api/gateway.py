@@ -365,7 +365,13 @@ class Gateway:
             if caller is not None and self._authorizer is not None:
                 try:
                     self._authorizer.check(
-                        caller.principal, service.signing_name, op.name, params, region, request.peer
+                        caller.principal,
+                        service.signing_name,
+                        op.name,
+                        params,
+                        region,
+                        request.peer,
+                        caller.session_policies,
                     )
                 except Denied as denied:
                     return denied_answer(service, denied.message, request.request_id)

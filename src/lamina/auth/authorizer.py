@@ -8,6 +8,13 @@ decides it within one account:
    allows too (effective permissions = identity ∩ boundary);
 4. else the request is implicitly denied.
 
+STS credentials issued with session policies (AssumeRole's `Policy` and `PolicyArns`) are capped by them too, as
+AWS's "Session policies" documents: an explicit Deny in one denies; otherwise the session may do only what its
+session policies allow as well, whether its role's identity policies or a resource policy naming the role
+granted it (identity ∩ boundary ∩ session); a resource policy that names the session's own ARN grants it
+whatever the session policies say (its permissions are added after them). Credentials without session policies
+pay nothing for this: `session` is None and no session check runs.
+
 S3 also grants by ACL (services/s3/acl_access.py): when no policy allowed an S3 action and none denied it, the
 bucket's or object's ACL may still allow it (read only then, so a request its policies allow reads no ACL). S3 alone
 serves unsigned requests: their principal is ANONYMOUS, allowed only by what grants `*` (a bucket policy's
@@ -22,14 +29,15 @@ aws:CurrentTime, aws:EpochTime and aws:SecureTransport.
 
 Refusals carry AWS's message: "User: <caller> is not authorized to perform: <action> on resource: <arn>
 because no identity-based policy allows the <action> action" (or "with an explicit deny in an identity-based
-policy" / "... in a resource-based policy", "because no permissions boundary allows the <action> action");
+policy" / "... in a resource-based policy" / "... in a session policy", "because no permissions boundary allows
+the <action> action", "because no session policy allows the <action> action");
 S3's quote the ARN (`on resource: "arn:aws:s3:::bucket/key"`), as its messages have since 2024.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from lamina.auth.actions import action_name, resource_arn
@@ -78,7 +86,9 @@ class Authorizer:
         user_id: UserIdSource | None = None,
         acl: AclCheck | None = None,
         anonymous: AnonymousCheck | None = None,
+        direct_resource_policy: ResourcePolicyCheck | None = None,
     ) -> None:
+        self._direct = direct_resource_policy  # only the statements naming the caller's own ARN
         self._acl = acl
         self._anonymous = anonymous
         self._resource_policy = resource_policy
@@ -117,8 +127,10 @@ class Authorizer:
         params: dict[str, Any],
         region: str,
         source_ip: str = "",
+        session: Sequence[dict[str, Any]] | None = None,
     ) -> None:
-        """Raises Denied unless `caller` may perform `operation` with `params`."""
+        """Raises Denied unless `caller` may perform `operation` with `params` (within its credentials'
+        `session` policies when they have some)."""
         if caller == self._root:
             if signing_name in ROOT_DENIABLE and self._resource_policy is not None:
                 self._root_check(signing_name, operation, params, region, source_ip)
@@ -131,7 +143,7 @@ class Authorizer:
             return
         resource = resource_arn(signing_name, region, self._account, operation, params)
         version = params.get("VersionId") if signing_name == "s3" else None
-        self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip), version)
+        self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip), version, session)
 
     def _anonymous_check(
         self, signing_name: str, operation: str, params: dict[str, Any], region: str, source_ip: str
@@ -169,9 +181,17 @@ class Authorizer:
                 "with an explicit deny in a resource-based policy"
             )
 
-    def decide(self, caller: str, action: str, resource: str, context: Context, version_id: str | None = None) -> None:
+    def decide(
+        self,
+        caller: str,
+        action: str,
+        resource: str,
+        context: Context,
+        version_id: str | None = None,
+        session: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
         """Raises Denied unless the policies that apply to `caller` (or, for S3, an ACL: of the object's
-        `version_id` when given) let it perform `action` on `resource`."""
+        `version_id` when given) let it perform `action` on `resource`, within its `session` policies if any."""
         identity, _ = evaluate(self._policies(caller), action, resource, context)
         why = f"because no identity-based policy allows the {action} action"
         if identity is Decision.EXPLICIT_DENY:
@@ -179,8 +199,11 @@ class Authorizer:
         else:
             boundary_doc = self._boundary(caller) if self._boundary is not None else None
             bounded = Decision.ALLOW if boundary_doc is None else evaluate([boundary_doc], action, resource, context)[0]
+            scoped = Decision.ALLOW if session is None else evaluate(session, action, resource, context)[0]
             if bounded is Decision.EXPLICIT_DENY:
                 why = "with an explicit deny in a permissions boundary"
+            elif scoped is Decision.EXPLICIT_DENY:
+                why = "with an explicit deny in a session policy"
             else:
                 granted = (
                     self._resource_policy(caller, action, resource, context)
@@ -189,16 +212,24 @@ class Authorizer:
                 )
                 if granted is Decision.EXPLICIT_DENY:
                     why = "with an explicit deny in a resource-based policy"
-                elif (
+                elif scoped is Decision.ALLOW and (
                     granted is Decision.ALLOW
                     or (identity is Decision.ALLOW and bounded is Decision.ALLOW)
                     or self._acl_grants(action, resource, version_id)
                 ):
                     return
-                elif identity is Decision.ALLOW:
+                elif granted is Decision.ALLOW and self._names_session(caller, action, resource, context):
+                    return  # a resource policy naming the session itself is not capped by its session policies
+                elif identity is Decision.ALLOW and bounded is not Decision.ALLOW:
                     why = f"because no permissions boundary allows the {action} action"
+                elif identity is Decision.ALLOW or granted is Decision.ALLOW:
+                    why = f"because no session policy allows the {action} action"
         shown = _shown(action, resource)
         raise Denied(f"User: {caller} is not authorized to perform: {action} on resource: {shown} {why}")
+
+    def _names_session(self, caller: str, action: str, resource: str, context: Context) -> bool:
+        """Whether the resource's policy allows `caller` by naming its own (session) ARN."""
+        return self._direct is not None and self._direct(caller, action, resource, context) is Decision.ALLOW
 
     def _acl_grants(self, action: str, resource: str, version_id: str | None) -> bool:
         """Whether an S3 ACL grants a signed caller `action` (asked only when no policy allowed it)."""

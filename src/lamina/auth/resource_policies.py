@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from lamina.auth.policy_evaluation import Context, Decision, Principal, evaluate_resource_policy
+from lamina.auth.policy_evaluation import Context, Decision, Principal, evaluate_resource_policy, statements
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,14 @@ def _document(text: str | None) -> dict[str, Any] | None:
         log.warning("a resource policy that is not JSON is ignored")
         return None
     return found if isinstance(found, dict) else None
+
+
+def _aws_principals(statement: dict[str, Any]) -> list[str]:
+    principal = statement.get("Principal")
+    if not isinstance(principal, dict):
+        return []
+    found = principal.get("AWS")
+    return [str(v) for v in (found if isinstance(found, list) else [found])] if found is not None else []
 
 
 class ResourcePolicies:
@@ -85,6 +93,17 @@ class ResourcePolicies:
         if document is None:
             return Decision.IMPLICIT_DENY
         decision, _ = evaluate_resource_policy(document, Principal(arns, self._account), action, resource, context)
+        return decision
+
+    def direct_decision(self, caller: str, action: str, resource: str, context: Context) -> Decision:
+        """The decision of only those statements of the resource's policy that name `caller`'s own ARN (for a
+        role session: its session ARN, not its role's nor `*`), whose grants session policies do not cap. Lambda
+        function policies name accounts, users, roles and services, never a session: none for them."""
+        document = self.policy_of(resource)
+        if document is None:
+            return Decision.IMPLICIT_DENY
+        named = [s for s in statements(document) if caller in _aws_principals(s)]
+        decision, _ = evaluate_resource_policy({"Statement": named}, Principal([caller]), action, resource, context)
         return decision
 
     def service_allows(

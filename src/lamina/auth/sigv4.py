@@ -25,11 +25,12 @@ import hashlib
 import hmac
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from email.utils import mktime_tz, parsedate_tz
 from enum import Enum
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote, unquote
 
 from botocore.utils import normalize_url_path
@@ -85,6 +86,8 @@ class Secret:
     session_token: str | None = None
     expires: float | None = None  # epoch seconds, temporary credentials only
     active: bool = True
+    # an STS session's session policies (parsed), which cap its permissions; None: it has none
+    session_policies: Sequence[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

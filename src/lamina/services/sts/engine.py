@@ -4,8 +4,9 @@ A session is what one issue of temporary credentials creates: an `ASIA…` acces
 a session token and an expiry, and the identity they stand for (an assumed role's
 `arn:aws:sts::<account>:assumed-role/<role>/<session>`, or for GetSessionToken the caller's own). Sessions from
 the API are durable documents (kind `sts-session`, keyed by access key id) so GetCallerIdentity answers for
-them after a restart, and issue 19's signature check can find their secrets; the credentials handed to
-execution environments live as long as the process (their environments do not outlive it).
+them after a restart, and issue 19's signature check can find their secrets, with their session policies
+(AssumeRole's `Policy` text and `PolicyArns`, which the authorizer applies); the credentials handed to execution
+environments live as long as the process (their environments do not outlive it).
 
 Roles come from IAM through `RoleLookup` (no import of IAM's engine): a role Lamina knows has its trust in
 `MaxSessionDuration` honoured; one it does not know is assumed as AWS would once it existed, unless `strict`
@@ -58,6 +59,15 @@ class Session:
     arn: str  # the identity these credentials stand for
     user_id: str  # GetCallerIdentity's UserId: "AROA…:session" for an assumed role
     assumed_role: bool
+    # session policies (AssumeRole's `Policy` and `PolicyArns`): None when the session has none, so it has
+    # its role's permissions; else they cap them (an empty `policy_arns` with no `policy` cannot happen)
+    policy: str | None = None
+    policy_arns: tuple[str, ...] = ()
+
+    @property
+    def scoped(self) -> bool:
+        """Whether session policies limit these credentials."""
+        return self.policy is not None or bool(self.policy_arns)
 
     def credentials(self) -> dict[str, Any]:
         return {
@@ -108,7 +118,7 @@ class StsEngine:
     def load(self) -> None:
         now = self._clock.time()
         for key, doc in self._store.load(KIND).items():
-            session = Session(**doc)
+            session = Session(**{**doc, "policy_arns": tuple(doc.get("policy_arns") or ())})
             if session.expiration <= now:
                 self._store.delete(KIND, key)
             else:
@@ -130,9 +140,19 @@ class StsEngine:
         return self._sessions.get(access_key_id)
 
     # -- issuing --------------------------------------------------------------------------------
-    def _issue(self, arn: str, user_id: str, seconds: int, assumed_role: bool, durable: bool = True) -> Session:
+    def _issue(
+        self,
+        arn: str,
+        user_id: str,
+        seconds: int,
+        assumed_role: bool,
+        durable: bool = True,
+        policy: str | None = None,
+        policy_arns: tuple[str, ...] = (),
+    ) -> Session:
         key_id, secret, token = _new_keys()
-        session = Session(key_id, secret, token, self._clock.time() + seconds, arn, user_id, assumed_role)
+        expiration = self._clock.time() + seconds
+        session = Session(key_id, secret, token, expiration, arn, user_id, assumed_role, policy, policy_arns)
         if durable:
             self._store.put(KIND, key_id, asdict(session))
         self._sessions[key_id] = session
@@ -160,7 +180,16 @@ class StsEngine:
             )
         return role
 
-    def assume_role(self, caller_key: str, role_arn: str, session_name: str, seconds: int | None) -> Session:
+    def assume_role(
+        self,
+        caller_key: str,
+        role_arn: str,
+        session_name: str,
+        seconds: int | None,
+        policy: str | None = None,
+        policy_arns: tuple[str, ...] = (),
+    ) -> Session:
+        """`policy` (checked JSON) and `policy_arns` are the session policies that limit the new session."""
         self.caller(caller_key)  # expired credentials may not assume anything
         role = self._role(caller_key, role_arn, seconds)
         return self._issue(
@@ -168,15 +197,26 @@ class StsEngine:
             f"{role.role_id}:{session_name}",
             seconds or 3600,
             assumed_role=True,
+            policy=policy,
+            policy_arns=policy_arns,
         )
 
-    def assume_role_with_web_identity(self, role_arn: str, session_name: str, seconds: int | None) -> Session:
+    def assume_role_with_web_identity(
+        self,
+        role_arn: str,
+        session_name: str,
+        seconds: int | None,
+        policy: str | None = None,
+        policy_arns: tuple[str, ...] = (),
+    ) -> Session:
         role = self._role("", role_arn, seconds, chained_check=False)
         return self._issue(
             f"arn:aws:sts::{self.account_id}:assumed-role/{role.name}/{session_name}",
             f"{role.role_id}:{session_name}",
             seconds or 3600,
             assumed_role=True,
+            policy=policy,
+            policy_arns=policy_arns,
         )
 
     def session_token(self, caller_key: str, seconds: int | None) -> Session:

@@ -17,6 +17,7 @@ from tests.server import LaminaProcess
 SETTINGS = """
 Parameters:
   Days: {Type: Number, Default: 30}
+  Open: {Type: String, Default: "false"}
 Resources:
   Files:
     Type: AWS::S3::Bucket
@@ -25,7 +26,7 @@ Resources:
       OwnershipControls:
         Rules: [{ObjectOwnership: ObjectWriter}]
       PublicAccessBlockConfiguration:
-        BlockPublicAcls: false
+        BlockPublicAcls: !Ref Open
         BlockPublicPolicy: true
         IgnorePublicAcls: false
         RestrictPublicBuckets: true

@@ -68,7 +68,7 @@ def _transition(given: dict[str, Any], days: str, path: str) -> dict[str, Any]:
         out["Date"] = _date(given["TransitionDate"], f"{path}/TransitionDate")
     if given.get("TransitionInDays") is not None:
         out[days] = _integer(given["TransitionInDays"], f"{path}/TransitionInDays")
-    if given.get("NewerNoncurrentVersions") is not None:
+    if days == "NoncurrentDays" and given.get("NewerNoncurrentVersions") is not None:
         out["NewerNoncurrentVersions"] = _integer(given["NewerNoncurrentVersions"], f"{path}/NewerNoncurrentVersions")
     return out
 

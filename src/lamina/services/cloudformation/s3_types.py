@@ -1,5 +1,7 @@
 """AWS::S3::Bucket and AWS::S3::BucketPolicy, provisioned through Lamina's S3 operations (CreateBucket,
-PutBucketVersioning, PutBucketTagging, PutBucketNotificationConfiguration, PutBucketPolicy)."""
+Put/DeleteBucketOwnershipControls, Put/DeletePublicAccessBlock, PutBucketAcl, Put/DeleteBucketLifecycle(Configuration),
+PutBucketVersioning, Put/DeleteBucketTagging, PutBucketNotificationConfiguration, PutBucketPolicy). A property
+removed by an update puts S3's default back, as CloudFormation does."""
 
 from __future__ import annotations
 
@@ -7,18 +9,22 @@ import json
 from typing import Any
 
 from lamina.errors import LaminaError
-from lamina.services.cloudformation.resource_types import Call, Made, _changed, generated_name, quietly
+from lamina.services.cloudformation.resource_types import (
+    Call,
+    Made,
+    ProvisionFailed,
+    _changed,
+    generated_name,
+    quietly,
+)
+from lamina.services.cloudformation.s3_lifecycle import lifecycle
 
 # Bucket properties Lamina's S3 has no behaviour for: accepted (a template that sets them deploys), not applied.
 _ACCEPTED = (
     "BucketEncryption",
-    "PublicAccessBlockConfiguration",
-    "OwnershipControls",
-    "LifecycleConfiguration",
     "CorsConfiguration",
     "WebsiteConfiguration",
     "LoggingConfiguration",
-    "AccessControl",
     "ObjectLockEnabled",
     "IntelligentTieringConfigurations",
     "MetricsConfigurations",
@@ -27,6 +33,38 @@ _ACCEPTED = (
     "AccelerateConfiguration",
     "ReplicationConfiguration",
 )
+
+
+# CloudFormation's AccessControl → the canned ACL S3 takes.
+CANNED_ACLS = {
+    "AuthenticatedRead": "authenticated-read",
+    "AwsExecRead": "aws-exec-read",
+    "BucketOwnerFullControl": "bucket-owner-full-control",
+    "BucketOwnerRead": "bucket-owner-read",
+    "LogDeliveryWrite": "log-delivery-write",
+    "Private": "private",
+    "PublicRead": "public-read",
+    "PublicReadWrite": "public-read-write",
+}
+_OWNER_ONLY = ("private", "bucket-owner-full-control")  # what a bucket with ACLs disabled still takes
+
+
+def canned_acl(props: dict[str, Any]) -> str:
+    """The canned ACL AccessControl names (`private`, S3's default, when it is not given)."""
+    given = props.get("AccessControl")
+    if given is None:
+        return "private"
+    if given not in CANNED_ACLS:
+        raise ProvisionFailed(
+            "Properties validation failed for resource: #/AccessControl: failed validation constraint for keyword "
+            "[enum]"
+        )
+    return CANNED_ACLS[given]
+
+
+def public_access_block(props: dict[str, Any]) -> dict[str, bool]:
+    given = props.get("PublicAccessBlockConfiguration") or {}
+    return {k: v is True or str(v).lower() == "true" for k, v in given.items()}
 
 
 def _filter(config: dict[str, Any]) -> dict[str, Any]:
@@ -92,6 +130,31 @@ class Bucket:
         return made
 
     async def _configure(self, call: Call, name: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        # An ACL that ownership or Block Public Access would refuse goes on after they change; one they take
+        # goes on first, before they tighten.
+        acl_changed = old.get("AccessControl") != new.get("AccessControl")
+        acl = canned_acl(new) if acl_changed else ""
+        if acl in _OWNER_ONLY:
+            await call("s3", "PutBucketAcl", {"Bucket": name, "ACL": acl})
+        if old.get("OwnershipControls") != new.get("OwnershipControls"):
+            if new.get("OwnershipControls"):
+                controls = {"Bucket": name, "OwnershipControls": new["OwnershipControls"]}
+                await call("s3", "PutBucketOwnershipControls", controls)
+            else:
+                await call("s3", "DeleteBucketOwnershipControls", {"Bucket": name})
+        if old.get("PublicAccessBlockConfiguration") != new.get("PublicAccessBlockConfiguration"):
+            if new.get("PublicAccessBlockConfiguration") is not None:
+                block = {"Bucket": name, "PublicAccessBlockConfiguration": public_access_block(new)}
+                await call("s3", "PutPublicAccessBlock", block)
+            else:
+                await call("s3", "DeletePublicAccessBlock", {"Bucket": name})
+        if acl and acl not in _OWNER_ONLY:
+            await call("s3", "PutBucketAcl", {"Bucket": name, "ACL": acl})
+        if old.get("LifecycleConfiguration") != new.get("LifecycleConfiguration"):
+            if new.get("LifecycleConfiguration"):
+                await call("s3", "PutBucketLifecycleConfiguration", lifecycle(name, new["LifecycleConfiguration"]))
+            else:
+                await call("s3", "DeleteBucketLifecycle", {"Bucket": name})
         if old.get("VersioningConfiguration") != new.get("VersioningConfiguration"):
             status = (new.get("VersioningConfiguration") or {}).get("Status") or "Suspended"
             if new.get("VersioningConfiguration") or old:

@@ -201,3 +201,31 @@ def test_session_policies_hold_after_a_restart(
         "AccessDenied",
         True,
     )
+
+
+def test_a_post_form_signed_by_a_session_is_capped(client: Client, roles: Roles) -> None:
+    # An S3 POST upload's signed policy is checked like PutObject itself: within the session's policies.
+    import urllib3
+
+    root = client("s3")
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    root.create_bucket(Bucket=bucket)
+    _, role_arn = roles.make(_allow("s3:*"))
+    http = urllib3.PoolManager()
+
+    def post(s3: Any, key: str) -> int:
+        fields = s3.generate_presigned_post(Bucket=bucket, Key=key)["fields"]
+        body, content_type = urllib3.encode_multipart_formdata([*fields.items(), ("file", ("f", b"data"))])
+        url = f"{root.meta.endpoint_url}/{bucket}"
+        return http.request("POST", url, body=body, headers={"Content-Type": content_type}).status
+
+    try:
+        _, capped = roles.session(role_arn, "s3", Policy=_policy(_allow("s3:GetObject")))
+        _, whole = roles.session(role_arn, "s3")
+        assert post(capped, "no.txt") == 403
+        assert post(whole, "ok.txt") == 204
+        assert [o["Key"] for o in root.list_objects_v2(Bucket=bucket)["Contents"]] == ["ok.txt"]
+    finally:
+        for listed in root.list_objects_v2(Bucket=bucket).get("Contents", []):
+            root.delete_object(Bucket=bucket, Key=listed["Key"])
+        root.delete_bucket(Bucket=bucket)

@@ -126,6 +126,9 @@ from lamina.services.logs.provider import LogsProvider
 from lamina.services.logs.subscriptions import SubscriptionFilters
 from lamina.services.s3.acl_access import S3Access
 from lamina.services.s3.acl_api import AclApi
+from lamina.services.s3.cors_api import CorsApi
+from lamina.services.s3.cors_door import S3CorsDoor
+from lamina.services.s3.encryption_api import EncryptionApi
 from lamina.services.s3.engine import S3Engine
 from lamina.services.s3.lifecycle import Lifecycle
 from lamina.services.s3.lifecycle_api import LifecycleApi
@@ -427,10 +430,16 @@ class Lamina:
             LifecycleApi(self.s3),  # lifecycle rules, applied by self.s3_lifecycle's sweep on the clock
             RestoreApi(self.s3),  # RestoreObject: archived objects readable again for a while
             ObjectTaggingApi(self.s3),  # Get/Put/DeleteObjectTagging
+            CorsApi(self.s3),  # Put/Get/DeleteBucketCors, applied by self.s3_cors (s3/cors_door.py)
+            EncryptionApi(self.s3),  # default encryption: SSE-S3 unless set (s3/encryption.py)
             body_limits={"PutObject": S3_MAX_OBJECT, "UploadPart": S3_MAX_OBJECT},
             skip_enums=frozenset({"FilterRuleName", "Event"}),  # AWS takes `Prefix`; unknown events: InvalidArgument
+            # S3 answers MalformedXML / InvalidRequest for these documents (s3/cors.py, s3/encryption.py)
+            service_checked=frozenset({"cORSConfiguration", "serverSideEncryptionConfiguration"}),
         )
         s3_service.admit = presigned_check(self.clock)  # X-Amz-Expires on presigned URLs
+        self.s3_cors = S3CorsDoor(self.s3)  # preflight OPTIONS (a door: never signed) and Origin's answer headers
+        s3_service.decorate = self.s3_cors.decorate
         # Lambda code from S3 (Code.S3Bucket/S3Key/S3ObjectVersion, layer Content too): the object's bytes.
         self.functions.code_source.objects = self.s3.object_bytes
         self.layers.code_source.objects = self.s3.object_bytes
@@ -784,6 +793,7 @@ class Lamina:
         self.gateway.add_door(url_door)
         # S3 POST uploads (browser forms): credentials in form fields, so no signed scope routes them (s3/post_door.py).
         self.gateway.add_door(S3PostDoor(self.s3, self.clock, self.verifier, authorizer, settings.region))
+        self.gateway.add_door(self.s3_cors)  # after the Lambda and API doors, whose hosts answer their own OPTIONS
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,

@@ -129,6 +129,8 @@ class ServiceBinding:
 
     # A check of the request before it is parsed (S3: a presigned URL's expiry); raises a LaminaError.
     admit: Callable[[Request], None] | None = None
+    # A last touch on every answer (S3: the Access-Control-* headers a request with Origin gets from the bucket's CORS).
+    decorate: Callable[[Request, Response], None] | None = None
 
     def route(self, request: Request) -> tuple[OperationModel, dict[str, str]] | None:
         if isinstance(self.protocol, RestXmlProtocol):  # S3 tells operations apart by query and headers too
@@ -335,6 +337,8 @@ class Gateway:
         if isinstance(service.protocol, RestXmlProtocol):  # S3 names every answer, errors too, with these two
             amz_id, host_id = s3_request_ids(request.request_id)
             response.headers += [("x-amz-request-id", amz_id), ("x-amz-id-2", host_id)]
+        if service.decorate is not None and "origin" in request.headers:
+            service.decorate(request, response)
         return response
 
     async def _operate(

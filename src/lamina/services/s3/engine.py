@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lamina.clock import Clock
+from lamina.services.s3 import encryption
 from lamina.services.s3.faults import S3Error, no_such_bucket, no_such_key, no_such_version
 from lamina.services.s3.notifications import Notifications
 from lamina.services.s3.storage import ObjectFiles, PendingFile
@@ -61,6 +62,7 @@ class Upload:
     tags: dict[str, str] = field(default_factory=dict)
     content_sha256: str | None = None  # the hex X-Amz-Content-Sha256 a signed request claims for its body
     acl: list[dict[str, Any]] | None = None  # grants an x-amz-acl / x-amz-grant-* header set (acl.py)
+    encryption: dict[str, Any] | None = None  # x-amz-server-side-encryption* asked for; None: the bucket's default
 
 
 def key_check(key: str) -> None:
@@ -231,6 +233,7 @@ class S3Engine:
             doc["tags"] = upload.tags
         if upload.acl is not None:
             doc["acl"] = upload.acl
+        doc["encryption"] = upload.encryption or encryption.for_object(bucket, {})
         try:
             return self._add_version(bucket_name, bucket, key, doc, event, request_id)
         except BaseException:

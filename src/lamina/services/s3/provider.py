@@ -13,7 +13,7 @@ from urllib.parse import quote, unquote
 
 from lamina.api.protocols.rest_xml import parse_timestamp
 from lamina.auth.policy_evaluation import statements
-from lamina.services.s3 import acl
+from lamina.services.s3 import acl, encryption
 from lamina.services.s3.chunked import ChunkedDecoder
 from lamina.services.s3.engine import CONTENT_FIELDS, NULL, BodySource, S3Engine, Upload, key_check, pieces
 from lamina.services.s3.faults import S3Error, invalid_argument, malformed_xml, precondition_failed
@@ -60,6 +60,8 @@ def upload_from(params: dict[str, Any]) -> Upload:
     algorithm = (params.get("ChecksumAlgorithm") or "").upper()
     if algorithm in _CHECKSUM_MEMBERS and algorithm not in upload.checksums:
         upload.checksums[algorithm] = None
+    if params.get("ServerSideEncryption"):
+        upload.encryption = encryption.for_object({}, params)
     tagging = params.get("Tagging")
     if tagging:
         upload.tags = {unquote(k): unquote(v) for k, _, v in (p.partition("=") for p in tagging.split("&"))}
@@ -110,6 +112,7 @@ def object_headers(row: VersionRow) -> dict[str, Any]:
         "AcceptRanges": "bytes",
         "Metadata": doc.get("metadata") or None,
         **doc.get("content", {}),
+        **encryption.members(doc),
     }
     if row.version_id != NULL:
         out["VersionId"] = row.version_id
@@ -337,7 +340,7 @@ class S3Provider:
         self._condition_on_write(params)
         row = await self._engine.put_object(params["Bucket"], params["Key"], body, upload, ctx.request_id)
         await self._engine.notifications.deliver()
-        out: dict[str, Any] = {"ETag": row.body["etag"], **_checksum_members(row)}
+        out: dict[str, Any] = {"ETag": row.body["etag"], **_checksum_members(row), **encryption.members(row.body)}
         if row.body.get("checksums"):
             out["ChecksumType"] = "FULL_OBJECT"
         if row.version_id != NULL:
@@ -508,7 +511,7 @@ class S3Provider:
         row = await self._engine.copy(source, bucket_name, params["Key"], upload, ctx.request_id)
         await self._engine.notifications.deliver()
         out: dict[str, Any] = {"CopyObjectResult": {"ETag": row.body["etag"], "LastModified": row.body["modified"],
-                               **_checksum_members(row)}}  # fmt: skip
+                               **_checksum_members(row)}, **encryption.members(row.body)}  # fmt: skip
         if row.version_id != NULL:
             out["VersionId"] = row.version_id
         if source.version_id != NULL:

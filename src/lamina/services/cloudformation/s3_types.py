@@ -17,12 +17,11 @@ from lamina.services.cloudformation.resource_types import (
     generated_name,
     quietly,
 )
+from lamina.services.cloudformation.s3_cors_encryption import cors, encryption
 from lamina.services.cloudformation.s3_lifecycle import lifecycle
 
 # Bucket properties Lamina's S3 has no behaviour for: accepted (a template that sets them deploys), not applied.
 _ACCEPTED = (
-    "BucketEncryption",
-    "CorsConfiguration",
     "WebsiteConfiguration",
     "LoggingConfiguration",
     "ObjectLockEnabled",
@@ -155,6 +154,16 @@ class Bucket:
                 await call("s3", "PutBucketLifecycleConfiguration", lifecycle(name, new["LifecycleConfiguration"]))
             else:
                 await call("s3", "DeleteBucketLifecycle", {"Bucket": name})
+        if old.get("CorsConfiguration") != new.get("CorsConfiguration"):
+            if new.get("CorsConfiguration"):
+                await call("s3", "PutBucketCors", cors(name, new["CorsConfiguration"]))
+            else:
+                await call("s3", "DeleteBucketCors", {"Bucket": name})
+        if old.get("BucketEncryption") != new.get("BucketEncryption"):
+            if new.get("BucketEncryption"):
+                await call("s3", "PutBucketEncryption", encryption(name, new["BucketEncryption"]))
+            else:
+                await call("s3", "DeleteBucketEncryption", {"Bucket": name})
         if old.get("VersioningConfiguration") != new.get("VersioningConfiguration"):
             status = (new.get("VersioningConfiguration") or {}).get("Status") or "Suspended"
             if new.get("VersioningConfiguration") or old:

@@ -32,7 +32,8 @@ class S3CorsDoor:
         self._engine = engine
 
     def claims(self, request: Request) -> bool:
-        return request.method == "OPTIONS" and bucket_of(request) is not None
+        # Only a browser's preflight (it always names its Origin): any other OPTIONS goes on to the APIs as before.
+        return request.method == "OPTIONS" and "origin" in request.headers and bucket_of(request) is not None
 
     def body_cap(self, request: Request) -> int:
         return 64 * 1024

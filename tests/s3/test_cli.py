@@ -1,9 +1,11 @@
 """The aws CLI's high-level S3 commands against a real Lamina: an 8 MB `aws s3 cp` (a multipart upload, as the
-CLI splits at 8 MB) up and down with the same bytes and ETag, `ls`, `sync` and `rm`."""
+CLI splits at 8 MB) up and down with the same bytes and ETag, `ls`, `sync` and `rm`; `aws s3api` for bucket CORS
+and default encryption."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -70,3 +72,12 @@ def test_ls_sync_rm(lamina: LaminaProcess, s3: Any, bucket: str, tmp_path: Path)
     assert [o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["site/css/main.css"]
     _aws(lamina, tmp_path, "s3", "rm", "--recursive", f"s3://{bucket}/site")
     assert "Contents" not in s3.list_objects_v2(Bucket=bucket)
+
+
+def test_s3api_cors_and_encryption(lamina: LaminaProcess, bucket: str, tmp_path: Path) -> None:
+    rules = '{"CORSRules": [{"AllowedOrigins": ["https://app.example.com"], "AllowedMethods": ["GET"]}]}'
+    _aws(lamina, tmp_path, "s3api", "put-bucket-cors", "--bucket", bucket, "--cors-configuration", rules)
+    assert json.loads(_aws(lamina, tmp_path, "s3api", "get-bucket-cors", "--bucket", bucket)) == json.loads(rules)
+    found = json.loads(_aws(lamina, tmp_path, "s3api", "get-bucket-encryption", "--bucket", bucket))
+    default = found["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert default == {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": False}

@@ -794,6 +794,7 @@ class Lamina:
         # S3 POST uploads (browser forms): credentials in form fields, so no signed scope routes them (s3/post_door.py).
         self.gateway.add_door(S3PostDoor(self.s3, self.clock, self.verifier, authorizer, settings.region))
         self.gateway.add_door(self.s3_cors)  # after the Lambda and API doors, whose hosts answer their own OPTIONS
+        self.s3_cors.other_api = self.gateway.other_api_path
         # The plain warm synchronous Invoke skips the general request path (services/lambda_/fast_invoke.py).
         self.fast_invoke = FastInvoke(
             self.functions,

@@ -168,3 +168,11 @@ def test_unsigned_preflight_under_sigv4(tmp_path: Path, monkeypatch: pytest.Monk
         assert answer.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
     finally:
         server.stop()
+
+
+def test_preflight_to_another_apis_path_is_not_a_buckets(lamina: LaminaProcess) -> None:
+    # "2015-03-31" is a valid bucket name, but that path is the Lambda API's: S3's CORS door leaves it alone.
+    asked = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "GET"}
+    answer = _options(f"{lamina.url}/2015-03-31/functions/", asked)
+    assert b"CORSResponse" not in answer.data
+    assert "x-amz-id-2" not in answer.headers

@@ -285,6 +285,17 @@ class Gateway:
         """Serve the requests `door` claims (function URLs, API stages, ...) before any AWS API."""
         self._doors.append(door)
 
+    def other_api_path(self, request: Request) -> bool:
+        """Whether a REST API other than S3 has an operation at `request`'s path, by any method (a browser's
+        preflight to the Lambda API is not a bucket's)."""
+        for service in self._rest:
+            routes = service.routes
+            assert routes is not None
+            for method in ("GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"):
+                if routes.find(method, request.path, request.query) is not None:
+                    return True
+        return False
+
     def door_claims(self, request: Request) -> bool:
         """Whether a front door serves `request` (then no AWS API shortcut may take it)."""
         return any(door.claims(request) for door in self._doors)

@@ -5,6 +5,7 @@ Access-Control-* headers (the gateway calls `decorate` on every S3 answer)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lamina.api.front_door import host_name
 from lamina.api.messages import Request, Response
@@ -30,10 +31,15 @@ def bucket_of(request: Request) -> str | None:
 class S3CorsDoor:
     def __init__(self, engine: S3Engine) -> None:
         self._engine = engine
+        # Whether another REST API (Lambda's, API Gateway's...) owns a path-style request's path: set by the app.
+        self.other_api: Callable[[Request], bool] | None = None
 
     def claims(self, request: Request) -> bool:
         # Only a browser's preflight (it always names its Origin): any other OPTIONS goes on to the APIs as before.
-        return request.method == "OPTIONS" and "origin" in request.headers and bucket_of(request) is not None
+        if request.method != "OPTIONS" or "origin" not in request.headers or bucket_of(request) is None:
+            return False
+        path_style = virtual_bucket(request.headers.get("host", "")) is None
+        return not (path_style and self.other_api is not None and self.other_api(request))
 
     def body_cap(self, request: Request) -> int:
         return 64 * 1024

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.auth.conftest import Client
+from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client
+from tests.server import LaminaProcess
 
 ACCOUNT = "000000000000"
 
@@ -115,3 +118,38 @@ def test_root_sessions_last_at_most_an_hour(client: Client) -> None:
     import time
 
     assert expires - time.time() <= 3600 + 5
+
+
+def test_federated_sessions_hold_after_a_restart(
+    fresh_lamina: Callable[..., LaminaProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LAMINA_ROOT_ACCESS_KEY_ID", ROOT_KEY)
+    monkeypatch.setenv("LAMINA_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
+    server = fresh_lamina("--auth", "sigv4")
+
+    def make(service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=server.url,
+            region_name="us-east-1",
+            aws_access_key_id=key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    iam = make("iam")
+    iam.create_user(UserName="fed")
+    iam.put_user_policy(UserName="fed", PolicyName="p", PolicyDocument=_policy("sqs:ListQueues", "sts:*"))
+    key = iam.create_access_key(UserName="fed")["AccessKey"]
+    answer = make("sts", key["AccessKeyId"], key["SecretAccessKey"]).get_federation_token(
+        Name="Kept", Policy=_policy("sqs:*")
+    )
+    server.kill()
+    server = fresh_lamina("--auth", "sigv4", data_dir=server.data_dir)
+    c = answer["Credentials"]
+    sqs = make("sqs", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])
+    sqs.list_queues()  # the user's policy still applies
+    assert _error(lambda: sqs.create_queue(QueueName="no"))[0] == "AccessDenied"
+    me = make("sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).get_caller_identity()
+    assert me["Arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/Kept"

@@ -898,6 +898,8 @@ class Lamina:
         kind, _, rest = caller.split(":", 5)[-1].partition("/")
         if kind == "user":
             return self.identities.user_policies(rest.rsplit("/", 1)[-1])
+        if kind == "root":  # root's federated users: whatever their session policies allow
+            return [{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}]
         if kind == "assumed-role":
             try:
                 role = self.iam.role(rest.split("/", 1)[0])
@@ -1016,7 +1018,15 @@ class Lamina:
         if session is None:
             return None
         scoped = self._session_policies(session.policy, session.policy_arns) if session.scoped else None
-        return Secret(session.secret_access_key, session.arn, session.session_token, session.expiration, True, scoped)
+        return Secret(
+            session.secret_access_key,
+            session.arn,
+            session.session_token,
+            session.expiration,
+            True,
+            scoped,
+            session.federated_by,
+        )
 
     def _session_policies(self, policy: str | None, arns: tuple[str, ...]) -> list[dict[str, Any]]:
         """A session's inline session policy and its managed ones (their default versions now; a deleted one

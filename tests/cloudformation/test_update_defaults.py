@@ -487,6 +487,30 @@ def test_removed_rule_and_bus_settings_go_back_to_defaults(
         assert events_client.list_tags_for_resource(ResourceARN=arn)["Tags"] == []
 
 
+BUS = """
+Resources:
+  Bus:
+    Type: AWS::Events::EventBus
+    Properties:
+      Name: !Sub "${AWS::StackName}-bus"
+SETTINGS
+"""
+
+
+def test_bus_description_changed_then_removed(
+    cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
+) -> None:
+    name = deploy(BUS.replace("SETTINGS", "      Description: first"))["StackName"]
+    events_client = lamina.client("events")
+    bus = _physical(cfn, name, "Bus")
+    assert events_client.describe_event_bus(Name=bus)["Description"] == "first"
+
+    _update(cfn, name, BUS.replace("SETTINGS", "      Description: second"))
+    assert events_client.describe_event_bus(Name=bus)["Description"] == "second"
+    _update(cfn, name, BUS.replace("SETTINGS", ""))
+    assert "Description" not in events_client.describe_event_bus(Name=bus)
+
+
 def test_removed_schedule_group_tags_are_untagged(
     cfn: Any, deploy: Callable[..., dict[str, Any]], lamina: LaminaProcess
 ) -> None:

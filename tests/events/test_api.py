@@ -290,3 +290,40 @@ def test_bus_permissions(events: Any, make_bus: Any) -> None:
     with pytest.raises(ClientError) as err:
         events.remove_permission(EventBusName=bus, StatementId="all")
     assert _error(err) == ("ResourceNotFoundException", "EventBus does not have a policy.", 400)
+
+
+def test_update_event_bus(events: Any, make_queue: Any) -> None:
+    name = f"bus-{uuid.uuid4().hex[:8]}"
+    arn = events.create_event_bus(Name=name, Description="first", KmsKeyIdentifier="alias/k")["EventBusArn"]
+    try:
+        assert events.describe_event_bus(Name=name)["KmsKeyIdentifier"] == "alias/k"
+        _, queue_arn = make_queue()
+        out = events.update_event_bus(Name=name, Description="second", DeadLetterConfig={"Arn": queue_arn})
+        out.pop("ResponseMetadata")
+        # no KmsKeyIdentifier: back on an AWS owned key, as AWS documents
+        assert out == {"Arn": arn, "Name": name, "Description": "second", "DeadLetterConfig": {"Arn": queue_arn}}
+        described = events.describe_event_bus(Name=name)
+        assert described["Description"] == "second" and described["DeadLetterConfig"] == {"Arn": queue_arn}
+        assert "KmsKeyIdentifier" not in described
+        events.update_event_bus(Name=name, KmsKeyIdentifier="alias/other")  # the rest is kept
+        described = events.describe_event_bus(Name=name)
+        assert described["Description"] == "second" and described["KmsKeyIdentifier"] == "alias/other"
+        events.update_event_bus(Name=name, Description="", DeadLetterConfig={})
+        described = events.describe_event_bus(Name=name)
+        assert "Description" not in described and "DeadLetterConfig" not in described
+        with pytest.raises(ClientError) as err:
+            events.update_event_bus(Name="no-such-bus", Description="x")
+        assert _error(err) == ("ResourceNotFoundException", "Event bus no-such-bus does not exist.", 400)
+    finally:
+        events.delete_event_bus(Name=name)
+
+
+def test_update_default_bus(events: Any) -> None:
+    try:
+        out = events.update_event_bus(Description="the default")
+        assert out["Name"] == "default" and out["Description"] == "the default"
+        assert events.describe_event_bus()["Description"] == "the default"
+        assert events.describe_event_bus()["Arn"] == "arn:aws:events:us-east-1:000000000000:event-bus/default"
+        assert sum(b["Name"] == "default" for b in events.list_event_buses()["EventBuses"]) == 1
+    finally:
+        events.update_event_bus(Description="")

@@ -387,6 +387,7 @@ class Gateway:
                         region,
                         request.peer,
                         caller.session_policies,
+                        caller.identity,
                     )
                 except Denied as denied:
                     return denied_answer(service, denied.message, request.request_id)

@@ -8,6 +8,8 @@ decides it within one account:
    allows too (effective permissions = identity ∩ boundary);
 4. else the request is implicitly denied.
 
+GetFederationToken's credentials have their IAM user's identity policies and boundary, always capped by their
+session policies (none: no permissions but what a resource policy naming the federated user grants).
 STS credentials issued with session policies (AssumeRole's `Policy` and `PolicyArns`) are capped by them too, as
 AWS's "Session policies" documents: an explicit Deny in one denies; otherwise the session may do only what its
 session policies allow as well, whether its role's identity policies or a resource policy naming the role
@@ -128,9 +130,11 @@ class Authorizer:
         region: str,
         source_ip: str = "",
         session: Sequence[dict[str, Any]] | None = None,
+        identity: str | None = None,
     ) -> None:
         """Raises Denied unless `caller` may perform `operation` with `params` (within its credentials'
-        `session` policies when they have some)."""
+        `session` policies when they have some; `identity`: whose identity policies apply, if not the
+        caller's own, as a federated user has its IAM user's)."""
         if caller == self._root:
             if signing_name in ROOT_DENIABLE and self._resource_policy is not None:
                 self._root_check(signing_name, operation, params, region, source_ip)
@@ -143,7 +147,8 @@ class Authorizer:
             return
         resource = resource_arn(signing_name, region, self._account, operation, params)
         version = params.get("VersionId") if signing_name == "s3" else None
-        self.decide(caller, action, resource, self.context(caller, region, source_ip=source_ip), version, session)
+        context = self.context(caller, region, source_ip=source_ip)
+        self.decide(caller, action, resource, context, version, session, identity)
 
     def _anonymous_check(
         self, signing_name: str, operation: str, params: dict[str, Any], region: str, source_ip: str
@@ -189,15 +194,18 @@ class Authorizer:
         context: Context,
         version_id: str | None = None,
         session: Sequence[dict[str, Any]] | None = None,
+        holder: str | None = None,
     ) -> None:
         """Raises Denied unless the policies that apply to `caller` (or, for S3, an ACL: of the object's
-        `version_id` when given) let it perform `action` on `resource`, within its `session` policies if any."""
-        identity, _ = evaluate(self._policies(caller), action, resource, context)
+        `version_id` when given) let it perform `action` on `resource`, within its `session` policies if any.
+        `holder`: whose identity policies and permissions boundary apply, when not the caller's own."""
+        holder = holder or caller
+        identity, _ = evaluate(self._policies(holder), action, resource, context)
         why = f"because no identity-based policy allows the {action} action"
         if identity is Decision.EXPLICIT_DENY:
             why = "with an explicit deny in an identity-based policy"
         else:
-            boundary_doc = self._boundary(caller) if self._boundary is not None else None
+            boundary_doc = self._boundary(holder) if self._boundary is not None else None
             bounded = Decision.ALLOW if boundary_doc is None else evaluate([boundary_doc], action, resource, context)[0]
             scoped = Decision.ALLOW if session is None else evaluate(session, action, resource, context)[0]
             if bounded is Decision.EXPLICIT_DENY:

@@ -88,6 +88,8 @@ class Secret:
     active: bool = True
     # an STS session's session policies (parsed), which cap its permissions; None: it has none
     session_policies: Sequence[dict[str, Any]] | None = None
+    # whose identity policies apply when not the principal's own: a federated user's IAM user (or root)
+    identity: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,6 +132,9 @@ class EventBus:
     async def update(self, call: Call, made: Made, old: dict[str, Any], new: dict[str, Any]) -> Made | None:
         if old.get("Name") != new.get("Name") or old.get("EventSourceName") != new.get("EventSourceName"):
             return None
+        if old.get("Description") != new.get("Description"):  # a removed one is cleared
+            params = {"Name": made.physical_id, "Description": new.get("Description", "")}
+            await call("events", "UpdateEventBus", params)
         await tagging.EVENTS.apply(call, made.attributes["Arn"], old, new)
         return made
 

@@ -57,6 +57,8 @@ class Bus:
     tags: dict[str, str] = field(default_factory=dict)
     dead_letter: dict[str, Any] | None = None
     policy: str | None = None  # the resource policy PutPermission builds (JSON text)
+    kms_key: str | None = None  # a customer managed key's identifier, None for an AWS owned key
+    modified: float | None = None  # LastModifiedTime once UpdateEventBus changed it, else the creation's
 
     def to_doc(self) -> dict[str, Any]:
         return {
@@ -69,6 +71,8 @@ class Bus:
             "description": self.description,
             "tags": self.tags,
             "dead_letter": self.dead_letter,
+            "kms_key": self.kms_key,
+            "modified": self.modified,
         }
 
     @staticmethod
@@ -83,6 +87,8 @@ class Bus:
             dict(doc.get("tags") or {}),
             doc.get("dead_letter"),
             doc.get("policy"),
+            doc.get("kms_key"),
+            doc.get("modified"),
         )
 
 

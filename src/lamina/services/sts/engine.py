@@ -5,7 +5,9 @@ a session token and an expiry, and the identity they stand for (an assumed role'
 `arn:aws:sts::<account>:assumed-role/<role>/<session>`, or for GetSessionToken the caller's own). Sessions from
 the API are durable documents (kind `sts-session`, keyed by access key id) so GetCallerIdentity answers for
 them after a restart, and issue 19's signature check can find their secrets, with their session policies
-(AssumeRole's `Policy` text and `PolicyArns`, which the authorizer applies); the credentials handed to execution
+(AssumeRole's `Policy` text and `PolicyArns`, which the authorizer applies; GetFederationToken's sessions also
+keep the IAM user that federated, `arn:aws:sts::<account>:federated-user/<name>` being no IAM identity); the
+credentials handed to execution
 environments live as long as the process (their environments do not outlive it).
 
 Roles come from IAM through `RoleLookup` (no import of IAM's engine): a role Lamina knows has its trust in
@@ -31,6 +33,8 @@ from lamina.store.documents import DocumentStore
 KIND = "sts-session"
 ROLE_CHAIN_LIMIT = 3600  # seconds: a role assumed with role credentials lasts at most an hour
 FUNCTION_SESSION = 12 * 3600
+FEDERATION_DEFAULT = 43200  # GetFederationToken's default DurationSeconds
+ROOT_FEDERATION_LIMIT = 3600  # root's federation sessions last at most an hour
 _KEY_ALPHABET = string.ascii_uppercase + string.digits
 _SECRET_ALPHABET = string.ascii_letters + string.digits + "+/"
 
@@ -63,11 +67,14 @@ class Session:
     # its role's permissions; else they cap them (an empty `policy_arns` with no `policy` cannot happen)
     policy: str | None = None
     policy_arns: tuple[str, ...] = ()
+    # GetFederationToken's: the ARN of the IAM user (or root) that federated, whose identity policies apply;
+    # such a session is always capped by its session policies (none: no permissions)
+    federated_by: str | None = None
 
     @property
     def scoped(self) -> bool:
         """Whether session policies limit these credentials."""
-        return self.policy is not None or bool(self.policy_arns)
+        return self.policy is not None or bool(self.policy_arns) or self.federated_by is not None
 
     def credentials(self) -> dict[str, Any]:
         return {
@@ -149,10 +156,13 @@ class StsEngine:
         durable: bool = True,
         policy: str | None = None,
         policy_arns: tuple[str, ...] = (),
+        federated_by: str | None = None,
     ) -> Session:
         key_id, secret, token = _new_keys()
         expiration = self._clock.time() + seconds
-        session = Session(key_id, secret, token, expiration, arn, user_id, assumed_role, policy, policy_arns)
+        session = Session(
+            key_id, secret, token, expiration, arn, user_id, assumed_role, policy, policy_arns, federated_by
+        )
         if durable:
             self._store.put(KIND, key_id, asdict(session))
         self._sessions[key_id] = session
@@ -226,6 +236,33 @@ class StsEngine:
             raise AccessDenied("Cannot call GetSessionToken with session credentials")
         arn, user_id = self.caller(caller_key)
         return self._issue(arn, user_id, seconds or 43200, assumed_role=False)
+
+    def federation_token(
+        self,
+        caller_key: str,
+        name: str,
+        seconds: int | None,
+        policy: str | None = None,
+        policy_arns: tuple[str, ...] = (),
+    ) -> Session:
+        """GetFederationToken: long-term keys only (an IAM user's, or root's, whose session lasts at most an
+        hour: a longer request gets the hour, as AWS documents). 12 hours by default."""
+        if caller_key in self._sessions:
+            self.caller(caller_key)
+            raise AccessDenied("Cannot call GetFederationToken with session credentials")
+        arn, _ = self.caller(caller_key)
+        seconds = seconds or FEDERATION_DEFAULT
+        if arn == f"arn:aws:iam::{self.account_id}:root":
+            seconds = min(seconds, ROOT_FEDERATION_LIMIT)
+        return self._issue(
+            f"arn:aws:sts::{self.account_id}:federated-user/{name}",
+            f"{self.account_id}:{name}",
+            seconds,
+            assumed_role=False,
+            policy=policy,
+            policy_arns=policy_arns,
+            federated_by=arn,
+        )
 
     # -- execution environments -----------------------------------------------------------------
     def function_credentials(self, role_arn: str, function_name: str) -> RoleCredentials:

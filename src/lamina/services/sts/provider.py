@@ -1,4 +1,5 @@
-"""The STS API (query protocol): GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity and GetSessionToken,
+"""The STS API (query protocol): GetCallerIdentity, AssumeRole, AssumeRoleWithWebIdentity, GetFederationToken and
+GetSessionToken,
 with AWS's validation (DurationSeconds and RoleSessionName by the model, the role's MaxSessionDuration, role
 chaining's hour, session policies: MalformedPolicyDocument, at most 10 PolicyArns, PackedPolicyTooLarge past
 the packed limit) and errors. The session policies are kept with the session (services/sts/engine.py) and cap
@@ -95,6 +96,19 @@ class StsProvider:
     def get_access_key_info(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         """Every key Lamina knows belongs to its one account."""
         return {"Account": self._engine.account_id}
+
+    def get_federation_token(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+        packed = _packed(params)
+        session = self._engine.federation_token(
+            ctx.access_key_id, params["Name"], params.get("DurationSeconds"), **_session_policies(params)
+        )
+        out: dict[str, Any] = {
+            "Credentials": session.credentials(),
+            "FederatedUser": {"FederatedUserId": session.user_id, "Arn": session.arn},
+        }
+        if packed is not None:
+            out["PackedPolicySize"] = packed
+        return out
 
     def get_session_token(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         session = self._engine.session_token(ctx.access_key_id, params.get("DurationSeconds"))

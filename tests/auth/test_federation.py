@@ -153,3 +153,30 @@ def test_federated_sessions_hold_after_a_restart(
     assert _error(lambda: sqs.create_queue(QueueName="no"))[0] == "AccessDenied"
     me = make("sts", c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"]).get_caller_identity()
     assert me["Arn"] == f"arn:aws:sts::{ACCOUNT}:federated-user/Kept"
+
+
+def test_a_federated_users_post_upload_is_judged_by_its_users_policies(client: Client, user: Any) -> None:
+    import urllib3
+
+    root = client("s3")
+    bucket = f"b-{uuid.uuid4().hex[:10]}"
+    root.create_bucket(Bucket=bucket)
+    http = urllib3.PoolManager()
+
+    def post(s3: Any, key: str) -> int:
+        fields = s3.generate_presigned_post(Bucket=bucket, Key=key)["fields"]
+        body, content_type = urllib3.encode_multipart_formdata([*fields.items(), ("file", ("f", b"data"))])
+        url = f"{root.meta.endpoint_url}/{bucket}"
+        return http.request("POST", url, body=body, headers={"Content-Type": content_type}).status
+
+    try:
+        allowed = user(_policy("s3:PutObject"))
+        _, s3 = _federated(client, allowed, "s3", Name="Poster", Policy=_policy("s3:PutObject"))
+        assert post(s3, "ok.txt") == 204
+        _, capped = _federated(client, allowed, "s3", Name="Reader", Policy=_policy("s3:GetObject"))
+        assert post(capped, "no.txt") == 403
+        assert [o["Key"] for o in root.list_objects_v2(Bucket=bucket)["Contents"]] == ["ok.txt"]
+    finally:
+        for listed in root.list_objects_v2(Bucket=bucket).get("Contents", []):
+            root.delete_object(Bucket=bucket, Key=listed["Key"])
+        root.delete_bucket(Bucket=bucket)

@@ -149,7 +149,8 @@ class S3PostDoor:
         if self._authorizer is not None:
             try:
                 self._authorizer.check(secret.principal, "s3", "PutObject", {"Bucket": bucket, "Key": key},
-                                       self._region, session=secret.session_policies)  # fmt: skip
+                                       self._region, session=secret.session_policies,
+                                       identity=secret.identity)  # fmt: skip
             except Denied:
                 raise S3Error("AccessDenied", "Access Denied", 403) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,9 +40,8 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LaminaProcess]
 Client = Callable[..., Any]
 
 
-@pytest.fixture(scope="session")
-def client(secured: LaminaProcess) -> Client:
-    """`client(service, key, secret, token=None)`; key None: unsigned requests."""
+def clients_for(url: str) -> Client:
+    """`client(service, key, secret, token=None)` for the server at `url`; key None: unsigned requests."""
 
     def make(service: str, key: str | None = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None) -> Any:
         config = Config(retries={"max_attempts": 1, "mode": "standard"})
@@ -49,7 +49,7 @@ def client(secured: LaminaProcess) -> Client:
             config = config.merge(Config(signature_version=UNSIGNED))
         return boto3.client(
             service,
-            endpoint_url=secured.url,
+            endpoint_url=url,
             region_name="us-east-1",
             aws_access_key_id=key or "x",
             aws_secret_access_key=secret,
@@ -58,3 +58,19 @@ def client(secured: LaminaProcess) -> Client:
         )
 
     return make
+
+
+@pytest.fixture(scope="session")
+def client(secured: LaminaProcess) -> Client:
+    """`client(service, key, secret, token=None)`; key None: unsigned requests."""
+    return clients_for(secured.url)
+
+
+@pytest.fixture
+def queue(client: Client) -> Iterator[tuple[str, str]]:
+    """(url, ARN) of a new queue, deleted afterwards."""
+    sqs = client("sqs")
+    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    yield url, arn
+    sqs.delete_queue(QueueUrl=url)

@@ -9,12 +9,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client
+from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client, clients_for
 from tests.server import LaminaProcess
 
 ACCOUNT = "000000000000"
@@ -127,16 +125,8 @@ def test_federated_sessions_hold_after_a_restart(
     monkeypatch.setenv("LAMINA_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
     server = fresh_lamina("--auth", "sigv4")
 
-    def make(service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            config=Config(retries={"max_attempts": 1}),
-        )
+    def make(*args: Any, **kwargs: Any) -> Any:  # the server's URL at the time: a restart moves its port
+        return clients_for(server.url)(*args, **kwargs)
 
     iam = make("iam")
     iam.create_user(UserName="fed")

@@ -70,15 +70,6 @@ def users(client: Client) -> Iterator[Users]:
     made.clean()
 
 
-@pytest.fixture
-def queue(client: Client) -> Iterator[tuple[str, str]]:
-    sqs = client("sqs")
-    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    yield url, arn
-    sqs.delete_queue(QueueUrl=url)
-
-
 def test_a_queue_policy_grants_a_user_without_identity_policies(
     client: Client, users: Users, queue: tuple[str, str]
 ) -> None:

@@ -10,12 +10,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client
+from tests.auth.conftest import ROOT_KEY, ROOT_SECRET, Client, clients_for
 from tests.server import LaminaProcess
 
 ACCOUNT = "000000000000"
@@ -77,15 +75,6 @@ def roles(client: Client) -> Iterator[Roles]:
     made = Roles(client)
     yield made
     made.clean()
-
-
-@pytest.fixture
-def queue(client: Client) -> Iterator[tuple[str, str]]:
-    sqs = client("sqs")
-    url = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    yield url, arn
-    sqs.delete_queue(QueueUrl=url)
 
 
 def _refusal(caller: str, action: str, resource: str, why: str) -> tuple[str, str, int]:
@@ -174,16 +163,8 @@ def test_session_policies_hold_after_a_restart(
     monkeypatch.setenv("LAMINA_ROOT_SECRET_ACCESS_KEY", ROOT_SECRET)
     server = fresh_lamina("--auth", "sigv4")
 
-    def make(service: str, key: str = ROOT_KEY, secret: str = ROOT_SECRET, token: str | None = None) -> Any:
-        return boto3.client(
-            service,
-            endpoint_url=server.url,
-            region_name="us-east-1",
-            aws_access_key_id=key,
-            aws_secret_access_key=secret,
-            aws_session_token=token,
-            config=Config(retries={"max_attempts": 1}),
-        )
+    def make(*args: Any, **kwargs: Any) -> Any:  # the server's URL at the time: a restart moves its port
+        return clients_for(server.url)(*args, **kwargs)
 
     url = make("sqs").create_queue(QueueName="kept")["QueueUrl"]
     roles = Roles(make)

@@ -190,6 +190,18 @@ class StsEngine:
             )
         return role
 
+    def _role_session(
+        self, role: KnownRole, session_name: str, seconds: int | None, policy: str | None, policy_arns: tuple[str, ...]
+    ) -> Session:
+        return self._issue(
+            f"arn:aws:sts::{self.account_id}:assumed-role/{role.name}/{session_name}",
+            f"{role.role_id}:{session_name}",
+            seconds or 3600,
+            assumed_role=True,
+            policy=policy,
+            policy_arns=policy_arns,
+        )
+
     def assume_role(
         self,
         caller_key: str,
@@ -202,14 +214,7 @@ class StsEngine:
         """`policy` (checked JSON) and `policy_arns` are the session policies that limit the new session."""
         self.caller(caller_key)  # expired credentials may not assume anything
         role = self._role(caller_key, role_arn, seconds)
-        return self._issue(
-            f"arn:aws:sts::{self.account_id}:assumed-role/{role.name}/{session_name}",
-            f"{role.role_id}:{session_name}",
-            seconds or 3600,
-            assumed_role=True,
-            policy=policy,
-            policy_arns=policy_arns,
-        )
+        return self._role_session(role, session_name, seconds, policy, policy_arns)
 
     def assume_role_with_web_identity(
         self,
@@ -220,14 +225,7 @@ class StsEngine:
         policy_arns: tuple[str, ...] = (),
     ) -> Session:
         role = self._role("", role_arn, seconds, chained_check=False)
-        return self._issue(
-            f"arn:aws:sts::{self.account_id}:assumed-role/{role.name}/{session_name}",
-            f"{role.role_id}:{session_name}",
-            seconds or 3600,
-            assumed_role=True,
-            policy=policy,
-            policy_arns=policy_arns,
-        )
+        return self._role_session(role, session_name, seconds, policy, policy_arns)
 
     def session_token(self, caller_key: str, seconds: int | None) -> Session:
         session = self._sessions.get(caller_key)
